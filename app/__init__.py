@@ -1,0 +1,1 @@
+"""Backchannel: an end-to-end encrypted whisper network."""

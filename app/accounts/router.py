@@ -1,0 +1,143 @@
+"""HTTP for accounts. Public routes are listed explicitly; the rest require a session."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.accounts import service
+from app.accounts.models import User
+from app.accounts.schemas import (
+    IdentityOut,
+    KdfParamsOut,
+    LoginRequest,
+    MeOut,
+    PassphraseChangeRequest,
+    RecoveryBundleOut,
+    RecoveryBundleRequest,
+    RecoveryCompleteRequest,
+    RegisterRequest,
+    SessionOut,
+    UserOut,
+)
+from app.crypto import fingerprint
+from app.deps import Argon2Slot, ClientAddress, CurrentSession, CurrentUser, Session, SettingsDep
+from app.settings import Settings
+from app.types import Username
+
+public_router = APIRouter(prefix="/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/v1", tags=["accounts"])
+
+
+def _identity(user: User) -> IdentityOut:
+    return IdentityOut(
+        x25519_public=user.x25519_public,
+        ed25519_public=user.ed25519_public,
+        x25519_signature=user.x25519_signature,
+    )
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        username=user.username,
+        fingerprint=fingerprint(user.ed25519_public, user.x25519_public),
+        identity=_identity(user),
+    )
+
+
+def me_out(user: User) -> MeOut:
+    return MeOut(
+        **user_out(user).model_dump(),
+        kdf=KdfParamsOut(opslimit=user.kdf_opslimit, memlimit=user.kdf_memlimit, salt=user.kdf_salt),
+        key_bundle=user.key_bundle,
+        created_at=user.created_at,
+    )
+
+
+def session_out(new: service.NewSession, settings: Settings) -> SessionOut:
+    return SessionOut(
+        token=new.token,
+        expires_at=new.record.expires_at,
+        idle_timeout_seconds=settings.session_idle_seconds,
+        user=me_out(new.user),
+    )
+
+
+@public_router.get("/params", response_model=KdfParamsOut)
+def auth_params(
+    session: Session, settings: SettingsDep, username: Annotated[Username, Query()]
+) -> KdfParamsOut:
+    found = service.auth_params(session, settings, username=username)
+    return KdfParamsOut(opslimit=found.opslimit, memlimit=found.memlimit, salt=found.salt)
+
+
+@public_router.post(
+    "/register", response_model=SessionOut, status_code=201, dependencies=[Argon2Slot]
+)
+def register(body: RegisterRequest, session: Session, settings: SettingsDep) -> SessionOut:
+    return session_out(service.register(session, settings, request=body), settings)
+
+
+@public_router.post("/login", response_model=SessionOut, dependencies=[Argon2Slot])
+def login(
+    body: LoginRequest, session: Session, settings: SettingsDep, address: ClientAddress
+) -> SessionOut:
+    new = service.login(
+        session, settings, username=body.username, auth_key=body.auth_key, address=address
+    )
+    return session_out(new, settings)
+
+
+@public_router.post(
+    "/recovery/bundle", response_model=RecoveryBundleOut, dependencies=[Argon2Slot]
+)
+def recovery_bundle(
+    body: RecoveryBundleRequest, session: Session, settings: SettingsDep, address: ClientAddress
+) -> RecoveryBundleOut:
+    user = service.recovery_bundle(
+        session,
+        settings,
+        username=body.username,
+        recovery_auth_key=body.recovery_auth_key,
+        address=address,
+    )
+    return RecoveryBundleOut(
+        username=user.username, identity=_identity(user), recovery_bundle=user.recovery_bundle
+    )
+
+
+@public_router.post("/recovery/complete", response_model=SessionOut, dependencies=[Argon2Slot])
+def recovery_complete(
+    body: RecoveryCompleteRequest, session: Session, settings: SettingsDep, address: ClientAddress
+) -> SessionOut:
+    new = service.complete_recovery(session, settings, request=body, address=address)
+    return session_out(new, settings)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(session: Session, current: CurrentSession) -> Response:
+    service.logout(session, current=current)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeOut)
+def me(user: CurrentUser) -> MeOut:
+    return me_out(user)
+
+
+@router.post("/me/passphrase", response_model=MeOut, dependencies=[Argon2Slot])
+def change_passphrase(
+    body: PassphraseChangeRequest,
+    session: Session,
+    settings: SettingsDep,
+    current: CurrentSession,
+    address: ClientAddress,
+) -> MeOut:
+    user = service.change_passphrase(
+        session, settings, current=current, request=body, address=address
+    )
+    return me_out(user)
+
+
+@router.get("/users/{username}", response_model=UserOut)
+def get_user(session: Session, username: Username, _: CurrentUser) -> UserOut:
+    return user_out(service.get_user(session, username=username))

@@ -1,0 +1,120 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from app.crypto.bundle import BUNDLE_BYTES
+from app.types import REQUEST_CONFIG, RESPONSE_CONFIG, B64Bytes, Key32, Salt16, Signature64, Username
+
+KeyBundle = Annotated[bytes, B64Bytes(BUNDLE_BYTES)]
+
+
+class KdfParamsOut(BaseModel):
+    algorithm: Literal["argon2id13"] = "argon2id13"
+    opslimit: int
+    memlimit: int
+    salt: Salt16
+
+
+class KdfParamsIn(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    algorithm: Literal["argon2id13"]
+    opslimit: int = Field(ge=1, le=1024)
+    memlimit: int = Field(ge=8192, le=4 * 1024 * 1024 * 1024)
+    salt: Salt16
+
+
+class IdentityIn(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    x25519_public: Key32
+    ed25519_public: Key32
+    x25519_signature: Signature64
+
+
+class IdentityOut(BaseModel):
+    x25519_public: Key32
+    ed25519_public: Key32
+    x25519_signature: Signature64
+
+
+class RecoveryIn(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    auth_key: Key32
+    key_bundle: KeyBundle
+
+
+class RegisterRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    username: Username
+    kdf: KdfParamsIn
+    auth_key: Key32
+    identity: IdentityIn
+    key_bundle: KeyBundle
+    recovery: RecoveryIn
+
+
+class LoginRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    username: Username
+    auth_key: Key32
+
+
+class PassphraseChangeRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    current_auth_key: Key32
+    kdf: KdfParamsIn
+    auth_key: Key32
+    key_bundle: KeyBundle
+
+
+class RecoveryBundleRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    username: Username
+    recovery_auth_key: Key32
+
+
+class RecoveryCompleteRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    username: Username
+    recovery_auth_key: Key32
+    kdf: KdfParamsIn
+    auth_key: Key32
+    key_bundle: KeyBundle
+    recovery: RecoveryIn
+
+
+class UserOut(BaseModel):
+    """What any signed-in user may learn about another: public keys for fingerprint checks."""
+
+    model_config = RESPONSE_CONFIG
+
+    username: str
+    fingerprint: str
+    identity: IdentityOut
+
+
+class MeOut(UserOut):
+    kdf: KdfParamsOut
+    key_bundle: KeyBundle
+    created_at: datetime
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: datetime
+    idle_timeout_seconds: int
+    user: MeOut
+
+
+class RecoveryBundleOut(BaseModel):
+    username: str
+    identity: IdentityOut
+    recovery_bundle: KeyBundle

@@ -1,0 +1,251 @@
+"""Accounts and sessions: registration, login, logout, passphrase change, recovery."""
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.accounts import throttle
+from app.accounts.models import AuthSession, User
+from app.accounts.passwords import hash_secret, verify_secret
+from app.accounts.schemas import (
+    KdfParamsIn,
+    PassphraseChangeRequest,
+    RecoveryCompleteRequest,
+    RegisterRequest,
+)
+from app.accounts.tokens import fake_salt, new_token, token_hash
+from app.crypto import BadSignature, PublicIdentity
+from app.db import utcnow
+from app.errors import (
+    InvalidCredentials,
+    InvalidIdentity,
+    KdfParametersRejected,
+    NotAuthenticated,
+    UsernameTaken,
+    UserNotFound,
+)
+from app.settings import Settings
+
+# Writing last_used_at on every request would make every read a write; a minute is precise enough.
+_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class KdfAnnouncement:
+    opslimit: int
+    memlimit: int
+    salt: bytes
+
+
+@dataclass(frozen=True, repr=False)
+class NewSession:
+    token: str
+    record: AuthSession
+    user: User
+
+
+def auth_params(session: Session, settings: Settings, *, username: str) -> KdfAnnouncement:
+    """Same shape for every username; unknown ones get a stable salt keyed by the server secret."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        return KdfAnnouncement(
+            opslimit=settings.kdf_opslimit,
+            memlimit=settings.kdf_memlimit,
+            salt=fake_salt(settings.server_key, username),
+        )
+    return KdfAnnouncement(
+        opslimit=user.kdf_opslimit, memlimit=user.kdf_memlimit, salt=user.kdf_salt
+    )
+
+
+def _check_kdf(settings: Settings, kdf: KdfParamsIn) -> None:
+    # Every account uses the announced parameters, so params answers cannot tell accounts apart.
+    if (kdf.opslimit, kdf.memlimit) != (settings.kdf_opslimit, settings.kdf_memlimit):
+        raise KdfParametersRejected()
+
+
+def _start_session(session: Session, settings: Settings, user: User) -> NewSession:
+    now = utcnow()
+    token = new_token()
+    record = AuthSession(
+        user=user,
+        token_hash=token_hash(settings.server_key, token),
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
+    )
+    session.add(record)
+    session.flush()
+    return NewSession(token=token, record=record, user=user)
+
+
+def register(
+    session: Session, settings: Settings, *, request: RegisterRequest
+) -> NewSession:
+    _check_kdf(settings, request.kdf)
+    identity = PublicIdentity(
+        x25519_public=request.identity.x25519_public,
+        ed25519_public=request.identity.ed25519_public,
+        x25519_signature=request.identity.x25519_signature,
+    )
+    try:
+        identity.verify()
+    except BadSignature as exc:
+        raise InvalidIdentity() from exc
+    if session.scalar(select(User.id).where(User.username == request.username)) is not None:
+        raise UsernameTaken()
+    now = utcnow()
+    user = User(
+        username=request.username,
+        kdf_salt=request.kdf.salt,
+        kdf_opslimit=request.kdf.opslimit,
+        kdf_memlimit=request.kdf.memlimit,
+        auth_hash=hash_secret(settings, request.auth_key),
+        x25519_public=identity.x25519_public,
+        ed25519_public=identity.ed25519_public,
+        x25519_signature=identity.x25519_signature,
+        key_bundle=request.key_bundle,
+        recovery_auth_hash=hash_secret(settings, request.recovery.auth_key),
+        recovery_bundle=request.recovery.key_bundle,
+        created_at=now,
+        credentials_changed_at=now,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the name
+        raise UsernameTaken() from exc
+    return _start_session(session, settings, user)
+
+
+def _check_credential(
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    address: str,
+    secret: bytes,
+    recovery: bool = False,
+) -> User:
+    """Throttle, then verify; unknown users cost the same Argon2 work as known ones."""
+    throttle.check(session, settings, username=username, address=address)
+    user = session.scalar(select(User).where(User.username == username))
+    stored = None if user is None else (user.recovery_auth_hash if recovery else user.auth_hash)
+    if user is None or not verify_secret(settings, stored, secret):
+        throttle.record_failure(session, settings, username=username, address=address)
+        raise InvalidCredentials()
+    return user
+
+
+def login(
+    session: Session, settings: Settings, *, username: str, auth_key: bytes, address: str
+) -> NewSession:
+    user = _check_credential(
+        session, settings, username=username, address=address, secret=auth_key
+    )
+    return _start_session(session, settings, user)
+
+
+def authenticate(session: Session, settings: Settings, *, token: str) -> AuthSession:
+    """Resolve a bearer token to a live session; raise ``NotAuthenticated`` otherwise."""
+    if not token or len(token) > 128:
+        raise NotAuthenticated()
+    digest = token_hash(settings.server_key, token)
+    record = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
+    # The lookup is by keyed hash; compare again in constant time for defence in depth.
+    if record is None or not hmac.compare_digest(record.token_hash, digest):
+        raise NotAuthenticated()
+    now = utcnow()
+    idle_deadline = record.last_used_at + timedelta(seconds=settings.session_idle_seconds)
+    if record.revoked_at is not None or now >= record.expires_at or now >= idle_deadline:
+        raise NotAuthenticated("Your session has ended; log in again.")
+    if now - record.last_used_at >= _TOUCH_INTERVAL:
+        record.last_used_at = now
+    return record
+
+
+def logout(session: Session, *, current: AuthSession) -> None:
+    current.revoked_at = utcnow()
+
+
+def _end_sessions(session: Session, *, user: User, keep: AuthSession | None) -> None:
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep.id)
+    session.execute(stmt)
+
+
+def change_passphrase(
+    session: Session,
+    settings: Settings,
+    *,
+    current: AuthSession,
+    request: PassphraseChangeRequest,
+    address: str,
+) -> User:
+    """Re-authenticate with the current auth key, store the new one, end every other session."""
+    _check_kdf(settings, request.kdf)
+    user = _check_credential(
+        session,
+        settings,
+        username=current.user.username,
+        address=address,
+        secret=request.current_auth_key,
+    )
+    user.kdf_salt = request.kdf.salt
+    user.kdf_opslimit = request.kdf.opslimit
+    user.kdf_memlimit = request.kdf.memlimit
+    user.auth_hash = hash_secret(settings, request.auth_key)
+    user.key_bundle = request.key_bundle
+    user.credentials_changed_at = utcnow()
+    _end_sessions(session, user=user, keep=current)
+    return user
+
+
+def recovery_bundle(
+    session: Session, settings: Settings, *, username: str, recovery_auth_key: bytes, address: str
+) -> User:
+    return _check_credential(
+        session, settings, username=username, address=address, secret=recovery_auth_key,
+        recovery=True,
+    )
+
+
+def complete_recovery(
+    session: Session, settings: Settings, *, request: RecoveryCompleteRequest, address: str
+) -> NewSession:
+    """Replace passphrase and recovery credentials (the code is one-time); end every session."""
+    _check_kdf(settings, request.kdf)
+    user = _check_credential(
+        session,
+        settings,
+        username=request.username,
+        address=address,
+        secret=request.recovery_auth_key,
+        recovery=True,
+    )
+    user.kdf_salt = request.kdf.salt
+    user.kdf_opslimit = request.kdf.opslimit
+    user.kdf_memlimit = request.kdf.memlimit
+    user.auth_hash = hash_secret(settings, request.auth_key)
+    user.key_bundle = request.key_bundle
+    user.recovery_auth_hash = hash_secret(settings, request.recovery.auth_key)
+    user.recovery_bundle = request.recovery.key_bundle
+    user.credentials_changed_at = utcnow()
+    _end_sessions(session, user=user, keep=None)
+    return _start_session(session, settings, user)
+
+
+def get_user(session: Session, *, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserNotFound()
+    return user

@@ -1,0 +1,42 @@
+"""Errors raised by the Backchannel SDK.
+
+    ClientError
+    ├── ApiError           the server answered with an error; ``code`` is its stable code
+    ├── TransportError     the server could not be reached
+    ├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
+    ├── NotLoggedIn        no usable profile in BACKCHANNEL_HOME
+    └── WeakPassphrase     the chosen passphrase is too short
+"""
+
+
+class ClientError(Exception):
+    code = "client_error"
+
+
+class ApiError(ClientError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class TransportError(ClientError):
+    code = "server_unreachable"
+
+
+class ProtocolError(ClientError):
+    """Raised with a specific ``code`` when the server's data does not verify."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class NotLoggedIn(ClientError):
+    code = "not_logged_in"
+
+
+class WeakPassphrase(ClientError):
+    code = "weak_passphrase"

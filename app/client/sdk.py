@@ -1,0 +1,313 @@
+"""The Backchannel SDK: HTTP through httpx, every cryptographic step through ``app.crypto``.
+
+Use it as a context manager; pass ``http=`` to inject an ``httpx.Client``
+(tests pass one bound to the ASGI app).
+"""
+
+import secrets
+from urllib.parse import quote
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from app.client.errors import ApiError, ProtocolError, TransportError, WeakPassphrase
+from app.crypto import (
+    AccountKeys,
+    CryptoError,
+    IdentityKeys,
+    KdfParams,
+    PublicIdentity,
+    RecoveryCode,
+    b64decode,
+    b64encode,
+    open_key_bundle,
+    seal_key_bundle,
+)
+from app.crypto.kdf import SALT_BYTES
+from app.crypto.labels import BUNDLE_PURPOSE_PASSPHRASE, BUNDLE_PURPOSE_RECOVERY
+
+__all__ = ["MIN_PASSPHRASE_LENGTH", "Account", "Client", "UserKeys"]
+
+MIN_PASSPHRASE_LENGTH = 12
+MAX_PASSPHRASE_LENGTH = 1024
+
+
+@dataclass(frozen=True, repr=False)
+class Account:
+    """A signed-in account: the session token and the identity opened from the key bundle."""
+
+    username: str
+    token: str
+    identity: IdentityKeys
+    fingerprint: str
+    recovery_code: RecoveryCode | None = None  # only right after register or recover
+
+    def __repr__(self) -> str:
+        return f"Account(username={self.username!r})"
+
+
+@dataclass(frozen=True)
+class UserKeys:
+    username: str
+    identity: PublicIdentity
+    fingerprint: str
+
+
+def check_passphrase(passphrase: str) -> None:
+    if not MIN_PASSPHRASE_LENGTH <= len(passphrase) <= MAX_PASSPHRASE_LENGTH:
+        raise WeakPassphrase(
+            f"a passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters "
+            "(several unrelated words work well)"
+        )
+
+
+def _identity_json(public: PublicIdentity) -> dict[str, str]:
+    return {
+        "x25519_public": b64encode(public.x25519_public),
+        "ed25519_public": b64encode(public.ed25519_public),
+        "x25519_signature": b64encode(public.x25519_signature),
+    }
+
+
+def _parse_identity(data: dict[str, Any]) -> PublicIdentity:
+    try:
+        identity = PublicIdentity(
+            x25519_public=b64decode(data["x25519_public"]),
+            ed25519_public=b64decode(data["ed25519_public"]),
+            x25519_signature=b64decode(data["x25519_signature"]),
+        )
+        identity.verify()
+    except (KeyError, TypeError, CryptoError) as exc:
+        raise ProtocolError("bad_identity", "the server returned an identity that does not verify") from exc
+    return identity
+
+
+def _kdf_json(params: KdfParams, salt: bytes) -> dict[str, Any]:
+    return {
+        "algorithm": params.algorithm,
+        "opslimit": params.opslimit,
+        "memlimit": params.memlimit,
+        "salt": b64encode(salt),
+    }
+
+
+class Client:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        http: httpx.Client | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._owns_http = http is None
+        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    # -- transport ---------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        """Send one request; return the decoded JSON body or raise ``ApiError``."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = self._http.request(
+                method, self.base_url + path, json=json, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise TransportError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                code, message = str(error["code"]), str(error["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = "http_error", f"HTTP {response.status_code}"
+            raise ApiError(response.status_code, code, message)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    # -- accounts ----------------------------------------------------------------
+
+    def _announced_kdf(self, username: str) -> tuple[KdfParams, bytes]:
+        data = self.request("GET", "/v1/auth/params", params={"username": username})
+        params = KdfParams(
+            opslimit=int(data["opslimit"]),
+            memlimit=int(data["memlimit"]),
+            algorithm=str(data["algorithm"]),
+        )
+        try:
+            params.check()  # refuse weak parameters before the passphrase touches them
+            salt = b64decode(data["salt"])
+        except CryptoError as exc:
+            raise ProtocolError("weak_kdf_params", str(exc)) from exc
+        if len(salt) != SALT_BYTES:
+            raise ProtocolError("bad_salt", "the server returned a salt of the wrong size")
+        return params, salt
+
+    def _open_session(
+        self, data: dict[str, Any], *, username: str, wrap_key: bytes
+    ) -> tuple[str, IdentityKeys]:
+        """Open the returned key bundle and check it matches the published public keys."""
+        user = data["user"]
+        if user["username"] != username:
+            raise ProtocolError("wrong_account", "the server answered for a different account")
+        published = _parse_identity(user["identity"])
+        try:
+            identity = open_key_bundle(
+                b64decode(user["key_bundle"]),
+                key=wrap_key,
+                username=username,
+                purpose=BUNDLE_PURPOSE_PASSPHRASE,
+            )
+        except CryptoError as exc:
+            raise ProtocolError("bad_key_bundle", "your key bundle does not open") from exc
+        if identity.public() != published:
+            raise ProtocolError(
+                "key_mismatch", "the server's public keys do not match your key bundle"
+            )
+        return str(data["token"]), identity
+
+    def register(self, username: str, passphrase: str) -> Account:
+        check_passphrase(passphrase)
+        params, _ = self._announced_kdf(username)
+        salt = secrets.token_bytes(SALT_BYTES)
+        keys = AccountKeys.from_passphrase(passphrase, salt, params)
+        identity = IdentityKeys.generate()
+        recovery = RecoveryCode.generate()
+        body = {
+            "username": username,
+            "kdf": _kdf_json(params, salt),
+            "auth_key": b64encode(keys.auth_key),
+            "identity": _identity_json(identity.public()),
+            "key_bundle": b64encode(
+                seal_key_bundle(
+                    identity, key=keys.wrap_key, username=username,
+                    purpose=BUNDLE_PURPOSE_PASSPHRASE,
+                )
+            ),
+            "recovery": self._recovery_json(identity, recovery, username),
+        }
+        data = self.request("POST", "/v1/auth/register", json=body)
+        username = data["user"]["username"]
+        token, opened = self._open_session(data, username=username, wrap_key=keys.wrap_key)
+        self.token = token
+        return Account(username, token, opened, opened.public().fingerprint(), recovery)
+
+    @staticmethod
+    def _recovery_json(identity: IdentityKeys, recovery: RecoveryCode, username: str) -> dict[str, str]:
+        bundle = seal_key_bundle(
+            identity, key=recovery.bundle_key, username=username, purpose=BUNDLE_PURPOSE_RECOVERY
+        )
+        return {"auth_key": b64encode(recovery.auth_key), "key_bundle": b64encode(bundle)}
+
+    def login(self, username: str, passphrase: str) -> Account:
+        params, salt = self._announced_kdf(username)
+        keys = AccountKeys.from_passphrase(passphrase, salt, params)
+        data = self.request(
+            "POST", "/v1/auth/login",
+            json={"username": username, "auth_key": b64encode(keys.auth_key)},
+        )
+        username = data["user"]["username"]
+        token, identity = self._open_session(data, username=username, wrap_key=keys.wrap_key)
+        self.token = token
+        return Account(username, token, identity, identity.public().fingerprint())
+
+    def logout(self) -> None:
+        self.request("POST", "/v1/auth/logout")
+        self.token = None
+
+    def me(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.request("GET", "/v1/me")
+        return data
+
+    def change_passphrase(
+        self, *, username: str, current: str, new: str, identity: IdentityKeys
+    ) -> None:
+        """Re-derive with the current passphrase, then store keys derived from the new one."""
+        check_passphrase(new)
+        params, salt = self._announced_kdf(username)
+        current_keys = AccountKeys.from_passphrase(current, salt, params)
+        new_salt = secrets.token_bytes(SALT_BYTES)
+        new_keys = AccountKeys.from_passphrase(new, new_salt, params)
+        self.request(
+            "POST",
+            "/v1/me/passphrase",
+            json={
+                "current_auth_key": b64encode(current_keys.auth_key),
+                "kdf": _kdf_json(params, new_salt),
+                "auth_key": b64encode(new_keys.auth_key),
+                "key_bundle": b64encode(
+                    seal_key_bundle(
+                        identity, key=new_keys.wrap_key, username=username,
+                        purpose=BUNDLE_PURPOSE_PASSPHRASE,
+                    )
+                ),
+            },
+        )
+
+    def recover(self, username: str, code: RecoveryCode, new_passphrase: str) -> Account:
+        """Open the recovery bundle, set a new passphrase and a new one-time recovery code."""
+        check_passphrase(new_passphrase)
+        data = self.request(
+            "POST", "/v1/auth/recovery/bundle",
+            json={"username": username, "recovery_auth_key": b64encode(code.auth_key)},
+        )
+        username = data["username"]
+        published = _parse_identity(data["identity"])
+        try:
+            identity = open_key_bundle(
+                b64decode(data["recovery_bundle"]), key=code.bundle_key, username=username,
+                purpose=BUNDLE_PURPOSE_RECOVERY,
+            )
+        except CryptoError as exc:
+            raise ProtocolError("bad_key_bundle", "the recovery bundle does not open") from exc
+        if identity.public() != published:
+            raise ProtocolError("key_mismatch", "the recovery bundle holds different keys")
+        params, _ = self._announced_kdf(username)
+        salt = secrets.token_bytes(SALT_BYTES)
+        keys = AccountKeys.from_passphrase(new_passphrase, salt, params)
+        fresh_code = RecoveryCode.generate()
+        data = self.request(
+            "POST",
+            "/v1/auth/recovery/complete",
+            json={
+                "username": username,
+                "recovery_auth_key": b64encode(code.auth_key),
+                "kdf": _kdf_json(params, salt),
+                "auth_key": b64encode(keys.auth_key),
+                "key_bundle": b64encode(
+                    seal_key_bundle(
+                        identity, key=keys.wrap_key, username=username,
+                        purpose=BUNDLE_PURPOSE_PASSPHRASE,
+                    )
+                ),
+                "recovery": self._recovery_json(identity, fresh_code, username),
+            },
+        )
+        token, opened = self._open_session(data, username=username, wrap_key=keys.wrap_key)
+        self.token = token
+        return Account(username, token, opened, opened.public().fingerprint(), fresh_code)
+
+    def user_keys(self, username: str) -> UserKeys:
+        """Another user's public keys, with the identity signature verified."""
+        data = self.request("GET", f"/v1/users/{quote(username, safe='')}")
+        identity = _parse_identity(data["identity"])
+        return UserKeys(data["username"], identity, identity.fingerprint())

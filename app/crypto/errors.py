@@ -1,0 +1,28 @@
+"""Protocol errors. Every failure raises; nothing returns ``None``.
+
+    CryptoError
+    ├── InvalidKey          a value has the wrong size or shape
+    ├── WeakKdfParameters   the server offered Argon2id parameters below the floor
+    ├── BadSignature        an Ed25519 signature does not verify
+    └── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
+"""
+
+
+class CryptoError(Exception):
+    """Base of every error raised by ``app.crypto``."""
+
+
+class InvalidKey(CryptoError):
+    """A key, nonce or encoded value has the wrong size or format."""
+
+
+class WeakKdfParameters(CryptoError):
+    """The key-derivation parameters are below the client's floor or above its ceiling."""
+
+
+class BadSignature(CryptoError):
+    """A signature does not verify against the key that should have made it."""
+
+
+class DecryptionFailed(CryptoError):
+    """Authenticated decryption failed: wrong key, tampered bytes or wrong context."""

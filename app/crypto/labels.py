@@ -1,0 +1,40 @@
+"""Every protocol label in one place, so docs/protocol.md and the code can be compared.
+
+BLAKE2b personalisations are ASCII padded with NUL bytes to exactly 16 bytes
+(libsodium's ``crypto_generichash_blake2b_salt_personal`` takes 16 bytes; the
+salt is always 16 zero bytes). AEAD associated data starts with a versioned
+label followed by a NUL byte.
+"""
+
+from typing import Final
+
+
+def _person(label: str) -> bytes:
+    raw = label.encode("ascii")
+    if len(raw) > 16:
+        raise ValueError("personalisation longer than 16 bytes")
+    return raw.ljust(16, b"\x00")
+
+
+# Account key derivation (client side).
+PERSON_AUTH_KEY: Final = _person("bc.v1.auth")
+PERSON_WRAP_KEY: Final = _person("bc.v1.wrap")
+PERSON_RECOVERY_KEY: Final = _person("bc.v1.recovery")
+PERSON_RECOVERY_AUTH: Final = _person("bc.v1.recov-auth")
+PERSON_FINGERPRINT: Final = _person("bc.v1.fingerprnt")
+
+# Server-side keyed hashes (never on the wire, listed so they stay distinct).
+PERSON_FAKE_SALT: Final = _person("bc.v1.fake-salt")
+PERSON_TOKEN_HASH: Final = _person("bc.v1.token")
+PERSON_THROTTLE: Final = _person("bc.v1.throttle")
+PERSON_SERVER_KEY: Final = _person("bc.v1.server-key")
+
+# Signatures and AEAD associated data.
+IDENTITY_SIGNATURE_CONTEXT: Final = b"backchannel.identity.v1\x00"
+KEY_BUNDLE_AD_PREFIX: Final = b"backchannel.keybundle.v1\x00"
+
+KEY_BUNDLE_VERSION: Final = 1
+BUNDLE_PURPOSE_PASSPHRASE: Final = "passphrase"
+BUNDLE_PURPOSE_RECOVERY: Final = "recovery"
+
+KDF_ALGORITHM: Final = "argon2id13"

@@ -1,0 +1,182 @@
+"""Domain errors with stable codes, mapped to HTTP in one place.
+
+Every error response has the shape ``{"error": {"code": "...", "message": "..."}}``.
+
+    BackchannelError
+    ├── InvalidRequest (422 invalid_request)        schema or value errors
+    ├── PayloadTooLarge (413 payload_too_large)
+    ├── UnsupportedMediaType (415 unsupported_media_type)
+    ├── NotAuthenticated (401 not_authenticated)    missing, expired, revoked or forged token
+    ├── InvalidCredentials (401 invalid_credentials)
+    ├── Forbidden (403 forbidden)
+    ├── NotFound (404 not_found) ─ UserNotFound (404 user_not_found)
+    ├── Conflict (409 conflict) ─ UsernameTaken (409 username_taken)
+    ├── RateLimited (429 rate_limited)
+    └── ServerBusy (503 server_busy)
+"""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("backchannel")
+
+
+class BackchannelError(Exception):
+    status_code = 400
+    code = "bad_request"
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
+        super().__init__(message or self.message)
+        self.detail = message or self.message
+        self.headers = headers or {}
+
+
+class InvalidRequest(BackchannelError):
+    status_code = 422
+    code = "invalid_request"
+    message = "The request does not match the schema."
+
+
+class PayloadTooLarge(BackchannelError):
+    status_code = 413
+    code = "payload_too_large"
+    message = "The request body is too large."
+
+
+class UnsupportedMediaType(BackchannelError):
+    status_code = 415
+    code = "unsupported_media_type"
+    message = "Request bodies must be application/json."
+
+
+class NotAuthenticated(BackchannelError):
+    status_code = 401
+    code = "not_authenticated"
+    message = "A valid session is required."
+
+
+class InvalidCredentials(BackchannelError):
+    status_code = 401
+    code = "invalid_credentials"
+    message = "Username or passphrase is wrong."
+
+
+class Forbidden(BackchannelError):
+    status_code = 403
+    code = "forbidden"
+    message = "You may not do this."
+
+
+class NotFound(BackchannelError):
+    status_code = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    message = "No such user."
+
+
+class Conflict(BackchannelError):
+    status_code = 409
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    message = "That username is taken."
+
+
+class KdfParametersRejected(InvalidRequest):
+    code = "kdf_params_rejected"
+    message = "The key-derivation parameters are not the ones this server announces."
+
+
+class InvalidIdentity(InvalidRequest):
+    code = "invalid_identity"
+    message = "The identity signature does not verify."
+
+
+class RateLimited(BackchannelError):
+    status_code = 429
+    code = "rate_limited"
+    message = "Too many failed attempts; try again later."
+
+    def __init__(self, retry_after: int):
+        super().__init__(headers={"Retry-After": str(max(1, retry_after))})
+
+
+class ServerBusy(BackchannelError):
+    status_code = 503
+    code = "server_busy"
+    message = "The server is busy; try again shortly."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "5"})
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or InvalidRequest.message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BackchannelError)
+    async def _domain(_: Request, exc: BackchannelError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only the location and pydantic's message: never echo the submitted values.
+        return JSONResponse(
+            error_body(InvalidRequest.code, _validation_message(exc)), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error(
+            "unhandled error on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on the server."), status_code=500
+        )

@@ -1,0 +1,44 @@
+"""Application factory: one app per settings object, so tests build their own."""
+
+import asyncio
+
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import text
+
+from app.accounts import router as accounts_router
+from app.db import make_engine, make_session_factory
+from app.deps import Session, current_session
+from app.errors import install_error_handlers
+from app.guard import RequestGuard
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Backchannel",
+        version="1",
+        description="End-to-end encrypted whisper network. The server stores ciphertext only.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
+
+    install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz(session: Session) -> dict[str, str]:
+        session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.include_router(accounts_router.public_router)
+    # Everything below requires a session; public routes are the explicit exceptions above.
+    authenticated = APIRouter(dependencies=[Depends(current_session)])
+    authenticated.include_router(accounts_router.router)
+    app.include_router(authenticated)
+    return app

@@ -1,0 +1,71 @@
+"""One settings class, read once at startup from ``BACKCHANNEL_*`` variables and passed down."""
+
+import ipaddress
+from pathlib import Path
+
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.crypto import labels
+
+DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"
+DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'backchannel.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BACKCHANNEL_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Keys the server's own keyed hashes (session tokens, fake salts, rate-limit keys).
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+
+    # Argon2id parameters announced to clients (the client refuses less than t=3, 64 MiB).
+    kdf_opslimit: int = Field(default=3, ge=1)
+    kdf_memlimit: int = Field(default=64 * 1024 * 1024, ge=8192)
+
+    # argon2-cffi parameters for hashing the client's auth_key (OWASP minimum or more).
+    server_hash_time_cost: int = Field(default=2, ge=1)
+    server_hash_memory_kib: int = Field(default=19 * 1024, ge=8)
+    server_hash_parallelism: int = Field(default=1, ge=1)
+    # How many Argon2 verifications may run at once; the rest wait without holding a thread.
+    argon2_concurrency: int = Field(default=4, ge=1)
+    argon2_wait_seconds: float = Field(default=10.0, gt=0)
+
+    session_idle_seconds: int = Field(default=24 * 3600, ge=1)
+    session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # Failed logins, counted in the database so the limits hold across workers.
+    login_pair_limit: int = Field(default=10, ge=1)  # per account and address
+    login_pair_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_account_limit: int = Field(default=100, ge=1)  # ASVS: at most 100 per hour
+    login_account_window_seconds: int = Field(default=3600, ge=1)
+    login_address_limit: int = Field(default=300, ge=1)
+    login_address_window_seconds: int = Field(default=3600, ge=1)
+
+    @property
+    def server_key(self) -> bytes:
+        """32 bytes derived from ``secret_key`` for the server's keyed hashes."""
+        digest: bytes = blake2b(
+            self.secret_key.get_secret_value().encode("utf-8"),
+            digest_size=32,
+            person=labels.PERSON_SERVER_KEY,
+            encoder=RawEncoder,
+        )
+        return digest
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEV_SECRET_KEY
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,90 @@
+"""Pydantic field types shared by every domain's schemas."""
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from app.crypto import b64decode, b64encode
+from app.crypto.errors import InvalidKey
+
+# Request models reject unknown fields and do not coerce types ("1" is not 1).
+REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
+RESPONSE_CONFIG = ConfigDict(from_attributes=True)
+
+
+@dataclass(frozen=True)
+class B64Bytes:
+    """Annotation for bytes carried as base64 in JSON, with a bounded decoded size.
+
+    ``Annotated[bytes, B64Bytes(32)]`` accepts exactly 32 bytes;
+    ``B64Bytes(1, 4096)`` a range.
+    """
+
+    min_size: int
+    max_size: int | None = None
+
+    @property
+    def upper(self) -> int:
+        return self.min_size if self.max_size is None else self.max_size
+
+    @property
+    def max_chars(self) -> int:
+        return 4 * ((self.upper + 2) // 3)
+
+    def decode(self, value: Any) -> bytes:
+        if isinstance(value, bytes):  # constructed in code, not parsed from JSON
+            raw = value
+        elif isinstance(value, str) and len(value) <= self.max_chars:
+            try:
+                raw = b64decode(value)
+            except InvalidKey as exc:
+                raise ValueError("must be standard base64 with padding") from exc
+        else:
+            raise ValueError(f"must be a base64 string of at most {self.max_chars} characters")
+        if not self.min_size <= len(raw) <= self.upper:
+            raise ValueError(f"must decode to {self.min_size}..{self.upper} bytes")
+        return raw
+
+    def __get_pydantic_core_schema__(
+        self, _source: Any, _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.decode,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                b64encode, when_used="json"
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "contentEncoding": "base64",
+            "minLength": 4 * ((self.min_size + 2) // 3),
+            "maxLength": self.max_chars,
+        }
+
+
+Key32 = Annotated[bytes, B64Bytes(32)]
+Salt16 = Annotated[bytes, B64Bytes(16)]
+Signature64 = Annotated[bytes, B64Bytes(64)]
+
+
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{1,31}$"
+_USERNAME_ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def normalise_username(value: str) -> str:
+    """NFKC + casefold, then 2-32 of a-z 0-9 _ . - starting with a letter or digit."""
+    name = unicodedata.normalize("NFKC", value).casefold().strip()
+    if not 2 <= len(name) <= 32 or not set(name) <= _USERNAME_ALLOWED or not name[0].isalnum():
+        raise ValueError("usernames are 2-32 characters: a-z, 0-9, '_', '.', '-'")
+    return name
+
+
+Username = Annotated[str, Field(max_length=64), AfterValidator(normalise_username)]
