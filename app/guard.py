@@ -30,14 +30,19 @@ class RequestGuard:
             except ValueError:
                 declared = self.max_body_bytes + 1
             if declared > self.max_body_bytes:
-                await _reject(send, PayloadTooLarge.status_code, PayloadTooLarge.code,
-                              PayloadTooLarge.message)
+                await _reject(
+                    send, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message
+                )
                 return
         if has_body:
             media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if media != b"application/json":
-                await _reject(send, UnsupportedMediaType.status_code, UnsupportedMediaType.code,
-                              UnsupportedMediaType.message)
+                await _reject(
+                    send,
+                    UnsupportedMediaType.status_code,
+                    UnsupportedMediaType.code,
+                    UnsupportedMediaType.message,
+                )
                 return
 
         # Bodies are small: read the whole body (bounded) before the app sees it, so a
@@ -51,8 +56,9 @@ class RequestGuard:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_body_bytes:
-                await _reject(send, PayloadTooLarge.status_code, PayloadTooLarge.code,
-                              PayloadTooLarge.message)
+                await _reject(
+                    send, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message
+                )
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -3,11 +3,13 @@
 import asyncio
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import router as accounts_router
 from app.db import make_engine, make_session_factory
-from app.deps import Session, current_session
+from app.deps import current_session
 from app.errors import install_error_handlers
 from app.guard import RequestGuard
 from app.settings import Settings
@@ -31,9 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz(session: Session) -> dict[str, str]:
-        session.execute(text("SELECT 1"))
+    @app.get("/healthz", tags=["health"], response_model=None)
+    def healthz() -> dict[str, str] | JSONResponse:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
         return {"status": "ok"}
 
     app.include_router(accounts_router.public_router)

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import labels
 
-DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"
+DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"  # noqa: S105 - refused off loopback
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'backchannel.db'}"
 
 

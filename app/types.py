@@ -1,6 +1,5 @@
 """Pydantic field types shared by every domain's schemas."""
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ from pydantic_core import core_schema
 
 from app.crypto import b64decode, b64encode
 from app.crypto.errors import InvalidKey
+from app.crypto.usernames import normalise_username
 
 # Request models reject unknown fields and do not coerce types ("1" is not 1).
 REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
@@ -75,16 +75,11 @@ Salt16 = Annotated[bytes, B64Bytes(16)]
 Signature64 = Annotated[bytes, B64Bytes(64)]
 
 
-USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{1,31}$"
-_USERNAME_ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+def _username(value: str) -> str:
+    try:
+        return normalise_username(value)
+    except InvalidKey as exc:
+        raise ValueError(str(exc)) from exc
 
 
-def normalise_username(value: str) -> str:
-    """NFKC + casefold, then 2-32 of a-z 0-9 _ . - starting with a letter or digit."""
-    name = unicodedata.normalize("NFKC", value).casefold().strip()
-    if not 2 <= len(name) <= 32 or not set(name) <= _USERNAME_ALLOWED or not name[0].isalnum():
-        raise ValueError("usernames are 2-32 characters: a-z, 0-9, '_', '.', '-'")
-    return name
-
-
-Username = Annotated[str, Field(max_length=64), AfterValidator(normalise_username)]
+Username = Annotated[str, Field(max_length=64), AfterValidator(_username)]

@@ -60,7 +60,9 @@ class AuthFailure(Base):
     """One failed credential check, keyed by a keyed hash of the account, address or both."""
 
     __tablename__ = "auth_failures"
-    __table_args__ = (Index("ix_auth_failures_scope_key_created", "scope", "key_hash", "created_at"),)
+    __table_args__ = (
+        Index("ix_auth_failures_scope_key_created", "scope", "key_hash", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

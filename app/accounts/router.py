@@ -47,7 +47,9 @@ def user_out(user: User) -> UserOut:
 def me_out(user: User) -> MeOut:
     return MeOut(
         **user_out(user).model_dump(),
-        kdf=KdfParamsOut(opslimit=user.kdf_opslimit, memlimit=user.kdf_memlimit, salt=user.kdf_salt),
+        kdf=KdfParamsOut(
+            opslimit=user.kdf_opslimit, memlimit=user.kdf_memlimit, salt=user.kdf_salt
+        ),
         key_bundle=user.key_bundle,
         created_at=user.created_at,
     )
@@ -87,9 +89,7 @@ def login(
     return session_out(new, settings)
 
 
-@public_router.post(
-    "/recovery/bundle", response_model=RecoveryBundleOut, dependencies=[Argon2Slot]
-)
+@public_router.post("/recovery/bundle", response_model=RecoveryBundleOut, dependencies=[Argon2Slot])
 def recovery_bundle(
     body: RecoveryBundleRequest, session: Session, settings: SettingsDep, address: ClientAddress
 ) -> RecoveryBundleOut:

@@ -4,7 +4,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from app.crypto.bundle import BUNDLE_BYTES
-from app.types import REQUEST_CONFIG, RESPONSE_CONFIG, B64Bytes, Key32, Salt16, Signature64, Username
+from app.types import (
+    REQUEST_CONFIG,
+    RESPONSE_CONFIG,
+    B64Bytes,
+    Key32,
+    Salt16,
+    Signature64,
+    Username,
+)
 
 KeyBundle = Annotated[bytes, B64Bytes(BUNDLE_BYTES)]
 

@@ -83,9 +83,7 @@ def _start_session(session: Session, settings: Settings, user: User) -> NewSessi
     return NewSession(token=token, record=record, user=user)
 
 
-def register(
-    session: Session, settings: Settings, *, request: RegisterRequest
-) -> NewSession:
+def register(session: Session, settings: Settings, *, request: RegisterRequest) -> NewSession:
     _check_kdf(settings, request.kdf)
     identity = PublicIdentity(
         x25519_public=request.identity.x25519_public,
@@ -144,9 +142,7 @@ def _check_credential(
 def login(
     session: Session, settings: Settings, *, username: str, auth_key: bytes, address: str
 ) -> NewSession:
-    user = _check_credential(
-        session, settings, username=username, address=address, secret=auth_key
-    )
+    user = _check_credential(session, settings, username=username, address=address, secret=auth_key)
     return _start_session(session, settings, user)
 
 
@@ -214,7 +210,11 @@ def recovery_bundle(
     session: Session, settings: Settings, *, username: str, recovery_auth_key: bytes, address: str
 ) -> User:
     return _check_credential(
-        session, settings, username=username, address=address, secret=recovery_auth_key,
+        session,
+        settings,
+        username=username,
+        address=address,
+        secret=recovery_auth_key,
         recovery=True,
     )
 

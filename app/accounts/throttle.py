@@ -34,12 +34,24 @@ def _windows(settings: Settings, *, username: str, address: str) -> list[_Window
         return keyed_hash(settings.server_key, labels.PERSON_THROTTLE, "\x00".join(parts).encode())
 
     return [
-        _Window("pair", key("pair", username, address), settings.login_pair_limit,
-                settings.login_pair_window_seconds),
-        _Window("account", key("account", username), settings.login_account_limit,
-                settings.login_account_window_seconds),
-        _Window("address", key("address", address), settings.login_address_limit,
-                settings.login_address_window_seconds),
+        _Window(
+            "pair",
+            key("pair", username, address),
+            settings.login_pair_limit,
+            settings.login_pair_window_seconds,
+        ),
+        _Window(
+            "account",
+            key("account", username),
+            settings.login_account_limit,
+            settings.login_account_window_seconds,
+        ),
+        _Window(
+            "address",
+            key("address", address),
+            settings.login_address_limit,
+            settings.login_address_window_seconds,
+        ),
     ]
 
 
@@ -70,7 +82,9 @@ def record_failure(session: Session, settings: Settings, *, username: str, addre
     )
     bind = session.get_bind()
     with Session(bind) as side:
-        side.execute(delete(AuthFailure).where(AuthFailure.created_at < now - timedelta(seconds=longest)))
+        side.execute(
+            delete(AuthFailure).where(AuthFailure.created_at < now - timedelta(seconds=longest))
+        )
         side.add_all(
             AuthFailure(scope=w.scope, key_hash=w.key_hash, created_at=now)
             for w in _windows(settings, username=username, address=address)

@@ -15,8 +15,9 @@ def new_token() -> str:
 
 
 def keyed_hash(secret_key: bytes, person: bytes, message: bytes, size: int = 32) -> bytes:
-    out: bytes = blake2b(message, digest_size=size, key=secret_key, person=person,
-                         encoder=RawEncoder)
+    out: bytes = blake2b(
+        message, digest_size=size, key=secret_key, person=person, encoder=RawEncoder
+    )
     return out
 
 

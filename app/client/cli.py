@@ -96,20 +96,29 @@ def register(username: str, as_json: JsonFlag = False) -> None:
         with out.status("deriving keys…") if not as_json else _nothing(), _client(server) as client:
             account = client.register(username, passphrase)
         Profile.create(
-            server=server, username=account.username, token=account.token,
+            server=server,
+            username=account.username,
+            token=account.token,
             identity=account.identity,
         ).save()
         code = str(account.recovery_code)
         _emit(
             as_json,
-            {"username": account.username, "fingerprint": account.fingerprint,
-             "recovery_code": code},
+            {
+                "username": account.username,
+                "fingerprint": account.fingerprint,
+                "recovery_code": code,
+            },
             f"Registered [bold]{account.username}[/]\nFingerprint: [bold]{account.fingerprint}[/]",
         )
         if not as_json:
-            out.print(Panel(f"[bold]{code}[/]", title="Recovery code — write this down now",
-                            subtitle="shown once; it restores your account if you forget "
-                            "the passphrase"))
+            out.print(
+                Panel(
+                    f"[bold]{code}[/]",
+                    title="Recovery code — write this down now",
+                    subtitle="shown once; it restores your account if you forget the passphrase",
+                )
+            )
 
 
 @contextmanager
@@ -134,13 +143,16 @@ def login(username: str, as_json: JsonFlag = False) -> None:
         ):
             raise _identity_changed(previous.fingerprint, account.fingerprint)
         Profile.create(
-            server=server, username=account.username, token=account.token,
+            server=server,
+            username=account.username,
+            token=account.token,
             identity=account.identity,
         ).save()
         _emit(
             as_json,
             {"username": account.username, "fingerprint": account.fingerprint},
-            f"Logged in as [bold]{account.username}[/]\nFingerprint: [bold]{account.fingerprint}[/]",
+            f"Logged in as [bold]{account.username}[/]\n"
+            f"Fingerprint: [bold]{account.fingerprint}[/]",
         )
 
 
@@ -183,14 +195,18 @@ def passphrase_change(as_json: JsonFlag = False) -> None:
         profile = _profile()
         current = _secret("BACKCHANNEL_PASSPHRASE", "Current passphrase")
         new = _secret("BACKCHANNEL_NEW_PASSPHRASE", "New passphrase", confirm=True)
-        with out.status("deriving keys…") if not as_json else _nothing(), _client(
-            _server(profile), profile.token
-        ) as client:
+        with (
+            out.status("deriving keys…") if not as_json else _nothing(),
+            _client(_server(profile), profile.token) as client,
+        ):
             client.change_passphrase(
                 username=profile.username, current=current, new=new, identity=profile.identity
             )
-        _emit(as_json, {"username": profile.username, "changed": True},
-              "Passphrase changed; your other sessions have ended.")
+        _emit(
+            as_json,
+            {"username": profile.username, "changed": True},
+            "Passphrase changed; your other sessions have ended.",
+        )
 
 
 @app.command()
@@ -203,20 +219,30 @@ def recover(username: str, as_json: JsonFlag = False) -> None:
         with out.status("deriving keys…") if not as_json else _nothing(), _client(server) as client:
             account = client.recover(username, code, new)
         Profile.create(
-            server=server, username=account.username, token=account.token,
+            server=server,
+            username=account.username,
+            token=account.token,
             identity=account.identity,
         ).save()
         fresh = str(account.recovery_code)
         _emit(
             as_json,
-            {"username": account.username, "fingerprint": account.fingerprint,
-             "recovery_code": fresh},
+            {
+                "username": account.username,
+                "fingerprint": account.fingerprint,
+                "recovery_code": fresh,
+            },
             f"Recovered [bold]{account.username}[/]; every other session has ended.\n"
             f"Fingerprint: [bold]{account.fingerprint}[/]",
         )
         if not as_json:
-            out.print(Panel(f"[bold]{fresh}[/]", title="Your NEW recovery code — write it down",
-                            subtitle="the old code no longer works"))
+            out.print(
+                Panel(
+                    f"[bold]{fresh}[/]",
+                    title="Your NEW recovery code — write it down",
+                    subtitle="the old code no longer works",
+                )
+            )
 
 
 @app.command()

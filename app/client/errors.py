@@ -1,11 +1,11 @@
 """Errors raised by the Backchannel SDK.
 
-    ClientError
-    ├── ApiError           the server answered with an error; ``code`` is its stable code
-    ├── TransportError     the server could not be reached
-    ├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
-    ├── NotLoggedIn        no usable profile in BACKCHANNEL_HOME
-    └── WeakPassphrase     the chosen passphrase is too short
+ClientError
+├── ApiError           the server answered with an error; ``code`` is its stable code
+├── TransportError     the server could not be reached
+├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
+├── NotLoggedIn        no usable profile in BACKCHANNEL_HOME
+└── WeakPassphrase     the chosen passphrase is too short
 """
 
 

@@ -50,9 +50,7 @@ class Profile:
         return IdentityKeys.from_bytes(b64decode(self.identity_secret))
 
     @classmethod
-    def create(
-        cls, *, server: str, username: str, token: str, identity: IdentityKeys
-    ) -> "Profile":
+    def create(cls, *, server: str, username: str, token: str, identity: IdentityKeys) -> "Profile":
         return cls(
             server=server,
             username=username,

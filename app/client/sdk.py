@@ -5,10 +5,10 @@ Use it as a context manager; pass ``http=`` to inject an ``httpx.Client``
 """
 
 import secrets
-from urllib.parse import quote
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -22,6 +22,7 @@ from app.crypto import (
     RecoveryCode,
     b64decode,
     b64encode,
+    normalise_username,
     open_key_bundle,
     seal_key_bundle,
 )
@@ -80,7 +81,9 @@ def _parse_identity(data: dict[str, Any]) -> PublicIdentity:
         )
         identity.verify()
     except (KeyError, TypeError, CryptoError) as exc:
-        raise ProtocolError("bad_identity", "the server returned an identity that does not verify") from exc
+        raise ProtocolError(
+            "bad_identity", "the server returned an identity that does not verify"
+        ) from exc
     return identity
 
 
@@ -186,6 +189,7 @@ class Client:
         return str(data["token"]), identity
 
     def register(self, username: str, passphrase: str) -> Account:
+        username = normalise_username(username)
         check_passphrase(passphrase)
         params, _ = self._announced_kdf(username)
         salt = secrets.token_bytes(SALT_BYTES)
@@ -199,7 +203,9 @@ class Client:
             "identity": _identity_json(identity.public()),
             "key_bundle": b64encode(
                 seal_key_bundle(
-                    identity, key=keys.wrap_key, username=username,
+                    identity,
+                    key=keys.wrap_key,
+                    username=username,
                     purpose=BUNDLE_PURPOSE_PASSPHRASE,
                 )
             ),
@@ -212,17 +218,21 @@ class Client:
         return Account(username, token, opened, opened.public().fingerprint(), recovery)
 
     @staticmethod
-    def _recovery_json(identity: IdentityKeys, recovery: RecoveryCode, username: str) -> dict[str, str]:
+    def _recovery_json(
+        identity: IdentityKeys, recovery: RecoveryCode, username: str
+    ) -> dict[str, str]:
         bundle = seal_key_bundle(
             identity, key=recovery.bundle_key, username=username, purpose=BUNDLE_PURPOSE_RECOVERY
         )
         return {"auth_key": b64encode(recovery.auth_key), "key_bundle": b64encode(bundle)}
 
     def login(self, username: str, passphrase: str) -> Account:
+        username = normalise_username(username)
         params, salt = self._announced_kdf(username)
         keys = AccountKeys.from_passphrase(passphrase, salt, params)
         data = self.request(
-            "POST", "/v1/auth/login",
+            "POST",
+            "/v1/auth/login",
             json={"username": username, "auth_key": b64encode(keys.auth_key)},
         )
         username = data["user"]["username"]
@@ -242,6 +252,7 @@ class Client:
         self, *, username: str, current: str, new: str, identity: IdentityKeys
     ) -> None:
         """Re-derive with the current passphrase, then store keys derived from the new one."""
+        username = normalise_username(username)
         check_passphrase(new)
         params, salt = self._announced_kdf(username)
         current_keys = AccountKeys.from_passphrase(current, salt, params)
@@ -256,7 +267,9 @@ class Client:
                 "auth_key": b64encode(new_keys.auth_key),
                 "key_bundle": b64encode(
                     seal_key_bundle(
-                        identity, key=new_keys.wrap_key, username=username,
+                        identity,
+                        key=new_keys.wrap_key,
+                        username=username,
                         purpose=BUNDLE_PURPOSE_PASSPHRASE,
                     )
                 ),
@@ -265,16 +278,20 @@ class Client:
 
     def recover(self, username: str, code: RecoveryCode, new_passphrase: str) -> Account:
         """Open the recovery bundle, set a new passphrase and a new one-time recovery code."""
+        username = normalise_username(username)
         check_passphrase(new_passphrase)
         data = self.request(
-            "POST", "/v1/auth/recovery/bundle",
+            "POST",
+            "/v1/auth/recovery/bundle",
             json={"username": username, "recovery_auth_key": b64encode(code.auth_key)},
         )
         username = data["username"]
         published = _parse_identity(data["identity"])
         try:
             identity = open_key_bundle(
-                b64decode(data["recovery_bundle"]), key=code.bundle_key, username=username,
+                b64decode(data["recovery_bundle"]),
+                key=code.bundle_key,
+                username=username,
                 purpose=BUNDLE_PURPOSE_RECOVERY,
             )
         except CryptoError as exc:
@@ -295,7 +312,9 @@ class Client:
                 "auth_key": b64encode(keys.auth_key),
                 "key_bundle": b64encode(
                     seal_key_bundle(
-                        identity, key=keys.wrap_key, username=username,
+                        identity,
+                        key=keys.wrap_key,
+                        username=username,
                         purpose=BUNDLE_PURPOSE_PASSPHRASE,
                     )
                 ),
@@ -308,6 +327,7 @@ class Client:
 
     def user_keys(self, username: str) -> UserKeys:
         """Another user's public keys, with the identity signature verified."""
+        username = normalise_username(username)
         data = self.request("GET", f"/v1/users/{quote(username, safe='')}")
         identity = _parse_identity(data["identity"])
         return UserKeys(data["username"], identity, identity.fingerprint())

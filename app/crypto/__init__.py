@@ -14,6 +14,7 @@ from app.crypto.errors import (
 )
 from app.crypto.identity import IdentityKeys, PublicIdentity, fingerprint, normalise_fingerprint
 from app.crypto.kdf import AccountKeys, KdfParams, derive_root_key
+from app.crypto.usernames import normalise_username
 
 __all__ = [
     "AccountKeys",
@@ -31,6 +32,7 @@ __all__ = [
     "derive_root_key",
     "fingerprint",
     "normalise_fingerprint",
+    "normalise_username",
     "open_key_bundle",
     "seal_key_bundle",
 ]

@@ -26,10 +26,7 @@ def bundle_associated_data(username: str, purpose: str) -> bytes:
     if purpose not in _PURPOSES:
         raise ValueError(f"unknown bundle purpose {purpose!r}")
     return (
-        labels.KEY_BUNDLE_AD_PREFIX
-        + purpose.encode("ascii")
-        + b"\x00"
-        + username.encode("utf-8")
+        labels.KEY_BUNDLE_AD_PREFIX + purpose.encode("ascii") + b"\x00" + username.encode("utf-8")
     )
 
 
@@ -82,9 +79,7 @@ class RecoveryCode:
         """Accept any case, spaces or dashes, and the usual O/0, I/L/1 confusions."""
         if len(text) > 80:
             raise InvalidKey("a recovery code is 32 characters")
-        chars = [
-            _CROCKFORD_ALIASES.get(ch, ch) for ch in text.upper() if ch not in " -\t"
-        ]
+        chars = [_CROCKFORD_ALIASES.get(ch, ch) for ch in text.upper() if ch not in " -\t"]
         if len(chars) != 32 or any(ch not in _CROCKFORD for ch in chars):
             raise InvalidKey("a recovery code is 32 characters of 0-9 and A-Z")
         value = 0

@@ -1,10 +1,10 @@
 """Protocol errors. Every failure raises; nothing returns ``None``.
 
-    CryptoError
-    ├── InvalidKey          a value has the wrong size or shape
-    ├── WeakKdfParameters   the server offered Argon2id parameters below the floor
-    ├── BadSignature        an Ed25519 signature does not verify
-    └── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
+CryptoError
+├── InvalidKey          a value has the wrong size or shape
+├── WeakKdfParameters   the server offered Argon2id parameters below the floor
+├── BadSignature        an Ed25519 signature does not verify
+└── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
 """
 
 

@@ -34,7 +34,7 @@ IDENTITY_SIGNATURE_CONTEXT: Final = b"backchannel.identity.v1\x00"
 KEY_BUNDLE_AD_PREFIX: Final = b"backchannel.keybundle.v1\x00"
 
 KEY_BUNDLE_VERSION: Final = 1
-BUNDLE_PURPOSE_PASSPHRASE: Final = "passphrase"
+BUNDLE_PURPOSE_PASSPHRASE: Final = "passphrase"  # noqa: S105 - a label, not a secret
 BUNDLE_PURPOSE_RECOVERY: Final = "recovery"
 
 KDF_ALGORITHM: Final = "argon2id13"
