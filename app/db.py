@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -55,12 +55,21 @@ def normalise_database_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling is lazy).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock up front, so two writers queue instead of one failing
+    # to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT) halfway through a use case.
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -71,22 +80,32 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
     )
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions for reads, or for writes (on SQLite these begin IMMEDIATE)."""
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One use case, all or nothing: commit on success, roll back on any exception."""
+    """One use case, all or nothing: commit on success, roll back on any exception.
+
+    The one exception is an error that declares ``keep_writes`` (a failed login's
+    counters): its writes were made deliberately before raising, and they land.
+    """
     with factory() as session:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            if getattr(exc, "keep_writes", False):
+                session.commit()
+            else:
+                session.rollback()
             raise

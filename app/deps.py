@@ -19,8 +19,13 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def get_session(request: Request) -> Iterator[OrmSession]:
-    yield from transaction(request.app.state.session_factory)
+    state = request.app.state
+    factory = state.session_factory if request.method in _READ_METHODS else state.write_factory
+    yield from transaction(factory)
 
 
 def client_address(request: Request) -> str:

@@ -29,6 +29,8 @@ class BackchannelError(Exception):
     status_code = 400
     code = "bad_request"
     message = "The request could not be processed."
+    # True when the failing use case's writes must still land (failed-login counters).
+    keep_writes = False
 
     def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
         super().__init__(message or self.message)
@@ -64,6 +66,7 @@ class InvalidCredentials(BackchannelError):
     status_code = 401
     code = "invalid_credentials"
     message = "Username or passphrase is wrong."
+    keep_writes = True  # the failure is counted even though the request fails
 
 
 class Forbidden(BackchannelError):

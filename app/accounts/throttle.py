@@ -73,20 +73,18 @@ def check(session: Session, settings: Settings, *, username: str, address: str) 
 
 
 def record_failure(session: Session, settings: Settings, *, username: str, address: str) -> None:
-    """Record a failure in its own transaction so it survives the failing request's rollback."""
+    """Add failure rows to this transaction; ``InvalidCredentials`` commits them (keep_writes)."""
     now = utcnow()
     longest = max(
         settings.login_pair_window_seconds,
         settings.login_account_window_seconds,
         settings.login_address_window_seconds,
     )
-    bind = session.get_bind()
-    with Session(bind) as side:
-        side.execute(
-            delete(AuthFailure).where(AuthFailure.created_at < now - timedelta(seconds=longest))
-        )
-        side.add_all(
-            AuthFailure(scope=w.scope, key_hash=w.key_hash, created_at=now)
-            for w in _windows(settings, username=username, address=address)
-        )
-        side.commit()
+    session.execute(
+        delete(AuthFailure).where(AuthFailure.created_at < now - timedelta(seconds=longest))
+    )
+    session.add_all(
+        AuthFailure(scope=w.scope, key_hash=w.key_hash, created_at=now)
+        for w in _windows(settings, username=username, address=address)
+    )
+    session.flush()

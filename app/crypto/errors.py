@@ -26,3 +26,15 @@ class BadSignature(CryptoError):
 
 class DecryptionFailed(CryptoError):
     """Authenticated decryption failed: wrong key, tampered bytes or wrong context."""
+
+
+class RecordChainBroken(CryptoError):
+    """A key record does not follow from the one before it (sequence, hash, epoch or key)."""
+
+
+class UntrustedSigner(CryptoError):
+    """A record or wrap is signed by someone who was not an admin with the listed key."""
+
+
+class WrongEpoch(CryptoError):
+    """A wrap or key belongs to another circle or epoch than the one it is used for."""

@@ -38,3 +38,20 @@ BUNDLE_PURPOSE_PASSPHRASE: Final = "passphrase"  # noqa: S105 - a label, not a s
 BUNDLE_PURPOSE_RECOVERY: Final = "recovery"
 
 KDF_ALGORITHM: Final = "argon2id13"
+
+# Circles: epoch keys, key records, wraps, invites.
+PERSON_KEY_ID: Final = _person("bc.v1.key-id")
+PERSON_ENTRY_KEY: Final = _person("bc.v1.entry")
+PERSON_INDEX_KEY: Final = _person("bc.v1.index")
+PERSON_META_KEY: Final = _person("bc.v1.meta")
+PERSON_RECORD_HASH: Final = _person("bc.v1.record")
+PERSON_EVENT_HASH: Final = _person("bc.v1.event")
+PERSON_INVITE_HASH: Final = _person("bc.v1.invite")
+
+KEY_RECORD_TYPE: Final = "backchannel.key-record"
+KEY_RECORD_VERSION: Final = 1
+KEY_RECORD_SIGNATURE_CONTEXT: Final = b"backchannel.key-record.v1\x00"
+WRAP_PREFIX: Final = b"backchannel.wrap.v1\x00"
+PREV_KEY_AD_PREFIX: Final = b"backchannel.prev-key.v1\x00"
+CIRCLE_META_AD_PREFIX: Final = b"backchannel.circle-meta.v1\x00"
+INVITE_PREFIX: Final = "bcinvite1"

@@ -98,4 +98,5 @@ def test_account_wide_limit_is_one_hundred_failures_an_hour(
             throttle.record_failure(
                 session, settings, username="alice", address=f"10.0.{i // 250}.{i % 250}"
             )
+        session.commit()
     assert _bad_login(http) == 429

@@ -1,0 +1,393 @@
+"""Circle keys: per-epoch keys, signed key records, sealed wraps, the previous-key chain.
+
+A circle's membership history is a chain of *key records*. Each record lists
+the exact member set (username, fingerprint, role) for an epoch and the epoch
+key's id, points at the previous record's hash, and is signed by an admin of
+the previous record. A new member or a role change adds a record in the same
+epoch; a removal adds a record in a new epoch with a new key.
+"""
+
+import hmac
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.exceptions
+import nacl.secret
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
+from nacl.public import PublicKey, SealedBox
+from nacl.signing import SigningKey, VerifyKey
+
+from app.crypto import labels
+from app.crypto.errors import (
+    BadSignature,
+    DecryptionFailed,
+    InvalidKey,
+    RecordChainBroken,
+    UntrustedSigner,
+    WrongEpoch,
+)
+from app.crypto.identity import IdentityKeys, PublicIdentity
+from app.crypto.kdf import subkey
+
+KEY_ID_BYTES = 16
+ROLES = ("owner", "admin", "member")
+ADMIN_ROLES = frozenset({"owner", "admin"})
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the bytes that are hashed and signed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _epoch_context(circle_id: uuid.UUID, epoch: int) -> bytes:
+    if epoch < 0 or epoch >= 2**63:
+        raise InvalidKey("epoch out of range")
+    return circle_id.bytes + epoch.to_bytes(8, "big")
+
+
+class CircleKey:
+    """One epoch's 32-byte key; its subkeys encrypt entries, index names and circle metadata."""
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != 32:
+            raise InvalidKey("a circle key is 32 bytes")
+        self._raw = raw
+
+    @classmethod
+    def generate(cls) -> "CircleKey":
+        return cls(secrets.token_bytes(32))
+
+    def __bytes__(self) -> bytes:
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CircleKey) and hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(self.key_id)
+
+    def __repr__(self) -> str:
+        return f"CircleKey(id={self.key_id.hex()})"
+
+    @property
+    def key_id(self) -> bytes:
+        return subkey(self._raw, labels.PERSON_KEY_ID, KEY_ID_BYTES)
+
+    @property
+    def entry_key(self) -> bytes:
+        return subkey(self._raw, labels.PERSON_ENTRY_KEY)
+
+    @property
+    def index_key(self) -> bytes:
+        return subkey(self._raw, labels.PERSON_INDEX_KEY)
+
+    @property
+    def meta_key(self) -> bytes:
+        return subkey(self._raw, labels.PERSON_META_KEY)
+
+
+def seal_wrap(key: CircleKey, *, circle_id: uuid.UUID, epoch: int, recipient: bytes) -> bytes:
+    """crypto_box_seal of prefix || circle id || epoch || key to the member's X25519 key."""
+    plaintext = labels.WRAP_PREFIX + _epoch_context(circle_id, epoch) + bytes(key)
+    sealed: bytes = SealedBox(PublicKey(recipient)).encrypt(plaintext, encoder=RawEncoder)
+    return sealed
+
+
+def open_wrap(
+    wrap: bytes,
+    *,
+    circle_id: uuid.UUID,
+    epoch: int,
+    identity: IdentityKeys,
+    expected_key_id: bytes,
+) -> CircleKey:
+    """Unseal a wrap and check it is this circle's key for this epoch, as the signed record says."""
+    try:
+        plaintext = SealedBox(identity.box_key).decrypt(wrap, encoder=RawEncoder)
+    except (nacl.exceptions.CryptoError, nacl.exceptions.TypeError) as exc:
+        raise DecryptionFailed("the key wrap does not open with your key") from exc
+    prefix = labels.WRAP_PREFIX + _epoch_context(circle_id, epoch)
+    if len(plaintext) != len(prefix) + 32 or not hmac.compare_digest(
+        plaintext[: len(prefix)], prefix
+    ):
+        raise WrongEpoch("the key wrap is for another circle or epoch")
+    key = CircleKey(plaintext[len(prefix) :])
+    if not hmac.compare_digest(key.key_id, expected_key_id):
+        raise UntrustedSigner("the wrapped key is not the key the signed record names")
+    return key
+
+
+def seal_previous_key(
+    new: CircleKey, previous: CircleKey, *, circle_id: uuid.UUID, epoch: int
+) -> bytes:
+    """The previous epoch's key encrypted under the new one (``epoch`` is the new epoch)."""
+    nonce = secrets.token_bytes(nacl.secret.Aead.NONCE_SIZE)
+    ad = labels.PREV_KEY_AD_PREFIX + _epoch_context(circle_id, epoch)
+    return bytes(nacl.secret.Aead(bytes(new)).encrypt(bytes(previous), ad, nonce))
+
+
+def open_previous_key(
+    box: bytes, new: CircleKey, *, circle_id: uuid.UUID, epoch: int, expected_key_id: bytes
+) -> CircleKey:
+    ad = labels.PREV_KEY_AD_PREFIX + _epoch_context(circle_id, epoch)
+    try:
+        raw = nacl.secret.Aead(bytes(new)).decrypt(box, ad)
+    except nacl.exceptions.CryptoError as exc:
+        raise DecryptionFailed("the previous-epoch key does not open") from exc
+    key = CircleKey(raw)
+    if not hmac.compare_digest(key.key_id, expected_key_id):
+        raise UntrustedSigner("the previous-epoch key is not the one the signed record names")
+    return key
+
+
+def seal_circle_meta(
+    key: CircleKey, *, circle_id: uuid.UUID, epoch: int, meta: dict[str, str]
+) -> bytes:
+    """Circle name and description, encrypted so the server sees an opaque id only."""
+    nonce = secrets.token_bytes(nacl.secret.Aead.NONCE_SIZE)
+    ad = labels.CIRCLE_META_AD_PREFIX + _epoch_context(circle_id, epoch)
+    return bytes(nacl.secret.Aead(key.meta_key).encrypt(canonical_json(meta), ad, nonce))
+
+
+def open_circle_meta(
+    box: bytes, key: CircleKey, *, circle_id: uuid.UUID, epoch: int
+) -> dict[str, str]:
+    ad = labels.CIRCLE_META_AD_PREFIX + _epoch_context(circle_id, epoch)
+    try:
+        raw = nacl.secret.Aead(key.meta_key).decrypt(box, ad)
+    except nacl.exceptions.CryptoError as exc:
+        raise DecryptionFailed("the circle's name does not open") from exc
+    meta = json.loads(raw)
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise DecryptionFailed("the circle's metadata is malformed")
+    return meta
+
+
+@dataclass(frozen=True, order=True)
+class RecordMember:
+    user: str
+    fp: str
+    role: str
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """The signed membership state of a circle at one point of its history."""
+
+    circle_id: uuid.UUID
+    seq: int
+    epoch: int
+    key_id: bytes
+    members: tuple[RecordMember, ...]
+    prev: bytes | None
+    signer: str
+
+    def to_json(self) -> dict[str, Any]:
+        from app.crypto.encoding import b64encode
+
+        return {
+            "v": labels.KEY_RECORD_VERSION,
+            "type": labels.KEY_RECORD_TYPE,
+            "circle": self.circle_id.hex,
+            "seq": self.seq,
+            "epoch": self.epoch,
+            "key_id": b64encode(self.key_id),
+            "members": [{"user": m.user, "fp": m.fp, "role": m.role} for m in self.members],
+            "prev": None if self.prev is None else b64encode(self.prev),
+            "signer": self.signer,
+        }
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def parse(cls, raw: bytes) -> "KeyRecord":
+        """Parse and validate; the bytes must be exactly the canonical encoding."""
+        from app.crypto.encoding import b64decode
+        from app.crypto.identity import normalise_fingerprint
+
+        try:
+            data = json.loads(raw)
+            if data["v"] != labels.KEY_RECORD_VERSION or data["type"] != labels.KEY_RECORD_TYPE:
+                raise InvalidKey("unknown key record version")
+            members = tuple(
+                RecordMember(
+                    user=str(m["user"]), fp=normalise_fingerprint(m["fp"]), role=str(m["role"])
+                )
+                for m in data["members"]
+            )
+            record = cls(
+                circle_id=uuid.UUID(hex=data["circle"]),
+                seq=int(data["seq"]),
+                epoch=int(data["epoch"]),
+                key_id=b64decode(data["key_id"]),
+                members=members,
+                prev=None if data["prev"] is None else b64decode(data["prev"]),
+                signer=str(data["signer"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidKey("malformed key record") from exc
+        record.check_shape()
+        if record.to_bytes() != raw:
+            raise InvalidKey("key record is not in canonical form")
+        return record
+
+    def check_shape(self) -> None:
+        if len(self.key_id) != KEY_ID_BYTES or self.seq < 0 or self.epoch < 0:
+            raise InvalidKey("malformed key record")
+        if self.prev is not None and len(self.prev) != 32:
+            raise InvalidKey("malformed key record")
+        users = [m.user for m in self.members]
+        if users != sorted(set(users)) or not users:
+            raise InvalidKey("record members must be unique and sorted by username")
+        if any(m.role not in ROLES for m in self.members):
+            raise InvalidKey("unknown role in key record")
+        if not any(m.role == "owner" for m in self.members):
+            raise InvalidKey("a circle always has an owner")
+
+    def hash(self) -> bytes:
+        digest: bytes = blake2b(
+            self.to_bytes(),
+            digest_size=32,
+            person=labels.PERSON_RECORD_HASH,
+            encoder=RawEncoder,
+        )
+        return digest
+
+    def member(self, user: str) -> RecordMember | None:
+        for m in self.members:
+            if m.user == user:
+                return m
+        return None
+
+    def sign(self, identity: IdentityKeys) -> bytes:
+        signing: SigningKey = identity.signing_key
+        message = labels.KEY_RECORD_SIGNATURE_CONTEXT + self.to_bytes()
+        return bytes(signing.sign(message).signature)
+
+    def verify_signature(self, signature: bytes, signer: PublicIdentity) -> None:
+        message = labels.KEY_RECORD_SIGNATURE_CONTEXT + self.to_bytes()
+        try:
+            VerifyKey(signer.ed25519_public).verify(message, signature)
+        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError) as exc:
+            raise BadSignature("key record signature does not verify") from exc
+
+
+def check_successor(previous: KeyRecord | None, record: KeyRecord) -> None:
+    """Raise ``RecordChainBroken`` unless ``record`` may follow ``previous`` in a circle's chain."""
+    if previous is None:
+        if record.seq != 0 or record.epoch != 0 or record.prev is not None:
+            raise RecordChainBroken("the first record must be seq 0, epoch 0, with no parent")
+        creator = record.member(record.signer)
+        if creator is None or creator.role != "owner" or len(record.members) != 1:
+            raise RecordChainBroken("the first record lists only its signer, as owner")
+        return
+    if record.circle_id != previous.circle_id:
+        raise RecordChainBroken("record belongs to another circle")
+    if record.seq != previous.seq + 1:
+        raise RecordChainBroken(f"expected record {previous.seq + 1}, got {record.seq}")
+    if record.prev is None or not hmac.compare_digest(record.prev, previous.hash()):
+        raise RecordChainBroken(f"record {record.seq} does not point at record {previous.seq}")
+    if record.epoch == previous.epoch:
+        if not hmac.compare_digest(record.key_id, previous.key_id):
+            raise RecordChainBroken("the key changed without a new epoch")
+    elif record.epoch == previous.epoch + 1:
+        if hmac.compare_digest(record.key_id, previous.key_id):
+            raise RecordChainBroken("a new epoch must have a new key")
+    else:
+        raise WrongEpoch(f"epoch jumped from {previous.epoch} to {record.epoch}")
+    signer = previous.member(record.signer)
+    if signer is None or signer.role not in ADMIN_ROLES:
+        raise UntrustedSigner(f"{record.signer} was not an admin of the previous record")
+    for member in record.members:
+        before = previous.member(member.user)
+        if before is not None and before.fp != member.fp:
+            raise UntrustedSigner(f"{member.user}'s key changed inside the circle")
+
+
+def signer_fingerprint(previous: KeyRecord | None, record: KeyRecord) -> str:
+    """The fingerprint the signer must have: as listed by the record that authorises them."""
+    source = record if previous is None else previous
+    member = source.member(record.signer)
+    if member is None:
+        raise UntrustedSigner("the signer is not listed")
+    return member.fp
+
+
+def verify_record(
+    previous: KeyRecord | None, record: KeyRecord, signature: bytes, signer: PublicIdentity
+) -> None:
+    """Chain rule, signer authority, signer key fingerprint and signature, in that order."""
+    check_successor(previous, record)
+    if signer.fingerprint() != signer_fingerprint(previous, record):
+        raise UntrustedSigner(f"{record.signer}'s key is not the one the circle lists")
+    record.verify_signature(signature, signer)
+
+
+# Invites: one string to send, carrying the secret and the inviter's fingerprint.
+INVITE_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True, repr=False)
+class Invite:
+    circle_id: uuid.UUID
+    invite_id: uuid.UUID
+    secret: bytes
+    inviter_fingerprint: str
+
+    @classmethod
+    def create(cls, *, circle_id: uuid.UUID, inviter_fingerprint: str) -> "Invite":
+        return cls(
+            circle_id, uuid.uuid4(), secrets.token_bytes(INVITE_SECRET_BYTES), inviter_fingerprint
+        )
+
+    @property
+    def secret_hash(self) -> bytes:
+        return invite_secret_hash(self.secret)
+
+    def __str__(self) -> str:
+        import base64
+
+        secret = base64.urlsafe_b64encode(self.secret).rstrip(b"=").decode()
+        digits = self.inviter_fingerprint.replace(" ", "")
+        return ".".join(
+            [labels.INVITE_PREFIX, self.circle_id.hex, self.invite_id.hex, secret, digits]
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> "Invite":
+        import base64
+        import binascii
+
+        from app.crypto.identity import normalise_fingerprint
+
+        parts = text.strip().split(".")
+        if len(text) > 300 or len(parts) != 5 or parts[0] != labels.INVITE_PREFIX:
+            raise InvalidKey("this is not a Backchannel invite")
+        try:
+            secret = base64.urlsafe_b64decode(parts[3] + "=" * (-len(parts[3]) % 4))
+            invite = cls(
+                circle_id=uuid.UUID(hex=parts[1]),
+                invite_id=uuid.UUID(hex=parts[2]),
+                secret=secret,
+                inviter_fingerprint=normalise_fingerprint(parts[4]),
+            )
+        except (ValueError, binascii.Error) as exc:
+            raise InvalidKey("this invite is damaged") from exc
+        if len(secret) != INVITE_SECRET_BYTES:
+            raise InvalidKey("this invite is damaged")
+        return invite
+
+    def __repr__(self) -> str:
+        return f"Invite(circle={self.circle_id}, id={self.invite_id})"
+
+
+def invite_secret_hash(secret: bytes) -> bytes:
+    digest: bytes = blake2b(
+        secret, digest_size=32, person=labels.PERSON_INVITE_HASH, encoder=RawEncoder
+    )
+    return digest
