@@ -183,3 +183,105 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal_error", "Something went wrong on the server."), status_code=500
         )
+
+
+class Gone(BackchannelError):
+    status_code = 410
+    code = "gone"
+    message = "This is no longer available."
+
+
+# Circles and invites.
+class CircleNotFound(NotFound):
+    code = "circle_not_found"
+    message = "No such circle, or you are not in it."
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+    message = "That user is not in this circle in the needed state."
+
+
+class NotAMember(Forbidden):
+    code = "not_a_member"
+    message = "You are no longer a member of this circle."
+
+
+class MembershipPending(Forbidden):
+    code = "membership_pending"
+    message = "An admin has not confirmed your membership yet."
+
+
+class AdminRequired(Forbidden):
+    code = "admin_required"
+    message = "Only the circle's admins may do this."
+
+
+class OwnerRequired(Forbidden):
+    code = "owner_required"
+    message = "Only the circle's owners may do this."
+
+
+class InvalidRecord(InvalidRequest):
+    code = "invalid_record"
+    message = "The key record is malformed, does not chain or is not validly signed."
+
+
+class RotationRequired(InvalidRequest):
+    code = "rotation_required"
+    message = "Removing an active member needs a key rotation in the same request."
+
+
+class MemberSetMismatch(Conflict):
+    code = "member_set_mismatch"
+    message = "The record or wraps do not match the circle's members."
+
+
+class CircleChanged(Conflict):
+    code = "circle_changed"
+    message = "The circle changed since you looked; refresh and try again."
+
+
+class RotationDue(Conflict):
+    code = "rotation_due"
+    message = "A member left; rotate the circle key first."
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    message = "The last owner cannot leave, be removed or be demoted."
+
+
+class WrongMemberState(Conflict):
+    code = "wrong_member_state"
+    message = "That member is not in a state that allows this."
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    message = "You are already in this circle (or waiting for confirmation)."
+
+
+class CircleExists(Conflict):
+    code = "circle_exists"
+    message = "A circle with this id exists."
+
+
+class InviteNotFound(NotFound):
+    code = "invite_not_found"
+    message = "This invite does not exist or its secret is wrong."
+
+
+class InviteExpired(Gone):
+    code = "invite_expired"
+    message = "This invite has expired."
+
+
+class InviteRevoked(Gone):
+    code = "invite_revoked"
+    message = "This invite was revoked."
+
+
+class InviteUsedUp(Gone):
+    code = "invite_used_up"
+    message = "This invite has been used as many times as it allows."

@@ -1,8 +1,10 @@
 """Imports every domain's models so the metadata is complete (Alembic, tests)."""
 
 from app.accounts import models as accounts_models
+from app.circles import models as circles_models
 from app.db import Base
+from app.invites import models as invites_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "metadata"]
+__all__ = ["accounts_models", "circles_models", "invites_models", "metadata"]

@@ -59,3 +59,11 @@ def test_unknown_route_is_404_and_wrong_method_405(http: TestClient) -> None:
     response = http.get("/v1/auth/login")
     assert response.status_code == 405
     assert _error(response)["code"] == "method_not_allowed"
+
+
+def test_non_canonical_base64_is_refused(http: TestClient) -> None:
+    # "AB==" decodes to the same byte as "AA==": only the canonical form is accepted.
+    key = "A" * 42 + "B="
+    response = http.post("/v1/auth/login", json={"username": "alice", "auth_key": key})
+    assert response.status_code == 422
+    assert _error(response)["code"] == "invalid_request"

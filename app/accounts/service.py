@@ -62,9 +62,13 @@ def auth_params(session: Session, settings: Settings, *, username: str) -> KdfAn
     )
 
 
-def _check_kdf(settings: Settings, kdf: KdfParamsIn) -> None:
-    # Every account uses the announced parameters, so params answers cannot tell accounts apart.
-    if (kdf.opslimit, kdf.memlimit) != (settings.kdf_opslimit, settings.kdf_memlimit):
+def _check_kdf(settings: Settings, kdf: KdfParamsIn, user: User | None = None) -> None:
+    """New credentials use the server's current parameters (or, for an existing account,
+    the ones it already has), so params answers cannot tell accounts apart."""
+    allowed = {(settings.kdf_opslimit, settings.kdf_memlimit)}
+    if user is not None:
+        allowed.add((user.kdf_opslimit, user.kdf_memlimit))
+    if (kdf.opslimit, kdf.memlimit) not in allowed:
         raise KdfParametersRejected()
 
 
@@ -188,7 +192,7 @@ def change_passphrase(
     address: str,
 ) -> User:
     """Re-authenticate with the current auth key, store the new one, end every other session."""
-    _check_kdf(settings, request.kdf)
+    _check_kdf(settings, request.kdf, current.user)
     user = _check_credential(
         session,
         settings,
@@ -223,7 +227,11 @@ def complete_recovery(
     session: Session, settings: Settings, *, request: RecoveryCompleteRequest, address: str
 ) -> NewSession:
     """Replace passphrase and recovery credentials (the code is one-time); end every session."""
-    _check_kdf(settings, request.kdf)
+    _check_kdf(
+        settings,
+        request.kdf,
+        session.scalar(select(User).where(User.username == request.username)),
+    )
     user = _check_credential(
         session,
         settings,

@@ -4,6 +4,7 @@ Use it as a context manager; pass ``http=`` to inject an ``httpx.Client``
 (tests pass one bound to the ASGI app).
 """
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from types import TracebackType
@@ -85,6 +86,14 @@ def _parse_identity(data: dict[str, Any]) -> PublicIdentity:
             "bad_identity", "the server returned an identity that does not verify"
         ) from exc
     return identity
+
+
+def _same_keys(mine: PublicIdentity, published: PublicIdentity) -> bool:
+    """Compare keys, not signatures: another client's Ed25519 signing may be randomised."""
+    return hmac.compare_digest(
+        mine.ed25519_public + mine.x25519_public,
+        published.ed25519_public + published.x25519_public,
+    )
 
 
 def _kdf_json(params: KdfParams, salt: bytes) -> dict[str, Any]:
@@ -182,7 +191,7 @@ class Client:
             )
         except CryptoError as exc:
             raise ProtocolError("bad_key_bundle", "your key bundle does not open") from exc
-        if identity.public() != published:
+        if not _same_keys(identity.public(), published):
             raise ProtocolError(
                 "key_mismatch", "the server's public keys do not match your key bundle"
             )
@@ -212,7 +221,6 @@ class Client:
             "recovery": self._recovery_json(identity, recovery, username),
         }
         data = self.request("POST", "/v1/auth/register", json=body)
-        username = data["user"]["username"]
         token, opened = self._open_session(data, username=username, wrap_key=keys.wrap_key)
         self.token = token
         return Account(username, token, opened, opened.public().fingerprint(), recovery)
@@ -235,7 +243,6 @@ class Client:
             "/v1/auth/login",
             json={"username": username, "auth_key": b64encode(keys.auth_key)},
         )
-        username = data["user"]["username"]
         token, identity = self._open_session(data, username=username, wrap_key=keys.wrap_key)
         self.token = token
         return Account(username, token, identity, identity.public().fingerprint())
@@ -285,7 +292,8 @@ class Client:
             "/v1/auth/recovery/bundle",
             json={"username": username, "recovery_auth_key": b64encode(code.auth_key)},
         )
-        username = data["username"]
+        if data["username"] != username:
+            raise ProtocolError("wrong_account", "the server answered for a different account")
         published = _parse_identity(data["identity"])
         try:
             identity = open_key_bundle(
@@ -296,7 +304,7 @@ class Client:
             )
         except CryptoError as exc:
             raise ProtocolError("bad_key_bundle", "the recovery bundle does not open") from exc
-        if identity.public() != published:
+        if not _same_keys(identity.public(), published):
             raise ProtocolError("key_mismatch", "the recovery bundle holds different keys")
         params, _ = self._announced_kdf(username)
         salt = secrets.token_bytes(SALT_BYTES)

@@ -81,3 +81,57 @@ def test_wrong_recovery_code_is_refused_and_counted(
         make_client().recover("alice", RecoveryCode.generate(), NEW)
     assert caught.value.code == "invalid_credentials"
     assert make_client().login("alice", PASSPHRASES["alice"]).username == "alice"
+
+
+def test_wrong_current_passphrase_on_a_stale_session_is_counted_not_locked(
+    register: Callable[..., Client], engine: Engine
+) -> None:
+    """Regression: a pending last_used_at touch once held SQLite's lock against the counter."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from app.accounts.models import AuthFailure, AuthSession
+    from app.db import utcnow
+
+    client = register("alice")
+    with Session(engine) as session:
+        session.execute(update(AuthSession).values(last_used_at=utcnow() - timedelta(minutes=5)))
+        session.commit()
+    with pytest.raises(ApiError) as caught:
+        client.change_passphrase(
+            username="alice",
+            current="wrong current passphrase",
+            new=NEW,
+            identity=client.account.identity,  # type: ignore[attr-defined]
+        )
+    assert caught.value.code == "invalid_credentials"
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuthFailure)) == 3
+
+
+def test_accounts_keep_working_after_the_operator_raises_kdf_cost(
+    register: Callable[..., Client], settings: object
+) -> None:
+    from starlette.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    original = register("alice").account  # type: ignore[attr-defined]
+    assert isinstance(settings, Settings)
+    raised = settings.model_copy(update={"kdf_opslimit": 4})
+    app = create_app(raised)
+    with TestClient(app) as http:
+        client = Client("http://testserver", http=http)
+        account = client.login("alice", PASSPHRASES["alice"])
+        client.change_passphrase(
+            username="alice", current=PASSPHRASES["alice"], new=NEW, identity=account.identity
+        )
+        recovered = Client("http://testserver", http=http).recover(
+            "alice", original.recovery_code, "third passphrase for alice"
+        )
+        assert recovered.fingerprint == original.fingerprint
+        fresh = Client("http://testserver", http=http).register("zed", "zed passphrase long")
+        assert fresh.username == "zed"
+    app.state.engine.dispose()

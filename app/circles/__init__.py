@@ -1,0 +1,1 @@
+"""Circles: membership, signed key records, epoch keys and their wraps."""

@@ -1,0 +1,74 @@
+"""Membership events: an append-only, hash-chained log per circle (the audit log's leaves).
+
+Each event's body is canonical JSON holding the previous event's hash; the event
+hash is BLAKE2b-256 with personalisation ``bc.v1.event`` over the body bytes.
+"""
+
+import uuid
+from typing import Any
+
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.circles.models import Circle, MembershipEvent
+from app.crypto import labels
+from app.crypto.circles import canonical_json
+from app.crypto.encoding import b64encode
+from app.db import utcnow
+
+
+def event_hash(body: bytes) -> bytes:
+    digest: bytes = blake2b(
+        body, digest_size=32, person=labels.PERSON_EVENT_HASH, encoder=RawEncoder
+    )
+    return digest
+
+
+def append(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    kind: str,
+    actor: str,
+    subject: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> MembershipEvent:
+    """Take the next sequence number under the circle row's lock and chain the event."""
+    seq = session.execute(
+        update(Circle)
+        .where(Circle.id == circle_id)
+        .values(event_seq=Circle.event_seq + 1)
+        .returning(Circle.event_seq)
+    ).scalar_one()
+    prev = None
+    if seq > 0:
+        prev = session.scalar(
+            select(MembershipEvent.record_hash).where(
+                MembershipEvent.circle_id == circle_id, MembershipEvent.seq == seq - 1
+            )
+        )
+    now = utcnow()
+    body = canonical_json(
+        {
+            "v": 1,
+            "circle": circle_id.hex,
+            "seq": seq,
+            "kind": kind,
+            "actor": actor,
+            "subject": subject,
+            "details": details or {},
+            "at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "prev": None if prev is None else b64encode(prev),
+        }
+    )
+    event = MembershipEvent(
+        circle_id=circle_id,
+        seq=seq,
+        body=body.decode(),
+        record_hash=event_hash(body),
+        created_at=now,
+    )
+    session.add(event)
+    return event

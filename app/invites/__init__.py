@@ -1,0 +1,1 @@
+"""Invites: hashed secrets, expiry, use limits, redemption into a pending membership."""
