@@ -1,6 +1,7 @@
 """ASGI middleware that enforces body size and media type before any route runs."""
 
 import json
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -8,19 +9,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import PayloadTooLarge, UnsupportedMediaType, error_body
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH", b"DELETE"}
+_LARGE_BODY_PATHS = re.compile(r"^/v1/circles/[^/]+/(rotate|members/[^/]+/remove)$")
 
 
 class RequestGuard:
     """413 for bodies over the limit (declared or streamed), 415 for non-JSON bodies."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, large_body_bytes: int) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.default_limit = max_body_bytes
+        self.large_limit = large_body_bytes
+
+    def limit_for(self, path: str) -> int:
+        """Rotations (and removals, which carry one) may be large; everything else is small."""
+        return self.large_limit if _LARGE_BODY_PATHS.match(path) else self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"].encode() not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         has_body = b"transfer-encoding" in headers or (length is not None and length != b"0")
@@ -28,8 +36,8 @@ class RequestGuard:
             try:
                 declared = int(length)
             except ValueError:
-                declared = self.max_body_bytes + 1
-            if declared > self.max_body_bytes:
+                declared = limit + 1
+            if declared > limit:
                 await _reject(
                     send, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message
                 )
@@ -55,7 +63,7 @@ class RequestGuard:
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_body_bytes:
+            if received > limit:
                 await _reject(
                     send, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message
                 )

@@ -8,10 +8,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import router as accounts_router
+from app.circles import router as circles_router
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
 from app.errors import install_error_handlers
 from app.guard import RequestGuard
+from app.invites import router as invites_router
 from app.settings import Settings
 
 
@@ -32,7 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
 
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        large_body_bytes=settings.max_rotation_body_bytes,
+    )
 
     @app.get("/healthz", tags=["health"], response_model=None)
     def healthz() -> dict[str, str] | JSONResponse:
@@ -47,5 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Everything below requires a session; public routes are the explicit exceptions above.
     authenticated = APIRouter(dependencies=[Depends(current_session)])
     authenticated.include_router(accounts_router.router)
+    authenticated.include_router(circles_router.router)
+    authenticated.include_router(invites_router.router)
     app.include_router(authenticated)
     return app

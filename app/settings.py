@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Rotations carry one wrap per member (about 250 bytes each in JSON).
+    max_rotation_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
     # Failed logins, counted in the database so the limits hold across workers.
     login_pair_limit: int = Field(default=10, ge=1)  # per account and address

@@ -1,5 +1,6 @@
 """Pydantic field types shared by every domain's schemas."""
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -83,3 +84,7 @@ def _username(value: str) -> str:
 
 
 Username = Annotated[str, Field(max_length=64), AfterValidator(_username)]
+
+
+# FastAPI validates bodies in Python mode, where strict mode would refuse a UUID string.
+UUIDField = Annotated[uuid.UUID, Field(strict=False)]

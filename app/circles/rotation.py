@@ -1,0 +1,168 @@
+"""Removal, leaving and key rotation: the use cases that change who holds the circle key."""
+
+import uuid
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.circles import events
+from app.circles.access import circle_admin, membership
+from app.circles.models import Circle, EpochKey, Membership, Wrap
+from app.circles.records import accept_record, active_members
+from app.circles.schemas import Rotation
+from app.circles.service import _owners, target_membership
+from app.db import utcnow
+from app.errors import (
+    LastOwner,
+    MemberSetMismatch,
+    NotAMember,
+    OwnerRequired,
+    RotationRequired,
+    WrongMemberState,
+)
+
+
+def _rotate(
+    session: Session,
+    *,
+    circle: Circle,
+    actor: User,
+    rotation: Rotation,
+    members: dict[str, tuple[User, Membership]],
+) -> int:
+    """Accept epoch n+1 only if its record and wraps cover exactly ``members``."""
+    wrap_names = [w.username for w in rotation.wraps]
+    if len(set(wrap_names)) != len(wrap_names) or set(wrap_names) != set(members):
+        raise MemberSetMismatch("the wraps must cover exactly the remaining active members")
+    record = accept_record(
+        session,
+        circle=circle,
+        actor=actor,
+        body=rotation,
+        epoch=circle.epoch + 1,
+        members={name: (user, m.role) for name, (user, m) in members.items()},
+    )
+    session.add(
+        EpochKey(
+            circle_id=circle.id,
+            epoch=record.epoch,
+            key_id=record.key_id,
+            prev_key_box=rotation.prev_key_box,
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+    session.execute(
+        insert(Wrap),
+        [
+            {
+                "circle_id": circle.id,
+                "epoch": record.epoch,
+                "user_id": members[w.username][0].id,
+                "wrap": w.wrap,
+            }
+            for w in rotation.wraps
+        ],
+    )
+    if rotation.meta is not None:
+        circle.meta_ciphertext = rotation.meta
+        circle.meta_epoch = record.epoch
+    circle.rotation_due = False
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="key_rotated",
+        actor=actor.username,
+        details={"epoch": record.epoch, "record_seq": record.seq, "members": len(members)},
+    )
+    return record.epoch
+
+
+def remove_member(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    actor: User,
+    username: str,
+    rotation: Rotation | None,
+) -> tuple[Membership, int]:
+    """Remove someone; an active member's removal rotates the key in the same transaction."""
+    circle, actor_member = circle_admin(session, circle_id=circle_id, user=actor, lock=True)
+    user, member = target_membership(session, circle=circle, username=username)
+    if user.id == actor.id:
+        raise WrongMemberState("use leave to remove yourself")
+    if member.status not in ("pending", "active"):
+        raise WrongMemberState()
+    if member.role == "owner" and actor_member.role != "owner":
+        raise OwnerRequired()
+    was = member.status
+    member.status = "removed"
+    member.updated_at = utcnow()
+    epoch = circle.epoch
+    if was == "active":
+        if rotation is None:
+            raise RotationRequired()
+        remaining = active_members(session, circle)
+        remaining.pop(user.username, None)
+        if _owners(remaining) < 1:
+            raise LastOwner()
+        session.flush()
+        events.append(
+            session,
+            circle_id=circle.id,
+            kind="member_removed",
+            actor=actor.username,
+            subject=user.username,
+            details={"was": was},
+        )
+        epoch = _rotate(session, circle=circle, actor=actor, rotation=rotation, members=remaining)
+    else:
+        events.append(
+            session,
+            circle_id=circle.id,
+            kind="member_removed",
+            actor=actor.username,
+            subject=user.username,
+            details={"was": was},
+        )
+    return member, epoch
+
+
+def leave_circle(
+    session: Session, *, circle_id: uuid.UUID, actor: User
+) -> tuple[Membership, Circle]:
+    """Leave (or withdraw a pending request). Until an admin rotates, the leaver's old key
+    can open only what the server will no longer hand them."""
+    circle, member = membership(session, circle_id=circle_id, user=actor, lock=True)
+    if member.status not in ("pending", "active"):
+        raise NotAMember()
+    sole_owner = member.role == "owner" and _owners(active_members(session, circle)) <= 1
+    if member.status == "active" and sole_owner:
+        raise LastOwner()
+    was = member.status
+    member.status = "left"
+    member.updated_at = utcnow()
+    if was == "active":
+        circle.rotation_due = True
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="member_left",
+        actor=actor.username,
+        subject=actor.username,
+        details={"was": was},
+    )
+    return member, circle
+
+
+def rotate_key(session: Session, *, circle_id: uuid.UUID, actor: User, rotation: Rotation) -> int:
+    """A rotation with no removal: after someone left, or whenever an admin wants one."""
+    circle, _ = circle_admin(session, circle_id=circle_id, user=actor, lock=True)
+    return _rotate(
+        session,
+        circle=circle,
+        actor=actor,
+        rotation=rotation,
+        members=active_members(session, circle),
+    )
