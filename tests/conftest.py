@@ -181,3 +181,70 @@ def live_server(app: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+class Person:
+    """A registered user with an SDK client, circle helper and in-memory trust store."""
+
+    def __init__(self, client: Client) -> None:
+        from app.client.circles import Circles
+        from app.client.trust import TrustStore
+
+        account = client.account  # type: ignore[attr-defined]
+        self.client = client
+        self.account = account
+        self.name: str = account.username
+        self.circles = Circles(
+            client,
+            username=account.username,
+            identity=account.identity,
+            trust=TrustStore.in_memory(),
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.account.fingerprint)
+
+
+@pytest.fixture
+def person(register: Callable[..., Client]) -> Callable[[str], Person]:
+    return lambda name: Person(register(name))
+
+
+class World:
+    """alice owns a circle; bob is a member; carol is an admin; dave is pending; erin was
+    removed; frank is an outsider."""
+
+    def __init__(self, person: Callable[[str], Person]) -> None:
+        self.alice, self.bob, self.carol = person("alice"), person("bob"), person("carol")
+        self.dave, self.erin, self.frank = person("dave"), person("erin"), person("frank")
+        circle = self.alice.circles.create("Film crews Berlin", "warnings")
+        self.circle_id = circle.circle_id
+        for joiner, role in (
+            (self.bob, "member"),
+            (self.carol, "admin"),
+            (self.dave, "member"),
+            (self.erin, "member"),
+        ):
+            invite, _ = self.alice.circles.create_invite(self.circle_id, role=role)
+            joiner.circles.join(str(invite))
+            if joiner is not self.dave:
+                self.alice.circles.confirm(
+                    self.circle_id, joiner.name, fingerprint=joiner.fingerprint
+                )
+        self.alice.circles.remove(self.circle_id, "erin")
+
+    def everyone(self) -> dict[str, Person]:
+        return {
+            "owner": self.alice,
+            "admin": self.carol,
+            "member": self.bob,
+            "pending": self.dave,
+            "removed": self.erin,
+            "outsider": self.frank,
+        }
+
+
+@pytest.fixture
+def world(person: Callable[[str], Person]) -> World:
+    return World(person)

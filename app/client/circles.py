@@ -148,6 +148,7 @@ class Circles:
             except CryptoError as exc:
                 raise _protocol(exc) from exc
         pin.seq, pin.record, pin.epoch = latest.seq, latest.to_bytes().decode(), latest.epoch
+        pin.inviter_fingerprint = None
         self.trust.save()
         return VerifiedCircle(circle_id, latest, keys, name, bool(info["rotation_due"]), mine.role)
 
@@ -170,7 +171,9 @@ class Circles:
             KeyRecord.parse(pinned_record.encode()) if pinned_seq >= 0 else None
         )
         chain: list[KeyRecord] = [previous] if previous is not None else []
-        vouched = inviter_fp is None
+        # A joiner's first verification must find the inviter (by the fingerprint in the
+        # invite) as an admin; once a record is pinned, the pin is the trust anchor.
+        vouched = inviter_fp is None or pinned_seq >= 0
         for row in rows[1:] if pinned_seq >= 0 else rows:
             record = KeyRecord.parse(row["record"].encode())
             if record.circle_id != circle_id:

@@ -54,7 +54,7 @@ def _client(server: str, token: str | None = None) -> Client:
     return Client(server, token=token, http=http)
 
 
-def _emit(as_json: bool, data: dict[str, Any], human: str) -> None:
+def _emit(as_json: bool, data: dict[str, Any] | list[Any], human: str) -> None:
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")
     else:
@@ -262,3 +262,9 @@ def logout(as_json: JsonFlag = False) -> None:
 
 def main() -> None:
     app()
+
+
+# Circle commands live in their own module; it needs the helpers above, so it comes last.
+from app.client import cli_circles  # noqa: E402
+
+cli_circles.install(app)
