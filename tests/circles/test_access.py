@@ -1,4 +1,4 @@
-"""Every circle and invite endpoint × outsider / pending / removed / member / admin / owner.
+"""Every circle and invite endpoint, tried as outsider / pending / removed / member / admin / owner.
 
 The rows come from the app's route table: a new route without a row fails the test.
 Allowed callers are sent well-shaped but unusable bodies, so they reach the rule after
