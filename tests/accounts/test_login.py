@@ -100,3 +100,20 @@ def test_account_wide_limit_is_one_hundred_failures_an_hour(
             )
         session.commit()
     assert _bad_login(http) == 429
+
+
+def test_client_refuses_weak_kdf_parameters_from_the_server(settings: Settings) -> None:
+    """A server that announces Argon2id below t=3 / 64 MiB never gets a derived key."""
+    from starlette.testclient import TestClient
+
+    from app.client.errors import ProtocolError
+    from app.main import create_app
+
+    weak = create_app(settings.model_copy(update={"kdf_opslimit": 1, "kdf_memlimit": 8192}))
+    with TestClient(weak) as http:
+        for action in ("register", "login"):
+            client = Client("http://testserver", http=http)
+            with pytest.raises(ProtocolError) as caught:
+                getattr(client, action)("alice", PASSPHRASES["alice"])
+            assert caught.value.code == "weak_kdf_params"
+    weak.state.engine.dispose()

@@ -1,0 +1,89 @@
+"""The circles story through the real CLI against a live server (both engines)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from app.client.cli import app as cli
+
+
+class Cli:
+    def __init__(self, server: str, root: Path) -> None:
+        self.server, self.root = server, root
+
+    def run(self, who: str, *args: str, stdin: str | None = None) -> Result:
+        env = {
+            "BACKCHANNEL_SERVER": self.server,
+            "BACKCHANNEL_HOME": str(self.root / who),
+            "BACKCHANNEL_PASSPHRASE": f"{who} has a long passphrase",
+        }
+        return CliRunner().invoke(cli, list(args), env=env, input=stdin)
+
+    def json(self, who: str, *args: str) -> Any:
+        result = self.run(who, *args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_circle_story_through_the_cli(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    fps = {who: c.json(who, "register", who)["fingerprint"] for who in ("alice", "bob", "carol")}
+
+    created = c.json("alice", "circle", "create", "Film crews Berlin")
+    assert created["name"] == "Film crews Berlin" and created["epoch"] == 0
+    cid = created["circle_id"]
+    assert c.json("alice", "circle", "list") == [
+        {
+            "circle_id": cid,
+            "name": "Film crews Berlin",
+            "role": "owner",
+            "epoch": 0,
+            "status": "active",
+        }
+    ]
+
+    invite = c.json("alice", "invite", "create", cid, "--max-uses", "1", "--expires-in", "7")
+    assert invite["invite"].startswith("bcinvite1.") and invite["invite_id"]
+    assert c.json("bob", "join", invite["invite"]) == {"circle_id": cid, "status": "pending"}
+    members = {m["username"]: m for m in c.json("alice", "member", "list", cid)}
+    assert members["bob"]["status"] == "pending" and members["bob"]["fingerprint"] == fps["bob"]
+
+    wrong = c.run("alice", "member", "confirm", cid, "bob", "--fingerprint", fps["carol"], "--json")
+    assert wrong.exit_code == 1 and "fingerprint_mismatch" in wrong.output
+    confirmed = c.json("alice", "member", "confirm", cid, "bob", "--fingerprint", fps["bob"])
+    assert confirmed == {"username": "bob", "status": "active", "epoch": 0}
+    assert c.json("bob", "circle", "list")[0]["name"] == "Film crews Berlin"
+
+    invite2 = c.json("alice", "invite", "create", cid)
+    c.json("carol", "join", invite2["invite"])
+    prompted = c.run("alice", "member", "confirm", cid, "carol", stdin="y\n")
+    assert prompted.exit_code == 0, prompted.output
+    assert fps["carol"] in prompted.output
+
+    assert c.json("alice", "member", "promote", cid, "carol") == {
+        "username": "carol",
+        "role": "admin",
+    }
+    assert c.json("carol", "member", "demote", cid, "carol")["role"] == "member"
+    c.json("alice", "member", "promote", cid, "carol")
+
+    removed = c.json("carol", "member", "remove", cid, "bob")
+    assert removed == {"username": "bob", "status": "removed", "epoch": 1}
+    gone = c.run("bob", "member", "list", cid, "--json")
+    assert gone.exit_code == 1 and "not_a_member" in gone.output
+    assert c.json("bob", "circle", "list") == []
+
+    invite3 = c.json("alice", "invite", "create", cid)
+    listed = {i["invite_id"]: i for i in c.json("alice", "invite", "list", cid)}
+    assert listed[invite3["invite_id"]]["revoked"] is False
+    assert c.json("alice", "invite", "revoke", cid, invite3["invite_id"])["revoked"] is True
+    refused = c.run("bob", "join", invite3["invite"], "--json")
+    assert refused.exit_code == 1 and "invite_revoked" in refused.output
+
+    assert c.json("carol", "circle", "leave", cid)["status"] == "left"
+    last = c.run("alice", "circle", "leave", cid, "--json")
+    assert last.exit_code == 1 and "last_owner" in last.output
+    rotated = c.json("alice", "circle", "rotate", cid)
+    assert rotated["epoch"] == 2
