@@ -4,7 +4,10 @@ CryptoError
 ├── InvalidKey          a value has the wrong size or shape
 ├── WeakKdfParameters   the server offered Argon2id parameters below the floor
 ├── BadSignature        an Ed25519 signature does not verify
-└── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
+├── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
+├── RecordChainBroken   a key record does not follow the one before it
+├── UntrustedSigner     a record's signer, or a key's id, is not what the circle vouches for
+└── WrongEpoch          a wrap or key is for another circle or epoch
 """
 
 

@@ -82,7 +82,8 @@ def _documented(cell: str) -> bytes | str | int:
 
 
 def test_protocol_md_label_table_matches_labels_py() -> None:
-    rows = re.findall(r"^\| `([A-Z0-9_]+)` \| `([^`]+)`", (DOCS / "protocol.md").read_text(), re.M)
+    accounts = (DOCS / "protocol.md").read_text().split("\n## 8.", 1)[0]  # circles: other test
+    rows = re.findall(r"^\| `([A-Z0-9_]+)` \| `([^`]+)`", accounts, re.M)
     documented = {name: _documented(cell) for name, cell in rows}
     assert set(documented) == set(VECTORS["labels"]) | {
         "BUNDLE_PURPOSE_PASSPHRASE",
