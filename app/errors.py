@@ -232,6 +232,16 @@ class RotationRequired(InvalidRequest):
     message = "Removing an active member needs a key rotation in the same request."
 
 
+class DepartureRequired(InvalidRequest):
+    code = "departure_required"
+    message = "An active member leaves with a signed departure statement."
+
+
+class InvalidDeparture(InvalidRequest):
+    code = "invalid_departure"
+    message = "The departure statement is malformed or not validly signed."
+
+
 class MemberSetMismatch(Conflict):
     code = "member_set_mismatch"
     message = "The record or wraps do not match the circle's members."

@@ -34,6 +34,9 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(16))  # owner | admin | member
     status: Mapped[str] = mapped_column(String(16))  # pending | active | removed | left
     invite_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # A member who leaves signs a statement; admins' clients check it before dropping them.
+    departure: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    departure_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

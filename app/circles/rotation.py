@@ -9,11 +9,16 @@ from app.accounts.models import User
 from app.circles import events
 from app.circles.access import circle_admin, membership
 from app.circles.models import Circle, EpochKey, Membership, Wrap
-from app.circles.records import accept_record, active_members
-from app.circles.schemas import Rotation
+from app.circles.records import accept_record, active_members, identity_of
+from app.circles.schemas import LeaveRequest, Rotation
 from app.circles.service import _owners, target_membership
+from app.crypto import CryptoError
+from app.crypto.circles import verify_leave
 from app.db import utcnow
 from app.errors import (
+    CircleChanged,
+    DepartureRequired,
+    InvalidDeparture,
     LastOwner,
     MemberSetMismatch,
     NotAMember,
@@ -130,10 +135,13 @@ def remove_member(
 
 
 def leave_circle(
-    session: Session, *, circle_id: uuid.UUID, actor: User
+    session: Session, *, circle_id: uuid.UUID, actor: User, request: LeaveRequest | None
 ) -> tuple[Membership, Circle]:
-    """Leave (or withdraw a pending request). Until an admin rotates, the leaver's old key
-    can open only what the server will no longer hand them."""
+    """Leave (or withdraw a pending request). An active member signs their departure.
+
+    Until an admin rotates, the leaver's old key opens only what the server no longer
+    hands them.
+    """
     circle, member = membership(session, circle_id=circle_id, user=actor, lock=True)
     if member.status not in ("pending", "active"):
         raise NotAMember()
@@ -141,10 +149,26 @@ def leave_circle(
     if member.status == "active" and sole_owner:
         raise LastOwner()
     was = member.status
+    if was == "active":
+        if request is None:
+            raise DepartureRequired()
+        statement = request.statement.encode("utf-8")
+        try:
+            seq = verify_leave(
+                statement,
+                request.signature,
+                circle_id=circle.id,
+                user=actor.username,
+                signer=identity_of(actor),
+            )
+        except CryptoError as exc:
+            raise InvalidDeparture(str(exc)) from exc
+        if seq != circle.record_seq:
+            raise CircleChanged()
+        member.departure, member.departure_signature = statement, request.signature
+        circle.rotation_due = True
     member.status = "left"
     member.updated_at = utcnow()
-    if was == "active":
-        circle.rotation_due = True
     events.append(
         session,
         circle_id=circle.id,

@@ -11,8 +11,10 @@ from app.circles.schemas import (
     CircleCreateRequest,
     CircleOut,
     ConfirmRequest,
+    Departure,
     EpochKeyOut,
     EventOut,
+    LeaveRequest,
     MemberOut,
     MembershipOut,
     RecordOut,
@@ -68,7 +70,14 @@ def get_circle(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> Cir
 @router.get("/{circle_id}/members", response_model=list[MemberOut])
 def list_members(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> list[MemberOut]:
     return [
-        MemberOut(**user_out(u).model_dump(), role=m.role, status=m.status)
+        MemberOut(
+            **user_out(u).model_dump(),
+            role=m.role,
+            status=m.status,
+            departure=None
+            if m.departure is None or m.departure_signature is None
+            else Departure(statement=m.departure.decode("utf-8"), signature=m.departure_signature),
+        )
         for u, m in service.list_members(session, circle_id=circle_id, user=user)
     ]
 
@@ -158,8 +167,10 @@ def remove_member(
 
 
 @router.post("/{circle_id}/leave", response_model=MembershipOut)
-def leave_circle(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> MembershipOut:
-    member, circle = rotation.leave_circle(session, circle_id=circle_id, actor=user)
+def leave_circle(
+    circle_id: uuid.UUID, session: Session, user: CurrentUser, body: LeaveRequest | None = None
+) -> MembershipOut:
+    member, circle = rotation.leave_circle(session, circle_id=circle_id, actor=user, request=body)
     return _membership_out(circle_id, user.username, member.role, member.status, circle.epoch)
 
 

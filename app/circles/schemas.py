@@ -48,6 +48,20 @@ class RoleRequest(SignedRecord):
     role: Literal["owner", "admin", "member"]
 
 
+class LeaveRequest(BaseModel):
+    """An active member's signed departure (a pending member may send an empty body)."""
+
+    model_config = REQUEST_CONFIG
+
+    statement: Annotated[str, Field(max_length=512)]
+    signature: Signature64
+
+
+class Departure(BaseModel):
+    statement: str
+    signature: Signature64
+
+
 class RemoveRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
@@ -71,6 +85,7 @@ class MemberOut(BaseModel):
     status: str
     fingerprint: str
     identity: IdentityOut
+    departure: Departure | None = None
 
 
 class RecordOut(BaseModel):

@@ -24,12 +24,15 @@ from app.crypto.circles import (
     Invite,
     KeyRecord,
     RecordMember,
+    leave_statement,
     open_circle_meta,
     open_previous_key,
     open_wrap,
     seal_circle_meta,
     seal_previous_key,
     seal_wrap,
+    sign_leave,
+    verify_leave,
     verify_record,
 )
 from app.crypto.errors import RecordChainBroken, UntrustedSigner, WrongEpoch
@@ -77,6 +80,7 @@ class Member:
     status: str
     fingerprint: str  # computed here from the keys, not taken from the server
     identity: PublicIdentity
+    departure: dict[str, str] | None = None
 
 
 class Circles:
@@ -120,9 +124,10 @@ class Circles:
         after = pin.seq - 1 if pin.seq >= 0 else -1
         rows = self.client.request("GET", f"/v1/circles/{cid}/records", params={"after": after})
         try:
-            record_chain = self._verify_chain(
-                circle_id, rows, pin.seq, pin.record, pin.inviter_fingerprint
-            )
+            anchor = None
+            if pin.invite_record is not None and pin.inviter_fingerprint is not None:
+                anchor = (b64decode(pin.invite_record), pin.inviter_fingerprint)
+            record_chain = self._verify_chain(circle_id, rows, pin.seq, pin.record, anchor)
         except CryptoError as exc:
             raise _protocol(exc) from exc
         latest = record_chain[-1]
@@ -148,7 +153,7 @@ class Circles:
             except CryptoError as exc:
                 raise _protocol(exc) from exc
         pin.seq, pin.record, pin.epoch = latest.seq, latest.to_bytes().decode(), latest.epoch
-        pin.inviter_fingerprint = None
+        pin.inviter_fingerprint = pin.invite_record = None
         self.trust.save()
         return VerifiedCircle(circle_id, latest, keys, name, bool(info["rotation_due"]), mine.role)
 
@@ -158,7 +163,7 @@ class Circles:
         rows: list[dict[str, Any]],
         pinned_seq: int,
         pinned_record: str,
-        inviter_fp: str | None,
+        anchor: tuple[bytes, str] | None,
     ) -> list[KeyRecord]:
         if pinned_seq >= 0:
             if not rows or rows[0]["seq"] != pinned_seq:
@@ -171,25 +176,27 @@ class Circles:
             KeyRecord.parse(pinned_record.encode()) if pinned_seq >= 0 else None
         )
         chain: list[KeyRecord] = [previous] if previous is not None else []
-        # A joiner's first verification must find the inviter (by the fingerprint in the
-        # invite) as an admin; once a record is pinned, the pin is the trust anchor.
-        vouched = inviter_fp is None or pinned_seq >= 0
+        # A joiner's first verification must pass through the record named in the invite,
+        # with the inviter listed there as an admin; once a record is pinned, the pin is
+        # the trust anchor.
+        vouched = anchor is None or pinned_seq >= 0
         for row in rows[1:] if pinned_seq >= 0 else rows:
             record = KeyRecord.parse(row["record"].encode())
             if record.circle_id != circle_id:
                 raise RecordChainBroken("a record of another circle")
             signer = _parse_identity(row["signer_identity"])
             verify_record(previous, record, b64decode(row["signature"]), signer)
-            if not vouched:
-                source = previous if previous is not None else record
-                vouched = any(m.fp == inviter_fp and m.role in ADMIN_ROLES for m in source.members)
+            if not vouched and anchor is not None and record.hash() == anchor[0]:
+                vouched = any(m.fp == anchor[1] and m.role in ADMIN_ROLES for m in record.members)
             chain.append(record)
             previous = record
         if not chain:
             raise ProtocolError("rollback", "the server returned no records")
         if not vouched:
             raise ProtocolError(
-                "untrusted_circle", "the person who invited you is not an admin of this circle"
+                "untrusted_circle",
+                "this circle's history does not pass through what your inviter saw, "
+                "or they are not an admin in it",
             )
         return chain
 
@@ -241,7 +248,12 @@ class Circles:
             identity = _parse_identity(row["identity"])
             out.append(
                 Member(
-                    row["username"], row["role"], row["status"], identity.fingerprint(), identity
+                    row["username"],
+                    row["role"],
+                    row["status"],
+                    identity.fingerprint(),
+                    identity,
+                    row.get("departure"),
                 )
             )
         return out
@@ -291,7 +303,12 @@ class Circles:
         max_uses: int = 1,
         expires_in_days: int = 7,
     ) -> tuple[Invite, dict[str, Any]]:
-        invite = Invite.create(circle_id=circle_id, inviter_fingerprint=self.fingerprint)
+        verified = self.sync(circle_id)
+        invite = Invite.create(
+            circle_id=circle_id,
+            inviter_fingerprint=self.fingerprint,
+            record_hash=verified.record.hash(),
+        )
         created = self.client.request(
             "POST",
             f"/v1/circles/{circle_id}/invites",
@@ -325,6 +342,7 @@ class Circles:
             raise ProtocolError("inviter_mismatch", "the server says someone else made this invite")
         pin = self.trust.pin(str(invite.circle_id))
         pin.inviter_fingerprint = invite.inviter_fingerprint
+        pin.invite_record = b64encode(invite.record_hash)
         self.trust.save()
         return {"circle_id": str(invite.circle_id), "status": result["status"]}
 
@@ -364,6 +382,8 @@ class Circles:
         )
         if target is None:
             raise ProtocolError("not_pending", f"{username} is not waiting for confirmation")
+        if target.role not in ("member", "admin"):  # invites never grant ownership
+            raise ProtocolError("bad_role", f"the server asks to admit {username} as {target.role}")
         if fingerprint is not None:
             if normalise_fingerprint(fingerprint) != target.fingerprint:
                 raise ProtocolError(
@@ -429,10 +449,14 @@ class Circles:
     def _rotation(self, circle: VerifiedCircle, *, without: str | None) -> dict[str, Any]:
         """Epoch n+1 for the active members the signed record vouches for (minus ``without``)."""
         latest = circle.record
-        active = {m.username: m for m in self.members(circle.circle_id) if m.status == "active"}
+        everyone = {m.username: m for m in self.members(circle.circle_id)}
+        active = {name: m for name, m in everyone.items() if m.status == "active"}
         keep = []
         for listed in latest.members:
-            if listed.user == without or listed.user not in active:
+            if listed.user == without:
+                continue
+            if listed.user not in active:
+                self._check_departure(circle, listed, everyone.get(listed.user))
                 continue
             if active[listed.user].fingerprint != listed.fp:
                 raise ProtocolError(
@@ -474,16 +498,40 @@ class Circles:
             ),
         }
 
+    def _check_departure(
+        self, circle: VerifiedCircle, listed: RecordMember, member: Member | None
+    ) -> None:
+        """Drop a listed member only on their own signed word, never on the server's."""
+        departure = member.departure if member is not None else None
+        if member is None or departure is None or member.fingerprint != listed.fp:
+            raise ProtocolError(
+                "unsigned_departure",
+                f"the server says {listed.user} is gone, but they did not sign a departure",
+            )
+        try:
+            verify_leave(
+                departure["statement"].encode("utf-8"),
+                b64decode(departure["signature"]),
+                circle_id=circle.circle_id,
+                user=listed.user,
+                signer=member.identity,
+            )
+        except (CryptoError, KeyError, TypeError) as exc:
+            raise ProtocolError("unsigned_departure", f"{listed.user}'s departure: {exc}") from exc
+
     def remove(self, circle_id: uuid.UUID, username: str) -> dict[str, Any]:
+        """Remove someone; if the signed record lists them, the key rotates in the same request."""
         circle = self.sync(circle_id)
-        status = next((m.status for m in self.members(circle_id) if m.username == username), None)
         body: dict[str, Any] = {"rotation": None}
-        if status == "active":
+        if circle.record.member(username) is not None:  # trust the record, not the server
             body["rotation"] = self._rotation(circle, without=username)
         result: dict[str, Any] = self.client.request(
             "POST", f"/v1/circles/{circle_id}/members/{username}/remove", json=body
         )
-        self.sync(circle_id)
+        if self.sync(circle_id).record.member(username) is not None:
+            raise ProtocolError(
+                "removal_not_applied", f"the server did not rotate {username} out of the circle"
+            )
         return result
 
     def rotate(self, circle_id: uuid.UUID) -> dict[str, Any]:
@@ -494,7 +542,21 @@ class Circles:
         return result
 
     def leave(self, circle_id: uuid.UUID) -> dict[str, Any]:
-        result: dict[str, Any] = self.client.request("POST", f"/v1/circles/{circle_id}/leave")
+        """Leave with a signed departure (or withdraw a pending request, which needs none)."""
+        info = self.client.request("GET", "/v1/circles")
+        mine = next((c for c in info if c["circle_id"] == str(circle_id)), None)
+        body = None
+        if mine is not None and mine["status"] == "active":
+            statement = leave_statement(
+                circle_id=circle_id, user=self.username, record_seq=int(mine["record_seq"])
+            )
+            body = {
+                "statement": statement.decode("utf-8"),
+                "signature": b64encode(sign_leave(self.identity, statement)),
+            }
+        result: dict[str, Any] = self.client.request(
+            "POST", f"/v1/circles/{circle_id}/leave", json=body
+        )
         return result
 
     def invites(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:

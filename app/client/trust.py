@@ -19,7 +19,8 @@ class CirclePin:
     seq: int = -1
     record: str = ""  # canonical record text of the newest verified record
     epoch: int = -1
-    inviter_fingerprint: str | None = None
+    inviter_fingerprint: str | None = None  # until the first verified sync after joining
+    invite_record: str | None = None  # b64 hash of the record the inviter vouched for
 
 
 @dataclass

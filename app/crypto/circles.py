@@ -7,8 +7,11 @@ the previous record. A new member or a role change adds a record in the same
 epoch; a removal adds a record in a new epoch with a new key.
 """
 
+import base64
+import binascii
 import hmac
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -136,8 +139,10 @@ def open_previous_key(
     ad = labels.PREV_KEY_AD_PREFIX + _epoch_context(circle_id, epoch)
     try:
         raw = nacl.secret.Aead(bytes(new)).decrypt(box, ad)
-    except nacl.exceptions.CryptoError as exc:
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:  # short box: ValueError
         raise DecryptionFailed("the previous-epoch key does not open") from exc
+    if len(raw) != 32:
+        raise DecryptionFailed("the previous-epoch key has the wrong size")
     key = CircleKey(raw)
     if not hmac.compare_digest(key.key_id, expected_key_id):
         raise UntrustedSigner("the previous-epoch key is not the one the signed record names")
@@ -159,9 +164,9 @@ def open_circle_meta(
     ad = labels.CIRCLE_META_AD_PREFIX + _epoch_context(circle_id, epoch)
     try:
         raw = nacl.secret.Aead(key.meta_key).decrypt(box, ad)
-    except nacl.exceptions.CryptoError as exc:
+        meta = json.loads(raw.decode("utf-8"))
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:  # incl. JSON, UTF-8
         raise DecryptionFailed("the circle's name does not open") from exc
-    meta = json.loads(raw)
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise DecryptionFailed("the circle's metadata is malformed")
     return meta
@@ -303,10 +308,18 @@ def check_successor(previous: KeyRecord | None, record: KeyRecord) -> None:
     signer = previous.member(record.signer)
     if signer is None or signer.role not in ADMIN_ROLES:
         raise UntrustedSigner(f"{record.signer} was not an admin of the previous record")
+    kept = {m.user for m in record.members}
+    dropped = [m for m in previous.members if m.user not in kept]
+    if dropped and record.epoch == previous.epoch:
+        # Whoever leaves the member set still holds the key: only a new epoch may drop them.
+        raise RecordChainBroken("members were dropped without a new epoch key")
     for member in record.members:
         before = previous.member(member.user)
         if before is not None and before.fp != member.fp:
             raise UntrustedSigner(f"{member.user}'s key changed inside the circle")
+        was_owner = before is not None and before.role == "owner"
+        if (member.role == "owner") != was_owner and signer.role != "owner":
+            raise UntrustedSigner("only an owner may make or unmake an owner")
 
 
 def signer_fingerprint(previous: KeyRecord | None, record: KeyRecord) -> str:
@@ -328,21 +341,80 @@ def verify_record(
     record.verify_signature(signature, signer)
 
 
-# Invites: one string to send, carrying the secret and the inviter's fingerprint.
+def leave_statement(*, circle_id: uuid.UUID, user: str, record_seq: int) -> bytes:
+    """What a leaving member signs, so no admin client drops a member the server made up."""
+    return canonical_json(
+        {
+            "v": 1,
+            "type": labels.LEAVE_TYPE,
+            "circle": circle_id.hex,
+            "user": user,
+            "record_seq": record_seq,
+        }
+    )
+
+
+def sign_leave(identity: IdentityKeys, statement: bytes) -> bytes:
+    signing: SigningKey = identity.signing_key
+    return bytes(signing.sign(labels.LEAVE_SIGNATURE_CONTEXT + statement).signature)
+
+
+def verify_leave(
+    statement: bytes, signature: bytes, *, circle_id: uuid.UUID, user: str, signer: PublicIdentity
+) -> int:
+    """Check a departure is ``user``'s own signed word; return the record seq it was made at."""
+    try:
+        data = json.loads(statement)
+        seq = int(data["record_seq"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidKey("malformed leave statement") from exc
+    if statement != leave_statement(circle_id=circle_id, user=user, record_seq=seq):
+        raise InvalidKey("the leave statement names another circle or member")
+    try:
+        VerifyKey(signer.ed25519_public).verify(
+            labels.LEAVE_SIGNATURE_CONTEXT + statement, signature
+        )
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError) as exc:
+        raise BadSignature("leave statement signature does not verify") from exc
+    return seq
+
+
+# Invites: one string to send, carrying the secret, the inviter's fingerprint and the
+# hash of the newest key record the inviter's client verified.
 INVITE_SECRET_BYTES = 32
+_INVITE_FORM = re.compile(
+    r"bcinvite1\.[0-9a-f]{32}\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43}\.[0-9]{30}\.[A-Za-z0-9_-]{43}"
+)
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True, repr=False)
 class Invite:
+    """What the inviter sends out of band.
+
+    ``record_hash`` names the newest key record the inviter verified: the joiner's chain
+    must pass through it, so a server cannot show the joiner a history of its own making.
+    """
+
     circle_id: uuid.UUID
     invite_id: uuid.UUID
     secret: bytes
     inviter_fingerprint: str
+    record_hash: bytes
 
     @classmethod
-    def create(cls, *, circle_id: uuid.UUID, inviter_fingerprint: str) -> "Invite":
+    def create(
+        cls, *, circle_id: uuid.UUID, inviter_fingerprint: str, record_hash: bytes
+    ) -> "Invite":
         return cls(
-            circle_id, uuid.uuid4(), secrets.token_bytes(INVITE_SECRET_BYTES), inviter_fingerprint
+            circle_id,
+            uuid.uuid4(),
+            secrets.token_bytes(INVITE_SECRET_BYTES),
+            inviter_fingerprint,
+            record_hash,
         )
 
     @property
@@ -350,35 +422,40 @@ class Invite:
         return invite_secret_hash(self.secret)
 
     def __str__(self) -> str:
-        import base64
-
-        secret = base64.urlsafe_b64encode(self.secret).rstrip(b"=").decode()
         digits = self.inviter_fingerprint.replace(" ", "")
         return ".".join(
-            [labels.INVITE_PREFIX, self.circle_id.hex, self.invite_id.hex, secret, digits]
+            [
+                labels.INVITE_PREFIX,
+                self.circle_id.hex,
+                self.invite_id.hex,
+                _b64url(self.secret),
+                digits,
+                _b64url(self.record_hash),
+            ]
         )
 
     @classmethod
     def parse(cls, text: str) -> "Invite":
-        import base64
-        import binascii
-
+        """Strict: exactly the form ``__str__`` writes (surrounding whitespace aside)."""
         from app.crypto.identity import normalise_fingerprint
 
-        parts = text.strip().split(".")
-        if len(text) > 300 or len(parts) != 5 or parts[0] != labels.INVITE_PREFIX:
+        text = text.strip()
+        if len(text) > 300 or not _INVITE_FORM.fullmatch(text):
             raise InvalidKey("this is not a Backchannel invite")
+        _, circle_hex, invite_hex, secret_text, digits, anchor_text = text.split(".")
         try:
-            secret = base64.urlsafe_b64decode(parts[3] + "=" * (-len(parts[3]) % 4))
-            invite = cls(
-                circle_id=uuid.UUID(hex=parts[1]),
-                invite_id=uuid.UUID(hex=parts[2]),
-                secret=secret,
-                inviter_fingerprint=normalise_fingerprint(parts[4]),
-            )
+            secret = base64.urlsafe_b64decode(secret_text + "=")
+            anchor = base64.urlsafe_b64decode(anchor_text + "=")
         except (ValueError, binascii.Error) as exc:
             raise InvalidKey("this invite is damaged") from exc
-        if len(secret) != INVITE_SECRET_BYTES:
+        invite = cls(
+            circle_id=uuid.UUID(hex=circle_hex),
+            invite_id=uuid.UUID(hex=invite_hex),
+            secret=secret,
+            inviter_fingerprint=normalise_fingerprint(digits),
+            record_hash=anchor,
+        )
+        if str(invite) != text:  # a non-canonical base64 tail
             raise InvalidKey("this invite is damaged")
         return invite
 

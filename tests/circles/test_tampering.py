@@ -157,3 +157,126 @@ def test_inviter_swapped_by_the_server_is_caught_at_join(world: World, engine: E
     with pytest.raises(ProtocolError) as caught:
         world.frank.circles.join(str(invite))
     assert caught.value.code == "inviter_mismatch"
+
+
+def test_history_made_up_by_server_accounts_is_refused_by_a_joiner(
+    world: World, engine: Engine
+) -> None:
+    """The server builds a chain of its own that lists the real inviter as an admin."""
+    from app.circles.models import Membership
+
+    invite, _ = world.alice.circles.create_invite(world.circle_id)
+    world.frank.circles.join(str(invite))
+    world.alice.circles.confirm(world.circle_id, "frank", fingerprint=world.frank.fingerprint)
+    mallory = IdentityKeys.generate()
+    key = CircleKey.generate()
+    cid = world.circle_id
+    owner = RecordMember("mallory", mallory.public().fingerprint(), "owner")
+    alice = RecordMember("alice", world.alice.fingerprint, "admin")
+    frank = RecordMember("frank", world.frank.fingerprint, "member")
+    r0 = KeyRecord(cid, 0, 0, key.key_id, (owner,), None, "mallory")
+    r1 = KeyRecord(cid, 1, 0, key.key_id, (alice, owner), r0.hash(), "mallory")
+    r2 = KeyRecord(cid, 2, 0, key.key_id, (alice, frank, owner), r1.hash(), "mallory")
+    with Session(engine) as session:
+        from app.accounts.models import User as UserRow
+
+        frank_id = _user_id(session, "frank")
+        dave_id = _user_id(session, "dave")
+        # The server re-labels dave's account as "mallory" with mallory's keys.
+        public = mallory.public()
+        session.execute(
+            update(UserRow)
+            .where(UserRow.id == dave_id)
+            .values(
+                username="mallory",
+                x25519_public=public.x25519_public,
+                ed25519_public=public.ed25519_public,
+                x25519_signature=public.x25519_signature,
+            )
+        )
+        session.execute(delete(KeyRecordRow).where(KeyRecordRow.circle_id == cid))
+        session.execute(delete(Wrap).where(Wrap.circle_id == cid))
+        session.execute(delete(EpochKey).where(EpochKey.circle_id == cid, EpochKey.epoch > 0))
+        session.execute(update(EpochKey).where(EpochKey.circle_id == cid).values(key_id=key.key_id))
+        from app.db import utcnow
+
+        for record in (r0, r1, r2):
+            session.add(
+                KeyRecordRow(
+                    circle_id=cid,
+                    seq=record.seq,
+                    epoch=0,
+                    record=record.to_bytes(),
+                    signature=record.sign(mallory),
+                    signer_id=dave_id,
+                    created_at=utcnow(),
+                )
+            )
+        x_pub = session.scalars(select(UserRow.x25519_public).where(UserRow.id == frank_id)).one()
+        session.add(
+            Wrap(
+                circle_id=cid,
+                epoch=0,
+                user_id=frank_id,
+                wrap=seal_wrap(key, circle_id=cid, epoch=0, recipient=x_pub),
+            )
+        )
+        session.execute(update(Circle).where(Circle.id == cid).values(record_seq=2, epoch=0))
+        assert session.get(Membership, (cid, frank_id)) is not None
+        session.commit()
+    _expect(world.frank, world.circle_id, "untrusted_circle")
+
+
+def test_a_departure_the_member_did_not_sign_is_refused(world: World, engine: Engine) -> None:
+    from app.circles.models import Membership
+
+    with Session(engine) as session:
+        session.execute(
+            update(Membership)
+            .where(Membership.user_id == _user_id(session, "bob"))
+            .values(status="left")
+        )
+        session.execute(
+            update(Circle).where(Circle.id == world.circle_id).values(rotation_due=True)
+        )
+        session.commit()
+    with pytest.raises(ProtocolError) as caught:
+        world.alice.circles.rotate(world.circle_id)
+    assert caught.value.code == "unsigned_departure"
+
+
+def test_a_signed_departure_lets_the_next_rotation_drop_the_member(world: World) -> None:
+    world.bob.circles.leave(world.circle_id)
+    world.alice.circles.rotate(world.circle_id)
+    record = world.carol.circles.sync(world.circle_id).record
+    assert [m.user for m in record.members] == ["alice", "carol"]
+
+
+def test_removal_the_server_does_not_apply_is_reported(world: World, engine: Engine) -> None:
+    from app.circles.models import Membership
+
+    with Session(engine) as session:  # the server pretends bob is only pending
+        session.execute(
+            update(Membership)
+            .where(Membership.user_id == _user_id(session, "bob"))
+            .values(status="pending")
+        )
+        session.commit()
+    with pytest.raises(ProtocolError) as caught:
+        world.alice.circles.remove(world.circle_id, "bob")
+    assert caught.value.code == "removal_not_applied"
+
+
+def test_admin_refuses_to_admit_a_joiner_as_owner(world: World, engine: Engine) -> None:
+    from app.circles.models import Membership
+
+    with Session(engine) as session:
+        session.execute(
+            update(Membership)
+            .where(Membership.user_id == _user_id(session, "dave"))
+            .values(role="owner")
+        )
+        session.commit()
+    with pytest.raises(ProtocolError) as caught:
+        world.alice.circles.confirm(world.circle_id, "dave", fingerprint=world.dave.fingerprint)
+    assert caught.value.code == "bad_role"

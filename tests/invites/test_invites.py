@@ -50,7 +50,9 @@ def test_used_up_invite_is_410_invite_used_up(world: World, person: object) -> N
 
 def test_wrong_secret_is_404_like_an_unknown_invite(world: World) -> None:
     real, _ = world.alice.circles.create_invite(world.circle_id)
-    forged = Invite(real.circle_id, real.invite_id, b"\x07" * 32, real.inviter_fingerprint)
+    forged = Invite(
+        real.circle_id, real.invite_id, b"\x07" * 32, real.inviter_fingerprint, real.record_hash
+    )
     assert _refused(world, forged) == (404, "invite_not_found")
     statuses = {m.username: m.status for m in world.alice.circles.members(world.circle_id)}
     assert "frank" not in statuses
