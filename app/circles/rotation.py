@@ -12,7 +12,7 @@ from app.circles.models import Circle, EpochKey, Membership, Wrap
 from app.circles.records import accept_record, active_members, identity_of
 from app.circles.schemas import LeaveRequest, Rotation
 from app.circles.service import _owners, target_membership
-from app.crypto import CryptoError
+from app.crypto import CryptoError, b64encode
 from app.crypto.circles import verify_leave
 from app.db import utcnow
 from app.errors import (
@@ -79,7 +79,12 @@ def _rotate(
         circle_id=circle.id,
         kind="key_rotated",
         actor=actor.username,
-        details={"epoch": record.epoch, "record_seq": record.seq, "members": len(members)},
+        details={
+            "epoch": record.epoch,
+            "record_seq": record.seq,
+            "record_hash": b64encode(record.hash()),
+            "members": len(members),
+        },
     )
     return record.epoch
 
@@ -175,7 +180,9 @@ def leave_circle(
         kind="member_left",
         actor=actor.username,
         subject=actor.username,
-        details={"was": was},
+        details={"was": was}
+        if request is None or was != "active"
+        else {"was": was, "departure_signature": b64encode(request.signature)},
     )
     return member, circle
 

@@ -26,7 +26,7 @@ from app.circles.records import (
     user_fingerprint,
 )
 from app.circles.schemas import CircleCreateRequest, ConfirmRequest, RoleRequest
-from app.crypto import CryptoError
+from app.crypto import CryptoError, b64encode
 from app.crypto.circles import KeyRecord, check_successor
 from app.db import utcnow
 from app.errors import (
@@ -105,7 +105,7 @@ def create_circle(session: Session, *, actor: User, request: CircleCreateRequest
         circle_id=circle.id,
         kind="circle_created",
         actor=actor.username,
-        details={"record_seq": 0, "epoch": 0},
+        details={"record_seq": 0, "epoch": 0, "record_hash": b64encode(record.hash())},
     )
     return circle
 
@@ -231,7 +231,12 @@ def confirm_member(
         kind="member_confirmed",
         actor=actor.username,
         subject=user.username,
-        details={"role": member.role, "record_seq": record.seq, "epoch": record.epoch},
+        details={
+            "role": member.role,
+            "record_seq": record.seq,
+            "record_hash": b64encode(record.hash()),
+            "epoch": record.epoch,
+        },
     )
     return member, record
 
@@ -268,6 +273,11 @@ def change_role(
         kind="role_changed",
         actor=actor.username,
         subject=user.username,
-        details={"from": previous_role, "to": request.role, "record_seq": record.seq},
+        details={
+            "from": previous_role,
+            "to": request.role,
+            "record_seq": record.seq,
+            "record_hash": b64encode(record.hash()),
+        },
     )
     return member

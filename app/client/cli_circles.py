@@ -194,7 +194,10 @@ def member_confirm(
     """Admit a pending member after comparing their fingerprint with what they told you."""
 
     def ask(member: Member) -> bool:
-        base.out.print(f"{member.username}'s fingerprint:\n  [bold]{member.fingerprint}[/]")
+        base.out.print(
+            f"{member.username} asks to join as {member.role}. Their fingerprint:\n"
+            f"  [bold]{member.fingerprint}[/]"
+        )
         return typer.confirm("Does it match what they read to you?", default=False)
 
     with _circles(as_json) as circles:
