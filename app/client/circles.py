@@ -55,6 +55,19 @@ def _protocol(exc: CryptoError) -> ProtocolError:
     return ProtocolError("invalid_data", str(exc))
 
 
+def _joined_at(chain: list[KeyRecord], known: dict[str, int]) -> dict[str, int]:
+    """For each member, the seq of the record that last added them to the member set."""
+    joined = dict(known)
+    previous: set[str] | None = None
+    for record in chain:
+        users = {m.user for m in record.members}
+        if previous is not None or record.seq == 0:
+            for user in users - (previous or set()):
+                joined[user] = record.seq
+        previous = users
+    return {user: seq for user, seq in joined.items() if user in (previous or set())}
+
+
 @dataclass(frozen=True)
 class VerifiedCircle:
     circle_id: uuid.UUID
@@ -63,6 +76,7 @@ class VerifiedCircle:
     name: str | None
     rotation_due: bool
     role: str
+    joined: dict[str, int]  # user -> seq of the record that last added them
 
     @property
     def epoch(self) -> int:
@@ -125,9 +139,12 @@ class Circles:
         rows = self.client.request("GET", f"/v1/circles/{cid}/records", params={"after": after})
         try:
             anchor = None
-            if pin.invite_record is not None and pin.inviter_fingerprint is not None:
+            if pin.inviter_fingerprint is not None:
+                if pin.invite_record is None:
+                    raise ProtocolError("untrusted_circle", "the pinned invite has no anchor")
                 anchor = (b64decode(pin.invite_record), pin.inviter_fingerprint)
             record_chain = self._verify_chain(circle_id, rows, pin.seq, pin.record, anchor)
+            joined = _joined_at(record_chain, pin.joined)
         except CryptoError as exc:
             raise _protocol(exc) from exc
         latest = record_chain[-1]
@@ -154,8 +171,11 @@ class Circles:
                 raise _protocol(exc) from exc
         pin.seq, pin.record, pin.epoch = latest.seq, latest.to_bytes().decode(), latest.epoch
         pin.inviter_fingerprint = pin.invite_record = None
+        pin.joined = joined
         self.trust.save()
-        return VerifiedCircle(circle_id, latest, keys, name, bool(info["rotation_due"]), mine.role)
+        return VerifiedCircle(
+            circle_id, latest, keys, name, bool(info["rotation_due"]), mine.role, joined
+        )
 
     def _verify_chain(
         self,
@@ -509,7 +529,7 @@ class Circles:
                 f"the server says {listed.user} is gone, but they did not sign a departure",
             )
         try:
-            verify_leave(
+            seq = verify_leave(
                 departure["statement"].encode("utf-8"),
                 b64decode(departure["signature"]),
                 circle_id=circle.circle_id,
@@ -518,6 +538,8 @@ class Circles:
             )
         except (CryptoError, KeyError, TypeError) as exc:
             raise ProtocolError("unsigned_departure", f"{listed.user}'s departure: {exc}") from exc
+        if seq < circle.joined.get(listed.user, 0):  # a departure from an earlier membership
+            raise ProtocolError("unsigned_departure", f"{listed.user}'s departure is stale")
 
     def remove(self, circle_id: uuid.UUID, username: str) -> dict[str, Any]:
         """Remove someone; if the signed record lists them, the key rotates in the same request."""

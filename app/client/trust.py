@@ -21,6 +21,7 @@ class CirclePin:
     epoch: int = -1
     inviter_fingerprint: str | None = None  # until the first verified sync after joining
     invite_record: str | None = None  # b64 hash of the record the inviter vouched for
+    joined: dict[str, int] = field(default_factory=dict)  # user -> seq that last added them
 
 
 @dataclass

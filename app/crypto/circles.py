@@ -46,6 +46,18 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _reject_number(text: str) -> Any:
+    raise ValueError(f"non-integer number {text[:20]!r}")
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Parse protocol JSON: integers only (no floats, NaN or Infinity), bounded nesting."""
+    try:
+        return json.loads(raw, parse_float=_reject_number, parse_constant=_reject_number)
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # JSON, UTF-8 too
+        raise InvalidKey("malformed JSON") from exc
+
+
 def _epoch_context(circle_id: uuid.UUID, epoch: int) -> bytes:
     if epoch < 0 or epoch >= 2**63:
         raise InvalidKey("epoch out of range")
@@ -164,8 +176,8 @@ def open_circle_meta(
     ad = labels.CIRCLE_META_AD_PREFIX + _epoch_context(circle_id, epoch)
     try:
         raw = nacl.secret.Aead(key.meta_key).decrypt(box, ad)
-        meta = json.loads(raw.decode("utf-8"))
-    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:  # incl. JSON, UTF-8
+        meta = load_json(raw)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError, InvalidKey) as exc:
         raise DecryptionFailed("the circle's name does not open") from exc
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise DecryptionFailed("the circle's metadata is malformed")
@@ -216,7 +228,7 @@ class KeyRecord:
         from app.crypto.identity import normalise_fingerprint
 
         try:
-            data = json.loads(raw)
+            data = load_json(raw)
             if data["v"] != labels.KEY_RECORD_VERSION or data["type"] != labels.KEY_RECORD_TYPE:
                 raise InvalidKey("unknown key record version")
             members = tuple(
@@ -234,7 +246,7 @@ class KeyRecord:
                 prev=None if data["prev"] is None else b64decode(data["prev"]),
                 signer=str(data["signer"]),
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise InvalidKey("malformed key record") from exc
         record.check_shape()
         if record.to_bytes() != raw:
@@ -364,9 +376,9 @@ def verify_leave(
 ) -> int:
     """Check a departure is ``user``'s own signed word; return the record seq it was made at."""
     try:
-        data = json.loads(statement)
+        data = load_json(statement)
         seq = int(data["record_seq"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise InvalidKey("malformed leave statement") from exc
     if statement != leave_statement(circle_id=circle_id, user=user, record_seq=seq):
         raise InvalidKey("the leave statement names another circle or member")
@@ -409,6 +421,8 @@ class Invite:
     def create(
         cls, *, circle_id: uuid.UUID, inviter_fingerprint: str, record_hash: bytes
     ) -> "Invite":
+        if len(record_hash) != 32:
+            raise InvalidKey("a record hash is 32 bytes")
         return cls(
             circle_id,
             uuid.uuid4(),

@@ -57,3 +57,13 @@ CIRCLE_META_AD_PREFIX: Final = b"backchannel.circle-meta.v1\x00"
 INVITE_PREFIX: Final = "bcinvite1"
 LEAVE_TYPE: Final = "backchannel.leave"
 LEAVE_SIGNATURE_CONTEXT: Final = b"backchannel.leave.v1\x00"
+
+# Entries (warnings) and corroborations.
+PERSON_FRANKING: Final = _person("bc.v1.franking")
+PERSON_NAME_TOKEN: Final = _person("bc.v1.name-token")
+PERSON_ANON_ENTRY: Final = _person("bc.v1.anon-key")
+ENTRY_AD_PREFIX: Final = b"backchannel.entry.v1\x00"
+CORROBORATION_AD_PREFIX: Final = b"backchannel.corroboration.v1\x00"
+ENVELOPE_SIGNATURE_CONTEXT: Final = b"backchannel.envelope-sig.v1\x00"
+RETRACT_SIGNATURE_CONTEXT: Final = b"backchannel.retract.v1\x00"
+ENTRY_PAYLOAD_VERSION: Final = 1

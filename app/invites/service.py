@@ -114,6 +114,7 @@ def redeem_invite(
         session.add(member)
     member.role = invite.role
     member.status = "pending"
+    member.departure = member.departure_signature = None  # an old departure must not replay
     member.invite_id = invite.id
     member.updated_at = now
     invite.uses += 1

@@ -280,3 +280,26 @@ def test_admin_refuses_to_admit_a_joiner_as_owner(world: World, engine: Engine) 
     with pytest.raises(ProtocolError) as caught:
         world.alice.circles.confirm(world.circle_id, "dave", fingerprint=world.dave.fingerprint)
     assert caught.value.code == "bad_role"
+
+
+def test_an_old_departure_is_not_replayed_after_rejoining(world: World, engine: Engine) -> None:
+    """bob leaves, is invited back and confirmed; the server replays his old departure."""
+    from app.circles.models import Membership
+
+    world.bob.circles.leave(world.circle_id)
+    world.alice.circles.rotate(world.circle_id)
+    with Session(engine) as session:
+        old = session.get(Membership, (world.circle_id, _user_id(session, "bob")))
+        assert old is not None
+        statement, signature = old.departure, old.departure_signature
+    invite, _ = world.alice.circles.create_invite(world.circle_id)
+    world.bob.circles.join(str(invite))
+    world.alice.circles.confirm(world.circle_id, "bob", fingerprint=world.bob.fingerprint)
+    with Session(engine) as session:
+        member = session.get(Membership, (world.circle_id, _user_id(session, "bob")))
+        assert member is not None and member.departure is None  # cleared at redemption
+        member.status, member.departure, member.departure_signature = "left", statement, signature
+        session.commit()
+    with pytest.raises(ProtocolError) as caught:
+        world.alice.circles.rotate(world.circle_id)
+    assert caught.value.code == "unsigned_departure"

@@ -8,6 +8,10 @@ RFC test keys: alice is the identity of docs/vectors/v1.json (RFC 7748 §6.1
 and mallory (who is never in the circle) is RFC 8032 TEST 3 with a fixed
 X25519 key.
 
+Record 3 (alice makes bob an admin) exists for the chain cases that need an admin
+who is not an owner; the invite names record 0, the newest record alice had verified
+when she invited bob; bob's leave statement is made at record 3.
+
 Three things are randomised in real use and are fixed here by building them with
 PyNaCl directly, never through app.crypto (whose API rightly refuses a nonce):
 
@@ -17,6 +21,7 @@ PyNaCl directly, never through app.crypto (whose API rightly refuses a nonce):
 * an event's ``at`` is the server's clock.
 """
 
+import base64
 import json
 import sys
 import uuid
@@ -36,6 +41,9 @@ from app.crypto.circles import (
     KeyRecord,
     RecordMember,
     canonical_json,
+    leave_statement,
+    sign_leave,
+    verify_leave,
     verify_record,
 )
 from app.crypto.identity import PublicIdentity
@@ -229,62 +237,127 @@ def parse_cases(good: str) -> list[dict[str, str]]:
     return out
 
 
-def chain_cases(
-    previous: KeyRecord,
-    alice: IdentityKeys,
-    bob: IdentityKeys,
-    mallory: IdentityKeys,
-    stray_key_id: bytes,
-) -> list[dict[str, Any]]:
-    """Candidates for the record after ``previous``: each breaks one rule, in the rule order."""
-    base = KeyRecord(
+def _next(previous: KeyRecord, signer: str) -> KeyRecord:
+    """The no-op successor of ``previous`` (same epoch, key and members) signed by ``signer``."""
+    return KeyRecord(
         previous.circle_id,
         previous.seq + 1,
         previous.epoch,
         previous.key_id,
         previous.members,
         previous.hash(),
-        "alice",
+        signer,
     )
-    bob_fp_other = mallory.public().fingerprint()
-    cases: list[tuple[str, KeyRecord, IdentityKeys, IdentityKeys | None]] = [
-        ("valid: same epoch, same members (a no-op record)", base, alice, None),
-        ("other circle", _with(base, circle_id=OTHER_CIRCLE_ID), alice, None),
-        ("seq skips one", _with(base, seq=previous.seq + 2), alice, None),
-        ("seq repeats", _with(base, seq=previous.seq), alice, None),
-        ("prev is null", _with(base, prev=None), alice, None),
-        ("prev is another hash", _with(base, prev=bytes(32)), alice, None),
-        ("key changed without a new epoch", _with(base, key_id=stray_key_id), alice, None),
-        ("new epoch with the same key", _with(base, epoch=previous.epoch + 1), alice, None),
+
+
+def _roles(record: KeyRecord, **roles: str) -> tuple[RecordMember, ...]:
+    return tuple(RecordMember(m.user, m.fp, roles.get(m.user, m.role)) for m in record.members)
+
+
+def chain_cases(
+    r1: KeyRecord,
+    r3: KeyRecord,
+    alice: IdentityKeys,
+    bob: IdentityKeys,
+    mallory: IdentityKeys,
+    stray_key_id: bytes,
+) -> list[dict[str, Any]]:
+    """Candidate successors of record 1 (alice owner, bob member) and of record 3 (alice
+    owner, bob admin): each breaks one rule, in the rule order, or is valid."""
+    base = _next(r1, "alice")
+    mallory_fp = mallory.public().fingerprint()
+    alice_only = tuple(m for m in r1.members if m.user == "alice")
+    cases: list[tuple[KeyRecord, str, KeyRecord, IdentityKeys, IdentityKeys | None]] = [
+        (r1, "valid: same epoch, same members (a no-op record)", base, alice, None),
+        (r1, "other circle", _with(base, circle_id=OTHER_CIRCLE_ID), alice, None),
+        (r1, "seq skips one", _with(base, seq=r1.seq + 2), alice, None),
+        (r1, "seq repeats", _with(base, seq=r1.seq), alice, None),
+        (r1, "prev is null", _with(base, prev=None), alice, None),
+        (r1, "prev is another hash", _with(base, prev=bytes(32)), alice, None),
+        (r1, "key changed without a new epoch", _with(base, key_id=stray_key_id), alice, None),
+        (r1, "new epoch with the same key", _with(base, epoch=r1.epoch + 1), alice, None),
         (
+            r1,
             "epoch jumps by two",
-            _with(base, epoch=previous.epoch + 2, key_id=stray_key_id),
+            _with(base, epoch=r1.epoch + 2, key_id=stray_key_id),
             alice,
             None,
         ),
-        ("signer was a plain member", _with(base, signer="bob"), bob, None),
-        ("signer not in the previous record", _with(base, signer="mallory"), mallory, None),
+        (r1, "signer was a plain member", _with(base, signer="bob"), bob, None),
+        (r1, "signer not in the previous record", _with(base, signer="mallory"), mallory, None),
+        (r1, "a member dropped without a new epoch", _with(base, members=alice_only), alice, None),
         (
+            r1,
+            "valid: a member dropped in a new epoch (a removal)",
+            _with(base, epoch=r1.epoch + 1, key_id=stray_key_id, members=alice_only),
+            alice,
+            None,
+        ),
+        (
+            r1,
             "a member's fingerprint changed",
             _with(
                 base,
                 members=tuple(
-                    RecordMember(m.user, bob_fp_other if m.user == "bob" else m.fp, m.role)
+                    RecordMember(m.user, mallory_fp if m.user == "bob" else m.fp, m.role)
                     for m in base.members
                 ),
             ),
             alice,
             None,
         ),
-        ("signer's identity is not the listed key", base, mallory, mallory),
-        ("signature by another key over the right identity", base, mallory, alice),
+        (
+            r1,
+            "valid: the owner makes a member an owner",
+            _with(base, members=_roles(r1, bob="owner")),
+            alice,
+            None,
+        ),
+        (r1, "signer's identity is not the listed key", base, mallory, mallory),
+        (r1, "signature by another key over the right identity", base, mallory, alice),
+    ]
+    base3 = _next(r3, "bob")
+    with_mallory = tuple(sorted((*r3.members, RecordMember("mallory", mallory_fp, "member"))))
+    cases += [
+        (
+            r3,
+            "valid: an admin adds a member",
+            _with(base3, members=with_mallory),
+            bob,
+            None,
+        ),
+        (
+            r3,
+            "valid: an admin makes himself a plain member",
+            _with(base3, members=_roles(r3, bob="member")),
+            bob,
+            None,
+        ),
+        (
+            r3,
+            "an admin makes himself an owner",
+            _with(base3, members=_roles(r3, bob="owner")),
+            bob,
+            None,
+        ),
+        (
+            r3,
+            "an admin adds a new owner",
+            _with(
+                base3,
+                members=tuple(sorted((*r3.members, RecordMember("mallory", mallory_fp, "owner")))),
+            ),
+            bob,
+            None,
+        ),
     ]
     out = []
-    for description, record, signing, claimed in cases:
+    for previous, description, record, signing, claimed in cases:
         identity_shown = (claimed or signing).public()
         signature = record.sign(signing)
         case: dict[str, Any] = {
             "case": description,
+            "follows_seq": previous.seq,
             "record": record.to_bytes().decode("utf-8"),
             "signature_b64": b64encode(signature),
             "signer_identity": public_json(identity_shown),
@@ -295,6 +368,7 @@ def chain_cases(
             case["error"] = type(exc).__name__
         else:
             case["valid"] = True
+        assert description.startswith("valid") == ("valid" in case), description
         out.append(case)
     return out
 
@@ -332,47 +406,85 @@ def wrap_vector(
     }
 
 
-def invite_vectors(alice_fp: str) -> dict[str, Any]:
-    invite = Invite(CIRCLE_ID, INVITE_ID, INVITE_SECRET, alice_fp)
+B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def non_canonical_tail(text: str) -> str:
+    """The same 32 bytes with a non-zero unused bit in the last base64url character."""
+    last = B64URL_ALPHABET.index(text[-1])
+    assert last & 0b11 == 0, "a canonical 43-character encoding leaves the low 2 bits zero"
+    edited = text[:-1] + B64URL_ALPHABET[last | 1]
+    assert base64.urlsafe_b64decode(edited + "=") == base64.urlsafe_b64decode(text + "=")
+    return edited
+
+
+def invite_vectors(alice_fp: str, anchor: KeyRecord) -> dict[str, Any]:
+    invite = Invite(CIRCLE_ID, INVITE_ID, INVITE_SECRET, alice_fp, anchor.hash())
     text = str(invite)
     parts = text.split(".")
+    assert len(parts) == 6
 
     def variant(index: int, value: str) -> str:
         return ".".join(value if i == index else p for i, p in enumerate(parts))
 
-    accept = [
-        text,
-        "  " + text + "\n",
-    ]
-    reject = [
-        "",
-        text.replace("bcinvite1", "bcinvite2", 1),
-        ".".join(parts[:4]),
-        text + ".x",
-        variant(1, parts[1][:-1]),
-        variant(2, "not-a-uuid"),
-        variant(3, parts[3][:-2]),  # 31 bytes
-        variant(3, parts[3] + "AAAA"),  # 35 bytes
-        variant(4, parts[4][:-1]),
-        variant(4, parts[4] + "0"),
-        variant(4, parts[4][:5] + "x" + parts[4][6:]),
-        text + "A" * 200,
-    ]
+    accept = {
+        "the canonical string": text,
+        "surrounding spaces and a newline": "  " + text + "\n",
+        "surrounding tab and CR LF": "\t" + text + "\r\n",
+    }
+    reject = {
+        "empty": "",
+        "other version": text.replace("bcinvite1", "bcinvite2", 1),
+        "prefix in upper case": text.replace("bcinvite1", "BCINVITE1", 1),
+        "five parts (no record hash)": ".".join(parts[:5]),
+        "seven parts": text + ".x",
+        "trailing dot": text + ".",
+        "circle id of 31 hex digits": variant(1, parts[1][:-1]),
+        "circle id in upper case": variant(1, parts[1].upper()),
+        "circle id with dashes": variant(1, str(CIRCLE_ID)),
+        "invite id not hex": variant(2, "not-a-uuid"),
+        "secret of 31 bytes": variant(3, b64url(INVITE_SECRET[:31])),
+        "secret of 35 bytes": variant(3, parts[3] + "AAAA"),
+        "secret with = padding": variant(3, parts[3] + "="),
+        "secret in the standard base64 alphabet": variant(
+            3, parts[3].replace("-", "+").replace("_", "/")
+        ),
+        "secret with a non-zero unused bit": variant(3, non_canonical_tail(parts[3])),
+        "fingerprint of 29 digits": variant(4, parts[4][:-1]),
+        "fingerprint of 31 digits": variant(4, parts[4] + "0"),
+        "fingerprint with a letter": variant(4, parts[4][:5] + "x" + parts[4][6:]),
+        "fingerprint with spaces": variant(4, alice_fp),
+        "record hash empty": variant(5, ""),
+        "record hash of 31 bytes": variant(5, b64url(anchor.hash()[:31])),
+        "record hash of 33 bytes": variant(5, b64url(anchor.hash() + b"\x00")),
+        "record hash with = padding": variant(5, parts[5] + "="),
+        "record hash with a non-zero unused bit": variant(5, non_canonical_tail(parts[5])),
+        "a space inside": text.replace(".", " .", 1),
+        "too long": text + "A" * 200,
+    }
     cases = []
-    for candidate in accept + reject:
+    for description, candidate in {**accept, **reject}.items():
         try:
             parsed = Invite.parse(candidate)
         except CryptoError as exc:
-            cases.append({"input": candidate, "error": type(exc).__name__})
+            assert description in reject, description
+            cases.append({"case": description, "input": candidate, "error": type(exc).__name__})
         else:
-            assert parsed == invite
-            cases.append({"input": candidate, "canonical": str(parsed)})
+            assert description in accept and parsed == invite, description
+            cases.append({"case": description, "input": candidate, "canonical": str(parsed)})
     return {
         "circle_id": str(CIRCLE_ID),
         "invite_id": str(INVITE_ID),
         "secret": INVITE_SECRET.hex(),
         "secret_b64url": parts[3],
         "inviter_fingerprint": alice_fp,
+        "record_seq": anchor.seq,
+        "record_hash": anchor.hash().hex(),
+        "record_hash_b64url": parts[5],
         "text": text,
         "secret_hash": invite.secret_hash.hex(),
         "create_request": {
@@ -391,10 +503,170 @@ def invite_vectors(alice_fp: str) -> dict[str, Any]:
     }
 
 
-def event_vectors() -> list[dict[str, Any]]:
+def leave_vectors(
+    alice: IdentityKeys, bob: IdentityKeys, mallory: IdentityKeys, record_seq: int
+) -> dict[str, Any]:
+    """bob's signed departure at ``record_seq``, and statements verify_leave must refuse."""
+    statement = leave_statement(circle_id=CIRCLE_ID, user="bob", record_seq=record_seq)
+    signature = sign_leave(bob, statement)
+    message = labels.LEAVE_SIGNATURE_CONTEXT + statement
+    data = json.loads(statement)
+    text = statement.decode("utf-8")
+
+    def dumps(value: Any) -> str:
+        return canonical_json(value).decode("utf-8")
+
+    def edited(**changes: Any) -> str:
+        return dumps({**data, **changes})
+
+    def signed(raw: bytes, keys: IdentityKeys = bob, context: bytes | None = None) -> bytes:
+        if context is None:
+            return sign_leave(keys, raw)
+        return bytes(keys.signing_key.sign(context + raw).signature)
+
+    earlier = leave_statement(circle_id=CIRCLE_ID, user="bob", record_seq=1)
+    flipped = bytes([signature[0] ^ 1]) + signature[1:]
+    # (description, statement, signature, verified for circle, for user, with whose identity)
+    specs: list[tuple[str, str, bytes, uuid.UUID, str, str]] = [
+        ("valid: bob's departure", text, signature, CIRCLE_ID, "bob", "bob"),
+        (
+            "valid: a departure made at an earlier record (the caller compares the seq)",
+            earlier.decode(),
+            signed(earlier),
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        ("checked for another circle", text, signature, OTHER_CIRCLE_ID, "bob", "bob"),
+        ("checked for another member", text, signature, CIRCLE_ID, "alice", "alice"),
+        ("names another circle", edited(circle=OTHER_CIRCLE_ID.hex), b"", CIRCLE_ID, "bob", "bob"),
+        ("names another member", edited(user="alice"), b"", CIRCLE_ID, "bob", "bob"),
+        (
+            "seq changed after signing",
+            edited(record_seq=record_seq - 1),
+            signature,
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        ("signed by mallory", text, signed(statement, mallory), CIRCLE_ID, "bob", "bob"),
+        (
+            "signature without the context label",
+            text,
+            signed(statement, context=b""),
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        (
+            "signature under the key-record context",
+            text,
+            signed(statement, context=labels.KEY_RECORD_SIGNATURE_CONTEXT),
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        ("signature with one bit flipped", text, flipped, CIRCLE_ID, "bob", "bob"),
+        ("signature of 63 bytes", text, signature[:63], CIRCLE_ID, "bob", "bob"),
+        ("space after a comma", text.replace(",", ", ", 1), b"", CIRCLE_ID, "bob", "bob"),
+        ("trailing newline", text + "\n", b"", CIRCLE_ID, "bob", "bob"),
+        (
+            "keys not sorted",
+            json.dumps(dict(reversed(list(data.items()))), separators=(",", ":")),
+            b"",
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        (
+            "a letter written as a \\u escape",
+            text.replace('"bob"', '"\\u0062ob"', 1),
+            b"",
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        (
+            "record_seq as a string",
+            edited(record_seq=str(record_seq)),
+            b"",
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        (
+            "record_seq as a float",
+            text.replace(f'"record_seq":{record_seq}', f'"record_seq":{record_seq}.0'),
+            b"",
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        ("version 2", edited(v=2), b"", CIRCLE_ID, "bob", "bob"),
+        ("other type", edited(type=labels.KEY_RECORD_TYPE), b"", CIRCLE_ID, "bob", "bob"),
+        ("circle with dashes", edited(circle=str(CIRCLE_ID)), b"", CIRCLE_ID, "bob", "bob"),
+        ("unknown field", edited(reason="moving"), b"", CIRCLE_ID, "bob", "bob"),
+        (
+            "missing field",
+            dumps({k: v for k, v in data.items() if k != "type"}),
+            b"",
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        (
+            "no record_seq",
+            dumps({k: v for k, v in data.items() if k != "record_seq"}),
+            b"",
+            CIRCLE_ID,
+            "bob",
+            "bob",
+        ),
+        ("a JSON array", "[]", b"", CIRCLE_ID, "bob", "bob"),
+        ("not JSON", "bob left", b"", CIRCLE_ID, "bob", "bob"),
+    ]
+    people = {"alice": alice, "bob": bob, "mallory": mallory}
+    cases = []
+    for description, candidate, sig, circle_id, user, signer in specs:
+        raw = candidate.encode("utf-8")
+        sig = sig or signed(raw)  # b"": bob's valid signature over exactly these bytes
+        case: dict[str, Any] = {
+            "case": description,
+            "statement": candidate,
+            "signature_b64": b64encode(sig),
+            "circle_id": str(circle_id),
+            "user": user,
+            "signer": signer,
+        }
+        try:
+            seq = verify_leave(
+                raw, sig, circle_id=circle_id, user=user, signer=people[signer].public()
+            )
+        except CryptoError as exc:
+            case["error"] = type(exc).__name__
+        else:
+            case["record_seq"] = seq
+        assert description.startswith("valid") == ("record_seq" in case), description
+        cases.append(case)
+    return {
+        "circle_id": str(CIRCLE_ID),
+        "user": "bob",
+        "record_seq": record_seq,
+        "json": data,
+        "statement": text,
+        "bytes": statement.hex(),
+        "signature_message": message.hex(),
+        "signature": signature.hex(),
+        "signature_b64": b64encode(signature),
+        "cases": cases,
+    }
+
+
+def event_vectors(r0: KeyRecord) -> list[dict[str, Any]]:
     """The first two events of the circle, built as app.circles.events.append builds them."""
+    created = {"record_seq": 0, "epoch": 0, "record_hash": b64encode(r0.hash())}
     specs = [
-        ("circle_created", "alice", None, {"record_seq": 0, "epoch": 0}),
+        ("circle_created", "alice", None, created),
         (
             "invite_created",
             "alice",
@@ -444,10 +716,13 @@ def build_vectors() -> dict[str, Any]:
     two = (RecordMember("alice", alice_fp, "owner"), RecordMember("bob", bob_fp, "member"))
     r1 = KeyRecord(CIRCLE_ID, 1, 0, key0.key_id, two, r0.hash(), "alice")
     r2 = KeyRecord(CIRCLE_ID, 2, 1, key1.key_id, two, r1.hash(), "alice")
+    bob_admin = (RecordMember("alice", alice_fp, "owner"), RecordMember("bob", bob_fp, "admin"))
+    r3 = KeyRecord(CIRCLE_ID, 3, 1, key1.key_id, bob_admin, r2.hash(), "alice")
     records = [
         record_vector(r0, alice, None),
         record_vector(r1, alice, r0),
         record_vector(r2, alice, r1),
+        record_vector(r3, alice, r2),
     ]
 
     wraps = [
@@ -460,6 +735,8 @@ def build_vectors() -> dict[str, Any]:
     meta_plain = canonical_json(META)
     meta_ad = labels.CIRCLE_META_AD_PREFIX + epoch_context(CIRCLE_ID, 0)
     meta_box = aead_fixed(key0.meta_key, meta_plain, meta_ad, META_NONCE)
+
+    leave = leave_vectors(alice, bob, mallory, r3.seq)
 
     def wrong_wrap(circle_id: uuid.UUID, epoch: int, raw: bytes) -> dict[str, Any]:
         plaintext = labels.WRAP_PREFIX + epoch_context(circle_id, epoch) + raw
@@ -497,6 +774,8 @@ def build_vectors() -> dict[str, Any]:
             "PREV_KEY_AD_PREFIX": labels.PREV_KEY_AD_PREFIX.hex(),
             "CIRCLE_META_AD_PREFIX": labels.CIRCLE_META_AD_PREFIX.hex(),
             "INVITE_PREFIX": labels.INVITE_PREFIX,
+            "LEAVE_TYPE": labels.LEAVE_TYPE,
+            "LEAVE_SIGNATURE_CONTEXT": labels.LEAVE_SIGNATURE_CONTEXT.hex(),
         },
         "identities": {
             name: {
@@ -522,9 +801,8 @@ def build_vectors() -> dict[str, Any]:
         "records": records,
         "record_parse": parse_cases(records[1]["text"]),
         "chain": {
-            "follows_seq": 1,
             "stray_key_id": stray.key_id.hex(),
-            "cases": chain_cases(r1, alice, bob, mallory, stray.key_id),
+            "cases": chain_cases(r1, r3, alice, bob, mallory, stray.key_id),
         },
         "wraps": wraps,
         "wrap_open": {
@@ -573,8 +851,9 @@ def build_vectors() -> dict[str, Any]:
             "box": meta_box.hex(),
             "box_b64": b64encode(meta_box),
         },
-        "invite": invite_vectors(alice_fp),
-        "events": event_vectors(),
+        "invite": invite_vectors(alice_fp, r0),
+        "leave": leave,
+        "events": event_vectors(r0),
         "requests": {
             "create": {
                 "circle_id": str(CIRCLE_ID),
@@ -597,6 +876,10 @@ def build_vectors() -> dict[str, Any]:
                     if w["epoch"] == 1
                 ],
                 "prev_key_box": b64encode(prev_box),
+            },
+            "leave_bob": {
+                "statement": leave["statement"],
+                "signature": leave["signature_b64"],
             },
         },
     }

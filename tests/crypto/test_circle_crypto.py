@@ -1,11 +1,9 @@
 """The rules of the circles layer in app.crypto.circles, one test per rule.
 
 Fresh random keys throughout; docs/vectors/circles-v1.json pins the bytes.
-Tests marked ``xfail(strict=True)`` are known gaps reported against
-app/crypto/circles.py: they document what the code should do and start failing
-(so the marker gets removed) once it does.
 """
 
+import base64
 import json
 import uuid
 from dataclasses import replace
@@ -27,13 +25,16 @@ from app.crypto.circles import (
     canonical_json,
     check_successor,
     invite_secret_hash,
+    leave_statement,
     open_circle_meta,
     open_previous_key,
     open_wrap,
     seal_circle_meta,
     seal_previous_key,
     seal_wrap,
+    sign_leave,
     signer_fingerprint,
+    verify_leave,
     verify_record,
 )
 from app.crypto.errors import (
@@ -442,23 +443,146 @@ def test_signature_covers_the_context_label(people: People, two: KeyRecord) -> N
 
 def test_signature_of_one_record_does_not_verify_another(people: People, two: KeyRecord) -> None:
     record = successor(two)
-    other = successor(two, members=tuple(m for m in two.members if m.user != "bob"))
+    members = tuple(replace(m, role="admin") if m.user == "bob" else m for m in two.members)
+    other = successor(two, members=members)
+    check_successor(two, other)  # a valid successor: only the signature is wrong
     with pytest.raises(BadSignature):
         verify_record(two, other, record.sign(people.keys["alice"]), people.public("alice"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: chain rules accept a removal in the same epoch (the removed member keeps the key)",
-)
 def test_removal_without_a_new_epoch_is_refused(two: KeyRecord) -> None:
+    """Whoever is dropped still holds the epoch key: only a new epoch may drop them."""
     members = tuple(m for m in two.members if m.user != "bob")
-    try:
+    with pytest.raises(RecordChainBroken, match="without a new epoch"):
         check_successor(two, successor(two, members=members))
-    except RecordChainBroken:
-        return
-    raise AssertionError("a same-epoch record dropping bob was accepted")
+
+
+def test_dropping_everyone_but_the_signer_without_a_new_epoch_is_refused(
+    people: People, two: KeyRecord
+) -> None:
+    record = successor(two, members=(people.member("alice", "owner"),))
+    with pytest.raises(RecordChainBroken):
+        verify_record(two, record, record.sign(people.keys["alice"]), people.public("alice"))
+
+
+def test_swapping_a_member_for_another_without_a_new_epoch_is_refused(
+    people: People, two: KeyRecord
+) -> None:
+    """The member count stays the same, but bob leaves the set while keeping the key."""
+    members = tuple(
+        sorted((*(m for m in two.members if m.user != "bob"), people.member("eve", "member")))
+    )
+    assert len(members) == len(two.members)
+    with pytest.raises(RecordChainBroken):
+        check_successor(two, successor(two, members=members))
+
+
+def test_the_drop_rule_applies_to_any_signer_who_passes_the_signer_rule(two: KeyRecord) -> None:
+    members = tuple(m for m in two.members if m.user != "bob")
+    with pytest.raises(RecordChainBroken):
+        check_successor(two, successor(two, members=members, signer="carol"))
+    with pytest.raises(UntrustedSigner):  # the signer rule comes first
+        check_successor(two, successor(two, members=members, signer="bob"))
+
+
+def test_adding_a_member_in_a_new_epoch_is_accepted(people: People, two: KeyRecord) -> None:
+    members = tuple(sorted((*two.members, people.member("eve", "member"))))
+    record = successor(two, members=members, epoch=1, key_id=CircleKey.generate().key_id)
+    check_successor(two, record)
+
+
+# -- owners ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_owners(people: People, two: KeyRecord) -> KeyRecord:
+    """alice (owner) makes bob an owner: alice and bob owners, carol admin."""
+    members = tuple(replace(m, role="owner") if m.user == "bob" else m for m in two.members)
+    record = successor(two, members=members)
+    verify_record(two, record, record.sign(people.keys["alice"]), people.public("alice"))
+    return record
+
+
+def _with_role(record: KeyRecord, user: str, role: str) -> tuple[RecordMember, ...]:
+    return tuple(replace(m, role=role) if m.user == user else m for m in record.members)
+
+
+def test_an_owner_may_make_an_owner(two: KeyRecord) -> None:
+    check_successor(two, successor(two, members=_with_role(two, "carol", "owner")))
+
+
+def test_an_owner_may_unmake_an_owner(two_owners: KeyRecord) -> None:
+    check_successor(
+        two_owners, successor(two_owners, members=_with_role(two_owners, "bob", "admin"))
+    )
+
+
+@pytest.mark.parametrize(("user", "role"), [("bob", "owner"), ("carol", "owner")])
+def test_an_admin_may_not_make_an_owner(
+    people: People, two: KeyRecord, user: str, role: str
+) -> None:
+    """carol (admin) makes bob or herself an owner."""
+    record = successor(two, members=_with_role(two, user, role), signer="carol")
+    with pytest.raises(UntrustedSigner, match="only an owner"):
+        verify_record(two, record, record.sign(people.keys["carol"]), people.public("carol"))
+
+
+def test_an_admin_may_not_add_a_new_member_as_owner(people: People, two: KeyRecord) -> None:
+    members = tuple(sorted((*two.members, people.member("eve", "owner"))))
+    with pytest.raises(UntrustedSigner, match="only an owner"):
+        check_successor(two, successor(two, members=members, signer="carol"))
+    # the same addition as a plain member is fine
+    members = tuple(sorted((*two.members, people.member("eve", "member"))))
+    check_successor(two, successor(two, members=members, signer="carol"))
+
+
+@pytest.mark.parametrize("role", ["admin", "member"])
+def test_an_admin_may_not_unmake_an_owner(two_owners: KeyRecord, role: str) -> None:
+    record = successor(two_owners, members=_with_role(two_owners, "bob", role), signer="carol")
+    with pytest.raises(UntrustedSigner, match="only an owner"):
+        check_successor(two_owners, record)
+
+
+def test_an_admin_may_not_unmake_an_owner_in_a_new_epoch(two_owners: KeyRecord) -> None:
+    record = successor(
+        two_owners,
+        members=_with_role(two_owners, "bob", "member"),
+        signer="carol",
+        epoch=1,
+        key_id=CircleKey.generate().key_id,
+    )
+    with pytest.raises(UntrustedSigner, match="only an owner"):
+        check_successor(two_owners, record)
+
+
+def test_an_admin_may_change_roles_below_owner(two_owners: KeyRecord) -> None:
+    record = successor(
+        two_owners, members=_with_role(two_owners, "carol", "member"), signer="carol"
+    )
+    check_successor(two_owners, record)
+
+
+def test_an_admin_may_rotate_an_owner_out(two_owners: KeyRecord) -> None:
+    """Known limit (docs/protocol.md §10.6): dropping someone in a new epoch is not
+    "unmaking" them, so an admin's rotation may drop an owner. That is how an owner who
+    left is rotated out; the chain cannot tell it from a removal the owner did not sign."""
+    members = tuple(m for m in two_owners.members if m.user != "bob")
+    record = successor(
+        two_owners, members=members, signer="carol", epoch=1, key_id=CircleKey.generate().key_id
+    )
+    check_successor(two_owners, record)
+
+
+def test_authority_for_owner_changes_comes_from_the_previous_record(
+    people: People, two: KeyRecord
+) -> None:
+    """carol is made an owner by alice; only the record after that may use her ownership."""
+    promoted = successor(two, members=_with_role(two, "carol", "owner"))
+    check_successor(two, promoted)
+    both = tuple(replace(m, role="owner") if m.user in ("bob", "carol") else m for m in two.members)
+    with pytest.raises(UntrustedSigner):  # carol is still only an admin in ``two``
+        check_successor(two, successor(two, members=both, signer="carol"))
+    check_successor(promoted, successor(promoted, members=both, signer="carol"))
 
 
 # -- wraps -----------------------------------------------------------------------------
@@ -620,19 +744,24 @@ def test_previous_key_box_uses_a_fresh_nonce(key0: CircleKey, key1: CircleKey) -
     assert len(boxes) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: a 24..39-byte box raises a bare ValueError from PyNaCl, not DecryptionFailed",
-)
-@pytest.mark.parametrize("size", [24, 30, 39])
-def test_short_previous_key_box_is_decryption_failed(key1: CircleKey, size: int) -> None:
-    try:
-        open_previous_key(bytes(size), key1, circle_id=CIRCLE, epoch=1, expected_key_id=bytes(16))
-    except DecryptionFailed:
-        return
-    except ValueError as exc:
-        raise AssertionError(f"bare {type(exc).__name__}") from exc
+@pytest.mark.parametrize("size", [0, 1, 23, 24, 30, 39, 40, 71, 73])
+def test_short_or_garbage_previous_key_box_is_decryption_failed(
+    key0: CircleKey, key1: CircleKey, size: int
+) -> None:
+    """PyNaCl raises ValueError for a box shorter than nonce + tag; that must not leak."""
+    with pytest.raises(DecryptionFailed):
+        open_previous_key(bytes(size), key1, circle_id=CIRCLE, epoch=1, expected_key_id=key0.key_id)
+
+
+@pytest.mark.parametrize("size", [0, 16, 31, 33, 64])
+def test_previous_key_box_holding_the_wrong_size_is_decryption_failed(
+    key1: CircleKey, size: int
+) -> None:
+    """A box that opens (so the sealer held key 1) but does not hold a 32-byte key."""
+    ad = labels.PREV_KEY_AD_PREFIX + CIRCLE.bytes + (1).to_bytes(8, "big")
+    box = bytes(nacl.secret.Aead(bytes(key1)).encrypt(bytes(range(size)), ad))
+    with pytest.raises(DecryptionFailed, match="wrong size"):
+        open_previous_key(box, key1, circle_id=CIRCLE, epoch=1, expected_key_id=bytes(16))
 
 
 # -- circle metadata -------------------------------------------------------------------
@@ -678,58 +807,66 @@ def test_circle_meta_that_is_not_an_object_of_strings_is_refused(
         open_circle_meta(_meta_box(key0, plaintext), key0, circle_id=CIRCLE, epoch=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: a 24..39-byte box raises a bare ValueError from PyNaCl, not DecryptionFailed",
-)
-def test_short_circle_meta_box_is_decryption_failed(key0: CircleKey) -> None:
-    try:
-        open_circle_meta(bytes(30), key0, circle_id=CIRCLE, epoch=0)
-    except DecryptionFailed:
-        return
-    except ValueError as exc:
-        raise AssertionError(f"bare {type(exc).__name__}") from exc
+@pytest.mark.parametrize("size", [0, 23, 24, 30, 39])
+def test_short_circle_meta_box_is_decryption_failed(key0: CircleKey, size: int) -> None:
+    with pytest.raises(DecryptionFailed):
+        open_circle_meta(bytes(size), key0, circle_id=CIRCLE, epoch=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: metadata that is not JSON or not UTF-8 raises a bare ValueError",
+@pytest.mark.parametrize(
+    "plaintext",
+    [b"", b"not json", b"\xff\xfe", b'{"name":"M\xfcnchen"}', b"{", b"NaN"],
+    ids=["empty", "words", "not-utf8", "latin-1", "truncated", "nan"],
 )
-@pytest.mark.parametrize("plaintext", [b"", b"not json", b"\xff\xfe"])
 def test_circle_meta_that_is_not_json_is_decryption_failed(
     key0: CircleKey, plaintext: bytes
 ) -> None:
-    try:
+    with pytest.raises(DecryptionFailed):
         open_circle_meta(_meta_box(key0, plaintext), key0, circle_id=CIRCLE, epoch=0)
-    except DecryptionFailed:
-        return
-    except ValueError as exc:
-        raise AssertionError(f"bare {type(exc).__name__}") from exc
 
 
 # -- invites ---------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def invite(people: People) -> Invite:
-    return Invite.create(circle_id=CIRCLE, inviter_fingerprint=people.fp("alice"))
+def invite(people: People, two: KeyRecord) -> Invite:
+    return Invite.create(
+        circle_id=CIRCLE, inviter_fingerprint=people.fp("alice"), record_hash=two.hash()
+    )
 
 
-def test_invite_round_trip(invite: Invite) -> None:
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_invite_round_trip(invite: Invite, two: KeyRecord) -> None:
     text = str(invite)
-    prefix, circle, invite_id, secret, digits = text.split(".")
+    prefix, circle, invite_id, secret, digits, anchor = text.split(".")
     assert prefix == "bcinvite1"
     assert circle == CIRCLE.hex and invite_id == invite.invite_id.hex
     assert len(secret) == 43 and "=" not in secret
+    assert secret == _b64url(invite.secret)
     assert len(digits) == 30 and digits.isdigit()
+    assert len(anchor) == 43 and anchor == _b64url(two.hash())
+    assert invite.record_hash == two.hash()
     assert Invite.parse(text) == invite
-    assert Invite.parse(f"  {text}\n") == invite
+    assert Invite.parse(text).record_hash == two.hash()
+    for padded in (f"  {text}\n", f"\t{text}\r\n", f"\n\n{text}"):
+        assert Invite.parse(padded) == invite
+
+
+def test_the_record_hash_is_part_of_the_invite(people: People, invite: Invite) -> None:
+    other = replace(invite, record_hash=bytes(32))
+    assert str(other) != str(invite)
+    assert str(other).rsplit(".", 1)[0] == str(invite).rsplit(".", 1)[0]
+    assert Invite.parse(str(other)).record_hash == bytes(32)
+    assert Invite.parse(str(other)) != invite
 
 
 def test_invites_are_random(people: People, invite: Invite) -> None:
-    other = Invite.create(circle_id=CIRCLE, inviter_fingerprint=people.fp("alice"))
+    other = Invite.create(
+        circle_id=CIRCLE, inviter_fingerprint=people.fp("alice"), record_hash=invite.record_hash
+    )
     assert other.secret != invite.secret and other.invite_id != invite.invite_id
     assert len(invite.secret) == INVITE_SECRET_BYTES
 
@@ -752,6 +889,18 @@ def _replace_part(text: str, index: int, value: str) -> str:
     return ".".join(parts)
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _unused_bit_set(text: str, index: int) -> str:
+    """Set an unused low bit of the last character: the same bytes, non-canonical text."""
+    part = text.split(".")[index]
+    edited = part[:-1] + _ALPHABET[_ALPHABET.index(part[-1]) | 1]
+    assert edited != part
+    assert base64.urlsafe_b64decode(edited + "=") == base64.urlsafe_b64decode(part + "=")
+    return _replace_part(text, index, edited)
+
+
 @pytest.mark.parametrize(
     "mangle",
     [
@@ -760,16 +909,40 @@ def _replace_part(text: str, index: int, value: str) -> str:
         lambda t: t.replace("bcinvite1", "bcinvite2"),
         lambda t: t.replace("bcinvite1", "BCINVITE1"),
         lambda t: t.rsplit(".", 1)[0],
+        lambda t: t.rsplit(".", 2)[0],
         lambda t: t + ".extra",
+        lambda t: t + ".",
+        lambda t: "." + t,
         lambda t: _replace_part(t, 1, "nothex"),
         lambda t: _replace_part(t, 1, t.split(".")[1][:-2]),
+        lambda t: _replace_part(t, 1, t.split(".")[1].upper()),
+        lambda t: _replace_part(t, 1, str(CIRCLE)),
+        lambda t: _replace_part(t, 1, "{" + CIRCLE.hex + "}"),
+        lambda t: _replace_part(t, 1, "urn:uuid:" + CIRCLE.hex),
         lambda t: _replace_part(t, 2, ""),
         lambda t: _replace_part(t, 3, t.split(".")[3][:-3]),
         lambda t: _replace_part(t, 3, t.split(".")[3] + "AAAA"),
+        lambda t: _replace_part(t, 3, t.split(".")[3] + "="),
+        lambda t: _replace_part(t, 3, "+" + t.split(".")[3][1:]),
+        lambda t: _replace_part(t, 3, "/" + t.split(".")[3][1:]),
         lambda t: _replace_part(t, 3, ""),
+        lambda t: _unused_bit_set(t, 3),
         lambda t: _replace_part(t, 4, t.split(".")[4][:-1]),
         lambda t: _replace_part(t, 4, t.split(".")[4] + "1"),
         lambda t: _replace_part(t, 4, "x" * 30),
+        lambda t: _replace_part(
+            t, 4, " ".join(t.split(".")[4][i : i + 5] for i in range(0, 30, 5))
+        ),
+        lambda t: _replace_part(
+            t, 4, "-".join(t.split(".")[4][i : i + 5] for i in range(0, 30, 5))
+        ),
+        lambda t: _replace_part(t, 5, ""),
+        lambda t: _replace_part(t, 5, t.split(".")[5][:-1]),
+        lambda t: _replace_part(t, 5, t.split(".")[5] + "A"),
+        lambda t: _replace_part(t, 5, t.split(".")[5] + "="),
+        lambda t: _unused_bit_set(t, 5),
+        lambda t: t.replace(".", " .", 1),
+        lambda t: t.replace(".", "\n", 1),
         lambda t: t + "A" * 300,
     ],
     ids=[
@@ -777,23 +950,300 @@ def _replace_part(text: str, index: int, value: str) -> str:
         "word",
         "version-2",
         "upper-prefix",
+        "five-parts",
         "four-parts",
-        "six-parts",
+        "seven-parts",
+        "trailing-dot",
+        "leading-dot",
         "circle-not-hex",
         "circle-short",
+        "circle-upper-case",
+        "circle-dashed",
+        "circle-braces",
+        "circle-urn",
         "no-invite-id",
         "secret-short",
         "secret-long",
+        "secret-padded",
+        "secret-plus",
+        "secret-slash",
         "secret-empty",
+        "secret-unused-bit",
         "fingerprint-29",
         "fingerprint-31",
         "fingerprint-letters",
+        "fingerprint-spaces",
+        "fingerprint-dashes",
+        "record-hash-empty",
+        "record-hash-short",
+        "record-hash-long",
+        "record-hash-padded",
+        "record-hash-unused-bit",
+        "space-inside",
+        "newline-inside",
         "too-long",
     ],
 )
 def test_invite_parse_refuses(invite: Invite, mangle: object) -> None:
     with pytest.raises(InvalidKey):
         Invite.parse(mangle(str(invite)))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("size", [0, 31, 33])
+def test_invite_create_refuses_a_record_hash_that_is_not_32_bytes(
+    people: People, size: int
+) -> None:
+    try:
+        invite = Invite.create(
+            circle_id=CIRCLE, inviter_fingerprint=people.fp("alice"), record_hash=bytes(size)
+        )
+    except InvalidKey:
+        return
+    raise AssertionError(f"created an invite that does not parse: {str(invite)[-50:]}")
+
+
+# -- leave statements ------------------------------------------------------------------
+
+
+def _leave(user: str = "bob", seq: int = 1, circle: uuid.UUID = CIRCLE) -> bytes:
+    return leave_statement(circle_id=circle, user=user, record_seq=seq)
+
+
+def test_leave_statement_is_canonical_json() -> None:
+    statement = _leave()
+    assert statement == (
+        b'{"circle":"' + CIRCLE.hex.encode() + b'","record_seq":1,'
+        b'"type":"backchannel.leave","user":"bob","v":1}'
+    )
+    assert statement == canonical_json(json.loads(statement))
+    assert json.loads(statement)["type"] == labels.LEAVE_TYPE
+
+
+def test_leave_round_trip(people: People) -> None:
+    statement = _leave(seq=7)
+    signature = sign_leave(people.keys["bob"], statement)
+    assert len(signature) == 64
+    assert sign_leave(people.keys["bob"], statement) == signature  # Ed25519 is deterministic
+    seq = verify_leave(
+        statement, signature, circle_id=CIRCLE, user="bob", signer=people.public("bob")
+    )
+    assert seq == 7
+
+
+def test_leave_signature_covers_the_context_label(people: People) -> None:
+    statement = _leave()
+    signing = people.keys["bob"].signing_key
+    assert sign_leave(people.keys["bob"], statement) == bytes(
+        signing.sign(labels.LEAVE_SIGNATURE_CONTEXT + statement).signature
+    )
+    for context in (b"", labels.KEY_RECORD_SIGNATURE_CONTEXT, b"backchannel.leave.v2\x00"):
+        signature = bytes(signing.sign(context + statement).signature)
+        with pytest.raises(BadSignature):
+            verify_leave(
+                statement, signature, circle_id=CIRCLE, user="bob", signer=people.public("bob")
+            )
+
+
+@pytest.mark.parametrize("circle", [OTHER_CIRCLE, uuid.UUID(int=CIRCLE.int ^ 1)])
+def test_leave_for_another_circle_is_refused(people: People, circle: uuid.UUID) -> None:
+    statement = _leave()
+    signature = sign_leave(people.keys["bob"], statement)
+    with pytest.raises(InvalidKey, match="another circle or member"):
+        verify_leave(
+            statement, signature, circle_id=circle, user="bob", signer=people.public("bob")
+        )
+    other = _leave(circle=circle)  # bob's real statement, but about another circle
+    with pytest.raises(InvalidKey):
+        verify_leave(
+            other,
+            sign_leave(people.keys["bob"], other),
+            circle_id=CIRCLE,
+            user="bob",
+            signer=people.public("bob"),
+        )
+
+
+def test_leave_for_another_user_is_refused(people: People) -> None:
+    """A statement naming carol, even signed by carol, does not let anyone drop bob."""
+    statement = _leave(user="carol")
+    signature = sign_leave(people.keys["carol"], statement)
+    for signer in ("bob", "carol"):
+        with pytest.raises(InvalidKey, match="another circle or member"):
+            verify_leave(
+                statement, signature, circle_id=CIRCLE, user="bob", signer=people.public(signer)
+            )
+
+
+def test_leave_with_an_edited_seq_is_refused(people: People) -> None:
+    signature = sign_leave(people.keys["bob"], _leave(seq=1))
+    for seq in (0, 2, 100):
+        with pytest.raises(BadSignature):
+            verify_leave(
+                _leave(seq=seq),
+                signature,
+                circle_id=CIRCLE,
+                user="bob",
+                signer=people.public("bob"),
+            )
+
+
+def test_leave_returns_the_seq_it_was_signed_at(people: People) -> None:
+    """verify_leave does not know the circle's current record: the caller compares the seq
+    (the server answers 409 circle_changed for a stale one)."""
+    for seq in (0, 1, 2**40):
+        statement = _leave(seq=seq)
+        signature = sign_leave(people.keys["bob"], statement)
+        assert (
+            verify_leave(
+                statement, signature, circle_id=CIRCLE, user="bob", signer=people.public("bob")
+            )
+            == seq
+        )
+
+
+def test_leave_signed_by_someone_else_is_refused(people: People) -> None:
+    statement = _leave()
+    bob = people.public("bob")
+    good = sign_leave(people.keys["bob"], statement)
+    for signature in (
+        sign_leave(people.keys["eve"], statement),
+        sign_leave(people.keys["alice"], statement),
+        bytes([good[0] ^ 1]) + good[1:],
+        bytes(64),
+        good[:63],
+        good + b"\x00",
+        b"",
+    ):
+        with pytest.raises(BadSignature):
+            verify_leave(statement, signature, circle_id=CIRCLE, user="bob", signer=bob)
+
+
+def test_a_record_signature_is_not_a_leave_signature(people: People, two: KeyRecord) -> None:
+    record = successor(two)
+    with pytest.raises(InvalidKey):
+        verify_leave(
+            record.to_bytes(),
+            record.sign(people.keys["alice"]),
+            circle_id=CIRCLE,
+            user="alice",
+            signer=people.public("alice"),
+        )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda raw: raw.replace(b",", b", ", 1),
+        lambda raw: raw.replace(b":", b": ", 1),
+        lambda raw: b" " + raw,
+        lambda raw: raw + b"\n",
+        lambda raw: json.dumps(
+            dict(reversed(json.loads(raw).items())), separators=(",", ":")
+        ).encode(),
+        lambda raw: raw.replace(b'"bob"', b'"\\u0062ob"', 1),
+        lambda raw: raw.replace(b'"record_seq":1', b'"record_seq":1.0'),
+        lambda raw: raw.replace(b'"record_seq":1', b'"record_seq":"1"'),
+        lambda raw: raw.replace(b'"record_seq":1', b'"record_seq":true'),
+        lambda raw: raw.replace(b'"record_seq":1', b'"record_seq":01'),
+        lambda raw: raw.replace(b'"record_seq":1', b'"record_seq":1,"record_seq":1'),
+        lambda raw: raw.replace(b'"v":1', b'"v":2'),
+        lambda raw: raw.replace(b'"v":1', b'"v":1,"w":0'),
+        lambda raw: raw.replace(b"backchannel.leave", b"backchannel.key-record"),
+        lambda raw: raw.replace(CIRCLE.hex.encode(), str(CIRCLE).encode()),
+        lambda raw: raw.replace(CIRCLE.hex.encode(), CIRCLE.hex.upper().encode()),
+        lambda raw: raw.replace(b',"v":1', b""),
+        lambda raw: raw.replace(b'"type":"backchannel.leave",', b""),
+        lambda raw: raw.replace(b'"record_seq":1,', b""),
+        lambda raw: b"[" + raw + b"]",
+        lambda raw: b"null",
+        lambda raw: b"",
+        lambda raw: b"\xff" + raw,
+        lambda raw: "\ufeff".encode() + raw,
+    ],
+    ids=[
+        "space-after-comma",
+        "space-after-colon",
+        "leading-space",
+        "trailing-newline",
+        "unsorted-keys",
+        "escaped-letter",
+        "float-seq",
+        "string-seq",
+        "bool-seq",
+        "leading-zero-seq",
+        "duplicate-key",
+        "version-2",
+        "unknown-field",
+        "other-type",
+        "dashed-circle",
+        "upper-case-circle",
+        "no-version",
+        "no-type",
+        "no-seq",
+        "array",
+        "null",
+        "empty",
+        "not-utf8",
+        "bom",
+    ],
+)
+def test_non_canonical_leave_statement_is_refused(people: People, edit: object) -> None:
+    """The bytes must be exactly what leave_statement writes; bob's own signature over the
+    edited bytes does not help."""
+    raw = edit(_leave())  # type: ignore[operator]
+    assert raw != _leave()
+    signature = sign_leave(people.keys["bob"], raw)
+    with pytest.raises(InvalidKey):
+        verify_leave(raw, signature, circle_id=CIRCLE, user="bob", signer=people.public("bob"))
+
+
+# -- malformed numbers and nesting -----------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"Infinity", b"-Infinity"])
+@pytest.mark.parametrize("target", ["record-seq", "record-epoch", "leave-seq"])
+def test_an_infinite_number_is_invalid_key(
+    people: People, two: KeyRecord, target: str, number: bytes
+) -> None:
+    kind, field = target.split("-")
+    if kind == "leave":
+        good, key = _leave(seq=1), b'"record_seq":'
+        value = b"1"
+    else:
+        good, key = two.to_bytes(), b'"' + field.encode() + b'":'
+        value = str(getattr(two, field)).encode()
+    raw = good.replace(key + value, key + number)
+    if raw.count(key + number) != 1:  # not an AssertionError: a broken setup must fail
+        raise RuntimeError("the edit did not apply")
+    try:
+        if kind == "leave":
+            verify_leave(raw, bytes(64), circle_id=CIRCLE, user="bob", signer=people.public("bob"))
+        else:
+            KeyRecord.parse(raw)
+    except InvalidKey:
+        return
+    except Exception as exc:
+        raise AssertionError(f"bare {type(exc).__name__}") from exc
+    raise AssertionError("accepted")
+
+
+@pytest.mark.parametrize("target", ["record", "leave", "meta"])
+def test_deeply_nested_json_is_a_crypto_error(people: People, key0: CircleKey, target: str) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    try:
+        if target == "record":
+            KeyRecord.parse(nested)
+        elif target == "leave":
+            verify_leave(
+                nested, bytes(64), circle_id=CIRCLE, user="bob", signer=people.public("bob")
+            )
+        else:
+            open_circle_meta(_meta_box(key0, nested), key0, circle_id=CIRCLE, epoch=0)
+    except CryptoError:
+        return
+    except RecursionError as exc:
+        raise AssertionError("bare RecursionError") from exc
+    raise AssertionError("accepted")
 
 
 # -- misc ------------------------------------------------------------------------------

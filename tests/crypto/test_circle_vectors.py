@@ -4,6 +4,7 @@ Each value is also recomputed independently (hashlib BLAKE2b, raw libsodium
 bindings) so the vectors pin the construction, not just the Python code path.
 """
 
+import base64
 import hashlib
 import json
 import re
@@ -21,18 +22,22 @@ from nacl.bindings import (
 )
 
 from app.circles.events import event_hash
-from app.circles.schemas import CircleCreateRequest, ConfirmRequest, Rotation
+from app.circles.schemas import CircleCreateRequest, ConfirmRequest, LeaveRequest, Rotation
 from app.crypto import IdentityKeys, PublicIdentity, b64decode, b64encode, errors, labels
 from app.crypto.circles import (
+    ADMIN_ROLES,
     CircleKey,
     Invite,
     KeyRecord,
     canonical_json,
     check_successor,
     invite_secret_hash,
+    leave_statement,
     open_circle_meta,
     open_previous_key,
     open_wrap,
+    sign_leave,
+    verify_leave,
     verify_record,
 )
 from app.invites.schemas import InviteCreateRequest, RedeemRequest
@@ -210,6 +215,8 @@ def test_records_form_a_chain() -> None:
         previous = current
     assert [m.user for m in record(1).members] == ["alice", "bob"]
     assert record(2).epoch == record(1).epoch + 1
+    assert [(m.user, m.role) for m in record(3).members] == [("alice", "owner"), ("bob", "admin")]
+    assert (record(3).epoch, record(3).key_id) == (record(2).epoch, record(2).key_id)
 
 
 def test_record_json_shape() -> None:
@@ -251,7 +258,7 @@ CHAIN_CASES = VECTORS["chain"]["cases"]
 
 @pytest.mark.parametrize("case", CHAIN_CASES, ids=[c["case"] for c in CHAIN_CASES])
 def test_chain_case(case: dict[str, Any]) -> None:
-    previous = record(VECTORS["chain"]["follows_seq"])
+    previous = record(case["follows_seq"])
     candidate = KeyRecord.parse(case["record"].encode("utf-8"))
     signature = b64decode(case["signature_b64"])
     signer = public(case["signer_identity"])
@@ -266,6 +273,17 @@ def test_chain_case(case: dict[str, Any]) -> None:
 def test_chain_case_stray_key_is_no_epoch_key() -> None:
     stray = h(VECTORS["chain"]["stray_key_id"])
     assert stray not in {h(k["key_id"]) for k in VECTORS["epoch_keys"]}
+
+
+def test_chain_cases_cover_every_rule_and_error() -> None:
+    errors_seen = {c["error"] for c in CHAIN_CASES if "error" in c}
+    assert errors_seen == {"RecordChainBroken", "WrongEpoch", "UntrustedSigner", "BadSignature"}
+    assert {c["follows_seq"] for c in CHAIN_CASES} == {1, 3}
+    names = {c["case"] for c in CHAIN_CASES}
+    assert "a member dropped without a new epoch" in names
+    assert {"an admin makes himself an owner", "an admin adds a new owner"} <= names
+    for case in CHAIN_CASES:
+        assert case["case"].startswith("valid") == bool(case.get("valid")), case["case"]
 
 
 def test_first_record_rules() -> None:
@@ -388,25 +406,46 @@ INVITE = VECTORS["invite"]
 
 def test_invite_string_and_secret_hash() -> None:
     secret = h(INVITE["secret"])
+    anchor = h(INVITE["record_hash"])
     invite = Invite(
         uuid.UUID(INVITE["circle_id"]),
         uuid.UUID(INVITE["invite_id"]),
         secret,
         INVITE["inviter_fingerprint"],
+        anchor,
     )
     text = str(invite)
     assert text == INVITE["text"]
-    prefix, circle_hex, invite_hex, secret_text, digits = text.split(".")
+    assert re.fullmatch(
+        r"bcinvite1\.[0-9a-f]{32}\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43}\.[0-9]{30}\.[A-Za-z0-9_-]{43}",
+        text,
+    )
+    prefix, circle_hex, invite_hex, secret_text, digits, anchor_text = text.split(".")
     assert prefix == VECTORS["labels"]["INVITE_PREFIX"]
     assert circle_hex == uuid.UUID(INVITE["circle_id"]).hex
     assert invite_hex == uuid.UUID(INVITE["invite_id"]).hex
     assert secret_text == INVITE["secret_b64url"]
     assert "-" in secret_text and "_" in secret_text and "=" not in secret_text
+    assert base64.urlsafe_b64decode(secret_text + "=") == secret
     assert digits == INVITE["inviter_fingerprint"].replace(" ", "")
     assert INVITE["inviter_fingerprint"] == PEOPLE["alice"]["fingerprint"]
+    assert anchor_text == INVITE["record_hash_b64url"]
+    assert base64.urlsafe_b64decode(anchor_text + "=") == anchor
     assert invite.secret_hash == invite_secret_hash(secret) == h(INVITE["secret_hash"])
     assert blake2b(secret, "PERSON_INVITE_HASH") == h(INVITE["secret_hash"])
     assert Invite.parse(text) == invite
+
+
+def test_invite_names_a_record_of_the_chain_with_the_inviter_as_an_admin() -> None:
+    """The joiner's anchor: their first sync must pass through this record (the newest one
+    alice had verified when she invited bob), and alice must be an admin there."""
+    anchor = h(INVITE["record_hash"])
+    named = record(INVITE["record_seq"])
+    assert named.hash() == anchor == h(RECORDS[INVITE["record_seq"]]["hash"])
+    inviter = [m for m in named.members if m.fp == INVITE["inviter_fingerprint"]]
+    assert len(inviter) == 1 and inviter[0].role in ADMIN_ROLES
+    # The same 32 bytes are the next record's prev (base64 there, base64url here).
+    assert b64decode(RECORDS[INVITE["record_seq"] + 1]["json"]["prev"]) == anchor
 
 
 def test_invite_requests() -> None:
@@ -421,13 +460,73 @@ def test_invite_requests() -> None:
 INVITE_PARSE = INVITE["parse"]
 
 
-@pytest.mark.parametrize("case", INVITE_PARSE, ids=[ascii(c["input"][-40:]) for c in INVITE_PARSE])
+@pytest.mark.parametrize("case", INVITE_PARSE, ids=[c["case"] for c in INVITE_PARSE])
 def test_invite_parse(case: dict[str, str]) -> None:
     if "error" in case:
         with raises(case["error"]):
             Invite.parse(case["input"])
     else:
         assert str(Invite.parse(case["input"])) == case["canonical"] == INVITE["text"]
+
+
+# -- leave statements ------------------------------------------------------------------
+
+LEAVE = VECTORS["leave"]
+
+
+def test_leave_statement_bytes_and_signature() -> None:
+    raw = h(LEAVE["bytes"])
+    assert LEAVE["statement"].encode("utf-8") == raw
+    assert canonical_json(LEAVE["json"]) == raw
+    assert list(LEAVE["json"]) == ["circle", "record_seq", "type", "user", "v"]
+    assert LEAVE["json"] == {
+        "v": 1,
+        "type": VECTORS["labels"]["LEAVE_TYPE"],
+        "circle": CIRCLE_ID.hex,
+        "user": LEAVE["user"],
+        "record_seq": LEAVE["record_seq"],
+    }
+    assert raw == leave_statement(
+        circle_id=CIRCLE_ID, user=LEAVE["user"], record_seq=LEAVE["record_seq"]
+    )
+    # bob leaves at the newest record of the vectors.
+    assert LEAVE["record_seq"] == RECORDS[-1]["seq"]
+    message = h(VECTORS["labels"]["LEAVE_SIGNATURE_CONTEXT"]) + raw
+    assert message == h(LEAVE["signature_message"])
+    signature = h(LEAVE["signature"])
+    assert b64decode(LEAVE["signature_b64"]) == signature
+    bob = identity(LEAVE["user"])
+    assert sign_leave(bob, raw) == signature  # Ed25519 is deterministic
+    signer_key = h(PEOPLE[LEAVE["user"]]["ed25519_public"])
+    assert crypto_sign_open(signature + message, signer_key) == message  # libsodium, detached
+    seq = verify_leave(raw, signature, circle_id=CIRCLE_ID, user=LEAVE["user"], signer=bob.public())
+    assert seq == LEAVE["record_seq"]
+
+
+LEAVE_CASES = LEAVE["cases"]
+
+
+@pytest.mark.parametrize("case", LEAVE_CASES, ids=[c["case"] for c in LEAVE_CASES])
+def test_leave_case(case: dict[str, Any]) -> None:
+    arguments = {
+        "circle_id": uuid.UUID(case["circle_id"]),
+        "user": case["user"],
+        "signer": identity(case["signer"]).public(),
+    }
+    raw = case["statement"].encode("utf-8")
+    signature = b64decode(case["signature_b64"])
+    if "error" in case:
+        with raises(case["error"]):
+            verify_leave(raw, signature, **arguments)
+    else:
+        assert verify_leave(raw, signature, **arguments) == case["record_seq"]
+
+
+def test_leave_cases_cover_the_rules() -> None:
+    errors_seen = {c["error"] for c in LEAVE_CASES if "error" in c}
+    assert errors_seen == {"InvalidKey", "BadSignature"}
+    for case in LEAVE_CASES:
+        assert case["case"].startswith("valid") == ("record_seq" in case), case["case"]
 
 
 # -- events ----------------------------------------------------------------------------
@@ -457,6 +556,16 @@ def test_event_bodies_and_hash_chain() -> None:
         assert digest == h(case["hash"]) == b64decode(case["hash_b64"])
         assert blake2b(body, "PERSON_EVENT_HASH") == digest
         previous = digest
+
+
+def test_events_link_the_signed_record_by_hash() -> None:
+    created = VECTORS["events"][0]["fields"]
+    assert created["kind"] == "circle_created"
+    assert created["details"] == {
+        "record_seq": 0,
+        "epoch": 0,
+        "record_hash": RECORDS[0]["hash_b64"],
+    }
 
 
 # -- request bodies --------------------------------------------------------------------
@@ -494,6 +603,19 @@ def test_confirm_request_is_a_valid_body_built_from_the_vectors() -> None:
         expected_key_id=record(1).key_id,
     )
     assert bytes(key) == h(KEYS[0]["key"])
+
+
+def test_leave_request_is_a_valid_body_built_from_the_vectors() -> None:
+    body = LeaveRequest.model_validate(REQUESTS["leave_bob"])
+    assert body.statement == LEAVE["statement"]
+    seq = verify_leave(
+        body.statement.encode("utf-8"),
+        body.signature,
+        circle_id=CIRCLE_ID,
+        user="bob",
+        signer=identity("bob").public(),
+    )
+    assert seq == LEAVE["record_seq"]
 
 
 def test_rotate_request_is_a_valid_body_built_from_the_vectors() -> None:
