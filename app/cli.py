@@ -18,6 +18,15 @@ def migrate() -> None:
 
 
 @cli.command()
+def purge() -> None:
+    """Wipe every warning past its expiry now (the server also does this periodically)."""
+    from app.entries.purge import purge_all
+
+    count = purge_all(Settings())
+    typer.echo(f"expired entries wiped: {count}")
+
+
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,

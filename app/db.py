@@ -1,6 +1,7 @@
 """Engine, session and the declarative base shared by every domain's models."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             else:
                 session.rollback()
             raise
+
+
+# The same use-case boundary for code outside a request (CLI commands, periodic tasks).
+session_scope = contextmanager(transaction)

@@ -295,3 +295,49 @@ class InviteRevoked(Gone):
 class InviteUsedUp(Gone):
     code = "invite_used_up"
     message = "This invite has been used as many times as it allows."
+
+
+# Entries.
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+    message = "No such entry in this circle."
+
+
+class StaleEpoch(Conflict):
+    code = "stale_epoch"
+    message = "The circle key rotated; sync and encrypt under the current epoch."
+
+
+class EntryExists(Conflict):
+    code = "entry_exists"
+    message = "An entry with this id exists with different content."
+
+
+class AlreadyCorroborated(Conflict):
+    code = "already_corroborated"
+    message = "You have already corroborated this entry."
+
+
+class EntryGone(Gone):
+    code = "entry_gone"
+    message = "This entry was retracted or has expired."
+
+
+class NotAuthor(Forbidden):
+    code = "not_author"
+    message = "Only the author may do this."
+
+
+class AuthorMismatch(InvalidRequest):
+    code = "author_mismatch"
+    message = "A named post must be signed with your own identity key."
+
+
+class BadEnvelope(InvalidRequest):
+    code = "bad_signature"
+    message = "The signature does not verify for this circle, epoch and id."
+
+
+class BadCiphertext(InvalidRequest):
+    code = "bad_ciphertext_size"
+    message = "Ciphertexts are padded to a size bucket."

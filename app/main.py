@@ -1,6 +1,8 @@
 """Application factory: one app per settings object, so tests build their own."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
@@ -11,6 +13,8 @@ from app.accounts import router as accounts_router
 from app.circles import router as circles_router
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
+from app.entries import router as entries_router
+from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
 from app.guard import RequestGuard
 from app.invites import router as invites_router
@@ -19,7 +23,20 @@ from app.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.purge_interval_seconds > 0:
+            task = asyncio.create_task(purge_periodically(app, settings.purge_interval_seconds))
+        yield
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Backchannel",
         version="1",
         description="End-to-end encrypted whisper network. The server stores ciphertext only.",
@@ -55,5 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(accounts_router.router)
     authenticated.include_router(circles_router.router)
     authenticated.include_router(invites_router.router)
+    authenticated.include_router(entries_router.router)
     app.include_router(authenticated)
     return app

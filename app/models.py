@@ -3,8 +3,15 @@
 from app.accounts import models as accounts_models
 from app.circles import models as circles_models
 from app.db import Base
+from app.entries import models as entries_models
 from app.invites import models as invites_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "circles_models", "invites_models", "metadata"]
+__all__ = [
+    "accounts_models",
+    "circles_models",
+    "entries_models",
+    "invites_models",
+    "metadata",
+]

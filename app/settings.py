@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # How often each worker wipes expired warnings (0 turns the task off).
+    purge_interval_seconds: float = Field(default=3600.0, ge=0)
     # Rotations carry one wrap per member (about 250 bytes each in JSON).
     max_rotation_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 

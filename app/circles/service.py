@@ -63,6 +63,8 @@ def create_circle(session: Session, *, actor: User, request: CircleCreateRequest
         rotation_due=False,
         meta_epoch=0,
         meta_ciphertext=request.meta,
+        entry_seq=0,
+        entry_ttl_days=730,
         created_at=now,
     )
     session.add(circle)

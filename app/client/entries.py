@@ -1,0 +1,376 @@
+"""Warnings for the SDK: seal, post, read, check, corroborate, retract; every entry verified."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.client.circles import Circles, VerifiedCircle
+from app.client.errors import ProtocolError
+from app.crypto import CryptoError, b64decode, b64encode
+from app.crypto.entries import (
+    CATEGORIES,
+    CORROBORATION,
+    ENTRY,
+    SEVERITIES,
+    Envelope,
+    EnvelopeContext,
+    check_entry_body,
+    open_envelope,
+    seal,
+    sign_retraction,
+    signing_key_for,
+)
+from app.crypto.names import name_token, normalise_name
+
+__all__ = ["Entries", "ReadEntry"]
+
+
+@dataclass(frozen=True)
+class ReadEntry:
+    entry_id: str
+    seq: int
+    status: str
+    subject: str | None
+    aliases: list[str]
+    categories: list[str]
+    severity: str | None
+    affiliation: str | None
+    happened: str | None
+    contact: str | None
+    text: str | None
+    author: str | None
+    corroborations: int
+    created_at: str
+    expires_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id,
+            "status": self.status,
+            "subject": self.subject,
+            "aliases": self.aliases,
+            "categories": self.categories,
+            "severity": self.severity,
+            "affiliation": self.affiliation,
+            "happened": self.happened,
+            "contact": self.contact,
+            "text": self.text,
+            "author": self.author,
+            "corroborations": self.corroborations,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+def _envelope(row: dict[str, Any]) -> Envelope:
+    return Envelope(
+        author_key=b64decode(row["author_key"]),
+        commitment=b64decode(row["commitment"]),
+        nonce=b64decode(row["nonce"]),
+        ciphertext=b64decode(row["ciphertext"]),
+        signature=b64decode(row["signature"]),
+    )
+
+
+def _protocol(exc: CryptoError) -> ProtocolError:
+    from app.client.circles import _protocol as mapped
+
+    return mapped(exc)
+
+
+class Entries:
+    def __init__(self, circles: Circles) -> None:
+        self.circles = circles
+        self.client = circles.client
+        self._authors: dict[tuple[str, str], bytes] = {}
+
+    def _payload(
+        self,
+        *,
+        subject: str,
+        aliases: list[str],
+        categories: list[str],
+        text: str,
+        severity: str | None,
+        affiliation: str | None,
+        happened: str | None,
+        contact: str | None,
+        anonymous: bool,
+    ) -> dict[str, Any]:
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown or not categories:
+            raise ProtocolError(
+                "bad_category", f"categories are: {', '.join(CATEGORIES)} (got {unknown})"
+            )
+        if severity is not None and severity not in SEVERITIES:
+            raise ProtocolError("bad_severity", f"severity is one of {', '.join(SEVERITIES)}")
+        if happened is not None:
+            try:
+                date.fromisoformat(happened + "-01")
+            except ValueError:
+                raise ProtocolError("bad_month", "when it happened is YYYY-MM") from None
+        for name in [subject, *aliases]:
+            if not normalise_name(name):
+                raise ProtocolError("bad_name", f"{name!r} has no letters or digits")
+        return {
+            "v": 1,
+            "subject": subject,
+            "aliases": aliases,
+            "categories": categories,
+            "severity": severity,
+            "affiliation": affiliation,
+            "happened": happened,
+            "contact": contact,
+            "text": text,
+            "attribution": "anonymous" if anonymous else "named",
+        }
+
+    def post(
+        self,
+        circle_id: uuid.UUID,
+        *,
+        subject: str,
+        text: str,
+        categories: list[str],
+        aliases: list[str] | None = None,
+        severity: str | None = None,
+        affiliation: str | None = None,
+        happened: str | None = None,
+        contact: str | None = None,
+        anonymous: bool = False,
+        expires_in_days: int | None = None,
+    ) -> dict[str, Any]:
+        aliases = aliases or []
+        body = self._payload(
+            subject=subject,
+            aliases=aliases,
+            categories=categories,
+            text=text,
+            severity=severity,
+            affiliation=affiliation,
+            happened=happened,
+            contact=contact,
+            anonymous=anonymous,
+        )
+        circle = self.circles.sync(circle_id)
+        entry_id = uuid.uuid4()
+        context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
+        signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+        envelope = seal(body, key=circle.key, context=context, signing_key=signing)
+        tokens = sorted({name_token(circle.key.index_key, n) for n in [subject, *aliases]})
+        request = {
+            "entry_id": str(entry_id),
+            "epoch": circle.epoch,
+            "anonymous": anonymous,
+            **self._envelope_json(envelope),
+            "tokens": [b64encode(t) for t in tokens],
+            "expires_in_days": expires_in_days,
+        }
+        result: dict[str, Any] = self.client.request(
+            "POST", f"/v1/circles/{circle_id}/entries", json=request
+        )
+        return result
+
+    @staticmethod
+    def _envelope_json(envelope: Envelope) -> dict[str, str]:
+        return {
+            "author_key": b64encode(envelope.author_key),
+            "commitment": b64encode(envelope.commitment),
+            "nonce": b64encode(envelope.nonce),
+            "ciphertext": b64encode(envelope.ciphertext),
+            "signature": b64encode(envelope.signature),
+        }
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _author_key(self, circle_id: uuid.UUID, username: str) -> bytes:
+        """A named author's Ed25519 key, from the circle's member list (identity verified)."""
+        cache_key = (str(circle_id), username)
+        if cache_key not in self._authors:
+            for member in self.circles.members(circle_id):
+                self._authors[(str(circle_id), member.username)] = member.identity.ed25519_public
+        if cache_key not in self._authors:
+            raise ProtocolError("unknown_author", f"{username} never was in this circle")
+        return self._authors[cache_key]
+
+    def open(self, circle: VerifiedCircle, row: dict[str, Any]) -> ReadEntry:
+        """Verify (signature, author, context) and decrypt one entry row."""
+        common = {
+            "entry_id": row["entry_id"],
+            "seq": int(row["seq"]),
+            "status": row["status"],
+            "corroborations": int(row["corroborations"]),
+            "created_at": row["created_at"],
+            "expires_at": row["expires_at"],
+        }
+        if row["ciphertext"] is None:  # a tombstone: retracted or expired
+            return ReadEntry(
+                **common,
+                subject=None,
+                aliases=[],
+                categories=[],
+                severity=None,
+                affiliation=None,
+                happened=None,
+                contact=None,
+                text=None,
+                author=None,
+            )
+        if row["anonymous"] == (row["author"] is not None):
+            raise ProtocolError("author_leak", "the server mislabelled an entry's attribution")
+        envelope = _envelope(row)
+        context = EnvelopeContext(
+            ENTRY, circle.circle_id, int(row["epoch"]), uuid.UUID(row["entry_id"])
+        )
+        try:
+            opened = open_envelope(envelope, keys=circle.keys, context=context)
+            body = check_entry_body(opened.body)
+        except CryptoError as exc:
+            raise _protocol(exc) from exc
+        anonymous = body["attribution"] == "anonymous"
+        if anonymous != bool(row["anonymous"]):
+            raise ProtocolError("author_mismatch", "the entry's attribution was changed")
+        author = None
+        if not anonymous:
+            if self._author_key(circle.circle_id, row["author"]) != envelope.author_key:
+                raise ProtocolError(
+                    "author_mismatch", f"the entry was not signed by {row['author']}"
+                )
+            author = row["author"]
+        return ReadEntry(
+            **common,
+            subject=body["subject"],
+            aliases=list(body["aliases"]),
+            categories=list(body["categories"]),
+            severity=body.get("severity"),
+            affiliation=body.get("affiliation"),
+            happened=body.get("happened"),
+            contact=body.get("contact"),
+            text=body["text"],
+            author=author,
+        )
+
+    def pages(
+        self,
+        circle_id: uuid.UUID,
+        *,
+        after: int | None = None,
+        page_size: int = 50,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[ReadEntry]:
+        """Every entry newer than ``after`` (all when None), oldest first, page by page."""
+        circle = self.circles.sync(circle_id)
+        cursor = after if after is not None else 0
+        seen = 0
+        while True:
+            page = self.client.request(
+                "GET",
+                f"/v1/circles/{circle_id}/entries",
+                params={"after": cursor, "limit": page_size},
+            )
+            rows = page["entries"]
+            for row in rows:
+                if int(row["seq"]) <= cursor:
+                    raise ProtocolError("bad_page", "the server returned entries out of order")
+                cursor = int(row["seq"])
+                yield self.open(circle, row)
+            seen += len(rows)
+            if progress is not None:
+                progress(seen, max(int(page["last_seq"]) - (after or 0), seen))
+            if len(rows) < page_size:
+                return
+
+    def show(self, circle_id: uuid.UUID, entry_id: str) -> tuple[ReadEntry, list[dict[str, Any]]]:
+        circle = self.circles.sync(circle_id)
+        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+        warning = self.open(circle, detail["entry"])
+        items = []
+        for row in detail["corroborations"]:
+            if row["ciphertext"] is None:
+                continue
+            context = EnvelopeContext(
+                CORROBORATION,
+                circle_id,
+                int(row["epoch"]),
+                uuid.UUID(entry_id),
+                uuid.UUID(row["corroboration_id"]),
+            )
+            try:
+                opened = open_envelope(_envelope(row), keys=circle.keys, context=context)
+            except CryptoError as exc:
+                raise _protocol(exc) from exc
+            author = None
+            if not row["anonymous"]:
+                if self._author_key(circle_id, row["author"]) != b64decode(row["author_key"]):
+                    raise ProtocolError("author_mismatch", "corroboration signed by someone else")
+                author = row["author"]
+            items.append(
+                {"text": opened.body.get("text"), "author": author, "created_at": row["created_at"]}
+            )
+        return warning, items
+
+    def check(self, circle_id: uuid.UUID, name: str) -> dict[str, Any]:
+        """Tokens for the name under every epoch key this member holds."""
+        if not normalise_name(name):
+            raise ProtocolError("bad_name", "a name needs letters or digits")
+        circle = self.circles.sync(circle_id)
+        tokens = [b64encode(name_token(k.index_key, name)) for k in circle.keys.values()]
+        matches: list[ReadEntry] = []
+        before = None
+        distinct = 0
+        while True:
+            result = self.client.request(
+                "POST", f"/v1/circles/{circle_id}/check", json={"tokens": tokens, "before": before}
+            )
+            matches.extend(self.open(circle, row) for row in result["entries"])
+            distinct = int(result["distinct_members"])
+            before = result["next_before"]
+            if before is None:
+                break
+        return {"matches": [m.as_json() for m in matches], "distinct_members": distinct}
+
+    # -- acting on entries -----------------------------------------------------------
+
+    def corroborate(
+        self, circle_id: uuid.UUID, entry_id: str, *, text: str, anonymous: bool = False
+    ) -> dict[str, Any]:
+        circle = self.circles.sync(circle_id)
+        corroboration_id = uuid.uuid4()
+        context = EnvelopeContext(
+            CORROBORATION, circle_id, circle.epoch, uuid.UUID(entry_id), corroboration_id
+        )
+        signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+        envelope = seal(
+            {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
+        )
+        result: dict[str, Any] = self.client.request(
+            "POST",
+            f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations",
+            json={
+                "corroboration_id": str(corroboration_id),
+                "epoch": circle.epoch,
+                "anonymous": anonymous,
+                **self._envelope_json(envelope),
+            },
+        )
+        return result
+
+    def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:
+        """Sign with the key the entry was signed with: the identity key, or the re-derived
+        per-entry key of an anonymous post."""
+        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+        author_key = b64decode(detail["entry"]["author_key"])
+        context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
+        for anonymous in (False, True):
+            key = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+            if bytes(key.verify_key) == author_key:
+                signature = sign_retraction(key, circle_id=circle_id, entry_id=uuid.UUID(entry_id))
+                result: dict[str, Any] = self.client.request(
+                    "POST",
+                    f"/v1/circles/{circle_id}/entries/{entry_id}/retract",
+                    json={"signature": b64encode(signature)},
+                )
+                return result
+        raise ProtocolError("not_author", "this entry was not signed by any of your keys")

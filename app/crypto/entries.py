@@ -1,0 +1,300 @@
+"""Warnings and corroborations: padded payloads, franking commitments, signed AEAD envelopes.
+
+Plaintext = opening (32 random bytes) || canonical JSON body, padded (ISO/IEC 7816-4)
+to a size bucket. The commitment BLAKE2b-256(body, key=opening, person "bc.v1.franking")
+is bound into the associated data and stored by the server, so a reporter can later
+reveal (body, opening) and anyone can check exactly what the author posted.
+
+Associated data: label || circle id (16) || epoch (u64 BE) || entry id (16)
+[|| corroboration id (16)] || author key (32) || commitment (32).
+Signature: Ed25519 over "backchannel.envelope-sig.v1\\0" || AD || nonce || ciphertext,
+by the author's identity key, or for anonymous posts by a per-object key derived from it.
+"""
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.exceptions
+import nacl.secret
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
+from nacl.signing import SigningKey, VerifyKey
+
+from app.crypto import labels
+from app.crypto.circles import CircleKey, canonical_json, load_json
+from app.crypto.errors import BadSignature, DecryptionFailed, InvalidKey, WrongEpoch
+from app.crypto.identity import IdentityKeys
+
+OPENING_BYTES = 32
+BUCKETS = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536)
+MAX_PADDED = BUCKETS[-1]
+NONCE_BYTES = nacl.secret.Aead.NONCE_SIZE
+CATEGORIES = (
+    "harassment",
+    "sexual-harassment",
+    "assault",
+    "stalking",
+    "intimidation",
+    "discrimination",
+    "bullying",
+    "boundary-violation",
+    "wage-theft",
+    "unsafe-conditions",
+    "other",
+)
+SEVERITIES = ("concern", "serious", "severe")
+ENTRY = "entry"
+CORROBORATION = "corroboration"
+
+
+def pad(data: bytes) -> bytes:
+    """ISO/IEC 7816-4 padding (0x80 then zeros) to the smallest bucket that fits."""
+    for bucket in BUCKETS:
+        if len(data) < bucket:
+            return data + b"\x80" + bytes(bucket - len(data) - 1)
+    raise InvalidKey(f"payload larger than {MAX_PADDED - 1} bytes")
+
+
+def unpad(padded: bytes) -> bytes:
+    if len(padded) not in BUCKETS:
+        raise DecryptionFailed("padded payload has a size that is not a bucket")
+    end = padded.rstrip(b"\x00")
+    if not end.endswith(b"\x80"):
+        raise DecryptionFailed("bad padding")
+    return end[:-1]
+
+
+def commitment(body: bytes, opening: bytes) -> bytes:
+    if len(opening) != OPENING_BYTES:
+        raise InvalidKey("an opening is 32 bytes")
+    digest: bytes = blake2b(
+        body, digest_size=32, key=opening, person=labels.PERSON_FRANKING, encoder=RawEncoder
+    )
+    return digest
+
+
+def verify_commitment(body: bytes, opening: bytes, expected: bytes) -> bool:
+    """What a moderator checks when a reporter reveals an entry's body and opening."""
+    return hmac.compare_digest(commitment(body, opening), expected)
+
+
+def _u64(value: int) -> bytes:
+    if value < 0 or value >= 2**63:
+        raise InvalidKey("epoch out of range")
+    return value.to_bytes(8, "big")
+
+
+@dataclass(frozen=True)
+class EnvelopeContext:
+    """Where an envelope belongs; every field is bound into the associated data."""
+
+    kind: str  # ENTRY or CORROBORATION
+    circle_id: uuid.UUID
+    epoch: int
+    entry_id: uuid.UUID
+    corroboration_id: uuid.UUID | None = None
+
+    def associated_data(self, author_key: bytes, commit: bytes) -> bytes:
+        if self.kind == ENTRY:
+            prefix, tail = labels.ENTRY_AD_PREFIX, b""
+        elif self.kind == CORROBORATION and self.corroboration_id is not None:
+            prefix, tail = labels.CORROBORATION_AD_PREFIX, self.corroboration_id.bytes
+        else:
+            raise InvalidKey("unknown envelope kind")
+        if len(author_key) != 32 or len(commit) != 32:
+            raise InvalidKey("author key and commitment are 32 bytes")
+        return (
+            prefix
+            + self.circle_id.bytes
+            + _u64(self.epoch)
+            + self.entry_id.bytes
+            + tail
+            + author_key
+            + commit
+        )
+
+    @property
+    def object_id(self) -> uuid.UUID:
+        return self.corroboration_id if self.corroboration_id is not None else self.entry_id
+
+    def with_epoch(self, epoch: int) -> "EnvelopeContext":
+        return EnvelopeContext(
+            self.kind, self.circle_id, epoch, self.entry_id, self.corroboration_id
+        )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    author_key: bytes
+    commitment: bytes
+    nonce: bytes
+    ciphertext: bytes
+    signature: bytes
+
+    def signed_message(self, context: EnvelopeContext) -> bytes:
+        return (
+            labels.ENVELOPE_SIGNATURE_CONTEXT
+            + context.associated_data(self.author_key, self.commitment)
+            + self.nonce
+            + self.ciphertext
+        )
+
+    def verify(self, context: EnvelopeContext) -> None:
+        """Raise ``BadSignature`` unless the author key signed this envelope in this context."""
+        if len(self.signature) != 64 or len(self.nonce) != NONCE_BYTES:
+            raise BadSignature("malformed envelope")
+        try:
+            VerifyKey(self.author_key).verify(self.signed_message(context), self.signature)
+        except (
+            nacl.exceptions.BadSignatureError,
+            nacl.exceptions.ValueError,
+            nacl.exceptions.TypeError,
+        ) as exc:
+            raise BadSignature("the envelope's signature does not verify here") from exc
+
+
+def anonymous_signing_key(
+    identity: IdentityKeys, *, circle_id: uuid.UUID, object_id: uuid.UUID
+) -> SigningKey:
+    """A per-object key only the author can re-derive (to retract), unlinkable to them."""
+    seed: bytes = blake2b(
+        circle_id.bytes + object_id.bytes,
+        digest_size=32,
+        key=bytes(identity.signing_key),
+        person=labels.PERSON_ANON_ENTRY,
+        encoder=RawEncoder,
+    )
+    return SigningKey(seed)
+
+
+def signing_key_for(
+    identity: IdentityKeys, context: EnvelopeContext, *, anonymous: bool
+) -> SigningKey:
+    if not anonymous:
+        key: SigningKey = identity.signing_key
+        return key
+    return anonymous_signing_key(identity, circle_id=context.circle_id, object_id=context.object_id)
+
+
+def seal(
+    body: dict[str, Any], *, key: CircleKey, context: EnvelopeContext, signing_key: SigningKey
+) -> Envelope:
+    """Encrypt and sign a payload body; the nonce and opening are fresh and random."""
+    body_bytes = canonical_json(body)
+    opening = secrets.token_bytes(OPENING_BYTES)
+    commit = commitment(body_bytes, opening)
+    author_key = bytes(signing_key.verify_key)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    ad = context.associated_data(author_key, commit)
+    ciphertext = nacl.secret.Aead(key.entry_key).encrypt(
+        pad(opening + body_bytes), ad, nonce, encoder=RawEncoder
+    )[NONCE_BYTES:]
+    unsigned = Envelope(author_key, commit, nonce, bytes(ciphertext), b"")
+    signature = signing_key.sign(unsigned.signed_message(context)).signature
+    return Envelope(author_key, commit, nonce, bytes(ciphertext), bytes(signature))
+
+
+@dataclass(frozen=True)
+class Opened:
+    body: dict[str, Any]
+    body_bytes: bytes
+    opening: bytes
+
+
+def open_envelope(
+    envelope: Envelope, *, keys: dict[int, CircleKey], context: EnvelopeContext
+) -> Opened:
+    """Verify the signature first, then decrypt and check the commitment.
+
+    An envelope that verifies only under another epoch's context raises ``WrongEpoch``.
+    """
+    try:
+        envelope.verify(context)
+    except BadSignature:
+        for epoch in keys:
+            if epoch != context.epoch:
+                try:
+                    envelope.verify(context.with_epoch(epoch))
+                except BadSignature:
+                    continue
+                raise WrongEpoch(
+                    f"this envelope belongs to epoch {epoch}, not {context.epoch}"
+                ) from None
+        raise
+    key = keys.get(context.epoch)
+    if key is None:
+        raise DecryptionFailed(f"no key for epoch {context.epoch}")
+    ad = context.associated_data(envelope.author_key, envelope.commitment)
+    try:
+        padded = nacl.secret.Aead(key.entry_key).decrypt(
+            envelope.ciphertext, ad, envelope.nonce, encoder=RawEncoder
+        )
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise DecryptionFailed("the envelope does not decrypt") from exc
+    plaintext = unpad(padded)
+    opening, body_bytes = plaintext[:OPENING_BYTES], plaintext[OPENING_BYTES:]
+    if len(opening) != OPENING_BYTES or not verify_commitment(
+        body_bytes, opening, envelope.commitment
+    ):
+        raise DecryptionFailed("the commitment does not match the content")
+    try:
+        body = load_json(body_bytes)
+    except InvalidKey as exc:
+        raise DecryptionFailed("the payload is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise DecryptionFailed("the payload is not an object")
+    return Opened(body, body_bytes, opening)
+
+
+def retract_message(*, circle_id: uuid.UUID, entry_id: uuid.UUID) -> bytes:
+    return labels.RETRACT_SIGNATURE_CONTEXT + circle_id.bytes + entry_id.bytes
+
+
+def sign_retraction(signing_key: SigningKey, *, circle_id: uuid.UUID, entry_id: uuid.UUID) -> bytes:
+    return bytes(
+        signing_key.sign(retract_message(circle_id=circle_id, entry_id=entry_id)).signature
+    )
+
+
+def verify_retraction(
+    author_key: bytes, signature: bytes, *, circle_id: uuid.UUID, entry_id: uuid.UUID
+) -> None:
+    try:
+        VerifyKey(author_key).verify(
+            retract_message(circle_id=circle_id, entry_id=entry_id), signature
+        )
+    except (
+        nacl.exceptions.BadSignatureError,
+        nacl.exceptions.ValueError,
+        nacl.exceptions.TypeError,
+    ) as exc:
+        raise BadSignature("the retraction is not signed by the entry's author key") from exc
+
+
+def check_entry_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Validate a decrypted warning payload (version 1); raise ``DecryptionFailed`` if odd."""
+
+    def strings(value: Any, limit: int) -> bool:
+        return (
+            isinstance(value, list)
+            and len(value) <= limit
+            and all(isinstance(v, str) and len(v) <= 200 for v in value)
+        )
+
+    ok = (
+        body.get("v") == labels.ENTRY_PAYLOAD_VERSION
+        and isinstance(body.get("subject"), str)
+        and 0 < len(body["subject"]) <= 200
+        and strings(body.get("aliases"), 20)
+        and strings(body.get("categories"), 11)
+        and all(c in CATEGORIES for c in body["categories"])
+        and isinstance(body.get("text"), str)
+        and (body.get("severity") is None or body["severity"] in SEVERITIES)
+        and body.get("attribution") in ("named", "anonymous")
+    )
+    if not ok:
+        raise DecryptionFailed("the warning's payload is malformed")
+    return body

@@ -1,0 +1,1 @@
+"""Warnings (entries) and corroborations: stored ciphertext, keyed name tokens, tombstones."""

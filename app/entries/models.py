@@ -1,0 +1,78 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+
+
+class Entry(Base):
+    """A warning. The server holds its envelope, never its content; a tombstone keeps only
+    the id, order and status once the ciphertext is wiped (retraction, expiry)."""
+
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("circle_id", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
+    circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # per circle, assigned under the circle lock
+    epoch: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    author_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
+    nonce: Mapped[bytes | None] = mapped_column(LargeBinary(24), nullable=True)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # live | retracted | expired
+    corroboration_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    wiped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+Index("ix_entries_live_expiry", Entry.status, Entry.expires_at)
+
+
+class EntryToken(Base):
+    """A keyed name token (subject or alias) of a live entry: what "check a name" matches."""
+
+    __tablename__ = "entry_tokens"
+    __table_args__ = (Index("ix_entry_tokens_lookup", "circle_id", "token", "seq"),)
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    circle_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    seq: Mapped[int] = mapped_column(Integer)
+
+
+class Corroboration(Base):
+    """A member's "me too" on an entry; one per member per entry, encrypted like entries."""
+
+    __tablename__ = "corroborations"
+    __table_args__ = (UniqueConstraint("entry_id", "author_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    circle_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    epoch: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    author_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
+    nonce: Mapped[bytes | None] = mapped_column(LargeBinary(24), nullable=True)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,45 @@
+"""Expiry: `backchannel-server purge` and the periodic task the app runs."""
+
+import asyncio
+import logging
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from app.db import make_engine, make_session_factory, session_scope, utcnow
+from app.entries.service import purge_expired
+from app.settings import Settings
+
+logger = logging.getLogger("backchannel.purge")
+
+
+def purge_once(factory: sessionmaker[Session]) -> int:
+    """One pass, in batches, each batch its own transaction."""
+    total = 0
+    while True:
+        with session_scope(factory) as session:
+            count = purge_expired(session, now=utcnow())
+        total += count
+        if count == 0:
+            return total
+
+
+def purge_all(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        return purge_once(make_session_factory(engine, write=True))
+    finally:
+        engine.dispose()
+
+
+async def purge_periodically(app: FastAPI, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            count = await run_in_threadpool(purge_once, app.state.write_factory)
+        except Exception:  # a failed pass is logged and retried next interval
+            logger.exception("expiry pass failed")
+            continue
+        if count:
+            logger.info("expired entries wiped: %d", count)

@@ -1,0 +1,102 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from app.crypto.entries import MAX_PADDED
+from app.types import REQUEST_CONFIG, B64Bytes, Key32, Signature64, UUIDField
+
+Nonce = Annotated[bytes, B64Bytes(24)]
+Ciphertext = Annotated[bytes, B64Bytes(512 + 16, MAX_PADDED + 16)]
+Token = Annotated[bytes, B64Bytes(32)]
+
+
+class EnvelopeIn(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    epoch: int = Field(ge=0)
+    anonymous: bool
+    author_key: Key32
+    commitment: Key32
+    nonce: Nonce
+    ciphertext: Ciphertext
+    signature: Signature64
+
+
+class EntryCreate(EnvelopeIn):
+    entry_id: UUIDField
+    tokens: Annotated[list[Token], Field(min_length=1, max_length=21)]
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class CorroborationCreate(EnvelopeIn):
+    corroboration_id: UUIDField
+
+
+class RetractRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    signature: Signature64
+
+
+class CheckRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    tokens: Annotated[list[Token], Field(min_length=1, max_length=200)]
+    before: int | None = Field(default=None, ge=0)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class EntryOut(BaseModel):
+    entry_id: UUIDField
+    seq: int
+    epoch: int
+    status: str
+    anonymous: bool
+    author: str | None  # null for anonymous entries, always
+    author_key: Key32
+    commitment: Key32
+    nonce: Nonce | None
+    ciphertext: Annotated[bytes, B64Bytes(0, MAX_PADDED + 16)] | None
+    signature: Signature64 | None
+    corroborations: int
+    created_at: datetime
+    expires_at: datetime
+
+
+class CorroborationOut(BaseModel):
+    corroboration_id: UUIDField
+    entry_id: UUIDField
+    epoch: int
+    anonymous: bool
+    author: str | None
+    author_key: Key32
+    commitment: Key32
+    nonce: Nonce | None
+    ciphertext: Annotated[bytes, B64Bytes(0, MAX_PADDED + 16)] | None
+    signature: Signature64 | None
+    created_at: datetime
+
+
+class EntryPage(BaseModel):
+    entries: list[EntryOut]
+    next_before: int | None  # pass as ?before= for the next (older) page
+    last_seq: int  # the highest seq in the circle when the page was read
+
+
+class EntryDetail(BaseModel):
+    entry: EntryOut
+    corroborations: list[CorroborationOut]
+
+
+class CheckResult(BaseModel):
+    entries: list[EntryOut]
+    next_before: int | None
+    distinct_members: int  # members behind the matching entries and their corroborations
+
+
+class PostedOut(BaseModel):
+    entry_id: UUIDField
+    seq: int
+    created_at: datetime
+    expires_at: datetime

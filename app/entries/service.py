@@ -1,0 +1,306 @@
+"""Posting, reading, checking, corroborating, retracting and expiring warnings."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.circles import events
+from app.circles.access import active_member
+from app.circles.models import Circle
+from app.crypto import CryptoError
+from app.crypto.entries import (
+    BUCKETS,
+    CORROBORATION,
+    ENTRY,
+    Envelope,
+    EnvelopeContext,
+    verify_retraction,
+)
+from app.db import utcnow
+from app.entries.models import Corroboration, Entry, EntryToken
+from app.entries.schemas import CheckRequest, CorroborationCreate, EntryCreate, EnvelopeIn
+from app.errors import (
+    AlreadyCorroborated,
+    AuthorMismatch,
+    BadCiphertext,
+    BadEnvelope,
+    EntryExists,
+    EntryGone,
+    EntryNotFound,
+    NotAuthor,
+    StaleEpoch,
+)
+
+_CIPHERTEXT_SIZES = frozenset(b + 16 for b in BUCKETS)  # padded plaintext + Poly1305 tag
+
+
+def _check_envelope(
+    body: EnvelopeIn, *, actor: User, circle: Circle, context: EnvelopeContext
+) -> None:
+    """Defence in depth: clients verify again; the server refuses what cannot be genuine."""
+    if body.epoch != circle.epoch:
+        raise StaleEpoch()
+    if not body.anonymous and body.author_key != actor.ed25519_public:
+        raise AuthorMismatch()
+    if len(body.ciphertext) not in _CIPHERTEXT_SIZES:
+        raise BadCiphertext()
+    envelope = Envelope(
+        body.author_key, body.commitment, body.nonce, body.ciphertext, body.signature
+    )
+    try:
+        envelope.verify(context)
+    except CryptoError as exc:
+        raise BadEnvelope() from exc
+
+
+def _same_entry(entry: Entry, request: EntryCreate, actor: User) -> bool:
+    return (
+        entry.author_id == actor.id
+        and entry.signature == request.signature
+        and entry.ciphertext == request.ciphertext
+    )
+
+
+def post_entry(
+    session: Session, *, circle_id: uuid.UUID, actor: User, request: EntryCreate
+) -> Entry:
+    """Store a warning; posting the same entry id again returns the stored one (idempotent)."""
+    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
+    existing = session.get(Entry, request.entry_id)
+    if existing is not None:
+        if existing.circle_id == circle.id and _same_entry(existing, request, actor):
+            return existing
+        raise EntryExists()
+    context = EnvelopeContext(ENTRY, circle.id, request.epoch, request.entry_id)
+    _check_envelope(request, actor=actor, circle=circle, context=context)
+    now = utcnow()
+    circle.entry_seq += 1
+    days = request.expires_in_days or circle.entry_ttl_days
+    entry = Entry(
+        id=request.entry_id,
+        circle_id=circle.id,
+        seq=circle.entry_seq,
+        epoch=request.epoch,
+        author_id=actor.id,
+        anonymous=request.anonymous,
+        author_key=request.author_key,
+        commitment=request.commitment,
+        nonce=request.nonce,
+        ciphertext=request.ciphertext,
+        signature=request.signature,
+        status="live",
+        corroboration_count=0,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        wiped_at=None,
+    )
+    session.add(entry)
+    session.flush()
+    tokens = {bytes(t) for t in request.tokens}
+    session.execute(
+        insert(EntryToken),
+        [
+            {"entry_id": entry.id, "token": t, "circle_id": circle.id, "seq": entry.seq}
+            for t in tokens
+        ],
+    )
+    return entry
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry: Entry
+    author: str | None  # None for anonymous entries: never revealed to members
+
+
+def _views(session: Session, entries: list[Entry]) -> list[EntryView]:
+    named = {e.author_id for e in entries if not e.anonymous}
+    names = (
+        dict(session.execute(select(User.id, User.username).where(User.id.in_(named))).all())
+        if named
+        else {}
+    )
+    return [EntryView(e, None if e.anonymous else names.get(e.author_id)) for e in entries]
+
+
+def list_entries(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    actor: User,
+    before: int | None,
+    after: int | None,
+    limit: int,
+) -> tuple[list[EntryView], int]:
+    """Newest first below ``before``; or, with ``after``, oldest first above it (for sync)."""
+    circle, _ = active_member(session, circle_id=circle_id, user=actor)
+    query = select(Entry).where(Entry.circle_id == circle.id)
+    if after is not None:
+        query = query.where(Entry.seq > after).order_by(Entry.seq.asc())
+    else:
+        if before is not None:
+            query = query.where(Entry.seq < before)
+        query = query.order_by(Entry.seq.desc())
+    entries = list(session.scalars(query.limit(limit)))
+    return _views(session, entries), circle.entry_seq
+
+
+def get_entry(
+    session: Session, *, circle_id: uuid.UUID, entry_id: uuid.UUID, actor: User
+) -> tuple[EntryView, list[tuple[Corroboration, str | None]]]:
+    active_member(session, circle_id=circle_id, user=actor)
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.circle_id != circle_id:
+        raise EntryNotFound()
+    rows = session.execute(
+        select(Corroboration, User.username)
+        .join(User, User.id == Corroboration.author_id)
+        .where(Corroboration.entry_id == entry.id)
+        .order_by(Corroboration.created_at)
+    ).all()
+    corroborations = [(c, None if c.anonymous else name) for c, name in rows]
+    return _views(session, [entry])[0], corroborations
+
+
+def check_names(
+    session: Session, *, circle_id: uuid.UUID, actor: User, request: CheckRequest
+) -> tuple[list[EntryView], int]:
+    """Entries whose name tokens match, newest first, and how many distinct members stand
+    behind all matching entries (authors and corroborators)."""
+    circle, _ = active_member(session, circle_id=circle_id, user=actor)
+    tokens = [bytes(t) for t in request.tokens]
+    matching = select(EntryToken.entry_id).where(
+        EntryToken.circle_id == circle.id, EntryToken.token.in_(tokens)
+    )
+    query = select(Entry).where(Entry.id.in_(matching), Entry.status == "live")
+    if request.before is not None:
+        query = query.where(Entry.seq < request.before)
+    entries = list(session.scalars(query.order_by(Entry.seq.desc()).limit(request.limit)))
+    authors = select(Entry.author_id).where(Entry.id.in_(matching), Entry.status == "live")
+    corroborators = select(Corroboration.author_id).where(
+        Corroboration.entry_id.in_(matching), Corroboration.ciphertext.is_not(None)
+    )
+    distinct = session.scalar(
+        select(func.count()).select_from(authors.union(corroborators).subquery())
+    )
+    return _views(session, entries), int(distinct or 0)
+
+
+def corroborate(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    actor: User,
+    request: CorroborationCreate,
+) -> Corroboration:
+    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
+    entry = session.get(Entry, entry_id, with_for_update=True)
+    if entry is None or entry.circle_id != circle.id:
+        raise EntryNotFound()
+    if entry.status != "live":
+        raise EntryGone()
+    existing = session.scalar(
+        select(Corroboration).where(
+            Corroboration.entry_id == entry.id, Corroboration.author_id == actor.id
+        )
+    )
+    if existing is not None:
+        if existing.id == request.corroboration_id and existing.signature == request.signature:
+            return existing  # idempotent retry
+        raise AlreadyCorroborated()
+    context = EnvelopeContext(
+        CORROBORATION, circle.id, request.epoch, entry.id, request.corroboration_id
+    )
+    _check_envelope(request, actor=actor, circle=circle, context=context)
+    item = Corroboration(
+        id=request.corroboration_id,
+        entry_id=entry.id,
+        circle_id=circle.id,
+        epoch=request.epoch,
+        author_id=actor.id,
+        anonymous=request.anonymous,
+        author_key=request.author_key,
+        commitment=request.commitment,
+        nonce=request.nonce,
+        ciphertext=request.ciphertext,
+        signature=request.signature,
+        created_at=utcnow(),
+    )
+    session.add(item)
+    entry.corroboration_count += 1
+    session.flush()
+    return item
+
+
+def _wipe(session: Session, entry: Entry, *, status: str, now: datetime) -> None:
+    """Keep a tombstone: id, order and status; drop the ciphertext, tokens and corroborations."""
+    entry.status = status
+    entry.nonce = entry.ciphertext = entry.signature = None
+    entry.wiped_at = now
+    session.execute(delete(EntryToken).where(EntryToken.entry_id == entry.id))
+    session.execute(
+        update(Corroboration)
+        .where(Corroboration.entry_id == entry.id)
+        .values(nonce=None, ciphertext=None, signature=None)
+    )
+
+
+def retract(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    actor: User,
+    signature: bytes,
+) -> Entry:
+    """The author (proven by the entry's own signing key) wipes their entry."""
+    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.circle_id != circle.id:
+        raise EntryNotFound()
+    if entry.author_id != actor.id:
+        raise NotAuthor()
+    if entry.status != "live":
+        raise EntryGone()
+    try:
+        verify_retraction(entry.author_key, signature, circle_id=circle.id, entry_id=entry.id)
+    except CryptoError as exc:
+        raise BadEnvelope("the retraction is not signed by the entry's key") from exc
+    _wipe(session, entry, status="retracted", now=utcnow())
+    # The log must not name the author of an anonymous entry.
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="entry_retracted",
+        actor="" if entry.anonymous else actor.username,
+        details={"entry_id": entry.id.hex},
+    )
+    return entry
+
+
+def purge_expired(session: Session, *, now: datetime, batch: int = 500) -> int:
+    """Wipe entries past their expiry; each wipe lands in its circle's event log."""
+    expired = list(
+        session.scalars(
+            select(Entry)
+            .where(Entry.status == "live", Entry.expires_at <= now)
+            .order_by(Entry.expires_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for entry in expired:
+        _wipe(session, entry, status="expired", now=now)
+        events.append(
+            session,
+            circle_id=entry.circle_id,
+            kind="entry_expired",
+            actor="",
+            details={"entry_id": entry.id.hex},
+        )
+    return len(expired)
