@@ -1,0 +1,185 @@
+"""`backchannel post|read|check|corroborate|retract|show`: warnings from the command line."""
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.panel import Panel
+from rich.progress import Progress
+
+from app.client import cli as base
+from app.client.cli_circles import _circles, _uuid
+from app.client.entries import Entries, ReadEntry
+from app.client.profile import home, write_private
+
+JsonFlag = base.JsonFlag
+CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
+CURSOR_FILE = "cursors.json"
+
+
+def _cursors() -> dict[str, int]:
+    try:
+        data = json.loads((home() / CURSOR_FILE).read_text())
+        return {str(k): int(v) for k, v in data.items()}
+    except (FileNotFoundError, ValueError, AttributeError):
+        return {}
+
+
+def _save_cursor(circle_id: str, seq: int) -> None:
+    cursors = _cursors()
+    cursors[circle_id] = seq
+    write_private(home() / CURSOR_FILE, json.dumps(cursors).encode())
+
+
+def _print_entry(entry: ReadEntry) -> None:
+    if entry.subject is None:
+        base.out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
+        return
+    by = entry.author or "anonymous"
+    aka = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
+    meta = ", ".join(entry.categories) + (f"; {entry.severity}" if entry.severity else "")
+    body = entry.text or ""
+    if entry.happened:
+        body += f"\n[dim]when: {entry.happened}[/]"
+    if entry.contact:
+        body += f"\n[dim]contact the author: {entry.contact}[/]"
+    base.out.print(
+        Panel(
+            body,
+            title=f"[bold]{entry.subject}[/]{aka}",
+            subtitle=f"{meta} · by {by} · {entry.corroborations} corroboration(s) · "
+            f"{entry.created_at[:10]} · {entry.entry_id}",
+        )
+    )
+
+
+def post(
+    circle_id: CircleId,
+    subject: Annotated[str, typer.Option(help="The person's name.")],
+    text: Annotated[str, typer.Option(help="What happened.")],
+    category: Annotated[list[str], typer.Option(help="One or more categories.")],
+    alias: Annotated[list[str] | None, typer.Option(help="Other names or handles.")] = None,
+    severity: Annotated[str | None, typer.Option(help="concern, serious or severe")] = None,
+    affiliation: Annotated[str | None, typer.Option()] = None,
+    happened: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
+    contact: Annotated[str | None, typer.Option(help="How members can reach you.")] = None,
+    anonymous: Annotated[bool, typer.Option("--anonymous", help="Hide your name.")] = False,
+    expires_in: Annotated[int | None, typer.Option(min=1, max=3650, help="Days.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Post a warning. It is encrypted and signed on this device."""
+    with _circles(as_json) as circles:
+        result = Entries(circles).post(
+            _uuid(circle_id),
+            subject=subject,
+            text=text,
+            categories=category,
+            aliases=alias or [],
+            severity=severity,
+            affiliation=affiliation,
+            happened=happened,
+            contact=contact,
+            anonymous=anonymous,
+            expires_in_days=expires_in,
+        )
+        base._emit(
+            as_json,
+            {"entry_id": result["entry_id"]},
+            f"Posted ({'anonymously' if anonymous else 'under your name'}): {result['entry_id']}",
+        )
+
+
+def read(
+    circle_id: CircleId,
+    all_entries: Annotated[bool, typer.Option("--all", help="Ignore the saved cursor.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read what is new since your last read (everything the first time)."""
+    with _circles(as_json) as circles:
+        cid = _uuid(circle_id)
+        after = None if all_entries else _cursors().get(str(cid))
+        entries: list[ReadEntry] = []
+        with Progress(console=base.err, transient=True, disable=as_json) as progress:
+            task = progress.add_task("reading and verifying", total=None)
+
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            entries.extend(Entries(circles).pages(cid, after=after, progress=update))
+        if entries:
+            _save_cursor(str(cid), max(e.seq for e in entries))
+        newest_first = sorted(entries, key=lambda e: e.seq, reverse=True)
+        if as_json:
+            base._emit(True, [e.as_json() for e in newest_first], "")
+            return
+        if not entries:
+            base.out.print("Nothing new.")
+        for entry in newest_first:
+            _print_entry(entry)
+
+
+def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
+    """Check a name before you meet, hire or work with someone."""
+    with _circles(as_json) as circles:
+        result = Entries(circles).check(_uuid(circle_id), name)
+        if as_json:
+            base._emit(True, result, "")
+            return
+        matches: list[dict[str, Any]] = result["matches"]
+        if not matches:
+            base.out.print(f"No warnings about [bold]{name}[/] in this circle.")
+            return
+        base.out.print(
+            f"[bold red]{len(matches)} warning(s)[/] about [bold]{name}[/], from "
+            f"{result['distinct_members']} member(s)."
+        )
+        for row in matches:
+            base.out.print(
+                f"- {row['subject']}: {row['text']} ({', '.join(row['categories'])}"
+                f"; {row['corroborations']} corroboration(s); {row['entry_id']})"
+            )
+
+
+def corroborate(
+    circle_id: CircleId,
+    entry_id: str,
+    text: Annotated[str, typer.Option(help="What you add.")],
+    anonymous: Annotated[bool, typer.Option("--anonymous")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add your "me too" to a warning (once per warning)."""
+    with _circles(as_json) as circles:
+        result = Entries(circles).corroborate(
+            _uuid(circle_id), str(_uuid(entry_id)), text=text, anonymous=anonymous
+        )
+        base._emit(
+            as_json,
+            {"corroboration_id": result["corroboration_id"], "entry_id": result["entry_id"]},
+            "Corroboration added.",
+        )
+
+
+def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
+    """Withdraw your warning: its content is wiped from the server; a tombstone remains."""
+    with _circles(as_json) as circles:
+        result = Entries(circles).retract(_uuid(circle_id), str(_uuid(entry_id)))
+        base._emit(
+            as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted."
+        )
+
+
+def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
+    """One warning with its corroborations."""
+    with _circles(as_json) as circles:
+        entry, items = Entries(circles).show(_uuid(circle_id), str(_uuid(entry_id)))
+        if as_json:
+            base._emit(True, {**entry.as_json(), "corroboration_texts": items}, "")
+            return
+        _print_entry(entry)
+        for item in items:
+            base.out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
+
+
+def install(app: typer.Typer) -> None:
+    for command in (post, read, check, corroborate, retract, show):
+        app.command(command.__name__)(command)
