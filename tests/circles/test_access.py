@@ -51,6 +51,27 @@ def everyone(ok: tuple[int, str | None]) -> dict[str, tuple[int, str | None]]:
 
 
 INVALID = (422, "invalid_record")
+NO_ENTRY = (404, "entry_not_found")
+ENVELOPE = {
+    "anonymous": True,
+    "author_key": b64encode(b"\x04" * 32),
+    "commitment": b64encode(b"\x05" * 32),
+    "nonce": b64encode(b"\x06" * 24),
+    "ciphertext": b64encode(b"\x07" * 528),
+    "signature": SIG,
+}
+
+
+def member_only(ok: tuple[int, str | None]) -> dict[str, tuple[int, str | None]]:
+    return {
+        "outsider": DENY_OUTSIDER,
+        "removed": DENY_REMOVED,
+        "pending": DENY_PENDING,
+        "member": ok,
+        "admin": ok,
+        "owner": ok,
+    }
+
 
 # (method, path template) -> (body factory, expectations per role)
 MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
@@ -106,6 +127,27 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
         },
         everyone((404, "invite_not_found")),
     ),
+    ("GET", "/v1/circles/{circle_id}/entries"): (None, MEMBER_READ),
+    ("POST", "/v1/circles/{circle_id}/entries"): (
+        lambda w: (
+            ENVELOPE
+            | {"entry_id": str(uuid.uuid4()), "epoch": 0, "tokens": [b64encode(b"\x03" * 32)]}
+        ),
+        member_only((409, "stale_epoch")),
+    ),
+    ("GET", "/v1/circles/{circle_id}/entries/{entry_id}"): (None, member_only(NO_ENTRY)),
+    ("POST", "/v1/circles/{circle_id}/check"): (
+        lambda w: {"tokens": [b64encode(b"\x03" * 32)]},
+        member_only((200, None)),
+    ),
+    ("POST", "/v1/circles/{circle_id}/entries/{entry_id}/corroborations"): (
+        lambda w: ENVELOPE | {"corroboration_id": str(uuid.uuid4()), "epoch": 1},
+        member_only(NO_ENTRY),
+    ),
+    ("POST", "/v1/circles/{circle_id}/entries/{entry_id}/retract"): (
+        lambda w: {"signature": SIG},
+        member_only(NO_ENTRY),
+    ),
     # Last: it changes the world for the callers it lets through.
     ("POST", "/v1/circles/{circle_id}/leave"): (
         None,
@@ -141,7 +183,12 @@ def test_access_matrix(world: World, http: TestClient, role: str) -> None:
     headers = {"Authorization": f"Bearer {caller.client.token}"}
     failures = []
     for (method, template), (body, expected) in MATRIX.items():
-        path = template.format(circle_id=world.circle_id, username="bob", invite_id=uuid.uuid4())
+        path = template.format(
+            circle_id=world.circle_id,
+            username="bob",
+            invite_id=uuid.uuid4(),
+            entry_id=uuid.uuid4(),
+        )
         if "{username}" in template and template.endswith("/confirm"):
             path = template.format(circle_id=world.circle_id, username="dave")
         response = http.request(method, path, headers=headers, json=body(world) if body else None)
@@ -158,6 +205,8 @@ def test_access_matrix(world: World, http: TestClient, role: str) -> None:
 
 def test_anonymous_gets_401_everywhere(app: FastAPI, http: TestClient) -> None:
     for method, template in _circle_routes(app):
-        path = template.format(circle_id=uuid.uuid4(), username="bob", invite_id=uuid.uuid4())
+        path = template.format(
+            circle_id=uuid.uuid4(), username="bob", invite_id=uuid.uuid4(), entry_id=uuid.uuid4()
+        )
         response = http.request(method, path)
         assert response.status_code == 401, (method, template)
