@@ -15,6 +15,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import nacl.exceptions
@@ -65,7 +66,10 @@ def _epoch_context(circle_id: uuid.UUID, epoch: int) -> bytes:
 
 
 class CircleKey:
-    """One epoch's 32-byte key; its subkeys encrypt entries, index names and circle metadata."""
+    """One epoch's 32-byte key; its subkeys encrypt entries, index names and circle metadata.
+
+    Subkeys are derived once per object (reading a feed uses them for every entry).
+    """
 
     def __init__(self, raw: bytes) -> None:
         if len(raw) != 32:
@@ -88,19 +92,19 @@ class CircleKey:
     def __repr__(self) -> str:
         return f"CircleKey(id={self.key_id.hex()})"
 
-    @property
+    @cached_property
     def key_id(self) -> bytes:
         return subkey(self._raw, labels.PERSON_KEY_ID, KEY_ID_BYTES)
 
-    @property
+    @cached_property
     def entry_key(self) -> bytes:
         return subkey(self._raw, labels.PERSON_ENTRY_KEY)
 
-    @property
+    @cached_property
     def index_key(self) -> bytes:
         return subkey(self._raw, labels.PERSON_INDEX_KEY)
 
-    @property
+    @cached_property
     def meta_key(self) -> bytes:
         return subkey(self._raw, labels.PERSON_META_KEY)
 
