@@ -34,5 +34,11 @@ pytest: install
 
 test: lint typecheck pytest
 
+# Benchmarks against a live server on 127.0.0.1; results and method in docs/benchmarks.md.
+bench: install
+	$(BIN)/python -m bench.rotation
+	$(BIN)/python -m bench.entries_sync
+	$(BIN)/python -m bench.feed_latency
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
