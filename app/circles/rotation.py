@@ -110,6 +110,7 @@ def remove_member(
     member.status = "removed"
     member.updated_at = utcnow()
     epoch = circle.epoch
+    remaining = None
     if was == "active":
         if rotation is None:
             raise RotationRequired()
@@ -117,25 +118,17 @@ def remove_member(
         remaining.pop(user.username, None)
         if _owners(remaining) < 1:
             raise LastOwner()
-        session.flush()
-        events.append(
-            session,
-            circle_id=circle.id,
-            kind="member_removed",
-            actor=actor.username,
-            subject=user.username,
-            details={"was": was},
-        )
+    session.flush()
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="member_removed",
+        actor=actor.username,
+        subject=user.username,
+        details={"was": was},
+    )
+    if remaining is not None and rotation is not None:
         epoch = _rotate(session, circle=circle, actor=actor, rotation=rotation, members=remaining)
-    else:
-        events.append(
-            session,
-            circle_id=circle.id,
-            kind="member_removed",
-            actor=actor.username,
-            subject=user.username,
-            details={"was": was},
-        )
     return member, epoch
 
 

@@ -376,6 +376,20 @@ class Circles:
             circle = self.sync(circle_id)
         return circle
 
+    def _same_epoch_successor(
+        self, latest: KeyRecord, members: tuple[RecordMember, ...]
+    ) -> KeyRecord:
+        """The next record in the same epoch (same key), signed by this admin."""
+        return KeyRecord(
+            latest.circle_id,
+            latest.seq + 1,
+            latest.epoch,
+            latest.key_id,
+            members,
+            latest.hash(),
+            self.username,
+        )
+
     def _signed(self, record: KeyRecord) -> dict[str, str]:
         return {
             "record": record.to_bytes().decode(),
@@ -417,15 +431,7 @@ class Circles:
         members = tuple(
             sorted((*latest.members, RecordMember(username, target.fingerprint, target.role)))
         )
-        record = KeyRecord(
-            circle_id,
-            latest.seq + 1,
-            latest.epoch,
-            latest.key_id,
-            members,
-            latest.hash(),
-            self.username,
-        )
+        record = self._same_epoch_successor(latest, members)
         wrap = seal_wrap(
             circle.key,
             circle_id=circle_id,
@@ -449,15 +455,7 @@ class Circles:
             RecordMember(m.user, m.fp, role if m.user == username else m.role)
             for m in latest.members
         )
-        record = KeyRecord(
-            circle_id,
-            latest.seq + 1,
-            latest.epoch,
-            latest.key_id,
-            members,
-            latest.hash(),
-            self.username,
-        )
+        record = self._same_epoch_successor(latest, members)
         result: dict[str, Any] = self.client.request(
             "POST",
             f"/v1/circles/{circle_id}/members/{username}/role",

@@ -57,6 +57,19 @@ def _check_envelope(
         raise BadEnvelope() from exc
 
 
+def _envelope_columns(request: EnvelopeIn) -> dict[str, object]:
+    """The envelope as stored: what the author signed, byte for byte."""
+    return {
+        "epoch": request.epoch,
+        "anonymous": request.anonymous,
+        "author_key": request.author_key,
+        "commitment": request.commitment,
+        "nonce": request.nonce,
+        "ciphertext": request.ciphertext,
+        "signature": request.signature,
+    }
+
+
 def _same_entry(entry: Entry, request: EntryCreate, actor: User) -> bool:
     return (
         entry.author_id == actor.id
@@ -84,14 +97,8 @@ def post_entry(
         id=request.entry_id,
         circle_id=circle.id,
         seq=circle.entry_seq,
-        epoch=request.epoch,
         author_id=actor.id,
-        anonymous=request.anonymous,
-        author_key=request.author_key,
-        commitment=request.commitment,
-        nonce=request.nonce,
-        ciphertext=request.ciphertext,
-        signature=request.signature,
+        **_envelope_columns(request),
         status="live",
         corroboration_count=0,
         created_at=now,
@@ -221,14 +228,8 @@ def corroborate(
         id=request.corroboration_id,
         entry_id=entry.id,
         circle_id=circle.id,
-        epoch=request.epoch,
         author_id=actor.id,
-        anonymous=request.anonymous,
-        author_key=request.author_key,
-        commitment=request.commitment,
-        nonce=request.nonce,
-        ciphertext=request.ciphertext,
-        signature=request.signature,
+        **_envelope_columns(request),
         created_at=utcnow(),
     )
     session.add(item)
