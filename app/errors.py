@@ -318,6 +318,11 @@ class AlreadyCorroborated(Conflict):
     message = "You have already corroborated this entry."
 
 
+class CorroborationExists(Conflict):
+    code = "corroboration_exists"
+    message = "A corroboration with this id exists."
+
+
 class EntryGone(Gone):
     code = "entry_gone"
     message = "This entry was retracted or has expired."

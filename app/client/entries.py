@@ -10,12 +10,14 @@ from app.client.circles import Circles, VerifiedCircle
 from app.client.errors import ProtocolError
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.entries import (
+    ALIAS_LIMIT,
     CATEGORIES,
     CORROBORATION,
     ENTRY,
     SEVERITIES,
     Envelope,
     EnvelopeContext,
+    check_corroboration_body,
     check_entry_body,
     open_envelope,
     seal,
@@ -114,6 +116,13 @@ class Entries:
         for name in [subject, *aliases]:
             if not normalise_name(name):
                 raise ProtocolError("bad_name", f"{name!r} has no letters or digits")
+        too_long = [v for v in [subject, *aliases, affiliation, contact] if v and len(v) > 200]
+        if too_long or len(aliases) > ALIAS_LIMIT or len(set(categories)) != len(categories):
+            raise ProtocolError(
+                "too_long",
+                f"names and details are at most 200 characters, at most {ALIAS_LIMIT} aliases, "
+                "each category once",
+            )
         return {
             "v": 1,
             "subject": subject,
@@ -185,12 +194,21 @@ class Entries:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _author_key(self, circle_id: uuid.UUID, username: str) -> bytes:
-        """A named author's Ed25519 key, from the circle's member list (identity verified)."""
-        cache_key = (str(circle_id), username)
+    def _author_key(self, circle: VerifiedCircle, username: str) -> bytes:
+        """A named author's Ed25519 key from the member list, checked against the signed
+        record's fingerprint for everyone the newest record lists."""
+        cache_key = (str(circle.circle_id), username)
         if cache_key not in self._authors:
-            for member in self.circles.members(circle_id):
-                self._authors[(str(circle_id), member.username)] = member.identity.ed25519_public
+            for member in self.circles.members(circle.circle_id):
+                listed = circle.record.member(member.username)
+                if listed is not None and listed.fp != member.fingerprint:
+                    raise ProtocolError(
+                        "member_key_changed",
+                        f"{member.username}'s key differs from the circle's signed record",
+                    )
+                self._authors[(str(circle.circle_id), member.username)] = (
+                    member.identity.ed25519_public
+                )
         if cache_key not in self._authors:
             raise ProtocolError("unknown_author", f"{username} never was in this circle")
         return self._authors[cache_key]
@@ -234,7 +252,7 @@ class Entries:
             raise ProtocolError("author_mismatch", "the entry's attribution was changed")
         author = None
         if not anonymous:
-            if self._author_key(circle.circle_id, row["author"]) != envelope.author_key:
+            if self._author_key(circle, row["author"]) != envelope.author_key:
                 raise ProtocolError(
                     "author_mismatch", f"the entry was not signed by {row['author']}"
                 )
@@ -299,11 +317,14 @@ class Entries:
             )
             try:
                 opened = open_envelope(_envelope(row), keys=circle.keys, context=context)
+                check_corroboration_body(opened.body)
             except CryptoError as exc:
                 raise _protocol(exc) from exc
+            if row["anonymous"] == (row["author"] is not None):
+                raise ProtocolError("author_leak", "a corroboration's attribution was mislabelled")
             author = None
             if not row["anonymous"]:
-                if self._author_key(circle_id, row["author"]) != b64decode(row["author_key"]):
+                if self._author_key(circle, row["author"]) != b64decode(row["author_key"]):
                     raise ProtocolError("author_mismatch", "corroboration signed by someone else")
                 author = row["author"]
             items.append(

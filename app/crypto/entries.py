@@ -12,6 +12,7 @@ by the author's identity key, or for anonymous posts by a per-object key derived
 """
 
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ class EnvelopeContext:
     corroboration_id: uuid.UUID | None = None
 
     def associated_data(self, author_key: bytes, commit: bytes) -> bytes:
-        if self.kind == ENTRY:
+        if self.kind == ENTRY and self.corroboration_id is None:
             prefix, tail = labels.ENTRY_AD_PREFIX, b""
         elif self.kind == CORROBORATION and self.corroboration_id is not None:
             prefix, tail = labels.CORROBORATION_AD_PREFIX, self.corroboration_id.bytes
@@ -148,6 +149,8 @@ class Envelope:
             raise BadSignature("malformed envelope")
         try:
             VerifyKey(self.author_key).verify(self.signed_message(context), self.signature)
+        except InvalidKey as exc:
+            raise BadSignature(f"malformed envelope: {exc}") from exc
         except (
             nacl.exceptions.BadSignatureError,
             nacl.exceptions.ValueError,
@@ -274,27 +277,51 @@ def verify_retraction(
         raise BadSignature("the retraction is not signed by the entry's author key") from exc
 
 
+def _short_text(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and len(value) <= limit
+
+
+def _optional_text(value: Any, limit: int) -> bool:
+    return value is None or _short_text(value, limit)
+
+
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+SUBJECT_LIMIT = 200
+ALIAS_LIMIT = 20
+FIELD_LIMIT = 200
+
+
 def check_entry_body(body: dict[str, Any]) -> dict[str, Any]:
     """Validate a decrypted warning payload (version 1); raise ``DecryptionFailed`` if odd."""
-
-    def strings(value: Any, limit: int) -> bool:
-        return (
-            isinstance(value, list)
-            and len(value) <= limit
-            and all(isinstance(v, str) and len(v) <= 200 for v in value)
-        )
-
+    version = body.get("v")
+    aliases, categories = body.get("aliases"), body.get("categories")
+    happened = body.get("happened")
     ok = (
-        body.get("v") == labels.ENTRY_PAYLOAD_VERSION
-        and isinstance(body.get("subject"), str)
-        and 0 < len(body["subject"]) <= 200
-        and strings(body.get("aliases"), 20)
-        and strings(body.get("categories"), 11)
-        and all(c in CATEGORIES for c in body["categories"])
+        type(version) is int
+        and version == labels.ENTRY_PAYLOAD_VERSION
+        and _short_text(body.get("subject"), SUBJECT_LIMIT)
+        and bool(body["subject"])
+        and isinstance(aliases, list)
+        and len(aliases) <= ALIAS_LIMIT
+        and all(_short_text(a, FIELD_LIMIT) and a for a in aliases)
+        and isinstance(categories, list)
+        and 0 < len(categories) == len(set(map(str, categories)))
+        and all(c in CATEGORIES for c in categories)
         and isinstance(body.get("text"), str)
-        and (body.get("severity") is None or body["severity"] in SEVERITIES)
+        and "severity" in body
+        and (body["severity"] is None or body["severity"] in SEVERITIES)
+        and _optional_text(body.get("affiliation"), FIELD_LIMIT)
+        and _optional_text(body.get("contact"), FIELD_LIMIT)
+        and (happened is None or (isinstance(happened, str) and bool(_MONTH.fullmatch(happened))))
         and body.get("attribution") in ("named", "anonymous")
     )
     if not ok:
         raise DecryptionFailed("the warning's payload is malformed")
+    return body
+
+
+def check_corroboration_body(body: dict[str, Any]) -> dict[str, Any]:
+    version = body.get("v")
+    if not (type(version) is int and version == 1 and isinstance(body.get("text"), str)):
+        raise DecryptionFailed("the corroboration's payload is malformed")
     return body

@@ -32,13 +32,11 @@ def normalise_name(text: str) -> str:
     "Jan Novák", "JAN NOVAK" and " jan  novak " all become "jan novak"; "@jnovak"
     becomes "jnovak"; "jan@example.org" becomes "jan example org".
     """
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    decomposed = unicodedata.normalize("NFKD", folded)
-    chars = []
-    for ch in decomposed:
-        if unicodedata.combining(ch):
-            continue
-        chars.append(" " if unicodedata.category(ch)[0] in "PSZC" else ch)
+    cased = unicodedata.normalize("NFKC", text).casefold()
+    bare = "".join(
+        ch for ch in unicodedata.normalize("NFKD", cased) if not unicodedata.combining(ch)
+    )
+    chars = [" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in bare.translate(_FOLD)]
     return " ".join("".join(chars).split())
 
 

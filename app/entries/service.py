@@ -28,6 +28,7 @@ from app.errors import (
     AuthorMismatch,
     BadCiphertext,
     BadEnvelope,
+    CorroborationExists,
     EntryExists,
     EntryGone,
     EntryNotFound,
@@ -44,7 +45,8 @@ def _check_envelope(
     """Defence in depth: clients verify again; the server refuses what cannot be genuine."""
     if body.epoch != circle.epoch:
         raise StaleEpoch()
-    if not body.anonymous and body.author_key != actor.ed25519_public:
+    if (body.author_key == actor.ed25519_public) == body.anonymous:
+        # Named posts use the identity key; anonymous ones must not (it would name the author).
         raise AuthorMismatch()
     if len(body.ciphertext) not in _CIPHERTEXT_SIZES:
         raise BadCiphertext()
@@ -220,6 +222,8 @@ def corroborate(
         if existing.id == request.corroboration_id and existing.signature == request.signature:
             return existing  # idempotent retry
         raise AlreadyCorroborated()
+    if session.get(Corroboration, request.corroboration_id) is not None:
+        raise CorroborationExists()
     context = EnvelopeContext(
         CORROBORATION, circle.id, request.epoch, entry.id, request.corroboration_id
     )

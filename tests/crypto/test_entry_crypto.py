@@ -1,8 +1,6 @@
 """The rules of the warnings layer in app.crypto.entries and app.crypto.names.
 
 Fresh random keys throughout; docs/vectors/entries-v1.json pins the bytes.
-Tests marked ``xfail(strict=True)`` document known defects (see docs/protocol.md,
-"Known differences"): when a defect is fixed the test passes and the marker must go.
 """
 
 import uuid
@@ -239,11 +237,6 @@ def test_malformed_sizes_are_bad_signatures(circle: Circle, field: str, size: in
         circle.open(replace(envelope, **{field: resized}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidKey,
-    reason="Envelope.verify raises InvalidKey, not BadSignature, for a 31-byte commitment",
-)
 def test_a_short_commitment_is_a_bad_signature(circle: Circle) -> None:
     envelope = circle.seal()
     with pytest.raises(BadSignature):
@@ -609,9 +602,6 @@ def test_check_entry_body_rejects(name: str) -> None:
     ],
     ids=["v true", "affiliation a list", "contact an object", "happened free text", "happened int"],
 )
-@pytest.mark.xfail(
-    strict=True, reason="check_entry_body does not check v's type or the optional fields"
-)
 def test_check_entry_body_checks_every_field(malformed: dict[str, Any]) -> None:
     with pytest.raises(DecryptionFailed):
         check_entry_body(malformed)
@@ -645,7 +635,6 @@ def test_normalise_name_is_idempotent() -> None:
         assert normalise_name(once) == once
 
 
-@pytest.mark.xfail(strict=True, reason="the fold table runs before NFKD, so \u01fe keeps \u00f8")
 def test_fold_table_applies_to_letters_with_marks() -> None:
     assert normalise_name("\u01fe") == normalise_name("\u00d8") == "o"
     assert normalise_name("\u01fd") == normalise_name("\u00e6") == "ae"
