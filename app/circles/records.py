@@ -1,5 +1,8 @@
 """Server-side checks of signed key records: defence in depth, clients verify again."""
 
+import uuid
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,13 +27,26 @@ def user_fingerprint(user: User) -> str:
     return fingerprint(user.ed25519_public, user.x25519_public)
 
 
-def active_members(session: Session, circle: Circle) -> dict[str, tuple[User, Membership]]:
+@dataclass(frozen=True)
+class ActiveMember:
+    """What membership checks need, without loading whole ORM rows (circles reach 10,000)."""
+
+    user_id: uuid.UUID
+    username: str
+    role: str
+    fingerprint: str
+
+
+def active_members(session: Session, circle: Circle) -> dict[str, ActiveMember]:
     rows = session.execute(
-        select(User, Membership)
+        select(User.id, User.username, User.ed25519_public, User.x25519_public, Membership.role)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.circle_id == circle.id, Membership.status == "active")
     ).all()
-    return {user.username: (user, member) for user, member in rows}
+    return {
+        name: ActiveMember(user_id, name, role, fingerprint(ed_pub, x_pub))
+        for user_id, name, ed_pub, x_pub, role in rows
+    }
 
 
 def latest_record(session: Session, circle: Circle) -> KeyRecord:
@@ -53,9 +69,10 @@ def accept_record(
     actor: User,
     body: SignedRecord,
     epoch: int,
-    members: dict[str, tuple[User, str]],
+    members: dict[str, tuple[str, str]],
 ) -> KeyRecord:
-    """Check that the record is the next one, signed by the actor, listing exactly ``members``.
+    """Check that the record is the next one, signed by the actor, listing exactly ``members``
+    (username -> (fingerprint, role)).
 
     The caller holds the circle row's lock, so ``circle.record_seq`` is current.
     """
@@ -68,10 +85,7 @@ def accept_record(
         verify_record(latest_record(session, circle), record, body.signature, identity_of(actor))
     except CryptoError as exc:
         raise InvalidRecord(str(exc)) from exc
-    expected = {
-        RecordMember(user=name, fp=user_fingerprint(user), role=role)
-        for name, (user, role) in members.items()
-    }
+    expected = {RecordMember(user=name, fp=fp, role=role) for name, (fp, role) in members.items()}
     if set(record.members) != expected:
         raise MemberSetMismatch()
     session.add(

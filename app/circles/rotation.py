@@ -9,7 +9,7 @@ from app.accounts.models import User
 from app.circles import events
 from app.circles.access import circle_admin, membership
 from app.circles.models import Circle, EpochKey, Membership, Wrap
-from app.circles.records import accept_record, active_members, identity_of
+from app.circles.records import ActiveMember, accept_record, active_members, identity_of
 from app.circles.schemas import LeaveRequest, Rotation
 from app.circles.service import _owners, target_membership
 from app.crypto import CryptoError, b64encode
@@ -34,7 +34,7 @@ def _rotate(
     circle: Circle,
     actor: User,
     rotation: Rotation,
-    members: dict[str, tuple[User, Membership]],
+    members: dict[str, ActiveMember],
 ) -> int:
     """Accept epoch n+1 only if its record and wraps cover exactly ``members``."""
     wrap_names = [w.username for w in rotation.wraps]
@@ -46,7 +46,7 @@ def _rotate(
         actor=actor,
         body=rotation,
         epoch=circle.epoch + 1,
-        members={name: (user, m.role) for name, (user, m) in members.items()},
+        members={name: (m.fingerprint, m.role) for name, m in members.items()},
     )
     session.add(
         EpochKey(
@@ -64,7 +64,7 @@ def _rotate(
             {
                 "circle_id": circle.id,
                 "epoch": record.epoch,
-                "user_id": members[w.username][0].id,
+                "user_id": members[w.username].user_id,
                 "wrap": w.wrap,
             }
             for w in rotation.wraps

@@ -3,9 +3,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from app.accounts.router import user_out
+from app.accounts.schemas import IdentityOut
 from app.circles import rotation, service
 from app.circles.schemas import (
     CircleCreateRequest,
@@ -23,10 +25,12 @@ from app.circles.schemas import (
     Rotation,
 )
 from app.circles.service import MyCircle
+from app.crypto import fingerprint
 from app.deps import CurrentUser, Session
 from app.types import Username
 
 router = APIRouter(prefix="/v1/circles", tags=["circles"])
+_MEMBER_LIST = TypeAdapter(list[MemberOut])
 
 
 def circle_out(mine: MyCircle) -> CircleOut:
@@ -67,19 +71,30 @@ def get_circle(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> Cir
     return circle_out(service.get_circle(session, circle_id=circle_id, user=user))
 
 
-@router.get("/{circle_id}/members", response_model=list[MemberOut])
-def list_members(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> list[MemberOut]:
-    return [
-        MemberOut(
-            **user_out(u).model_dump(),
+@router.get("/{circle_id}/members", response_model=list[MemberOut], response_class=Response)
+def list_members(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> Response:
+    """Pre-serialised: rows come from our own tables, so one serialisation pass is enough
+    (validating 10,000 members twice more cost more than the query)."""
+    members = [
+        MemberOut.model_construct(
+            username=m.username,
             role=m.role,
             status=m.status,
+            fingerprint=fingerprint(m.ed25519_public, m.x25519_public),
+            identity=IdentityOut.model_construct(
+                x25519_public=m.x25519_public,
+                ed25519_public=m.ed25519_public,
+                x25519_signature=m.x25519_signature,
+            ),
             departure=None
             if m.departure is None or m.departure_signature is None
-            else Departure(statement=m.departure.decode("utf-8"), signature=m.departure_signature),
+            else Departure.model_construct(
+                statement=m.departure.decode("utf-8"), signature=m.departure_signature
+            ),
         )
-        for u, m in service.list_members(session, circle_id=circle_id, user=user)
+        for m in service.list_members(session, circle_id=circle_id, user=user)
     ]
+    return Response(_MEMBER_LIST.dump_json(members), media_type="application/json")
 
 
 @router.get("/{circle_id}/records", response_model=list[RecordOut])

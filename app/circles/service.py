@@ -19,6 +19,7 @@ from app.circles.models import (
     Wrap,
 )
 from app.circles.records import (
+    ActiveMember,
     accept_record,
     active_members,
     identity_of,
@@ -133,17 +134,38 @@ def get_circle(session: Session, *, circle_id: uuid.UUID, user: User) -> MyCircl
     return MyCircle(circle, member)
 
 
-def list_members(
-    session: Session, *, circle_id: uuid.UUID, user: User
-) -> list[tuple[User, Membership]]:
+@dataclass(frozen=True)
+class MemberRow:
+    username: str
+    x25519_public: bytes
+    ed25519_public: bytes
+    x25519_signature: bytes
+    role: str
+    status: str
+    departure: bytes | None
+    departure_signature: bytes | None
+
+
+def list_members(session: Session, *, circle_id: uuid.UUID, user: User) -> list[MemberRow]:
+    """Every membership of the circle (any status), with public keys; columns only, since
+    circles reach 10,000 members."""
     active_member(session, circle_id=circle_id, user=user)
     rows = session.execute(
-        select(User, Membership)
+        select(
+            User.username,
+            User.x25519_public,
+            User.ed25519_public,
+            User.x25519_signature,
+            Membership.role,
+            Membership.status,
+            Membership.departure,
+            Membership.departure_signature,
+        )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.circle_id == circle_id)
         .order_by(User.username)
     ).all()
-    return [(u, m) for u, m in rows]
+    return [MemberRow(*row) for row in rows]
 
 
 def list_records(
@@ -219,8 +241,8 @@ def confirm_member(
     user, member = target_membership(session, circle=circle, username=username)
     if member.status != "pending":
         raise WrongMemberState()
-    members = {name: (u, m.role) for name, (u, m) in active_members(session, circle).items()}
-    members[user.username] = (user, member.role)
+    members = {name: (m.fingerprint, m.role) for name, m in active_members(session, circle).items()}
+    members[user.username] = (user_fingerprint(user), member.role)
     record = accept_record(
         session, circle=circle, actor=actor, body=request, epoch=circle.epoch, members=members
     )
@@ -243,8 +265,8 @@ def confirm_member(
     return member, record
 
 
-def _owners(members: dict[str, tuple[User, Membership]]) -> int:
-    return sum(1 for _, m in members.values() if m.role == "owner")
+def _owners(members: dict[str, ActiveMember]) -> int:
+    return sum(1 for m in members.values() if m.role == "owner")
 
 
 def change_role(
@@ -262,8 +284,8 @@ def change_role(
     current = active_members(session, circle)
     if member.role == "owner" and request.role != "owner" and _owners(current) <= 1:
         raise LastOwner()
-    members = {name: (u, m.role) for name, (u, m) in current.items()}
-    members[user.username] = (user, request.role)
+    members = {name: (m.fingerprint, m.role) for name, m in current.items()}
+    members[user.username] = (user_fingerprint(user), request.role)
     record = accept_record(
         session, circle=circle, actor=actor, body=request, epoch=circle.epoch, members=members
     )

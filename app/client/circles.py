@@ -261,11 +261,15 @@ class Circles:
             raise _protocol(exc) from exc
         return keys
 
-    def members(self, circle_id: uuid.UUID) -> list[Member]:
+    def members(self, circle_id: uuid.UUID, *, trusted: KeyRecord | None = None) -> list[Member]:
+        """The member list, each identity verified (or matched to ``trusted``'s fingerprint)."""
         rows = self.client.request("GET", f"/v1/circles/{circle_id}/members")
         out = []
         for row in rows:
-            identity = _parse_identity(row["identity"])
+            listed = trusted.member(row["username"]) if trusted is not None else None
+            identity = _parse_identity(
+                row["identity"], verified_fp=listed.fp if listed is not None else None
+            )
             out.append(
                 Member(
                     row["username"],
@@ -467,7 +471,7 @@ class Circles:
     def _rotation(self, circle: VerifiedCircle, *, without: str | None) -> dict[str, Any]:
         """Epoch n+1 for the active members the signed record vouches for (minus ``without``)."""
         latest = circle.record
-        everyone = {m.username: m for m in self.members(circle.circle_id)}
+        everyone = {m.username: m for m in self.members(circle.circle_id, trusted=latest)}
         active = {name: m for name, m in everyone.items() if m.status == "active"}
         keep = []
         for listed in latest.members:

@@ -73,14 +73,17 @@ def _identity_json(public: PublicIdentity) -> dict[str, str]:
     }
 
 
-def _parse_identity(data: dict[str, Any]) -> PublicIdentity:
+def _parse_identity(data: dict[str, Any], *, verified_fp: str | None = None) -> PublicIdentity:
+    """Parse and verify an identity. ``verified_fp``: a fingerprint already vouched for (by a
+    signed key record); when the keys match it, the signature was checked before."""
     try:
         identity = PublicIdentity(
             x25519_public=b64decode(data["x25519_public"]),
             ed25519_public=b64decode(data["ed25519_public"]),
             x25519_signature=b64decode(data["x25519_signature"]),
         )
-        identity.verify()
+        if verified_fp is None or identity.fingerprint() != verified_fp:
+            identity.verify()
     except (KeyError, TypeError, CryptoError) as exc:
         raise ProtocolError(
             "bad_identity", "the server returned an identity that does not verify"

@@ -223,6 +223,10 @@ class KeyRecord:
         }
 
     def to_bytes(self) -> bytes:
+        return self._bytes
+
+    @cached_property
+    def _bytes(self) -> bytes:
         return canonical_json(self.to_json())
 
     @classmethod
@@ -279,11 +283,13 @@ class KeyRecord:
         )
         return digest
 
+    @cached_property
+    def _by_user(self) -> dict[str, RecordMember]:
+        return {m.user: m for m in self.members}
+
     def member(self, user: str) -> RecordMember | None:
-        for m in self.members:
-            if m.user == user:
-                return m
-        return None
+        """O(1): chain checks look up every member of 10,000-member records."""
+        return self._by_user.get(user)
 
     def sign(self, identity: IdentityKeys) -> bytes:
         signing: SigningKey = identity.signing_key
