@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -275,30 +276,43 @@ class Entries:
         circle_id: uuid.UUID,
         *,
         after: int | None = None,
-        page_size: int = 50,
+        page_size: int = 500,
         progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[ReadEntry]:
-        """Every entry newer than ``after`` (all when None), oldest first, page by page."""
+        """Every entry newer than ``after`` (all when None), oldest first, page by page.
+
+        The next page is fetched while this one is verified (libsodium releases the GIL).
+        """
         circle = self.circles.sync(circle_id)
         cursor = after if after is not None else 0
         seen = 0
-        while True:
-            page = self.client.request(
+
+        def fetch(start: int) -> dict[str, Any]:
+            page: dict[str, Any] = self.client.request(
                 "GET",
                 f"/v1/circles/{circle_id}/entries",
-                params={"after": cursor, "limit": page_size},
+                params={"after": start, "limit": page_size},
             )
-            rows = page["entries"]
-            for row in rows:
-                if int(row["seq"]) <= cursor:
-                    raise ProtocolError("bad_page", "the server returned entries out of order")
-                cursor = int(row["seq"])
-                yield self.open(circle, row)
-            seen += len(rows)
-            if progress is not None:
-                progress(seen, max(int(page["last_seq"]) - (after or 0), seen))
-            if len(rows) < page_size:
-                return
+            return page
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(fetch, cursor)
+            while True:
+                page = pending.result()
+                rows = page["entries"]
+                full = len(rows) == page_size
+                if full:
+                    pending = pool.submit(fetch, int(rows[-1]["seq"]))
+                for row in rows:
+                    if int(row["seq"]) <= cursor:
+                        raise ProtocolError("bad_page", "the server returned entries out of order")
+                    cursor = int(row["seq"])
+                    yield self.open(circle, row)
+                seen += len(rows)
+                if progress is not None:
+                    progress(seen, max(int(page["last_seq"]) - (after or 0), seen))
+                if not full:
+                    return
 
     def show(self, circle_id: uuid.UUID, entry_id: str) -> tuple[ReadEntry, list[dict[str, Any]]]:
         circle = self.circles.sync(circle_id)
