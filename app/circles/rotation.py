@@ -1,8 +1,9 @@
 """Removal, leaving and key rotation: the use cases that change who holds the circle key."""
 
 import uuid
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -26,6 +27,8 @@ from app.errors import (
     RotationRequired,
     WrongMemberState,
 )
+
+_WRAPS = cast(Table, Wrap.__table__)
 
 
 def _rotate(
@@ -58,8 +61,9 @@ def _rotate(
         )
     )
     session.flush()
+    # Core insert of the table (not the ORM entity): one executemany for 10,000 wraps.
     session.execute(
-        insert(Wrap),
+        insert(_WRAPS),
         [
             {
                 "circle_id": circle.id,

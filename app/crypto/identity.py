@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import re
+import struct
 from dataclasses import dataclass
 
 import nacl.exceptions
@@ -71,8 +72,7 @@ def fingerprint(ed25519_public: bytes, x25519_public: bytes) -> str:
         digest_size=FINGERPRINT_BYTES,
         person=labels.PERSON_FINGERPRINT,
     ).digest()
-    groups = (int.from_bytes(digest[i : i + 2], "big") for i in range(0, FINGERPRINT_BYTES, 2))
-    return " ".join(f"{group:05d}" for group in groups)
+    return "%05d %05d %05d %05d %05d %05d" % struct.unpack(">6H", digest)  # noqa: UP031
 
 
 def normalise_fingerprint(text: str) -> str:
