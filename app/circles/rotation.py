@@ -31,6 +31,20 @@ from app.errors import (
 _WRAPS = cast(Table, Wrap.__table__)
 
 
+def _insert_wraps(session: Session, rows: list[tuple[uuid.UUID, int, uuid.UUID, bytes]]) -> None:
+    """One statement for every wrap of an epoch (10,000 for a large circle): COPY on
+    PostgreSQL, a Core executemany elsewhere; both inside the use case's transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy("COPY wraps (circle_id, epoch, user_id, wrap) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    keys = ("circle_id", "epoch", "user_id", "wrap")
+    session.execute(insert(_WRAPS), [dict(zip(keys, row, strict=True)) for row in rows])
+
+
 def _rotate(
     session: Session,
     *,
@@ -61,18 +75,9 @@ def _rotate(
         )
     )
     session.flush()
-    # Core insert of the table (not the ORM entity): one executemany for 10,000 wraps.
-    session.execute(
-        insert(_WRAPS),
-        [
-            {
-                "circle_id": circle.id,
-                "epoch": record.epoch,
-                "user_id": members[w.username].user_id,
-                "wrap": w.wrap,
-            }
-            for w in rotation.wraps
-        ],
+    _insert_wraps(
+        session,
+        [(circle.id, record.epoch, members[w.username].user_id, w.wrap) for w in rotation.wraps],
     )
     if rotation.meta is not None:
         circle.meta_ciphertext = rotation.meta
