@@ -13,9 +13,10 @@ def b64encode(raw: bytes) -> str:
 def b64decode(text: str) -> bytes:
     """Decode strictly: no whitespace, no URL-safe alphabet, padding required."""
     try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        encoded = text.encode("ascii")
+        raw = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise InvalidKey("not canonical base64") from exc
-    if base64.b64encode(raw).decode("ascii") != text:  # e.g. "AB==" for b"\x00"
+    if binascii.b2a_base64(raw, newline=False) != encoded:  # e.g. "AB==" for b"\x00"
         raise InvalidKey("not canonical base64")
     return raw
