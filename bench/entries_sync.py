@@ -21,7 +21,8 @@ What is measured (docs/benchmarks.md has the method and the numbers):
   anonymous with the per-entry derived key) and inserted with SQL into ``entries`` and
   ``entry_tokens`` with sequential ``seq``; ``circles.entry_seq`` is updated (setup, not timed);
 * (a) ``sdk``: ``Entries(circles).pages(circle_id, page_size=500)`` (the SDK default) consumed
-  to the end (circle sync, 21 HTTP pages, JSON, base64, verify, decrypt, commitment, payload checks);
+  to the end (circle sync, 21 HTTP pages, JSON, base64, verify, decrypt, commitment, payload
+  checks);
 * (b) ``raw``: the same 10,000 envelopes, with nacl.bindings only, in a tight loop:
   ``crypto_sign_open`` (Ed25519), ``crypto_aead_xchacha20poly1305_ietf_decrypt`` and
   ``crypto_generichash_blake2b_salt_personal`` (the franking commitment) per entry; inputs
