@@ -25,11 +25,9 @@ from app.entries.service import EntryView
 router = APIRouter(prefix="/v1/circles/{circle_id}", tags=["entries"])
 
 
-def entry_out(view: EntryView, *, trusted: bool = False) -> EntryOut:
-    """``trusted``: the row is our own, so skip re-validating it (feed pages)."""
+def entry_out(view: EntryView) -> EntryOut:
     e = view.entry
-    build = EntryOut.model_construct if trusted else EntryOut
-    return build(
+    return EntryOut(
         entry_id=e.id,
         seq=e.seq,
         epoch=e.epoch,
@@ -85,10 +83,30 @@ def list_entries(
     views, last_seq = service.list_entries(
         session, circle_id=circle_id, actor=user, before=before, after=after, limit=limit
     )
-    older = views[-1].entry.seq if after is None and len(views) == limit else None
+    older = views[-1].seq if after is None and len(views) == limit else None
     # The hot path: built from our own rows without re-validation, serialised once.
     page = EntryPage.model_construct(
-        entries=[entry_out(v, trusted=True) for v in views], next_before=older, last_seq=last_seq
+        entries=[
+            EntryOut.model_construct(
+                entry_id=e.id,
+                seq=e.seq,
+                epoch=e.epoch,
+                status=e.status,
+                anonymous=e.anonymous,
+                author=e.author,
+                author_key=e.author_key,
+                commitment=e.commitment,
+                nonce=e.nonce,
+                ciphertext=e.ciphertext,
+                signature=e.signature,
+                corroborations=e.corroboration_count,
+                created_at=e.created_at,
+                expires_at=e.expires_at,
+            )
+            for e in views
+        ],
+        next_before=older,
+        last_seq=last_seq,
     )
     return Response(page.model_dump_json(), media_type="application/json")
 

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -136,6 +136,26 @@ def _views(session: Session, entries: list[Entry]) -> list[EntryView]:
     return [EntryView(e, None if e.anonymous else names.get(e.author_id)) for e in entries]
 
 
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One feed row, read as columns (a page is up to 1,000 rows; no ORM objects)."""
+
+    id: uuid.UUID
+    seq: int
+    epoch: int
+    status: str
+    anonymous: bool
+    author: str | None  # None for anonymous entries: never revealed to members
+    author_key: bytes
+    commitment: bytes
+    nonce: bytes | None
+    ciphertext: bytes | None
+    signature: bytes | None
+    corroboration_count: int
+    created_at: datetime
+    expires_at: datetime
+
+
 def list_entries(
     session: Session,
     *,
@@ -144,18 +164,37 @@ def list_entries(
     before: int | None,
     after: int | None,
     limit: int,
-) -> tuple[list[EntryView], int]:
+) -> tuple[list[FeedEntry], int]:
     """Newest first below ``before``; or, with ``after``, oldest first above it (for sync)."""
     circle, _ = active_member(session, circle_id=circle_id, user=actor)
-    query = select(Entry).where(Entry.circle_id == circle.id)
+    author = case((Entry.anonymous, None), else_=User.username)
+    query = (
+        select(
+            Entry.id,
+            Entry.seq,
+            Entry.epoch,
+            Entry.status,
+            Entry.anonymous,
+            author,
+            Entry.author_key,
+            Entry.commitment,
+            Entry.nonce,
+            Entry.ciphertext,
+            Entry.signature,
+            Entry.corroboration_count,
+            Entry.created_at,
+            Entry.expires_at,
+        )
+        .join(User, User.id == Entry.author_id)
+        .where(Entry.circle_id == circle.id)
+    )
     if after is not None:
         query = query.where(Entry.seq > after).order_by(Entry.seq.asc())
     else:
         if before is not None:
             query = query.where(Entry.seq < before)
         query = query.order_by(Entry.seq.desc())
-    entries = list(session.scalars(query.limit(limit)))
-    return _views(session, entries), circle.entry_seq
+    return [FeedEntry(*row) for row in session.execute(query.limit(limit))], circle.entry_seq
 
 
 def get_entry(
