@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -57,9 +57,7 @@ from typing import Any
 import httpx
 import nacl
 import nacl.bindings as sodium
-import psycopg
 from sqlalchemy import Engine, event, insert, select, update
-from sqlalchemy.engine import make_url
 
 from app.accounts.models import User
 from app.circles.models import Circle
@@ -81,11 +79,14 @@ from app.crypto.entries import (
 from app.crypto.names import name_token
 from app.db import make_engine, utcnow
 from app.entries.models import Entry, EntryToken
-from app.migrate import upgrade
 from app.settings import Settings
+from bench.common import (
+    fresh_database,
+    postgres_unavailable,
+    postgres_url,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-key-long-enough-xxxxxxxx"
 PASSPHRASES = {"alice": "alice bench horse battery staple", "bob": "bob bench paperclip river"}
 TARGET_RATIO = 1.5
@@ -98,54 +99,6 @@ DB_STATEMENTS = "x-bench-db-statements"
 
 
 # -- databases -----------------------------------------------------------------------------
-
-
-def postgres_url() -> str:
-    return os.environ.get("BACKCHANNEL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-
-
-def pg_admin(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_unavailable(url: str) -> str | None:
-    """None if PostgreSQL answers, else why not."""
-    try:
-        with psycopg.connect(pg_admin(url), autocommit=True, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return None
-
-
-def postgres_version(url: str) -> str:
-    with psycopg.connect(pg_admin(url), autocommit=True, connect_timeout=3) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "?"
-
-
-@contextlib.contextmanager
-def fresh_database(engine_name: str, tag: str = "") -> Iterator[str]:
-    """A migrated, empty database, removed afterwards (SQLite file or ``bc_bench_<pid>``)."""
-    if engine_name == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bc-bench-") as tmp:
-            url = f"sqlite:///{tmp}/bench{tag}.db"
-            upgrade(url)
-            yield url
-        return
-    base = postgres_url()
-    name = f"bc_bench_{os.getpid()}{tag}"
-    admin = pg_admin(base)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def git_head() -> str:

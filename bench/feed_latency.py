@@ -60,6 +60,13 @@ from app.accounts.models import User
 from app.circles.models import Circle
 from app.db import make_engine, utcnow
 from app.entries.models import Entry, EntryToken
+from bench.common import (
+    fresh_database,
+    pg_admin,
+    postgres_unavailable,
+    postgres_url,
+    postgres_version,
+)
 from bench.entries_sync import (
     DB_SECONDS,
     SERVER_SECONDS,
@@ -67,13 +74,8 @@ from bench.entries_sync import (
     LiveServer,
     Sealed,
     build_circle,
-    fresh_database,
     git_head,
-    pg_admin,
     post_via_api,
-    postgres_unavailable,
-    postgres_url,
-    postgres_version,
     seal_bulk,
     start_server,
 )

@@ -44,20 +44,17 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import uvicorn
 from sqlalchemy import Engine, event, insert, select, update
-from sqlalchemy.engine import make_url
 
 from app.accounts.models import User
 from app.circles.models import Circle, KeyRecordRow, Membership, Wrap
@@ -76,11 +73,15 @@ from app.crypto.circles import (
 )
 from app.db import make_engine, utcnow
 from app.main import create_app
-from app.migrate import upgrade
 from app.settings import Settings
+from bench.common import (
+    fresh_database,
+    postgres_unavailable,
+    postgres_url,
+    postgres_version,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-key-long-enough-xxxxxxxx"
 OWNER = "owner"
 OWNER_PASSPHRASE = "owner bench passphrase horse battery"
@@ -196,54 +197,6 @@ class ServerFigures:
 
 
 # -- databases -----------------------------------------------------------------------------
-
-
-def postgres_url() -> str:
-    return os.environ.get("BACKCHANNEL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-
-
-def _pg_admin(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_available(url: str) -> str | None:
-    """None if reachable, else the reason."""
-    try:
-        with psycopg.connect(_pg_admin(url), autocommit=True, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None
-
-
-def postgres_version(url: str) -> str:
-    with psycopg.connect(_pg_admin(url), autocommit=True, connect_timeout=3) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "?"
-
-
-@contextlib.contextmanager
-def fresh_database(engine_name: str) -> Iterator[str]:
-    """A migrated, empty database; removed afterwards."""
-    if engine_name == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bc-bench-") as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            upgrade(url)
-            yield url
-        return
-    base = postgres_url()
-    name = f"bc_bench_{os.getpid()}"
-    admin = _pg_admin(base)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- server --------------------------------------------------------------------------------
@@ -1029,7 +982,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
     if "postgresql" in engines:
-        reason = postgres_available(postgres_url())
+        reason = postgres_unavailable(postgres_url())
         if reason:
             print(f"PostgreSQL skipped: {reason}")
             engines.remove("postgresql")
