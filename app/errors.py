@@ -346,3 +346,64 @@ class BadEnvelope(InvalidRequest):
 class BadCiphertext(InvalidRequest):
     code = "bad_ciphertext_size"
     message = "Ciphertexts are padded to a size bucket."
+
+
+# Moderation and audit.
+class ModerationKeyMissing(Conflict):
+    code = "moderation_key_missing"
+    message = "This circle has no moderation key yet; an admin's client makes one."
+
+
+class ModerationKeyConflict(Conflict):
+    code = "moderation_key_conflict"
+    message = "Another admin changed the moderation key first; sync and try again."
+
+
+class InvalidModerationKey(InvalidRequest):
+    code = "invalid_moderation_key"
+    message = "The moderation key record, its signature or its wraps are not acceptable."
+
+
+class ModeratorSetMismatch(Conflict):
+    code = "moderator_set_mismatch"
+    message = "The moderation key must name and be wrapped to exactly the circle's admins."
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+    message = "No such moderation case in this circle."
+
+
+class CaseExists(Conflict):
+    code = "case_exists"
+    message = "A case with this id already exists."
+
+
+class AlreadyReported(Conflict):
+    code = "already_reported"
+    message = "You have already reported this entry."
+
+
+class TakedownLinkInvalid(NotFound):
+    code = "takedown_link_invalid"
+    message = "This takedown link does not name a circle's moderation key on this server."
+
+
+class ReceiptNotFound(NotFound):
+    code = "receipt_not_found"
+    message = "No takedown request matches this receipt."
+
+
+class InvalidDecision(InvalidRequest):
+    code = "invalid_decision"
+    message = "The decision is malformed, not signed by you, or not for this case."
+
+
+class DecisionConflict(Conflict):
+    code = "decision_conflict"
+    message = "The case changed since you read it (another decision landed); sync and try again."
+
+
+class DecisionNotAllowed(Conflict):
+    code = "decision_not_allowed"
+    message = "This action does not apply to the case or entry in its current state."

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import router as accounts_router
+from app.audit import router as audit_router
 from app.circles import router as circles_router
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
@@ -18,6 +19,7 @@ from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
 from app.guard import RequestGuard
 from app.invites import router as invites_router
+from app.moderation import router as moderation_router
 from app.settings import Settings
 
 
@@ -67,11 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(accounts_router.public_router)
+    app.include_router(moderation_router.public_router)
+    app.include_router(audit_router.public_router)
     # Everything below requires a session; public routes are the explicit exceptions above.
     authenticated = APIRouter(dependencies=[Depends(current_session)])
     authenticated.include_router(accounts_router.router)
     authenticated.include_router(circles_router.router)
     authenticated.include_router(invites_router.router)
     authenticated.include_router(entries_router.router)
+    authenticated.include_router(moderation_router.router)
+    authenticated.include_router(audit_router.router)
     app.include_router(authenticated)
     return app

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     login_address_limit: int = Field(default=300, ge=1)
     login_address_window_seconds: int = Field(default=3600, ge=1)
 
+    # Public takedown requests: per client address and per circle, in one sliding window.
+    takedown_address_limit: int = Field(default=5, ge=1)
+    takedown_circle_limit: int = Field(default=50, ge=1)
+    takedown_window_seconds: int = Field(default=3600, ge=1)
+
     @property
     def server_key(self) -> bytes:
         """32 bytes derived from ``secret_key`` for the server's keyed hashes."""

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.circles.models import Circle, MembershipEvent
-from app.crypto import labels
+from app.crypto import labels, merkle
 from app.crypto.circles import canonical_json
 from app.crypto.encoding import b64encode
 from app.db import utcnow
@@ -68,6 +68,7 @@ def append(
         seq=seq,
         body=body.decode(),
         record_hash=event_hash(body),
+        leaf_hash=merkle.leaf_hash(body),
         created_at=now,
     )
     session.add(event)

@@ -99,4 +99,6 @@ class MembershipEvent(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     body: Mapped[str] = mapped_column(Text)  # canonical JSON, see docs/protocol.md
     record_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # RFC 6962 leaf hash of the body bytes: SHA-256(0x00 || body), the audit tree's leaf.
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

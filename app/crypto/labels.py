@@ -67,3 +67,31 @@ CORROBORATION_AD_PREFIX: Final = b"backchannel.corroboration.v1\x00"
 ENVELOPE_SIGNATURE_CONTEXT: Final = b"backchannel.envelope-sig.v1\x00"
 RETRACT_SIGNATURE_CONTEXT: Final = b"backchannel.retract.v1\x00"
 ENTRY_PAYLOAD_VERSION: Final = 1
+
+# Moderation: the circle's moderation key, reports, takedown requests, decisions.
+PERSON_MODKEY_HASH: Final = _person("bc.v1.modkey")
+PERSON_MODKEY_BOX: Final = _person("bc.v1.modkey-box")
+PERSON_CASE_HASH: Final = _person("bc.v1.case")
+PERSON_DECISION_HASH: Final = _person("bc.v1.decision")
+PERSON_RECEIPT_TOKEN: Final = _person("bc.v1.rcpt-token")
+PERSON_RECEIPT_KEY: Final = _person("bc.v1.rcpt-key")
+MODKEY_TYPE: Final = "backchannel.moderation-key"
+MODKEY_SIGNATURE_CONTEXT: Final = b"backchannel.moderation-key.v1\x00"
+MODKEY_WRAP_PREFIX: Final = b"backchannel.modkey-wrap.v1\x00"
+MODKEY_PREV_AD_PREFIX: Final = b"backchannel.modkey-prev.v1\x00"
+REPORT_AD_PREFIX: Final = b"backchannel.report.v1\x00"
+REPORT_SIGNATURE_CONTEXT: Final = b"backchannel.report-sig.v1\x00"
+TAKEDOWN_AD_PREFIX: Final = b"backchannel.takedown.v1\x00"
+TAKEDOWN_RESPONSE_AD_PREFIX: Final = b"backchannel.takedown-response.v1\x00"
+DECISION_NOTE_AD_PREFIX: Final = b"backchannel.decision-note.v1\x00"
+DECISION_TYPE: Final = "backchannel.decision"
+DECISION_SIGNATURE_CONTEXT: Final = b"backchannel.decision.v1\x00"
+TAKEDOWN_LINK_PREFIX: Final = "bctakedown1"
+RECEIPT_PREFIX: Final = "bcreceipt1"
+
+# Audit log: tree heads signed by the server's own key.
+TREE_HEAD_TYPE: Final = "backchannel.tree-head"
+TREE_HEAD_SIGNATURE_CONTEXT: Final = b"backchannel.tree-head.v1\x00"
+SIGNING_KEY_SUCCESSION_CONTEXT: Final = b"backchannel.server-key-succession.v1\x00"
+PERSON_SIGNING_SEAL: Final = _person("bc.v1.sign-seal")
+SIGNING_SEED_AD_PREFIX: Final = b"backchannel.server-signing-seed.v1\x00"

@@ -1,8 +1,10 @@
 """Posting, reading, checking, corroborating, retracting and expiring warnings."""
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from app.circles import events
 from app.circles.access import active_member
 from app.circles.models import Circle
 from app.crypto import CryptoError
+from app.crypto.circles import ADMIN_ROLES
 from app.crypto.entries import (
     BUCKETS,
     CORROBORATION,
@@ -124,6 +127,7 @@ def post_entry(
 class EntryView:
     entry: Entry
     author: str | None  # None for anonymous entries: never revealed to members
+    redacted: bool = False  # a hidden entry, shown without its envelope
 
 
 def _views(session: Session, entries: list[Entry]) -> list[EntryView]:
@@ -194,16 +198,29 @@ def list_entries(
         if before is not None:
             query = query.where(Entry.seq < before)
         query = query.order_by(Entry.seq.desc())
-    return [FeedEntry(*row) for row in session.execute(query.limit(limit))], circle.entry_seq
+    return [_feed_entry(row) for row in session.execute(query.limit(limit))], circle.entry_seq
+
+
+def _feed_entry(row: Any) -> FeedEntry:
+    item = FeedEntry(*row)
+    if item.status == "hidden":  # out of feeds pending review: no envelope for anyone
+        return dataclasses.replace(item, nonce=None, ciphertext=None, signature=None)
+    return item
 
 
 def get_entry(
     session: Session, *, circle_id: uuid.UUID, entry_id: uuid.UUID, actor: User
 ) -> tuple[EntryView, list[tuple[Corroboration, str | None]]]:
-    active_member(session, circle_id=circle_id, user=actor)
+    _, membership = active_member(session, circle_id=circle_id, user=actor)
     entry = session.get(Entry, entry_id)
     if entry is None or entry.circle_id != circle_id:
         raise EntryNotFound()
+    # A hidden entry stays readable to its author and the admins who review it.
+    redacted = (
+        entry.status == "hidden"
+        and entry.author_id != actor.id
+        and membership.role not in ADMIN_ROLES
+    )
     rows = session.execute(
         select(Corroboration, User.username)
         .join(User, User.id == Corroboration.author_id)
@@ -211,7 +228,8 @@ def get_entry(
         .order_by(Corroboration.created_at)
     ).all()
     corroborations = [(c, None if c.anonymous else name) for c, name in rows]
-    return _views(session, [entry])[0], corroborations
+    view = dataclasses.replace(_views(session, [entry])[0], redacted=redacted)
+    return view, ([] if redacted else corroborations)
 
 
 def check_names(
@@ -281,7 +299,7 @@ def corroborate(
     return item
 
 
-def _wipe(session: Session, entry: Entry, *, status: str, now: datetime) -> None:
+def wipe_entry(session: Session, entry: Entry, *, status: str, now: datetime) -> None:
     """Keep a tombstone: id, order and status; drop the ciphertext, tokens and corroborations."""
     entry.status = status
     entry.nonce = entry.ciphertext = entry.signature = None
@@ -309,13 +327,13 @@ def retract(
         raise EntryNotFound()
     if entry.author_id != actor.id:
         raise NotAuthor()
-    if entry.status != "live":
+    if entry.status not in ("live", "hidden"):
         raise EntryGone()
     try:
         verify_retraction(entry.author_key, signature, circle_id=circle.id, entry_id=entry.id)
     except CryptoError as exc:
         raise BadEnvelope("the retraction is not signed by the entry's key") from exc
-    _wipe(session, entry, status="retracted", now=utcnow())
+    wipe_entry(session, entry, status="retracted", now=utcnow())
     # The log must not name the author of an anonymous entry.
     events.append(
         session,
@@ -332,14 +350,14 @@ def purge_expired(session: Session, *, now: datetime, batch: int = 500) -> int:
     expired = list(
         session.scalars(
             select(Entry)
-            .where(Entry.status == "live", Entry.expires_at <= now)
+            .where(Entry.status.in_(("live", "hidden")), Entry.expires_at <= now)
             .order_by(Entry.expires_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
         )
     )
     for entry in expired:
-        _wipe(session, entry, status="expired", now=now)
+        wipe_entry(session, entry, status="expired", now=now)
         events.append(
             session,
             circle_id=entry.circle_id,

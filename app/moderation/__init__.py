@@ -1,0 +1,1 @@
+"""Reports, takedown requests and admins' decisions; all content encrypted to the admins."""

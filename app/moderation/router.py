@@ -1,0 +1,158 @@
+"""HTTP for moderation. The service checks who may do what; the public routes need no session."""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.deps import ClientAddress, CurrentUser, Session, SettingsDep
+from app.moderation import service
+from app.moderation.schemas import (
+    CaseCreated,
+    CaseOut,
+    CaseSummary,
+    DecisionCreate,
+    DecisionOut,
+    ModerationKeyCreate,
+    ModerationKeyOut,
+    ReceiptQuery,
+    ReceiptStatus,
+    ReportCreate,
+    TakedownCreate,
+)
+
+router = APIRouter(prefix="/v1/circles/{circle_id}", tags=["moderation"])
+public_router = APIRouter(prefix="/v1/takedown", tags=["moderation"])
+
+
+def _key_out(view: service.KeyView) -> ModerationKeyOut:
+    row = view.row
+    return ModerationKeyOut(
+        generation=row.generation,
+        public_key=row.public_key,
+        record=row.record.decode("utf-8"),
+        signature=row.signature,
+        signer=view.signer,
+        prev_key_box=row.prev_key_box,
+        wrap=view.wrap,
+        created_at=row.created_at,
+    )
+
+
+def _case_out(view: service.CaseView) -> CaseOut:
+    case = view.case
+    return CaseOut(
+        case_id=case.id,
+        kind=case.kind,
+        entry_id=case.entry_id,
+        status=case.status,
+        generation=case.generation,
+        ciphertext=case.ciphertext,
+        case_hash=case.case_hash,
+        receipt_key=case.receipt_key,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        decisions=[
+            DecisionOut(
+                seq=d.row.seq,
+                action=d.row.action,
+                entry_id=d.row.entry_id,
+                decision=d.row.decision,
+                signature=d.row.signature,
+                signer=d.signer,
+                note=d.row.note,
+                response=d.row.response,
+                created_at=d.row.created_at,
+            )
+            for d in view.decisions
+        ],
+    )
+
+
+@router.get("/moderation/keys", response_model=list[ModerationKeyOut])
+def list_keys(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> list[ModerationKeyOut]:
+    return [_key_out(v) for v in service.list_keys(session, circle_id=circle_id, user=user)]
+
+
+@router.post("/moderation/keys", response_model=ModerationKeyOut, status_code=201)
+def create_key(
+    circle_id: uuid.UUID, body: ModerationKeyCreate, session: Session, user: CurrentUser
+) -> ModerationKeyOut:
+    row = service.create_key(session, circle_id=circle_id, actor=user, request=body)
+    mine = next((w.wrap for w in body.wraps if w.username == user.username), None)
+    return _key_out(service.KeyView(row, user.username, mine))
+
+
+@router.post("/reports", response_model=CaseCreated, status_code=201)
+def file_report(
+    circle_id: uuid.UUID, body: ReportCreate, session: Session, user: CurrentUser
+) -> CaseCreated:
+    case = service.file_report(session, circle_id=circle_id, actor=user, request=body)
+    return CaseCreated(case_id=case.id, status=case.status, created_at=case.created_at)
+
+
+@router.get("/moderation/cases", response_model=list[CaseOut])
+def list_cases(
+    circle_id: uuid.UUID,
+    session: Session,
+    user: CurrentUser,
+    status: Annotated[
+        Literal["open", "hidden", "dismissed", "removed", "restored"] | None, Query()
+    ] = None,
+) -> list[CaseOut]:
+    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status)
+    return [_case_out(v) for v in views]
+
+
+@router.get("/moderation/cases/{case_id}", response_model=CaseOut)
+def get_case(
+    circle_id: uuid.UUID, case_id: uuid.UUID, session: Session, user: CurrentUser
+) -> CaseOut:
+    return _case_out(service.get_case(session, circle_id=circle_id, case_id=case_id, actor=user))
+
+
+@router.post("/moderation/cases/{case_id}/decisions", response_model=CaseOut, status_code=201)
+def decide(
+    circle_id: uuid.UUID,
+    case_id: uuid.UUID,
+    body: DecisionCreate,
+    session: Session,
+    user: CurrentUser,
+) -> CaseOut:
+    service.decide(session, circle_id=circle_id, case_id=case_id, actor=user, request=body)
+    return _case_out(service.get_case(session, circle_id=circle_id, case_id=case_id, actor=user))
+
+
+@router.get("/entries/{entry_id}/moderation", response_model=list[CaseSummary])
+def entry_cases(
+    circle_id: uuid.UUID, entry_id: uuid.UUID, session: Session, user: CurrentUser
+) -> list[CaseSummary]:
+    return [
+        CaseSummary(
+            case_id=case.id,
+            kind=case.kind,
+            status=case.status,
+            actions=actions,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+        )
+        for case, actions in service.entry_cases(
+            session, circle_id=circle_id, entry_id=entry_id, actor=user
+        )
+    ]
+
+
+@public_router.post("", response_model=CaseCreated, status_code=201)
+def file_takedown(
+    body: TakedownCreate, session: Session, settings: SettingsDep, address: ClientAddress
+) -> CaseCreated:
+    case = service.file_takedown(session, settings, address=address, request=body)
+    return CaseCreated(case_id=case.id, status=case.status, created_at=case.created_at)
+
+
+@public_router.post("/status", response_model=ReceiptStatus)
+def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
+    case = service.receipt_status(session, case_id=body.case_id, token=body.receipt_token)
+    return ReceiptStatus(
+        case_id=case.id, status=case.status, response=case.response, updated_at=case.updated_at
+    )

@@ -1,0 +1,527 @@
+"""Moderation rules: moderation keys, reports, takedown requests, decisions.
+
+The server never sees a reason, note, name or response: it checks sizes,
+signatures, who may act, and that each decision follows the case's previous
+one, then stores bytes and appends an audit record.
+"""
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.accounts.tokens import keyed_hash
+from app.circles import events
+from app.circles.access import active_member, circle_admin
+from app.circles.models import Circle
+from app.circles.records import active_members, identity_of
+from app.crypto import CryptoError, labels
+from app.crypto.circles import ADMIN_ROLES
+from app.crypto.encoding import b64encode
+from app.crypto.moderation import (
+    Decision,
+    ModerationKeyRecord,
+    blob_hash,
+    case_hash,
+    receipt_token_hash,
+)
+from app.db import utcnow
+from app.entries.models import Entry
+from app.entries.service import wipe_entry
+from app.errors import (
+    AlreadyReported,
+    CaseExists,
+    CaseNotFound,
+    DecisionConflict,
+    DecisionNotAllowed,
+    EntryGone,
+    EntryNotFound,
+    InvalidDecision,
+    InvalidModerationKey,
+    ModerationKeyConflict,
+    ModerationKeyMissing,
+    ModeratorSetMismatch,
+    RateLimited,
+    ReceiptNotFound,
+    TakedownLinkInvalid,
+)
+from app.moderation.models import Case, DecisionRow, ModerationKeyRow, ModerationWrap, TakedownHit
+from app.moderation.schemas import DecisionCreate, ModerationKeyCreate, ReportCreate, TakedownCreate
+from app.settings import Settings
+
+OPEN_STATUSES = ("open", "hidden")
+
+
+# --- Moderation keys --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyView:
+    row: ModerationKeyRow
+    signer: str
+    wrap: bytes | None
+
+
+def list_keys(session: Session, *, circle_id: uuid.UUID, user: User) -> list[KeyView]:
+    """Every generation (members need the records to encrypt reports; admins their wraps)."""
+    active_member(session, circle_id=circle_id, user=user)
+    rows = session.execute(
+        select(ModerationKeyRow, User.username, ModerationWrap.wrap)
+        .join(User, User.id == ModerationKeyRow.signer_id)
+        .outerjoin(
+            ModerationWrap,
+            (ModerationWrap.circle_id == ModerationKeyRow.circle_id)
+            & (ModerationWrap.generation == ModerationKeyRow.generation)
+            & (ModerationWrap.user_id == user.id),
+        )
+        .where(ModerationKeyRow.circle_id == circle_id)
+        .order_by(ModerationKeyRow.generation)
+    ).all()
+    return [KeyView(row, signer, wrap) for row, signer, wrap in rows]
+
+
+def _latest_key(session: Session, circle_id: uuid.UUID) -> ModerationKeyRow | None:
+    return session.scalars(
+        select(ModerationKeyRow)
+        .where(ModerationKeyRow.circle_id == circle_id)
+        .order_by(ModerationKeyRow.generation.desc())
+        .limit(1)
+    ).first()
+
+
+def create_key(
+    session: Session, *, circle_id: uuid.UUID, actor: User, request: ModerationKeyCreate
+) -> ModerationKeyRow:
+    """Accept generation ``latest + 1`` made for exactly the circle's current admins."""
+    circle, _ = circle_admin(session, circle_id=circle_id, user=actor, lock=True)
+    latest = _latest_key(session, circle.id)
+    expected = 0 if latest is None else latest.generation + 1
+    if request.generation != expected:
+        raise ModerationKeyConflict()
+    try:
+        record = ModerationKeyRecord.parse(request.record.encode("utf-8"))
+        record.verify_signature(request.signature, identity_of(actor))
+    except CryptoError as exc:
+        raise InvalidModerationKey(str(exc)) from exc
+    previous_hash = None if latest is None else ModerationKeyRecord.parse(latest.record).hash()
+    if (
+        record.circle_id != circle.id
+        or record.generation != request.generation
+        or record.signer != actor.username
+        or record.record_seq > circle.record_seq
+        or (previous_hash is None) != (record.prev is None)
+        or (
+            previous_hash is not None and not hmac.compare_digest(previous_hash, record.prev or b"")
+        )
+        or (latest is None) != (request.prev_key_box is None)
+    ):
+        raise InvalidModerationKey()
+    admins = {
+        name: member
+        for name, member in active_members(session, circle).items()
+        if member.role in ADMIN_ROLES
+    }
+    named = {a.user: a.fp for a in record.admins}
+    if named != {name: m.fingerprint for name, m in admins.items()}:
+        raise ModeratorSetMismatch()
+    wraps = {w.username: w.wrap for w in request.wraps}
+    if len(wraps) != len(request.wraps) or set(wraps) != set(admins):
+        raise ModeratorSetMismatch()
+    row = ModerationKeyRow(
+        circle_id=circle.id,
+        generation=record.generation,
+        public_key=record.public_key,
+        record=request.record.encode("utf-8"),
+        signature=request.signature,
+        signer_id=actor.id,
+        prev_key_box=request.prev_key_box,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.add_all(
+        ModerationWrap(
+            circle_id=circle.id,
+            generation=record.generation,
+            user_id=admins[name].user_id,
+            wrap=wrap,
+        )
+        for name, wrap in wraps.items()
+    )
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="moderation_key_rotated",
+        actor=actor.username,
+        details={
+            "generation": record.generation,
+            "record_hash": b64encode(record.hash()),
+            "signature": b64encode(request.signature),
+            "admins": len(admins),
+        },
+    )
+    session.flush()
+    return row
+
+
+def _generation(session: Session, circle_id: uuid.UUID, generation: int) -> ModerationKeyRow:
+    row = session.get(ModerationKeyRow, (circle_id, generation))
+    if row is None:
+        raise ModerationKeyMissing()
+    return row
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+def _case_exists(session: Session, case_id: uuid.UUID) -> None:
+    if session.get(Case, case_id) is not None:
+        raise CaseExists()
+
+
+def file_report(
+    session: Session, *, circle_id: uuid.UUID, actor: User, request: ReportCreate
+) -> Case:
+    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
+    entry = session.get(Entry, request.entry_id)
+    if entry is None or entry.circle_id != circle.id:
+        raise EntryNotFound()
+    if entry.status not in ("live", "hidden"):
+        raise EntryGone()
+    _generation(session, circle.id, request.generation)
+    _case_exists(session, request.case_id)
+    already = session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.entry_id == entry.id, Case.reporter_id == actor.id)
+    )
+    if already:
+        raise AlreadyReported()
+    now = utcnow()
+    case = Case(
+        id=request.case_id,
+        circle_id=circle.id,
+        kind="report",
+        entry_id=entry.id,
+        reporter_id=actor.id,
+        generation=request.generation,
+        ciphertext=request.ciphertext,
+        case_hash=case_hash(request.ciphertext),
+        receipt_key=None,
+        receipt_token_hash=None,
+        status="open",
+        decision_seq=0,
+        last_decision_hash=None,
+        response=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    # The reporter is not named in the log: members see that an entry was reported, not by whom.
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="report_filed",
+        actor="",
+        details={
+            "case_id": case.id.hex,
+            "entry_id": entry.id.hex,
+            "case_hash": b64encode(case.case_hash),
+        },
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent duplicate
+        raise AlreadyReported() from exc
+    return case
+
+
+# --- Takedown requests (public) ---------------------------------------------------------------
+
+
+def _throttle(session: Session, settings: Settings, *, address: str, circle_id: uuid.UUID) -> None:
+    now = utcnow()
+    windows = [
+        ("address", address.encode(), settings.takedown_address_limit),
+        ("circle", circle_id.bytes, settings.takedown_circle_limit),
+    ]
+    since = now - timedelta(seconds=settings.takedown_window_seconds)
+    keys = []
+    for scope, raw, limit in windows:
+        key = keyed_hash(settings.server_key, labels.PERSON_THROTTLE, b"takedown\x00" + raw)
+        count, oldest = session.execute(
+            select(func.count(), func.min(TakedownHit.created_at)).where(
+                TakedownHit.scope == scope,
+                TakedownHit.key_hash == key,
+                TakedownHit.created_at > since,
+            )
+        ).one()
+        if count >= limit:
+            retry = (
+                int(
+                    (
+                        oldest + timedelta(seconds=settings.takedown_window_seconds) - now
+                    ).total_seconds()
+                )
+                + 1
+            )
+            raise RateLimited(retry_after=max(retry, 1))
+        keys.append((scope, key))
+    session.execute(delete(TakedownHit).where(TakedownHit.created_at <= since))
+    session.add_all(TakedownHit(scope=scope, key_hash=key, created_at=now) for scope, key in keys)
+
+
+def file_takedown(
+    session: Session, settings: Settings, *, address: str, request: TakedownCreate
+) -> Case:
+    """No account needed: the link (circle id and moderation public key) is the capability."""
+    circle = session.get(Circle, request.circle_id, with_for_update=True)
+    key = None if circle is None else session.get(ModerationKeyRow, (circle.id, request.generation))
+    if (
+        circle is None
+        or key is None
+        or not hmac.compare_digest(key.public_key, request.moderation_key)
+    ):
+        raise TakedownLinkInvalid()
+    _throttle(session, settings, address=address, circle_id=circle.id)
+    _case_exists(session, request.case_id)
+    now = utcnow()
+    case = Case(
+        id=request.case_id,
+        circle_id=circle.id,
+        kind="takedown",
+        entry_id=None,
+        reporter_id=None,
+        generation=request.generation,
+        ciphertext=request.ciphertext,
+        case_hash=case_hash(request.ciphertext),
+        receipt_key=request.receipt_key,
+        receipt_token_hash=receipt_token_hash(request.receipt_token),
+        status="open",
+        decision_seq=0,
+        last_decision_hash=None,
+        response=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="takedown_filed",
+        actor="",
+        details={"case_id": case.id.hex, "case_hash": b64encode(case.case_hash)},
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise CaseExists() from exc
+    return case
+
+
+def receipt_status(session: Session, *, case_id: uuid.UUID, token: bytes) -> Case:
+    case = session.scalars(
+        select(Case).where(Case.receipt_token_hash == receipt_token_hash(token))
+    ).first()
+    if case is None or case.id != case_id:
+        raise ReceiptNotFound()
+    return case
+
+
+# --- Cases and decisions (admins) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    row: DecisionRow
+    signer: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    decisions: list[DecisionView]
+
+
+def _decisions(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DecisionView]]:
+    found: dict[uuid.UUID, list[DecisionView]] = {c: [] for c in case_ids}
+    if not case_ids:
+        return found
+    rows = session.execute(
+        select(DecisionRow, User.username)
+        .join(User, User.id == DecisionRow.signer_id)
+        .where(DecisionRow.case_id.in_(case_ids))
+        .order_by(DecisionRow.case_id, DecisionRow.seq)
+    ).all()
+    for row, signer in rows:
+        found[row.case_id].append(DecisionView(row, signer))
+    return found
+
+
+def list_cases(
+    session: Session, *, circle_id: uuid.UUID, actor: User, status: str | None
+) -> list[CaseView]:
+    circle_admin(session, circle_id=circle_id, user=actor)
+    query = select(Case).where(Case.circle_id == circle_id)
+    if status == "open":
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif status is not None:
+        query = query.where(Case.status == status)
+    cases = list(session.scalars(query.order_by(Case.created_at, Case.id).limit(1000)))
+    decisions = _decisions(session, [c.id for c in cases])
+    return [CaseView(c, decisions[c.id]) for c in cases]
+
+
+def get_case(
+    session: Session, *, circle_id: uuid.UUID, case_id: uuid.UUID, actor: User
+) -> CaseView:
+    circle_admin(session, circle_id=circle_id, user=actor)
+    case = session.get(Case, case_id)
+    if case is None or case.circle_id != circle_id:
+        raise CaseNotFound()
+    return CaseView(case, _decisions(session, [case.id])[case.id])
+
+
+_OUTCOME = {"dismiss": "dismissed", "hide": "hidden", "remove": "removed", "restore": "restored"}
+
+
+def decide(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    case_id: uuid.UUID,
+    actor: User,
+    request: DecisionCreate,
+) -> tuple[Case, DecisionRow]:
+    circle, _ = circle_admin(session, circle_id=circle_id, user=actor, lock=True)
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None or case.circle_id != circle.id:
+        raise CaseNotFound()
+    try:
+        decision = Decision.parse(request.decision.encode("utf-8"))
+        decision.verify_signature(request.signature, identity_of(actor))
+    except CryptoError as exc:
+        raise InvalidDecision(str(exc)) from exc
+    if (
+        decision.circle_id != circle.id
+        or decision.case_id != case.id
+        or decision.signer != actor.username
+        or not hmac.compare_digest(decision.case_hash, case.case_hash)
+        or not hmac.compare_digest(decision.note_hash, blob_hash(request.note))
+        or (request.response is None) != (decision.response_hash is None)
+        or (
+            request.response is not None
+            and decision.response_hash is not None
+            and not hmac.compare_digest(decision.response_hash, blob_hash(request.response))
+        )
+    ):
+        raise InvalidDecision()
+    if request.response is not None and case.kind != "takedown":
+        raise InvalidDecision("only a takedown request has a requester to respond to")
+    if decision.seq != case.decision_seq or (
+        (decision.prev or b"") != (case.last_decision_hash or b"")
+    ):
+        raise DecisionConflict()
+    if case.status not in OPEN_STATUSES:
+        raise DecisionNotAllowed("this case is closed")
+    entry = _decision_entry(session, case, decision)
+    _apply(session, case, entry, decision.action)
+    now = utcnow()
+    row = DecisionRow(
+        case_id=case.id,
+        seq=decision.seq,
+        circle_id=circle.id,
+        action=decision.action,
+        entry_id=decision.entry_id,
+        decision=request.decision,
+        signature=request.signature,
+        signer_id=actor.id,
+        note=request.note,
+        response=request.response,
+        created_at=now,
+    )
+    session.add(row)
+    case.decision_seq = decision.seq + 1
+    case.last_decision_hash = decision.hash()
+    case.status = _OUTCOME[decision.action]
+    if request.response is not None:
+        case.response = request.response
+    case.updated_at = now
+    events.append(
+        session,
+        circle_id=circle.id,
+        kind="case_decided",
+        actor=actor.username,
+        details={
+            "case_id": case.id.hex,
+            "action": decision.action,
+            "entry_id": None if decision.entry_id is None else decision.entry_id.hex,
+            "decision": request.decision,
+            "signature": b64encode(request.signature),
+        },
+    )
+    session.flush()
+    return case, row
+
+
+def _decision_entry(session: Session, case: Case, decision: Decision) -> Entry | None:
+    if decision.entry_id is None:
+        if decision.action != "dismiss":
+            raise InvalidDecision("this action needs an entry")
+        return None
+    if case.kind == "report" and decision.entry_id != case.entry_id:
+        raise InvalidDecision("a report's decision acts on the reported entry")
+    entry = session.get(Entry, decision.entry_id, with_for_update=True)
+    if entry is None or entry.circle_id != case.circle_id:
+        raise EntryNotFound()
+    return entry
+
+
+def _apply(session: Session, case: Case, entry: Entry | None, action: str) -> None:
+    if action == "dismiss":
+        if case.status == "hidden":
+            raise DecisionNotAllowed("the entry is hidden: restore or remove it")
+        return
+    assert entry is not None
+    if action == "hide":
+        if entry.status != "live":
+            raise DecisionNotAllowed("only a live entry can be hidden")
+        entry.status = "hidden"
+    elif action == "restore":
+        if entry.status != "hidden":
+            raise DecisionNotAllowed("only a hidden entry can be restored")
+        entry.status = "live"
+    elif action == "remove":
+        if entry.status not in ("live", "hidden"):
+            raise DecisionNotAllowed("the entry is already gone")
+        wipe_entry(session, entry, status="removed", now=utcnow())
+
+
+def entry_cases(
+    session: Session, *, circle_id: uuid.UUID, entry_id: uuid.UUID, actor: User
+) -> list[tuple[Case, list[str]]]:
+    """An entry's cases and outcomes, for its author and the admins; never who reported."""
+    _, membership = active_member(session, circle_id=circle_id, user=actor)
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.circle_id != circle_id:
+        raise EntryNotFound()
+    if entry.author_id != actor.id and membership.role not in ADMIN_ROLES:
+        raise EntryNotFound()
+    actions: dict[uuid.UUID, list[str]] = {}
+    for case_id, action in session.execute(
+        select(DecisionRow.case_id, DecisionRow.action)
+        .where(DecisionRow.entry_id == entry.id)
+        .order_by(DecisionRow.created_at, DecisionRow.seq)
+    ):
+        actions.setdefault(case_id, []).append(action)
+    # Reports of this entry, and takedown requests whose decisions acted on it.
+    cases = session.scalars(
+        select(Case)
+        .where((Case.entry_id == entry.id) | Case.id.in_(list(actions)))
+        .order_by(Case.created_at, Case.id)
+    )
+    return [(c, actions.get(c.id, [])) for c in cases]
