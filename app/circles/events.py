@@ -7,23 +7,14 @@ hash is BLAKE2b-256 with personalisation ``bc.v1.event`` over the body bytes.
 import uuid
 from typing import Any
 
-from nacl.encoding import RawEncoder
-from nacl.hash import blake2b
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.circles.models import Circle, MembershipEvent
-from app.crypto import labels, merkle
-from app.crypto.circles import canonical_json
+from app.crypto import merkle
+from app.crypto.circles import canonical_json, event_hash
 from app.crypto.encoding import b64encode
 from app.db import utcnow
-
-
-def event_hash(body: bytes) -> bytes:
-    digest: bytes = blake2b(
-        body, digest_size=32, person=labels.PERSON_EVENT_HASH, encoder=RawEncoder
-    )
-    return digest
 
 
 def append(

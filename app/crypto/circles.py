@@ -487,6 +487,14 @@ class Invite:
         return f"Invite(circle={self.circle_id}, id={self.invite_id})"
 
 
+def event_hash(body: bytes) -> bytes:
+    """A membership event's hash (§15): what the next event's ``prev`` names."""
+    digest: bytes = blake2b(
+        body, digest_size=32, person=labels.PERSON_EVENT_HASH, encoder=RawEncoder
+    )
+    return digest
+
+
 def invite_secret_hash(secret: bytes) -> bytes:
     digest: bytes = blake2b(
         secret, digest_size=32, person=labels.PERSON_INVITE_HASH, encoder=RawEncoder

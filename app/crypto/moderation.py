@@ -749,6 +749,7 @@ class Decision:
     action: str
     entry_id: uuid.UUID | None
     case_hash: bytes
+    generation: int  # the moderation key generation the note is sealed to
     note_hash: bytes
     response_hash: bytes | None
     prev: bytes | None
@@ -764,6 +765,7 @@ class Decision:
             "action": self.action,
             "entry": None if self.entry_id is None else self.entry_id.hex,
             "case_hash": b64encode(self.case_hash),
+            "generation": self.generation,
             "note_hash": b64encode(self.note_hash),
             "response_hash": None if self.response_hash is None else b64encode(self.response_hash),
             "prev": None if self.prev is None else b64encode(self.prev),
@@ -789,6 +791,7 @@ class Decision:
                 action=str(data["action"]),
                 entry_id=None if data["entry"] is None else uuid.UUID(hex=data["entry"]),
                 case_hash=b64decode(data["case_hash"]),
+                generation=int(data["generation"]),
                 note_hash=b64decode(data["note_hash"]),
                 response_hash=(
                     None if data["response_hash"] is None else b64decode(data["response_hash"])
@@ -801,6 +804,7 @@ class Decision:
         if (
             decision.action not in ACTIONS
             or decision.seq < 0
+            or decision.generation < 0
             or len(decision.case_hash) != 32
             or len(decision.note_hash) != 32
             or (decision.response_hash is not None and len(decision.response_hash) != 32)

@@ -420,6 +420,8 @@ def decide(
         )
     ):
         raise InvalidDecision()
+    if session.get(ModerationKeyRow, (circle.id, decision.generation)) is None:
+        raise InvalidDecision("the note is sealed to a moderation key this circle does not have")
     if request.response is not None and case.kind != "takedown":
         raise InvalidDecision("only a takedown request has a requester to respond to")
     if decision.seq != case.decision_seq or (

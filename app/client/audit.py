@@ -1,0 +1,425 @@
+"""Verifying a circle's audit log: records, RFC 6962 tree, signed tree head, pinned history.
+
+``Audit.verify`` trusts nothing the server says until it has checked it:
+
+1. every record's position, ``seq``, event hash and ``prev`` link;
+2. every leaf hash and the root, against the tree head the server signed;
+3. the tree head's signature, under the server key this device pinned (a new key
+   only if the pinned key signed its succession);
+4. a consistency proof from the tree head this device pinned last time, and the
+   pinned leaves themselves (so a changed record is named);
+5. every admin signature inside the records: key records (through their hashes),
+   moderation key records, decisions.
+
+Then it pins the new head. State lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
+"""
+
+import hmac
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from app.client.circles import Circles, VerifiedCircle
+from app.client.errors import ClientError
+from app.client.moderation import Moderation
+from app.client.profile import home, write_private
+from app.client.sdk import _parse_identity
+from app.crypto import CryptoError, PublicIdentity, b64decode, b64encode, merkle
+from app.crypto.circles import ADMIN_ROLES, KeyRecord, event_hash, load_json, verify_record
+from app.crypto.moderation import (
+    Decision,
+    ModerationKey,
+    TreeHead,
+    blob_hash,
+    open_decision_note,
+    verify_succession,
+)
+
+AUDIT_FILE = "audit.json"
+PAGE = 1000
+
+
+class AuditFailure(ClientError):
+    """The log does not verify; ``code`` says how, ``message`` names the record."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class AuditPins:
+    """Per server: the pinned tree-head key; per circle: the last verified head and leaves."""
+
+    server_keys: dict[str, str] = field(default_factory=dict)
+    circles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> "AuditPins":
+        path = (directory or home()) / AUDIT_FILE
+        try:
+            raw = json.loads(path.read_text())
+            return cls(raw.get("server_keys", {}), raw.get("circles", {}), path)
+        except FileNotFoundError:
+            return cls(path=path)
+
+    @classmethod
+    def in_memory(cls) -> "AuditPins":
+        return cls()
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        data = {"server_keys": self.server_keys, "circles": self.circles}
+        write_private(self.path, json.dumps(data).encode())
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    body: dict[str, Any]
+    raw: bytes
+    leaf: bytes
+
+
+class Audit:
+    def __init__(self, circles: Circles, pins: AuditPins) -> None:
+        self.circles = circles
+        self.client = circles.client
+        self.pins = pins
+        self.moderation = Moderation(circles)
+
+    # -- fetching --------------------------------------------------------------------------
+
+    def _records(self, circle_id: uuid.UUID, size: int) -> list[Record]:
+        out: list[Record] = []
+        after = -1
+        while len(out) < size:
+            rows = self.client.request(
+                "GET",
+                f"/v1/circles/{circle_id}/audit/records",
+                params={"after": after, "limit": PAGE},
+            )
+            if not rows:
+                break
+            for row in rows:
+                position = len(out)
+                if position >= size:
+                    break
+                seq = int(row["seq"])
+                if seq != position:
+                    raise AuditFailure(
+                        "missing_record" if seq > position else "reordered",
+                        f"record {position} is missing: the server's next record is {seq}"
+                        if seq > position
+                        else f"record {seq} appears again at position {position}",
+                    )
+                raw = row["body"].encode("utf-8")
+                leaf = merkle.leaf_hash(raw)
+                if not hmac.compare_digest(leaf, b64decode(row["leaf_hash"])) or not (
+                    hmac.compare_digest(event_hash(raw), b64decode(row["hash"]))
+                ):
+                    raise AuditFailure(
+                        "changed_record",
+                        f"record {seq} differs from the hashes stored when it was appended",
+                    )
+                try:
+                    body = load_json(raw)
+                except CryptoError as exc:
+                    raise AuditFailure("changed_record", f"record {seq} is not JSON") from exc
+                out.append(Record(seq, body, raw, leaf))
+                after = seq
+        if len(out) < size:
+            raise AuditFailure(
+                "missing_record",
+                f"the tree head covers {size} records but the server returned {len(out)}",
+            )
+        return out
+
+    def _server_key(self, head: dict[str, Any]) -> bytes:
+        """The key that signed this head: the pinned one, or a successor the pinned one named."""
+        base = self.client.base_url
+        offered = b64decode(head["public_key"])
+        pinned_text = self.pins.server_keys.get(base)
+        if pinned_text is None:
+            self.pins.server_keys[base] = b64encode(offered)  # first use: pin it
+            return offered
+        pinned = b64decode(pinned_text)
+        if hmac.compare_digest(pinned, offered):
+            return pinned
+        keys = self.client.request("GET", "/v1/server/keys")["keys"]
+        current = pinned
+        for row in keys:
+            public = b64decode(row["public_key"])
+            signature = row.get("succession_signature")
+            if hmac.compare_digest(public, current) or signature is None:
+                continue
+            try:
+                verify_succession(current, public, row["not_before"], b64decode(signature))
+            except CryptoError:
+                continue
+            current = public
+            if hmac.compare_digest(current, offered):
+                self.pins.server_keys[base] = b64encode(offered)
+                return offered
+        raise AuditFailure(
+            "unknown_server_key",
+            "the tree head is signed by a key the server never announced from the pinned one",
+        )
+
+    # -- verifying -------------------------------------------------------------------------
+
+    def verify(self, circle_id: uuid.UUID) -> dict[str, Any]:
+        circle = self.circles.sync(circle_id)
+        head_row = self.client.request("GET", f"/v1/circles/{circle_id}/audit/head")
+        try:
+            head = TreeHead.parse(head_row["tree_head"].encode())
+        except CryptoError as exc:
+            raise AuditFailure("bad_tree_head", str(exc)) from exc
+        if head.circle_id != circle_id:
+            raise AuditFailure("bad_tree_head", "the tree head is for another circle")
+        key = self._server_key(head_row)
+        try:
+            head.verify_signature(b64decode(head_row["signature"]), key)
+        except CryptoError as exc:
+            raise AuditFailure(
+                "bad_tree_head", "the tree head's signature does not verify"
+            ) from exc
+
+        pin = self.pins.circles.get(str(circle_id))
+        if pin is not None and head.size < int(pin["size"]):
+            raise AuditFailure(
+                "rolled_back",
+                f"the server's log has {head.size} records; this device verified {pin['size']}",
+            )
+        records = self._records(circle_id, head.size)
+        self._check_chain(records)
+        if pin is not None:
+            self._check_pinned(pin, records)
+        leaves = [r.leaf for r in records]
+        root = merkle.MerkleTree.from_leaf_hashes(leaves).root()
+        if not hmac.compare_digest(root, head.root):
+            raise AuditFailure(
+                "root_mismatch",
+                "the records do not hash to the signed tree head: a record was changed, "
+                "dropped or inserted",
+            )
+        if pin is not None:
+            proof = self.client.request(
+                "GET",
+                f"/v1/circles/{circle_id}/audit/consistency",
+                params={"first": int(pin["size"]), "second": head.size},
+            )
+            try:
+                merkle.verify_consistency(
+                    int(pin["size"]),
+                    head.size,
+                    b64decode(pin["root"]),
+                    head.root,
+                    [b64decode(p) for p in proof["proof"]],
+                )
+            except CryptoError as exc:
+                raise AuditFailure(
+                    "forked", "the log is not an extension of the one this device verified"
+                ) from exc
+        signatures = self._check_signatures(circle, records)
+        self.pins.circles[str(circle_id)] = {
+            "size": head.size,
+            "root": b64encode(head.root),
+            "leaves": b64encode(b"".join(leaves)),
+        }
+        self.pins.save()
+        return {
+            "ok": True,
+            "tree_size": head.size,
+            "root": head.root.hex(),
+            "signatures_checked": signatures,
+        }
+
+    @staticmethod
+    def _check_chain(records: list[Record]) -> None:
+        prev: bytes | None = None
+        for record in records:
+            body = record.body
+            if not isinstance(body, dict) or body.get("seq") != record.seq:
+                raise AuditFailure(
+                    "reordered", f"the record at position {record.seq} says it is another record"
+                )
+            expected = None if prev is None else b64encode(prev)
+            if body.get("prev") != expected:
+                raise AuditFailure(
+                    "changed_record",
+                    f"record {record.seq} does not chain to record {record.seq - 1}: "
+                    "one of them was changed or removed",
+                )
+            prev = event_hash(record.raw)
+
+    @staticmethod
+    def _check_pinned(pin: dict[str, Any], records: list[Record]) -> None:
+        pinned = b64decode(pin["leaves"])
+        for index in range(int(pin["size"])):
+            if not hmac.compare_digest(pinned[32 * index : 32 * index + 32], records[index].leaf):
+                raise AuditFailure(
+                    "changed_record", f"record {index} changed since this device verified it"
+                )
+
+    def _all_key_records(self, circle_id: uuid.UUID) -> list[KeyRecord]:
+        rows = self.client.request("GET", f"/v1/circles/{circle_id}/records", params={"after": -1})
+        chain: list[KeyRecord] = []
+        try:
+            for row in rows:
+                record = KeyRecord.parse(row["record"].encode())
+                signer = _parse_identity(row["signer_identity"])
+                verify_record(
+                    chain[-1] if chain else None, record, b64decode(row["signature"]), signer
+                )
+                chain.append(record)
+        except CryptoError as exc:
+            raise AuditFailure("bad_signature", f"key record: {exc}") from exc
+        return chain
+
+    def _identity(self, username: str) -> PublicIdentity:
+        row = self.client.request("GET", f"/v1/users/{quote(username, safe='')}")
+        return _parse_identity(row["identity"])
+
+    def _check_signatures(self, circle: VerifiedCircle, records: list[Record]) -> int:
+        chain = self._all_key_records(circle.circle_id)
+        if chain and chain[-1].hash() != circle.record.hash():
+            raise AuditFailure("forked", "the key records differ from the ones just verified")
+        by_hash = {b64encode(r.hash()): r for r in chain}
+        admins = {(m.user, m.fp) for r in chain for m in r.members if m.role in ADMIN_ROLES}
+        state = self.moderation.state(circle)
+        mod_hashes = {b64encode(r.hash()): (r, state.rows[r.generation]) for r in state.records}
+        identities: dict[str, PublicIdentity] = {}
+
+        def admin_identity(user: str, seq: int) -> PublicIdentity:
+            if user not in identities:
+                identities[user] = self._identity(user)
+            identity = identities[user]
+            if (user, identity.fingerprint()) not in admins:
+                raise AuditFailure(
+                    "bad_signature", f"record {seq} is signed by {user}, never an admin here"
+                )
+            return identity
+
+        checked = 0
+        for record in records:
+            kind, details = record.body.get("kind"), record.body.get("details") or {}
+            if "record_hash" in details and kind != "moderation_key_rotated":
+                key_record = by_hash.get(details["record_hash"])
+                if key_record is None or key_record.seq != details.get("record_seq", 0):
+                    raise AuditFailure(
+                        "bad_signature",
+                        f"record {record.seq} points at a key record that is not in the "
+                        "signed chain",
+                    )
+                checked += 1
+            elif kind == "moderation_key_rotated":
+                found = mod_hashes.get(details.get("record_hash", ""))
+                if found is None:
+                    raise AuditFailure(
+                        "bad_signature",
+                        f"record {record.seq} names a moderation key that does not exist",
+                    )
+                mod_record, row = found
+                try:
+                    mod_record.verify_signature(
+                        b64decode(row["signature"]),
+                        admin_identity(mod_record.signer, record.seq),
+                    )
+                except CryptoError as exc:
+                    raise AuditFailure(
+                        "bad_signature", f"record {record.seq}: moderation key signature"
+                    ) from exc
+                checked += 1
+            elif kind == "case_decided":
+                try:
+                    decision = Decision.parse(details["decision"].encode())
+                    decision.verify_signature(
+                        b64decode(details["signature"]),
+                        admin_identity(decision.signer, record.seq),
+                    )
+                except (CryptoError, KeyError, AttributeError) as exc:
+                    raise AuditFailure(
+                        "bad_signature", f"record {record.seq}: the decision's signature"
+                    ) from exc
+                if (
+                    decision.signer != record.body.get("actor")
+                    or decision.action != details.get("action")
+                    or decision.case_id.hex != details.get("case_id")
+                    or decision.circle_id != circle.circle_id
+                ):
+                    raise AuditFailure(
+                        "changed_record", f"record {record.seq} differs from its signed decision"
+                    )
+                checked += 1
+        return checked
+
+    # -- showing ---------------------------------------------------------------------------
+
+    def show(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The records, with decision reasons decrypted for admins."""
+        circle = self.circles.sync(circle_id)
+        head = self.client.request("GET", f"/v1/circles/{circle_id}/audit/head")
+        records = self._records(circle_id, TreeHead.parse(head["tree_head"].encode()).size)
+        keys: dict[int, ModerationKey] = {}
+        if circle.role in ADMIN_ROLES:
+            try:
+                _, state = self.moderation.ensure_key(circle_id)
+                keys = self.moderation._secret_keys(circle, state)
+            except ClientError:
+                keys = {}
+        out = []
+        for record in records:
+            body = record.body
+            details = dict(body.get("details") or {})
+            if body.get("kind") == "case_decided" and "decision" in details:
+                decision = Decision.parse(details.pop("decision").encode())
+                details.pop("signature", None)
+                details["signer"] = decision.signer
+                key = keys.get(decision.generation)
+                if key is not None:
+                    details["reason"] = self._decision_reason(circle, decision, key)
+            out.append(
+                {
+                    "seq": record.seq,
+                    "kind": body.get("kind"),
+                    "actor": body.get("actor"),
+                    "subject": body.get("subject"),
+                    "at": body.get("at"),
+                    "details": details,
+                    "leaf_hash": record.leaf.hex(),
+                }
+            )
+        return out
+
+    def _decision_reason(
+        self, circle: VerifiedCircle, decision: Decision, key: ModerationKey
+    ) -> str | None:
+        row = self.client.request(
+            "GET", f"/v1/circles/{circle.circle_id}/moderation/cases/{decision.case_id}"
+        )
+        for item in row["decisions"]:
+            if int(item["seq"]) == decision.seq:
+                note = b64decode(item["note"])
+                if not hmac.compare_digest(blob_hash(note), decision.note_hash):
+                    raise AuditFailure("changed_record", "a decision's reason was changed")
+                try:
+                    return open_decision_note(
+                        note,
+                        key=key,
+                        circle_id=circle.circle_id,
+                        case_id=decision.case_id,
+                        generation=decision.generation,
+                    )
+                except CryptoError:
+                    return None
+        return None
+
+
+__all__ = ["Audit", "AuditFailure", "AuditPins"]
