@@ -192,15 +192,15 @@ class Audit:
             ) from exc
 
         pin = self.pins.circles.get(str(circle_id))
+        records = self._records(circle_id, head.size)  # names a gap in the middle first
         if pin is not None and head.size < int(pin["size"]):
             raise AuditFailure(
                 "rolled_back",
                 f"the server's log has {head.size} records; this device verified {pin['size']}",
             )
-        records = self._records(circle_id, head.size)
-        self._check_chain(records)
-        if pin is not None:
+        if pin is not None:  # first: it names exactly which verified record changed
             self._check_pinned(pin, records)
+        self._check_chain(records)
         leaves = [r.leaf for r in records]
         root = merkle.MerkleTree.from_leaf_hashes(leaves).root()
         if not hmac.compare_digest(root, head.root):

@@ -265,7 +265,8 @@ def main() -> None:
 
 
 # Circle commands live in their own module; it needs the helpers above, so it comes last.
-from app.client import cli_circles, cli_entries  # noqa: E402
+from app.client import cli_circles, cli_entries, cli_moderation  # noqa: E402
 
 cli_circles.install(app)
 cli_entries.install(app)
+cli_moderation.install(app)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from app.client import cli as base
 from app.client.circles import Circles, Member
-from app.client.errors import ProtocolError
+from app.client.errors import ClientError, ProtocolError
 from app.client.profile import Profile
 from app.client.trust import TrustStore
 
@@ -33,6 +33,16 @@ def _circles(as_json: bool) -> Iterator[Circles]:
                 identity=profile.identity,
                 trust=TrustStore.load(),
             )
+
+
+def _renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
+    """After a change of admins, make the moderation key theirs (or say who must)."""
+    from app.client.moderation import Moderation
+
+    try:
+        Moderation(circles).ensure_key(circle_id)
+    except ClientError as exc:
+        base.err.print(f"[dim]moderation key not renewed: {getattr(exc, 'message', exc)}[/]")
 
 
 def _uuid(text: str) -> uuid.UUID:
@@ -63,6 +73,7 @@ def circle_create(
     """Create a circle; you are its owner. Its name is encrypted: the server never sees it."""
     with _circles(as_json) as circles:
         circle = circles.create(name, description)
+        _renew_moderation_key(circles, circle.circle_id)
         base._emit(
             as_json,
             {"circle_id": str(circle.circle_id), "name": circle.name, "epoch": circle.epoch},
@@ -216,6 +227,7 @@ def member_remove(circle_id: CircleId, username: str, as_json: JsonFlag = False)
     """Remove a member; the circle key rotates so they cannot read anything new."""
     with _circles(as_json) as circles:
         result = circles.remove(_uuid(circle_id), username)
+        _renew_moderation_key(circles, _uuid(circle_id))
         base._emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
@@ -241,6 +253,7 @@ def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: 
         if current not in table:
             raise ProtocolError("role_unchanged", f"{username} cannot move from {current}")
         result = circles.set_role(cid, username, table[current])
+        _renew_moderation_key(circles, cid)
         base._emit(
             as_json,
             {"username": username, "role": result["role"]},

@@ -10,6 +10,7 @@ from rich.progress import Progress
 from app.client import cli as base
 from app.client.cli_circles import _circles, _uuid
 from app.client.entries import Entries, ReadEntry
+from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 
 JsonFlag = base.JsonFlag
@@ -172,12 +173,22 @@ def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """One warning with its corroborations."""
     with _circles(as_json) as circles:
         entry, items = Entries(circles).show(_uuid(circle_id), str(_uuid(entry_id)))
+        # Its author (and the admins) see whether it was reported and the outcome.
+        cases = Moderation(circles).entry_cases(_uuid(circle_id), entry.entry_id)
         if as_json:
-            base._emit(True, {**entry.as_json(), "corroboration_texts": items}, "")
+            data = {**entry.as_json(), "corroboration_texts": items}
+            if cases is not None:
+                data["moderation"] = cases
+            base._emit(True, data, "")
             return
         _print_entry(entry)
         for item in items:
             base.out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
+        for case in cases or []:
+            outcome = ", ".join(case["actions"]) or "no decision yet"
+            base.out.print(
+                f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]"
+            )
 
 
 def install(app: typer.Typer) -> None:

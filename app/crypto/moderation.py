@@ -653,7 +653,9 @@ def open_takedown(
             raise ValueError("version")
     except (ValueError, KeyError, TypeError, AttributeError, InvalidKey) as exc:
         raise DecryptionFailed("the takedown request is malformed") from exc
-    if request.to_bytes() != body or (request.circle_id, request.case_id) != (circle_id, case_id):
+    if request.to_bytes() != body:
+        raise DecryptionFailed("the takedown request is not in canonical form")
+    if (request.circle_id, request.case_id) != (circle_id, case_id):
         raise WrongEpoch("the takedown request belongs to another case")
     return request
 
@@ -889,6 +891,9 @@ class TreeHead:
 
 def succession_message(old_public: bytes, new_public: bytes, not_before: str) -> bytes:
     """Signed by the outgoing server key: ``new_public`` signs tree heads from ``not_before``."""
+    # Fixed-size keys and an ASCII tail keep the message unambiguous (the server sends all three).
+    if len(old_public) != 32 or len(new_public) != 32 or not not_before.isascii():
+        raise InvalidKey("a succession names two 32-byte keys and an ASCII time")
     return (
         labels.SIGNING_KEY_SUCCESSION_CONTEXT + old_public + new_public + not_before.encode("ascii")
     )

@@ -1,0 +1,383 @@
+"""Moderation and the audit log through the real CLI against a live server (both engines)."""
+
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, text
+
+from app.client import cli as cli_module
+from app.crypto.circles import event_hash
+from tests.client.test_cli_circles import Cli
+
+NOTE = "MARKER-report-note-5b1e"
+NAME = "Jan Novák"
+REQUEST_TEXT = "MARKER-takedown-text-77c2: this is about me and it is false"
+REASON = "MARKER-decision-reason-0f3a"
+RESPONSE = "MARKER-response-91d0: we removed the warning"
+
+
+def _setup(c: Cli) -> tuple[str, dict[str, str]]:
+    fps = {who: c.json(who, "register", who)["fingerprint"] for who in ("alice", "bob", "carol")}
+    cid = c.json("alice", "circle", "create", "Film crews Berlin")["circle_id"]
+    for who in ("bob", "carol"):
+        c.json(who, "join", c.json("alice", "invite", "create", cid)["invite"])
+        c.json("alice", "member", "confirm", cid, who, "--fingerprint", fps[who])
+    # Carol becomes an admin: alice's client renews the moderation key for alice and carol.
+    c.json("alice", "member", "promote", cid, "carol")
+    return cid, fps
+
+
+def _post(c: Cli, cid: str, who: str = "alice") -> str:
+    entry_id: str = c.json(
+        who,
+        "post",
+        cid,
+        "--subject",
+        NAME,
+        "--category",
+        "harassment",
+        "--text",
+        "Grabbed my arm after the shoot",
+    )["entry_id"]
+    return entry_id
+
+
+def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    entry_id = _post(c, cid)
+    before = c.json("bob", "show", cid, entry_id)
+
+    # A member reports; a second report of the same entry is refused.
+    case_id = c.json("bob", "report", cid, entry_id, "--reason", "false", "--note", NOTE)["case_id"]
+    again = c.run("bob", "report", cid, entry_id, "--reason", "other", "--json")
+    assert again.exit_code == 1 and "already_reported" in again.output
+
+    # Only admins list cases; they see the note and, verified, what the entry said.
+    refused = c.run("bob", "moderation", "list", cid, "--json")
+    assert refused.exit_code == 1 and "not_a_moderator" in refused.output
+    cases = c.json("carol", "moderation", "list", cid)
+    assert len(cases) == 1
+    case = cases[0]
+    assert (case["case_id"], case["kind"], case["entry_id"], case["status"]) == (
+        case_id,
+        "report",
+        entry_id,
+        "open",
+    )
+    assert (case["reporter"], case["reason"], case["note"]) == ("bob", "false", NOTE)
+    assert case["reported_content"] == {
+        "subject": NAME,
+        "text": "Grabbed my arm after the shoot",
+        "verified": True,
+    }
+
+    # Hide takes it out of feeds; its author sees the case and the outcome.
+    hidden = c.json(
+        "carol", "moderation", "decide", cid, case_id, "--action", "hide", "--reason", REASON
+    )
+    assert hidden["status"] == "hidden"
+    read = {e["entry_id"]: e for e in c.json("bob", "read", cid, "--all")}
+    assert read[entry_id]["subject"] is None and read[entry_id]["status"] == "hidden"
+    by_author = c.json("alice", "show", cid, entry_id)
+    assert by_author["subject"] == NAME
+    assert by_author["moderation"] == [
+        {"case_id": case_id, "kind": "report", "status": "hidden", "actions": ["hide"]}
+    ]
+    assert "moderation" not in c.json("bob", "show", cid, entry_id)  # the reporter learns nothing
+
+    # Restore returns the entry unchanged.
+    restored = c.json(
+        "alice", "moderation", "decide", cid, case_id, "--action", "restore", "--reason", "checked"
+    )
+    assert restored["status"] == "restored"
+    after = c.json("bob", "show", cid, entry_id)
+    assert {k: after[k] for k in before} == before
+    closed = c.run(
+        "carol",
+        "moderation",
+        "decide",
+        cid,
+        case_id,
+        "--action",
+        "remove",
+        "--reason",
+        "x",
+        "--json",
+    )
+    assert closed.exit_code == 1 and "decision_not_allowed" in closed.output
+
+    # A takedown request from someone without an account, through the circle's link.
+    link = c.json("alice", "circle", "takedown-link", cid)["link"]
+    assert link.startswith(f"{live_server}/takedown#bctakedown1.{cid.replace('-', '')}.")
+    filed = c.json(
+        "jan",
+        "takedown",
+        "request",
+        link,
+        "--name",
+        NAME,
+        "--contact",
+        "jan@example.org",
+        "--text",
+        REQUEST_TEXT,
+    )
+    receipt = filed["receipt"]
+    assert c.json("jan", "takedown", "status", receipt) == {"status": "open", "response": None}
+    takedown = next(
+        x for x in c.json("carol", "moderation", "list", cid) if x["kind"] == "takedown"
+    )
+    assert (takedown["name"], takedown["text"], takedown["contact"]) == (
+        NAME,
+        REQUEST_TEXT,
+        "jan@example.org",
+    )
+    assert takedown["entry_id"] is None
+    assert [x["entry_id"] for x in takedown["candidates"]] == [entry_id]  # "JAN NOVAK" matches too
+
+    needs_entry = c.run(
+        "carol",
+        "moderation",
+        "decide",
+        cid,
+        takedown["case_id"],
+        "--action",
+        "remove",
+        "--reason",
+        REASON,
+        "--json",
+    )
+    assert needs_entry.exit_code == 1 and "bad_decision" in needs_entry.output
+    removed = c.json(
+        "carol",
+        "moderation",
+        "decide",
+        cid,
+        takedown["case_id"],
+        "--action",
+        "remove",
+        "--entry",
+        entry_id,
+        "--reason",
+        REASON,
+        "--response",
+        RESPONSE,
+    )
+    assert removed == {
+        "case_id": takedown["case_id"],
+        "action": "remove",
+        "entry_id": entry_id,
+        "status": "removed",
+    }
+    assert c.json("jan", "takedown", "status", receipt) == {
+        "status": "removed",
+        "response": RESPONSE,
+    }
+    tomb = c.json("bob", "show", cid, entry_id)
+    assert tomb["status"] == "removed" and tomb["subject"] is None and tomb["text"] is None
+
+    # The audit log: members see kinds, times and ids; admins also read the reasons.
+    member_view = c.json("bob", "audit", "show", cid)
+    kinds = [r["kind"] for r in member_view]
+    for kind in (
+        "circle_created",
+        "moderation_key_rotated",
+        "report_filed",
+        "case_decided",
+        "takedown_filed",
+    ):
+        assert kind in kinds
+    assert REASON not in json.dumps(member_view) and NOTE not in json.dumps(member_view)
+    reported = next(r for r in member_view if r["kind"] == "report_filed")
+    assert reported["actor"] == "" and reported["details"]["entry_id"] == entry_id.replace("-", "")
+    admin_view = c.json("carol", "audit", "show", cid)
+    assert REASON in [r["details"].get("reason") for r in admin_view]
+
+    for who in ("bob", "carol"):
+        verified = c.json(who, "audit", "verify", cid)
+        assert verified["ok"] is True and verified["tree_size"] == len(member_view)
+        assert len(verified["root"]) == 64
+    human = c.run("bob", "audit", "verify", cid)
+    assert human.exit_code == 0 and "audit log verified" in human.output
+
+
+def _verify_fails(c: Cli, cid: str, code: str) -> str:
+    result = c.run("bob", "audit", "verify", cid, "--json")
+    assert result.exit_code == 2, result.output
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["ok"] is False and answer["error"] == code, answer
+    return str(answer["message"])
+
+
+def _rows(engine: Engine, cid: str) -> list[Any]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT seq, body, record_hash, leaf_hash, created_at FROM membership_events "
+                    "WHERE circle_id = :c ORDER BY seq"
+                ),
+                {"c": _db_id(engine, cid)},
+            )
+        )
+
+
+def _db_id(engine: Engine, cid: str) -> Any:
+    return str(uuid.UUID(cid)) if engine.dialect.name == "postgresql" else uuid.UUID(cid).hex
+
+
+def _set_body(engine: Engine, cid: str, seq: int, body: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE membership_events SET body = :b WHERE circle_id = :c AND seq = :s"),
+            {"b": body, "c": _db_id(engine, cid), "s": seq},
+        )
+
+
+def test_audit_verify_catches_tampering(live_server: str, tmp_path: Path, engine: Engine) -> None:
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    entry_id = _post(c, cid)
+    c.json("bob", "report", cid, entry_id, "--reason", "doxxing", "--note", NOTE)
+    first = c.json("bob", "audit", "verify", cid)  # pins this head and these leaves
+    rows = _rows(engine, cid)
+    assert first["tree_size"] == len(rows) >= 8
+
+    # A changed record (its stored hashes left alone) is named.
+    target = rows[3]
+    _set_body(engine, cid, target.seq, target.body.replace('"v":1', '"v":1 ', 1))
+    assert "record 3" in _verify_fails(c, cid, "changed_record")
+    # Even with its stored hashes rewritten to match, the pinned leaves name it.
+    forged_body = target.body.replace('"at":"', '"at":"1', 1)
+    assert forged_body != target.body
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE membership_events SET body = :b, record_hash = :h, leaf_hash = :l "
+                "WHERE circle_id = :c AND seq = :s"
+            ),
+            {
+                "b": forged_body,
+                "h": event_hash(forged_body.encode()),
+                "l": hashlib.sha256(b"\x00" + forged_body.encode()).digest(),
+                "c": _db_id(engine, cid),
+                "s": target.seq,
+            },
+        )
+    assert "record 3 changed since this device verified it" in _verify_fails(
+        c, cid, "changed_record"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE membership_events SET body = :b, record_hash = :h, leaf_hash = :l "
+                "WHERE circle_id = :c AND seq = :s"
+            ),
+            {
+                "b": target.body,
+                "h": target.record_hash,
+                "l": target.leaf_hash,
+                "c": _db_id(engine, cid),
+                "s": target.seq,
+            },
+        )
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+
+    # Reordering two records.
+    a, b = rows[4], rows[5]
+    _set_body(engine, cid, a.seq, b.body)
+    _set_body(engine, cid, b.seq, a.body)
+    _verify_fails(c, cid, "changed_record")
+    _set_body(engine, cid, a.seq, a.body)
+    _set_body(engine, cid, b.seq, b.body)
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+
+    # Deleting a record in the middle.
+    middle = rows[2]
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM membership_events WHERE circle_id = :c AND seq = :s"),
+            {"c": _db_id(engine, cid), "s": middle.seq},
+        )
+    assert "record 2" in _verify_fails(c, cid, "missing_record")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO membership_events (circle_id, seq, body, record_hash, leaf_hash, "
+                "created_at) VALUES (:c, :s, :b, :h, :l, :t)"
+            ),
+            {
+                "c": _db_id(engine, cid),
+                "s": middle.seq,
+                "b": middle.body,
+                "h": middle.record_hash,
+                "l": middle.leaf_hash,
+                "t": middle.created_at,
+            },
+        )
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+
+    # Dropping the newest records (the server now signs a smaller tree): a rollback.
+    c.json("bob", "report", cid, _post(c, cid, "carol"), "--reason", "other")
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+    newest = _rows(engine, cid)
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM membership_events WHERE circle_id = :c AND seq >= :s"),
+            {"c": _db_id(engine, cid), "s": len(rows)},
+        )
+    assert "verified" in _verify_fails(c, cid, "rolled_back")
+    assert len(newest) > len(rows)
+
+
+def test_audit_verify_refuses_an_older_tree_head(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    old_head = httpx.get(
+        f"{live_server}/v1/circles/{cid}/audit/head",
+        headers={"Authorization": f"Bearer {_token(tmp_path, 'bob')}"},
+    ).json()
+    c.json("bob", "report", cid, _post(c, cid), "--reason", "false")
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+
+    def replaying(url: str) -> httpx.Client:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/audit/head"):
+                return httpx.Response(200, json=old_head)
+            with httpx.Client() as real:
+                forwarded = real.send(
+                    httpx.Request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.content,
+                    )
+                )
+                return httpx.Response(
+                    forwarded.status_code, content=forwarded.content, headers=forwarded.headers
+                )
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    cli_module.state.http_factory = replaying
+    try:
+        message = _verify_fails(c, cid, "rolled_back")
+    finally:
+        cli_module.state.http_factory = None
+    assert str(old_head_size(old_head)) in message
+
+
+def old_head_size(head: dict[str, Any]) -> int:
+    return int(json.loads(head["tree_head"])["size"])
+
+
+def _token(root: Path, who: str) -> str:
+    for path in (root / who).rglob("*.json"):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and "token" in data:
+            return str(data["token"])
+    raise AssertionError("no profile token")
