@@ -1,11 +1,16 @@
 """`backchannel-server`: migrate the database and serve the API."""
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app import migrate as migrations
 from app.settings import Settings, is_loopback
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Run a Backchannel server.")
 
@@ -24,6 +29,57 @@ def purge() -> None:
 
     count = purge_all(Settings())
     typer.echo(f"expired entries wiped: {count}")
+
+
+signing_app = typer.Typer(help="The server's tree-head signing key (audit log).")
+cli.add_typer(signing_app, name="signing-key")
+
+
+@contextmanager
+def _signing_session() -> "Iterator[tuple[Session, Settings]]":
+    from app.db import make_engine, make_session_factory
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine, write=True)() as session, session.begin():
+            yield session, settings
+    finally:
+        engine.dispose()
+
+
+@signing_app.command("show")
+def signing_show() -> None:
+    """Every tree-head key, oldest first: publish these so clients can check them."""
+    from app.audit import signing
+    from app.crypto import b64encode
+
+    with _signing_session() as (session, settings):
+        for row in signing.all_keys(session, settings):
+            typer.echo(
+                f"key {row.id}: {b64encode(row.public_key)} signs from {row.not_before}"
+                + (" (announced by its predecessor)" if row.succession_signature else "")
+            )
+
+
+@signing_app.command("rotate")
+def signing_rotate(
+    notice_days: Annotated[
+        int, typer.Option(min=0, max=365, help="Days before the new key starts signing.")
+    ] = 14,
+) -> None:
+    """Announce a new tree-head key, signed by the current one; it signs after the notice."""
+    from datetime import timedelta
+
+    from app.audit import signing
+    from app.crypto import b64encode
+
+    with _signing_session() as (session, settings):
+        row = signing.rotate(session, settings, notice=timedelta(days=notice_days))
+        typer.echo(
+            f"new key {row.id}: {b64encode(row.public_key)} signs from {row.not_before}; "
+            "publish it with the old one"
+        )
 
 
 @cli.command()

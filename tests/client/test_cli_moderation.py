@@ -3,14 +3,19 @@
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
+from app.audit import signing
 from app.client import cli as cli_module
+from app.crypto import b64encode
 from app.crypto.circles import event_hash
+from app.settings import Settings
 from tests.client.test_cli_circles import Cli
 
 NOTE = "MARKER-report-note-5b1e"
@@ -381,3 +386,51 @@ def _token(root: Path, who: str) -> str:
         if isinstance(data, dict) and "token" in data:
             return str(data["token"])
     raise AssertionError("no profile token")
+
+
+def test_tree_head_key_rotation_is_followed_only_when_announced(
+    live_server: str, tmp_path: Path, engine: Engine, settings: Settings
+) -> None:
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True  # pins key 1
+
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        announced = signing.rotate(session, settings, notice=timedelta(0))
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True  # key 1 signed key 2's succession
+    pins = json.loads((tmp_path / "bob" / "audit.json").read_text())
+    assert pins["server_keys"][live_server] == b64encode(announced.public_key)
+
+    # A key the pinned one never announced (a swapped or forged succession) is refused.
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        unannounced = signing.rotate(session, settings, notice=timedelta(0))
+        unannounced.succession_signature = bytes(64)
+    assert "never announced" in _verify_fails(c, cid, "unknown_server_key")
+
+
+def test_moderation_key_follows_the_admins(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    entry_id = _post(c, cid)
+    first = c.json("bob", "report", cid, entry_id, "--reason", "false", "--note", NOTE)["case_id"]
+    generations = [
+        r["details"]["generation"]
+        for r in c.json("bob", "audit", "show", cid)
+        if r["kind"] == "moderation_key_rotated"
+    ]
+    assert generations == [0, 1]  # made at create, renewed when carol became an admin
+
+    # Carol is demoted: alice's client makes generation 2 for alice alone.
+    c.json("alice", "member", "demote", cid, "carol")
+    refused = c.run("carol", "moderation", "list", cid, "--json")
+    assert refused.exit_code == 1 and "not_a_moderator" in refused.output
+    second = c.json("bob", "report", cid, _post(c, cid, "carol"), "--reason", "other")["case_id"]
+    cases = {x["case_id"]: x for x in c.json("alice", "moderation", "list", cid)}
+    assert cases[first]["note"] == NOTE  # an older generation, opened through the chain
+    assert cases[second]["reason"] == "other"
+    generations = [
+        r["details"]["generation"]
+        for r in c.json("bob", "audit", "show", cid)
+        if r["kind"] == "moderation_key_rotated"
+    ]
+    assert generations == [0, 1, 2]
