@@ -73,6 +73,12 @@ def member_only(ok: tuple[int, str | None]) -> dict[str, tuple[int, str | None]]
     }
 
 
+# Required query parameters of some routes (well-formed, inside any circle's log).
+QUERIES = {
+    "/v1/circles/{circle_id}/audit/consistency": "?first=0&second=1",
+    "/v1/circles/{circle_id}/audit/inclusion": "?index=0&size=1",
+}
+
 # (method, path template) -> (body factory, expectations per role)
 MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
     ("POST", "/v1/circles"): (
@@ -148,6 +154,42 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
         lambda w: {"signature": SIG},
         member_only(NO_ENTRY),
     ),
+    ("GET", "/v1/circles/{circle_id}/moderation/keys"): (None, MEMBER_READ),
+    ("POST", "/v1/circles/{circle_id}/moderation/keys"): (
+        lambda w: {
+            "generation": 0,
+            **RECORD,
+            "wraps": [{"username": "alice", "wrap": b64encode(b"\x00" * 131)}],
+            "prev_key_box": None,
+        },
+        admin_only((422, "invalid_moderation_key")),
+    ),
+    ("POST", "/v1/circles/{circle_id}/reports"): (
+        lambda w: {
+            "case_id": str(uuid.uuid4()),
+            "entry_id": str(uuid.uuid4()),
+            "generation": 0,
+            "ciphertext": b64encode(b"\x00" * 200),
+        },
+        member_only(NO_ENTRY),
+    ),
+    ("GET", "/v1/circles/{circle_id}/moderation/cases"): (None, admin_only((200, None))),
+    ("GET", "/v1/circles/{circle_id}/moderation/cases/{case_id}"): (
+        None,
+        admin_only((404, "case_not_found")),
+    ),
+    ("POST", "/v1/circles/{circle_id}/moderation/cases/{case_id}/decisions"): (
+        lambda w: {"decision": "{}", "signature": SIG, "note": b64encode(b"\x00" * 100)},
+        admin_only((404, "case_not_found")),
+    ),
+    ("GET", "/v1/circles/{circle_id}/entries/{entry_id}/moderation"): (
+        None,
+        member_only(NO_ENTRY),
+    ),
+    ("GET", "/v1/circles/{circle_id}/audit/records"): (None, MEMBER_READ),
+    ("GET", "/v1/circles/{circle_id}/audit/head"): (None, MEMBER_READ),
+    ("GET", "/v1/circles/{circle_id}/audit/consistency"): (None, MEMBER_READ),
+    ("GET", "/v1/circles/{circle_id}/audit/inclusion"): (None, MEMBER_READ),
     # Last: it changes the world for the callers it lets through.
     ("POST", "/v1/circles/{circle_id}/leave"): (
         None,
@@ -188,7 +230,9 @@ def test_access_matrix(world: World, http: TestClient, role: str) -> None:
             username="bob",
             invite_id=uuid.uuid4(),
             entry_id=uuid.uuid4(),
+            case_id=uuid.uuid4(),
         )
+        path += QUERIES.get(template, "")
         if "{username}" in template and template.endswith("/confirm"):
             path = template.format(circle_id=world.circle_id, username="dave")
         response = http.request(method, path, headers=headers, json=body(world) if body else None)
@@ -206,7 +250,11 @@ def test_access_matrix(world: World, http: TestClient, role: str) -> None:
 def test_anonymous_gets_401_everywhere(app: FastAPI, http: TestClient) -> None:
     for method, template in _circle_routes(app):
         path = template.format(
-            circle_id=uuid.uuid4(), username="bob", invite_id=uuid.uuid4(), entry_id=uuid.uuid4()
+            circle_id=uuid.uuid4(),
+            username="bob",
+            invite_id=uuid.uuid4(),
+            entry_id=uuid.uuid4(),
+            case_id=uuid.uuid4(),
         )
-        response = http.request(method, path)
+        response = http.request(method, path + QUERIES.get(template, ""))
         assert response.status_code == 401, (method, template)
