@@ -354,6 +354,11 @@ class ModerationKeyMissing(Conflict):
     message = "This circle has no moderation key yet; an admin's client makes one."
 
 
+class ModerationKeyStale(Conflict):
+    code = "moderation_key_stale"
+    message = "Reports are sealed to the newest moderation key; sync and try again."
+
+
 class ModerationKeyConflict(Conflict):
     code = "moderation_key_conflict"
     message = "Another admin changed the moderation key first; sync and try again."

@@ -15,7 +15,9 @@ class ServerSigningKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     sealed_seed: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16))  # current | retired
+    status: Mapped[str] = mapped_column(
+        String(16)
+    )  # "active"; which key signs is decided by not_before
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     not_before: Mapped[str] = mapped_column(String(32))
     # Set on the successor: the predecessor's signature over the succession message.

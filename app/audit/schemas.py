@@ -15,7 +15,7 @@ class AuditRecordOut(BaseModel):
 
 
 class TreeHeadOut(BaseModel):
-    tree_head: str  # canonical JSON (docs/protocol.md §30)
+    tree_head: str  # canonical JSON (docs/protocol.md §33.3)
     signature: Signature64
     key_id: int
     public_key: Key32

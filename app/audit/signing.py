@@ -5,7 +5,7 @@ restart) sign with one key. The seed is encrypted under a key derived from
 ``BACKCHANNEL_SECRET_KEY``; a server started with another secret refuses to
 sign instead of silently making a new key. A rotation adds a successor with a
 ``not_before`` time (the notice) and the outgoing key's signature over it;
-clients follow that signature from the key they pinned (docs/protocol.md §31).
+clients follow that signature from the key they pinned (docs/protocol.md §33.4).
 """
 
 import secrets

@@ -308,6 +308,7 @@ class Audit:
             return identity
 
         checked = 0
+        cases: dict[str, tuple[int, bytes | None]] = {}  # case -> (decisions seen, last hash)
         for record in records:
             kind, details = record.body.get("kind"), record.body.get("details") or {}
             if "record_hash" in details and kind != "moderation_key_rotated":
@@ -357,6 +358,14 @@ class Audit:
                     raise AuditFailure(
                         "changed_record", f"record {record.seq} differs from its signed decision"
                     )
+                seen, last = cases.get(decision.case_id.hex, (0, None))
+                if decision.seq != seen or (decision.prev or b"") != (last or b""):
+                    raise AuditFailure(
+                        "broken_chain",
+                        f"record {record.seq}: decision {decision.seq} of case "
+                        f"{decision.case_id} does not follow the case's previous decision",
+                    )
+                cases[decision.case_id.hex] = (seen + 1, decision.hash())
                 checked += 1
         return checked
 

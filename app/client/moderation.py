@@ -181,6 +181,11 @@ class Moderation:
         circle = self.circles.sync(circle_id)
         if circle.role not in ADMIN_ROLES:
             raise ProtocolError("not_a_moderator", "only the circle's admins moderate")
+        if circle.rotation_due:
+            # Someone left: the signed record still lists them. Rotate them out first, so the
+            # next moderation key is made for the admins who are really there.
+            self.circles.rotate(circle_id)
+            circle = self.circles.sync(circle_id)
         state = self.state(circle)
         if state.current is not None and not state.stale:
             return circle, state
@@ -409,9 +414,19 @@ class Moderation:
             generation=generation,
         )
         verify_report(report, signature, self._identity(circle, report.reporter))
-        # The reveal: does the entry's stored commitment open to the body the reporter saw?
+        # The reveal: does the entry's stored commitment open to the body the reporter saw, and
+        # (while the entry still has its envelope) did its author's key sign that commitment?
         detail = self.client.request("GET", f"/v1/circles/{circle.circle_id}/entries/{entry_id}")
-        commitment = b64decode(detail["entry"]["commitment"])
+        row_entry = detail["entry"]
+        commitment = b64decode(row_entry["commitment"])
+        if row_entry.get("signature") is not None:
+            context = EnvelopeContext(ENTRY, circle.circle_id, int(row_entry["epoch"]), entry_id)
+            try:
+                _envelope(row_entry).verify(context)
+            except CryptoError as exc:
+                raise ProtocolError(
+                    "reveal_mismatch", "the reported entry's signature does not verify"
+                ) from exc
         if not verify_commitment(report.body, report.opening, commitment):
             raise ProtocolError(
                 "reveal_mismatch", "the reported content does not match the entry's commitment"

@@ -72,6 +72,7 @@ ENTRY_PAYLOAD_VERSION: Final = 1
 PERSON_MODKEY_HASH: Final = _person("bc.v1.modkey")
 PERSON_MODKEY_BOX: Final = _person("bc.v1.modkey-box")
 PERSON_CASE_HASH: Final = _person("bc.v1.case")
+PERSON_MOD_BLOB: Final = _person("bc.v1.mod-blob")
 PERSON_DECISION_HASH: Final = _person("bc.v1.decision")
 PERSON_RECEIPT_TOKEN: Final = _person("bc.v1.rcpt-token")
 PERSON_RECEIPT_KEY: Final = _person("bc.v1.rcpt-key")

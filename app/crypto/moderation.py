@@ -318,10 +318,13 @@ def check_moderation_successor(
         or record.generation != previous.generation + 1
         or record.prev is None
         or not hmac.compare_digest(record.prev, previous.hash())
+        or record.record_seq < previous.record_seq
     ):
         raise RecordChainBroken(
             f"moderation key record {record.generation} does not follow the one before"
         )
+    if hmac.compare_digest(record.public_key, previous.public_key):
+        raise RecordChainBroken("a new moderation key generation must have a new key")
 
 
 def _verify(public: bytes, message: bytes, signature: bytes, what: str) -> None:
@@ -698,10 +701,14 @@ def open_own_response(
     case_id: uuid.UUID,
     generation: int,
 ) -> str:
-    """An admin reading a response the admins sent (audit show)."""
+    """An admin reading a response the admins sent (moderation list)."""
     shared = shared_key(bytes(key), receipt_public)
     ad = _takedown_ad(labels.TAKEDOWN_RESPONSE_AD_PREFIX, circle_id, case_id, generation)
-    return _open(shared, ciphertext, ad, "response").decode("utf-8", errors="replace")
+    raw = _open(shared, ciphertext, ad, "response")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecryptionFailed("the response is not text") from exc
 
 
 # --- Decisions --------------------------------------------------------------------------------
@@ -834,7 +841,7 @@ class Decision:
 
 def blob_hash(data: bytes) -> bytes:
     """Hash of an encrypted note or response that a decision signs."""
-    return _hash(labels.PERSON_CASE_HASH, data)
+    return _hash(labels.PERSON_MOD_BLOB, data)
 
 
 # --- Signed tree heads ------------------------------------------------------------------------

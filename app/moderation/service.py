@@ -28,6 +28,7 @@ from app.crypto.moderation import (
     ModerationKeyRecord,
     blob_hash,
     case_hash,
+    check_moderation_successor,
     receipt_token_hash,
 )
 from app.db import utcnow
@@ -45,6 +46,7 @@ from app.errors import (
     InvalidModerationKey,
     ModerationKeyConflict,
     ModerationKeyMissing,
+    ModerationKeyStale,
     ModeratorSetMismatch,
     RateLimited,
     ReceiptNotFound,
@@ -108,7 +110,17 @@ def create_key(
         record.verify_signature(request.signature, identity_of(actor))
     except CryptoError as exc:
         raise InvalidModerationKey(str(exc)) from exc
-    previous_hash = None if latest is None else ModerationKeyRecord.parse(latest.record).hash()
+    previous = None if latest is None else ModerationKeyRecord.parse(latest.record)
+    previous_hash = None if previous is None else previous.hash()
+    try:
+        check_moderation_successor(previous, record)
+    except CryptoError as exc:
+        raise InvalidModerationKey(str(exc)) from exc
+    used = session.scalars(
+        select(ModerationKeyRow.public_key).where(ModerationKeyRow.circle_id == circle.id)
+    )
+    if any(hmac.compare_digest(key, record.public_key) for key in used):
+        raise InvalidModerationKey("a new generation must have a new key")
     if (
         record.circle_id != circle.id
         or record.generation != request.generation
@@ -192,7 +204,9 @@ def file_report(
         raise EntryNotFound()
     if entry.status not in ("live", "hidden"):
         raise EntryGone()
-    _generation(session, circle.id, request.generation)
+    latest = _latest_key(session, circle.id)
+    if latest is None or request.generation != latest.generation:
+        raise ModerationKeyStale()
     _case_exists(session, request.case_id)
     already = session.scalar(
         select(func.count())
@@ -485,7 +499,7 @@ def _decision_entry(session: Session, case: Case, decision: Decision) -> Entry |
 
 def _apply(session: Session, case: Case, entry: Entry | None, action: str) -> None:
     if action == "dismiss":
-        if case.status == "hidden":
+        if case.status == "hidden" and _still_hidden(session, case):
             raise DecisionNotAllowed("the entry is hidden: restore or remove it")
         return
     assert entry is not None
@@ -501,6 +515,18 @@ def _apply(session: Session, case: Case, entry: Entry | None, action: str) -> No
         if entry.status not in ("live", "hidden"):
             raise DecisionNotAllowed("the entry is already gone")
         wipe_entry(session, entry, status="removed", now=utcnow())
+
+
+def _still_hidden(session: Session, case: Case) -> bool:
+    """Is the entry this case hid still hidden (not since retracted, expired or removed)?"""
+    hidden = session.scalar(
+        select(DecisionRow.entry_id)
+        .where(DecisionRow.case_id == case.id, DecisionRow.action == "hide")
+        .order_by(DecisionRow.seq.desc())
+        .limit(1)
+    )
+    entry = None if hidden is None else session.get(Entry, hidden)
+    return entry is not None and entry.status == "hidden"
 
 
 def entry_cases(

@@ -384,6 +384,12 @@ def successor_cases(gen0: ModerationKeyRecord, gen1: ModerationKeyRecord) -> lis
         ("generation 2 after generation 0", gen0, replace(gen1, generation=2)),
         ("prev is not the hash of generation 0", gen0, replace(gen1, prev=flip(gen0.hash()))),
         ("another circle", gen0, replace(gen1, circle_id=OTHER_CIRCLE_ID)),
+        ("the same public key again", gen0, replace(gen1, public_key=gen0.public_key)),
+        (
+            "record_seq goes back",
+            replace(gen0, record_seq=gen1.record_seq + 1),
+            replace(gen1, prev=replace(gen0, record_seq=gen1.record_seq + 1).hash()),
+        ),
     ]
     out = []
     for description, previous, record in specs:
@@ -1241,6 +1247,7 @@ LABEL_NAMES = (
     "PERSON_MODKEY_HASH",
     "PERSON_MODKEY_BOX",
     "PERSON_CASE_HASH",
+    "PERSON_MOD_BLOB",
     "PERSON_DECISION_HASH",
     "PERSON_RECEIPT_TOKEN",
     "PERSON_RECEIPT_KEY",

@@ -668,7 +668,7 @@ def test_response_sealing() -> None:
     assert ad == takedown_ad(labels.TAKEDOWN_RESPONSE_AD_PREFIX) and len(ad) == 33 + 40
     nonce, sealed = h(response["nonce"]), h(response["sealed"])
     assert sealed == nonce + aead(h(request["shared_key"]), plaintext, ad, nonce)
-    assert blob_hash(sealed) == h(response["response_hash"]) == blake2b(sealed, "PERSON_CASE_HASH")
+    assert blob_hash(sealed) == h(response["response_hash"]) == blake2b(sealed, "PERSON_MOD_BLOB")
     assert open_response(sealed, Receipt.parse(TAKEDOWN["receipt"]["text"])) == response["text"]
 
 
@@ -720,7 +720,7 @@ def test_decision_note(case: dict[str, Any]) -> None:
     assert ad == labels.DECISION_NOTE_AD_PREFIX + CIRCLE_ID.bytes + case_id.bytes + u64(1)
     nonce, sealed = h(note["nonce"]), h(note["sealed"])
     assert sealed == eph_public + nonce + aead(shared, note["reason"].encode(), ad, nonce)
-    assert blake2b(sealed, "PERSON_CASE_HASH") == h(note["note_hash"]) == blob_hash(sealed)
+    assert blake2b(sealed, "PERSON_MOD_BLOB") == h(note["note_hash"]) == blob_hash(sealed)
     opened = open_decision_note(sealed, key=key, circle_id=CIRCLE_ID, case_id=case_id, generation=1)
     assert opened == note["reason"]
     with raises("DecryptionFailed"):
