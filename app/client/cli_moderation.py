@@ -1,5 +1,7 @@
 """`backchannel report|takedown|moderation|audit` and `circle takedown-link`."""
 
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -9,7 +11,13 @@ from app.client import cli as base
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cli_circles import _circles, _uuid, circle_app
 from app.client.errors import ClientError
-from app.client.moderation import Moderation, file_takedown, takedown_status
+from app.client.moderation import (
+    Moderation,
+    check_reveal,
+    export_reveal,
+    file_takedown,
+    takedown_status,
+)
 from app.crypto import CryptoError
 from app.crypto.moderation import ACTIONS, REASONS, Receipt, TakedownLink
 
@@ -161,6 +169,35 @@ def moderation_decide(
         base._emit(as_json, result, f"Decided: {result['action']} → case {result['status']}.")
 
 
+@moderation_app.command("reveal")
+def moderation_reveal(circle_id: CircleId, case_id: str, as_json: JsonFlag = False) -> None:
+    """Export a report's proof of what the entry said, to escalate to the server operator."""
+    with _circles(as_json) as circles:
+        reveal = export_reveal(Moderation(circles), _uuid(circle_id), str(_uuid(case_id)))
+        base._emit(as_json, reveal, json.dumps(reveal, indent=1))
+
+
+def check_reveal_command(
+    path: Annotated[str, typer.Argument(help="A reveal exported by `moderation reveal`.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check an escalated reveal (no account, no circle key): what did the author's key sign?"""
+    with base._errors(as_json):
+        try:
+            reveal = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ClientError(f"cannot read {path}: {exc}") from exc
+        result = check_reveal(reveal)
+        signed = (
+            "signed by the author key"
+            if result["signed_by_author_key"]
+            else ("matches the stored commitment (the entry's signature was wiped)")
+        )
+        base._emit(
+            as_json, result, f"[bold green]reveal verified[/]: {signed}\n{result['content']}"
+        )
+
+
 @audit_app.command("show")
 def audit_show(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """The circle's audit records (reasons decrypted if you are an admin)."""
@@ -208,6 +245,7 @@ def audit_verify(circle_id: CircleId, as_json: JsonFlag = False) -> None:
 
 def install(app: typer.Typer) -> None:
     app.command("report")(report)
+    app.command("check-reveal")(check_reveal_command)
     app.add_typer(takedown_app, name="takedown")
     app.add_typer(moderation_app, name="moderation")
     app.add_typer(audit_app, name="audit")

@@ -205,7 +205,9 @@ def file_report(
     if entry.status not in ("live", "hidden"):
         raise EntryGone()
     latest = _latest_key(session, circle.id)
-    if latest is None or request.generation != latest.generation:
+    if latest is None:
+        raise ModerationKeyMissing()
+    if request.generation != latest.generation:
         raise ModerationKeyStale()
     _case_exists(session, request.case_id)
     already = session.scalar(
@@ -235,6 +237,11 @@ def file_report(
         updated_at=now,
     )
     session.add(case)
+    # Flush before the event: appending one autoflushes, outside this try.
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent duplicate
+        raise AlreadyReported() from exc
     # The reporter is not named in the log: members see that an entry was reported, not by whom.
     events.append(
         session,
@@ -247,10 +254,6 @@ def file_report(
             "case_hash": b64encode(case.case_hash),
         },
     )
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent duplicate
-        raise AlreadyReported() from exc
     return case
 
 
@@ -323,6 +326,11 @@ def file_takedown(
         updated_at=now,
     )
     session.add(case)
+    # Flush before the event: appending one autoflushes, outside this try.
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the case id or the receipt token is taken
+        raise CaseExists() from exc
     events.append(
         session,
         circle_id=circle.id,
@@ -330,10 +338,6 @@ def file_takedown(
         actor="",
         details={"case_id": case.id.hex, "case_hash": b64encode(case.case_hash)},
     )
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise CaseExists() from exc
     return case
 
 

@@ -1,5 +1,6 @@
 """Moderation and the audit log through the real CLI against a live server (both engines)."""
 
+import base64
 import hashlib
 import json
 import uuid
@@ -80,6 +81,20 @@ def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> N
         "text": "Grabbed my arm after the shoot",
         "verified": True,
     }
+
+    # Escalation: the reveal convinces someone with no account and no circle key.
+    reveal = c.json("carol", "moderation", "reveal", cid, case_id)
+    path = tmp_path / "reveal.json"
+    path.write_text(json.dumps(reveal))
+    checked = c.json("operator", "check-reveal", str(path))
+    assert checked["ok"] is True and checked["signed_by_author_key"] is True
+    assert checked["content"]["text"] == "Grabbed my arm after the shoot"
+    body = json.loads(base64.b64decode(reveal["body"]))
+    body["text"] = "Something the author never wrote"
+    forged = reveal | {"body": base64.b64encode(json.dumps(body).encode()).decode()}
+    path.write_text(json.dumps(forged))
+    refused_reveal = c.run("operator", "check-reveal", str(path), "--json")
+    assert refused_reveal.exit_code == 1 and "reveal_mismatch" in refused_reveal.output
 
     # Hide takes it out of feeds; its author sees the case and the outcome.
     hidden = c.json(
