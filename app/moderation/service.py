@@ -180,13 +180,6 @@ def create_key(
     return row
 
 
-def _generation(session: Session, circle_id: uuid.UUID, generation: int) -> ModerationKeyRow:
-    row = session.get(ModerationKeyRow, (circle_id, generation))
-    if row is None:
-        raise ModerationKeyMissing()
-    return row
-
-
 # --- Reports ----------------------------------------------------------------------------------
 
 

@@ -14,11 +14,11 @@ from app.crypto.names import name_token
 from tests.accounts.test_at_rest import _all_stored_bytes
 from tests.conftest import World
 
-SUBJECT = "Zbyszek Markerowski-QX7"
-ALIAS = "@marker_alias_QX7"
-TEXT = "MARKER-TEXT-QX7 happened at the studio"
-CORROBORATION = "MARKER-CORROBORATION-QX7 me too"
-MARKERS = [SUBJECT, ALIAS, TEXT, CORROBORATION, "Markerowski", "QX7"]
+SUBJECT = "Zbyszek Markerowski-QX7Zq9wK"
+ALIAS = "@marker_alias_QX7Zq9wK"
+TEXT = "MARKER-TEXT-QX7Zq9wK happened at the studio"
+CORROBORATION = "MARKER-CORROBORATION-QX7Zq9wK me too"
+MARKERS = [SUBJECT, ALIAS, TEXT, CORROBORATION, "Markerowski", "QX7Zq9wK"]
 
 
 def test_markers_never_reach_db_logs_or_non_members(
@@ -53,7 +53,7 @@ def test_markers_never_reach_db_logs_or_non_members(
         for path in paths:
             response = http.get(path, headers=headers)
             assert response.status_code in (403, 404)
-            assert "QX7" not in response.text and "ciphertext" not in response.text
+            assert "QX7Zq9wK" not in response.text and "ciphertext" not in response.text
         response = http.post(
             f"/v1/circles/{cid}/check", headers=headers, json={"tokens": [b64encode(b"\x01" * 32)]}
         )
