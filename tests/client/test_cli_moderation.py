@@ -449,3 +449,40 @@ def test_moderation_key_follows_the_admins(live_server: str, tmp_path: Path) -> 
         if r["kind"] == "moderation_key_rotated"
     ]
     assert generations == [0, 1, 2]
+
+
+def test_audit_verify_refuses_a_bad_consistency_proof(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+    c.json("bob", "report", cid, _post(c, cid), "--reason", "false")
+
+    def forking(url: str) -> httpx.Client:
+        def handler(request: httpx.Request) -> httpx.Response:
+            with httpx.Client() as real:
+                forwarded = real.send(
+                    httpx.Request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.content,
+                    )
+                )
+            if request.url.path.endswith("/audit/consistency"):
+                proof = forwarded.json()
+                proof["proof"] = [b64encode(bytes(32)) for _ in proof["proof"]] or [
+                    b64encode(bytes(32))
+                ]
+                return httpx.Response(200, json=proof)
+            return httpx.Response(
+                forwarded.status_code, content=forwarded.content, headers=forwarded.headers
+            )
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    cli_module.state.http_factory = forking
+    try:
+        _verify_fails(c, cid, "forked")
+    finally:
+        cli_module.state.http_factory = None
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True  # nothing was pinned meanwhile
