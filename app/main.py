@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import router as accounts_router
 from app.audit import router as audit_router
+from app.audit.signing import ensure_key as ensure_signing_key
 from app.circles import router as circles_router
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The tree-head key exists before the first request (a write, so not inside a GET).
+        with app.state.write_factory() as session, session.begin():
+            ensure_signing_key(session, settings)
         task = None
         if settings.purge_interval_seconds > 0:
             task = asyncio.create_task(purge_periodically(app, settings.purge_interval_seconds))

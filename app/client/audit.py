@@ -309,7 +309,14 @@ class Audit:
 
         checked = 0
         cases: dict[str, tuple[int, bytes | None]] = {}  # case -> (decisions seen, last hash)
+        filed: dict[str, str] = {}  # case -> b64 case_hash from its report_filed/takedown_filed
         for record in records:
+            if record.body.get("kind") in ("report_filed", "takedown_filed"):
+                details = record.body.get("details") or {}
+                case_key = str(details.get("case_id"))
+                if case_key in filed:
+                    raise AuditFailure("changed_record", f"record {record.seq} files a case twice")
+                filed[case_key] = str(details.get("case_hash"))
             kind, details = record.body.get("kind"), record.body.get("details") or {}
             if "record_hash" in details and kind != "moderation_key_rotated":
                 key_record = by_hash.get(details["record_hash"])
@@ -358,6 +365,18 @@ class Audit:
                     raise AuditFailure(
                         "changed_record", f"record {record.seq} differs from its signed decision"
                     )
+                entry_hex = None if decision.entry_id is None else decision.entry_id.hex
+                if details.get("entry_id") != entry_hex:
+                    raise AuditFailure(
+                        "changed_record",
+                        f"record {record.seq} names another entry than its decision",
+                    )
+                if filed.get(decision.case_id.hex) != b64encode(decision.case_hash):
+                    raise AuditFailure(
+                        "changed_record",
+                        f"record {record.seq} decides a case that was not filed before it, "
+                        "or not as it was filed",
+                    )
                 seen, last = cases.get(decision.case_id.hex, (0, None))
                 if decision.seq != seen or (decision.prev or b"") != (last or b""):
                     raise AuditFailure(
@@ -372,15 +391,14 @@ class Audit:
     # -- showing ---------------------------------------------------------------------------
 
     def show(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
-        """The records, with decision reasons decrypted for admins."""
+        """The records, verified first (``verify``), with decision reasons for admins."""
+        size = int(self.verify(circle_id)["tree_size"])
         circle = self.circles.sync(circle_id)
-        head = self.client.request("GET", f"/v1/circles/{circle_id}/audit/head")
-        records = self._records(circle_id, TreeHead.parse(head["tree_head"].encode()).size)
+        records = self._records(circle_id, size)
         keys: dict[int, ModerationKey] = {}
         if circle.role in ADMIN_ROLES:
-            try:
-                _, state = self.moderation.ensure_key(circle_id)
-                keys = self.moderation._secret_keys(circle, state)
+            try:  # read-only: never makes a key generation here
+                keys = self.moderation._secret_keys(circle, self.moderation.state(circle))
             except ClientError:
                 keys = {}
         out = []
@@ -388,7 +406,7 @@ class Audit:
             body = record.body
             details = dict(body.get("details") or {})
             if body.get("kind") == "case_decided" and "decision" in details:
-                decision = Decision.parse(details.pop("decision").encode())
+                decision = Decision.parse(details.pop("decision").encode())  # verified above
                 details.pop("signature", None)
                 details["signer"] = decision.signer
                 key = keys.get(decision.generation)

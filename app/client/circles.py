@@ -1,5 +1,6 @@
 """Circles for the SDK: every record, wrap and key is verified here before it is used."""
 
+import itertools
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,23 @@ def _protocol(exc: CryptoError) -> ProtocolError:
     return ProtocolError("invalid_data", str(exc))
 
 
+def _admin_set(record: KeyRecord) -> frozenset[tuple[str, str]]:
+    return frozenset((m.user, m.fp) for m in record.members if m.role in ADMIN_ROLES)
+
+
+def _admins_since(chain: list[KeyRecord], known: int) -> int:
+    """Where the newest admin set began: a moderation key made before that is stale.
+
+    ``chain`` starts at record 0 or at the pinned record; with the pinned record first and
+    nothing known about it, the pinned record's own seq is the safe (later) answer.
+    """
+    since = known if known >= 0 else chain[0].seq
+    for previous, record in itertools.pairwise(chain):
+        if _admin_set(record) != _admin_set(previous):
+            since = record.seq
+    return since
+
+
 def _joined_at(chain: list[KeyRecord], known: dict[str, int]) -> dict[str, int]:
     """For each member, the seq of the record that last added them to the member set."""
     joined = dict(known)
@@ -78,6 +96,7 @@ class VerifiedCircle:
     rotation_due: bool
     role: str
     joined: dict[str, int]  # user -> seq of the record that last added them
+    admins_since: int = 0  # seq where the newest admin set began (see _admins_since)
 
     @property
     def epoch(self) -> int:
@@ -146,6 +165,7 @@ class Circles:
                 anchor = (b64decode(pin.invite_record), pin.inviter_fingerprint)
             record_chain = self._verify_chain(circle_id, rows, pin.seq, pin.record, anchor)
             joined = _joined_at(record_chain, pin.joined)
+            admins_since = _admins_since(record_chain, pin.admins_since if pin.seq >= 0 else -1)
         except CryptoError as exc:
             raise _protocol(exc) from exc
         latest = record_chain[-1]
@@ -173,9 +193,17 @@ class Circles:
         pin.seq, pin.record, pin.epoch = latest.seq, latest.to_bytes().decode(), latest.epoch
         pin.inviter_fingerprint = pin.invite_record = None
         pin.joined = joined
+        pin.admins_since = admins_since
         self.trust.save()
         return VerifiedCircle(
-            circle_id, latest, keys, name, bool(info["rotation_due"]), mine.role, joined
+            circle_id,
+            latest,
+            keys,
+            name,
+            bool(info["rotation_due"]),
+            mine.role,
+            joined,
+            admins_since,
         )
 
     def _verify_chain(

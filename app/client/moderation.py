@@ -74,6 +74,16 @@ class Moderation:
 
     # -- the moderation key --------------------------------------------------------------
 
+    def _listed_identity(
+        self, circle: VerifiedCircle, username: str, *, admin: bool = False
+    ) -> PublicIdentity | None:
+        """Keys the newest signed record vouches for (as an admin, if asked); else None: the
+        server alone says whose they are, so what they signed is shown as unverified."""
+        listed = circle.record.member(username)
+        if listed is None or (admin and listed.role not in ADMIN_ROLES):
+            return None
+        return self._identity(circle, username)
+
     def _identity(self, circle: VerifiedCircle, username: str) -> PublicIdentity:
         """Someone's keys: checked against the newest record's fingerprint when it lists them."""
         cache = (str(circle.circle_id), username)
@@ -110,7 +120,9 @@ class Moderation:
         stale = False
         if records:
             latest, row = records[-1], rows[-1]
-            stale = not latest.matches(circle.record)
+            # Stale: not made for today's admins, or made before today's admin set began (an
+            # older generation for the same people, which a former admin may still hold).
+            stale = not latest.matches(circle.record) or latest.record_seq < circle.admins_since
             if not stale:
                 # The newest generation names exactly today's admins; one of them signed it.
                 try:
@@ -350,7 +362,23 @@ class Moderation:
         rows = self.client.request(
             "GET", f"/v1/circles/{circle_id}/moderation/cases", params=params
         )
-        return [self._open_case(circle, keys, row) for row in rows]
+        out = []
+        for row in rows:
+            try:
+                out.append(self._open_case(circle, keys, row))
+            except ProtocolError as exc:  # one bad case must not hide the others
+                out.append(
+                    {
+                        "case_id": row.get("case_id"),
+                        "kind": row.get("kind"),
+                        "entry_id": row.get("entry_id"),
+                        "status": row.get("status"),
+                        "created_at": row.get("created_at"),
+                        "unreadable": f"{exc.code}: {exc.message}",
+                        "decisions": [],
+                    }
+                )
+        return out
 
     def _open_case(
         self, circle: VerifiedCircle, keys: dict[int, ModerationKey], row: dict[str, Any]
@@ -413,33 +441,43 @@ class Moderation:
             entry_id=entry_id,
             generation=generation,
         )
-        verify_report(report, signature, self._identity(circle, report.reporter))
-        # The reveal: does the entry's stored commitment open to the body the reporter saw, and
-        # (while the entry still has its envelope) did its author's key sign that commitment?
+        reporter = self._listed_identity(circle, report.reporter)
+        if reporter is not None:
+            verify_report(report, signature, reporter)
+        # The reveal. While the entry has its envelope, open it with the circle key (the
+        # server cannot make one) and require the reporter's copy to be exactly its content;
+        # once wiped, only the stored commitment is left to compare with.
         detail = self.client.request("GET", f"/v1/circles/{circle.circle_id}/entries/{entry_id}")
         row_entry = detail["entry"]
         commitment = b64decode(row_entry["commitment"])
-        if row_entry.get("signature") is not None:
-            context = EnvelopeContext(ENTRY, circle.circle_id, int(row_entry["epoch"]), entry_id)
-            try:
-                _envelope(row_entry).verify(context)
-            except CryptoError as exc:
-                raise ProtocolError(
-                    "reveal_mismatch", "the reported entry's signature does not verify"
-                ) from exc
         if not verify_commitment(report.body, report.opening, commitment):
             raise ProtocolError(
                 "reveal_mismatch", "the reported content does not match the entry's commitment"
             )
+        check = "commitment only: the entry was wiped"
+        if row_entry.get("ciphertext") is not None:
+            opened = Entries(self.circles).open(circle, row_entry)  # verifies author and context
+            context = EnvelopeContext(ENTRY, circle.circle_id, int(row_entry["epoch"]), entry_id)
+            try:
+                raw = open_envelope(_envelope(row_entry), keys=circle.keys, context=context)
+            except CryptoError as exc:
+                raise _protocol(exc) from exc
+            if raw.body_bytes != report.body or raw.opening != report.opening:
+                raise ProtocolError(
+                    "reveal_mismatch", "the reported content is not what the entry says"
+                )
+            check = f"opened and signed ({opened.author or 'anonymous'})"
         body = load_json(report.body)
         return {
             "reporter": report.reporter,
+            "reporter_verified": reporter is not None,
             "reason": report.reason,
             "note": report.note,
             "reported_content": {
                 "subject": body.get("subject"),
                 "text": body.get("text"),
-                "verified": True,
+                "verified": row_entry.get("ciphertext") is not None,
+                "check": check,
             },
             "entry_status": detail["entry"]["status"],
         }
@@ -473,9 +511,9 @@ class Moderation:
         for position, item in enumerate(row["decisions"]):
             try:
                 decision = Decision.parse(item["decision"].encode())
-                decision.verify_signature(
-                    b64decode(item["signature"]), self._identity(circle, decision.signer)
-                )
+                signer = self._listed_identity(circle, decision.signer)
+                if signer is not None:
+                    decision.verify_signature(b64decode(item["signature"]), signer)
             except CryptoError as exc:
                 raise _protocol(exc) from exc
             if (
@@ -526,6 +564,7 @@ class Moderation:
                     "action": decision.action,
                     "entry_id": None if decision.entry_id is None else str(decision.entry_id),
                     "signer": decision.signer,
+                    "signer_verified": signer is not None,
                     "reason": reason,
                     "response": response,
                     "created_at": item["created_at"],

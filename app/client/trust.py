@@ -22,6 +22,9 @@ class CirclePin:
     inviter_fingerprint: str | None = None  # until the first verified sync after joining
     invite_record: str | None = None  # b64 hash of the record the inviter vouched for
     joined: dict[str, int] = field(default_factory=dict)  # user -> seq that last added them
+    # Seq of the first record of the current run of records with the newest admin set
+    # (owners and admins with their fingerprints); -1: not known yet.
+    admins_since: int = -1
 
 
 @dataclass

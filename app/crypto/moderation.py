@@ -101,6 +101,15 @@ def shared_key(secret: bytes, public: bytes) -> bytes:
         raise InvalidKey("unusable X25519 public key") from exc
 
 
+def usable_public_key(public: bytes) -> bool:
+    """False for a wrong size or a low-order X25519 point (no shared secret can come of it)."""
+    try:
+        shared_key(secrets.token_bytes(32), public)
+    except InvalidKey:
+        return False
+    return True
+
+
 # --- The moderation key -----------------------------------------------------------------------
 
 
@@ -346,14 +355,22 @@ def case_hash(ciphertext: bytes) -> bytes:
 
 
 def _report_ad(
-    circle_id: uuid.UUID, case_id: uuid.UUID, entry_id: uuid.UUID, generation: int
+    circle_id: uuid.UUID,
+    case_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    generation: int,
+    ephemeral: bytes,
+    recipient: bytes,
 ) -> bytes:
+    """Binds the context and both public keys, so the sealed bytes have one encoding only."""
     return (
         labels.REPORT_AD_PREFIX
         + circle_id.bytes
         + case_id.bytes
         + entry_id.bytes
         + _u64(generation)
+        + ephemeral
+        + recipient
     )
 
 
@@ -400,8 +417,11 @@ def seal_report(
     signature = identity.signing_key.sign(labels.REPORT_SIGNATURE_CONTEXT + body).signature
     ephemeral = PrivateKey.generate()
     key = shared_key(bytes(ephemeral), public_key)
-    ad = _report_ad(report.circle_id, report.case_id, report.entry_id, generation)
-    return bytes(ephemeral.public_key) + _seal(key, bytes(signature) + body, ad)
+    ephemeral_public = bytes(ephemeral.public_key)
+    ad = _report_ad(
+        report.circle_id, report.case_id, report.entry_id, generation, ephemeral_public, public_key
+    )
+    return ephemeral_public + _seal(key, bytes(signature) + body, ad)
 
 
 def open_report(
@@ -417,9 +437,8 @@ def open_report(
     if len(ciphertext) < 32 + NONCE_BYTES + 16 + 64:
         raise DecryptionFailed("the report is too short")
     shared = shared_key(bytes(key), ciphertext[:32])
-    plaintext = _open(
-        shared, ciphertext[32:], _report_ad(circle_id, case_id, entry_id, generation), "report"
-    )
+    ad = _report_ad(circle_id, case_id, entry_id, generation, ciphertext[:32], key.public_key)
+    plaintext = _open(shared, ciphertext[32:], ad, "report")
     signature, body = plaintext[:64], plaintext[64:]
     try:
         data = load_json(body)
@@ -714,8 +733,17 @@ def open_own_response(
 # --- Decisions --------------------------------------------------------------------------------
 
 
-def _note_ad(circle_id: uuid.UUID, case_id: uuid.UUID, generation: int) -> bytes:
-    return labels.DECISION_NOTE_AD_PREFIX + circle_id.bytes + case_id.bytes + _u64(generation)
+def _note_ad(
+    circle_id: uuid.UUID, case_id: uuid.UUID, generation: int, ephemeral: bytes, recipient: bytes
+) -> bytes:
+    return (
+        labels.DECISION_NOTE_AD_PREFIX
+        + circle_id.bytes
+        + case_id.bytes
+        + _u64(generation)
+        + ephemeral
+        + recipient
+    )
 
 
 def seal_decision_note(
@@ -726,8 +754,9 @@ def seal_decision_note(
         raise InvalidKey(f"a reason is 1 to {MAX_REASON} characters")
     ephemeral = PrivateKey.generate()
     key = shared_key(bytes(ephemeral), public_key)
-    sealed = _seal(key, reason.encode("utf-8"), _note_ad(circle_id, case_id, generation))
-    return bytes(ephemeral.public_key) + sealed
+    ephemeral_public = bytes(ephemeral.public_key)
+    ad = _note_ad(circle_id, case_id, generation, ephemeral_public, public_key)
+    return ephemeral_public + _seal(key, reason.encode("utf-8"), ad)
 
 
 def open_decision_note(
@@ -741,7 +770,8 @@ def open_decision_note(
     if len(ciphertext) < 32 + NONCE_BYTES + 16:
         raise DecryptionFailed("the decision note is too short")
     shared = shared_key(bytes(key), ciphertext[:32])
-    raw = _open(shared, ciphertext[32:], _note_ad(circle_id, case_id, generation), "decision note")
+    ad = _note_ad(circle_id, case_id, generation, ciphertext[:32], key.public_key)
+    raw = _open(shared, ciphertext[32:], ad, "decision note")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

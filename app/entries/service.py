@@ -239,14 +239,21 @@ def check_names(
     behind all matching entries (authors and corroborators)."""
     circle, _ = active_member(session, circle_id=circle_id, user=actor)
     tokens = [bytes(t) for t in request.tokens]
-    matching = select(EntryToken.entry_id).where(
-        EntryToken.circle_id == circle.id, EntryToken.token.in_(tokens)
+    # Only live entries match: hidden ones (pending review) must not show, not even as a count.
+    matching = (
+        select(EntryToken.entry_id)
+        .join(Entry, Entry.id == EntryToken.entry_id)
+        .where(
+            EntryToken.circle_id == circle.id,
+            EntryToken.token.in_(tokens),
+            Entry.status == "live",
+        )
     )
-    query = select(Entry).where(Entry.id.in_(matching), Entry.status == "live")
+    query = select(Entry).where(Entry.id.in_(matching))
     if request.before is not None:
         query = query.where(Entry.seq < request.before)
     entries = list(session.scalars(query.order_by(Entry.seq.desc()).limit(request.limit)))
-    authors = select(Entry.author_id).where(Entry.id.in_(matching), Entry.status == "live")
+    authors = select(Entry.author_id).where(Entry.id.in_(matching))
     corroborators = select(Corroboration.author_id).where(
         Corroboration.entry_id.in_(matching), Corroboration.ciphertext.is_not(None)
     )

@@ -6,6 +6,7 @@ one, then stores bytes and appends an audit record.
 """
 
 import hmac
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +31,7 @@ from app.crypto.moderation import (
     case_hash,
     check_moderation_successor,
     receipt_token_hash,
+    usable_public_key,
 )
 from app.db import utcnow
 from app.entries.models import Entry
@@ -44,6 +46,7 @@ from app.errors import (
     EntryNotFound,
     InvalidDecision,
     InvalidModerationKey,
+    InvalidRequest,
     ModerationKeyConflict,
     ModerationKeyMissing,
     ModerationKeyStale,
@@ -253,10 +256,23 @@ def file_report(
 # --- Takedown requests (public) ---------------------------------------------------------------
 
 
+def _address_bucket(address: str) -> str:
+    """IPv6 clients get a /64 each (one host usually holds a whole /64); IPv4 one address."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 def _throttle(session: Session, settings: Settings, *, address: str, circle_id: uuid.UUID) -> None:
     now = utcnow()
     windows = [
-        ("address", address.encode(), settings.takedown_address_limit),
+        ("address", _address_bucket(address).encode(), settings.takedown_address_limit),
         ("circle", circle_id.bytes, settings.takedown_circle_limit),
     ]
     since = now - timedelta(seconds=settings.takedown_window_seconds)
@@ -289,6 +305,8 @@ def file_takedown(
     session: Session, settings: Settings, *, address: str, request: TakedownCreate
 ) -> Case:
     """No account needed: the link (circle id and moderation public key) is the capability."""
+    if not usable_public_key(request.receipt_key):
+        raise InvalidRequest("receipt_key is not a usable X25519 public key")
     circle = session.get(Circle, request.circle_id, with_for_update=True)
     key = None if circle is None else session.get(ModerationKeyRow, (circle.id, request.generation))
     if (
@@ -374,7 +392,7 @@ def _decisions(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
 
 
 def list_cases(
-    session: Session, *, circle_id: uuid.UUID, actor: User, status: str | None
+    session: Session, *, circle_id: uuid.UUID, actor: User, status: str | None, limit: int = 1000
 ) -> list[CaseView]:
     circle_admin(session, circle_id=circle_id, user=actor)
     query = select(Case).where(Case.circle_id == circle_id)
@@ -382,7 +400,8 @@ def list_cases(
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif status is not None:
         query = query.where(Case.status == status)
-    cases = list(session.scalars(query.order_by(Case.created_at, Case.id).limit(1000)))
+    # Newest first: a flood of old junk cannot push new cases out of the page.
+    cases = list(session.scalars(query.order_by(Case.created_at.desc(), Case.id).limit(limit)))
     decisions = _decisions(session, [c.id for c in cases])
     return [CaseView(c, decisions[c.id]) for c in cases]
 
@@ -442,6 +461,10 @@ def decide(
     if case.status not in OPEN_STATUSES:
         raise DecisionNotAllowed("this case is closed")
     entry = _decision_entry(session, case, decision)
+    if case.status == "hidden" and decision.action != "dismiss":
+        hidden = _hidden_entry(session, case)
+        if hidden is not None and decision.entry_id != hidden:
+            raise DecisionNotAllowed("this case hid another entry: decide on that one first")
     _apply(session, case, entry, decision.action)
     now = utcnow()
     row = DecisionRow(
@@ -514,14 +537,20 @@ def _apply(session: Session, case: Case, entry: Entry | None, action: str) -> No
         wipe_entry(session, entry, status="removed", now=utcnow())
 
 
-def _still_hidden(session: Session, case: Case) -> bool:
-    """Is the entry this case hid still hidden (not since retracted, expired or removed)?"""
-    hidden = session.scalar(
+def _hidden_entry(session: Session, case: Case) -> uuid.UUID | None:
+    """The entry this case's last ``hide`` acted on."""
+    hidden: uuid.UUID | None = session.scalar(
         select(DecisionRow.entry_id)
         .where(DecisionRow.case_id == case.id, DecisionRow.action == "hide")
         .order_by(DecisionRow.seq.desc())
         .limit(1)
     )
+    return hidden
+
+
+def _still_hidden(session: Session, case: Case) -> bool:
+    """Is the entry this case hid still hidden (not since retracted, expired or removed)?"""
+    hidden = _hidden_entry(session, case)
     entry = None if hidden is None else session.get(Entry, hidden)
     return entry is not None and entry.status == "hidden"
 

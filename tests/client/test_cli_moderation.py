@@ -76,10 +76,12 @@ def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> N
         "open",
     )
     assert (case["reporter"], case["reason"], case["note"]) == ("bob", "false", NOTE)
+    assert case["reporter_verified"] is True
     assert case["reported_content"] == {
         "subject": NAME,
         "text": "Grabbed my arm after the shoot",
         "verified": True,
+        "check": "opened and signed (alice)",
     }
 
     # Escalation: the reveal convinces someone with no account and no circle key.
@@ -96,6 +98,10 @@ def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> N
     refused_reveal = c.run("operator", "check-reveal", str(path), "--json")
     assert refused_reveal.exit_code == 1 and "reveal_mismatch" in refused_reveal.output
 
+    c.json("bob", "corroborate", cid, entry_id, "--text", "Me too")
+    assert c.json("bob", "check", cid, "jan novak")["distinct_members"] == 2
+    before = c.json("bob", "show", cid, entry_id)
+
     # Hide takes it out of feeds; its author sees the case and the outcome.
     hidden = c.json(
         "carol", "moderation", "decide", cid, case_id, "--action", "hide", "--reason", REASON
@@ -109,6 +115,8 @@ def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> N
         {"case_id": case_id, "kind": "report", "status": "hidden", "actions": ["hide"]}
     ]
     assert "moderation" not in c.json("bob", "show", cid, entry_id)  # the reporter learns nothing
+    # Name checks neither match a hidden entry nor count the members behind it.
+    assert c.json("bob", "check", cid, "jan novak") == {"matches": [], "distinct_members": 0}
 
     # Restore returns the entry unchanged.
     restored = c.json(
@@ -449,6 +457,35 @@ def test_moderation_key_follows_the_admins(live_server: str, tmp_path: Path) -> 
         if r["kind"] == "moderation_key_rotated"
     ]
     assert generations == [0, 1, 2]
+
+    # A server that shows only generation 0 (made for alice alone, as today, but before
+    # carol held it and could keep it): the reporter's client calls it stale.
+    def rolled_back(url: str) -> httpx.Client:
+        def handler(request: httpx.Request) -> httpx.Response:
+            with httpx.Client() as real:
+                forwarded = real.send(
+                    httpx.Request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.content,
+                    )
+                )
+            if request.method == "GET" and request.url.path.endswith("/moderation/keys"):
+                return httpx.Response(200, json=forwarded.json()[:1])
+            return httpx.Response(
+                forwarded.status_code, content=forwarded.content, headers=forwarded.headers
+            )
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    entry_id = _post(c, cid)
+    cli_module.state.http_factory = rolled_back
+    try:
+        stale = c.run("bob", "report", cid, entry_id, "--reason", "false", "--json")
+    finally:
+        cli_module.state.http_factory = None
+    assert stale.exit_code == 1 and "moderation_key_stale" in stale.output
 
 
 def test_audit_verify_refuses_a_bad_consistency_proof(live_server: str, tmp_path: Path) -> None:

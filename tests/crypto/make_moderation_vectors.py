@@ -409,8 +409,15 @@ def successor_cases(gen0: ModerationKeyRecord, gen1: ModerationKeyRecord) -> lis
 
 
 def report_ad(case_id: uuid.UUID, entry_id: uuid.UUID, generation: int) -> bytes:
+    """Every report here is sealed with REPORT_EPHEMERAL to generation 1's key."""
     return (
-        labels.REPORT_AD_PREFIX + CIRCLE_ID.bytes + case_id.bytes + entry_id.bytes + u64(generation)
+        labels.REPORT_AD_PREFIX
+        + CIRCLE_ID.bytes
+        + case_id.bytes
+        + entry_id.bytes
+        + u64(generation)
+        + x25519_public(REPORT_EPHEMERAL)
+        + ModerationKey(MODERATION_KEYS[1]).public_key
     )
 
 
@@ -842,7 +849,14 @@ def takedown_vectors() -> dict[str, Any]:
 def note_vector(name: str, case_id: uuid.UUID) -> tuple[dict[str, Any], bytes]:
     ephemeral, nonce, reason = NOTES[name]
     key = ModerationKey(MODERATION_KEYS[1])
-    ad = labels.DECISION_NOTE_AD_PREFIX + CIRCLE_ID.bytes + case_id.bytes + u64(1)
+    ad = (
+        labels.DECISION_NOTE_AD_PREFIX
+        + CIRCLE_ID.bytes
+        + case_id.bytes
+        + u64(1)
+        + x25519_public(ephemeral)
+        + key.public_key
+    )
     shared = beforenm(ephemeral, key.public_key)
     sealed = x25519_public(ephemeral) + nonce + aead(shared, reason.encode("utf-8"), ad, nonce)
     opened = open_decision_note(sealed, key=key, circle_id=CIRCLE_ID, case_id=case_id, generation=1)

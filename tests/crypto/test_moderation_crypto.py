@@ -718,3 +718,22 @@ def test_succession() -> None:
     ):
         with pytest.raises(InvalidKey):
             verify_succession(*args, signature)
+
+
+def test_a_report_or_note_has_one_encoding_only(circle: Circle) -> None:
+    """X25519 ignores the top bit of a public key; the AD binds the exact ephemeral key."""
+    case_id = uuid.uuid4()
+    key = circle.keys[1]
+    sealed = seal_report(
+        report(case_id), identity=circle.carol, public_key=key.public_key, generation=1
+    )
+    twin = sealed[:31] + bytes([sealed[31] ^ 0x80]) + sealed[32:]
+    assert case_hash(twin) != case_hash(sealed)
+    with pytest.raises(DecryptionFailed):
+        open_report(twin, key=key, circle_id=CIRCLE, case_id=case_id, entry_id=ENTRY, generation=1)
+    note = seal_decision_note(
+        "A reason.", public_key=key.public_key, circle_id=CIRCLE, case_id=case_id, generation=1
+    )
+    note_twin = note[:31] + bytes([note[31] ^ 0x80]) + note[32:]
+    with pytest.raises(DecryptionFailed):
+        open_decision_note(note_twin, key=key, circle_id=CIRCLE, case_id=case_id, generation=1)

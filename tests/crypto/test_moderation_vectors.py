@@ -408,9 +408,17 @@ def test_what_app_crypto_seals_for_the_key_opens_by_the_construction() -> None:
 # -- reports -----------------------------------------------------------------------------
 
 
-def report_ad(case_id: uuid.UUID, entry_id: uuid.UUID, generation: int) -> bytes:
+def report_ad(
+    case_id: uuid.UUID, entry_id: uuid.UUID, generation: int, ephemeral: bytes, recipient: bytes
+) -> bytes:
     return (
-        labels.REPORT_AD_PREFIX + CIRCLE_ID.bytes + case_id.bytes + entry_id.bytes + u64(generation)
+        labels.REPORT_AD_PREFIX
+        + CIRCLE_ID.bytes
+        + case_id.bytes
+        + entry_id.bytes
+        + u64(generation)
+        + ephemeral
+        + recipient
     )
 
 
@@ -472,8 +480,8 @@ def test_report_sealing() -> None:
     assert beforenm(eph_secret, key.public_key) == shared == beforenm(bytes(key), eph_public)
     case_id, entry_id = uuid.UUID(REPORT["case_id"]), uuid.UUID(REPORT["entry_id"])
     ad = h(REPORT["associated_data"])
-    assert ad == report_ad(case_id, entry_id, 1)
-    assert len(ad) == REPORT["associated_data_length"] == 22 + 16 + 16 + 16 + 8
+    assert ad == report_ad(case_id, entry_id, 1, eph_public, key.public_key)
+    assert len(ad) == REPORT["associated_data_length"] == 22 + 16 + 16 + 16 + 8 + 32 + 32
     plaintext = h(REPORT["plaintext"])
     assert plaintext == h(REPORT["signature"]) + h(REPORT["bytes"])
     nonce = h(REPORT["nonce"])
@@ -528,7 +536,7 @@ def test_what_app_crypto_seals_as_a_report_opens_by_the_construction() -> None:
     sealed = seal_report(report, identity=identity("bob"), public_key=key.public_key, generation=1)
     assert sealed[:32] != h(REPORT["ephemeral_public"])  # a fresh ephemeral key
     shared = beforenm(bytes(key), sealed[:32])
-    ad = report_ad(report.case_id, report.entry_id, 1)
+    ad = report_ad(report.case_id, report.entry_id, 1, sealed[:32], key.public_key)
     plaintext = aead_open(shared, sealed[56:], ad, sealed[32:56])
     assert plaintext == h(REPORT["signature"]) + h(REPORT["bytes"])  # deterministic signature
 
@@ -717,7 +725,14 @@ def test_decision_note(case: dict[str, Any]) -> None:
     assert beforenm(eph_secret, key.public_key) == shared
     case_id = uuid.UUID(case["case_id"])
     ad = h(note["associated_data"])
-    assert ad == labels.DECISION_NOTE_AD_PREFIX + CIRCLE_ID.bytes + case_id.bytes + u64(1)
+    assert ad == (
+        labels.DECISION_NOTE_AD_PREFIX
+        + CIRCLE_ID.bytes
+        + case_id.bytes
+        + u64(1)
+        + eph_public
+        + key.public_key
+    )
     nonce, sealed = h(note["nonce"]), h(note["sealed"])
     assert sealed == eph_public + nonce + aead(shared, note["reason"].encode(), ad, nonce)
     assert blake2b(sealed, "PERSON_MOD_BLOB") == h(note["note_hash"]) == blob_hash(sealed)
@@ -775,7 +790,14 @@ def test_what_app_crypto_seals_as_a_note_opens_by_the_construction() -> None:
     note = seal_decision_note(
         "A reason.", public_key=key.public_key, circle_id=CIRCLE_ID, case_id=case_id, generation=1
     )
-    ad = labels.DECISION_NOTE_AD_PREFIX + CIRCLE_ID.bytes + case_id.bytes + u64(1)
+    ad = (
+        labels.DECISION_NOTE_AD_PREFIX
+        + CIRCLE_ID.bytes
+        + case_id.bytes
+        + u64(1)
+        + note[:32]
+        + key.public_key
+    )
     assert aead_open(beforenm(bytes(key), note[:32]), note[56:], ad, note[32:56]) == b"A reason."
 
 

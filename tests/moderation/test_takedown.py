@@ -225,3 +225,32 @@ def test_the_limit_lifts_when_the_window_passes(
     assert error_of(_file(limited, desk, "198.51.100.7")) == (201, None)
     with Session(engine) as session:  # the old hits were dropped, the new ones counted
         assert session.scalar(select(func.count()).select_from(TakedownHit)) == 2
+
+
+def test_a_takedown_that_hid_an_entry_must_decide_on_that_entry(desk: Desk) -> None:
+    hidden, other = desk.post_entry(), desk.post_entry()
+    receipt = desk.takedown()
+    desk.decide(receipt.case_id, "hide", entry_id=hidden)
+    for action in ("remove", "restore"):
+        body = desk.decision_body(receipt.case_id, action, entry_id=other)
+        response = desk.decide_call(receipt.case_id, body)
+        assert error_of(response) == (409, "decision_not_allowed"), action
+    assert desk.entry_row(desk.world.bob, other)["entry"]["status"] == "live"
+    desk.decide(receipt.case_id, "restore", entry_id=hidden)
+    assert desk.status(receipt).json()["status"] == "restored"
+
+
+def test_a_low_order_receipt_key_is_refused(desk: Desk) -> None:
+    body, _ = desk.takedown_body(desk.link())
+    response = desk.call(
+        None, "POST", "/v1/takedown", json=body | {"receipt_key": b64encode(bytes(32))}
+    )
+    assert error_of(response) == (422, "invalid_request")
+
+
+def test_ipv6_requesters_are_counted_per_64() -> None:
+    from app.moderation.service import _address_bucket
+
+    assert _address_bucket("2001:db8:1:2::1") == _address_bucket("2001:db8:1:2:ffff::9")
+    assert _address_bucket("2001:db8:1:2::1") != _address_bucket("2001:db8:1:3::1")
+    assert _address_bucket("::ffff:192.0.2.7") == _address_bucket("192.0.2.7") == "192.0.2.7"
