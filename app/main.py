@@ -1,6 +1,7 @@
 """Application factory: one app per settings object, so tests build their own."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -23,6 +24,8 @@ from app.invites import router as invites_router
 from app.moderation import router as moderation_router
 from app.settings import Settings
 
+logger = logging.getLogger("backchannel")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -30,8 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The tree-head key exists before the first request (a write, so not inside a GET).
-        with app.state.write_factory() as session, session.begin():
-            ensure_signing_key(session, settings)
+        try:
+            with app.state.write_factory() as session, session.begin():
+                ensure_signing_key(session, settings)
+        except SQLAlchemyError:  # not migrated yet: requests will say so; the key comes later
+            logger.warning("tree-head signing key not created at startup (run migrate first)")
         task = None
         if settings.purge_interval_seconds > 0:
             task = asyncio.create_task(purge_periodically(app, settings.purge_interval_seconds))
