@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test install migrate lint typecheck pytest bench clean
+.PHONY: run test install migrate lint typecheck pytest web-deps web-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +20,7 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/backchannel-server migrate
 
-run: migrate
+run: migrate web-deps
 	$(BIN)/backchannel-server serve --host 127.0.0.1 --port 8000
 
 lint: install
@@ -32,7 +33,17 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The browser client's dependencies, exactly as web/package-lock.json pins them.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web-deps: $(WEB_STAMP)
+
+web-test: web-deps
+	cd web && node --test --test-reporter=dot
+
+test: lint typecheck pytest web-test
 
 # Benchmarks against a live server on 127.0.0.1; results and method in docs/benchmarks.md.
 bench: install
@@ -41,4 +52,4 @@ bench: install
 	$(BIN)/python -m bench.feed_latency
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache web/node_modules

@@ -1,0 +1,92 @@
+/**
+ * Every protocol label in one place, copied from the label tables of docs/protocol.md
+ * (§1, §8, §18, §28), so that the spec and this code can be compared line by line.
+ *
+ * BLAKE2b personalisations are P(label): the ASCII label padded with zero bytes to
+ * exactly 16 bytes. Associated-data prefixes and signature contexts end in one zero byte.
+ */
+
+function person(label) {
+  if (!/^[\x21-\x7e]{1,16}$/.test(label)) {
+    throw new Error(`personalisation ${label} is not 1..16 ASCII characters`);
+  }
+  const out = new Uint8Array(16);
+  out.set(new TextEncoder().encode(label));
+  return out;
+}
+
+function context(label) {
+  return new TextEncoder().encode(`${label}\0`);
+}
+
+// §1 accounts
+export const PERSON_AUTH_KEY = person("bc.v1.auth");
+export const PERSON_WRAP_KEY = person("bc.v1.wrap");
+export const PERSON_RECOVERY_KEY = person("bc.v1.recovery");
+export const PERSON_RECOVERY_AUTH = person("bc.v1.recov-auth");
+export const PERSON_FINGERPRINT = person("bc.v1.fingerprnt");
+export const IDENTITY_SIGNATURE_CONTEXT = context("backchannel.identity.v1");
+export const KEY_BUNDLE_AD_PREFIX = context("backchannel.keybundle.v1");
+export const KEY_BUNDLE_VERSION = 1;
+export const BUNDLE_PURPOSE_PASSPHRASE = "passphrase";
+export const BUNDLE_PURPOSE_RECOVERY = "recovery";
+export const KDF_ALGORITHM = "argon2id13";
+
+// §8 circles
+export const PERSON_KEY_ID = person("bc.v1.key-id");
+export const PERSON_ENTRY_KEY = person("bc.v1.entry");
+export const PERSON_INDEX_KEY = person("bc.v1.index");
+export const PERSON_META_KEY = person("bc.v1.meta");
+export const PERSON_RECORD_HASH = person("bc.v1.record");
+export const PERSON_EVENT_HASH = person("bc.v1.event");
+export const PERSON_INVITE_HASH = person("bc.v1.invite");
+export const KEY_RECORD_TYPE = "backchannel.key-record";
+export const KEY_RECORD_VERSION = 1;
+export const KEY_RECORD_SIGNATURE_CONTEXT = context("backchannel.key-record.v1");
+export const WRAP_PREFIX = context("backchannel.wrap.v1");
+export const PREV_KEY_AD_PREFIX = context("backchannel.prev-key.v1");
+export const CIRCLE_META_AD_PREFIX = context("backchannel.circle-meta.v1");
+export const INVITE_PREFIX = "bcinvite1";
+export const LEAVE_TYPE = "backchannel.leave";
+export const LEAVE_SIGNATURE_CONTEXT = context("backchannel.leave.v1");
+
+// §18 warnings
+export const PERSON_FRANKING = person("bc.v1.franking");
+export const PERSON_NAME_TOKEN = person("bc.v1.name-token");
+export const PERSON_ANON_ENTRY = person("bc.v1.anon-key");
+export const ENTRY_AD_PREFIX = context("backchannel.entry.v1");
+export const CORROBORATION_AD_PREFIX = context("backchannel.corroboration.v1");
+export const ENVELOPE_SIGNATURE_CONTEXT = context("backchannel.envelope-sig.v1");
+export const RETRACT_SIGNATURE_CONTEXT = context("backchannel.retract.v1");
+export const ENTRY_PAYLOAD_VERSION = 1;
+
+// §28 moderation and the audit log
+export const PERSON_MODKEY_HASH = person("bc.v1.modkey");
+export const PERSON_MODKEY_BOX = person("bc.v1.modkey-box");
+export const PERSON_CASE_HASH = person("bc.v1.case");
+export const PERSON_MOD_BLOB = person("bc.v1.mod-blob");
+export const PERSON_DECISION_HASH = person("bc.v1.decision");
+export const PERSON_RECEIPT_TOKEN = person("bc.v1.rcpt-token");
+export const PERSON_RECEIPT_KEY = person("bc.v1.rcpt-key");
+export const MODKEY_TYPE = "backchannel.moderation-key";
+export const MODKEY_SIGNATURE_CONTEXT = context("backchannel.moderation-key.v1");
+export const MODKEY_WRAP_PREFIX = context("backchannel.modkey-wrap.v1");
+export const MODKEY_PREV_AD_PREFIX = context("backchannel.modkey-prev.v1");
+export const REPORT_AD_PREFIX = context("backchannel.report.v1");
+export const REPORT_SIGNATURE_CONTEXT = context("backchannel.report-sig.v1");
+export const TAKEDOWN_AD_PREFIX = context("backchannel.takedown.v1");
+export const TAKEDOWN_RESPONSE_AD_PREFIX = context("backchannel.takedown-response.v1");
+export const DECISION_NOTE_AD_PREFIX = context("backchannel.decision-note.v1");
+export const DECISION_TYPE = "backchannel.decision";
+export const DECISION_SIGNATURE_CONTEXT = context("backchannel.decision.v1");
+export const TAKEDOWN_LINK_PREFIX = "bctakedown1";
+export const RECEIPT_PREFIX = "bcreceipt1";
+export const TREE_HEAD_TYPE = "backchannel.tree-head";
+export const TREE_HEAD_SIGNATURE_CONTEXT = context("backchannel.tree-head.v1");
+export const SIGNING_KEY_SUCCESSION_CONTEXT = context("backchannel.server-key-succession.v1");
+// Written in app/crypto/moderation.py itself, not in labels.py (§28).
+export const REPORT_TYPE = "backchannel.report";
+export const TAKEDOWN_TYPE = "backchannel.takedown";
+// Server only, never on the wire; listed (as in §28) so that no two labels collide.
+export const PERSON_SIGNING_SEAL = person("bc.v1.sign-seal");
+export const SIGNING_SEED_AD_PREFIX = context("backchannel.server-signing-seed.v1");
