@@ -54,6 +54,12 @@ def _reject_number(text: str) -> Any:
 def load_json(raw: bytes | str) -> Any:
     """Parse protocol JSON: integers only (no floats, NaN or Infinity), bounded nesting."""
     try:
+        if isinstance(raw, bytes):
+            # Strict UTF-8 only, as §1 says: json.loads(bytes) would also take a byte-order
+            # mark or UTF-16/32, which another client rightly refuses.
+            if raw.startswith(b"\xef\xbb\xbf"):
+                raise ValueError("byte-order mark")
+            raw = raw.decode("utf-8")
         return json.loads(raw, parse_float=_reject_number, parse_constant=_reject_number)
     except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # JSON, UTF-8 too
         raise InvalidKey("malformed JSON") from exc

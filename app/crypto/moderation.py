@@ -456,7 +456,7 @@ def open_report(
             raise ValueError("version")
     except (ValueError, KeyError, TypeError, AttributeError, InvalidKey) as exc:
         raise DecryptionFailed("the report is malformed") from exc
-    if report.to_bytes() != body:
+    if report.to_bytes() != body or len(report.opening) != 32:
         raise DecryptionFailed("the report is not in canonical form")
     if (report.circle_id, report.case_id, report.entry_id) != (circle_id, case_id, entry_id):
         raise WrongEpoch("the report belongs to another case")

@@ -1262,3 +1262,15 @@ def test_every_circle_error_is_a_crypto_error() -> None:
 def test_x25519_key_of_an_identity_is_what_wraps_go_to(people: People) -> None:
     bob = people.keys["bob"]
     assert bytes(PrivateKey(bytes(bob.box_key)).public_key) == people.public("bob").x25519_public
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'\xef\xbb\xbf{"v":1}', '{"v":1}'.encode("utf-16"), b'{"v":"\xed\xa0\x80"}', b'{"v":"\xff"}'],
+)
+def test_protocol_json_is_strict_utf8(raw: bytes) -> None:
+    """A byte-order mark, UTF-16 or an encoded surrogate is not the UTF-8 of §1."""
+    from app.crypto.circles import load_json
+
+    with pytest.raises(InvalidKey):
+        load_json(raw)
