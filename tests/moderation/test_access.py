@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from nacl.public import PrivateKey
 
 from app.crypto import b64encode
 from tests.moderation.conftest import Desk, error_of
@@ -113,7 +114,7 @@ MATRIX: dict[tuple[str, str], tuple[Body, dict[str, int] | None, dict[str, Expec
             "case_id": str(uuid.uuid4()),
             "generation": 0,
             "moderation_key": b64encode(bytes(32)),
-            "receipt_key": b64encode(bytes(32)),
+            "receipt_key": b64encode(bytes(PrivateKey.generate().public_key)),
             "receipt_token": b64encode(bytes(32)),
             "ciphertext": b64encode(bytes(100)),
         },

@@ -239,8 +239,8 @@ def test_cases_are_listed_by_status(desk: Desk, gina: Person) -> None:
         params = None if status is None else {"status": status}
         return [c["case_id"] for c in desk.ok(world.carol, "GET", path, params=params)]
 
-    assert listed(None) == [str(hidden), str(fresh)]
-    assert listed("open") == [str(hidden), str(fresh)]  # a hidden entry still needs a ruling
+    assert listed(None) == [str(fresh), str(hidden)]  # newest first
+    assert listed("open") == [str(fresh), str(hidden)]  # a hidden entry still needs a ruling
     assert listed("hidden") == [str(hidden)]
     assert listed("removed") == []
     bogus = desk.call(world.carol, "GET", path, params={"status": "closed"})
