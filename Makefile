@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test install migrate lint typecheck pytest web-deps web-test bench clean
+.PHONY: run test install migrate lint typecheck pytest web-deps web-test web-browser web-e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,15 @@ web-deps: $(WEB_STAMP)
 web-test: web-deps
 	cd web && node --test --test-reporter=dot
 
-test: lint typecheck pytest web-test
+# Debian's chromium drives the browser tests (browsers cannot be downloaded here).
+web-browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The browser client end to end: three browser contexts and the CLI against a live server.
+web-e2e: install web-deps web-browser
+	cd web && node e2e/run.js
+
+test: lint typecheck pytest web-test web-e2e
 
 # Benchmarks against a live server on 127.0.0.1; results and method in docs/benchmarks.md.
 bench: install

@@ -88,7 +88,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API (and, once built, the web client)."""
+    """Serve the API and the web client."""
     import uvicorn
 
     settings = Settings()

@@ -23,6 +23,7 @@ from app.guard import RequestGuard
 from app.invites import router as invites_router
 from app.moderation import router as moderation_router
 from app.settings import Settings
+from app.web import install_web_client
 
 logger = logging.getLogger("backchannel")
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router.public_router)
     app.include_router(moderation_router.public_router)
     app.include_router(audit_router.public_router)
+    install_web_client(app)
     # Everything below requires a session; public routes are the explicit exceptions above.
     authenticated = APIRouter(dependencies=[Depends(current_session)])
     authenticated.include_router(accounts_router.router)

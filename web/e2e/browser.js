@@ -1,0 +1,121 @@
+/**
+ * People in browser contexts: Debian's chromium driven by playwright-core, every request
+ * body recorded, screenshots saved under web/e2e/output/.
+ */
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+export const OUTPUT = path.join(import.meta.dirname, "output");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export async function launch() {
+  await rm(OUTPUT, { recursive: true, force: true });
+  await mkdir(OUTPUT, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM });
+}
+
+/** Viewports: a laptop, and a phone (390 × 844, touch) for the "usable at phone width" check. */
+export const DESKTOP = { viewport: { width: 1100, height: 800 } };
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/**
+ * A person with their own browser context. `requests` holds every request the page
+ * made (method, URL without the fragment, body as text); `statuses` every text the
+ * status region showed; `problems` console errors and uncaught page errors.
+ */
+export async function person(browser, server, name, options = DESKTOP) {
+  const context = await browser.newContext({ ...options, baseURL: server.url });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  const requests = [];
+  const problems = [];
+  context.on("request", (request) => {
+    const body = request.postDataBuffer();
+    requests.push({
+      method: request.method(),
+      // Browsers never send the fragment; the server's log check proves it separately.
+      url: request.url().split("#")[0],
+      body: body === null ? "" : body.toString("utf8"),
+    });
+  });
+  // Runs before the page's scripts, through the DevTools protocol (not subject to the CSP).
+  await context.addInitScript(() => {
+    window.__statuses = [];
+    new MutationObserver(() => {
+      const region = document.getElementById("status");
+      if (region && region.textContent) {
+        window.__statuses.push(region.textContent);
+      }
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    // An API error answer (a wrong passphrase's 401) is logged by the browser as a failed
+    // load; the test checks how the page shows those. Anything else is a problem.
+    const apiAnswer = new URL(message.location().url || server.url).pathname.startsWith("/v1/");
+    if (message.type() === "error" && !apiAnswer) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  return {
+    name,
+    context,
+    page,
+    requests,
+    problems,
+    async statuses() {
+      return page.evaluate(() => window.__statuses);
+    },
+    async shot(label) {
+      const file = path.join(OUTPUT, `${label}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+  };
+}
+
+/** Fill the auth form and submit; returns once the next screen's heading shows. */
+export async function register(someone, username, passphrase) {
+  const { page } = someone;
+  if (await page.getByRole("heading", { name: "Log in" }).isVisible()) {
+    await page.getByRole("button", { name: "Create an account" }).click();
+  }
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByLabel("Passphrase again").fill(passphrase);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Write this down" }).waitFor({ timeout: 60_000 });
+  const recoveryCode = (await page.locator(".recovery-code").textContent()).trim();
+  const fingerprint = await fingerprintOn(page);
+  return { recoveryCode, fingerprint };
+}
+
+/** The (first) large fingerprint on the page, as its canonical text. */
+export async function fingerprintOn(page, index = 0) {
+  const groups = await page.locator(".fingerprint").nth(index).locator(".fp-group").allTextContents();
+  return groups.join(" ");
+}
+
+export async function acknowledgeRecoveryCode(page) {
+  await page.getByLabel("I have written down my recovery code").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+/** Open a circle from "My circles" by its name. */
+export async function openCircle(page, name) {
+  await page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "My circles" }).click();
+  await page.getByRole("button", { name }).click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+}
+
+export async function tab(page, name) {
+  await page.getByRole("navigation", { name: "Circle sections" }).getByRole("button", { name, exact: true }).click();
+}
+
+/** The text of the alert region once it shows. */
+export async function alertText(page) {
+  const alert = page.getByRole("alert");
+  await alert.locator(".alert").waitFor();
+  return alert.textContent();
+}

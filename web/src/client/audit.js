@@ -1,0 +1,315 @@
+/**
+ * Verifying a circle's audit log (docs/protocol.md §33.6), as app/client/audit.py:
+ * records, RFC 6962 tree, signed tree head, pinned history, and every admin signature
+ * inside the records. Nothing the server says is trusted until it is checked.
+ *
+ * Pins (the server's tree-head key, and per circle the last verified head and its leaf
+ * hashes) are kept like the trust store: sessionStorage, per account, for the tab's life.
+ */
+import { leafHash, rootOfLeafHashes, TreeHead, verifyConsistency, verifySuccession } from "../protocol/audit.js";
+import { b64, concat, fromB64, utf8, uuid, uuidHex } from "../protocol/encoding.js";
+import { CryptoError } from "../protocol/errors.js";
+import { equalBytes } from "../protocol/hash.js";
+import { parseJson } from "../protocol/json.js";
+import { eventHash } from "../protocol/membership.js";
+import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
+import { Decision } from "../protocol/reports.js";
+import { ClientError } from "./errors.js";
+import { parseIdentity } from "./sdk.js";
+
+const PAGE = 1000;
+
+/** The log does not verify; `code` says how (changed_record, forked, …), the message names the record. */
+export class AuditFailure extends ClientError {}
+
+export class AuditPins {
+  constructor({ serverKey = null, circles = {}, storage = null, key = null } = {}) {
+    Object.assign(this, { serverKey, circles, storage, key });
+  }
+
+  static load(storage, username) {
+    const key = `backchannel.audit.${username}`;
+    try {
+      const raw = JSON.parse(storage.getItem(key) ?? "{}");
+      return new AuditPins({ serverKey: raw.serverKey ?? null, circles: raw.circles ?? {}, storage, key });
+    } catch {
+      return new AuditPins({ storage, key });
+    }
+  }
+
+  save() {
+    if (this.storage !== null) {
+      try {
+        this.storage.setItem(this.key, JSON.stringify({ serverKey: this.serverKey, circles: this.circles }));
+      } catch {
+        // storage unavailable: the pins hold in memory for this page's life
+      }
+    }
+  }
+}
+
+function failure(code, message) {
+  return new AuditFailure(code, message);
+}
+
+export class Audit {
+  constructor(circles, moderation, pins) {
+    this.circles = circles;
+    this.moderation = moderation;
+    this.client = circles.client;
+    this.pins = pins;
+  }
+
+  async #records(circleId, size) {
+    const out = [];
+    let after = -1;
+    while (out.length < size) {
+      const rows = await this.client.request("GET", `/v1/circles/${circleId}/audit/records`, { params: { after, limit: PAGE } });
+      if (rows.length === 0) {
+        break;
+      }
+      for (const row of rows) {
+        const position = out.length;
+        if (position >= size) {
+          break;
+        }
+        if (row.seq !== position) {
+          throw row.seq > position
+            ? failure("missing_record", `record ${position} is missing: the server's next record is ${row.seq}`)
+            : failure("reordered", `record ${row.seq} appears again at position ${position}`);
+        }
+        const raw = utf8(row.body);
+        const leaf = leafHash(raw);
+        if (b64(leaf) !== row.leaf_hash || b64(eventHash(raw)) !== row.hash) {
+          throw failure("changed_record", `record ${row.seq} differs from the hashes stored when it was appended`);
+        }
+        let body;
+        try {
+          body = parseJson(raw);
+        } catch {
+          throw failure("changed_record", `record ${row.seq} is not JSON`);
+        }
+        out.push({ seq: row.seq, body, raw, leaf });
+        after = row.seq;
+      }
+    }
+    if (out.length < size) {
+      throw failure("missing_record", `the tree head covers ${size} records but the server returned ${out.length}`);
+    }
+    return out;
+  }
+
+  /** The key that signed this head: the pinned one, or a successor the pinned one named (§33.4). */
+  async #serverKey(head) {
+    const offered = fromB64(head.public_key, 32);
+    if (this.pins.serverKey === null) {
+      this.pins.serverKey = b64(offered); // trust on first use
+      return offered;
+    }
+    let current = fromB64(this.pins.serverKey, 32);
+    if (equalBytes(current, offered)) {
+      return offered;
+    }
+    const { keys } = await this.client.request("GET", "/v1/server/keys");
+    for (const row of keys) {
+      const publicKey = fromB64(row.public_key, 32);
+      if (equalBytes(publicKey, current) || row.succession_signature === null) {
+        continue;
+      }
+      try {
+        verifySuccession(current, publicKey, row.not_before, fromB64(row.succession_signature, 64));
+      } catch {
+        continue;
+      }
+      current = publicKey;
+      if (equalBytes(current, offered)) {
+        this.pins.serverKey = b64(offered);
+        return offered;
+      }
+    }
+    throw failure("unknown_server_key", "the tree head is signed by a key the server never announced from the pinned one");
+  }
+
+  /** §33.6 steps 1-10; returns {ok, treeSize, root, signaturesChecked} or throws AuditFailure. */
+  async verify(circleId) {
+    const circle = await this.circles.sync(circleId);
+    const cid = circle.circleId;
+    const headRow = await this.client.request("GET", `/v1/circles/${cid}/audit/head`);
+    let head;
+    try {
+      head = TreeHead.parse(headRow.tree_head);
+    } catch (error) {
+      throw failure("bad_tree_head", error.message);
+    }
+    if (head.circle !== uuidHex(cid)) {
+      throw failure("bad_tree_head", "the tree head is for another circle");
+    }
+    const key = await this.#serverKey(headRow);
+    try {
+      head.verifySignature(fromB64(headRow.signature, 64), key);
+    } catch {
+      throw failure("bad_tree_head", "the tree head's signature does not verify");
+    }
+    const pin = this.pins.circles[cid] ?? null;
+    const records = await this.#records(cid, head.size);
+    if (pin !== null && head.size < pin.size) {
+      throw failure("rolled_back", `the server's log has ${head.size} records; this device verified ${pin.size}`);
+    }
+    if (pin !== null) {
+      const pinned = fromB64(pin.leaves);
+      for (let i = 0; i < pin.size; i++) {
+        if (!equalBytes(pinned.subarray(32 * i, 32 * i + 32), records[i].leaf)) {
+          throw failure("changed_record", `record ${i} changed since this device verified it`);
+        }
+      }
+    }
+    Audit.#checkChain(records);
+    const leaves = records.map((r) => r.leaf);
+    const root = rootOfLeafHashes(leaves);
+    if (!equalBytes(root, head.root)) {
+      throw failure("root_mismatch", "the records do not hash to the signed tree head: a record was changed, dropped or inserted");
+    }
+    if (pin !== null) {
+      const proof = await this.client.request("GET", `/v1/circles/${cid}/audit/consistency`, {
+        params: { first: pin.size, second: head.size },
+      });
+      try {
+        verifyConsistency(pin.size, head.size, fromB64(pin.root, 32), head.root, proof.proof.map((p) => fromB64(p, 32)));
+      } catch {
+        throw failure("forked", "the log is not an extension of the one this device verified");
+      }
+    }
+    const signatures = await this.#checkSignatures(circle, records);
+    this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
+    this.pins.save();
+    return { ok: true, treeSize: head.size, root: b64(head.root), signaturesChecked: signatures, records };
+  }
+
+  static #checkChain(records) {
+    let prev = null;
+    for (const record of records) {
+      const { body } = record;
+      if (body === null || typeof body !== "object" || body.seq !== record.seq) {
+        throw failure("reordered", `the record at position ${record.seq} says it is another record`);
+      }
+      if (body.prev !== (prev === null ? null : b64(prev))) {
+        throw failure("changed_record", `record ${record.seq} does not chain to record ${record.seq - 1}: one of them was changed or removed`);
+      }
+      prev = eventHash(record.raw);
+    }
+  }
+
+  async #keyRecords(circleId) {
+    const rows = await this.client.request("GET", `/v1/circles/${circleId}/records`, { params: { after: -1 } });
+    const chain = [];
+    try {
+      for (const row of rows) {
+        const record = KeyRecord.parse(row.record);
+        const signer = parseIdentity(row.signer_identity);
+        verifyRecord(chain.at(-1) ?? null, record, fromB64(row.signature, 64), signer);
+        chain.push(record);
+      }
+    } catch (error) {
+      if (error instanceof CryptoError || error instanceof ClientError) {
+        throw failure("bad_signature", `key record: ${error.message}`);
+      }
+      throw error;
+    }
+    return chain;
+  }
+
+  async #checkSignatures(circle, records) {
+    const chain = await this.#keyRecords(circle.circleId);
+    if (chain.length && b64(chain.at(-1).hash()) !== b64(circle.record.hash())) {
+      throw failure("forked", "the key records differ from the ones just verified");
+    }
+    const byHash = new Map(chain.map((r) => [b64(r.hash()), r]));
+    const admins = new Set(chain.flatMap((r) => r.members.filter((m) => ADMIN_ROLES.includes(m.role)).map((m) => `${m.user} ${m.fp}`)));
+    const state = await this.moderation.state(circle);
+    const modHashes = new Map(state.records.map((r) => [b64(r.hash()), [r, state.rows[r.generation]]]));
+    const identities = new Map();
+    const adminIdentity = async (user, seq) => {
+      if (!identities.has(user)) {
+        const row = await this.client.request("GET", `/v1/users/${encodeURIComponent(user)}`);
+        identities.set(user, parseIdentity(row.identity));
+      }
+      const identity = identities.get(user);
+      if (!admins.has(`${user} ${identity.fingerprint}`)) {
+        throw failure("bad_signature", `record ${seq} is signed by ${user}, never an admin here`);
+      }
+      return identity;
+    };
+    let checked = 0;
+    const cases = new Map(); // case -> [decisions seen, last hash]
+    const filed = new Map(); // case -> b64 case_hash from its report_filed / takedown_filed
+    for (const record of records) {
+      const kind = record.body.kind;
+      const details = record.body.details ?? {};
+      if (kind === "report_filed" || kind === "takedown_filed") {
+        const caseKey = String(details.case_id);
+        if (filed.has(caseKey)) {
+          throw failure("changed_record", `record ${record.seq} files a case twice`);
+        }
+        filed.set(caseKey, String(details.case_hash));
+      }
+      if (Object.hasOwn(details, "record_hash") && kind !== "moderation_key_rotated") {
+        const keyRecord = byHash.get(details.record_hash);
+        if (keyRecord === undefined || keyRecord.seq !== (details.record_seq ?? 0)) {
+          throw failure("bad_signature", `record ${record.seq} points at a key record that is not in the signed chain`);
+        }
+        checked += 1;
+      } else if (kind === "moderation_key_rotated") {
+        const found = modHashes.get(details.record_hash ?? "");
+        if (found === undefined) {
+          throw failure("bad_signature", `record ${record.seq} names a moderation key that does not exist`);
+        }
+        const [modRecord, row] = found;
+        const signer = await adminIdentity(modRecord.signer, record.seq);
+        try {
+          modRecord.verifySignature(fromB64(row.signature, 64), signer);
+        } catch {
+          throw failure("bad_signature", `record ${record.seq}: moderation key signature`);
+        }
+        checked += 1;
+      } else if (kind === "case_decided") {
+        checked += await this.#checkDecision(circle, record, details, { adminIdentity, cases, filed });
+      }
+    }
+    return checked;
+  }
+
+  async #checkDecision(circle, record, details, { adminIdentity, cases, filed }) {
+    let decision;
+    try {
+      decision = Decision.parse(details.decision);
+      decision.verifySignature(fromB64(details.signature, 64), await adminIdentity(decision.signer, record.seq));
+    } catch (error) {
+      if (error instanceof AuditFailure) {
+        throw error;
+      }
+      throw failure("bad_signature", `record ${record.seq}: the decision's signature`);
+    }
+    const caseHex = uuidHex(decision.caseId);
+    if (
+      decision.signer !== record.body.actor ||
+      decision.action !== details.action ||
+      caseHex !== details.case_id ||
+      decision.circleId !== uuid(circle.circleId)
+    ) {
+      throw failure("changed_record", `record ${record.seq} differs from its signed decision`);
+    }
+    if (details.entry_id !== (decision.entryId === null ? null : uuidHex(decision.entryId))) {
+      throw failure("changed_record", `record ${record.seq} names another entry than its decision`);
+    }
+    if (filed.get(caseHex) !== b64(decision.caseHash)) {
+      throw failure("changed_record", `record ${record.seq} decides a case that was not filed before it, or not as it was filed`);
+    }
+    const [seen, last] = cases.get(caseHex) ?? [0, null];
+    const prevOk = last === null ? decision.prev === null : decision.prev !== null && equalBytes(decision.prev, last);
+    if (decision.seq !== seen || !prevOk) {
+      throw failure("broken_chain", `record ${record.seq}: decision ${decision.seq} of case ${decision.caseId} does not follow the case's previous decision`);
+    }
+    cases.set(caseHex, [seen + 1, decision.hash()]);
+    return 1;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The admins' side of moderation (docs/protocol.md §30.3, §31.3, §32): opening cases and
+ * checking their decision chains, and signing decisions. The use case half of
+ * app/client/moderation.py's Moderation; the key and reports are in moderation.js.
+ */
+import { b64, fromB64, uuid } from "../protocol/encoding.js";
+import { ENTRY, Envelope, EnvelopeContext, openEnvelope, verifyCommitment } from "../protocol/entries.js";
+import { equalBytes } from "../protocol/hash.js";
+import { parseJson } from "../protocol/json.js";
+import { checkTokens, normaliseName } from "../protocol/names.js";
+import {
+  ACTIONS,
+  blobHash,
+  caseHash,
+  Decision,
+  openDecisionNote,
+  openReport,
+  sealDecisionNote,
+  verifyReport,
+} from "../protocol/reports.js";
+import { openTakedown, sealResponse } from "../protocol/takedowns.js";
+import { mapped, ProtocolError } from "./errors.js";
+import { openOwnResponse } from "./takedown.js";
+
+function unreadable(row, error) {
+  return {
+    caseId: row.case_id,
+    kind: row.kind,
+    entryId: row.entry_id,
+    status: row.status,
+    createdAt: row.created_at,
+    unreadable: `${error.code}: ${error.message}`,
+    decisions: [],
+  };
+}
+
+export async function listCases(moderation, circleId, { status = null } = {}) {
+  const { circle, state } = await moderation.ensureKey(circleId);
+  const keys = await moderation.secretKeys(circle, state);
+  const rows = await moderation.client.request("GET", `/v1/circles/${circle.circleId}/moderation/cases`, { params: { status } });
+  const out = [];
+  for (const row of rows) {
+    try {
+      out.push(await openCase(moderation, circle, keys, row));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) {
+        throw error;
+      }
+      out.push(unreadable(row, error)); // one bad case must not hide the others
+    }
+  }
+  return { circle, cases: out };
+}
+
+async function openCase(moderation, circle, keys, row) {
+  const caseId = uuid(row.case_id);
+  const generation = row.generation;
+  const ciphertext = fromB64(row.ciphertext);
+  if (!equalBytes(caseHash(ciphertext), fromB64(row.case_hash, 32))) {
+    throw new ProtocolError("case_changed", `case ${caseId} does not match its hash`);
+  }
+  const key = keys.get(generation);
+  if (key === undefined) {
+    throw new ProtocolError("missing_key", `no moderation key ${generation} for ${caseId}`);
+  }
+  const out = { caseId, kind: row.kind, entryId: row.entry_id, status: row.status, createdAt: row.created_at };
+  if (row.kind === "report") {
+    Object.assign(out, await openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row }));
+  } else {
+    const request = await mapped(() => openTakedown(ciphertext, {
+      key,
+      receiptKey: fromB64(row.receipt_key, 32),
+      circleId: circle.circleId,
+      caseId,
+      generation,
+    }));
+    Object.assign(out, {
+      name: request.name,
+      contact: request.contact,
+      text: request.text,
+      candidates: await candidates(moderation, circle, request.name),
+    });
+  }
+  out.decisions = await openDecisions(moderation, circle, keys, row, ciphertext);
+  return out;
+}
+
+async function openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row }) {
+  const entryId = uuid(row.entry_id);
+  const { report, signature } = await mapped(() =>
+    openReport(ciphertext, { key, circleId: circle.circleId, caseId, entryId, generation }));
+  const reporter = await moderation.listedIdentity(circle, report.reporter);
+  if (reporter !== null) {
+    await mapped(() => verifyReport(report, signature, reporter));
+  }
+  // The reveal: while the warning has its envelope, open it with the circle key and require
+  // the reporter's copy to be exactly its content; once wiped, only the commitment is left.
+  const detail = await moderation.client.request("GET", `/v1/circles/${circle.circleId}/entries/${entryId}`);
+  const entry = detail.entry;
+  if (!verifyCommitment(report.body, report.opening, fromB64(entry.commitment, 32))) {
+    throw new ProtocolError("reveal_mismatch", "the reported content does not match the warning's commitment");
+  }
+  let check = "commitment only: the warning was wiped";
+  if (entry.ciphertext !== null) {
+    const opened = await moderation.entries.open(circle, entry); // verifies author and context
+    const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: entry.epoch, entryId });
+    const raw = await mapped(() => openEnvelope(Envelope.fromJson(entry), { keys: circle.keys, context }));
+    if (!equalBytes(raw.bodyBytes, report.body) || !equalBytes(raw.opening, report.opening)) {
+      throw new ProtocolError("reveal_mismatch", "the reported content is not what the warning says");
+    }
+    check = `opened and signed (${opened.author ?? "anonymous"})`;
+  }
+  const body = await mapped(() => parseJson(report.body));
+  return {
+    reporter: report.reporter,
+    reporterVerified: reporter !== null,
+    reason: report.reason,
+    note: report.note,
+    reported: { subject: body.subject ?? null, text: body.text ?? null, verified: entry.ciphertext !== null, check },
+    entryStatus: entry.status,
+  };
+}
+
+/** Warnings whose name index matches the name in a takedown request, under every epoch key. */
+async function candidates(moderation, circle, name) {
+  if (normaliseName(name) === "") {
+    return [];
+  }
+  const tokens = checkTokens([...circle.keys.values()], name).map(b64);
+  const result = await moderation.client.request("POST", `/v1/circles/${circle.circleId}/check`, { json: { tokens, limit: 200 } });
+  const out = [];
+  for (const row of result.entries) {
+    const opened = await moderation.entries.open(circle, row);
+    out.push({ entryId: opened.entryId, subject: opened.subject, text: opened.text });
+  }
+  return out;
+}
+
+async function openDecisions(moderation, circle, keys, row, ciphertext) {
+  const out = [];
+  let prev = null;
+  for (const [position, item] of row.decisions.entries()) {
+    const decision = await mapped(() => Decision.parse(item.decision));
+    const signer = await moderation.listedIdentity(circle, decision.signer);
+    if (signer !== null) {
+      await mapped(() => decision.verifySignature(fromB64(item.signature, 64), signer));
+    }
+    const prevOk = prev === null ? decision.prev === null : decision.prev !== null && equalBytes(decision.prev, prev);
+    if (
+      decision.seq !== position ||
+      decision.circleId !== circle.circleId ||
+      decision.caseId !== uuid(row.case_id) ||
+      !prevOk ||
+      !equalBytes(decision.caseHash, caseHash(ciphertext)) ||
+      decision.signer !== item.signer
+    ) {
+      throw new ProtocolError("broken_chain", "a decision does not follow the case's chain");
+    }
+    const note = fromB64(item.note);
+    if (!equalBytes(decision.noteHash, blobHash(note))) {
+      throw new ProtocolError("case_changed", "a decision's reason was changed");
+    }
+    const key = keys.get(decision.generation);
+    const reason = key === undefined ? null : await mapped(() => openDecisionNote(note, {
+      key,
+      circleId: circle.circleId,
+      caseId: decision.caseId,
+      generation: decision.generation,
+    }));
+    let response = null;
+    if (item.response !== null && item.response !== undefined && row.receipt_key) {
+      const blob = fromB64(item.response);
+      if (decision.responseHash === null || !equalBytes(decision.responseHash, blobHash(blob))) {
+        throw new ProtocolError("case_changed", "a decision's response was changed");
+      }
+      const caseKey = keys.get(row.generation);
+      if (caseKey !== undefined) {
+        response = await mapped(() => openOwnResponse(blob, {
+          key: caseKey,
+          receiptKey: fromB64(row.receipt_key, 32),
+          circleId: circle.circleId,
+          caseId: decision.caseId,
+          generation: row.generation,
+        }));
+      }
+    }
+    out.push({
+      seq: decision.seq,
+      action: decision.action,
+      entryId: decision.entryId,
+      signer: decision.signer,
+      signerVerified: signer !== null,
+      reason,
+      response,
+      createdAt: item.created_at,
+    });
+    prev = decision.hash();
+  }
+  return out;
+}
+
+/** Sign a decision on a case (§32.3), with its reason sealed to the admins. */
+export async function decide(moderation, circleId, caseId, { action, reason, entryId = null, response = null }) {
+  if (!ACTIONS.includes(action)) {
+    throw new ProtocolError("bad_decision", `the action is one of ${ACTIONS.join(", ")}`);
+  }
+  const { circle, state } = await moderation.ensureKey(circleId);
+  const keys = await moderation.secretKeys(circle, state);
+  const cid = uuid(caseId);
+  const row = await moderation.client.request("GET", `/v1/circles/${circle.circleId}/moderation/cases/${cid}`);
+  const ciphertext = fromB64(row.ciphertext);
+  await openDecisions(moderation, circle, keys, row, ciphertext); // verify the chain we extend
+  const decisions = row.decisions;
+  const prev = decisions.length ? (await mapped(() => Decision.parse(decisions.at(-1).decision))).hash() : null;
+  let target;
+  if (row.kind === "report") {
+    if (entryId !== null && uuid(entryId) !== uuid(row.entry_id)) {
+      throw new ProtocolError("bad_decision", "a report's decision acts on the reported warning");
+    }
+    target = action === "dismiss" ? null : row.entry_id;
+  } else {
+    if (action !== "dismiss" && entryId === null) {
+      throw new ProtocolError("bad_decision", "choose which warning this acts on (see the candidates)");
+    }
+    target = entryId;
+  }
+  let note;
+  let sealedResponse = null;
+  try {
+    note = sealDecisionNote(reason, {
+      publicKey: state.current.publicKey,
+      circleId: circle.circleId,
+      caseId: cid,
+      generation: state.current.generation,
+    });
+    if (response !== null) {
+      if (row.kind !== "takedown") {
+        throw new ProtocolError("bad_decision", "only takedown requests get a response");
+      }
+      sealedResponse = sealResponse(response, {
+        key: keys.get(row.generation),
+        receiptKey: fromB64(row.receipt_key, 32),
+        circleId: circle.circleId,
+        caseId: cid,
+        generation: row.generation,
+      });
+    }
+  } catch (error) {
+    throw error instanceof ProtocolError ? error : new ProtocolError("bad_decision", error.message);
+  }
+  const decision = new Decision({
+    circleId: circle.circleId,
+    caseId: cid,
+    seq: decisions.length,
+    action,
+    entryId: target,
+    caseHash: caseHash(ciphertext),
+    generation: state.current.generation,
+    noteHash: blobHash(note),
+    responseHash: sealedResponse === null ? null : blobHash(sealedResponse),
+    prev,
+    signer: moderation.circles.username,
+  });
+  const result = await moderation.client.request("POST", `/v1/circles/${circle.circleId}/moderation/cases/${cid}/decisions`, {
+    json: {
+      decision: decision.text,
+      signature: b64(decision.sign(moderation.circles.identity)),
+      note: b64(note),
+      response: sealedResponse === null ? null : b64(sealedResponse),
+    },
+  });
+  return { caseId: cid, action, entryId: target, status: result.status };
+}

@@ -1,0 +1,313 @@
+/**
+ * Warnings for the browser SDK (docs/protocol.md §18-§27), as app/client/entries.py:
+ * seal, post, read, check, corroborate, retract; every warning verified before it shows.
+ */
+import { b64, fromB64, uuid } from "../protocol/encoding.js";
+import {
+  CATEGORIES,
+  CORROBORATION,
+  ENTRY,
+  Envelope,
+  EnvelopeContext,
+  openCorroboration,
+  openEntry,
+  seal,
+  SEVERITIES,
+  signingKeyFor,
+  signRetraction,
+} from "../protocol/entries.js";
+import { equalBytes } from "../protocol/hash.js";
+import { checkTokens, normaliseName, postingTokens } from "../protocol/names.js";
+import { randomUuid } from "../protocol/random.js";
+import { mapped, ProtocolError } from "./errors.js";
+
+export { CATEGORIES, SEVERITIES };
+
+const ALIAS_LIMIT = 20;
+const FIELD_LIMIT = 200;
+const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
+
+function length(text) {
+  return [...text].length;
+}
+
+function isName(text) {
+  try {
+    return normaliseName(text) !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** The writer's checks of §19.1, with the reference's error codes; returns the body. */
+export function warningBody({
+  subject,
+  aliases = [],
+  categories,
+  text,
+  severity = null,
+  affiliation = null,
+  happened = null,
+  contact = null,
+  anonymous = false,
+}) {
+  const unknown = categories.filter((c) => !CATEGORIES.includes(c));
+  if (unknown.length > 0 || categories.length === 0) {
+    throw new ProtocolError("bad_category", `Choose at least one category (${CATEGORIES.join(", ")}).`);
+  }
+  if (severity !== null && !SEVERITIES.includes(severity)) {
+    throw new ProtocolError("bad_severity", `Severity is one of ${SEVERITIES.join(", ")}.`);
+  }
+  if (happened !== null && !MONTH.test(happened)) {
+    throw new ProtocolError("bad_month", "When it happened is a month, written YYYY-MM.");
+  }
+  for (const name of [subject, ...aliases]) {
+    if (!isName(name)) {
+      throw new ProtocolError("bad_name", `“${name}” has no letters or digits.`);
+    }
+  }
+  const tooLong = [subject, ...aliases, affiliation, contact].some((v) => v && length(v) > FIELD_LIMIT);
+  if (tooLong || aliases.length > ALIAS_LIMIT || new Set(categories).size !== categories.length) {
+    throw new ProtocolError(
+      "too_long",
+      `Names and details are at most ${FIELD_LIMIT} characters, at most ${ALIAS_LIMIT} aliases, each category once.`,
+    );
+  }
+  return {
+    v: 1,
+    subject,
+    aliases,
+    categories,
+    severity,
+    affiliation,
+    happened,
+    contact,
+    text,
+    attribution: anonymous ? "anonymous" : "named",
+  };
+}
+
+function tombstone(common) {
+  return {
+    ...common,
+    subject: null,
+    aliases: [],
+    categories: [],
+    severity: null,
+    affiliation: null,
+    happened: null,
+    contact: null,
+    text: null,
+    author: null,
+  };
+}
+
+export class Entries {
+  constructor(circles) {
+    this.circles = circles;
+    this.client = circles.client;
+    this.authors = new Map(); // "circle/user" -> Ed25519 public key
+  }
+
+  async post(circleId, fields, { expiresInDays = null } = {}) {
+    const body = warningBody(fields);
+    const circle = await this.circles.sync(circleId);
+    const entryId = randomUuid();
+    const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
+    const signingKey = signingKeyFor(this.circles.identity, context, { anonymous: body.attribution === "anonymous" });
+    const envelope = seal(body, { key: circle.key, context, signingKey });
+    const tokens = postingTokens(circle.key, [body.subject, ...body.aliases]);
+    return this.client.request("POST", `/v1/circles/${circle.circleId}/entries`, {
+      json: {
+        entry_id: entryId,
+        epoch: circle.epoch,
+        anonymous: body.attribution === "anonymous",
+        ...envelope.toJson(),
+        tokens: tokens.map(b64),
+        expires_in_days: expiresInDays,
+      },
+    });
+  }
+
+  /**
+   * A named author's Ed25519 key from the member list, checked against the signed
+   * record's fingerprint for everyone the newest record lists (§23 step 10).
+   */
+  async #authorKey(circle, username) {
+    const cacheKey = `${circle.circleId}/${username}`;
+    if (!this.authors.has(cacheKey)) {
+      for (const member of await this.circles.members(circle.circleId)) {
+        const listed = circle.record.member(member.username);
+        if (listed !== null && listed.fp !== member.fingerprint) {
+          throw new ProtocolError("member_key_changed", `${member.username}'s key differs from the circle's signed record`);
+        }
+        this.authors.set(`${circle.circleId}/${member.username}`, member.identity.ed25519Public);
+      }
+    }
+    if (!this.authors.has(cacheKey)) {
+      throw new ProtocolError("unknown_author", `${username} never was in this circle`);
+    }
+    return this.authors.get(cacheKey);
+  }
+
+  /** Verify (signature, author, context) and decrypt one warning row (§23). */
+  async open(circle, row) {
+    const common = {
+      entryId: row.entry_id,
+      seq: row.seq,
+      status: row.status,
+      corroborations: row.corroborations,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      authorKey: row.author_key,
+    };
+    if (row.ciphertext === null) {
+      return tombstone(common); // retracted, expired, removed or hidden: the status only
+    }
+    if (row.anonymous === (row.author !== null)) {
+      throw new ProtocolError("author_leak", "the server mislabelled a warning's attribution");
+    }
+    const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: row.epoch, entryId: row.entry_id });
+    const { envelope, body } = await mapped(() => {
+      const env = Envelope.fromJson(row);
+      return { envelope: env, body: openEntry(env, { keys: circle.keys, context }).body };
+    });
+    const anonymous = body.attribution === "anonymous";
+    if (anonymous !== row.anonymous) {
+      throw new ProtocolError("author_mismatch", "the warning's attribution was changed");
+    }
+    let author = null;
+    if (!anonymous) {
+      if (!equalBytes(await this.#authorKey(circle, row.author), envelope.authorKey)) {
+        throw new ProtocolError("author_mismatch", `the warning was not signed by ${row.author}`);
+      }
+      author = row.author;
+    }
+    return {
+      ...common,
+      subject: body.subject,
+      aliases: [...body.aliases],
+      categories: [...body.categories],
+      severity: body.severity ?? null,
+      affiliation: body.affiliation ?? null,
+      happened: body.happened ?? null,
+      contact: body.contact ?? null,
+      text: body.text,
+      author,
+    };
+  }
+
+  /** One page of the feed, newest first; pass `nextBefore` back as `before` for older ones. */
+  async feed(circleId, { before = null, limit = 50 } = {}) {
+    const circle = await this.circles.sync(circleId);
+    const page = await this.client.request("GET", `/v1/circles/${circle.circleId}/entries`, { params: { before, limit } });
+    const entries = [];
+    for (const row of page.entries) {
+      if (before !== null && row.seq >= before) {
+        throw new ProtocolError("bad_page", "the server returned warnings out of order");
+      }
+      entries.push(await this.open(circle, row));
+    }
+    return { entries, nextBefore: page.next_before, lastSeq: page.last_seq, circle };
+  }
+
+  /** A warning and its corroborations, each verified. */
+  async show(circleId, entryId) {
+    const circle = await this.circles.sync(circleId);
+    const eid = uuid(entryId);
+    const detail = await this.client.request("GET", `/v1/circles/${circle.circleId}/entries/${eid}`);
+    const warning = await this.open(circle, detail.entry);
+    const items = [];
+    for (const row of detail.corroborations) {
+      if (row.ciphertext === null) {
+        continue;
+      }
+      if (row.anonymous === (row.author !== null)) {
+        throw new ProtocolError("author_leak", "a corroboration's attribution was mislabelled");
+      }
+      const context = new EnvelopeContext({
+        kind: CORROBORATION,
+        circleId: circle.circleId,
+        epoch: row.epoch,
+        entryId: eid,
+        corroborationId: row.corroboration_id,
+      });
+      const opened = await mapped(() => openCorroboration(Envelope.fromJson(row), { keys: circle.keys, context }));
+      let author = null;
+      if (!row.anonymous) {
+        if (!equalBytes(await this.#authorKey(circle, row.author), fromB64(row.author_key, 32))) {
+          throw new ProtocolError("author_mismatch", "a corroboration was signed by someone else");
+        }
+        author = row.author;
+      }
+      items.push({ text: opened.body.text, author, createdAt: row.created_at });
+    }
+    return { warning, corroborations: items };
+  }
+
+  /** Check a name: its token under every epoch key this member holds (§25.2, §26.4). */
+  async check(circleId, name) {
+    if (!isName(name)) {
+      throw new ProtocolError("bad_name", "A name needs letters or digits.");
+    }
+    const circle = await this.circles.sync(circleId);
+    const tokens = checkTokens([...circle.keys.values()], name).map(b64);
+    const matches = [];
+    let before = null;
+    let distinct = 0;
+    for (;;) {
+      const result = await this.client.request("POST", `/v1/circles/${circle.circleId}/check`, { json: { tokens, before } });
+      for (const row of result.entries) {
+        matches.push(await this.open(circle, row));
+      }
+      distinct = result.distinct_members;
+      before = result.next_before;
+      if (before === null) {
+        break;
+      }
+    }
+    return { matches, distinctMembers: distinct };
+  }
+
+  async corroborate(circleId, entryId, { text, anonymous = false }) {
+    const circle = await this.circles.sync(circleId);
+    const corroborationId = randomUuid();
+    const context = new EnvelopeContext({
+      kind: CORROBORATION,
+      circleId: circle.circleId,
+      epoch: circle.epoch,
+      entryId: uuid(entryId),
+      corroborationId,
+    });
+    const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
+    const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
+    return this.client.request("POST", `/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, {
+      json: { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson() },
+    });
+  }
+
+  /** Sign with the key the warning was signed with: the identity key or the per-entry key (§24). */
+  async retract(circleId, entryId) {
+    const cid = uuid(circleId);
+    const eid = uuid(entryId);
+    const detail = await this.client.request("GET", `/v1/circles/${cid}/entries/${eid}`);
+    const authorKey = fromB64(detail.entry.author_key, 32);
+    const context = new EnvelopeContext({ kind: ENTRY, circleId: cid, epoch: 0, entryId: eid });
+    for (const anonymous of [false, true]) {
+      const key = signingKeyFor(this.circles.identity, context, { anonymous });
+      if (equalBytes(key.publicKey, authorKey)) {
+        const signature = signRetraction(key, { circleId: cid, entryId: eid });
+        return this.client.request("POST", `/v1/circles/${cid}/entries/${eid}/retract`, { json: { signature: b64(signature) } });
+      }
+    }
+    throw new ProtocolError("not_author", "this warning was not signed by any of your keys");
+  }
+
+  /** Whether this member wrote the warning (named, or anonymous with a key only they derive). */
+  isMine(circleId, row) {
+    const context = new EnvelopeContext({ kind: ENTRY, circleId, epoch: 0, entryId: row.entryId });
+    return [false, true].some((anonymous) =>
+      b64(signingKeyFor(this.circles.identity, context, { anonymous }).publicKey) === row.authorKey,
+    );
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * One circle: its warnings, posting, checking a name, members and invites. Every view
+ * shows what this tab verified (the signed record, opened envelopes), never the server's
+ * word alone.
+ */
+import { CATEGORIES, SEVERITIES } from "../client/entries.js";
+import { act, app, show, status } from "./app.js";
+import { confirmButton, field, focusHeading, formatDate, h, replace } from "./dom.js";
+import { membersPanel } from "./members.js";
+import { copyBox } from "./takedown.js";
+import { moderationPanel, reportButton } from "./moderation.js";
+import { auditPanel } from "./audit.js";
+
+const TABS = [
+  ["feed", "Warnings"],
+  ["post", "Post a warning"],
+  ["check", "Check a name"],
+  ["members", "Members"],
+  ["invite", "Invite", { admin: true }],
+  ["moderation", "Moderation", { admin: true }],
+  ["audit", "Audit log"],
+];
+
+export function label(category) {
+  return category.replaceAll("-", " ");
+}
+
+/** Open a circle on one tab; the sync verifies its record chain and keys first. */
+export async function showCircle(circleId, tab = "feed", notice = "") {
+  status("Verifying the circle…", { busy: true });
+  const circle = await act(null, () => app.circles.sync(circleId));
+  if (!circle) {
+    return;
+  }
+  status("");
+  const panel = h("div", { class: "panel", id: "panel" });
+  const tabs = TABS.filter(([, , options]) => !options?.admin || circle.isAdmin);
+  const nav = h(
+    "nav",
+    { class: "tabs", "aria-label": "Circle sections" },
+    tabs.map(([id, text]) =>
+      h("button", { type: "button", "data-tab": id, "aria-current": id === tab ? "page" : null, onclick: () => select(id) }, text),
+    ),
+  );
+  /** Each tab renders into its own element: a slow earlier tab cannot overwrite a later one. */
+  async function render(id) {
+    const view = h("div", { class: "view" }, h("p", {}, "Loading…"));
+    panel.replaceChildren(view);
+    await act(null, () => PANELS[id](view, circle));
+    return view;
+  }
+  async function select(id) {
+    for (const button of nav.querySelectorAll("button")) {
+      if (button.dataset.tab === id) {
+        button.setAttribute("aria-current", "page");
+      } else {
+        button.removeAttribute("aria-current");
+      }
+    }
+    status("");
+    const view = await render(id);
+    if (view.isConnected) {
+      focusHeading(view);
+    }
+  }
+  show(
+    h("h1", {}, circle.name ?? "(no name)"),
+    circle.description ? h("p", { class: "lead" }, circle.description) : null,
+    h("p", { class: "meta" }, `You are ${circle.role === "member" ? "a member" : `an ${circle.role}`} · ${circle.record.members.length} member${circle.record.members.length === 1 ? "" : "s"}`),
+    nav,
+    panel,
+  );
+  await render(tab);
+  if (notice) {
+    status(notice); // after the panel, which may show its own progress meanwhile
+  }
+}
+
+const PANELS = {
+  feed: feedPanel,
+  post: postPanel,
+  check: checkPanel,
+  members: membersPanel,
+  invite: invitePanel,
+  moderation: moderationPanel,
+  audit: auditPanel,
+};
+
+// -- warnings -------------------------------------------------------------------------
+
+const GONE = {
+  retracted: "Retracted by its author.",
+  expired: "Expired.",
+  removed: "Removed by the circle's admins.",
+  hidden: "Hidden by the circle's admins while they review a report.",
+};
+
+/** One verified warning as a card. */
+export function warningCard(entry, circle, { actions = true } = {}) {
+  if (entry.subject === null) {
+    return h("article", { class: "warning gone" }, h("p", {}, GONE[entry.status] ?? `Not shown (${entry.status}).`),
+      h("p", { class: "meta" }, `Posted ${formatDate(entry.createdAt)}`));
+  }
+  const details = [
+    entry.aliases.length ? ["Also known as", entry.aliases.join(", ")] : null,
+    entry.severity ? ["Severity", entry.severity] : null,
+    entry.happened ? ["When", entry.happened] : null,
+    entry.affiliation ? ["Where / organisation", entry.affiliation] : null,
+    entry.contact ? ["Contact the author", entry.contact] : null,
+  ].filter(Boolean);
+  const card = h(
+    "article",
+    { class: "warning", "data-entry": entry.entryId },
+    h("h3", {}, entry.subject),
+    h("ul", { class: "chips", "aria-label": "Categories" }, entry.categories.map((c) => h("li", {}, label(c)))),
+    details.length ? h("dl", {}, details.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
+    entry.text ? h("p", { class: "narrative" }, entry.text) : null,
+    h("p", { class: "meta" },
+      entry.author ? `Posted by ${entry.author}` : "Posted anonymously",
+      ` · ${formatDate(entry.createdAt)}`,
+      entry.corroborations ? ` · ${entry.corroborations} corroboration${entry.corroborations === 1 ? "" : "s"}` : ""),
+  );
+  if (actions && entry.status === "live") {
+    card.append(warningActions(entry, circle));
+  }
+  return card;
+}
+
+function warningActions(entry, circle) {
+  const box = h("div", { class: "actions" });
+  const more = h("button", { type: "button", class: "secondary" }, "Corroborate");
+  more.addEventListener("click", () => act(more, async () => {
+    more.remove();
+    box.append(await corroborations(entry, circle));
+  }));
+  box.append(more);
+  if (app.entries.isMine(circle.circleId, entry)) {
+    const retract = confirmButton("Retract", {
+      question: "Retract this warning? Its text is wiped for everyone; this cannot be undone.",
+      yes: "Yes, retract it",
+      no: "Keep it",
+      label: "Confirm retraction",
+    }, (yes) => act(yes, async () => {
+      await app.entries.retract(circle.circleId, entry.entryId);
+      showCircleTab(circle, "feed", "The warning was retracted.");
+    }));
+    box.append(retract);
+  } else {
+    box.append(reportButton(entry, circle));
+  }
+  return box;
+}
+
+/** Corroborations of a warning, and a form to add one. */
+async function corroborations(entry, circle) {
+  const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
+  const text = h("textarea", { rows: "3", required: true });
+  const anonymous = h("input", { type: "checkbox" });
+  const add = h("button", { type: "submit" }, "Add my corroboration");
+  const form = h("form", {
+    class: "corroborate",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(add, async () => {
+        await app.entries.corroborate(circle.circleId, entry.entryId, { text: text.value, anonymous: anonymous.checked });
+        showCircleTab(circle, "feed", "Your corroboration was added.");
+      });
+    },
+  },
+  field("Something similar happened to me", text, "Encrypted in this browser; only members can read it."),
+  checkRow(anonymous, "Post anonymously (members will not see it was you)"),
+  add);
+  return h("div", { class: "corroborations" },
+    items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
+      h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
+    form);
+}
+
+export function checkRow(input, text) {
+  input.id ||= `c-${Math.random().toString(36).slice(2)}`;
+  return h("div", { class: "check" }, input, h("label", { for: input.id }, text));
+}
+
+/** Re-open the circle on a tab (after an action changed what it shows). */
+export function showCircleTab(circle, tab, notice = "") {
+  return showCircle(circle.circleId, tab, notice);
+}
+
+async function feedPanel(panel, circle, before = null) {
+  const page = await app.entries.feed(circle.circleId, { before });
+  const list = h("div", { class: "feed" });
+  if (before === null) {
+    replace(panel, h("h2", {}, "Warnings"),
+      h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, () => feedPanel(panel, circle)) }, "Refresh"),
+      list);
+  } else {
+    panel.querySelector(".older")?.remove();
+    panel.append(list);
+  }
+  if (page.entries.length === 0 && before === null) {
+    list.append(h("p", {}, "No warnings yet. If you have one, post it: only this circle's members can read it."));
+  }
+  for (const entry of page.entries) {
+    list.append(warningCard(entry, circle));
+  }
+  if (page.nextBefore !== null) {
+    panel.append(h("button", { type: "button", class: "secondary older", onclick: (e) => act(e.currentTarget, () => feedPanel(panel, circle, page.nextBefore)) }, "Show older warnings"));
+  }
+}
+
+function lines(text) {
+  return text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+}
+
+function postPanel(panel, circle) {
+  const subject = h("input", { name: "subject", required: true, maxlength: "200" });
+  const aliases = h("textarea", { name: "aliases", rows: "2" });
+  const boxes = CATEGORIES.map((c) => h("input", { type: "checkbox", name: "category", value: c }));
+  const severity = h("select", { name: "severity" }, h("option", { value: "" }, "Not stated"),
+    SEVERITIES.map((s) => h("option", { value: s }, s)));
+  const happened = h("input", { name: "happened", type: "month", placeholder: "YYYY-MM" });
+  const affiliation = h("input", { name: "affiliation", maxlength: "200" });
+  const contact = h("input", { name: "contact", maxlength: "200" });
+  const text = h("textarea", { name: "text", rows: "6" });
+  const anonymous = h("input", { type: "checkbox", name: "anonymous" });
+  const submit = h("button", { type: "submit" }, "Post warning");
+  const form = h("form", {
+    class: "card",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(submit, async () => {
+        status("Encrypting and posting…", { busy: true });
+        await app.entries.post(circle.circleId, {
+          subject: subject.value.trim(),
+          aliases: lines(aliases.value),
+          categories: boxes.filter((b) => b.checked).map((b) => b.value),
+          severity: severity.value || null,
+          happened: happened.value || null,
+          affiliation: affiliation.value.trim() || null,
+          contact: contact.value.trim() || null,
+          text: text.value,
+          anonymous: anonymous.checked,
+        });
+        showCircleTab(circle, "feed", "Your warning was posted.");
+      });
+    },
+  },
+  h("h2", {}, "Post a warning"),
+  h("p", {}, "Everything here is encrypted in this browser. The server sees neither the name nor the text."),
+  field("Who is it about?", subject, "Their name as people know it."),
+  field("Other names, handles or spellings (one per line)", aliases),
+  h("fieldset", {}, h("legend", {}, "What happened (choose at least one)"),
+    h("div", { class: "options" }, boxes.map((b) => checkRow(b, label(b.value))))),
+  field("Severity", severity),
+  field("When (month)", happened, "Optional, as YYYY-MM."),
+  field("Where / organisation", affiliation, "Optional: employer, production, organisation."),
+  field("How members can reach you about it", contact, "Optional."),
+  field("What happened", text),
+  checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
+  submit);
+  replace(panel, form);
+}
+
+function checkPanel(panel, circle) {
+  const name = h("input", { name: "name", required: true, autocomplete: "off" });
+  const submit = h("button", { type: "submit" }, "Check");
+  const results = h("div", { class: "results", "aria-live": "polite" });
+  replace(panel,
+    h("form", {
+      class: "card",
+      onsubmit: (event) => {
+        event.preventDefault();
+        act(submit, async () => {
+          const typed = name.value.trim();
+          const { matches, distinctMembers } = await app.entries.check(circle.circleId, typed);
+          replace(results,
+            matches.length === 0
+              ? h("p", { class: "notice" }, `No warnings about “${typed}” in this circle.`)
+              : [h("p", { class: "notice" }, `${matches.length} warning${matches.length === 1 ? "" : "s"} about “${typed}”, `,
+                  `from ${distinctMembers} member${distinctMembers === 1 ? "" : "s"} (the server's count).`),
+                matches.map((entry) => warningCard(entry, circle))]);
+        });
+      },
+    },
+    h("h2", {}, "Check a name"),
+    h("p", {}, "Before you meet, hire or work with someone. Spelling, accents and capitals do not matter. The name is turned into an unreadable token in this browser; the server never sees it."),
+    field("Name or handle", name), submit),
+    results);
+}
+
+// -- invites --------------------------------------------------------------------------
+
+async function invitePanel(panel, circle) {
+  const role = h("select", { name: "role" }, h("option", { value: "member" }, "member"), h("option", { value: "admin" }, "admin"));
+  const uses = h("input", { name: "uses", type: "number", min: "1", max: "1000", value: "1", required: true });
+  const days = h("input", { name: "days", type: "number", min: "1", max: "90", value: "7", required: true });
+  const submit = h("button", { type: "submit" }, "Create invite link");
+  const result = h("div", { "aria-live": "polite" });
+  const existing = h("div", {});
+  const form = h("form", {
+    class: "card",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(submit, async () => {
+        const { invite } = await app.circles.createInvite(circle.circleId, {
+          role: role.value,
+          maxUses: Number(uses.value),
+          expiresInDays: Number(days.value),
+        });
+        replace(result, inviteLink(`${window.location.origin}/join#${invite}`));
+        result.querySelector("input").focus();
+        await listInvites(existing, circle);
+      });
+    },
+  },
+  h("h2", {}, "Invite someone"),
+  h("p", {}, "You get a link to send to them. Its secret part comes after the #, which browsers never send to the server."),
+  field("They join as", role), field("How many people may use it", uses), field("Valid for (days)", days), submit);
+  replace(panel, form, result, existing);
+  await listInvites(existing, circle);
+}
+
+function inviteLink(link) {
+  return h("div", { class: "card invite" }, h("h3", {}, "Invite link"),
+    h("p", {}, "Send it over a channel you trust. When they have opened it, they appear under Members; confirm them after comparing fingerprints."),
+    copyBox(link, "Invite link", "Copy link"));
+}
+
+async function listInvites(container, circle) {
+  const invites = await app.circles.invites(circle.circleId);
+  const open = invites.filter((i) => !i.revoked && i.uses < i.max_uses && new Date(i.expires_at) > new Date());
+  replace(container, open.length === 0 ? null : [h("h3", {}, "Open invites"),
+    h("ul", { class: "invites" }, open.map((i) => {
+      const revoke = h("button", { type: "button", class: "secondary danger" }, "Withdraw");
+      revoke.addEventListener("click", () => act(revoke, async () => {
+        await app.circles.revokeInvite(circle.circleId, i.invite_id);
+        await listInvites(container, circle);
+      }));
+      return h("li", {}, `${i.role}, used ${i.uses} of ${i.max_uses}, until ${formatDate(i.expires_at)} `, revoke);
+    }))]);
+}

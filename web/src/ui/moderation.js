@@ -1,0 +1,167 @@
+/**
+ * Moderation: reporting a warning (members), and the admins' queue of reports and
+ * takedown requests with their decisions, plus the circle's public takedown link.
+ * Reasons, notes, requests and responses are encrypted to the admins in this browser.
+ */
+import { ACTIONS, REASONS } from "../client/moderation.js";
+import { act, app, status } from "./app.js";
+import { checkRow, showCircleTab } from "./circle.js";
+import { field, formatDate, h, replace } from "./dom.js";
+import { copyBox } from "./takedown.js";
+
+const REASON_TEXT = {
+  false: "It is not true",
+  doxxing: "It exposes private details (doxxing)",
+  harassment: "It is itself harassment",
+  "off-topic": "It does not belong in this circle",
+  other: "Something else",
+};
+
+const STATUS_TEXT = {
+  open: "open",
+  hidden: "warning hidden while under review",
+  dismissed: "dismissed",
+  removed: "warning removed",
+  restored: "warning restored",
+};
+
+const ACTION_TEXT = {
+  dismiss: "Dismiss (no action)",
+  hide: "Hide the warning while you review",
+  remove: "Remove the warning (cannot be undone)",
+  restore: "Restore the warning",
+};
+
+/** The actions a case in this status still allows (docs/api.md, Moderation statuses). */
+function allowed(status) {
+  if (status === "open") {
+    return ["dismiss", "hide", "remove"];
+  }
+  if (status === "hidden") {
+    return ["restore", "remove"];
+  }
+  return [];
+}
+
+/** A "Report" button for a warning: reason and note, encrypted to the circle's admins. */
+export function reportButton(entry, circle) {
+  const button = h("button", { type: "button", class: "secondary" }, "Report");
+  button.addEventListener("click", () => {
+    const reason = h("select", { name: "reason" }, REASONS.map((r) => h("option", { value: r }, REASON_TEXT[r] ?? r)));
+    const note = h("textarea", { name: "note", rows: "3", maxlength: "4000" });
+    const send = h("button", { type: "submit" }, "Send report to the admins");
+    const form = h("form", {
+      class: "card report",
+      "aria-label": `Report the warning about ${entry.subject}`,
+      onsubmit: (event) => {
+        event.preventDefault();
+        act(send, async () => {
+          await app.moderation.report(circle.circleId, entry.entryId, { reason: reason.value, note: note.value });
+          form.replaceWith(h("p", { class: "notice" }, "Your report was sent to the circle's admins."));
+        });
+      },
+    },
+    h("p", {}, "Your report and a verifiable copy of this warning are encrypted to the circle's admins. The server and the author do not learn who reported."),
+    field("Why?", reason), field("Anything the admins should know (optional)", note), send);
+    button.replaceWith(form);
+    reason.focus();
+  });
+  return button;
+}
+
+export async function moderationPanel(panel, circle) {
+  status("Opening the moderation queue…", { busy: true });
+  const { cases } = await app.moderation.listCases(circle.circleId);
+  const link = await app.moderation.takedownLink(circle.circleId, window.location.origin);
+  status("");
+  const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
+  const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
+  replace(
+    panel,
+    h("h2", {}, "Moderation"),
+    h("section", { class: "card" }, h("h3", {}, "Takedown link"),
+      h("p", {}, "Publish this link (on a website, in a letter). Anyone who finds a warning about them here can ask for it to be taken down, without an account; the request is encrypted to this circle's admins."),
+      copyBox(link, "Takedown link", "Copy takedown link")),
+    h("h3", {}, open.length ? `Waiting for a decision (${open.length})` : "Nothing is waiting for a decision."),
+    open.map((c) => caseCard(c, circle)),
+    closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
+  );
+}
+
+function caseCard(c, circle) {
+  const title = c.kind === "report" ? "Report" : "Takedown request";
+  const card = h("article", { class: "card case", "aria-label": `${title} ${c.caseId}` },
+    h("h4", {}, `${title} · ${STATUS_TEXT[c.status] ?? c.status}`),
+    h("p", { class: "meta" }, `Filed ${formatDate(c.createdAt)}`));
+  if (c.unreadable) {
+    card.append(h("p", { class: "alert security" }, `This case does not verify and is not shown: ${c.unreadable}`));
+    return card;
+  }
+  if (c.kind === "report") {
+    card.append(h("dl", {},
+      h("dt", {}, "Reported by"), h("dd", {}, c.reporter, c.reporterVerified ? "" : " (not in the circle's signed record: unverified)"),
+      h("dt", {}, "Reason"), h("dd", {}, REASON_TEXT[c.reason] ?? c.reason),
+      c.note ? [h("dt", {}, "Note"), h("dd", { class: "narrative" }, c.note)] : null,
+      h("dt", {}, "The warning said"),
+      h("dd", {}, h("strong", {}, c.reported.subject ?? ""), h("span", { class: "narrative" }, c.reported.text ? ` — ${c.reported.text}` : ""),
+        h("span", { class: "meta" }, ` (${c.reported.check})`))));
+  } else {
+    card.append(h("dl", {},
+      h("dt", {}, "About"), h("dd", {}, c.name),
+      h("dt", {}, "Contact"), h("dd", {}, c.contact || "(none given)"),
+      h("dt", {}, "Request"), h("dd", { class: "narrative" }, c.text)));
+  }
+  if (c.decisions.length) {
+    card.append(h("ol", { class: "decisions", "aria-label": "Decisions" }, c.decisions.map((d) => h("li", {},
+      `${d.action} by ${d.signer}${d.signerVerified ? "" : " (unverified)"}, ${formatDate(d.createdAt)}`,
+      d.reason ? [": ", h("span", { class: "narrative" }, d.reason)] : null,
+      d.response ? [h("br"), "Response sent: ", h("span", { class: "narrative" }, d.response)] : null))));
+  }
+  const actions = allowed(c.status);
+  if (actions.length) {
+    card.append(decideForm(c, circle, actions));
+  }
+  return card;
+}
+
+function decideForm(c, circle, actions) {
+  const action = h("select", { name: "action" }, actions.filter((a) => ACTIONS.includes(a)).map((a) => h("option", { value: a }, ACTION_TEXT[a])));
+  const reason = h("textarea", { name: "reason", rows: "2", required: true, maxlength: "4000" });
+  const response = c.kind === "takedown" ? h("textarea", { name: "response", rows: "2", maxlength: "4000" }) : null;
+  const choices = c.kind === "takedown" ? targets(c) : null;
+  const submit = h("button", { type: "submit" }, "Record decision");
+  return h("form", {
+    class: "decide",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(submit, async () => {
+        const chosen = choices?.querySelector("input:checked")?.value ?? null;
+        await app.moderation.decide(circle.circleId, c.caseId, {
+          action: action.value,
+          reason: reason.value,
+          entryId: c.kind === "takedown" ? chosen : null,
+          response: response && response.value.trim() ? response.value : null,
+        });
+        showCircleTab(circle, "moderation", "The decision was signed and recorded.");
+      });
+    },
+  },
+  h("h5", {}, "Decide"),
+  choices,
+  field("Decision", action),
+  field("Reason (only the circle's admins can read it)", reason),
+  response ? field("Response to the requester (optional; they read it with their receipt)", response) : null,
+  submit);
+}
+
+/** For a takedown: which warning the decision acts on, from the warnings matching the name. */
+function targets(c) {
+  if (c.candidates.length === 0) {
+    return h("p", { class: "hint" }, "No live warning in this circle matches the name in the request.");
+  }
+  return h("fieldset", {}, h("legend", {}, "Which warning does this decide on?"),
+    c.candidates.map((candidate, i) => {
+      const radio = h("input", { type: "radio", name: `target-${c.caseId}`, value: candidate.entryId, checked: i === 0 });
+      return checkRow(radio, `${candidate.subject}: ${(candidate.text ?? "").slice(0, 120)}`);
+    }));
+}
