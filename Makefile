@@ -30,7 +30,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy app
 
-pytest: install
+pytest: install web-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The browser client's dependencies, exactly as web/package-lock.json pins them.

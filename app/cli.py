@@ -82,6 +82,14 @@ def signing_rotate(
         )
 
 
+@cli.command("web-hashes")
+def web_hashes() -> None:
+    """SHA-256 of every file the web client is made of, as published in docs/web-assets.sha256."""
+    from app.web import asset_hashes
+
+    typer.echo(asset_hashes(), nl=False)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",

@@ -144,6 +144,29 @@ def source(area: str, path: str) -> Response:
     return _file(target)
 
 
+def served_assets() -> dict[str, Path]:
+    """Every URL path the web client can load, with the file served for it."""
+    assets = {"/": ENTRY_PAGE}
+    for area in sorted(SOURCE_AREAS):
+        for path in sorted((SOURCE / area).rglob("*")):
+            relative = path.relative_to(SOURCE / area).as_posix()
+            if path.is_file() and path.suffix in MEDIA_TYPES and _SAFE_PATH.match(relative):
+                assets[f"/static/{area}/{relative}"] = path
+    for name, path in sorted(VENDOR.items()):
+        assets[f"/static/vendor/{name}"] = path
+    return assets
+
+
+def asset_hashes() -> str:
+    """``sha256  path`` lines for every asset: what a release publishes (docs/web-assets.sha256)
+    so a careful user, or a browser extension, can check the code their browser ran."""
+    lines = [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {url}"
+        for url, path in served_assets().items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def install_web_client(app: FastAPI) -> None:
     """Serve the web client next to the API (all of it public: it holds no secrets)."""
     app.include_router(router)
