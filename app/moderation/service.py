@@ -38,6 +38,7 @@ from app.entries.models import Entry
 from app.entries.service import wipe_entry
 from app.errors import (
     AlreadyReported,
+    BackchannelError,
     CaseExists,
     CaseNotFound,
     DecisionConflict,
@@ -191,6 +192,21 @@ def _case_exists(session: Session, case_id: uuid.UUID) -> None:
         raise CaseExists()
 
 
+def _store_case(session: Session, case: Case, duplicate: BackchannelError) -> Case:
+    """Fill in a new case's hash, status and times and flush it, before its audit record:
+    appending an event autoflushes, so a duplicate must surface here as ``duplicate``."""
+    now = utcnow()
+    case.case_hash = case_hash(case.ciphertext)
+    case.status, case.decision_seq, case.last_decision_hash, case.response = "open", 0, None, None
+    case.created_at = case.updated_at = now
+    session.add(case)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise duplicate from exc
+    return case
+
+
 def file_report(
     session: Session, *, circle_id: uuid.UUID, actor: User, request: ReportCreate
 ) -> Case:
@@ -213,31 +229,19 @@ def file_report(
     )
     if already:
         raise AlreadyReported()
-    now = utcnow()
-    case = Case(
-        id=request.case_id,
-        circle_id=circle.id,
-        kind="report",
-        entry_id=entry.id,
-        reporter_id=actor.id,
-        generation=request.generation,
-        ciphertext=request.ciphertext,
-        case_hash=case_hash(request.ciphertext),
-        receipt_key=None,
-        receipt_token_hash=None,
-        status="open",
-        decision_seq=0,
-        last_decision_hash=None,
-        response=None,
-        created_at=now,
-        updated_at=now,
+    case = _store_case(
+        session,
+        Case(
+            id=request.case_id,
+            circle_id=circle.id,
+            kind="report",
+            entry_id=entry.id,
+            reporter_id=actor.id,
+            generation=request.generation,
+            ciphertext=request.ciphertext,
+        ),
+        AlreadyReported(),  # a concurrent duplicate
     )
-    session.add(case)
-    # Flush before the event: appending one autoflushes, outside this try.
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent duplicate
-        raise AlreadyReported() from exc
     # The reporter is not named in the log: members see that an entry was reported, not by whom.
     events.append(
         session,
@@ -317,31 +321,21 @@ def file_takedown(
         raise TakedownLinkInvalid()
     _throttle(session, settings, address=address, circle_id=circle.id)
     _case_exists(session, request.case_id)
-    now = utcnow()
-    case = Case(
-        id=request.case_id,
-        circle_id=circle.id,
-        kind="takedown",
-        entry_id=None,
-        reporter_id=None,
-        generation=request.generation,
-        ciphertext=request.ciphertext,
-        case_hash=case_hash(request.ciphertext),
-        receipt_key=request.receipt_key,
-        receipt_token_hash=receipt_token_hash(request.receipt_token),
-        status="open",
-        decision_seq=0,
-        last_decision_hash=None,
-        response=None,
-        created_at=now,
-        updated_at=now,
+    case = _store_case(
+        session,
+        Case(
+            id=request.case_id,
+            circle_id=circle.id,
+            kind="takedown",
+            entry_id=None,
+            reporter_id=None,
+            generation=request.generation,
+            ciphertext=request.ciphertext,
+            receipt_key=request.receipt_key,
+            receipt_token_hash=receipt_token_hash(request.receipt_token),
+        ),
+        CaseExists(),  # the case id or the receipt token is taken
     )
-    session.add(case)
-    # Flush before the event: appending one autoflushes, outside this try.
-    try:
-        session.flush()
-    except IntegrityError as exc:  # the case id or the receipt token is taken
-        raise CaseExists() from exc
     events.append(
         session,
         circle_id=circle.id,
