@@ -115,11 +115,31 @@ class CircleKey:
         return subkey(self._raw, labels.PERSON_META_KEY)
 
 
+def seal_prefixed(secret: bytes, *, prefix: bytes, recipient: bytes) -> bytes:
+    """crypto_box_seal of ``prefix || secret`` to an X25519 key: how every wrap is made."""
+    sealed: bytes = SealedBox(PublicKey(recipient)).encrypt(prefix + secret, encoder=RawEncoder)
+    return sealed
+
+
+def open_prefixed(
+    wrap: bytes, *, prefix: bytes, identity: IdentityKeys, what: str, elsewhere: str
+) -> bytes:
+    """Unseal a wrap and return its 32-byte secret, if it starts with exactly ``prefix``."""
+    try:
+        plaintext = SealedBox(identity.box_key).decrypt(wrap, encoder=RawEncoder)
+    except (nacl.exceptions.CryptoError, nacl.exceptions.TypeError) as exc:
+        raise DecryptionFailed(f"the {what} does not open with your key") from exc
+    if len(plaintext) != len(prefix) + 32 or not hmac.compare_digest(
+        plaintext[: len(prefix)], prefix
+    ):
+        raise WrongEpoch(f"the {what} is for {elsewhere}")
+    return bytes(plaintext[len(prefix) :])
+
+
 def seal_wrap(key: CircleKey, *, circle_id: uuid.UUID, epoch: int, recipient: bytes) -> bytes:
     """crypto_box_seal of prefix || circle id || epoch || key to the member's X25519 key."""
-    plaintext = labels.WRAP_PREFIX + _epoch_context(circle_id, epoch) + bytes(key)
-    sealed: bytes = SealedBox(PublicKey(recipient)).encrypt(plaintext, encoder=RawEncoder)
-    return sealed
+    prefix = labels.WRAP_PREFIX + _epoch_context(circle_id, epoch)
+    return seal_prefixed(bytes(key), prefix=prefix, recipient=recipient)
 
 
 def open_wrap(
@@ -131,16 +151,14 @@ def open_wrap(
     expected_key_id: bytes,
 ) -> CircleKey:
     """Unseal a wrap and check it is this circle's key for this epoch, as the signed record says."""
-    try:
-        plaintext = SealedBox(identity.box_key).decrypt(wrap, encoder=RawEncoder)
-    except (nacl.exceptions.CryptoError, nacl.exceptions.TypeError) as exc:
-        raise DecryptionFailed("the key wrap does not open with your key") from exc
-    prefix = labels.WRAP_PREFIX + _epoch_context(circle_id, epoch)
-    if len(plaintext) != len(prefix) + 32 or not hmac.compare_digest(
-        plaintext[: len(prefix)], prefix
-    ):
-        raise WrongEpoch("the key wrap is for another circle or epoch")
-    key = CircleKey(plaintext[len(prefix) :])
+    raw = open_prefixed(
+        wrap,
+        prefix=labels.WRAP_PREFIX + _epoch_context(circle_id, epoch),
+        identity=identity,
+        what="key wrap",
+        elsewhere="another circle or epoch",
+    )
+    key = CircleKey(raw)
     if not hmac.compare_digest(key.key_id, expected_key_id):
         raise UntrustedSigner("the wrapped key is not the key the signed record names")
     return key

@@ -18,18 +18,25 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import nacl.bindings
 import nacl.exceptions
 import nacl.secret
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.public import PrivateKey
 from nacl.signing import SigningKey, VerifyKey
 
 from app.crypto import labels
-from app.crypto.circles import ADMIN_ROLES, KeyRecord, canonical_json, load_json
+from app.crypto.circles import (
+    ADMIN_ROLES,
+    KeyRecord,
+    canonical_json,
+    load_json,
+    open_prefixed,
+    seal_prefixed,
+)
 from app.crypto.encoding import b64decode, b64encode
 from app.crypto.errors import (
     BadSignature,
@@ -148,9 +155,8 @@ def _generation_context(circle_id: uuid.UUID, generation: int) -> bytes:
 def seal_moderation_wrap(
     key: ModerationKey, *, circle_id: uuid.UUID, generation: int, recipient: bytes
 ) -> bytes:
-    plaintext = labels.MODKEY_WRAP_PREFIX + _generation_context(circle_id, generation) + bytes(key)
-    sealed: bytes = SealedBox(PublicKey(recipient)).encrypt(plaintext, encoder=RawEncoder)
-    return sealed
+    prefix = labels.MODKEY_WRAP_PREFIX + _generation_context(circle_id, generation)
+    return seal_prefixed(bytes(key), prefix=prefix, recipient=recipient)
 
 
 def open_moderation_wrap(
@@ -161,16 +167,14 @@ def open_moderation_wrap(
     identity: IdentityKeys,
     expected_public: bytes,
 ) -> ModerationKey:
-    try:
-        plaintext = SealedBox(identity.box_key).decrypt(wrap, encoder=RawEncoder)
-    except (nacl.exceptions.CryptoError, nacl.exceptions.TypeError) as exc:
-        raise DecryptionFailed("the moderation key wrap does not open with your key") from exc
-    prefix = labels.MODKEY_WRAP_PREFIX + _generation_context(circle_id, generation)
-    if len(plaintext) != len(prefix) + 32 or not hmac.compare_digest(
-        plaintext[: len(prefix)], prefix
-    ):
-        raise WrongEpoch("the moderation key wrap is for another circle or generation")
-    key = ModerationKey(plaintext[len(prefix) :])
+    raw = open_prefixed(
+        wrap,
+        prefix=labels.MODKEY_WRAP_PREFIX + _generation_context(circle_id, generation),
+        identity=identity,
+        what="moderation key wrap",
+        elsewhere="another circle or generation",
+    )
+    key = ModerationKey(raw)
     if not hmac.compare_digest(key.public_key, expected_public):
         raise UntrustedSigner("the wrapped moderation key is not the one the signed record names")
     return key
@@ -207,9 +211,30 @@ class ModeratorEntry:
     fp: str
 
 
+class _SignedByMember:
+    """Canonical bytes a member signs with their identity key, behind a context label."""
+
+    SIGNATURE_CONTEXT: ClassVar[bytes]
+    WHAT: ClassVar[str]
+
+    def to_bytes(self) -> bytes:
+        raise NotImplementedError
+
+    def sign(self, identity: IdentityKeys) -> bytes:
+        message = self.SIGNATURE_CONTEXT + self.to_bytes()
+        return bytes(identity.signing_key.sign(message).signature)
+
+    def verify_signature(self, signature: bytes, signer: PublicIdentity) -> None:
+        message = self.SIGNATURE_CONTEXT + self.to_bytes()
+        _verify(signer.ed25519_public, message, signature, self.WHAT)
+
+
 @dataclass(frozen=True)
-class ModerationKeyRecord:
+class ModerationKeyRecord(_SignedByMember):
     """Signed by an admin: this public key belongs to exactly these admins (this generation)."""
+
+    SIGNATURE_CONTEXT: ClassVar[bytes] = labels.MODKEY_SIGNATURE_CONTEXT
+    WHAT: ClassVar[str] = "moderation key record"
 
     circle_id: uuid.UUID
     generation: int
@@ -293,18 +318,6 @@ class ModerationKeyRecord:
         if record.to_bytes() != raw:
             raise InvalidKey("moderation key record is not in canonical form")
         return record
-
-    def sign(self, identity: IdentityKeys) -> bytes:
-        message = labels.MODKEY_SIGNATURE_CONTEXT + self.to_bytes()
-        return bytes(identity.signing_key.sign(message).signature)
-
-    def verify_signature(self, signature: bytes, signer: PublicIdentity) -> None:
-        _verify(
-            signer.ed25519_public,
-            labels.MODKEY_SIGNATURE_CONTEXT + self.to_bytes(),
-            signature,
-            "moderation key record",
-        )
 
     def matches(self, record: KeyRecord) -> bool:
         """Is this generation's admin set exactly the admins (and their keys) of ``record``?"""
@@ -779,8 +792,11 @@ def open_decision_note(
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(_SignedByMember):
     """An admin's signed ruling on a case; ``prev`` chains the decisions of one case."""
+
+    SIGNATURE_CONTEXT: ClassVar[bytes] = labels.DECISION_SIGNATURE_CONTEXT
+    WHAT: ClassVar[str] = "decision"
 
     circle_id: uuid.UUID
     case_id: uuid.UUID
@@ -855,18 +871,6 @@ class Decision:
         if decision.to_bytes() != raw:
             raise InvalidKey("decision is not in canonical form")
         return decision
-
-    def sign(self, identity: IdentityKeys) -> bytes:
-        message = labels.DECISION_SIGNATURE_CONTEXT + self.to_bytes()
-        return bytes(identity.signing_key.sign(message).signature)
-
-    def verify_signature(self, signature: bytes, signer: PublicIdentity) -> None:
-        _verify(
-            signer.ed25519_public,
-            labels.DECISION_SIGNATURE_CONTEXT + self.to_bytes(),
-            signature,
-            "decision",
-        )
 
 
 def blob_hash(data: bytes) -> bytes:
