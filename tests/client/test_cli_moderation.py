@@ -4,6 +4,8 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -241,6 +243,40 @@ def _verify_fails(c: Cli, cid: str, code: str) -> str:
     return str(answer["message"])
 
 
+@contextmanager
+def malicious_server(
+    rewrite: Callable[[httpx.Request, httpx.Response], httpx.Response | None],
+) -> Iterator[None]:
+    """The CLI talks to the real server through a proxy that may rewrite answers:
+    ``rewrite(request, real_answer)`` returns a forged answer, or None to pass it on."""
+
+    def factory(url: str) -> httpx.Client:
+        def handler(request: httpx.Request) -> httpx.Response:
+            with httpx.Client() as real:
+                answer = real.send(
+                    httpx.Request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.content,
+                    )
+                )
+            forged = rewrite(request, answer)
+            if forged is not None:
+                return forged
+            return httpx.Response(
+                answer.status_code, content=answer.content, headers=answer.headers
+            )
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    cli_module.state.http_factory = factory
+    try:
+        yield
+    finally:
+        cli_module.state.http_factory = None
+
+
 def _rows(engine: Engine, cid: str) -> list[Any]:
     with engine.connect() as conn:
         return list(
@@ -372,30 +408,13 @@ def test_audit_verify_refuses_an_older_tree_head(live_server: str, tmp_path: Pat
     c.json("bob", "report", cid, _post(c, cid), "--reason", "false")
     assert c.json("bob", "audit", "verify", cid)["ok"] is True
 
-    def replaying(url: str) -> httpx.Client:
-        def handler(request: httpx.Request) -> httpx.Response:
-            if request.url.path.endswith("/audit/head"):
-                return httpx.Response(200, json=old_head)
-            with httpx.Client() as real:
-                forwarded = real.send(
-                    httpx.Request(
-                        request.method,
-                        request.url,
-                        headers=request.headers,
-                        content=request.content,
-                    )
-                )
-                return httpx.Response(
-                    forwarded.status_code, content=forwarded.content, headers=forwarded.headers
-                )
+    def replay_old_head(request: httpx.Request, _: httpx.Response) -> httpx.Response | None:
+        if request.url.path.endswith("/audit/head"):
+            return httpx.Response(200, json=old_head)
+        return None
 
-        return httpx.Client(transport=httpx.MockTransport(handler))
-
-    cli_module.state.http_factory = replaying
-    try:
+    with malicious_server(replay_old_head):
         message = _verify_fails(c, cid, "rolled_back")
-    finally:
-        cli_module.state.http_factory = None
     assert str(old_head_size(old_head)) in message
 
 
@@ -460,31 +479,16 @@ def test_moderation_key_follows_the_admins(live_server: str, tmp_path: Path) -> 
 
     # A server that shows only generation 0 (made for alice alone, as today, but before
     # carol held it and could keep it): the reporter's client calls it stale.
-    def rolled_back(url: str) -> httpx.Client:
-        def handler(request: httpx.Request) -> httpx.Response:
-            with httpx.Client() as real:
-                forwarded = real.send(
-                    httpx.Request(
-                        request.method,
-                        request.url,
-                        headers=request.headers,
-                        content=request.content,
-                    )
-                )
-            if request.method == "GET" and request.url.path.endswith("/moderation/keys"):
-                return httpx.Response(200, json=forwarded.json()[:1])
-            return httpx.Response(
-                forwarded.status_code, content=forwarded.content, headers=forwarded.headers
-            )
-
-        return httpx.Client(transport=httpx.MockTransport(handler))
+    def first_generation_only(
+        request: httpx.Request, answer: httpx.Response
+    ) -> httpx.Response | None:
+        if request.method == "GET" and request.url.path.endswith("/moderation/keys"):
+            return httpx.Response(200, json=answer.json()[:1])
+        return None
 
     entry_id = _post(c, cid)
-    cli_module.state.http_factory = rolled_back
-    try:
+    with malicious_server(first_generation_only):
         stale = c.run("bob", "report", cid, entry_id, "--reason", "false", "--json")
-    finally:
-        cli_module.state.http_factory = None
     assert stale.exit_code == 1 and "moderation_key_stale" in stale.output
 
 
@@ -494,32 +498,15 @@ def test_audit_verify_refuses_a_bad_consistency_proof(live_server: str, tmp_path
     assert c.json("bob", "audit", "verify", cid)["ok"] is True
     c.json("bob", "report", cid, _post(c, cid), "--reason", "false")
 
-    def forking(url: str) -> httpx.Client:
-        def handler(request: httpx.Request) -> httpx.Response:
-            with httpx.Client() as real:
-                forwarded = real.send(
-                    httpx.Request(
-                        request.method,
-                        request.url,
-                        headers=request.headers,
-                        content=request.content,
-                    )
-                )
-            if request.url.path.endswith("/audit/consistency"):
-                proof = forwarded.json()
-                proof["proof"] = [b64encode(bytes(32)) for _ in proof["proof"]] or [
-                    b64encode(bytes(32))
-                ]
-                return httpx.Response(200, json=proof)
-            return httpx.Response(
-                forwarded.status_code, content=forwarded.content, headers=forwarded.headers
-            )
+    def bad_proof(request: httpx.Request, answer: httpx.Response) -> httpx.Response | None:
+        if request.url.path.endswith("/audit/consistency"):
+            proof = answer.json()
+            proof["proof"] = [b64encode(bytes(32)) for _ in proof["proof"]] or [
+                b64encode(bytes(32))
+            ]
+            return httpx.Response(200, json=proof)
+        return None
 
-        return httpx.Client(transport=httpx.MockTransport(handler))
-
-    cli_module.state.http_factory = forking
-    try:
+    with malicious_server(bad_proof):
         _verify_fails(c, cid, "forked")
-    finally:
-        cli_module.state.http_factory = None
     assert c.json("bob", "audit", "verify", cid)["ok"] is True  # nothing was pinned meanwhile
