@@ -98,6 +98,14 @@ def _open(key: bytes, box: bytes, ad: bytes, what: str) -> bytes:
         raise DecryptionFailed(f"the {what} does not open") from exc
 
 
+def _open_text(key: bytes, box: bytes, ad: bytes, what: str) -> str:
+    """Open a box whose plaintext must be UTF-8 text (responses, decision notes)."""
+    try:
+        return _open(key, box, ad, what).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecryptionFailed(f"the {what} is not text") from exc
+
+
 def shared_key(secret: bytes, public: bytes) -> bytes:
     """``crypto_box_beforenm``: the same 32 bytes from either secret and the other public key."""
     if len(secret) != 32 or len(public) != 32:
@@ -717,11 +725,7 @@ def open_response(ciphertext: bytes, receipt: Receipt) -> str:
     ad = _takedown_ad(
         labels.TAKEDOWN_RESPONSE_AD_PREFIX, receipt.circle_id, receipt.case_id, receipt.generation
     )
-    raw = _open(shared, ciphertext, ad, "response")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DecryptionFailed("the response is not text") from exc
+    return _open_text(shared, ciphertext, ad, "response")
 
 
 def open_own_response(
@@ -736,11 +740,7 @@ def open_own_response(
     """An admin reading a response the admins sent (moderation list)."""
     shared = shared_key(bytes(key), receipt_public)
     ad = _takedown_ad(labels.TAKEDOWN_RESPONSE_AD_PREFIX, circle_id, case_id, generation)
-    raw = _open(shared, ciphertext, ad, "response")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DecryptionFailed("the response is not text") from exc
+    return _open_text(shared, ciphertext, ad, "response")
 
 
 # --- Decisions --------------------------------------------------------------------------------
@@ -784,11 +784,7 @@ def open_decision_note(
         raise DecryptionFailed("the decision note is too short")
     shared = shared_key(bytes(key), ciphertext[:32])
     ad = _note_ad(circle_id, case_id, generation, ciphertext[:32], key.public_key)
-    raw = _open(shared, ciphertext[32:], ad, "decision note")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DecryptionFailed("the decision note is not text") from exc
+    return _open_text(shared, ciphertext[32:], ad, "decision note")
 
 
 @dataclass(frozen=True)
