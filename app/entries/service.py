@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -160,6 +160,36 @@ class FeedEntry:
     expires_at: datetime
 
 
+# The feed's three queries, built once (a page is the hottest read there is).
+_FEED = (
+    select(
+        Entry.id,
+        Entry.seq,
+        Entry.epoch,
+        Entry.status,
+        Entry.anonymous,
+        case((Entry.anonymous, None), else_=User.username),
+        Entry.author_key,
+        Entry.commitment,
+        Entry.nonce,
+        Entry.ciphertext,
+        Entry.signature,
+        Entry.corroboration_count,
+        Entry.created_at,
+        Entry.expires_at,
+    )
+    .join(User, User.id == Entry.author_id)
+    .where(Entry.circle_id == bindparam("circle_id"))
+)
+_FEED_NEWEST = _FEED.order_by(Entry.seq.desc()).limit(bindparam("limit"))
+_FEED_BEFORE = (
+    _FEED.where(Entry.seq < bindparam("seq")).order_by(Entry.seq.desc()).limit(bindparam("limit"))
+)
+_FEED_AFTER = (
+    _FEED.where(Entry.seq > bindparam("seq")).order_by(Entry.seq.asc()).limit(bindparam("limit"))
+)
+
+
 def list_entries(
     session: Session,
     *,
@@ -171,34 +201,14 @@ def list_entries(
 ) -> tuple[list[FeedEntry], int]:
     """Newest first below ``before``; or, with ``after``, oldest first above it (for sync)."""
     circle, _ = active_member(session, circle_id=circle_id, user=actor)
-    author = case((Entry.anonymous, None), else_=User.username)
-    query = (
-        select(
-            Entry.id,
-            Entry.seq,
-            Entry.epoch,
-            Entry.status,
-            Entry.anonymous,
-            author,
-            Entry.author_key,
-            Entry.commitment,
-            Entry.nonce,
-            Entry.ciphertext,
-            Entry.signature,
-            Entry.corroboration_count,
-            Entry.created_at,
-            Entry.expires_at,
-        )
-        .join(User, User.id == Entry.author_id)
-        .where(Entry.circle_id == circle.id)
-    )
     if after is not None:
-        query = query.where(Entry.seq > after).order_by(Entry.seq.asc())
+        query = _FEED_AFTER
+        params: dict[str, Any] = {"circle_id": circle.id, "seq": after, "limit": limit}
+    elif before is not None:
+        query, params = _FEED_BEFORE, {"circle_id": circle.id, "seq": before, "limit": limit}
     else:
-        if before is not None:
-            query = query.where(Entry.seq < before)
-        query = query.order_by(Entry.seq.desc())
-    return [_feed_entry(row) for row in session.execute(query.limit(limit))], circle.entry_seq
+        query, params = _FEED_NEWEST, {"circle_id": circle.id, "limit": limit}
+    return [_feed_entry(row) for row in session.execute(query, params)], circle.entry_seq
 
 
 def _feed_entry(row: Any) -> FeedEntry:
