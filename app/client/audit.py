@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from app.client.circles import Circles, VerifiedCircle
 from app.client.errors import ClientError
@@ -112,12 +111,18 @@ class Audit:
                 if position >= size:
                     break
                 seq = int(row["seq"])
-                if seq != position:
+                if seq < position:
                     raise AuditFailure(
-                        "missing_record" if seq > position else "reordered",
-                        f"record {position} is missing: the server's next record is {seq}"
-                        if seq > position
-                        else f"record {seq} appears again at position {position}",
+                        "reordered", f"record {seq} appears again at position {position}"
+                    )
+                if seq > position:
+                    if any(int(later["seq"]) == position for later in rows):
+                        raise AuditFailure(
+                            "reordered", f"record {seq} comes before record {position}"
+                        )
+                    raise AuditFailure(
+                        "missing_record",
+                        f"record {position} is missing: the server's next record is {seq}",
                     )
                 raw = row["body"].encode("utf-8")
                 leaf = merkle.leaf_hash(raw)
@@ -142,12 +147,13 @@ class Audit:
         return out
 
     def _server_key(self, head: dict[str, Any]) -> bytes:
-        """The key that signed this head: the pinned one, or a successor the pinned one named."""
-        base = self.client.base_url
+        """The key that signed this head: the pinned one, or a successor the pinned one named.
+
+        Nothing is pinned here: ``verify`` pins the key with the head, once all of it verified.
+        """
         offered = b64decode(head["public_key"])
-        pinned_text = self.pins.server_keys.get(base)
-        if pinned_text is None:
-            self.pins.server_keys[base] = b64encode(offered)  # first use: pin it
+        pinned_text = self.pins.server_keys.get(self.client.base_url)
+        if pinned_text is None:  # first use: pinned if this head verifies
             return offered
         pinned = b64decode(pinned_text)
         if hmac.compare_digest(pinned, offered):
@@ -165,7 +171,6 @@ class Audit:
                 continue
             current = public
             if hmac.compare_digest(current, offered):
-                self.pins.server_keys[base] = b64encode(offered)
                 return offered
         raise AuditFailure(
             "unknown_server_key",
@@ -228,6 +233,7 @@ class Audit:
                     "forked", "the log is not an extension of the one this device verified"
                 ) from exc
         signatures = self._check_signatures(circle, records)
+        self.pins.server_keys[self.client.base_url] = b64encode(key)
         self.pins.circles[str(circle_id)] = {
             "size": head.size,
             "root": b64encode(head.root),
@@ -284,8 +290,7 @@ class Audit:
         return chain
 
     def _identity(self, username: str) -> PublicIdentity:
-        row = self.client.request("GET", f"/v1/users/{quote(username, safe='')}")
-        return _parse_identity(row["identity"])
+        return self.client.user_keys(username).identity
 
     def _check_signatures(self, circle: VerifiedCircle, records: list[Record]) -> int:
         chain = self._all_key_records(circle.circle_id)

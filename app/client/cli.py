@@ -19,6 +19,8 @@ from app.crypto import CryptoError, RecoveryCode
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backchannel whisper network.")
 passphrase_app = typer.Typer(no_args_is_help=True, help="Change your passphrase.")
 app.add_typer(passphrase_app, name="passphrase")
+sessions_app = typer.Typer(no_args_is_help=True, help="See and end your sessions.")
+app.add_typer(sessions_app, name="sessions")
 
 out = Console()
 err = Console(stderr=True)
@@ -133,7 +135,12 @@ def login(username: str, as_json: JsonFlag = False) -> None:
         passphrase = _secret("BACKCHANNEL_PASSPHRASE", "Passphrase")
         server = _server()
         previous = _existing_profile()
-        with out.status("deriving keys…") if not as_json else _nothing(), _client(server) as client:
+        # Presenting this device's old token makes the server end it (ASVS 7.2.4).
+        old_token = previous.token if previous and previous.server == server else None
+        with (
+            out.status("deriving keys…") if not as_json else _nothing(),
+            _client(server, old_token) as client,
+        ):
             account = client.login(username, passphrase)
         if (
             previous
@@ -178,9 +185,7 @@ def whoami(as_json: JsonFlag = False) -> None:
     with _errors(as_json):
         profile = _profile()
         with _client(_server(profile), profile.token) as client:
-            me = client.me()
-        if me["username"] != profile.username or me["fingerprint"] != profile.fingerprint:
-            raise _identity_changed(profile.fingerprint, me["fingerprint"])
+            client.whoami(username=profile.username, fingerprint=profile.fingerprint)
         _emit(
             as_json,
             {"username": profile.username, "fingerprint": profile.fingerprint},
@@ -216,7 +221,12 @@ def recover(username: str, as_json: JsonFlag = False) -> None:
         code = RecoveryCode.parse(_secret("BACKCHANNEL_RECOVERY_CODE", "Recovery code"))
         new = _secret("BACKCHANNEL_NEW_PASSPHRASE", "New passphrase", confirm=True)
         server = _server()
-        with out.status("deriving keys…") if not as_json else _nothing(), _client(server) as client:
+        previous = _existing_profile()
+        old_token = previous.token if previous and previous.server == server else None
+        with (
+            out.status("deriving keys…") if not as_json else _nothing(),
+            _client(server, old_token) as client,
+        ):
             account = client.recover(username, code, new)
         Profile.create(
             server=server,
@@ -243,6 +253,42 @@ def recover(username: str, as_json: JsonFlag = False) -> None:
                     subtitle="the old code no longer works",
                 )
             )
+
+
+@sessions_app.command("list")
+def sessions_list(as_json: JsonFlag = False) -> None:
+    """Show this account's live sessions (this device's is marked)."""
+    with _errors(as_json):
+        profile = _profile()
+        with _client(_server(profile), profile.token) as client:
+            rows = client.sessions()
+        human = "\n".join(
+            f"{row['session_id']}  since {row['created_at']}  last used {row['last_used_at']}"
+            + ("  (this device)" if row["current"] else "")
+            for row in rows
+        )
+        _emit(as_json, rows, human)
+
+
+@sessions_app.command("end")
+def sessions_end(
+    session_ids: Annotated[
+        list[str] | None, typer.Argument(help="Sessions to end (default: every other one).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """End sessions (asks for your passphrase again)."""
+    with _errors(as_json):
+        profile = _profile()
+        passphrase = _secret("BACKCHANNEL_PASSPHRASE", "Passphrase")
+        with (
+            out.status("deriving keys…") if not as_json else _nothing(),
+            _client(_server(profile), profile.token) as client,
+        ):
+            ended = client.end_sessions(
+                username=profile.username, passphrase=passphrase, session_ids=session_ids or None
+            )
+        _emit(as_json, {"ended": ended}, f"Sessions ended: {ended}")
 
 
 @app.command()

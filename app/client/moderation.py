@@ -10,12 +10,11 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from app.client.circles import Circles, VerifiedCircle, _protocol
 from app.client.entries import Entries, _envelope
 from app.client.errors import ApiError, ProtocolError
-from app.client.sdk import Client, _parse_identity
+from app.client.sdk import Client
 from app.crypto import CryptoError, PublicIdentity, b64decode, b64encode
 from app.crypto.circles import ADMIN_ROLES, KeyRecord, load_json
 from app.crypto.entries import ENTRY, EnvelopeContext, open_envelope, verify_commitment
@@ -88,9 +87,10 @@ class Moderation:
         """Someone's keys: checked against the newest record's fingerprint when it lists them."""
         cache = (str(circle.circle_id), username)
         if cache not in self._identities:
-            row = self.client.request("GET", f"/v1/users/{quote(username, safe='')}")
             listed = circle.record.member(username)
-            identity = _parse_identity(row["identity"], verified_fp=listed.fp if listed else None)
+            identity = self.client.user_keys(
+                username, verified_fp=listed.fp if listed else None
+            ).identity
             if listed is not None and identity.fingerprint() != listed.fp:
                 raise ProtocolError(
                     "member_key_changed",

@@ -163,16 +163,14 @@ class Client:
 
     def _announced_kdf(self, username: str) -> tuple[KdfParams, bytes]:
         data = self.request("GET", "/v1/auth/params", params={"username": username})
-        params = KdfParams(
-            opslimit=int(data["opslimit"]),
-            memlimit=int(data["memlimit"]),
-            algorithm=str(data["algorithm"]),
-        )
         try:
+            params = KdfParams(
+                opslimit=data["opslimit"], memlimit=data["memlimit"], algorithm=data["algorithm"]
+            )
             params.check()  # refuse weak parameters before the passphrase touches them
             salt = b64decode(data["salt"])
-        except CryptoError as exc:
-            raise ProtocolError("weak_kdf_params", str(exc)) from exc
+        except (KeyError, TypeError, CryptoError) as exc:
+            raise ProtocolError("weak_kdf_params", f"refused KDF parameters: {exc}") from exc
         if len(salt) != SALT_BYTES:
             raise ProtocolError("bad_salt", "the server returned a salt of the wrong size")
         return params, salt
@@ -258,6 +256,39 @@ class Client:
         data: dict[str, Any] = self.request("GET", "/v1/me")
         return data
 
+    def whoami(self, *, username: str, fingerprint: str) -> UserKeys:
+        """This session's account as the server serves it, checked against this device's keys."""
+        data = self.me()
+        if data.get("username") != username:
+            raise ProtocolError("wrong_account", "the server answered for a different account")
+        published = _parse_identity(data["identity"])
+        if published.fingerprint() != fingerprint:
+            raise ProtocolError(
+                "identity_changed",
+                f"your keys on the server changed (was {fingerprint}, "
+                f"now {published.fingerprint()})",
+            )
+        return UserKeys(username, published, fingerprint)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """This account's live sessions (ids and times; ``current`` marks this one)."""
+        data: list[dict[str, Any]] = self.request("GET", "/v1/me/sessions")
+        return data
+
+    def end_sessions(
+        self, *, username: str, passphrase: str, session_ids: list[str] | None = None
+    ) -> int:
+        """End the named sessions, or every other one; the server asks for the passphrase's
+        auth key again, so a stolen token alone cannot end its owner's sessions."""
+        username = normalise_username(username)
+        params, salt = self._announced_kdf(username)
+        keys = AccountKeys.from_passphrase(passphrase, salt, params)
+        body: dict[str, Any] = {"auth_key": b64encode(keys.auth_key)}
+        if session_ids is not None:
+            body["session_ids"] = session_ids
+        data = self.request("POST", "/v1/me/sessions/end", json=body)
+        return int(data["ended"])
+
     def change_passphrase(
         self, *, username: str, current: str, new: str, identity: IdentityKeys
     ) -> None:
@@ -336,9 +367,14 @@ class Client:
         self.token = token
         return Account(username, token, opened, opened.public().fingerprint(), fresh_code)
 
-    def user_keys(self, username: str) -> UserKeys:
-        """Another user's public keys, with the identity signature verified."""
+    def user_keys(self, username: str, *, verified_fp: str | None = None) -> UserKeys:
+        """Another user's public keys, for exactly that user, with the identity signature
+        verified (``verified_fp``: a fingerprint a signed key record lists for them)."""
         username = normalise_username(username)
         data = self.request("GET", f"/v1/users/{quote(username, safe='')}")
-        identity = _parse_identity(data["identity"])
-        return UserKeys(data["username"], identity, identity.fingerprint())
+        if data.get("username") != username:
+            raise ProtocolError(
+                "wrong_account", f"asked for {username}'s keys, the server answered for another"
+            )
+        identity = _parse_identity(data["identity"], verified_fp=verified_fp)
+        return UserKeys(username, identity, identity.fingerprint())

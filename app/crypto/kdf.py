@@ -38,6 +38,8 @@ class KdfParams:
         """Raise ``WeakKdfParameters`` unless the parameters are within the client's bounds."""
         if self.algorithm != labels.KDF_ALGORITHM:
             raise WeakKdfParameters(f"unsupported KDF algorithm {self.algorithm!r}")
+        if type(self.opslimit) is not int or type(self.memlimit) is not int:  # not bool, str
+            raise WeakKdfParameters("Argon2id opslimit and memlimit must be integers")
         if not MIN_OPSLIMIT <= self.opslimit <= MAX_OPSLIMIT:
             raise WeakKdfParameters(f"Argon2id opslimit {self.opslimit} outside the allowed range")
         if not MIN_MEMLIMIT <= self.memlimit <= MAX_MEMLIMIT:
