@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +89,18 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def is_unavailable(exc: DBAPIError) -> bool:
+    """A database failure that passes by itself: the connection lost or refused, the server
+    shutting down, starting up or recovering, a lock or serialization wait. Not a bug or a
+    broken schema (a missing SQLite table is an OperationalError too, and is not transient)."""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    sqlite_error: str | None = getattr(exc.orig, "sqlite_errorname", None)
+    return sqlite_error is None or sqlite_error.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
     """Sessions for reads, or for writes (on SQLite these begin IMMEDIATE)."""
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
@@ -110,6 +123,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             else:
                 session.rollback()
             raise
+
+
+def finish(session: Session, *, commit: bool) -> None:
+    """End a request's use case (see ``app.deps.get_session``): commit or roll back, then
+    close. A failed commit rolls back (``close``) and raises."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 # The same use-case boundary for code outside a request (CLI commands, periodic tasks).

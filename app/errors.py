@@ -6,13 +6,14 @@ Every error response has the shape ``{"error": {"code": "...", "message": "..."}
     ├── InvalidRequest (422 invalid_request)        schema or value errors
     ├── PayloadTooLarge (413 payload_too_large)
     ├── UnsupportedMediaType (415 unsupported_media_type)
-    ├── NotAuthenticated (401 not_authenticated)    missing, expired, revoked or forged token
+    ├── NotAuthenticated (401 not_authenticated)    missing or forged token
+    │   └── SessionEnded                            revoked, idle or expired token
     ├── InvalidCredentials (401 invalid_credentials)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found) ─ UserNotFound (404 user_not_found)
     ├── Conflict (409 conflict) ─ UsernameTaken (409 username_taken)
     ├── RateLimited (429 rate_limited)
-    └── ServerBusy (503 server_busy)
+    └── ServerBusy (503 server_busy) ─ DatabaseUnavailable (503 database_unavailable)
 """
 
 import logging
@@ -20,9 +21,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-logger = logging.getLogger("backchannel")
+from app import security_log
+from app.db import is_unavailable
 
 
 class BackchannelError(Exception):
@@ -31,6 +34,9 @@ class BackchannelError(Exception):
     message = "The request could not be processed."
     # True when the failing use case's writes must still land (failed-login counters).
     keep_writes = False
+    # The security event the error handler writes for this refusal (None: not a security
+    # event, or already written with more detail, as authentication failures are).
+    security_event: str | None = None
 
     def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
         super().__init__(message or self.message)
@@ -42,24 +48,31 @@ class InvalidRequest(BackchannelError):
     status_code = 422
     code = "invalid_request"
     message = "The request does not match the schema."
+    security_event = "request_rejected"
 
 
 class PayloadTooLarge(BackchannelError):
     status_code = 413
     code = "payload_too_large"
     message = "The request body is too large."
+    security_event = "request_rejected"
 
 
 class UnsupportedMediaType(BackchannelError):
     status_code = 415
     code = "unsupported_media_type"
     message = "Request bodies must be application/json."
+    security_event = "request_rejected"
 
 
 class NotAuthenticated(BackchannelError):
     status_code = 401
     code = "not_authenticated"
     message = "A valid session is required."
+
+
+class SessionEnded(NotAuthenticated):
+    message = "Your session has ended; log in again."
 
 
 class InvalidCredentials(BackchannelError):
@@ -73,6 +86,7 @@ class Forbidden(BackchannelError):
     status_code = 403
     code = "forbidden"
     message = "You may not do this."
+    security_event = "access_denied"
 
 
 class NotFound(BackchannelError):
@@ -111,6 +125,7 @@ class RateLimited(BackchannelError):
     status_code = 429
     code = "rate_limited"
     message = "Too many failed attempts; try again later."
+    security_event = "rate_limited"
 
     def __init__(self, retry_after: int):
         super().__init__(headers={"Retry-After": str(max(1, retry_after))})
@@ -120,9 +135,19 @@ class ServerBusy(BackchannelError):
     status_code = 503
     code = "server_busy"
     message = "The server is busy; try again shortly."
+    security_event = "rate_limited"
 
     def __init__(self) -> None:
         super().__init__(headers={"Retry-After": "5"})
+
+
+class DatabaseUnavailable(ServerBusy):
+    """The database is down, restarting or unreachable: the use case was rolled back (or, had
+    the connection broken during its commit, landed whole)."""
+
+    code = "database_unavailable"
+    message = "The database is unavailable; try again shortly."
+    security_event = "backend_unavailable"
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -130,7 +155,6 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 
 
 _HTTP_CODES = {
-    400: "bad_request",
     401: "not_authenticated",
     403: "forbidden",
     404: "not_found",
@@ -148,22 +172,46 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or InvalidRequest.message
 
 
+def _refused(request: Request, event: str, status: int, code: str) -> None:
+    """One security event per refused request (ASVS 16.3.2, 16.3.3)."""
+    level = logging.INFO if event == "request_rejected" else logging.WARNING
+    security_log.record(
+        event,
+        outcome="refused",
+        level=level,
+        status=status,
+        code=code,
+        **security_log.request_fields(request),
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BackchannelError)
-    async def _domain(_: Request, exc: BackchannelError) -> JSONResponse:
+    async def _domain(request: Request, exc: BackchannelError) -> JSONResponse:
+        if exc.security_event is not None:
+            _refused(request, exc.security_event, exc.status_code, exc.code)
         return JSONResponse(
             error_body(exc.code, exc.detail), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Only the location and pydantic's message: never echo the submitted values.
+        _refused(request, "request_rejected", 422, InvalidRequest.code)
         return JSONResponse(
             error_body(InvalidRequest.code, _validation_message(exc)), status_code=422
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's one 400 is a JSON body that is not UTF-8: malformed JSON like any other
+            # (RFC 8259 §8.1), so it gets the same 422 as a syntax error.
+            _refused(request, "request_rejected", 422, InvalidRequest.code)
+            return JSONResponse(
+                error_body(InvalidRequest.code, "body: JSON decode error (not UTF-8)"),
+                status_code=422,
+            )
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)),
@@ -171,14 +219,25 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Handled here, not by the catch-all below (which closes the connection after its
+        # 500), so clients keep their connection and get a 503 to retry on.
+        if not is_unavailable(exc):
+            raise exc
+        return await _domain(request, DatabaseUnavailable())
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.error(
-            "unhandled error on %s %s: %s",
-            request.method,
-            request.url.path,
-            type(exc).__name__,
+        # The traceback goes to the log only; the client learns nothing about the cause.
+        security_log.record(
+            "unexpected_error",
+            outcome="error",
+            level=logging.ERROR,
             exc_info=exc,
+            status=500,
+            error=type(exc).__name__,
+            **security_log.request_fields(request),
         )
         return JSONResponse(
             error_body("internal_error", "Something went wrong on the server."), status_code=500
@@ -195,6 +254,7 @@ class Gone(BackchannelError):
 class CircleNotFound(NotFound):
     code = "circle_not_found"
     message = "No such circle, or you are not in it."
+    security_event = "access_denied"  # also what outsiders get: the 404 hides the circle
 
 
 class MemberNotFound(NotFound):
@@ -280,6 +340,7 @@ class CircleExists(Conflict):
 class InviteNotFound(NotFound):
     code = "invite_not_found"
     message = "This invite does not exist or its secret is wrong."
+    security_event = "access_denied"  # a wrong secret is a failed capability check
 
 
 class InviteExpired(Gone):
@@ -392,11 +453,13 @@ class AlreadyReported(Conflict):
 class TakedownLinkInvalid(NotFound):
     code = "takedown_link_invalid"
     message = "This takedown link does not name a circle's moderation key on this server."
+    security_event = "access_denied"
 
 
 class ReceiptNotFound(NotFound):
     code = "receipt_not_found"
     message = "No takedown request matches this receipt."
+    security_event = "access_denied"
 
 
 class InvalidDecision(InvalidRequest):
