@@ -1,5 +1,6 @@
 """Warnings for the SDK: seal, post, read, check, corroborate, retract; every entry verified."""
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from app.client.circles import Circles, VerifiedCircle
-from app.client.errors import ProtocolError
+from app.client.errors import ApiError, ProtocolError, TransportError
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.entries import (
     ALIAS_LIMIT,
@@ -28,6 +29,9 @@ from app.crypto.entries import (
 from app.crypto.names import name_token, normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
+
+POST_ATTEMPTS = 3  # a lost answer is retried with the same entry id (posting is idempotent)
+RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,11 @@ class Entries:
         anonymous: bool = False,
         expires_in_days: int | None = None,
     ) -> dict[str, Any]:
+        """Seal and post a warning. Posting is idempotent on the entry id, so when the answer
+        is lost (the connection broke, or the database was briefly unavailable: 503) the very
+        same request is sent again, up to ``POST_ATTEMPTS`` times: a warning whose commit
+        landed is never stored twice (the retry sends the same bytes: a fresh seal would have a
+        new nonce, and the server refuses different content under a known id)."""
         aliases = aliases or []
         body = self._payload(
             subject=subject,
@@ -178,10 +187,18 @@ class Entries:
             "tokens": [b64encode(t) for t in tokens],
             "expires_in_days": expires_in_days,
         }
-        result: dict[str, Any] = self.client.request(
-            "POST", f"/v1/circles/{circle_id}/entries", json=request
-        )
-        return result
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                result: dict[str, Any] = self.client.request(
+                    "POST", f"/v1/circles/{circle_id}/entries", json=request
+                )
+                return result
+            except (TransportError, ApiError) as exc:
+                passing = isinstance(exc, TransportError) or exc.status == 503
+                if not passing or attempt == POST_ATTEMPTS:
+                    raise
+                time.sleep(RETRY_SECONDS * attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _envelope_json(envelope: Envelope) -> dict[str, str]:
