@@ -73,10 +73,14 @@ export class Audit {
         if (position >= size) {
           break;
         }
+        if (row.seq < position) {
+          throw failure("reordered", `record ${row.seq} appears again at position ${position}`);
+        }
         if (row.seq !== position) {
-          throw row.seq > position
-            ? failure("missing_record", `record ${position} is missing: the server's next record is ${row.seq}`)
-            : failure("reordered", `record ${row.seq} appears again at position ${position}`);
+          // Record i later in the same answer is a swap; nowhere in it, a gap (§33.6 step 3).
+          throw rows.some((later) => later.seq === position)
+            ? failure("reordered", `record ${row.seq} comes before record ${position}`)
+            : failure("missing_record", `record ${position} is missing: the server's next record is ${row.seq}`);
         }
         const raw = utf8(row.body);
         const leaf = leafHash(raw);
@@ -99,12 +103,14 @@ export class Audit {
     return out;
   }
 
-  /** The key that signed this head: the pinned one, or a successor the pinned one named (§33.4). */
+  /**
+   * The key that signed this head: the pinned one, or a successor the pinned one named (§33.4).
+   * Nothing is pinned here: verify pins the key with the head, once all of it verified.
+   */
   async #serverKey(head) {
     const offered = fromB64(head.public_key, 32);
     if (this.pins.serverKey === null) {
-      this.pins.serverKey = b64(offered); // trust on first use
-      return offered;
+      return offered; // first use: pinned if this head verifies
     }
     let current = fromB64(this.pins.serverKey, 32);
     if (equalBytes(current, offered)) {
@@ -123,7 +129,6 @@ export class Audit {
       }
       current = publicKey;
       if (equalBytes(current, offered)) {
-        this.pins.serverKey = b64(offered);
         return offered;
       }
     }
@@ -180,6 +185,7 @@ export class Audit {
       }
     }
     const signatures = await this.#checkSignatures(circle, records);
+    this.pins.serverKey = b64(key);
     this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
     this.pins.save();
     return { ok: true, treeSize: head.size, root: b64(head.root), signaturesChecked: signatures, records };
@@ -230,8 +236,7 @@ export class Audit {
     const identities = new Map();
     const adminIdentity = async (user, seq) => {
       if (!identities.has(user)) {
-        const row = await this.client.request("GET", `/v1/users/${encodeURIComponent(user)}`);
-        identities.set(user, parseIdentity(row.identity));
+        identities.set(user, (await this.client.userKeys(user)).identity);
       }
       const identity = identities.get(user);
       if (!admins.has(`${user} ${identity.fingerprint}`)) {
@@ -284,8 +289,8 @@ export class Audit {
       decision = Decision.parse(details.decision);
       decision.verifySignature(fromB64(details.signature, 64), await adminIdentity(decision.signer, record.seq));
     } catch (error) {
-      if (error instanceof AuditFailure) {
-        throw error;
+      if (error instanceof ClientError) {
+        throw error; // the signer's lookup failed (wrong_account, …) or was not an admin
       }
       throw failure("bad_signature", `record ${record.seq}: the decision's signature`);
     }

@@ -23,7 +23,6 @@ import { ACTIONS, checkReportFields, Report, sealReport } from "../protocol/repo
 import { TakedownLink } from "../protocol/takedowns.js";
 import { decide, listCases } from "./cases.js";
 import { ApiError, mapped, ProtocolError } from "./errors.js";
-import { parseIdentity } from "./sdk.js";
 
 export { ACTIONS };
 export { REASONS } from "../protocol/reports.js";
@@ -42,9 +41,8 @@ export class Moderation {
   async identity(circle, username) {
     const cacheKey = `${circle.circleId}/${username}`;
     if (!this.identities.has(cacheKey)) {
-      const row = await this.client.request("GET", `/v1/users/${encodeURIComponent(username)}`);
       const listed = circle.record.member(username);
-      const identity = parseIdentity(row.identity, { verifiedFp: listed?.fp ?? null });
+      const { identity } = await this.client.userKeys(username, { verifiedFp: listed?.fp ?? null });
       if (listed !== null && identity.fingerprint !== listed.fp) {
         throw new ProtocolError("member_key_changed", `${username}'s key differs from the circle's signed record`);
       }

@@ -268,11 +268,17 @@ export class Client {
     return this.request("GET", "/v1/me");
   }
 
-  /** Another user's public keys, with the identity signature verified. */
-  async userKeys(typedName) {
+  /**
+   * Another user's public keys, for exactly that user, with the identity signature verified
+   * (`verifiedFp`: a fingerprint a signed key record lists for them) (§7.7).
+   */
+  async userKeys(typedName, { verifiedFp = null } = {}) {
     const name = username(typedName);
     const data = await this.request("GET", `/v1/users/${encodeURIComponent(name)}`);
-    const identity = parseIdentity(data.identity);
-    return { username: data.username, identity, fingerprint: identity.fingerprint };
+    if (data?.username !== name) {
+      throw new ProtocolError("wrong_account", `asked for ${name}'s keys, the server answered for another`);
+    }
+    const identity = parseIdentity(data.identity, { verifiedFp });
+    return { username: name, identity, fingerprint: identity.fingerprint };
   }
 }
