@@ -2,11 +2,12 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from app import migrate as migrations
+from app.security_log import log_config
 from app.settings import Settings, is_loopback
 
 if TYPE_CHECKING:
@@ -82,6 +83,37 @@ def signing_rotate(
         )
 
 
+sessions_app = typer.Typer(help="Users' sessions.")
+cli.add_typer(sessions_app, name="sessions")
+
+
+@sessions_app.command("end")
+def sessions_end(
+    user: Annotated[str | None, typer.Option(help="End this user's sessions.")] = None,
+    every_user: Annotated[bool, typer.Option("--all", help="End every user's sessions.")] = False,
+) -> None:
+    """End sessions now: one user's (--user NAME) or everyone's (--all)."""
+    from app.accounts.sessions import end_sessions_by_operator
+    from app.crypto import CryptoError, normalise_username
+    from app.db import make_engine, make_session_factory, session_scope
+    from app.errors import UserNotFound
+
+    if (user is None) == (not every_user):
+        typer.echo("give either --user NAME or --all", err=True)
+        raise typer.Exit(code=2)
+    engine = make_engine(Settings().database_url)
+    try:
+        username = None if user is None else normalise_username(user)
+        with session_scope(make_session_factory(engine, write=True)) as session:
+            ended = end_sessions_by_operator(session, username=username)
+    except (CryptoError, UserNotFound):
+        typer.echo(f"no such user: {user}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"sessions ended: {ended}")
+
+
 @cli.command("web-hashes")
 def web_hashes() -> None:
     """SHA-256 of every file the web client is made of, as published in docs/web-assets.sha256."""
@@ -107,18 +139,24 @@ def serve(
             err=True,
         )
         raise typer.Exit(code=2)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=True,
-        server_header=False,
-        log_level="info",
-    )
+    uvicorn.run("app.main:create_app", **uvicorn_options(host=host, port=port, workers=workers))
+
+
+def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """How `serve` runs uvicorn; the HTTP benchmarks run their apps with exactly these."""
+    return {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "proxy_headers": True,
+        "server_header": False,
+        "log_level": "info",
+        # The app's loggers as JSON lines with UTC times on stderr (docs/operations.md, Logs).
+        "log_config": log_config(),
+    }
 
 
 def main() -> None:

@@ -1,20 +1,26 @@
 """Request dependencies. Router signatures read as their access rule."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session as OrmSession
 
+from app import security_log
 from app.accounts import service as accounts
+from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
-from app.db import transaction
-from app.errors import NotAuthenticated, ServerBusy
+from app.db import finish
+from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on a
+# worker thread, and each such hop costs more than the work here.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -22,13 +28,22 @@ def get_settings(request: Request) -> Settings:
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_session(request: Request) -> Iterator[OrmSession]:
+async def get_session(request: Request) -> AsyncIterator[OrmSession]:
+    """One use case per request, all or nothing, as ``app.db.transaction``. Making the session
+    does no I/O, so it happens here; finishing it (commit or roll back, then close) waits on
+    the database, so it runs on a worker thread."""
     state = request.app.state
     factory = state.session_factory if request.method in _READ_METHODS else state.write_factory
-    yield from transaction(factory)
+    session = factory()
+    try:
+        yield session
+    except BaseException as exc:
+        await run_in_threadpool(finish, session, commit=getattr(exc, "keep_writes", False))
+        raise
+    await run_in_threadpool(finish, session, commit=True)
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -39,25 +54,55 @@ Session = Annotated[OrmSession, Depends(get_session, scope="function")]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str | None:
+    """The bearer token the request presents, if any (checked by ``current_session``)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthenticated()
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
     return token.strip()
 
 
+PresentedToken = Annotated[str | None, Depends(bearer_token)]
+
+
 def current_session(
-    session: Session, settings: SettingsDep, token: Annotated[str, Depends(bearer_token)]
+    request: Request, session: Session, settings: SettingsDep, token: PresentedToken
 ) -> AuthSession:
-    return accounts.authenticate(session, settings, token=token)
+    """The live session behind the token; a refused token is logged (ASVS 16.3.1)."""
+    try:
+        if token is None:
+            raise NotAuthenticated()
+        record = accounts.authenticate(session, settings, token=token)
+    except NotAuthenticated as exc:
+        reason = (
+            "no_token"
+            if token is None
+            else "session_ended"
+            if isinstance(exc, SessionEnded)
+            else "invalid_token"
+        )
+        fields = security_log.request_fields(request)
+        log_authentication(
+            "session",
+            outcome="failure",
+            reason=reason,
+            user=None,
+            address=fields["address"],
+            factor="session_token",
+            method=fields["method"],
+            path=fields["path"],
+        )
+        raise
+    request.state.username = record.user.username  # who, for the security events that follow
+    return record
 
 
 CurrentSession = Annotated[AuthSession, Depends(current_session)]
 
 
-def current_user(auth: CurrentSession) -> User:
-    return auth.user
+async def current_user(auth: CurrentSession) -> User:
+    return auth.user  # loaded with the session (``authenticate``): no I/O here
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, UnsupportedMediaType, error_body
+from app import security_log
+from app.errors import BackchannelError, PayloadTooLarge, UnsupportedMediaType, error_body
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH", b"DELETE"}
 _LARGE_BODY_PATHS = re.compile(r"^/v1/circles/[^/]+/(rotate|members/[^/]+/remove)$")
@@ -38,19 +39,12 @@ class RequestGuard:
             except ValueError:
                 declared = limit + 1
             if declared > limit:
-                await _reject(
-                    send, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message
-                )
+                await _reject(scope, send, PayloadTooLarge)
                 return
         if has_body:
             media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if media != b"application/json":
-                await _reject(
-                    send,
-                    UnsupportedMediaType.status_code,
-                    UnsupportedMediaType.code,
-                    UnsupportedMediaType.message,
-                )
+                await _reject(scope, send, UnsupportedMediaType)
                 return
 
         # Bodies are small: read the whole body (bounded) before the app sees it, so a
@@ -64,9 +58,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > limit:
-                await _reject(
-                    send, PayloadTooLarge.status_code, PayloadTooLarge.code, PayloadTooLarge.message
-                )
+                await _reject(scope, send, PayloadTooLarge)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -84,11 +76,18 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
 
-async def _reject(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message)).encode()
+async def _reject(scope: Scope, send: Send, error: type[BackchannelError]) -> None:
+    security_log.record(
+        "request_rejected",
+        outcome="refused",
+        status=error.status_code,
+        code=error.code,
+        **security_log.scope_fields(scope),
+    )
+    body = json.dumps(error_body(error.code, error.message)).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})

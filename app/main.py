@@ -4,28 +4,64 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import router as accounts_router
 from app.audit import router as audit_router
 from app.audit.signing import ensure_key as ensure_signing_key
+from app.circles import access
 from app.circles import router as circles_router
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
-from app.errors import install_error_handlers
+from app.errors import (
+    AlreadyCorroborated,
+    AuthorMismatch,
+    BadCiphertext,
+    BadEnvelope,
+    CorroborationExists,
+    EntryExists,
+    EntryGone,
+    EntryNotFound,
+    NotAuthor,
+    StaleEpoch,
+    install_error_handlers,
+)
 from app.guard import RequestGuard
 from app.invites import router as invites_router
 from app.moderation import router as moderation_router
+from app.openapi import error_responses, install_openapi
 from app.settings import Settings
 from app.web import install_web_client
 
 logger = logging.getLogger("backchannel")
+
+
+# The refusals of the entry routes (app/entries), documented per router like the others'.
+ENTRY_ERRORS = error_responses(
+    *access.REFUSALS,
+    EntryNotFound,
+    NotAuthor,
+    AuthorMismatch,
+    BadEnvelope,
+    BadCiphertext,
+    StaleEpoch,
+    EntryExists,
+    AlreadyCorroborated,
+    CorroborationExists,
+    EntryGone,
+)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,14 +106,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         large_body_bytes=settings.max_rotation_body_bytes,
     )
 
-    @app.get("/healthz", tags=["health"], response_model=None)
-    def healthz() -> dict[str, str] | JSONResponse:
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The database does not answer."}},
+    )
+    def healthz() -> Health | JSONResponse:
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError:
             return JSONResponse({"status": "unavailable"}, status_code=503)
-        return {"status": "ok"}
+        return Health(status="ok")
 
     app.include_router(accounts_router.public_router)
     app.include_router(moderation_router.public_router)
@@ -88,8 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(accounts_router.router)
     authenticated.include_router(circles_router.router)
     authenticated.include_router(invites_router.router)
-    authenticated.include_router(entries_router.router)
+    authenticated.include_router(entries_router.router, responses=ENTRY_ERRORS)
     authenticated.include_router(moderation_router.router)
     authenticated.include_router(audit_router.router)
     app.include_router(authenticated)
+    install_openapi(app)
     return app

@@ -12,9 +12,19 @@ from app.crypto import b64decode, b64encode
 from app.crypto.errors import InvalidKey
 from app.crypto.usernames import normalise_username
 
+# The largest value of an INTEGER column (PostgreSQL's is 32-bit): the bound of every seq,
+# epoch and generation a request names, so a larger one is a 422, not a database error.
+INTEGER_MAX = 2**31 - 1
+
 # Request models reject unknown fields and do not coerce types ("1" is not 1).
 REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
 RESPONSE_CONFIG = ConfigDict(from_attributes=True)
+
+
+_B64 = "[A-Za-z0-9+/]"
+_QUAD = f"(?:{_B64}{{4}})"
+# The last character before the padding carries no leftover bits (RFC 4648 §3.5).
+_TAILS = {0: "", 1: _B64 + "[AQgw]==", 2: _B64 + "{2}[AEIMQUYcgkosw048]="}
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,19 @@ class B64Bytes:
         return {
             "type": "string",
             "contentEncoding": "base64",
+            "pattern": self.pattern,
             "minLength": 4 * ((self.min_size + 2) // 3),
             "maxLength": self.max_chars,
         }
+
+    @property
+    def pattern(self) -> str:
+        """Canonical base64 (what ``b64decode`` accepts): exact for a fixed size; for a range,
+        the length bounds are the characters' and the decoded size is checked on top."""
+        if self.max_size is None:
+            quads, tail = divmod(self.min_size, 3)
+            return f"^{_QUAD}{{{quads}}}{_TAILS[tail]}$"
+        return f"^{_QUAD}*(?:{_TAILS[1]}|{_TAILS[2]})?$"
 
 
 Key32 = Annotated[bytes, B64Bytes(32)]

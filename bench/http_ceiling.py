@@ -358,6 +358,39 @@ def measure_cell(
     return cell
 
 
+def loop_check(gen: Generator, workers: list[int], seconds: float) -> list[str]:
+    """The bare app, one keep-alive connection, uvloop against the asyncio loop: with several
+    workers the asyncio loop was reported to stall each response ~44 ms."""
+    with tempfile.TemporaryDirectory(prefix="bc-loop-") as tmp:
+        feed, posted = Path(tmp, "feed.json"), Path(tmp, "posted.json")
+        feed.write_bytes(json.dumps({"entries": ["x" * 1200] * PAGE}).encode())
+        posted.write_bytes(b"{}")
+        env = {"BENCH_FEED_BODY": str(feed), "BENCH_POST_RESPONSE": str(posted)}
+        lines = [
+            "| workers | loop | req/s (1 connection) | p50 (ms) | p99 (ms) |",
+            "|---:|---|---:|---:|---:|",
+        ]
+        for w in workers:
+            for loop in ("uvloop", "asyncio"):
+                server = start("bare", w, loop, env)
+                try:
+                    r = gen.start(
+                        server.port,
+                        [request_bytes("GET", "/feed")],
+                        connections=1,
+                        seconds=seconds,
+                        max_requests=10**6,
+                    ).result()
+                finally:
+                    server.stop()
+                lines.append(
+                    f"| {w} | {loop} | {r.per_second:.0f} | {r.percentile(50) * 1e3:.2f} "
+                    f"| {r.percentile(99) * 1e3:.2f} |"
+                )
+                print("  loop check " + lines[-1], flush=True)
+    return lines
+
+
 def verdict(key: str, value: float) -> str:
     op, goal = GOALS[key]
     met = value >= goal if op == ">=" else value <= goal
@@ -402,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--flood-clients", type=int, default=50)
     parser.add_argument("--json", help="also write the per-round figures here")
+    parser.add_argument(
+        "--no-loop-check", action="store_true", help="skip the uvloop/asyncio check"
+    )
     args = parser.parse_args(argv)
     if args.serve:
         kind, port, workers, loop = args.serve
@@ -419,7 +455,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"PostgreSQL {postgres_version(postgres_url())}")
     gen, flood = Generator(), Generator()
     cells: list[Cell] = []
+    loops: list[str] = []
     try:
+        if not args.no_loop_check:
+            loops = loop_check(gen, [int(w) for w in args.workers.split(",")], 2.0)
         for engine in engines:
             for workers in [int(w) for w in args.workers.split(",")]:
                 for loop in args.loops.split(","):
@@ -428,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         gen.close()
         flood.close()
     text = report(cells, args)
+    if loops:
+        text += "\n\nLoop check (bare app):\n\n" + "\n".join(loops)
     print()
     print(text)
     if args.json:

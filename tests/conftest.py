@@ -13,7 +13,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -81,12 +83,12 @@ def postgres_template() -> Iterator[str]:
     _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test."""
-    if request.param == "sqlite":
+@contextmanager
+def fresh_database(request: pytest.FixtureRequest, engine: str, directory: Path) -> Iterator[str]:
+    """A migrated copy of the engine's template database, dropped afterwards."""
+    if engine == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "backchannel.db"
+        path = directory / "backchannel.db"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
@@ -97,15 +99,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    with fresh_database(request, request.param, tmp_path) as url:
+        yield url
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
     # Server-side hashing is cheap in tests; the client's Argon2id floor is real.
     return Settings(
         database_url=database_url,
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         server_hash_time_cost=1,
         server_hash_memory_kib=1024,
+        **overrides,
     )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
 
 
 @pytest.fixture
@@ -145,17 +159,17 @@ PASSPHRASES = {
 }
 
 
+def sign_up(client: Client, username: str) -> Client:
+    """Register a user through the real API; the client is then logged in as them."""
+    account = client.register(username, PASSPHRASES.get(username, f"{username} passphrase!"))
+    client.account = account  # type: ignore[attr-defined]
+    return client
+
+
 @pytest.fixture
 def register(make_client: Callable[..., Client]) -> Callable[..., Client]:
     """Register a user through the real API; return a client logged in as them."""
-
-    def factory(username: str) -> Client:
-        client = make_client()
-        account = client.register(username, PASSPHRASES.get(username, f"{username} passphrase!"))
-        client.account = account  # type: ignore[attr-defined]
-        return client
-
-    return factory
+    return lambda username: sign_up(make_client(), username)
 
 
 def _free_port() -> int:

@@ -48,6 +48,17 @@ def test_malformed_json_is_422(http: TestClient) -> None:
     assert _error(response)["code"] == "invalid_request"
 
 
+def test_json_body_that_is_not_utf8_is_422_like_malformed_json(http: TestClient) -> None:
+    # Found by the fuzz suite (tests/test_fuzz.py): FastAPI answered 400 bad_request.
+    response = http.post(
+        "/v1/auth/login",
+        content=b'{"username": "\xff"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert _error(response)["code"] == "invalid_request"
+
+
 def test_validation_error_does_not_echo_submitted_values(http: TestClient) -> None:
     response = http.post("/v1/auth/login", json={"username": "alice", "auth_key": "SECRETMARKER"})
     assert response.status_code == 422

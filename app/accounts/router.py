@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.accounts import service
+from app.accounts import service, sessions
 from app.accounts.models import User
 from app.accounts.schemas import (
     IdentityOut,
@@ -16,16 +16,46 @@ from app.accounts.schemas import (
     RecoveryBundleRequest,
     RecoveryCompleteRequest,
     RegisterRequest,
+    SessionInfoOut,
     SessionOut,
+    SessionsEndedOut,
+    SessionsEndRequest,
     UserOut,
 )
 from app.crypto import fingerprint
-from app.deps import Argon2Slot, ClientAddress, CurrentSession, CurrentUser, Session, SettingsDep
+from app.deps import (
+    Argon2Slot,
+    ClientAddress,
+    CurrentSession,
+    CurrentUser,
+    PresentedToken,
+    Session,
+    SettingsDep,
+)
+from app.errors import (
+    InvalidCredentials,
+    InvalidIdentity,
+    KdfParametersRejected,
+    RateLimited,
+    UsernameTaken,
+    UserNotFound,
+)
+from app.openapi import error_responses
 from app.settings import Settings
 from app.types import Username
 
-public_router = APIRouter(prefix="/v1/auth", tags=["auth"])
-router = APIRouter(prefix="/v1", tags=["accounts"])
+public_router = APIRouter(
+    prefix="/v1/auth",
+    tags=["auth"],
+    responses=error_responses(
+        InvalidCredentials, RateLimited, UsernameTaken, KdfParametersRejected, InvalidIdentity
+    ),
+)
+router = APIRouter(
+    prefix="/v1",
+    tags=["accounts"],
+    responses=error_responses(InvalidCredentials, RateLimited, KdfParametersRejected, UserNotFound),
+)
 
 
 def _identity(user: User) -> IdentityOut:
@@ -75,16 +105,32 @@ def auth_params(
 @public_router.post(
     "/register", response_model=SessionOut, status_code=201, dependencies=[Argon2Slot]
 )
-def register(body: RegisterRequest, session: Session, settings: SettingsDep) -> SessionOut:
-    return session_out(service.register(session, settings, request=body), settings)
+def register(
+    body: RegisterRequest,
+    session: Session,
+    settings: SettingsDep,
+    address: ClientAddress,
+    previous: PresentedToken,
+) -> SessionOut:
+    new = service.register(session, settings, request=body, address=address, previous=previous)
+    return session_out(new, settings)
 
 
 @public_router.post("/login", response_model=SessionOut, dependencies=[Argon2Slot])
 def login(
-    body: LoginRequest, session: Session, settings: SettingsDep, address: ClientAddress
+    body: LoginRequest,
+    session: Session,
+    settings: SettingsDep,
+    address: ClientAddress,
+    previous: PresentedToken,
 ) -> SessionOut:
     new = service.login(
-        session, settings, username=body.username, auth_key=body.auth_key, address=address
+        session,
+        settings,
+        username=body.username,
+        auth_key=body.auth_key,
+        address=address,
+        previous=previous,
     )
     return session_out(new, settings)
 
@@ -107,15 +153,21 @@ def recovery_bundle(
 
 @public_router.post("/recovery/complete", response_model=SessionOut, dependencies=[Argon2Slot])
 def recovery_complete(
-    body: RecoveryCompleteRequest, session: Session, settings: SettingsDep, address: ClientAddress
+    body: RecoveryCompleteRequest,
+    session: Session,
+    settings: SettingsDep,
+    address: ClientAddress,
+    previous: PresentedToken,
 ) -> SessionOut:
-    new = service.complete_recovery(session, settings, request=body, address=address)
+    new = service.complete_recovery(
+        session, settings, request=body, address=address, previous=previous
+    )
     return session_out(new, settings)
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(session: Session, current: CurrentSession) -> Response:
-    service.logout(session, current=current)
+def logout(session: Session, current: CurrentSession, address: ClientAddress) -> Response:
+    service.logout(session, current=current, address=address)
     return Response(status_code=204)
 
 
@@ -136,6 +188,41 @@ def change_passphrase(
         session, settings, current=current, request=body, address=address
     )
     return me_out(user)
+
+
+@router.get("/me/sessions", response_model=list[SessionInfoOut])
+def my_sessions(
+    session: Session, settings: SettingsDep, current: CurrentSession
+) -> list[SessionInfoOut]:
+    return [
+        SessionInfoOut(
+            session_id=row.id,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            expires_at=row.expires_at,
+            current=row.id == current.id,
+        )
+        for row in sessions.active_sessions(session, settings, user=current.user)
+    ]
+
+
+@router.post("/me/sessions/end", response_model=SessionsEndedOut, dependencies=[Argon2Slot])
+def end_my_sessions(
+    body: SessionsEndRequest,
+    session: Session,
+    settings: SettingsDep,
+    current: CurrentSession,
+    address: ClientAddress,
+) -> SessionsEndedOut:
+    ended = sessions.end_own_sessions(
+        session,
+        settings,
+        current=current,
+        auth_key=body.auth_key,
+        only=body.session_ids,
+        address=address,
+    )
+    return SessionsEndedOut(ended=ended)
 
 
 @router.get("/users/{username}", response_model=UserOut)

@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from app.types import (
     Salt16,
     Signature64,
     Username,
+    UUIDField,
 )
 
 KeyBundle = Annotated[bytes, B64Bytes(BUNDLE_BYTES)]
@@ -126,3 +128,26 @@ class RecoveryBundleOut(BaseModel):
     username: str
     identity: IdentityOut
     recovery_bundle: KeyBundle
+
+
+class SessionInfoOut(BaseModel):
+    """One of the caller's live sessions (never its token)."""
+
+    model_config = RESPONSE_CONFIG
+
+    session_id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+class SessionsEndRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    auth_key: Key32  # the passphrase-derived key again: re-authentication
+    session_ids: list[UUIDField] | None = Field(default=None, min_length=1, max_length=100)
+
+
+class SessionsEndedOut(BaseModel):
+    ended: int

@@ -4,27 +4,28 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from app.accounts import throttle
+from app.accounts.credentials import check_credential, log_authentication
 from app.accounts.models import AuthSession, User
-from app.accounts.passwords import hash_secret, verify_secret
+from app.accounts.passwords import hash_secret
 from app.accounts.schemas import (
     KdfParamsIn,
     PassphraseChangeRequest,
     RecoveryCompleteRequest,
     RegisterRequest,
 )
+from app.accounts.sessions import end_sessions
 from app.accounts.tokens import fake_salt, new_token, token_hash
 from app.crypto import BadSignature, PublicIdentity
 from app.db import utcnow
 from app.errors import (
-    InvalidCredentials,
     InvalidIdentity,
     KdfParametersRejected,
     NotAuthenticated,
+    SessionEnded,
     UsernameTaken,
     UserNotFound,
 )
@@ -72,7 +73,24 @@ def _check_kdf(settings: Settings, kdf: KdfParamsIn, user: User | None = None) -
         raise KdfParametersRejected()
 
 
-def _start_session(session: Session, settings: Settings, user: User) -> NewSession:
+def _end_previous(session: Session, settings: Settings, previous: str | None) -> None:
+    """A new login on a device ends the session that device presented (ASVS 7.2.4)."""
+    if not previous or len(previous) > 128:
+        return
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.token_hash == token_hash(settings.server_key, previous),
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+
+
+def _start_session(
+    session: Session, settings: Settings, user: User, *, previous: str | None = None
+) -> NewSession:
+    _end_previous(session, settings, previous)
     now = utcnow()
     token = new_token()
     record = AuthSession(
@@ -87,7 +105,14 @@ def _start_session(session: Session, settings: Settings, user: User) -> NewSessi
     return NewSession(token=token, record=record, user=user)
 
 
-def register(session: Session, settings: Settings, *, request: RegisterRequest) -> NewSession:
+def register(
+    session: Session,
+    settings: Settings,
+    *,
+    request: RegisterRequest,
+    address: str,
+    previous: str | None = None,
+) -> NewSession:
     _check_kdf(settings, request.kdf)
     identity = PublicIdentity(
         x25519_public=request.identity.x25519_public,
@@ -121,33 +146,37 @@ def register(session: Session, settings: Settings, *, request: RegisterRequest) 
         session.flush()
     except IntegrityError as exc:  # a concurrent registration won the name
         raise UsernameTaken() from exc
-    return _start_session(session, settings, user)
+    log_authentication(
+        "register", outcome="success", user=user.username, address=address, factor="auth_key"
+    )
+    return _start_session(session, settings, user, previous=previous)
 
 
-def _check_credential(
+def login(
     session: Session,
     settings: Settings,
     *,
     username: str,
+    auth_key: bytes,
     address: str,
-    secret: bytes,
-    recovery: bool = False,
-) -> User:
-    """Throttle, then verify; unknown users cost the same Argon2 work as known ones."""
-    throttle.check(session, settings, username=username, address=address)
-    user = session.scalar(select(User).where(User.username == username))
-    stored = None if user is None else (user.recovery_auth_hash if recovery else user.auth_hash)
-    if user is None or not verify_secret(settings, stored, secret):
-        throttle.record_failure(session, settings, username=username, address=address)
-        raise InvalidCredentials()
-    return user
-
-
-def login(
-    session: Session, settings: Settings, *, username: str, auth_key: bytes, address: str
+    previous: str | None = None,
 ) -> NewSession:
-    user = _check_credential(session, settings, username=username, address=address, secret=auth_key)
-    return _start_session(session, settings, user)
+    user = check_credential(
+        session, settings, operation="login", username=username, address=address, secret=auth_key
+    )
+    log_authentication(
+        "login", outcome="success", user=username, address=address, factor="auth_key"
+    )
+    return _start_session(session, settings, user, previous=previous)
+
+
+# Built once: every authenticated request runs it, and building it costs more than running it.
+# The account comes in the same query, so ``auth.user`` needs no second round trip.
+_SESSION_BY_TOKEN = (
+    select(AuthSession)
+    .options(joinedload(AuthSession.user))
+    .where(AuthSession.token_hash == bindparam("digest"))
+)
 
 
 def authenticate(session: Session, settings: Settings, *, token: str) -> AuthSession:
@@ -155,32 +184,28 @@ def authenticate(session: Session, settings: Settings, *, token: str) -> AuthSes
     if not token or len(token) > 128:
         raise NotAuthenticated()
     digest = token_hash(settings.server_key, token)
-    record = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
+    record = session.scalar(_SESSION_BY_TOKEN, {"digest": digest})
     # The lookup is by keyed hash; compare again in constant time for defence in depth.
     if record is None or not hmac.compare_digest(record.token_hash, digest):
         raise NotAuthenticated()
     now = utcnow()
     idle_deadline = record.last_used_at + timedelta(seconds=settings.session_idle_seconds)
     if record.revoked_at is not None or now >= record.expires_at or now >= idle_deadline:
-        raise NotAuthenticated("Your session has ended; log in again.")
+        raise SessionEnded()
     if now - record.last_used_at >= _TOUCH_INTERVAL:
         record.last_used_at = now
     return record
 
 
-def logout(session: Session, *, current: AuthSession) -> None:
+def logout(session: Session, *, current: AuthSession, address: str) -> None:
     current.revoked_at = utcnow()
-
-
-def _end_sessions(session: Session, *, user: User, keep: AuthSession | None) -> None:
-    stmt = (
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+    log_authentication(
+        "logout",
+        outcome="success",
+        user=current.user.username,
+        address=address,
+        factor="session_token",
     )
-    if keep is not None:
-        stmt = stmt.where(AuthSession.id != keep.id)
-    session.execute(stmt)
 
 
 def change_passphrase(
@@ -193,9 +218,10 @@ def change_passphrase(
 ) -> User:
     """Re-authenticate with the current auth key, store the new one, end every other session."""
     _check_kdf(settings, request.kdf, current.user)
-    user = _check_credential(
+    user = check_credential(
         session,
         settings,
+        operation="passphrase_change",
         username=current.user.username,
         address=address,
         secret=request.current_auth_key,
@@ -206,25 +232,43 @@ def change_passphrase(
     user.auth_hash = hash_secret(settings, request.auth_key)
     user.key_bundle = request.key_bundle
     user.credentials_changed_at = utcnow()
-    _end_sessions(session, user=user, keep=current)
+    ended = end_sessions(session, user=user, keep=current)
+    log_authentication(
+        "passphrase_change",
+        outcome="success",
+        user=user.username,
+        address=address,
+        factor="auth_key",
+        sessions_ended=ended,
+    )
     return user
 
 
 def recovery_bundle(
     session: Session, settings: Settings, *, username: str, recovery_auth_key: bytes, address: str
 ) -> User:
-    return _check_credential(
+    user = check_credential(
         session,
         settings,
+        operation="recovery_bundle",
         username=username,
         address=address,
         secret=recovery_auth_key,
         recovery=True,
     )
+    log_authentication(
+        "recovery_bundle", outcome="success", user=username, address=address, factor="recovery_code"
+    )
+    return user
 
 
 def complete_recovery(
-    session: Session, settings: Settings, *, request: RecoveryCompleteRequest, address: str
+    session: Session,
+    settings: Settings,
+    *,
+    request: RecoveryCompleteRequest,
+    address: str,
+    previous: str | None = None,
 ) -> NewSession:
     """Replace passphrase and recovery credentials (the code is one-time); end every session."""
     _check_kdf(
@@ -232,9 +276,10 @@ def complete_recovery(
         request.kdf,
         session.scalar(select(User).where(User.username == request.username)),
     )
-    user = _check_credential(
+    user = check_credential(
         session,
         settings,
+        operation="recovery_complete",
         username=request.username,
         address=address,
         secret=request.recovery_auth_key,
@@ -248,8 +293,16 @@ def complete_recovery(
     user.recovery_auth_hash = hash_secret(settings, request.recovery.auth_key)
     user.recovery_bundle = request.recovery.key_bundle
     user.credentials_changed_at = utcnow()
-    _end_sessions(session, user=user, keep=None)
-    return _start_session(session, settings, user)
+    ended = end_sessions(session, user=user, keep=None)
+    log_authentication(
+        "recovery_complete",
+        outcome="success",
+        user=user.username,
+        address=address,
+        factor="recovery_code",
+        sessions_ended=ended,
+    )
+    return _start_session(session, settings, user, previous=previous)
 
 
 def get_user(session: Session, *, username: str) -> User:

@@ -14,10 +14,19 @@ from app.audit.schemas import (
     ServerKeysOut,
     TreeHeadOut,
 )
+from app.circles import access
 from app.deps import CurrentUser, Session, SettingsDep
+from app.openapi import error_responses
+from app.types import INTEGER_MAX
 
-router = APIRouter(prefix="/v1/circles/{circle_id}/audit", tags=["audit"])
-public_router = APIRouter(tags=["audit"])
+router = APIRouter(
+    prefix="/v1/circles/{circle_id}/audit",
+    tags=["audit"],
+    responses=error_responses(
+        *access.REFUSALS, service.ProofRangeInvalid, signing.SigningKeyUnavailable
+    ),
+)
+public_router = APIRouter(tags=["audit"], responses=error_responses(signing.SigningKeyUnavailable))
 
 MAX_SIZE = 2**62
 
@@ -27,7 +36,7 @@ def list_records(
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
-    after: Annotated[int, Query(ge=-1, le=MAX_SIZE)] = -1,
+    after: Annotated[int, Query(ge=-1, le=INTEGER_MAX)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> list[AuditRecordOut]:
     return [

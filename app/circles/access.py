@@ -2,12 +2,31 @@
 
 import uuid
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.circles.models import Circle, Membership
 from app.crypto.circles import ADMIN_ROLES
 from app.errors import AdminRequired, CircleNotFound, MembershipPending, NotAMember
+
+# What the checks below refuse with, for the OpenAPI document of every circle route.
+REFUSALS = (CircleNotFound, MembershipPending, NotAMember, AdminRequired)
+
+# One round trip for both rows (every circle request starts here); built once.
+_CIRCLE_AND_MEMBERSHIP = (
+    select(Circle, Membership)
+    .outerjoin(
+        Membership,
+        (Membership.circle_id == Circle.id) & (Membership.user_id == bindparam("user_id")),
+    )
+    .where(Circle.id == bindparam("circle_id"))
+)
+# The circle row's lock only (the membership side of the outer join cannot be locked), and a
+# fresh read of both rows.
+_CIRCLE_AND_MEMBERSHIP_LOCKED = _CIRCLE_AND_MEMBERSHIP.with_for_update(of=Circle).execution_options(
+    populate_existing=True
+)
 
 
 def membership(
@@ -17,10 +36,12 @@ def membership(
 
     ``lock`` takes the circle row's lock first, so a mutation reads a stable member set.
     """
-    circle = session.get(Circle, circle_id, with_for_update=lock, populate_existing=lock)
-    found = session.get(Membership, (circle_id, user.id)) if circle is not None else None
-    if circle is None or found is None:
+    statement = _CIRCLE_AND_MEMBERSHIP_LOCKED if lock else _CIRCLE_AND_MEMBERSHIP
+    row = session.execute(statement, {"circle_id": circle_id, "user_id": user.id}).one_or_none()
+    if row is None or row.Membership is None:
         raise CircleNotFound()
+    circle: Circle = row.Circle
+    found: Membership = row.Membership
     return circle, found
 
 

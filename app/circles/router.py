@@ -1,19 +1,18 @@
 """HTTP for circles. Every route needs a session; the services check the role per circle."""
 
+import binascii
+import json
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import TypeAdapter
 
 from app.accounts.router import user_out
-from app.accounts.schemas import IdentityOut
-from app.circles import rotation, service
+from app.circles import access, rotation, service
 from app.circles.schemas import (
     CircleCreateRequest,
     CircleOut,
     ConfirmRequest,
-    Departure,
     EpochKeyOut,
     EventOut,
     LeaveRequest,
@@ -27,10 +26,42 @@ from app.circles.schemas import (
 from app.circles.service import MyCircle
 from app.crypto import fingerprint
 from app.deps import CurrentUser, Session
-from app.types import Username
+from app.errors import (
+    CircleChanged,
+    CircleExists,
+    DepartureRequired,
+    InvalidDeparture,
+    InvalidRecord,
+    LastOwner,
+    MemberNotFound,
+    MemberSetMismatch,
+    OwnerRequired,
+    RotationDue,
+    RotationRequired,
+    WrongMemberState,
+)
+from app.openapi import error_responses
+from app.types import INTEGER_MAX, Username
 
-router = APIRouter(prefix="/v1/circles", tags=["circles"])
-_MEMBER_LIST = TypeAdapter(list[MemberOut])
+router = APIRouter(
+    prefix="/v1/circles",
+    tags=["circles"],
+    responses=error_responses(
+        *access.REFUSALS,
+        OwnerRequired,
+        MemberNotFound,
+        InvalidRecord,
+        RotationRequired,
+        DepartureRequired,
+        InvalidDeparture,
+        MemberSetMismatch,
+        CircleChanged,
+        RotationDue,
+        LastOwner,
+        WrongMemberState,
+        CircleExists,
+    ),
+)
 
 
 def circle_out(mine: MyCircle) -> CircleOut:
@@ -73,28 +104,35 @@ def get_circle(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> Cir
 
 @router.get("/{circle_id}/members", response_model=list[MemberOut], response_class=Response)
 def list_members(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> Response:
-    """Pre-serialised: rows come from our own tables, so one serialisation pass is enough
-    (validating 10,000 members twice more cost more than the query)."""
+    """Written straight from our own rows with the C JSON encoder, byte for byte what
+    ``list[MemberOut]`` would write (a test holds it to that): circles reach 10,000 members,
+    and building and dumping a model per member cost more than the query."""
     members = [
-        MemberOut.model_construct(
-            username=m.username,
-            role=m.role,
-            status=m.status,
-            fingerprint=fingerprint(m.ed25519_public, m.x25519_public),
-            identity=IdentityOut.model_construct(
-                x25519_public=m.x25519_public,
-                ed25519_public=m.ed25519_public,
-                x25519_signature=m.x25519_signature,
-            ),
-            departure=None
+        {
+            "username": m.username,
+            "role": m.role,
+            "status": m.status,
+            "fingerprint": fingerprint(m.ed25519_public, m.x25519_public),
+            "identity": {
+                "x25519_public": _b64(m.x25519_public),
+                "ed25519_public": _b64(m.ed25519_public),
+                "x25519_signature": _b64(m.x25519_signature),
+            },
+            "departure": None
             if m.departure is None or m.departure_signature is None
-            else Departure.model_construct(
-                statement=m.departure.decode("utf-8"), signature=m.departure_signature
-            ),
-        )
+            else {
+                "statement": m.departure.decode("utf-8"),
+                "signature": _b64(m.departure_signature),
+            },
+        }
         for m in service.list_members(session, circle_id=circle_id, user=user)
     ]
-    return Response(_MEMBER_LIST.dump_json(members), media_type="application/json")
+    body = json.dumps(members, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json")
+
+
+def _b64(raw: bytes) -> str:
+    return binascii.b2a_base64(raw, newline=False).decode("ascii")
 
 
 @router.get("/{circle_id}/records", response_model=list[RecordOut])
@@ -102,7 +140,7 @@ def list_records(
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
-    after: Annotated[int, Query(ge=-1)] = -1,
+    after: Annotated[int, Query(ge=-1, le=INTEGER_MAX)] = -1,
 ) -> list[RecordOut]:
     return [
         RecordOut(
@@ -130,7 +168,7 @@ def list_events(
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
-    after: Annotated[int, Query(ge=-1)] = -1,
+    after: Annotated[int, Query(ge=-1, le=INTEGER_MAX)] = -1,
 ) -> list[EventOut]:
     return [
         EventOut(seq=e.seq, body=e.body, hash=e.record_hash)

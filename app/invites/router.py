@@ -5,12 +5,34 @@ import uuid
 from fastapi import APIRouter
 
 from app.accounts.router import user_out
+from app.circles import access
 from app.deps import CurrentUser, Session
+from app.errors import (
+    AlreadyMember,
+    Conflict,
+    InviteExpired,
+    InviteNotFound,
+    InviteRevoked,
+    InviteUsedUp,
+)
 from app.invites import service
 from app.invites.models import InviteRow
 from app.invites.schemas import InviteCreateRequest, InviteOut, InviterOut, RedeemOut, RedeemRequest
+from app.openapi import error_responses
 
-router = APIRouter(prefix="/v1", tags=["invites"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["invites"],
+    responses=error_responses(
+        *access.REFUSALS,
+        InviteNotFound,
+        InviteExpired,
+        InviteRevoked,
+        InviteUsedUp,
+        AlreadyMember,
+        Conflict,
+    ),
+)
 
 
 def invite_out(invite: InviteRow, creator: str) -> InviteOut:

@@ -5,7 +5,26 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from app.circles import access
 from app.deps import ClientAddress, CurrentUser, Session, SettingsDep
+from app.errors import (
+    AlreadyReported,
+    CaseExists,
+    CaseNotFound,
+    DecisionConflict,
+    DecisionNotAllowed,
+    EntryGone,
+    EntryNotFound,
+    InvalidDecision,
+    InvalidModerationKey,
+    ModerationKeyConflict,
+    ModerationKeyMissing,
+    ModerationKeyStale,
+    ModeratorSetMismatch,
+    RateLimited,
+    ReceiptNotFound,
+    TakedownLinkInvalid,
+)
 from app.moderation import service
 from app.moderation.schemas import (
     CaseCreated,
@@ -20,9 +39,33 @@ from app.moderation.schemas import (
     ReportCreate,
     TakedownCreate,
 )
+from app.openapi import error_responses
 
-router = APIRouter(prefix="/v1/circles/{circle_id}", tags=["moderation"])
-public_router = APIRouter(prefix="/v1/takedown", tags=["moderation"])
+router = APIRouter(
+    prefix="/v1/circles/{circle_id}",
+    tags=["moderation"],
+    responses=error_responses(
+        *access.REFUSALS,
+        EntryNotFound,
+        EntryGone,
+        CaseNotFound,
+        CaseExists,
+        AlreadyReported,
+        ModerationKeyMissing,
+        ModerationKeyStale,
+        ModerationKeyConflict,
+        ModeratorSetMismatch,
+        InvalidModerationKey,
+        InvalidDecision,
+        DecisionConflict,
+        DecisionNotAllowed,
+    ),
+)
+public_router = APIRouter(
+    prefix="/v1/takedown",
+    tags=["moderation"],
+    responses=error_responses(TakedownLinkInvalid, ReceiptNotFound, CaseExists, RateLimited),
+)
 
 
 def _key_out(view: service.KeyView) -> ModerationKeyOut:

@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.types import REQUEST_CONFIG, B64Bytes, Key32, Signature64, Username, UUIDField
+from app.types import INTEGER_MAX, REQUEST_CONFIG, B64Bytes, Key32, Signature64, Username, UUIDField
 
 Hash32 = Annotated[bytes, B64Bytes(32)]
 ReportCiphertext = Annotated[bytes, B64Bytes(32 + 24 + 16 + 64 + 2, 160 * 1024)]
@@ -24,7 +24,7 @@ class ModerationWrapIn(BaseModel):
 class ModerationKeyCreate(BaseModel):
     model_config = REQUEST_CONFIG
 
-    generation: int = Field(ge=0, le=2**31)
+    generation: int = Field(ge=0, le=INTEGER_MAX)
     record: RecordText
     signature: Signature64
     wraps: Annotated[list[ModerationWrapIn], Field(min_length=1, max_length=1000)]
@@ -47,7 +47,7 @@ class ReportCreate(BaseModel):
 
     case_id: UUIDField
     entry_id: UUIDField
-    generation: int = Field(ge=0, le=2**31)
+    generation: int = Field(ge=0, le=INTEGER_MAX)
     ciphertext: ReportCiphertext
 
 
@@ -56,7 +56,7 @@ class TakedownCreate(BaseModel):
 
     circle_id: UUIDField
     case_id: UUIDField
-    generation: int = Field(ge=0, le=2**31)
+    generation: int = Field(ge=0, le=INTEGER_MAX)
     moderation_key: Key32
     receipt_key: Key32
     receipt_token: Key32

@@ -49,12 +49,15 @@ def _bad_login(http: TestClient, username: str = "alice") -> int:
     return response.status_code
 
 
+@pytest.mark.asvs("6.1.1", "6.3.1")
 def test_rate_limit_trips_after_ten_failures_and_recovers(
     register: Callable[..., Client],
     make_client: Callable[..., Client],
     http: TestClient,
     engine: Engine,
 ) -> None:
+    """ASVS 6.1.1, 6.3.1: the documented throttle trips, and lifts on its own (no lasting
+    lockout)."""
     register("alice")
     assert [_bad_login(http) for _ in range(10)] == [401] * 10
     response = http.post(
@@ -76,9 +79,11 @@ def test_rate_limit_trips_after_ten_failures_and_recovers(
     assert make_client().login("alice", PASSPHRASES["alice"]).username == "alice"
 
 
+@pytest.mark.asvs("6.1.1", "6.3.1")
 def test_throttle_of_one_account_does_not_lock_others(
     register: Callable[..., Client], make_client: Callable[..., Client], http: TestClient
 ) -> None:
+    """ASVS 6.1.1, 6.3.1: one account's throttle locks no one else out."""
     register("alice")
     register("bob")
     for _ in range(11):
@@ -86,6 +91,7 @@ def test_throttle_of_one_account_does_not_lock_others(
     assert make_client().login("bob", PASSPHRASES["bob"]).username == "bob"
 
 
+@pytest.mark.asvs("6.3.1")
 def test_account_wide_limit_is_one_hundred_failures_an_hour(
     register: Callable[..., Client], http: TestClient, engine: Engine, settings: Settings
 ) -> None:

@@ -55,9 +55,11 @@ def test_register_returns_session_fingerprint_and_recovery_code(
     assert client.me()["username"] == "alice"
 
 
+@pytest.mark.asvs("6.5.2")
 def test_register_stores_argon2id_hashes_not_keys(
     register: Callable[..., Client], engine: Engine
 ) -> None:
+    """ASVS 6.5.2: the recovery code's auth key (160 bits) is stored as an Argon2id hash."""
     register("alice")
     with Session(engine) as session:
         user = session.scalars(select(User)).one()
@@ -133,9 +135,26 @@ def test_integer_where_string_belongs_is_refused(http: TestClient) -> None:
     assert response.json()["error"]["code"] == "invalid_request"
 
 
+@pytest.mark.asvs("6.2.1")
 def test_client_refuses_short_passphrase_before_contacting_server(
     make_client: Callable[..., Client], engine: Engine
 ) -> None:
+    """ASVS 6.2.1: passphrases have at least 12 characters (ASVS asks for 8)."""
     with pytest.raises(WeakPassphrase):
         make_client().register("alice", "short")
     assert _count(engine, User) == 0
+
+
+@pytest.mark.asvs("6.3.2")
+def test_a_new_server_has_no_accounts_and_no_special_names(
+    http: TestClient, engine: Engine, make_client: Callable[..., Client]
+) -> None:
+    """ASVS 6.3.2: migrations create no user (no root, admin or default account), and a name
+    like "admin" is an ordinary account with no powers: the operator works from the command
+    line, not through an account."""
+    assert _count(engine, User) == 0
+    admin = make_client()
+    admin.register("admin", "an ordinary account passphrase")
+    assert admin.request("GET", "/v1/circles") == []
+    assert http.get("/v1/auth/params", params={"username": "root"}).status_code == 200
+    assert _count(engine, User) == 1

@@ -26,7 +26,9 @@ def test_anonymous_request_is_401(http: TestClient) -> None:
     assert _status(http, None) == (401, "not_authenticated")
 
 
+@pytest.mark.asvs("7.2.1")
 def test_forged_token_is_401(register: Callable[..., Client], http: TestClient) -> None:
+    """ASVS 7.2.1: the server checks every token against its own store; a forged one is refused."""
     client = register("alice")
     assert client.token is not None
     forged = client.token[:-4] + ("AAAA" if not client.token.endswith("AAAA") else "BBBB")
@@ -35,9 +37,11 @@ def test_forged_token_is_401(register: Callable[..., Client], http: TestClient) 
     assert _status(http, client.token) == (200, "")
 
 
+@pytest.mark.asvs("7.2.3")
 def test_token_is_stored_only_as_a_keyed_hash(
     register: Callable[..., Client], engine: Engine, settings: Settings
 ) -> None:
+    """ASVS 7.2.3: 256-bit reference tokens, kept only as keyed hashes."""
     client = register("alice")
     assert client.token is not None and len(client.token) >= 43  # 256 bits, base64url
     with Session(engine) as session:
@@ -46,18 +50,22 @@ def test_token_is_stored_only_as_a_keyed_hash(
     assert client.token.encode() not in stored
 
 
+@pytest.mark.asvs("7.4.1")
 def test_logout_revokes_the_token_server_side(
     register: Callable[..., Client], http: TestClient
 ) -> None:
+    """ASVS 7.4.1: logout ends the session on the server."""
     client = register("alice")
     token = client.token
     client.logout()
     assert _status(http, token) == (401, "not_authenticated")
 
 
+@pytest.mark.asvs("7.3.1", "7.4.1")
 def test_idle_session_expires(
     register: Callable[..., Client], http: TestClient, engine: Engine, settings: Settings
 ) -> None:
+    """ASVS 7.3.1, 7.4.1: the inactivity timeout ends the session on the server."""
     client = register("alice")
     with Session(engine) as session:
         session.execute(
@@ -69,9 +77,11 @@ def test_idle_session_expires(
     assert _status(http, client.token) == (401, "not_authenticated")
 
 
+@pytest.mark.asvs("7.3.2", "7.4.1")
 def test_session_expires_at_its_absolute_lifetime_even_when_active(
     register: Callable[..., Client], http: TestClient, engine: Engine
 ) -> None:
+    """ASVS 7.3.2, 7.4.1: the absolute lifetime ends even a busy session."""
     client = register("alice")
     with Session(engine) as session:
         session.execute(update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -106,3 +116,140 @@ def test_other_users_public_keys_need_a_session(
     with pytest.raises(ApiError) as missing:
         alice.user_keys("nobody")
     assert (missing.value.status, missing.value.code) == (404, "user_not_found")
+
+
+@pytest.mark.asvs("7.2.2", "7.2.3")
+def test_each_login_gets_a_fresh_random_token(
+    register: Callable[..., Client], make_client: Callable[..., Client]
+) -> None:
+    """ASVS 7.2.2, 7.2.3: session tokens are made per login from the CSPRNG (256 bits), never
+    a static key: every login of the same account gets another token."""
+    from tests.conftest import PASSPHRASES
+
+    tokens = {register("alice").token}
+    for _ in range(3):
+        tokens.add(make_client().login("alice", PASSPHRASES["alice"]).token)
+    assert len(tokens) == 4
+    assert all(token is not None and len(token) >= 43 for token in tokens)
+
+
+@pytest.mark.asvs("7.2.4")
+def test_login_ends_the_session_the_device_presented(
+    register: Callable[..., Client], make_client: Callable[..., Client], http: TestClient
+) -> None:
+    """ASVS 7.2.4: authenticating again makes a new token and ends the one the device held."""
+    from tests.conftest import PASSPHRASES
+
+    client = register("alice")
+    old = client.token
+    client.login("alice", PASSPHRASES["alice"])  # the SDK presents its current token
+    assert client.token != old
+    assert _status(http, old) == (401, "not_authenticated")
+    assert _status(http, client.token) == (200, "")
+    other = make_client()
+    other.login("alice", PASSPHRASES["alice"])  # another device: nothing of ours ends
+    assert _status(http, client.token) == (200, "")
+
+
+@pytest.mark.asvs("7.1.2", "7.5.2")
+def test_users_see_their_parallel_sessions(
+    register: Callable[..., Client], make_client: Callable[..., Client]
+) -> None:
+    """ASVS 7.1.2, 7.5.2: any number of parallel sessions (one per device, as documented); the
+    user sees each one's times and which is this device's, never a token."""
+    from tests.conftest import PASSPHRASES
+
+    first = register("alice")
+    devices = [make_client() for _ in range(3)]
+    for device in devices:
+        device.login("alice", PASSPHRASES["alice"])
+    register("bob")
+    listed = first.sessions()
+    assert len(listed) == 4
+    assert [row["current"] for row in listed] == [True, False, False, False]
+    assert set(listed[0]) == {"session_id", "created_at", "last_used_at", "expires_at", "current"}
+    assert not any(device.token in str(listed) for device in devices)
+
+
+@pytest.mark.asvs("7.5.2")
+def test_ending_sessions_needs_the_passphrase_again(
+    register: Callable[..., Client], make_client: Callable[..., Client], http: TestClient
+) -> None:
+    """ASVS 7.5.2: ending sessions asks for the passphrase-derived key again (a stolen token
+    alone cannot lock its owner out); one session by id, or every other one."""
+    from tests.conftest import PASSPHRASES
+
+    mine = register("alice")
+    laptop, phone, tablet = (make_client() for _ in range(3))
+    for device in (laptop, phone, tablet):
+        device.login("alice", PASSPHRASES["alice"])
+    with pytest.raises(ApiError) as refused:
+        laptop.end_sessions(username="alice", passphrase="not alice's passphrase at all")
+    assert refused.value.code == "invalid_credentials"
+    assert len(mine.sessions()) == 4
+    phone_id = next(row["session_id"] for row in phone.sessions() if row["current"])
+    assert (
+        mine.end_sessions(username="alice", passphrase=PASSPHRASES["alice"], session_ids=[phone_id])
+        == 1
+    )
+    assert _status(http, phone.token) == (401, "not_authenticated")
+    assert mine.end_sessions(username="alice", passphrase=PASSPHRASES["alice"]) == 2
+    assert [_status(http, c.token)[0] for c in (laptop, tablet, mine)] == [401, 401, 200]
+    assert len(mine.sessions()) == 1
+
+
+@pytest.mark.asvs("7.5.2")
+def test_a_user_cannot_end_another_users_session(
+    register: Callable[..., Client], http: TestClient
+) -> None:
+    """ASVS 7.5.2 (and 8.2.2): session ids of another account end nothing."""
+    from tests.conftest import PASSPHRASES
+
+    alice, bob = register("alice"), register("bob")
+    bob_id = bob.sessions()[0]["session_id"]
+    ended = alice.end_sessions(
+        username="alice", passphrase=PASSPHRASES["alice"], session_ids=[bob_id]
+    )
+    assert ended == 0
+    assert _status(http, bob.token) == (200, "")
+
+
+@pytest.mark.asvs("7.4.5")
+def test_the_operator_ends_one_users_sessions_or_everyones(
+    register: Callable[..., Client], http: TestClient, settings: Settings
+) -> None:
+    """ASVS 7.4.5: `backchannel-server sessions end --user NAME | --all`."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    alice, bob = register("alice"), register("bob")
+    env = {"BACKCHANNEL_DATABASE_URL": settings.database_url}
+    runner = CliRunner()
+    done = runner.invoke(cli, ["sessions", "end", "--user", "Alice"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "sessions ended: 1" in done.output
+    assert _status(http, alice.token)[0] == 401
+    assert _status(http, bob.token)[0] == 200
+    assert runner.invoke(cli, ["sessions", "end", "--user", "nobody"], env=env).exit_code == 1
+    assert runner.invoke(cli, ["sessions", "end"], env=env).exit_code == 2
+    assert runner.invoke(cli, ["sessions", "end", "--all"], env=env).exit_code == 0
+    assert _status(http, bob.token)[0] == 401
+
+
+@pytest.mark.asvs("7.4.2")
+def test_deleting_an_account_ends_its_sessions(
+    register: Callable[..., Client], http: TestClient, engine: Engine
+) -> None:
+    """ASVS 7.4.2: the app has no disable or delete feature; an account the operator deletes
+    takes its sessions with it (foreign key cascade), so its token stops working at once."""
+    from sqlalchemy import delete
+
+    from app.accounts.models import User
+
+    alice = register("alice")
+    with Session(engine) as session:
+        session.execute(delete(User).where(User.username == "alice"))
+        session.commit()
+        assert session.scalar(select(AuthSession.id)) is None
+    assert _status(http, alice.token) == (401, "not_authenticated")

@@ -172,3 +172,15 @@ def test_a_tree_head_is_for_one_circle(busy: Desk) -> None:
     assert head.circle_id == theirs and head.size == len(_records(frank, world.frank))
     assert head.root != mine.root
     assert signed["public_key"] == mine_signed["public_key"]  # one server key for every circle
+
+
+def test_a_records_cursor_past_the_integer_column_is_refused(busy: Desk) -> None:
+    # Found by the fuzz suite (tests/test_fuzz.py): PostgreSQL answered 500 for `after=2**31`.
+    path = f"/v1/circles/{busy.cid}/audit/records"
+    for after in (2**31, 2**62):
+        got = error_of(busy.call(busy.world.bob, "GET", path, params={"after": after}))
+        assert got == (422, "invalid_request"), after
+    assert error_of(busy.call(busy.world.bob, "GET", path, params={"after": 2**31 - 1})) == (
+        200,
+        None,
+    )

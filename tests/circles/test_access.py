@@ -219,8 +219,11 @@ def test_every_circle_route_has_a_row(app: FastAPI) -> None:
     assert _circle_routes(app) == set(MATRIX)
 
 
+@pytest.mark.asvs("8.2.1", "8.3.1")
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(world: World, http: TestClient, role: str) -> None:
+    """ASVS 8.2.1, 8.3.1: each circle operation only for the roles the API documents,
+    enforced by the server whatever the client does."""
     caller = world.everyone()[role]
     headers = {"Authorization": f"Bearer {caller.client.token}"}
     failures = []
@@ -247,6 +250,7 @@ def test_access_matrix(world: World, http: TestClient, role: str) -> None:
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.asvs("8.2.1")
 def test_anonymous_gets_401_everywhere(app: FastAPI, http: TestClient) -> None:
     for method, template in _circle_routes(app):
         path = template.format(

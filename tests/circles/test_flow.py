@@ -108,3 +108,17 @@ def test_events_form_a_hash_chain(world: World) -> None:
         "member_removed",
         "key_rotated",
     } <= set(kinds)
+
+
+def test_a_cursor_past_the_integer_columns_is_refused_not_a_server_error(world: World) -> None:
+    # Found by the fuzz suite (tests/test_fuzz.py): PostgreSQL failed on `after=2**31`
+    # (integer out of range) and SQLite on `after=2**63`, both as 500s.
+    for path in ("/records", "/events"):
+        for after in (2**31, 2**63):
+            with pytest.raises(ApiError) as caught:
+                world.bob.client.request(
+                    "GET", f"/v1/circles/{world.circle_id}{path}", params={"after": after}
+                )
+            assert (caught.value.status, caught.value.code) == (422, "invalid_request")
+    events = f"/v1/circles/{world.circle_id}/events"
+    assert world.bob.client.request("GET", events, params={"after": 2**31 - 1}) == []

@@ -153,8 +153,10 @@ def test_every_moderation_and_audit_route_has_a_row(app: FastAPI) -> None:
     assert _routes(app) == set(MATRIX)
 
 
+@pytest.mark.asvs("8.2.1", "8.3.1")
 @pytest.mark.parametrize("role", [*ROLES, "anonymous"])
 def test_access_matrix(scene: Scene, role: str) -> None:
+    """ASVS 8.2.1, 8.3.1: each moderation and audit operation only for the documented roles."""
     desk = scene.desk
     caller = None if role == "anonymous" else desk.world.everyone()[role]
     before = desk.case(scene.case_id)
@@ -183,7 +185,9 @@ def test_only_the_admins_named_in_a_generation_get_a_wrap(desk: Desk) -> None:
     assert bytes(desk.admin_key(world.carol)) == bytes(desk.keys[0])
 
 
+@pytest.mark.asvs("8.2.3")
 def test_a_member_cannot_read_a_report_about_their_own_entry(desk: Desk) -> None:
+    """ASVS 8.2.3: an entry's author sees the outcome fields of its cases, never the reporter."""
     world = desk.world
     entry_id = desk.post_entry()
     case_id = desk.report(world.carol, entry_id, note="carol-reported-this")
@@ -207,7 +211,10 @@ def test_a_member_cannot_read_a_report_about_their_own_entry(desk: Desk) -> None
     assert len(filed) == 1 and '"actor":""' in filed[0]["body"]
 
 
+@pytest.mark.asvs("8.2.2", "8.4.1")
 def test_an_admin_of_another_circle_reaches_nothing_here(desk: Desk) -> None:
+    """ASVS 8.2.2, 8.4.1: an admin of one circle reaches no case or entry of another
+    through their own circle."""
     world = desk.world
     entry_id = desk.post_entry()
     case_id = desk.report(world.carol, entry_id)
