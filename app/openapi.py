@@ -4,8 +4,8 @@ FastAPI documents a route's success and a 422 in its own shape (``{"detail": [..
 refusals are ``{"error": {"code", "message"}}`` (app/errors.py), with more statuses. Each
 domain router lists its own errors with ``error_responses``; the refusals that depend only on
 how a route is built are added here from its dependencies and parameters: a missing or ended
-session (401), the request guard's 413 and 415, schema errors (422), a busy Argon2 pool (503),
-and a path parameter that makes the path match no route (404).
+session (401), the request guard's 413 and 415, schema errors (422), a busy Argon2 pool or an
+unreachable database (503), and a path parameter that makes the path match no route (404).
 """
 
 from collections import defaultdict
@@ -17,9 +17,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import argon2_slot, current_session
+from app.deps import argon2_slot, current_session, get_session
 from app.errors import (
     BackchannelError,
+    DatabaseUnavailable,
     InvalidRequest,
     NotAuthenticated,
     NotFound,
@@ -94,6 +95,8 @@ def shared_errors(route: RouteContext) -> list[type[BackchannelError]]:
         errors.append(InvalidRequest)
     if argon2_slot in calls:
         errors.append(ServerBusy)
+    if get_session in calls:
+        errors.append(DatabaseUnavailable)
     if route.dependant.path_params:  # an empty value or one with "/" matches no route
         errors.append(NotFound)
     return errors

@@ -7,6 +7,9 @@ Every response carries a strict Content-Security-Policy. The one inline element 
 page's import map (browsers cannot load an import map from a file), which maps the
 bare specifiers of libsodium.js's ES modules to the vendored copies below; it is
 allowed by its SHA-256 hash alone, so no other inline script can run.
+
+One data file is served too: the list of common passphrases both clients refuse
+(docs/protocol.md §3.1), the very file the Python client reads from its package.
 """
 
 import base64
@@ -17,6 +20,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from app.client.passphrase import COMMON_PASSPHRASES_FILE
 from app.errors import NotFound
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -32,6 +36,8 @@ VENDOR = {
     / "libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs",
     "libsodium-sumo.mjs": _MODULES / "libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs",
 }
+# Data files the client reads, by name: the same files the Python client reads.
+DATA = {"common-passphrases.txt": COMMON_PASSPHRASES_FILE}
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".mjs": "text/javascript; charset=utf-8",
@@ -91,12 +97,12 @@ def _entry_page() -> HTMLResponse:
     return HTMLResponse(html, headers=security_headers(csp))
 
 
-def _file(path: Path) -> FileResponse:
+def _file(path: Path, media_type: str | None = None) -> FileResponse:
     if not path.is_file():
         raise NotFound()
     return FileResponse(
         path,
-        media_type=MEDIA_TYPES[path.suffix],
+        media_type=media_type or MEDIA_TYPES[path.suffix],
         headers=security_headers(content_security_policy()),
     )
 
@@ -133,6 +139,14 @@ def vendor(name: str) -> Response:
     return _file(path)
 
 
+@router.get("/static/data/{name}")
+def data(name: str) -> Response:
+    path = DATA.get(name)
+    if path is None:
+        raise NotFound()
+    return _file(path, "text/plain; charset=utf-8")
+
+
 @router.get("/static/{area}/{path:path}")
 def source(area: str, path: str) -> Response:
     """A module or stylesheet of the client; no directory listing, no dot-files, no `..`."""
@@ -154,6 +168,8 @@ def served_assets() -> dict[str, Path]:
                 assets[f"/static/{area}/{relative}"] = path
     for name, path in sorted(VENDOR.items()):
         assets[f"/static/vendor/{name}"] = path
+    for name, path in sorted(DATA.items()):
+        assets[f"/static/data/{name}"] = path
     return assets
 
 

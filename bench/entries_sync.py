@@ -88,7 +88,7 @@ from bench.common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-long-enough-xxxxxxxx"
-PASSPHRASES = {"alice": "alice bench horse battery staple", "bob": "bob bench paperclip river"}
+PASSPHRASES = {"alice": "bench horse battery staple", "bob": "bench paperclip river bend"}
 TARGET_RATIO = 1.5
 PAGE_SIZE = 500  # the SDK default
 
@@ -283,7 +283,7 @@ def person(base_url: str, name: str) -> Person:
 
     http = httpx.Client(timeout=120, event_hooks={"response": [record]})
     client = Client(base_url, http=http)
-    account = client.register(name, PASSPHRASES.get(name, f"{name} bench passphrase words"))
+    account = client.register(name, PASSPHRASES.get(name, "bench passphrase words"))
     circles = Circles(
         client, username=account.username, identity=account.identity, trust=TrustStore.in_memory()
     )

@@ -55,7 +55,7 @@ from bench.loadgen import Generator, LoadResult, request_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-http-ceiling-secret-key-long-enough-x"
-PASSPHRASE = "alice ceiling horse battery staple"
+PASSPHRASE = "ceiling horse battery staple"
 PAGE = 50
 GOALS = {"feed": (">=", 0.5), "post": (">=", 0.4), "flood": ("<=", 3.0)}
 

@@ -84,7 +84,7 @@ from bench.common import (
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-long-enough-xxxxxxxx"
 OWNER = "owner"
-OWNER_PASSPHRASE = "owner bench passphrase horse battery"
+OWNER_PASSPHRASE = "bench passphrase horse battery"
 DEFAULT_SIZES = (100, 1000, 5000, 10000)
 TARGET_SECONDS = 3.0
 ROTATE_PATH_SUFFIX = "/rotate"

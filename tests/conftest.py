@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +82,12 @@ def postgres_template() -> Iterator[str]:
     _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@contextmanager
-def fresh_database(request: pytest.FixtureRequest, engine: str, directory: Path) -> Iterator[str]:
-    """A migrated copy of the engine's template database, dropped afterwards."""
-    if engine == "sqlite":
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = directory / "backchannel.db"
+        path = tmp_path / "backchannel.db"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
@@ -97,13 +96,6 @@ def fresh_database(request: pytest.FixtureRequest, engine: str, directory: Path)
     _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield _pg_url_for(name)
     _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test."""
-    with fresh_database(request, request.param, tmp_path) as url:
-        yield url
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -152,16 +144,21 @@ def make_client(http: TestClient) -> Callable[..., Client]:
     return factory
 
 
+# None contains a username: the clients refuse such a passphrase (ASVS 6.2.11).
 PASSPHRASES = {
-    "alice": "alice correct horse battery",
-    "bob": "bob staple paperclip river",
-    "carol": "carol lantern orchard frost",
+    "alice": "correct horse battery amber",
+    "bob": "staple paperclip river bend",
+    "carol": "lantern orchard frost meadow",
 }
+
+
+def passphrase_for(username: str) -> str:
+    return PASSPHRASES.get(username, "quartz-vellum 7731 kite")
 
 
 def sign_up(client: Client, username: str) -> Client:
     """Register a user through the real API; the client is then logged in as them."""
-    account = client.register(username, PASSPHRASES.get(username, f"{username} passphrase!"))
+    account = client.register(username, passphrase_for(username))
     client.account = account  # type: ignore[attr-defined]
     return client
 

@@ -77,6 +77,11 @@ OTHER: dict[tuple[str, str], tuple[str, Body, dict[str, Expected]]] = {
         None,
         public((200, None)),
     ),
+    ("GET", "/static/data/{name}"): (
+        "/static/data/common-passphrases.txt",
+        None,
+        public((200, None)),
+    ),
     ("GET", "/static/{area}/{path:path}"): ("/static/ui/app.js", None, public((200, None))),
     ("GET", "/v1/auth/params"): ("/v1/auth/params?username=alice", None, public((200, None))),
     ("POST", "/v1/auth/register"): (

@@ -265,7 +265,7 @@ def test_logs_hold_no_credentials_tokens_or_keys(
     http.get("/v1/me", headers={"Authorization": "Bearer NOT-A-REAL-TOKEN-MARKER"})
     second.sessions()
     alice.end_sessions(username="alice", passphrase=PASSPHRASES["alice"])
-    make_client().recover("alice", account.recovery_code, "another passphrase for alice")
+    make_client().recover("alice", account.recovery_code, "another passphrase entirely")
     logs = "\n".join(_lines(captured)) + captured.text
     secrets = {
         "token": str(alice.token),

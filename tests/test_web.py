@@ -64,6 +64,7 @@ def test_the_import_map_names_only_vendored_modules(http: TestClient) -> None:
         ("/static/ui/styles.css", "text/css"),
         ("/static/protocol/sodium.js", "text/javascript"),
         ("/static/client/sdk.js", "text/javascript"),
+        ("/static/data/common-passphrases.txt", "text/plain"),
     ],
 )
 def test_client_assets_are_served_with_their_type(http: TestClient, path: str, type_: str) -> None:
@@ -86,6 +87,8 @@ def test_client_assets_are_served_with_their_type(http: TestClient, path: str, t
         "/static/vendor/playwright-core.mjs",
         "/static/vendor/..%2fpackage.json",
         "/static/node_modules/libsodium-sumo/package.json",
+        "/static/data/passwords.txt",
+        "/static/data/..%2fcommon-passphrases.txt",
     ],
 )
 def test_nothing_else_is_reachable(http: TestClient, path: str) -> None:

@@ -5,7 +5,9 @@ ClientError
 ├── TransportError     the server could not be reached
 ├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
 ├── NotLoggedIn        no usable profile in BACKCHANNEL_HOME
-└── WeakPassphrase     the chosen passphrase is too short
+└── WeakPassphrase     the chosen passphrase is too short or too long
+    ├── CommonPassphrase              it is on the bundled list of common passphrases
+    └── PassphraseContainsUsername    it contains the username
 """
 
 
@@ -40,3 +42,11 @@ class NotLoggedIn(ClientError):
 
 class WeakPassphrase(ClientError):
     code = "weak_passphrase"
+
+
+class CommonPassphrase(WeakPassphrase):
+    code = "common_passphrase"
+
+
+class PassphraseContainsUsername(WeakPassphrase):
+    code = "passphrase_contains_username"

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
-from app.client.errors import ApiError, ProtocolError, TransportError, WeakPassphrase
+from app.client.errors import ApiError, ProtocolError, TransportError
+from app.client.passphrase import MIN_PASSPHRASE_LENGTH, check_passphrase
 from app.crypto import (
     AccountKeys,
     CryptoError,
@@ -31,9 +32,6 @@ from app.crypto.kdf import SALT_BYTES
 from app.crypto.labels import BUNDLE_PURPOSE_PASSPHRASE, BUNDLE_PURPOSE_RECOVERY
 
 __all__ = ["MIN_PASSPHRASE_LENGTH", "Account", "Client", "UserKeys"]
-
-MIN_PASSPHRASE_LENGTH = 12
-MAX_PASSPHRASE_LENGTH = 1024
 
 
 @dataclass(frozen=True, repr=False)
@@ -55,14 +53,6 @@ class UserKeys:
     username: str
     identity: PublicIdentity
     fingerprint: str
-
-
-def check_passphrase(passphrase: str) -> None:
-    if not MIN_PASSPHRASE_LENGTH <= len(passphrase) <= MAX_PASSPHRASE_LENGTH:
-        raise WeakPassphrase(
-            f"a passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters "
-            "(several unrelated words work well)"
-        )
 
 
 def _identity_json(public: PublicIdentity) -> dict[str, str]:
@@ -200,7 +190,7 @@ class Client:
 
     def register(self, username: str, passphrase: str) -> Account:
         username = normalise_username(username)
-        check_passphrase(passphrase)
+        check_passphrase(passphrase, username=username)
         params, _ = self._announced_kdf(username)
         salt = secrets.token_bytes(SALT_BYTES)
         keys = AccountKeys.from_passphrase(passphrase, salt, params)
@@ -294,7 +284,7 @@ class Client:
     ) -> None:
         """Re-derive with the current passphrase, then store keys derived from the new one."""
         username = normalise_username(username)
-        check_passphrase(new)
+        check_passphrase(new, username=username)
         params, salt = self._announced_kdf(username)
         current_keys = AccountKeys.from_passphrase(current, salt, params)
         new_salt = secrets.token_bytes(SALT_BYTES)
@@ -320,7 +310,7 @@ class Client:
     def recover(self, username: str, code: RecoveryCode, new_passphrase: str) -> Account:
         """Open the recovery bundle, set a new passphrase and a new one-time recovery code."""
         username = normalise_username(username)
-        check_passphrase(new_passphrase)
+        check_passphrase(new_passphrase, username=username)
         data = self.request(
             "POST",
             "/v1/auth/recovery/bundle",

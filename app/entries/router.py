@@ -24,6 +24,7 @@ from app.entries.schemas import (
     RetractRequest,
 )
 from app.entries.service import EntryView, FeedEntry
+from app.types import INTEGER_MAX
 
 router = APIRouter(prefix="/v1/circles/{circle_id}", tags=["entries"])
 
@@ -79,8 +80,8 @@ def list_entries(
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
-    before: Annotated[int | None, Query(ge=0)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
+    after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     views, last_seq = service.list_entries(

@@ -4,7 +4,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.crypto.entries import MAX_PADDED
-from app.types import REQUEST_CONFIG, B64Bytes, Key32, Signature64, UUIDField
+from app.types import INTEGER_MAX, REQUEST_CONFIG, B64Bytes, Key32, Signature64, UUIDField
 
 Nonce = Annotated[bytes, B64Bytes(24)]
 Ciphertext = Annotated[bytes, B64Bytes(512 + 16, MAX_PADDED + 16)]
@@ -14,7 +14,7 @@ Token = Annotated[bytes, B64Bytes(32)]
 class EnvelopeIn(BaseModel):
     model_config = REQUEST_CONFIG
 
-    epoch: int = Field(ge=0)
+    epoch: int = Field(ge=0, le=INTEGER_MAX)
     anonymous: bool
     author_key: Key32
     commitment: Key32
@@ -43,7 +43,7 @@ class CheckRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
     tokens: Annotated[list[Token], Field(min_length=1, max_length=200)]
-    before: int | None = Field(default=None, ge=0)
+    before: int | None = Field(default=None, ge=0, le=INTEGER_MAX)
     limit: int = Field(default=50, ge=1, le=200)
 
 

@@ -13,7 +13,7 @@ from app.client.sdk import Client
 from app.crypto import RecoveryCode, b64encode
 from tests.conftest import PASSPHRASES
 
-NEW = "a brand new passphrase for alice"
+NEW = "a brand new passphrase for her"
 
 
 @pytest.mark.asvs("6.2.2", "7.4.3")
@@ -137,10 +137,10 @@ def test_accounts_keep_working_after_the_operator_raises_kdf_cost(
             username="alice", current=PASSPHRASES["alice"], new=NEW, identity=account.identity
         )
         recovered = Client("http://testserver", http=http).recover(
-            "alice", original.recovery_code, "third passphrase for alice"
+            "alice", original.recovery_code, "a third passphrase for her"
         )
         assert recovered.fingerprint == original.fingerprint
-        fresh = Client("http://testserver", http=http).register("zed", "zed passphrase long")
+        fresh = Client("http://testserver", http=http).register("zed", "a passphrase long enough")
         assert fresh.username == "zed"
     app.state.engine.dispose()
 

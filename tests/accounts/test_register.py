@@ -47,7 +47,7 @@ def test_register_returns_session_fingerprint_and_recovery_code(
     make_client: Callable[..., Client],
 ) -> None:
     client = make_client()
-    account = client.register("Alice", "alice correct horse battery")
+    account = client.register("Alice", "correct horse battery amber")
     assert account.username == "alice"  # normalised
     assert account.fingerprint == account.identity.public().fingerprint()
     assert len(account.fingerprint.replace(" ", "")) == 30

@@ -10,8 +10,8 @@ from typer.testing import CliRunner, Result
 
 from app.client.cli import app as cli
 
-PASS = "alice correct horse battery"
-NEW = "alice brand new passphrase"
+PASS = "correct horse battery amber"
+NEW = "a brand new passphrase here"
 
 
 def run(server: str, home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -79,7 +79,7 @@ def test_register_login_whoami_change_recover_logout(live_server: str, tmp_path:
             "--json",
             env={
                 "BACKCHANNEL_RECOVERY_CODE": recovery_code.lower(),
-                "BACKCHANNEL_NEW_PASSPHRASE": "alice third passphrase",
+                "BACKCHANNEL_NEW_PASSPHRASE": "a third passphrase entirely",
             },
         )
     )

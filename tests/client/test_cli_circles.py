@@ -17,7 +17,7 @@ class Cli:
         env = {
             "BACKCHANNEL_SERVER": self.server,
             "BACKCHANNEL_HOME": str(self.root / who),
-            "BACKCHANNEL_PASSPHRASE": f"{who} has a long passphrase",
+            "BACKCHANNEL_PASSPHRASE": "everyone has this long passphrase",
         }
         return CliRunner().invoke(cli, list(args), env=env, input=stdin)
 

@@ -7,6 +7,7 @@ import httpx
 
 from app.client.circles import Circles
 from app.client.entries import Entries
+from app.client.errors import ApiError
 from app.client.sdk import Client
 from app.client.trust import TrustStore
 from tests.conftest import World
@@ -76,3 +77,21 @@ def test_pages_never_skip_or_repeat_while_others_post(world: World, live_server:
     assert last == len(initial) + len(posted)
     for e in (bob, carol, alice):
         e.client.close()
+
+
+def test_cursors_past_the_integer_columns_are_refused(world: World) -> None:
+    """seq is an INTEGER column (2**31 - 1 on PostgreSQL): a larger cursor is a 422 with our
+    code, not a database error (found by the fuzz suite)."""
+    client = world.alice.client
+    path = f"/v1/circles/{world.circle_id}"
+    for method, url, kwargs in (
+        ("GET", f"{path}/entries", {"params": {"after": 2**31}}),
+        ("GET", f"{path}/entries", {"params": {"before": 2**63}}),
+        ("POST", f"{path}/check", {"json": {"tokens": ["A" * 43 + "="], "before": 2**31}}),
+    ):
+        try:
+            client.request(method, url, **kwargs)
+        except ApiError as exc:
+            assert (exc.status, exc.code) == (422, "invalid_request"), (url, kwargs)
+        else:
+            raise AssertionError(f"{method} {url} {kwargs} was accepted")

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.client.sdk import Client
-from tests.conftest import PASSPHRASES, TEST_SECRET, Person, _free_port
+from tests.conftest import TEST_SECRET, Person, _free_port, passphrase_for
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER = shutil.which("backchannel-server", path=str(Path(sys.executable).parent))
@@ -156,7 +156,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
 def register(url: str, name: str) -> Person:
     """A person registered over HTTP with the real KDF, with an in-memory trust store."""
     client = Client(url, timeout=20)
-    passphrase = PASSPHRASES.get(name, f"{name} passphrase!")
+    passphrase = passphrase_for(name)
     client.account = client.register(name, passphrase)  # type: ignore[attr-defined]
     return Person(client)
 

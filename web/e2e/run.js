@@ -17,7 +17,7 @@ import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
 
-const PASS = { alice: "alice passphrase Quokka-Lantern-7731", bob: "bob passphrase Heron-Thimble-4408", carol: "carol passphrase Walrus-Cobalt-9150" };
+const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
 const M = {
   circle: "Kestrel Crews 4821",
   description: "Call sheets Ostrava-Marker-5530",
@@ -84,6 +84,22 @@ try {
     assert.equal(response.headers()["x-content-type-options"], "nosniff");
     assert.equal(response.headers()["referrer-policy"], "no-referrer");
     await alice.page.getByRole("heading", { name: "Log in" }).waitFor();
+  });
+
+  await step("a breached passphrase, or one holding the username, is refused in the page, never sent", async () => {
+    const { page } = alice;
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await page.getByLabel("Username").fill("alice");
+    for (const [passphrase, words] of [
+      ["Password1234", /list of common and breached passphrases/],
+      ["Alice in Wonderland", /must not contain your username/],
+    ]) {
+      secrets.add(passphrase);
+      await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+      await page.getByLabel("Passphrase again").fill(passphrase);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.getByRole("alert").getByText(words).waitFor();
+    }
   });
 
   await step("alice registers: keys derived in the page, recovery code shown once", async () => {

@@ -5,7 +5,9 @@
  * ├── ApiError           the server answered with an error; `code` is its stable code
  * ├── TransportError     the server could not be reached
  * ├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
- * └── WeakPassphrase     the chosen passphrase is too short
+ * └── WeakPassphrase     the chosen passphrase is too short or too long
+ *     ├── CommonPassphrase              it is on the bundled list of common passphrases
+ *     └── PassphraseContainsUsername    it contains the username
  */
 import {
   BadSignature,
@@ -45,8 +47,20 @@ export class TransportError extends ClientError {
 export class ProtocolError extends ClientError {}
 
 export class WeakPassphrase extends ClientError {
+  constructor(message, code = "weak_passphrase") {
+    super(code, message);
+  }
+}
+
+export class CommonPassphrase extends WeakPassphrase {
   constructor(message) {
-    super("weak_passphrase", message);
+    super(message, "common_passphrase");
+  }
+}
+
+export class PassphraseContainsUsername extends WeakPassphrase {
+  constructor(message) {
+    super(message, "passphrase_contains_username");
   }
 }
 

@@ -18,10 +18,8 @@ import { equalBytes } from "../protocol/hash.js";
 import { openKeyBundle, PublicIdentity, sealKeyBundle, IdentityKeys } from "../protocol/identity.js";
 import { BUNDLE_PURPOSE_PASSPHRASE, BUNDLE_PURPOSE_RECOVERY } from "../protocol/labels.js";
 import { ready } from "../protocol/sodium.js";
-import { ApiError, ProtocolError, TransportError, WeakPassphrase } from "./errors.js";
-
-export const MIN_PASSPHRASE_LENGTH = 12;
-export const MAX_PASSPHRASE_LENGTH = 1024;
+import { ApiError, ProtocolError, TransportError } from "./errors.js";
+import { COMMON_PASSPHRASES_PATH, checkPassphrase, parseCommonPassphrases } from "./passphrase.js";
 
 /** A signed-in account: the session token and the identity opened from the key bundle. */
 export class Account {
@@ -37,20 +35,6 @@ export class Account {
   /** Never serialise the identity by accident (JSON.stringify of an Account). */
   toJSON() {
     return { username: this.username };
-  }
-}
-
-/** Length in code points, as the Python client counts (len). */
-function length(text) {
-  return [...text].length;
-}
-
-export function checkPassphrase(passphrase) {
-  const n = length(passphrase);
-  if (n < MIN_PASSPHRASE_LENGTH || n > MAX_PASSPHRASE_LENGTH) {
-    throw new WeakPassphrase(
-      `A passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters (several unrelated words work well).`,
-    );
   }
 }
 
@@ -94,6 +78,8 @@ function username(text) {
 }
 
 export class Client {
+  #common = null; // the Set of common passphrases, once fetched
+
   /**
    * `baseUrl` is "" in the page (same origin); `fetch` may be injected (tests).
    * `onKdf(phase)` is told "start" and "end" around each Argon2id derivation, so a page
@@ -154,6 +140,26 @@ export class Client {
   }
 
   // -- accounts ---------------------------------------------------------------
+
+  /**
+   * The list of common passphrases the page refuses (§3.1), fetched from the server once per
+   * client. Fails closed: without the list no passphrase is set.
+   */
+  async #commonPassphrases() {
+    if (this.#common === null) {
+      let response;
+      try {
+        response = await this.fetch(this.baseUrl + COMMON_PASSPHRASES_PATH, { method: "GET", credentials: "omit" });
+      } catch {
+        response = null;
+      }
+      if (!response?.ok) {
+        throw new TransportError("The list of common passphrases could not be loaded. Try again.");
+      }
+      this.#common = parseCommonPassphrases(await response.text());
+    }
+    return this.#common;
+  }
 
   async #announcedKdf(name) {
     const data = await this.request("GET", "/v1/auth/params", { params: { username: name } });
@@ -221,7 +227,7 @@ export class Client {
   async register(typedName, passphrase) {
     await ready();
     const name = username(typedName);
-    checkPassphrase(passphrase);
+    checkPassphrase(passphrase, { username: name, common: await this.#commonPassphrases() });
     const { params } = await this.#announcedKdf(name);
     const salt = newSalt();
     const keys = await this.#derive(passphrase, salt, params);

@@ -50,6 +50,45 @@ const PYTHON_SPACE = new Set([
   0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 ]);
 
+/** Python's " ".join(text.split()): whitespace runs become one space, none at the ends. */
+export function collapseWhitespace(text) {
+  const words = [];
+  let word = "";
+  for (const ch of text) {
+    if (PYTHON_SPACE.has(ch.codePointAt(0))) {
+      if (word !== "") {
+        words.push(word);
+      }
+      word = "";
+    } else {
+      word += ch;
+    }
+  }
+  if (word !== "") {
+    words.push(word);
+  }
+  return words.join(" ");
+}
+
+/**
+ * NFKC with the reference's Unicode 14.0.0 data: code points unassigned in 14.0.0 are left
+ * as they are (as Python 3.11 leaves them), the runs between them normalised by the engine.
+ * Such a code point is a starter that composes with nothing, so the runs normalise apart.
+ */
+export function nfkcUnicode14(text) {
+  let out = "";
+  let run = "";
+  for (const ch of text) {
+    if (assignedInUnicode14(ch.codePointAt(0))) {
+      run += ch;
+    } else {
+      out += run.normalize("NFKC") + ch;
+      run = "";
+    }
+  }
+  return out + run.normalize("NFKC");
+}
+
 /** Python's str.strip() with no argument. */
 export function pythonStrip(text) {
   const chars = [...text];

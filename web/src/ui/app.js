@@ -10,7 +10,8 @@ import { Circles } from "../client/circles.js";
 import { Audit, AuditPins } from "../client/audit.js";
 import { Entries } from "../client/entries.js";
 import { ApiError, ClientError } from "../client/errors.js";
-import { Client, MIN_PASSPHRASE_LENGTH } from "../client/sdk.js";
+import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
+import { Client } from "../client/sdk.js";
 import { Moderation } from "../client/moderation.js";
 import { TrustStore } from "../client/trust.js";
 import { ready } from "../protocol/sodium.js";
@@ -195,7 +196,9 @@ export function showAuth(mode = "login") {
     field(
       "Passphrase",
       passphrase,
-      registering ? `At least ${MIN_PASSPHRASE_LENGTH} characters. Several unrelated words work well.` : null,
+      registering
+        ? `At least ${MIN_PASSPHRASE_LENGTH} characters, not a common passphrase, without your username. Several unrelated words work well.`
+        : null,
     ),
     registering ? field("Passphrase again", repeat) : null,
     submit,

@@ -11,6 +11,8 @@ const PLAIN = {
   username_taken: "That username is taken. Choose another one.",
   not_authenticated: "Your session has ended. Log in again.",
   weak_passphrase: null, // the SDK's own message says what is needed
+  common_passphrase: null,
+  passphrase_contains_username: null,
   bad_username: "Usernames are 2 to 32 characters: letters a–z, digits, and . _ - (starting with a letter or digit).",
   server_unreachable: "The server cannot be reached. Check your connection and try again.",
   server_busy: "The server is busy right now. Try again in a few seconds.",
