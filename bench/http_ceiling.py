@@ -15,6 +15,10 @@ Goals (the proof issue):
 * ``flood``: feed p99 latency while 50 clients hammer the login endpoint, divided by the feed
   p99 when idle: <= 3.
 
+Two floors are measured on the real server in each round, to show where the time goes: an
+unknown path (404: FastAPI's whole middleware and routing stack, no database) and
+``GET /v1/me`` (the same plus the session check).
+
 Both servers are uvicorn child processes started with ``app.cli.uvicorn_options`` (what
 ``backchannel-server serve`` uses: uvloop, httptools, access log on), on 127.0.0.1, with the
 same number of workers. The real one is ``app.main:create_app`` with default settings on a fresh
@@ -252,7 +256,12 @@ class Cell:
 
 
 def throughput(
-    gen: Generator, server: Server, requests: list[bytes], args: argparse.Namespace
+    gen: Generator,
+    server: Server,
+    requests: list[bytes],
+    args: argparse.Namespace,
+    *,
+    expect: int | None = None,
 ) -> LoadResult:
     result = gen.start(
         server.port,
@@ -261,7 +270,10 @@ def throughput(
         seconds=args.seconds,
         max_requests=args.max_requests,
     ).result()
-    if result.ok() != result.requests:
+    if expect is not None:
+        if set(result.statuses) != {expect}:
+            raise RuntimeError(f"{server.kind}: expected only {expect}, got {result.statuses}")
+    elif result.ok() != result.requests:
         raise RuntimeError(f"{server.kind}: non-2xx responses {result.statuses}")
     return result
 
@@ -293,6 +305,8 @@ def measure_cell(
             feed_bare = [request_bytes("GET", "/feed", token=world.token)]
             post_path = f"/v1/circles/{world.circle_id}/entries"
             login = [request_bytes("POST", "/v1/auth/login", body=world.login_body)]
+            not_found = [request_bytes("GET", "/v1/no-such-route", token=world.token)]
+            whoami = [request_bytes("GET", "/v1/me", token=world.token)]
             for r in range(args.rounds):
                 bodies = world.post_bodies[r * args.max_requests : (r + 1) * args.max_requests]
                 post_real = [
@@ -302,11 +316,17 @@ def measure_cell(
                     request_bytes("POST", "/post", token=world.token, body=b) for b in bodies
                 ]
                 row: dict[str, Any] = {}
+                # Where the time goes: the full middleware stack to a 404 (no route, no
+                # database), then a session check alone (GET /v1/me).
+                nf = throughput(gen, real, not_found, args, expect=404)
+                me = throughput(gen, real, whoami, args)
                 fr = throughput(gen, real, feed_real, args)
                 fb = throughput(gen, bare, feed_bare, args)
                 pr = throughput(gen, real, post_real, args)
                 pb = throughput(gen, bare, post_bare, args)
                 row.update(
+                    not_found=nf.per_second,
+                    me=me.per_second,
                     feed_real=fr.per_second,
                     feed_bare=fb.per_second,
                     feed=fr.per_second / fb.per_second,
@@ -345,6 +365,7 @@ def measure_cell(
                 cell.rounds.append(row)
                 print(
                     f"  {engine} workers={workers} loop={loop} round {r + 1}: "
+                    f"404 {nf.per_second:.0f}, me {me.per_second:.0f}; "
                     f"feed {fr.per_second:.0f}/{fb.per_second:.0f} = {row['feed']:.2f}; "
                     f"post {pr.per_second:.0f}/{pb.per_second:.0f} = {row['post']:.2f}; "
                     f"flood p99 {busy.percentile(99) * 1e3:.1f}/{idle.percentile(99) * 1e3:.1f} ms "
@@ -404,14 +425,16 @@ def report(cells: list[Cell], args: argparse.Namespace) -> str:
         f"{args.flood_clients} login clients; Python {platform.python_version()}, "
         f"load avg {os.getloadavg()[0]:.1f}",
         "",
-        "| engine | workers | loop | feed real/bare req/s | **feed ratio** (goal >= 0.5) "
+        "| engine | workers | loop | 404 / GET /v1/me req/s (floors) "
+        "| feed real/bare req/s | **feed ratio** (goal >= 0.5) "
         "| post real/bare req/s | **post ratio** (goal >= 0.4) | feed p99 idle / under "
         "flood (ms) | **flood ratio** (goal <= 3) | logins/s |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         lines.append(
             f"| {c.engine} | {c.workers} | {c.loop} "
+            f"| {c.median('not_found'):.0f} / {c.median('me'):.0f} "
             f"| {c.median('feed_real'):.0f} / {c.median('feed_bare'):.0f} "
             f"| **{c.median('feed'):.2f}** {verdict('feed', c.median('feed'))} "
             f"| {c.median('post_real'):.0f} / {c.median('post_bare'):.0f} "
