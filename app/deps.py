@@ -12,7 +12,7 @@ from app import security_log
 from app.accounts import service as accounts
 from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
-from app.db import finish
+from app.db import finish, session_scope
 from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
 
@@ -74,6 +74,12 @@ def current_session(
         if token is None:
             raise NotAuthenticated()
         record = accounts.authenticate(session, settings, token=token)
+        if accounts.use_due(record):
+            if request.method in _READ_METHODS:
+                with session_scope(request.app.state.write_factory) as writer:
+                    accounts.record_use(writer, record)
+            else:
+                accounts.record_use(session, record)
     except NotAuthenticated as exc:
         reason = (
             "no_token"

@@ -192,9 +192,27 @@ def authenticate(session: Session, settings: Settings, *, token: str) -> AuthSes
     idle_deadline = record.last_used_at + timedelta(seconds=settings.session_idle_seconds)
     if record.revoked_at is not None or now >= record.expires_at or now >= idle_deadline:
         raise SessionEnded()
-    if now - record.last_used_at >= _TOUCH_INTERVAL:
-        record.last_used_at = now
     return record
+
+
+def use_due(record: AuthSession) -> bool:
+    """Whether this use of the session should be recorded (``record_use``)."""
+    return utcnow() - record.last_used_at >= _TOUCH_INTERVAL
+
+
+def record_use(session: Session, record: AuthSession) -> None:
+    """Move the session's idle deadline, in ``session``: the request's own transaction for a
+    write, a short write transaction of its own for a read. (A read's transaction must not
+    write: on SQLite, turning a read snapshot into a write fails outright when another
+    request wrote since, so parallel reads with one token would fail at the moment the use
+    is due.) Conditional, so parallel requests record it once."""
+    now = utcnow()
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == record.id, AuthSession.last_used_at <= now - _TOUCH_INTERVAL)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def logout(session: Session, *, current: AuthSession, address: str) -> None:

@@ -1,8 +1,11 @@
 """Session tokens: opaque, hashed at rest, ended by logout, idleness, age or credential change."""
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -253,3 +256,31 @@ def test_deleting_an_account_ends_its_sessions(
         session.commit()
         assert session.scalar(select(AuthSession.id)) is None
     assert _status(http, alice.token) == (401, "not_authenticated")
+
+
+def test_parallel_reads_when_the_session_is_due_a_touch(
+    register: Callable[..., Client], engine: Engine, live_server: str
+) -> None:
+    """Many reads with one token at the moment its last-use time is due for an update: every
+    one succeeds (a read must not fail because another read recorded the use first, which on
+    SQLite is a stale-snapshot upgrade), and the use is recorded. Found by bench.http_ceiling."""
+    client = register("alice")
+    for _ in range(3):
+        stale = utcnow() - timedelta(minutes=5)
+        with Session(engine) as session:
+            session.execute(update(AuthSession).values(last_used_at=stale))
+            session.commit()
+
+        def read(start: threading.Barrier) -> int:
+            with httpx.Client(base_url=live_server, timeout=30) as http:
+                start.wait()
+                return http.get(
+                    "/v1/me", headers={"authorization": f"Bearer {client.token}"}
+                ).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(read, [threading.Barrier(16)] * 16))
+        assert statuses == [200] * 16
+        with Session(engine) as session:
+            touched = session.scalars(select(AuthSession.last_used_at)).one()
+        assert touched > stale + timedelta(minutes=4)
