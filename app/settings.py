@@ -1,6 +1,7 @@
 """One settings class, read once at startup from ``BACKCHANNEL_*`` variables and passed down."""
 
 import ipaddress
+import os
 from pathlib import Path
 
 from nacl.encoding import RawEncoder
@@ -9,6 +10,11 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import labels
+
+
+def _half_the_cpus() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
 
 DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"  # noqa: S105 - refused off loopback
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'backchannel.db'}"
@@ -29,8 +35,12 @@ class Settings(BaseSettings):
     server_hash_time_cost: int = Field(default=2, ge=1)
     server_hash_memory_kib: int = Field(default=19 * 1024, ge=8)
     server_hash_parallelism: int = Field(default=1, ge=1)
-    # How many Argon2 verifications may run at once; the rest wait without holding a thread.
-    argon2_concurrency: int = Field(default=4, ge=1)
+    # How many Argon2 verifications may run at once (per worker process); the rest wait
+    # without holding a thread. Half the CPUs: a login flood then leaves the other half to
+    # everything else (bench.http_ceiling, docs/benchmarks.md).
+    argon2_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1
+    )
     argon2_wait_seconds: float = Field(default=10.0, gt=0)
 
     session_idle_seconds: int = Field(default=24 * 3600, ge=1)
