@@ -51,6 +51,11 @@ def _reject_number(text: str) -> Any:
     raise ValueError(f"non-integer number {text[:20]!r}")
 
 
+# One decoder for every protocol document (``json.loads`` with hooks builds a new one per
+# call, which cost more than parsing a warning's payload).
+_DECODER = json.JSONDecoder(parse_float=_reject_number, parse_constant=_reject_number)
+
+
 def load_json(raw: bytes | str) -> Any:
     """Parse protocol JSON: integers only (no floats, NaN or Infinity), bounded nesting."""
     try:
@@ -60,7 +65,7 @@ def load_json(raw: bytes | str) -> Any:
             if raw.startswith(b"\xef\xbb\xbf"):
                 raise ValueError("byte-order mark")
             raw = raw.decode("utf-8")
-        return json.loads(raw, parse_float=_reject_number, parse_constant=_reject_number)
+        return _DECODER.decode(raw)
     except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # JSON, UTF-8 too
         raise InvalidKey("malformed JSON") from exc
 
