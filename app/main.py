@@ -15,49 +15,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.accounts import router as accounts_router
 from app.audit import router as audit_router
 from app.audit.signing import ensure_key as ensure_signing_key
-from app.circles import access
 from app.circles import router as circles_router
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
-from app.errors import (
-    AlreadyCorroborated,
-    AuthorMismatch,
-    BadCiphertext,
-    BadEnvelope,
-    CorroborationExists,
-    EntryExists,
-    EntryGone,
-    EntryNotFound,
-    NotAuthor,
-    StaleEpoch,
-    install_error_handlers,
-)
+from app.errors import install_error_handlers
 from app.guard import RequestGuard
 from app.invites import router as invites_router
 from app.moderation import router as moderation_router
-from app.openapi import error_responses, install_openapi
+from app.openapi import install_openapi
 from app.settings import Settings
 from app.web import install_web_client
 
 logger = logging.getLogger("backchannel")
-
-
-# The refusals of the entry routes (app/entries), documented per router like the others'.
-ENTRY_ERRORS = error_responses(
-    *access.REFUSALS,
-    EntryNotFound,
-    NotAuthor,
-    AuthorMismatch,
-    BadEnvelope,
-    BadCiphertext,
-    StaleEpoch,
-    EntryExists,
-    AlreadyCorroborated,
-    CorroborationExists,
-    EntryGone,
-)
 
 
 class Health(BaseModel):
@@ -129,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(accounts_router.router)
     authenticated.include_router(circles_router.router)
     authenticated.include_router(invites_router.router)
-    authenticated.include_router(entries_router.router, responses=ENTRY_ERRORS)
+    authenticated.include_router(entries_router.router)
     authenticated.include_router(moderation_router.router)
     authenticated.include_router(audit_router.router)
     app.include_router(authenticated)

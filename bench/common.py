@@ -31,6 +31,20 @@ def postgres_unavailable(url: str) -> str | None:
     return None
 
 
+def usable_engines(names: str) -> list[str]:
+    """The engines asked for (comma-separated), without PostgreSQL when it does not answer
+    (said so); its version is printed when it does."""
+    engines = [e.strip() for e in names.split(",") if e.strip()]
+    if "postgresql" in engines:
+        why = postgres_unavailable(postgres_url())
+        if why:
+            print(f"PostgreSQL skipped: {why}")
+            engines.remove("postgresql")
+        else:
+            print(f"PostgreSQL {postgres_version(postgres_url())}")
+    return engines
+
+
 def postgres_version(url: str) -> str:
     with psycopg.connect(pg_admin(url), autocommit=True, connect_timeout=3) as conn:
         row = conn.execute("SHOW server_version").fetchone()

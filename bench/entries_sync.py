@@ -333,24 +333,29 @@ def payload(i: int, *, anonymous: bool) -> dict[str, Any]:
     }
 
 
+def post_payload(entries: Entries, circle_id: uuid.UUID, i: int, *, anonymous: bool) -> None:
+    """Post ``payload(i)`` through the real API with the SDK."""
+    body = payload(i, anonymous=anonymous)
+    entries.post(
+        circle_id,
+        subject=body["subject"],
+        aliases=body["aliases"],
+        text=body["text"],
+        categories=body["categories"],
+        severity=body["severity"],
+        affiliation=body["affiliation"],
+        happened=body["happened"],
+        anonymous=anonymous,
+    )
+
+
 def post_via_api(world: CircleWorld, per_person: int = 3) -> None:
     """A few warnings through the real API (named and anonymous, by each person)."""
     n = 0
     for p in world.people.values():
         entries = Entries(p.circles)
         for k in range(per_person):
-            body = payload(n, anonymous=k % 2 == 1)
-            entries.post(
-                world.circle_id,
-                subject=body["subject"],
-                aliases=body["aliases"],
-                text=body["text"],
-                categories=body["categories"],
-                severity=body["severity"],
-                affiliation=body["affiliation"],
-                happened=body["happened"],
-                anonymous=k % 2 == 1,
-            )
+            post_payload(entries, world.circle_id, n, anonymous=k % 2 == 1)
             n += 1
     world.posted_via_api = n
 

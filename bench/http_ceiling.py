@@ -53,8 +53,8 @@ from app.client.trust import TrustStore
 from app.crypto import AccountKeys, b64encode
 from app.crypto.entries import ENTRY, EnvelopeContext, seal, signing_key_for
 from app.crypto.names import name_token
-from bench.common import fresh_database, postgres_unavailable, postgres_version
-from bench.entries_sync import free_port, payload
+from bench.common import fresh_database, usable_engines
+from bench.entries_sync import free_port, payload, post_payload
 from bench.loadgen import Generator, LoadResult, request_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,18 +178,7 @@ def build_world(base_url: str, posts: int) -> World:
     circle = circles.create("ceiling circle", "HTTP benchmark")
     entries = Entries(circles)
     for i in range(PAGE + 10):
-        body = payload(i, anonymous=i % 3 == 2)
-        entries.post(
-            circle.circle_id,
-            subject=body["subject"],
-            aliases=body["aliases"],
-            text=body["text"],
-            categories=body["categories"],
-            severity=body["severity"],
-            affiliation=body["affiliation"],
-            happened=body["happened"],
-            anonymous=i % 3 == 2,
-        )
+        post_payload(entries, circle.circle_id, i, anonymous=i % 3 == 2)
     path = f"/v1/circles/{circle.circle_id}/entries?limit={PAGE}"
     page = http.get(base_url + path, headers={"authorization": f"Bearer {account.token}"})
     page.raise_for_status()
@@ -466,16 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, port, workers, loop = args.serve
         serve(kind, int(port), int(workers), loop)
         return 0
-    engines = [e for e in args.engines.split(",") if e]
-    if "postgresql" in engines:
-        from bench.common import postgres_url
-
-        why = postgres_unavailable(postgres_url())
-        if why:
-            print(f"PostgreSQL skipped: {why}")
-            engines.remove("postgresql")
-        else:
-            print(f"PostgreSQL {postgres_version(postgres_url())}")
+    engines = usable_engines(args.engines)
     gen, flood = Generator(), Generator()
     cells: list[Cell] = []
     loops: list[str] = []

@@ -74,12 +74,7 @@ from app.crypto.circles import (
 from app.db import make_engine, utcnow
 from app.main import create_app
 from app.settings import Settings
-from bench.common import (
-    fresh_database,
-    postgres_unavailable,
-    postgres_url,
-    postgres_version,
-)
+from bench.common import fresh_database, usable_engines
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-long-enough-xxxxxxxx"
@@ -981,13 +976,7 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
-    if "postgresql" in engines:
-        reason = postgres_unavailable(postgres_url())
-        if reason:
-            print(f"PostgreSQL skipped: {reason}")
-            engines.remove("postgresql")
-        else:
-            print(f"PostgreSQL {postgres_version(postgres_url())}")
+    engines = usable_engines(",".join(engines))
     import sqlite3
 
     print(f"SQLite {sqlite3.sqlite_version}")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app.circles import access
 from app.deps import CurrentUser, Session
 from app.entries import service
 from app.entries.models import Corroboration
@@ -24,9 +25,38 @@ from app.entries.schemas import (
     RetractRequest,
 )
 from app.entries.service import EntryView, FeedEntry
+from app.errors import (
+    AlreadyCorroborated,
+    AuthorMismatch,
+    BadCiphertext,
+    BadEnvelope,
+    CorroborationExists,
+    EntryExists,
+    EntryGone,
+    EntryNotFound,
+    NotAuthor,
+    StaleEpoch,
+)
+from app.openapi import error_responses
 from app.types import INTEGER_MAX
 
-router = APIRouter(prefix="/v1/circles/{circle_id}", tags=["entries"])
+router = APIRouter(
+    prefix="/v1/circles/{circle_id}",
+    tags=["entries"],
+    responses=error_responses(
+        *access.REFUSALS,
+        EntryNotFound,
+        NotAuthor,
+        AuthorMismatch,
+        BadEnvelope,
+        BadCiphertext,
+        StaleEpoch,
+        EntryExists,
+        AlreadyCorroborated,
+        CorroborationExists,
+        EntryGone,
+    ),
+)
 
 
 def entry_out(view: EntryView) -> EntryOut:
