@@ -1,23 +1,28 @@
 """Request dependencies. Router signatures read as their access rule."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 
 from app import security_log
 from app.accounts import service as accounts
 from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
-from app.db import finish, session_scope
+from app.db import finish, is_unavailable, session_scope
 from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on a
 # worker thread, and each such hop costs more than the work here.
+
+
+logger = logging.getLogger("backchannel")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -76,8 +81,7 @@ def current_session(
         record = accounts.authenticate(session, settings, token=token)
         if accounts.use_due(record):
             if request.method in _READ_METHODS:
-                with session_scope(request.app.state.write_factory) as writer:
-                    accounts.record_use(writer, record)
+                _record_use_apart(request, record)
             else:
                 accounts.record_use(session, record)
     except NotAuthenticated as exc:
@@ -102,6 +106,18 @@ def current_session(
         raise
     request.state.username = record.user.username  # who, for the security events that follow
     return record
+
+
+def _record_use_apart(request: Request, record: AuthSession) -> None:
+    """A read's use, in a short write transaction of its own; best effort: if the database
+    cannot take the write just now, the read still answers and a later request records it."""
+    try:
+        with session_scope(request.app.state.write_factory) as writer:
+            accounts.record_use(writer, record)
+    except DBAPIError as exc:
+        if not is_unavailable(exc):
+            raise
+        logger.warning("session use not recorded: database unavailable")
 
 
 CurrentSession = Annotated[AuthSession, Depends(current_session)]

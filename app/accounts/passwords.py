@@ -34,7 +34,9 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, tid, max(current, _LOW_PRIORITY))
 
 
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="argon2", initializer=_lower_priority)
+# Threads start on demand; the slots (``BACKCHANNEL_ARGON2_CONCURRENCY``) bound how many run,
+# so the pool's own ceiling is set well above any sensible slot count.
+_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="argon2", initializer=_lower_priority)
 
 
 def _argon2(work: Callable[[], T]) -> T:

@@ -13,7 +13,8 @@ from app.errors import AdminRequired, CircleNotFound, MembershipPending, NotAMem
 # What the checks below refuse with, for the OpenAPI document of every circle route.
 REFUSALS = (CircleNotFound, MembershipPending, NotAMember, AdminRequired)
 
-# One round trip for both rows (every circle request starts here); built once.
+# One round trip for both rows (every circle request starts here); built once. Only for
+# reads: see ``membership``.
 _CIRCLE_AND_MEMBERSHIP = (
     select(Circle, Membership)
     .outerjoin(
@@ -21,11 +22,6 @@ _CIRCLE_AND_MEMBERSHIP = (
         (Membership.circle_id == Circle.id) & (Membership.user_id == bindparam("user_id")),
     )
     .where(Circle.id == bindparam("circle_id"))
-)
-# The circle row's lock only (the membership side of the outer join cannot be locked), and a
-# fresh read of both rows.
-_CIRCLE_AND_MEMBERSHIP_LOCKED = _CIRCLE_AND_MEMBERSHIP.with_for_update(of=Circle).execution_options(
-    populate_existing=True
 )
 
 
@@ -36,12 +32,23 @@ def membership(
 
     ``lock`` takes the circle row's lock first, so a mutation reads a stable member set.
     """
-    statement = _CIRCLE_AND_MEMBERSHIP_LOCKED if lock else _CIRCLE_AND_MEMBERSHIP
-    row = session.execute(statement, {"circle_id": circle_id, "user_id": user.id}).one_or_none()
-    if row is None or row.Membership is None:
+    if lock:
+        # Two statements, in this order: the membership must be read after the lock is held.
+        # (A single statement's snapshot is taken before it waits for the lock, so on
+        # PostgreSQL a removal or demotion committed while we waited would go unseen.)
+        circle = session.get(Circle, circle_id, with_for_update=True, populate_existing=True)
+        found = (
+            session.get(Membership, (circle_id, user.id), populate_existing=True)
+            if circle is not None
+            else None
+        )
+    else:
+        row = session.execute(
+            _CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user.id}
+        ).one_or_none()
+        circle, found = (None, None) if row is None else (row.Circle, row.Membership)
+    if circle is None or found is None:
         raise CircleNotFound()
-    circle: Circle = row.Circle
-    found: Membership = row.Membership
     return circle, found
 
 

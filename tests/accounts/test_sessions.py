@@ -284,3 +284,28 @@ def test_parallel_reads_when_the_session_is_due_a_touch(
         with Session(engine) as session:
             touched = session.scalars(select(AuthSession.last_used_at)).one()
         assert touched > stale + timedelta(minutes=4)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_read_answers_when_its_use_cannot_be_recorded(
+    register: Callable[..., Client], engine: Engine, http: TestClient
+) -> None:
+    """Recording a read's use is best effort: with the database's write lock held elsewhere
+    past the busy timeout (10 s), the read still answers 200, and a later one records it."""
+    client = register("alice")
+    stale = utcnow() - timedelta(minutes=5)
+    with Session(engine) as session:
+        session.execute(update(AuthSession).values(last_used_at=stale))
+        session.commit()
+    blocker = engine.connect()  # the app's writers wait out their 10 s busy timeout
+    blocked = blocker.begin()
+    blocker.execute(update(AuthSession).values(last_used_at=stale))  # takes the write lock
+    try:
+        response = http.get("/v1/me", headers={"authorization": f"Bearer {client.token}"})
+    finally:
+        blocked.rollback()
+        blocker.close()
+    assert response.status_code == 200
+    client.me()
+    with Session(engine) as session:
+        assert session.scalars(select(AuthSession.last_used_at)).one() > stale

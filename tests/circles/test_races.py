@@ -1,16 +1,21 @@
 """Two admins racing: exactly one rotation wins; the circle is never left half-rotated."""
 
 import threading
+import time
 
 import httpx
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from app.circles.models import Circle, EpochKey, KeyRecordRow, Wrap
+from app.accounts.models import User
+from app.circles.access import circle_admin
+from app.circles.models import Circle, EpochKey, KeyRecordRow, Membership, Wrap
 from app.client.circles import Circles
 from app.client.errors import ApiError
 from app.client.sdk import Client
 from app.client.trust import TrustStore
+from app.errors import BackchannelError
 from tests.conftest import World
 
 
@@ -84,3 +89,44 @@ def test_racing_rotations_one_wins_one_gets_409(
         assert person.circles.sync(world.circle_id).epoch == 2
     for c in (alice, carol):
         c.client.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_locked_check_sees_a_removal_committed_while_it_waited(
+    world: World, engine: Engine
+) -> None:
+    """An admin's write waits for the circle's lock while another transaction removes her:
+    once it gets the lock it must see the removal and refuse (PostgreSQL; SQLite writers take
+    the database's write lock before reading anything)."""
+    circle_id = world.circle_id
+    with Session(engine) as session:
+        carol = session.scalars(select(User).where(User.username == "carol")).one()
+        carol_id = carol.id
+    outcome: dict[str, object] = {}
+    remover = engine.connect()
+    removal = remover.begin()
+    remover.execute(select(Circle.id).where(Circle.id == circle_id).with_for_update())
+    remover.execute(
+        update(Membership)
+        .where(Membership.circle_id == circle_id, Membership.user_id == carol_id)
+        .values(status="removed")
+    )
+
+    def carols_write() -> None:
+        with Session(engine) as session:
+            user = session.get(User, carol_id)
+            assert user is not None
+            try:
+                circle_admin(session, circle_id=circle_id, user=user, lock=True)
+                outcome["result"] = "allowed"
+            except BackchannelError as exc:
+                outcome["result"] = exc.code
+            session.rollback()
+
+    waiter = threading.Thread(target=carols_write)
+    waiter.start()
+    time.sleep(0.5)  # carol's request is now waiting for the circle's lock
+    removal.commit()
+    remover.close()
+    waiter.join(timeout=30)
+    assert outcome["result"] == "not_a_member"
