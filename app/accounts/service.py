@@ -226,6 +226,18 @@ def logout(session: Session, *, current: AuthSession, address: str) -> None:
     )
 
 
+def _store_passphrase(
+    settings: Settings, user: User, request: PassphraseChangeRequest | RecoveryCompleteRequest
+) -> None:
+    """The new passphrase's KDF parameters, the hash of its auth key and the key bundle it
+    seals (a passphrase change and a completed recovery store the same five)."""
+    user.kdf_salt = request.kdf.salt
+    user.kdf_opslimit = request.kdf.opslimit
+    user.kdf_memlimit = request.kdf.memlimit
+    user.auth_hash = hash_secret(settings, request.auth_key)
+    user.key_bundle = request.key_bundle
+
+
 def change_passphrase(
     session: Session,
     settings: Settings,
@@ -244,11 +256,7 @@ def change_passphrase(
         address=address,
         secret=request.current_auth_key,
     )
-    user.kdf_salt = request.kdf.salt
-    user.kdf_opslimit = request.kdf.opslimit
-    user.kdf_memlimit = request.kdf.memlimit
-    user.auth_hash = hash_secret(settings, request.auth_key)
-    user.key_bundle = request.key_bundle
+    _store_passphrase(settings, user, request)
     user.credentials_changed_at = utcnow()
     ended = end_sessions(session, user=user, keep=current)
     log_authentication(
@@ -303,11 +311,7 @@ def complete_recovery(
         secret=request.recovery_auth_key,
         recovery=True,
     )
-    user.kdf_salt = request.kdf.salt
-    user.kdf_opslimit = request.kdf.opslimit
-    user.kdf_memlimit = request.kdf.memlimit
-    user.auth_hash = hash_secret(settings, request.auth_key)
-    user.key_bundle = request.key_bundle
+    _store_passphrase(settings, user, request)
     user.recovery_auth_hash = hash_secret(settings, request.recovery.auth_key)
     user.recovery_bundle = request.recovery.key_bundle
     user.credentials_changed_at = utcnow()
