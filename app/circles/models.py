@@ -20,6 +20,8 @@ class Circle(Base):
     meta_epoch: Mapped[int] = mapped_column(Integer)
     meta_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     entry_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped under the circle's lock whenever an entry changes (app/entries/changes.py).
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     entry_ttl_days: Mapped[int] = mapped_column(Integer, default=730, server_default="730")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -65,6 +65,7 @@ def create_circle(session: Session, *, actor: User, request: CircleCreateRequest
         meta_epoch=0,
         meta_ciphertext=request.meta,
         entry_seq=0,
+        change_seq=0,
         entry_ttl_days=730,
         created_at=now,
     )

@@ -120,25 +120,20 @@ def read(
 
 
 def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
-    """Check a name before you meet, hire or work with someone."""
+    """Check a name before you meet, hire or work with someone (on this device only)."""
     with _circles(as_json) as circles:
         result = Entries(circles).check(_uuid(circle_id), name)
         if as_json:
-            base._emit(True, result, "")
+            base._emit(True, result.as_json(), "")
             return
-        matches: list[dict[str, Any]] = result["matches"]
-        if not matches:
-            base.out.print(f"No warnings about [bold]{name}[/] in this circle.")
-            return
-        base.out.print(
-            f"[bold red]{len(matches)} warning(s)[/] about [bold]{name}[/], from "
-            f"{result['distinct_members']} member(s)."
-        )
-        for row in matches:
+        for match in result.matches:
+            row = match.warning
             base.out.print(
-                f"- {row['subject']}: {row['text']} ({', '.join(row['categories'])}"
-                f"; {row['corroborations']} corroboration(s); {row['entry_id']})"
+                f"- {match.level}: {row['subject']}: {row['text']} "
+                f"({', '.join(row['categories'])}; {row['entry_id']})"
             )
+        if not result.matches:
+            base.out.print(f"No warnings about [bold]{name}[/] among those this device holds.")
 
 
 def corroborate(

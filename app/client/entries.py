@@ -1,4 +1,5 @@
-"""Warnings for the SDK: seal, post, read, check, corroborate, retract; every entry verified."""
+"""Warnings for the SDK: seal, post, read, sync, check, corroborate, retract; every entry
+verified before it is used."""
 
 import time
 import uuid
@@ -8,8 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.client.cache import CircleCopy, MemoryCache, WarningCache
 from app.client.circles import Circles, VerifiedCircle
 from app.client.errors import ApiError, ProtocolError, TransportError
+from app.client.namecheck import NameCheck, check_name
+from app.client.sync import sync_copy
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.entries import (
     ALIAS_LIMIT,
@@ -26,7 +30,7 @@ from app.crypto.entries import (
     sign_retraction,
     signing_key_for,
 )
-from app.crypto.names import name_token, normalise_name
+from app.crypto.names import normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
 
@@ -88,9 +92,13 @@ def _protocol(exc: CryptoError) -> ProtocolError:
 
 
 class Entries:
-    def __init__(self, circles: Circles) -> None:
+    """``cache`` keeps the synced copy of each circle's warnings (``sync``, ``check``);
+    by default in memory, for the life of this object."""
+
+    def __init__(self, circles: Circles, *, cache: WarningCache | None = None) -> None:
         self.circles = circles
         self.client = circles.client
+        self.cache: WarningCache = cache if cache is not None else MemoryCache()
         self._authors: dict[tuple[str, str], bytes] = {}
 
     def _payload(
@@ -178,13 +186,11 @@ class Entries:
         context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
         signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
         envelope = seal(body, key=circle.key, context=context, signing_key=signing)
-        tokens = sorted({name_token(circle.key.index_key, n) for n in [subject, *aliases]})
         request = {
             "entry_id": str(entry_id),
             "epoch": circle.epoch,
             "anonymous": anonymous,
             **self._envelope_json(envelope),
-            "tokens": [b64encode(t) for t in tokens],
             "expires_in_days": expires_in_days,
         }
         for attempt in range(1, POST_ATTEMPTS + 1):
@@ -230,6 +236,17 @@ class Entries:
         if cache_key not in self._authors:
             raise ProtocolError("unknown_author", f"{username} never was in this circle")
         return self._authors[cache_key]
+
+    def open_current(
+        self, circle: VerifiedCircle, row: dict[str, Any]
+    ) -> tuple[VerifiedCircle, ReadEntry]:
+        """Open a row; when it is sealed under an epoch newer than the keys in hand (a
+        rotation since the circle was synced), sync the circle's keys first and go on."""
+        if row["ciphertext"] is not None and int(row["epoch"]) not in circle.keys:
+            circle = self.circles.sync(circle.circle_id)
+            if int(row["epoch"]) not in circle.keys:
+                raise ProtocolError("missing_key", f"no key for epoch {row['epoch']}")
+        return circle, self.open(circle, row)
 
     def open(self, circle: VerifiedCircle, row: dict[str, Any]) -> ReadEntry:
         """Verify (signature, author, context) and decrypt one entry row."""
@@ -326,7 +343,8 @@ class Entries:
                     if int(row["seq"]) <= cursor:
                         raise ProtocolError("bad_page", "the server returned entries out of order")
                     cursor = int(row["seq"])
-                    yield self.open(circle, row)
+                    circle, entry = self.open_current(circle, row)
+                    yield entry
                 seen += len(rows)
                 if progress is not None:
                     progress(seen, max(int(page["last_seq"]) - (after or 0), seen))
@@ -365,25 +383,13 @@ class Entries:
             )
         return warning, items
 
-    def check(self, circle_id: uuid.UUID, name: str) -> dict[str, Any]:
-        """Tokens for the name under every epoch key this member holds."""
-        if not normalise_name(name):
-            raise ProtocolError("bad_name", "a name needs letters or digits")
-        circle = self.circles.sync(circle_id)
-        tokens = [b64encode(name_token(k.index_key, name)) for k in circle.keys.values()]
-        matches: list[ReadEntry] = []
-        before = None
-        distinct = 0
-        while True:
-            result = self.client.request(
-                "POST", f"/v1/circles/{circle_id}/check", json={"tokens": tokens, "before": before}
-            )
-            matches.extend(self.open(circle, row) for row in result["entries"])
-            distinct = int(result["distinct_members"])
-            before = result["next_before"]
-            if before is None:
-                break
-        return {"matches": [m.as_json() for m in matches], "distinct_members": distinct}
+    def sync(self, circle_id: uuid.UUID) -> CircleCopy:
+        """Bring this device's copy of the circle's warnings up to date (only changes)."""
+        return sync_copy(self, circle_id)
+
+    def check(self, circle_id: uuid.UUID, name: str) -> NameCheck:
+        """Sync, then match ``name`` against every live warning this device holds."""
+        return check_name(self, circle_id, name)
 
     # -- acting on entries -----------------------------------------------------------
 

@@ -47,7 +47,7 @@ from app.crypto.moderation import (
     seal_takedown,
     verify_report,
 )
-from app.crypto.names import name_token, normalise_name
+from app.crypto.names import normalise_name
 
 __all__ = ["Moderation", "ModerationState", "file_takedown", "takedown_status"]
 
@@ -66,9 +66,13 @@ class ModerationState:
 
 
 class Moderation:
-    def __init__(self, circles: Circles) -> None:
+    """``entries`` reads and matches warnings (takedown candidates); pass the one holding
+    this device's synced copy so a listing fetches only what changed."""
+
+    def __init__(self, circles: Circles, *, entries: Entries | None = None) -> None:
         self.circles = circles
         self.client: Client = circles.client
+        self.entries = entries if entries is not None else Entries(circles)
         self._identities: dict[tuple[str, str], PublicIdentity] = {}
 
     # -- the moderation key --------------------------------------------------------------
@@ -456,7 +460,7 @@ class Moderation:
             )
         check = "commitment only: the entry was wiped"
         if row_entry.get("ciphertext") is not None:
-            opened = Entries(self.circles).open(circle, row_entry)  # verifies author and context
+            opened = self.entries.open(circle, row_entry)  # verifies author and context
             context = EnvelopeContext(ENTRY, circle.circle_id, int(row_entry["epoch"]), entry_id)
             try:
                 raw = open_envelope(_envelope(row_entry), keys=circle.keys, context=context)
@@ -483,21 +487,20 @@ class Moderation:
         }
 
     def _candidates(self, circle: VerifiedCircle, name: str) -> list[dict[str, Any]]:
-        """Entries whose name index matches the requested name, under every epoch key."""
+        """Live warnings this device holds whose names match the requested name, matched
+        here at any level (exact first; each says its level)."""
         if not normalise_name(name):
             return []
-        tokens = [b64encode(name_token(k.index_key, name)) for k in circle.keys.values()]
-        result = self.client.request(
-            "POST", f"/v1/circles/{circle.circle_id}/check", json={"tokens": tokens, "limit": 200}
-        )
-        reader = Entries(self.circles)
-        out = []
-        for entry_row in result["entries"]:
-            opened = reader.open(circle, entry_row)
-            out.append(
-                {"entry_id": opened.entry_id, "subject": opened.subject, "text": opened.text}
-            )
-        return out
+        found = self.entries.check(circle.circle_id, name)
+        return [
+            {
+                "entry_id": m.warning["entry_id"],
+                "subject": m.warning["subject"],
+                "text": m.warning["text"],
+                "level": m.level,
+            }
+            for m in found.matches
+        ]
 
     def _open_decisions(
         self,

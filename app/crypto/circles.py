@@ -77,7 +77,7 @@ def _epoch_context(circle_id: uuid.UUID, epoch: int) -> bytes:
 
 
 class CircleKey:
-    """One epoch's 32-byte key; its subkeys encrypt entries, index names and circle metadata.
+    """One epoch's 32-byte key; its subkeys encrypt entries and circle metadata.
 
     Subkeys are derived once per object (reading a feed uses them for every entry).
     """
@@ -110,10 +110,6 @@ class CircleKey:
     @cached_property
     def entry_key(self) -> bytes:
         return subkey(self._raw, labels.PERSON_ENTRY_KEY)
-
-    @cached_property
-    def index_key(self) -> bytes:
-        return subkey(self._raw, labels.PERSON_INDEX_KEY)
 
     @cached_property
     def meta_key(self) -> bytes:

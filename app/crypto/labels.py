@@ -42,7 +42,6 @@ KDF_ALGORITHM: Final = "argon2id13"
 # Circles: epoch keys, key records, wraps, invites.
 PERSON_KEY_ID: Final = _person("bc.v1.key-id")
 PERSON_ENTRY_KEY: Final = _person("bc.v1.entry")
-PERSON_INDEX_KEY: Final = _person("bc.v1.index")
 PERSON_META_KEY: Final = _person("bc.v1.meta")
 PERSON_RECORD_HASH: Final = _person("bc.v1.record")
 PERSON_EVENT_HASH: Final = _person("bc.v1.event")
@@ -60,7 +59,6 @@ LEAVE_SIGNATURE_CONTEXT: Final = b"backchannel.leave.v1\x00"
 
 # Entries (warnings) and corroborations.
 PERSON_FRANKING: Final = _person("bc.v1.franking")
-PERSON_NAME_TOKEN: Final = _person("bc.v1.name-token")
 PERSON_ANON_ENTRY: Final = _person("bc.v1.anon-key")
 ENTRY_AD_PREFIX: Final = b"backchannel.entry.v1\x00"
 CORROBORATION_AD_PREFIX: Final = b"backchannel.corroboration.v1\x00"
@@ -96,3 +94,12 @@ TREE_HEAD_SIGNATURE_CONTEXT: Final = b"backchannel.tree-head.v1\x00"
 SIGNING_KEY_SUCCESSION_CONTEXT: Final = b"backchannel.server-key-succession.v1\x00"
 PERSON_SIGNING_SEAL: Final = _person("bc.v1.sign-seal")
 SIGNING_SEED_AD_PREFIX: Final = b"backchannel.server-signing-seed.v1\x00"
+
+# A device's own files (never on the wire): the encrypted copy of synced warnings.
+PERSON_LOCAL_CACHE_KEY: Final = _person("bc.v1.cache-key")
+LOCAL_CACHE_AD_PREFIX: Final = b"backchannel.local-cache.v1\x00"
+
+# Retired: labels of the server-side name index (index subkey, name tokens), removed in
+# favour of matching in the client. Listed so that no new label ever reuses them.
+RETIRED_PERSON_INDEX_KEY: Final = _person("bc.v1.index")
+RETIRED_PERSON_NAME_TOKEN: Final = _person("bc.v1.name-token")

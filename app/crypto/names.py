@@ -1,14 +1,15 @@
-"""Name normalisation and the keyed name-index tokens "check a name" runs on."""
+"""Name normalisation (§25.1) and the exact form of a name (§25.2).
+
+Everything a client matches starts here; the looser levels (partial, possible) are in
+``app/crypto/matching.py``. A future sealed warning matches only at the exact level, so
+``exact_keys`` stands alone and needs no rules file.
+"""
 
 import unicodedata
+from collections.abc import Sequence
 
-from nacl.encoding import RawEncoder
-from nacl.hash import blake2b
-
-from app.crypto import labels
 from app.crypto.errors import InvalidKey
 
-TOKEN_BYTES = 32
 # Letters that carry no combining mark to strip but read as plain Latin to most people.
 _FOLD = str.maketrans(
     {
@@ -40,18 +41,12 @@ def normalise_name(text: str) -> str:
     return " ".join("".join(chars).split())
 
 
-def name_token(index_key: bytes, name: str) -> bytes:
-    """Keyed BLAKE2b-256 of the normalised name under one epoch's index key."""
-    normal = normalise_name(name)
-    if not normal:
+def exact_keys(name: str | Sequence[str]) -> frozenset[str]:
+    """The exact forms of a name (a text, or its normalised words): two names match
+    exactly when they share one. ``"w:"`` + the words sorted by code point, joined by
+    one space (word order ignored); ``"c:"`` + the words written together (spacing and
+    punctuation inside the name ignored). ``InvalidKey`` for a text with no letter."""
+    words = tuple(normalise_name(name).split(" ")) if isinstance(name, str) else tuple(name)
+    if not words or not all(words):
         raise InvalidKey("a name needs at least one letter or digit")
-    if len(index_key) != 32:
-        raise InvalidKey("an index key is 32 bytes")
-    token: bytes = blake2b(
-        normal.encode("utf-8"),
-        digest_size=TOKEN_BYTES,
-        key=index_key,
-        person=labels.PERSON_NAME_TOKEN,
-        encoder=RawEncoder,
-    )
-    return token
+    return frozenset({"w:" + " ".join(sorted(words)), "c:" + "".join(words)})

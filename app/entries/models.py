@@ -21,7 +21,11 @@ class Entry(Base):
     the id, order and status once the ciphertext is wiped (retraction, expiry)."""
 
     __tablename__ = "entries"
-    __table_args__ = (UniqueConstraint("circle_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("circle_id", "seq"),
+        # A client's incremental sync reads (circle_id, change_seq > cursor): a range scan.
+        UniqueConstraint("circle_id", "change_seq"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
@@ -34,28 +38,17 @@ class Entry(Base):
     nonce: Mapped[bytes | None] = mapped_column(LargeBinary(24), nullable=True)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))  # live | retracted | expired
+    status: Mapped[str] = mapped_column(String(16))  # live | hidden | retracted | expired | removed
     corroboration_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     wiped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The circle's change counter when this row last changed what a reader sees (posted,
+    # corroborated, hidden, restored, retracted, expired, removed): see ``stamp_change``.
+    change_seq: Mapped[int] = mapped_column(Integer)
 
 
 Index("ix_entries_live_expiry", Entry.status, Entry.expires_at)
-
-
-class EntryToken(Base):
-    """A keyed name token (subject or alias) of a live entry: what "check a name" matches."""
-
-    __tablename__ = "entry_tokens"
-    __table_args__ = (Index("ix_entry_tokens_lookup", "circle_id", "token", "seq"),)
-
-    entry_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
-    )
-    token: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    circle_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    seq: Mapped[int] = mapped_column(Integer)
 
 
 class Corroboration(Base):

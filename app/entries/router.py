@@ -13,8 +13,6 @@ from app.deps import CurrentUser, Session
 from app.entries import service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
-    CheckRequest,
-    CheckResult,
     CorroborationCreate,
     CorroborationOut,
     EntryCreate,
@@ -24,7 +22,7 @@ from app.entries.schemas import (
     PostedOut,
     RetractRequest,
 )
-from app.entries.service import EntryView, FeedEntry
+from app.entries.service import EntryView, FeedPage
 from app.errors import (
     AlreadyCorroborated,
     AuthorMismatch,
@@ -34,6 +32,7 @@ from app.errors import (
     EntryExists,
     EntryGone,
     EntryNotFound,
+    InvalidRequest,
     NotAuthor,
     StaleEpoch,
 )
@@ -76,6 +75,7 @@ def entry_out(view: EntryView) -> EntryOut:
         corroborations=e.corroboration_count,
         created_at=e.created_at,
         expires_at=e.expires_at,
+        change_seq=e.change_seq,
     )
 
 
@@ -112,13 +112,25 @@ def list_entries(
     user: CurrentUser,
     before: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
+    changed_after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
-    views, last_seq = service.list_entries(
-        session, circle_id=circle_id, actor=user, before=before, after=after, limit=limit
+    """One of: newest first (``before``), oldest first above a seq (``after``), or every
+    entry changed after a change number (``changed_after``); at most one of them."""
+    if sum(p is not None for p in (before, after, changed_after)) > 1:
+        raise InvalidRequest("give at most one of before, after and changed_after")
+    page = service.list_entries(
+        session,
+        circle_id=circle_id,
+        actor=user,
+        before=before,
+        after=after,
+        changed_after=changed_after,
+        limit=limit,
     )
-    older = views[-1].seq if after is None and len(views) == limit else None
-    return Response(feed_page_json(views, older, last_seq), media_type="application/json")
+    backwards = after is None and changed_after is None
+    older = page.entries[-1].seq if backwards and len(page.entries) == limit else None
+    return Response(feed_page_json(page, older), media_type="application/json")
 
 
 def _b64(raw: bytes | None) -> str | None:
@@ -130,11 +142,11 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def feed_page_json(entries: list[FeedEntry], next_before: int | None, last_seq: int) -> bytes:
+def feed_page_json(page: FeedPage, next_before: int | None) -> bytes:
     """The hot path: an ``EntryPage`` written straight from our own rows with the C JSON
     encoder, byte for byte what ``EntryPage.model_dump_json()`` writes (a test holds it to
     that), without building and re-validating a model per entry."""
-    page = {
+    body = {
         "entries": [
             {
                 "entry_id": str(e.id),
@@ -151,13 +163,15 @@ def feed_page_json(entries: list[FeedEntry], next_before: int | None, last_seq: 
                 "corroborations": e.corroboration_count,
                 "created_at": _utc(e.created_at),
                 "expires_at": _utc(e.expires_at),
+                "change_seq": e.change_seq,
             }
-            for e in entries
+            for e in page.entries
         ],
         "next_before": next_before,
-        "last_seq": last_seq,
+        "last_seq": page.last_seq,
+        "last_change_seq": page.last_change_seq,
     }
-    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @router.get("/entries/{entry_id}", response_model=EntryDetail)
@@ -167,18 +181,6 @@ def get_entry(
     view, items = service.get_entry(session, circle_id=circle_id, entry_id=entry_id, actor=user)
     return EntryDetail(
         entry=entry_out(view), corroborations=[corroboration_out(c, a) for c, a in items]
-    )
-
-
-@router.post("/check", response_model=CheckResult)
-def check_names(
-    circle_id: uuid.UUID, body: CheckRequest, session: Session, user: CurrentUser
-) -> CheckResult:
-    """Tokens travel in the body, not the URL, so they stay out of access logs."""
-    views, distinct = service.check_names(session, circle_id=circle_id, actor=user, request=body)
-    older = views[-1].entry.seq if len(views) == body.limit else None
-    return CheckResult(
-        entries=[entry_out(v) for v in views], next_before=older, distinct_members=distinct
     )
 
 

@@ -8,7 +8,6 @@ from app.types import INTEGER_MAX, REQUEST_CONFIG, B64Bytes, Key32, Signature64,
 
 Nonce = Annotated[bytes, B64Bytes(24)]
 Ciphertext = Annotated[bytes, B64Bytes(512 + 16, MAX_PADDED + 16)]
-Token = Annotated[bytes, B64Bytes(32)]
 
 
 class EnvelopeIn(BaseModel):
@@ -25,7 +24,6 @@ class EnvelopeIn(BaseModel):
 
 class EntryCreate(EnvelopeIn):
     entry_id: UUIDField
-    tokens: Annotated[list[Token], Field(min_length=1, max_length=21)]
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -37,14 +35,6 @@ class RetractRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
     signature: Signature64
-
-
-class CheckRequest(BaseModel):
-    model_config = REQUEST_CONFIG
-
-    tokens: Annotated[list[Token], Field(min_length=1, max_length=200)]
-    before: int | None = Field(default=None, ge=0, le=INTEGER_MAX)
-    limit: int = Field(default=50, ge=1, le=200)
 
 
 class EntryOut(BaseModel):
@@ -59,9 +49,10 @@ class EntryOut(BaseModel):
     nonce: Nonce | None
     ciphertext: Annotated[bytes, B64Bytes(0, MAX_PADDED + 16)] | None
     signature: Signature64 | None
-    corroborations: int
+    corroborations: int  # corroborations ever accepted for this entry (not people)
     created_at: datetime
     expires_at: datetime
+    change_seq: int  # the circle's change number when this entry last changed
 
 
 class CorroborationOut(BaseModel):
@@ -82,17 +73,12 @@ class EntryPage(BaseModel):
     entries: list[EntryOut]
     next_before: int | None  # pass as ?before= for the next (older) page
     last_seq: int  # the highest seq in the circle when the page was read
+    last_change_seq: int  # the circle's newest change number when the page was read
 
 
 class EntryDetail(BaseModel):
     entry: EntryOut
     corroborations: list[CorroborationOut]
-
-
-class CheckResult(BaseModel):
-    entries: list[EntryOut]
-    next_before: int | None
-    distinct_members: int  # members behind the matching entries and their corroborations
 
 
 class PostedOut(BaseModel):

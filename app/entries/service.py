@@ -1,4 +1,9 @@
-"""Posting, reading, checking, corroborating, retracting and expiring warnings."""
+"""Posting, reading, corroborating, retracting and expiring warnings.
+
+The server keeps no name index: matching names happens in the clients, over the warnings
+they synced (docs/protocol.md §25). A client learns every change since its cursor from
+the circle's change counter (``stamp_change``, ``list_changes``).
+"""
 
 import dataclasses
 import uuid
@@ -6,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -24,8 +29,8 @@ from app.crypto.entries import (
     verify_retraction,
 )
 from app.db import utcnow
-from app.entries.models import Corroboration, Entry, EntryToken
-from app.entries.schemas import CheckRequest, CorroborationCreate, EntryCreate, EnvelopeIn
+from app.entries.models import Corroboration, Entry
+from app.entries.schemas import CorroborationCreate, EntryCreate, EnvelopeIn
 from app.errors import (
     AlreadyCorroborated,
     AuthorMismatch,
@@ -109,18 +114,20 @@ def post_entry(
         created_at=now,
         expires_at=now + timedelta(days=days),
         wiped_at=None,
+        change_seq=0,
     )
+    stamp_change(circle, entry)
     session.add(entry)
     session.flush()
-    tokens = {bytes(t) for t in request.tokens}
-    session.execute(
-        insert(EntryToken),
-        [
-            {"entry_id": entry.id, "token": t, "circle_id": circle.id, "seq": entry.seq}
-            for t in tokens
-        ],
-    )
     return entry
+
+
+def stamp_change(circle: Circle, entry: Entry) -> None:
+    """Give ``entry`` the circle's next change number. The caller holds the circle row's
+    lock until it commits, so change numbers become visible in increasing order and a
+    reader's cursor (``changed_after``) never skips a change that commits later."""
+    circle.change_seq += 1
+    entry.change_seq = circle.change_seq
 
 
 @dataclass(frozen=True)
@@ -158,9 +165,10 @@ class FeedEntry:
     corroboration_count: int
     created_at: datetime
     expires_at: datetime
+    change_seq: int
 
 
-# The feed's three queries, built once (a page is the hottest read there is).
+# The feed's four queries, built once (a page is the hottest read there is).
 _FEED = (
     select(
         Entry.id,
@@ -177,6 +185,7 @@ _FEED = (
         Entry.corroboration_count,
         Entry.created_at,
         Entry.expires_at,
+        Entry.change_seq,
     )
     .join(User, User.id == Entry.author_id)
     .where(Entry.circle_id == bindparam("circle_id"))
@@ -188,6 +197,18 @@ _FEED_BEFORE = (
 _FEED_AFTER = (
     _FEED.where(Entry.seq > bindparam("seq")).order_by(Entry.seq.asc()).limit(bindparam("limit"))
 )
+_FEED_CHANGED = (
+    _FEED.where(Entry.change_seq > bindparam("change_seq"))
+    .order_by(Entry.change_seq.asc())
+    .limit(bindparam("limit"))
+)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    entries: list[FeedEntry]
+    last_seq: int  # the circle's newest seq when the page was read
+    last_change_seq: int  # the circle's newest change number when the page was read
 
 
 def list_entries(
@@ -197,18 +218,28 @@ def list_entries(
     actor: User,
     before: int | None,
     after: int | None,
+    changed_after: int | None,
     limit: int,
-) -> tuple[list[FeedEntry], int]:
-    """Newest first below ``before``; or, with ``after``, oldest first above it (for sync)."""
+) -> FeedPage:
+    """Newest first below ``before``; with ``after``, oldest first above it; with
+    ``changed_after``, every entry whose last change is newer, in change order (how a
+    client keeps a local copy current: new entries, and changes to ones it holds)."""
     circle, _ = active_member(session, circle_id=circle_id, user=actor)
-    if after is not None:
-        query = _FEED_AFTER
-        params: dict[str, Any] = {"circle_id": circle.id, "seq": after, "limit": limit}
+    if changed_after is not None:
+        query = _FEED_CHANGED
+        params: dict[str, Any] = {
+            "circle_id": circle.id,
+            "change_seq": changed_after,
+            "limit": limit,
+        }
+    elif after is not None:
+        query, params = _FEED_AFTER, {"circle_id": circle.id, "seq": after, "limit": limit}
     elif before is not None:
         query, params = _FEED_BEFORE, {"circle_id": circle.id, "seq": before, "limit": limit}
     else:
         query, params = _FEED_NEWEST, {"circle_id": circle.id, "limit": limit}
-    return [_feed_entry(row) for row in session.execute(query, params)], circle.entry_seq
+    rows = [_feed_entry(row) for row in session.execute(query, params)]
+    return FeedPage(rows, circle.entry_seq, circle.change_seq)
 
 
 def _feed_entry(row: Any) -> FeedEntry:
@@ -240,37 +271,6 @@ def get_entry(
     corroborations = [(c, None if c.anonymous else name) for c, name in rows]
     view = dataclasses.replace(_views(session, [entry])[0], redacted=redacted)
     return view, ([] if redacted else corroborations)
-
-
-def check_names(
-    session: Session, *, circle_id: uuid.UUID, actor: User, request: CheckRequest
-) -> tuple[list[EntryView], int]:
-    """Entries whose name tokens match, newest first, and how many distinct members stand
-    behind all matching entries (authors and corroborators)."""
-    circle, _ = active_member(session, circle_id=circle_id, user=actor)
-    tokens = [bytes(t) for t in request.tokens]
-    # Only live entries match: hidden ones (pending review) must not show, not even as a count.
-    matching = (
-        select(EntryToken.entry_id)
-        .join(Entry, Entry.id == EntryToken.entry_id)
-        .where(
-            EntryToken.circle_id == circle.id,
-            EntryToken.token.in_(tokens),
-            Entry.status == "live",
-        )
-    )
-    query = select(Entry).where(Entry.id.in_(matching))
-    if request.before is not None:
-        query = query.where(Entry.seq < request.before)
-    entries = list(session.scalars(query.order_by(Entry.seq.desc()).limit(request.limit)))
-    authors = select(Entry.author_id).where(Entry.id.in_(matching))
-    corroborators = select(Corroboration.author_id).where(
-        Corroboration.entry_id.in_(matching), Corroboration.ciphertext.is_not(None)
-    )
-    distinct = session.scalar(
-        select(func.count()).select_from(authors.union(corroborators).subquery())
-    )
-    return _views(session, entries), int(distinct or 0)
 
 
 def corroborate(
@@ -312,16 +312,20 @@ def corroborate(
     )
     session.add(item)
     entry.corroboration_count += 1
+    stamp_change(circle, entry)
     session.flush()
     return item
 
 
-def wipe_entry(session: Session, entry: Entry, *, status: str, now: datetime) -> None:
-    """Keep a tombstone: id, order and status; drop the ciphertext, tokens and corroborations."""
+def wipe_entry(
+    session: Session, circle: Circle, entry: Entry, *, status: str, now: datetime
+) -> None:
+    """Keep a tombstone: id, order and status; drop the ciphertext and the corroborations'.
+    The caller holds ``circle``'s lock (the wipe is a change readers must learn of)."""
     entry.status = status
     entry.nonce = entry.ciphertext = entry.signature = None
     entry.wiped_at = now
-    session.execute(delete(EntryToken).where(EntryToken.entry_id == entry.id))
+    stamp_change(circle, entry)
     session.execute(
         update(Corroboration)
         .where(Corroboration.entry_id == entry.id)
@@ -350,7 +354,7 @@ def retract(
         verify_retraction(entry.author_key, signature, circle_id=circle.id, entry_id=entry.id)
     except CryptoError as exc:
         raise BadEnvelope("the retraction is not signed by the entry's key") from exc
-    wipe_entry(session, entry, status="retracted", now=utcnow())
+    wipe_entry(session, circle, entry, status="retracted", now=utcnow())
     # The log must not name the author of an anonymous entry.
     events.append(
         session,
@@ -363,23 +367,44 @@ def retract(
 
 
 def purge_expired(session: Session, *, now: datetime, batch: int = 500) -> int:
-    """Wipe entries past their expiry; each wipe lands in its circle's event log."""
-    expired = list(
-        session.scalars(
+    """Wipe entries past their expiry; each wipe lands in its circle's event log.
+
+    Locks are taken circle first, then entries, as every other writer does (post,
+    corroborate, retract, decide), so a purge and a corroboration cannot deadlock.
+    """
+    due = session.execute(
+        select(Entry.circle_id, Entry.id)
+        .where(Entry.status.in_(("live", "hidden")), Entry.expires_at <= now)
+        .order_by(Entry.expires_at)
+        .limit(batch)
+    ).all()
+    by_circle: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for circle_id, entry_id in due:
+        by_circle.setdefault(circle_id, []).append(entry_id)
+    wiped = 0
+    for circle_id in sorted(by_circle):
+        circle = session.get(Circle, circle_id, with_for_update=True, populate_existing=True)
+        if circle is None:
+            continue
+        expired = session.scalars(
             select(Entry)
-            .where(Entry.status.in_(("live", "hidden")), Entry.expires_at <= now)
-            .order_by(Entry.expires_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    for entry in expired:
-        wipe_entry(session, entry, status="expired", now=now)
-        events.append(
-            session,
-            circle_id=entry.circle_id,
-            kind="entry_expired",
-            actor="",
-            details={"entry_id": entry.id.hex},
-        )
-    return len(expired)
+            .where(
+                Entry.id.in_(by_circle[circle_id]),
+                Entry.status.in_(("live", "hidden")),
+                Entry.expires_at <= now,
+            )
+            .order_by(Entry.expires_at, Entry.seq)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        for entry in expired:
+            wipe_entry(session, circle, entry, status="expired", now=now)
+            events.append(
+                session,
+                circle_id=entry.circle_id,
+                kind="entry_expired",
+                actor="",
+                details={"entry_id": entry.id.hex},
+            )
+            wiped += 1
+    return wiped

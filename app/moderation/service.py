@@ -35,7 +35,7 @@ from app.crypto.moderation import (
 )
 from app.db import utcnow
 from app.entries.models import Entry
-from app.entries.service import wipe_entry
+from app.entries.service import stamp_change, wipe_entry
 from app.errors import (
     AlreadyReported,
     BackchannelError,
@@ -459,7 +459,7 @@ def decide(
         hidden = _hidden_entry(session, case)
         if hidden is not None and decision.entry_id != hidden:
             raise DecisionNotAllowed("this case hid another entry: decide on that one first")
-    _apply(session, case, entry, decision.action)
+    _apply(session, circle, case, entry, decision.action)
     now = utcnow()
     row = DecisionRow(
         case_id=case.id,
@@ -511,7 +511,7 @@ def _decision_entry(session: Session, case: Case, decision: Decision) -> Entry |
     return entry
 
 
-def _apply(session: Session, case: Case, entry: Entry | None, action: str) -> None:
+def _apply(session: Session, circle: Circle, case: Case, entry: Entry | None, action: str) -> None:
     if action == "dismiss":
         if case.status == "hidden" and _still_hidden(session, case):
             raise DecisionNotAllowed("the entry is hidden: restore or remove it")
@@ -528,7 +528,9 @@ def _apply(session: Session, case: Case, entry: Entry | None, action: str) -> No
     elif action == "remove":
         if entry.status not in ("live", "hidden"):
             raise DecisionNotAllowed("the entry is already gone")
-        wipe_entry(session, entry, status="removed", now=utcnow())
+        wipe_entry(session, circle, entry, status="removed", now=utcnow())
+        return
+    stamp_change(circle, entry)
 
 
 def _hidden_entry(session: Session, case: Case) -> uuid.UUID | None:

@@ -1,0 +1,185 @@
+"""The device's copy of each circle's warnings: synced, verified, decrypted, and analysed
+for name matching, so a read or a check fetches only what changed (docs/protocol.md §26.9).
+
+``MemoryCache`` keeps the copy for the life of the object (tests, SDK users, the web
+client's equivalent). ``FileCache`` keeps it on disk for the CLI, one file per circle,
+encrypted with XChaCha20-Poly1305 under a key derived from the profile's identity secret
+(keyed BLAKE2b, its own personalisation), with associated data binding the file's purpose,
+user, server and circle, and written atomically with mode 0600.
+
+A copy holds what the server shows now: a warning that was retracted, expired, hidden or
+removed keeps only its id, order and status here too (its text is gone from the file at
+the next sync), and a removed member's copy is deleted when the server refuses them.
+"""
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import nacl.bindings
+import nacl.exceptions
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
+
+from app.client.profile import write_private
+from app.crypto import IdentityKeys, labels
+from app.crypto.circles import canonical_json
+from app.crypto.matching import NameForms
+
+__all__ = ["CachedWarning", "CircleCopy", "FileCache", "MemoryCache", "WarningCache"]
+
+FORMAT_VERSION = 1
+CACHE_DIR = "cache"
+NONCE_BYTES = 24
+
+
+@dataclass(slots=True)
+class CachedWarning:
+    """A warning as the reader's client opened it (``ReadEntry.as_json()`` fields plus the
+    ordering numbers) and the analysed forms of its subject and aliases."""
+
+    data: dict[str, Any]
+    forms: list[NameForms]
+
+    @property
+    def live(self) -> bool:
+        return self.data["status"] == "live" and self.data["subject"] is not None
+
+
+@dataclass
+class CircleCopy:
+    """One circle's warnings on this device and the change number they are current to."""
+
+    circle_id: uuid.UUID
+    change_seq: int = 0  # every change up to this one is applied
+    last_seq: int = 0
+    warnings: dict[str, CachedWarning] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "v": FORMAT_VERSION,
+                "circle_id": str(self.circle_id),
+                "change_seq": self.change_seq,
+                "last_seq": self.last_seq,
+                "warnings": [
+                    {"data": w.data, "forms": [f.as_json() for f in w.forms]}
+                    for w in self.warnings.values()
+                ],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes, circle_id: uuid.UUID) -> "CircleCopy":
+        data = json.loads(raw)
+        if data.get("v") != FORMAT_VERSION or data.get("circle_id") != str(circle_id):
+            raise ValueError("not a copy of this circle")
+        warnings = {
+            w["data"]["entry_id"]: CachedWarning(
+                w["data"], [NameForms.from_json(f) for f in w["forms"]]
+            )
+            for w in data["warnings"]
+        }
+        return cls(circle_id, int(data["change_seq"]), int(data["last_seq"]), warnings)
+
+
+class WarningCache(Protocol):
+    """Where a client keeps its copies; ``load`` returns None when it has none (or none
+    it can trust: a damaged file is dropped and the circle synced again from scratch)."""
+
+    def load(self, circle_id: uuid.UUID) -> CircleCopy | None: ...
+
+    def save(self, copy: CircleCopy) -> None: ...
+
+    def drop(self, circle_id: uuid.UUID) -> None: ...
+
+
+class MemoryCache:
+    """Copies that live as long as this object."""
+
+    def __init__(self) -> None:
+        self._copies: dict[uuid.UUID, CircleCopy] = {}
+
+    def load(self, circle_id: uuid.UUID) -> CircleCopy | None:
+        return self._copies.get(circle_id)
+
+    def save(self, copy: CircleCopy) -> None:
+        self._copies[copy.circle_id] = copy
+
+    def drop(self, circle_id: uuid.UUID) -> None:
+        self._copies.pop(circle_id, None)
+
+
+def cache_key(identity: IdentityKeys) -> bytes:
+    """KDF(identity secret, "bc.v1.local-cache"): the key of this device's cache files."""
+    key: bytes = blake2b(
+        b"",
+        digest_size=32,
+        key=bytes(identity),
+        person=labels.PERSON_LOCAL_CACHE_KEY,
+        encoder=RawEncoder,
+    )
+    return key
+
+
+def cache_ad(*, username: str, server: str, circle_id: uuid.UUID) -> bytes:
+    """What a cache file is for and whose it is: another file swapped in does not open."""
+    return labels.LOCAL_CACHE_AD_PREFIX + canonical_json(
+        {"purpose": "warnings", "user": username, "server": server, "circle": str(circle_id)}
+    )
+
+
+class FileCache:
+    """Encrypted copies in ``directory`` (``BACKCHANNEL_HOME/cache`` for the CLI)."""
+
+    def __init__(
+        self, directory: Path, *, identity: IdentityKeys, username: str, server: str
+    ) -> None:
+        self.directory = directory
+        self._key = cache_key(identity)
+        self._username = username
+        self._server = server
+        self._memory = MemoryCache()  # what this process already loaded or wrote
+
+    def _path(self, circle_id: uuid.UUID) -> Path:
+        return self.directory / f"{circle_id}.warnings"
+
+    def _ad(self, circle_id: uuid.UUID) -> bytes:
+        return cache_ad(username=self._username, server=self._server, circle_id=circle_id)
+
+    def load(self, circle_id: uuid.UUID) -> CircleCopy | None:
+        held = self._memory.load(circle_id)
+        if held is not None:
+            return held
+        try:
+            sealed = self._path(circle_id).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            plain = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                sealed[NONCE_BYTES:], self._ad(circle_id), sealed[:NONCE_BYTES], self._key
+            )
+            copy = CircleCopy.from_json(plain, circle_id)
+        except (nacl.exceptions.CryptoError, ValueError, KeyError, TypeError):
+            # Damaged, or not this profile's: start again from the server.
+            self.drop(circle_id)
+            return None
+        self._memory.save(copy)
+        return copy
+
+    def save(self, copy: CircleCopy) -> None:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            copy.to_json(), self._ad(copy.circle_id), nonce, self._key
+        )
+        write_private(self._path(copy.circle_id), nonce + sealed)
+        self._memory.save(copy)
+
+    def drop(self, circle_id: uuid.UUID) -> None:
+        self._memory.drop(circle_id)
+        self._path(circle_id).unlink(missing_ok=True)

@@ -1,0 +1,219 @@
+"""Matching a name against the names of a warning, in the client (docs/protocol.md §25.3).
+
+Three levels, best first, each a promise the wording of both clients keeps:
+
+- ``exact``: the same words after normalisation (§25.1), in any order, or the same
+  letters written together ("Novák, Jan" = "Jan Novák" = "JanNovak");
+- ``partial``: one name is part of the other — a surname or given name alone
+  ("Novák"), or initials ("J. Novák") — with at least one whole word in common;
+- ``possible``: the same test as exact or partial on each word's *sound key*: the word
+  transliterated to Latin letters where a table exists (Cyrillic, Greek, …), then
+  rewritten by the sound rules ("Nowak"/"Novak", "Mueller"/"Müller",
+  "Katherine"/"Catherine", "Новак"/"Novak").
+
+The tables are data (``docs/vectors/name-rules-v1.json``, loaded by
+``app/client/name_rules.py``) so the JavaScript client applies the very same rules;
+``docs/vectors/name-matches-v1.json`` holds the pairs both must answer alike. Pure
+functions, no I/O. Cost: analysing a name is about 10 µs; comparing two analysed names
+is a few set operations, and a bipartite matching only when they share a word.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.crypto.errors import InvalidKey
+from app.crypto.names import exact_keys, normalise_name
+
+__all__ = [
+    "EXACT",
+    "LEVELS",
+    "PARTIAL",
+    "POSSIBLE",
+    "NameForms",
+    "NameRules",
+    "match_level",
+    "name_forms",
+]
+
+EXACT, PARTIAL, POSSIBLE = "exact", "partial", "possible"
+LEVELS = (EXACT, PARTIAL, POSSIBLE)
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """The transliteration table and the sound rules of name-rules-v1.json."""
+
+    transliteration: Mapping[str, str]
+    rewrites: tuple[tuple[str, str], ...]
+    initial_vowels: str
+    initial_vowel_becomes: str
+    dropped_after_first: frozenset[str]
+    collapse_repeats: bool
+    min_partial_length: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> "NameRules":
+        """Validate the parsed file; ``InvalidKey`` for anything else."""
+        try:
+            sounds = data["sounds"]
+            table = data["transliteration"]
+            ok = (
+                data["version"] == 1
+                and isinstance(table, dict)
+                and all(
+                    isinstance(k, str) and len(k) == 1 and isinstance(v, str) and _latin(v)
+                    for k, v in table.items()
+                )
+                and all(
+                    isinstance(r, list)
+                    and len(r) == 2
+                    and _latin(r[0].removeprefix("^"))
+                    and r[0].removeprefix("^")
+                    and _latin(r[1])
+                    for r in sounds["rewrites"]
+                )
+                and _latin(sounds["initial_vowels"])
+                and _latin(sounds["initial_vowel_becomes"])
+                and len(sounds["initial_vowel_becomes"]) == 1
+                and _latin(sounds["dropped_after_first"])
+                and isinstance(sounds["collapse_repeats"], bool)
+                and type(sounds["min_partial_length"]) is int
+                and sounds["min_partial_length"] >= 1
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InvalidKey("the name rules are malformed") from exc
+        if not ok:
+            raise InvalidKey("the name rules are malformed")
+        return cls(
+            transliteration=dict(table),
+            rewrites=tuple((src, dst) for src, dst in sounds["rewrites"]),
+            initial_vowels=sounds["initial_vowels"],
+            initial_vowel_becomes=sounds["initial_vowel_becomes"],
+            dropped_after_first=frozenset(sounds["dropped_after_first"]),
+            collapse_repeats=sounds["collapse_repeats"],
+            min_partial_length=sounds["min_partial_length"],
+        )
+
+    def sound(self, word: str) -> str:
+        """A word's sound key (§25.3): transliterate, rewrite, keep the first letter (an
+        initial vowel becomes one letter), drop vowels and h after it, collapse repeats."""
+        table = self.transliteration
+        text = "".join(table.get(ch, ch) for ch in word)
+        for src, dst in self.rewrites:
+            if src.startswith("^"):
+                if text.startswith(src[1:]):
+                    text = dst + text[len(src) - 1 :]
+            else:
+                text = text.replace(src, dst)
+        if not text:
+            return ""
+        first = self.initial_vowel_becomes if text[0] in self.initial_vowels else text[0]
+        dropped = self.dropped_after_first
+        key = first + "".join(ch for ch in text[1:] if ch not in dropped)
+        if self.collapse_repeats:
+            key = "".join(ch for i, ch in enumerate(key) if i == 0 or key[i - 1] != ch)
+        return key
+
+
+def _latin(text: Any) -> bool:
+    return isinstance(text, str) and all("a" <= ch <= "z" or "0" <= ch <= "9" for ch in text)
+
+
+@dataclass(frozen=True, slots=True)
+class NameForms:
+    """One name, analysed once (a client keeps these for every warning it holds)."""
+
+    words: tuple[str, ...]  # normalised (§25.1), in the order written
+    sounds: tuple[str, ...]  # each word's sound key, empty keys left out
+    joined_sound: str  # the sound key of the words written together
+    keys: frozenset[str] = field(init=False)  # exact_keys of §25.2
+    sound_keys: frozenset[str] = field(init=False)
+    long_words: frozenset[str] = field(init=False)  # words a partial match may rest on
+    long_sounds: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        keys = exact_keys(self.words)
+        sound_keys = (
+            frozenset({"w:" + " ".join(sorted(self.sounds)), "c:" + self.joined_sound})
+            if self.sounds
+            else frozenset()
+        )
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "sound_keys", sound_keys)
+        object.__setattr__(self, "long_words", frozenset(w for w in self.words if len(w) > 1))
+        object.__setattr__(self, "long_sounds", frozenset(s for s in self.sounds if len(s) > 1))
+
+    def as_json(self) -> list[Any]:
+        return [list(self.words), list(self.sounds), self.joined_sound]
+
+    @classmethod
+    def from_json(cls, data: Any) -> "NameForms":
+        words, sounds, joined = data
+        return cls(tuple(words), tuple(sounds), joined)
+
+
+def name_forms(name: str, rules: NameRules) -> NameForms:
+    """Analyse a name; ``InvalidKey`` if it has no letter or digit (§25.1)."""
+    normal = normalise_name(name)
+    if not normal:
+        raise InvalidKey("a name needs at least one letter or digit")
+    words = tuple(normal.split(" "))
+    sounds = tuple(s for s in (rules.sound(w) for w in words) if s)
+    return NameForms(words, sounds, rules.sound("".join(words)))
+
+
+def _compatible(a: str, b: str) -> bool:
+    """The same word, or an initial and a word it begins."""
+    return a == b or (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b))
+
+
+def _covers(short: Sequence[str], long: Sequence[str]) -> bool:
+    """Whether every word of ``short`` pairs with its own word of ``long`` (Kuhn's
+    augmenting paths: the answer does not depend on the order the words are tried in)."""
+    owner: list[int] = [-1] * len(long)
+
+    def place(i: int, seen: list[bool]) -> bool:
+        for j, word in enumerate(long):
+            if not seen[j] and _compatible(short[i], word):
+                seen[j] = True
+                if owner[j] < 0 or place(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    return all(place(i, [False] * len(long)) for i in range(len(short)))
+
+
+def _part_of(
+    first: Sequence[str], second: Sequence[str], shared: frozenset[str], least: int
+) -> bool:
+    """One name's words all pair with words of the other (equal or initial), and at least
+    one pair is a whole word of ``least`` letters or more."""
+    short, long = (first, second) if len(first) <= len(second) else (second, first)
+    for word in sorted(shared):
+        if len(word) < least:
+            continue
+        rest_short = list(short)
+        rest_short.remove(word)
+        rest_long = list(long)
+        rest_long.remove(word)
+        if _covers(rest_short, rest_long):
+            return True
+    return False
+
+
+def match_level(query: NameForms, name: NameForms, rules: NameRules) -> str | None:
+    """The best level at which ``query`` matches ``name``, or None."""
+    if not query.keys.isdisjoint(name.keys):
+        return EXACT
+    least = rules.min_partial_length
+    shared = query.long_words & name.long_words
+    if shared and _part_of(query.words, name.words, shared, least):
+        return PARTIAL
+    if not query.sound_keys.isdisjoint(name.sound_keys):
+        return POSSIBLE
+    shared = query.long_sounds & name.long_sounds
+    if shared and _part_of(query.sounds, name.sounds, shared, least):
+        return POSSIBLE
+    return None
