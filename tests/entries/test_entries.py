@@ -40,37 +40,52 @@ def test_members_read_what_others_post(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "level"),
     [
-        "Jan Novák",
-        "JAN NOVAK",
-        " jan  novak ",
-        "jan-novak",
-        "\uff2a\uff21\uff2e \uff2e\uff2f\uff36\uff21\uff2b",  # full-width JAN NOVAK
-        "@JNOVAK",
-        "jnovak",
+        ("Jan Novák", "exact"),
+        ("JAN NOVAK", "exact"),
+        (" jan  novak ", "exact"),
+        ("jan-novak", "exact"),
+        ("\uff2a\uff21\uff2e \uff2e\uff2f\uff36\uff21\uff2b", "exact"),  # full-width
+        ("Novák, Jan", "exact"),
+        ("@JNOVAK", "exact"),
+        ("jnovak", "exact"),
+        ("novak", "partial"),
+        ("jan", "partial"),
+        ("Novák J.", "partial"),
+        ("Jan Novak Jr", "partial"),
+        ("Jan Nowak", "possible"),
+        ("Ян Новак", "possible"),
     ],
 )
-def test_name_variants_match(world: World, query: str) -> None:
+def test_a_check_reports_each_match_with_its_level(world: World, query: str, level: str) -> None:
     entry_id = post(world)
     result = entries(world.carol).check(world.circle_id, query)
-    assert [m["entry_id"] for m in result["matches"]] == [entry_id]
+    assert [(m.warning["entry_id"], m.level) for m in result.matches] == [(entry_id, level)]
+    assert result.searched == 1
 
 
-@pytest.mark.parametrize("query", ["Jan Novak Jr", "Jana Novak", "novak", "jan"])
+@pytest.mark.parametrize("query", ["Petr Svoboda", "Novotný", "J. N."])
 def test_different_names_do_not_match(world: World, query: str) -> None:
     post(world)
-    assert entries(world.carol).check(world.circle_id, query)["matches"] == []
+    result = entries(world.carol).check(world.circle_id, query)
+    assert result.matches == [] and result.searched == 1
 
 
-def test_check_counts_distinct_members_across_entries(world: World) -> None:
-    first = post(world)
-    post(world, who=world.carol, aliases=[])
-    post(world, who=world.bob, subject="jan novak", aliases=[])  # bob again
-    entries(world.alice).corroborate(world.circle_id, first, text="me too, 2023")
-    result = entries(world.alice).check(world.circle_id, "Jan Novak")
-    assert len(result["matches"]) == 3
-    assert result["distinct_members"] == 3  # bob, carol, alice
+def test_a_check_lists_exact_then_partial_then_possible_matches(world: World) -> None:
+    possible = post(world, subject="Jan Nowak", aliases=[])
+    exact = post(world, who=world.carol, aliases=[])
+    partial = post(world, subject="Novák", aliases=[])
+    result = entries(world.alice).check(world.circle_id, "Jan Novak").as_json()
+    assert [(m["warning"]["entry_id"], m["level"]) for m in result["matches"]] == [
+        (exact, "exact"),
+        (partial, "partial"),
+        (possible, "possible"),
+    ]
+    assert result["counts"] == {"exact": 1, "partial": 1, "possible": 1}
+    assert result["checked"]["words"] == ["jan", "novak"]
+    assert result["searched"]["warnings"] == 3 and result["searched"]["scope"] == "device"
+    assert "distinct_members" not in result
 
 
 def test_one_corroboration_per_member(world: World) -> None:
@@ -111,7 +126,7 @@ def test_retraction_leaves_a_tombstone_and_only_the_author_may(world: World) -> 
     assert entries(world.bob).retract(world.circle_id, entry_id)["status"] == "retracted"
     [tombstone] = list(entries(world.carol).pages(world.circle_id))
     assert tombstone.status == "retracted" and tombstone.text is None
-    assert entries(world.carol).check(world.circle_id, "Jan Novák")["matches"] == []
+    assert entries(world.carol).check(world.circle_id, "Jan Novák").matches == []
 
 
 def test_anonymous_entry_retracted_with_its_rederived_key(world: World) -> None:

@@ -28,14 +28,14 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.circles.models import Circle
 from app.client.entries import Entries
 from app.client.errors import ApiError, ClientError
 from app.db import make_engine
-from app.entries.models import Entry, EntryToken
+from app.entries.models import Entry
 from app.migrate import upgrade
 from tests.conftest import REQUIRE_POSTGRES, Person, _free_port
 from tests.faults.conftest import ServerProcess, circle_of, register
@@ -182,7 +182,8 @@ class Load:
 
 
 def stored_entries(database_url: str, circle_id: uuid.UUID) -> tuple[list[int], int, list[int]]:
-    """(every entry's seq, the circle's seq counter, name tokens per entry) as stored."""
+    """(every entry's seq, the circle's seq counter, every entry's change number, the
+    circle's change counter) as stored."""
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
@@ -191,17 +192,15 @@ def stored_entries(database_url: str, circle_id: uuid.UUID) -> tuple[list[int], 
                     select(Entry.seq).where(Entry.circle_id == circle_id).order_by(Entry.seq)
                 )
             )
-            counter = session.get_one(Circle, circle_id).entry_seq
-            tokens = list(
+            circle = session.get_one(Circle, circle_id)
+            changes = list(
                 session.scalars(
-                    select(func.count(EntryToken.token))
-                    .select_from(Entry)
-                    .outerjoin(EntryToken, EntryToken.entry_id == Entry.id)
+                    select(Entry.change_seq)
                     .where(Entry.circle_id == circle_id)
-                    .group_by(Entry.id)
+                    .order_by(Entry.change_seq)
                 )
             )
-            return seqs, counter, tokens
+            return seqs, circle.entry_seq, changes, circle.change_seq
     finally:
         engine.dispose()
 
@@ -255,9 +254,10 @@ def test_postgres_restart_under_load_loses_nothing_acknowledged(
         stored = [e.text for e in Entries(people[0].circles).pages(cid)]  # opened and verified
         assert len(stored) == len(set(stored))
         assert set(acknowledged) <= set(stored) <= attempted
-        seqs, counter, tokens = stored_entries(url, cid)
+        seqs, counter, changes, change_counter = stored_entries(url, cid)
         assert seqs == list(range(1, counter + 1)) and len(seqs) == len(stored)
-        assert tokens == [1] * len(seqs)  # every warning has its name token
+        # Every post was one change, stamped under the same lock as its seq.
+        assert changes == seqs and change_counter == counter
 
         # And everyone carries on.
         for person in people:

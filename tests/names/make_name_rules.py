@@ -60,7 +60,7 @@ REWRITES = (
     ("sz", "sh"),  # Polish Sz = Š
     ("ph", "f"),
     ("f", "v"),  # Stephen = Steven, Ivanoff = Ivanov, Wolf = Volf
-    ("^ye", "e"),  # Yekaterina = Ekaterina, Yelena = Elena (Cyrillic Е at the start)
+    ("^ye", "e"),  # Yekaterina = Ekaterina, Yelena = Elena (Cyrillic Ie at the start)
     ("j", "y"),  # Jan = Yan (Ян), Dmitrij = Dmitriy
     ("w", "v"),  # Nowak = Novak
     ("x", "ks"),  # Alexander = Aleksandr
