@@ -146,7 +146,6 @@ def key_vector(epoch: int, raw: bytes) -> dict[str, Any]:
         "key_id": key.key_id.hex(),
         "key_id_b64": b64encode(key.key_id),
         "entry_key": key.entry_key.hex(),
-        "index_key": key.index_key.hex(),
         "meta_key": key.meta_key.hex(),
     }
 
@@ -762,7 +761,6 @@ def build_vectors() -> dict[str, Any]:
         "labels": {
             "PERSON_KEY_ID": labels.PERSON_KEY_ID.hex(),
             "PERSON_ENTRY_KEY": labels.PERSON_ENTRY_KEY.hex(),
-            "PERSON_INDEX_KEY": labels.PERSON_INDEX_KEY.hex(),
             "PERSON_META_KEY": labels.PERSON_META_KEY.hex(),
             "PERSON_RECORD_HASH": labels.PERSON_RECORD_HASH.hex(),
             "PERSON_EVENT_HASH": labels.PERSON_EVENT_HASH.hex(),
@@ -777,6 +775,8 @@ def build_vectors() -> dict[str, Any]:
             "LEAVE_TYPE": labels.LEAVE_TYPE,
             "LEAVE_SIGNATURE_CONTEXT": labels.LEAVE_SIGNATURE_CONTEXT.hex(),
         },
+        # The name index's subkey is gone (§9, §25); its label must never be reused.
+        "retired_labels": {"PERSON_INDEX_KEY": labels.RETIRED_PERSON_INDEX_KEY.hex()},
         "identities": {
             name: {
                 "x25519_secret": IDENTITIES[name][0],

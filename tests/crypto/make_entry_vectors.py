@@ -56,7 +56,7 @@ from app.crypto.entries import (
     signing_key_for,
     verify_retraction,
 )
-from app.crypto.names import name_token, normalise_name
+from app.crypto.names import exact_keys, normalise_name
 
 CIRCLE_ID = uuid.UUID("8a3f0c6e-5b1d-4f2a-9c7e-1d2b3a4c5d6e")
 OTHER_CIRCLE_ID = uuid.UUID("11111111-2222-4333-8444-555555555555")
@@ -177,7 +177,6 @@ NAME_CASES: list[tuple[str, str]] = [
 ]
 
 # A check of "jan novak" under both epoch keys, as a member who holds both sends it.
-CHECK_NAME = "JAN NOVAK"
 
 ERROR_CLASSES = ("InvalidKey", "BadSignature", "DecryptionFailed", "WrongEpoch")
 
@@ -333,29 +332,16 @@ def envelope_vector(
 
 
 def entry_request(
-    vector: dict[str, Any], envelope: Envelope, body: dict[str, Any], expires: int | None
-) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """The POST /entries body, with tokens made as the reference client makes them."""
-    index_key = CircleKey(EPOCH_KEYS[vector["epoch"]]).index_key
-    names = [body["subject"], *body["aliases"]]
-    tokens = [
-        {
-            "name": n,
-            "normalised": normalise_name(n),
-            "token": name_token(index_key, n).hex(),
-        }
-        for n in names
-    ]
-    unique = sorted({name_token(index_key, n) for n in names})
-    request = {
+    vector: dict[str, Any], envelope: Envelope, expires: int | None
+) -> dict[str, Any]:
+    """The POST /entries body as the reference client sends it (no name travels)."""
+    return {
         "entry_id": vector["entry_id"],
         "epoch": vector["epoch"],
         "anonymous": vector["anonymous"],
         **envelope_json(envelope),
-        "tokens": [b64encode(t) for t in unique],
         "expires_in_days": expires,
     }
-    return request, tokens
 
 
 def corroboration_request(vector: dict[str, Any], envelope: Envelope) -> dict[str, Any]:
@@ -771,44 +757,16 @@ def retraction_cases(
 
 
 def name_vectors() -> dict[str, Any]:
-    index_key = CircleKey(EPOCH_KEYS[EPOCH]).index_key
     cases = []
     for description, text in NAME_CASES:
         normal = normalise_name(text)
         case: dict[str, Any] = {"case": description, "input": text, "normalised": normal}
         if normal:
-            token = name_token(index_key, text)
-            digest = blake2b(
-                normal.encode("utf-8"),
-                digest_size=32,
-                key=index_key,
-                person=labels.PERSON_NAME_TOKEN,
-                encoder=RawEncoder,
-            )
-            assert token == digest
-            case |= {
-                "utf8": normal.encode("utf-8").hex(),
-                "token": token.hex(),
-                "token_b64": b64encode(token),
-            }
+            case |= {"utf8": normal.encode("utf-8").hex(), "exact_keys": sorted(exact_keys(text))}
         else:
-            case["error"] = error_name(lambda t=text: name_token(index_key, t))
+            case["error"] = error_name(lambda t=text: exact_keys(t))
         cases.append(case)
-    check_tokens = [
-        b64encode(name_token(key.index_key, CHECK_NAME)) for key in circle_keys(0, 1).values()
-    ]
-    return {
-        "epoch": EPOCH,
-        "index_key": index_key.hex(),
-        "cases": cases,
-        "check": {
-            "name": CHECK_NAME,
-            "normalised": normalise_name(CHECK_NAME),
-            "epochs": [0, 1],
-            "index_keys": [key.index_key.hex() for key in circle_keys(0, 1).values()],
-            "request": {"tokens": check_tokens, "before": None},
-        },
-    }
+    return {"cases": cases}
 
 
 def padding_vectors() -> list[dict[str, Any]]:
@@ -837,15 +795,11 @@ def build_vectors() -> dict[str, Any]:
     named, named_envelope = envelope_vector(
         "named_entry", named_context, NAMED_BODY, "alice", anonymous=False
     )
-    named["request"], named["tokens"] = entry_request(
-        named, named_envelope, NAMED_BODY, NAMED_EXPIRES_IN_DAYS
-    )
+    named["request"] = entry_request(named, named_envelope, NAMED_EXPIRES_IN_DAYS)
     anonymous, anonymous_envelope = envelope_vector(
         "anonymous_entry", anonymous_context, ANONYMOUS_BODY, "alice", anonymous=True
     )
-    anonymous["request"], anonymous["tokens"] = entry_request(
-        anonymous, anonymous_envelope, ANONYMOUS_BODY, None
-    )
+    anonymous["request"] = entry_request(anonymous, anonymous_envelope, None)
     corroboration, corroboration_envelope = envelope_vector(
         "named_corroboration",
         named_corroboration_context,
@@ -883,7 +837,6 @@ def build_vectors() -> dict[str, Any]:
         "unicode_version": UNICODE_VERSION,
         "labels": {
             "PERSON_FRANKING": labels.PERSON_FRANKING.hex(),
-            "PERSON_NAME_TOKEN": labels.PERSON_NAME_TOKEN.hex(),
             "PERSON_ANON_ENTRY": labels.PERSON_ANON_ENTRY.hex(),
             "ENTRY_AD_PREFIX": labels.ENTRY_AD_PREFIX.hex(),
             "CORROBORATION_AD_PREFIX": labels.CORROBORATION_AD_PREFIX.hex(),
@@ -891,6 +844,8 @@ def build_vectors() -> dict[str, Any]:
             "RETRACT_SIGNATURE_CONTEXT": labels.RETRACT_SIGNATURE_CONTEXT.hex(),
             "ENTRY_PAYLOAD_VERSION": labels.ENTRY_PAYLOAD_VERSION,
         },
+        # The server-side name index is gone (§25); its label must never be reused.
+        "retired_labels": {"PERSON_NAME_TOKEN": labels.RETIRED_PERSON_NAME_TOKEN.hex()},
         "constants": {
             "opening_bytes": OPENING_BYTES,
             "nonce_bytes": NONCE_BYTES,
@@ -913,7 +868,6 @@ def build_vectors() -> dict[str, Any]:
                     "epoch": epoch,
                     "key": raw.hex(),
                     "entry_key": CircleKey(raw).entry_key.hex(),
-                    "index_key": CircleKey(raw).index_key.hex(),
                 }
                 for epoch, raw in EPOCH_KEYS.items()
             ],

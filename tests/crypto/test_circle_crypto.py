@@ -115,10 +115,10 @@ def test_circle_key_is_32_bytes() -> None:
 
 
 def test_key_id_and_subkeys_are_distinct_and_deterministic(key0: CircleKey) -> None:
-    values = [key0.key_id, key0.entry_key, key0.index_key, key0.meta_key]
+    values = [key0.key_id, key0.entry_key, key0.meta_key]
     assert len(key0.key_id) == 16
     assert all(len(v) == 32 for v in values[1:])
-    assert len({*values, bytes(key0)}) == 5
+    assert len({*values, bytes(key0)}) == 4
     assert CircleKey(bytes(key0)).key_id == key0.key_id
     assert CircleKey(bytes(key0)) == key0
     assert CircleKey.generate() != key0

@@ -109,6 +109,13 @@ def test_labels_are_the_ones_in_labels_py() -> None:
             assert len(actual) == 16, name
 
 
+def test_the_retired_index_label_is_never_reused() -> None:
+    active = {v for k, v in vars(labels).items() if k.isupper() and not k.startswith("RETIRED_")}
+    for name, value in VECTORS["retired_labels"].items():
+        assert getattr(labels, "RETIRED_" + name).hex() == value
+        assert bytes.fromhex(value) not in active, name
+
+
 def _documented(cell: str) -> bytes | str | int:
     if cell.startswith('P("'):
         return cell[3:-2].encode("ascii").ljust(16, b"\x00")
@@ -168,12 +175,11 @@ def test_epoch_key_id_and_subkeys(epoch: int) -> None:
     key = CircleKey(raw)
     assert key.key_id == h(case["key_id"]) == b64decode(case["key_id_b64"])
     assert key.entry_key == h(case["entry_key"])
-    assert key.index_key == h(case["index_key"])
+    assert not hasattr(key, "index_key")  # retired with the server's name index
     assert key.meta_key == h(case["meta_key"])
     # Keyed BLAKE2b of the empty message, as hashlib computes it.
     assert blake2b(b"", "PERSON_KEY_ID", 16, raw) == h(case["key_id"])
     assert blake2b(b"", "PERSON_ENTRY_KEY", 32, raw) == h(case["entry_key"])
-    assert blake2b(b"", "PERSON_INDEX_KEY", 32, raw) == h(case["index_key"])
     assert blake2b(b"", "PERSON_META_KEY", 32, raw) == h(case["meta_key"])
 
 

@@ -43,8 +43,8 @@ from app.crypto.entries import (
     verify_retraction,
 )
 from app.crypto.identity import IdentityKeys
-from app.crypto.names import _FOLD, name_token, normalise_name
-from app.entries.schemas import CheckRequest, CorroborationCreate, EntryCreate, RetractRequest
+from app.crypto.names import _FOLD, exact_keys, normalise_name
+from app.entries.schemas import CorroborationCreate, EntryCreate, RetractRequest
 from tests.crypto.make_entry_vectors import build_vectors
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -132,6 +132,13 @@ def test_labels_are_the_ones_in_labels_py() -> None:
             assert len(actual) == 16, name
 
 
+def test_retired_labels_are_never_reused() -> None:
+    active = {v for k, v in vars(labels).items() if k.isupper() and not k.startswith("RETIRED_")}
+    for name, value in VECTORS["retired_labels"].items():
+        assert getattr(labels, "RETIRED_" + name).hex() == value
+        assert bytes.fromhex(value) not in active, name
+
+
 def _documented(cell: str) -> bytes | str | int:
     if cell.startswith('P("'):
         return cell[3:-2].encode("ascii").ljust(16, b"\x00")
@@ -189,20 +196,14 @@ def test_circle_and_epoch_keys_are_those_of_the_circle_vectors() -> None:
     assert h(VECTORS["circle"]["bytes"]) == CIRCLE_ID.bytes
     circle_keys = {k["epoch"]: k for k in CIRCLE_VECTORS["epoch_keys"]}
     for epoch, case in KEYS.items():
-        for field in ("key", "entry_key", "index_key"):
+        for field in ("key", "entry_key"):
             assert case[field] == circle_keys[epoch][field], (epoch, field)
         raw = h(case["key"])
         entry_person = CIRCLE_VECTORS["labels"]["PERSON_ENTRY_KEY"]
-        index_person = CIRCLE_VECTORS["labels"]["PERSON_INDEX_KEY"]
         assert (
             hashlib.blake2b(b"", digest_size=32, key=raw, person=h(entry_person)).digest()
             == h(case["entry_key"])
             == CircleKey(raw).entry_key
-        )
-        assert (
-            hashlib.blake2b(b"", digest_size=32, key=raw, person=h(index_person)).digest()
-            == h(case["index_key"])
-            == CircleKey(raw).index_key
         )
 
 
@@ -371,23 +372,14 @@ def test_envelope_fields_and_open(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("case", VECTORS["entries"], ids=[c["name"] for c in VECTORS["entries"]])
-def test_entry_request_and_tokens(case: dict[str, Any]) -> None:
+def test_entry_request(case: dict[str, Any]) -> None:
     request = case["request"]
     parsed = EntryCreate.model_validate(request)
     assert str(parsed.entry_id) == case["entry_id"]
     assert (parsed.epoch, parsed.anonymous) == (case["epoch"], case["anonymous"])
     for field in ("author_key", "commitment", "nonce", "ciphertext", "signature"):
         assert request[field] == b64encode(h(case[field])) == case["envelope"][field], field
-    index_key = h(KEYS[case["epoch"]]["index_key"])
-    names = [case["body"]["subject"], *case["body"]["aliases"]]
-    assert [t["name"] for t in case["tokens"]] == names
-    for token in case["tokens"]:
-        assert token["normalised"] == normalise_name(token["name"])
-        digest = blake2b(token["normalised"].encode("utf-8"), "PERSON_NAME_TOKEN", index_key)
-        assert digest == h(token["token"]) == name_token(index_key, token["name"])
-    assert request["tokens"] == [
-        b64encode(t) for t in sorted({h(t["token"]) for t in case["tokens"]})
-    ]
+    assert "tokens" not in request  # no name, in any form, travels to the server
 
 
 @pytest.mark.parametrize(
@@ -504,51 +496,34 @@ def test_the_running_python_has_the_protocols_unicode_version() -> None:
     assert unicodedata.unidata_version == VECTORS["unicode_version"] == "14.0.0"
 
 
-def test_names_use_the_index_key_of_the_entries_epoch() -> None:
-    names = VECTORS["names"]
-    assert h(names["index_key"]) == circle_key(names["epoch"]).index_key
+def test_names_cover_refusals() -> None:
     assert len(NAME_CASES) >= 20
     assert sum("error" in c for c in NAME_CASES) >= 5
 
 
 @pytest.mark.parametrize("case", NAME_CASES, ids=[c["case"] for c in NAME_CASES])
 def test_name_case(case: dict[str, Any]) -> None:
-    index_key = h(VECTORS["names"]["index_key"])
     assert normalise_name(case["input"]) == case["normalised"]
     if "error" in case:
         assert case["normalised"] == ""
         with raises(case["error"]):
-            name_token(index_key, case["input"])
+            exact_keys(case["input"])
         return
-    raw = case["normalised"].encode("utf-8")
-    assert raw == h(case["utf8"])
-    token = h(case["token"])
-    assert blake2b(raw, "PERSON_NAME_TOKEN", index_key) == token
-    assert name_token(index_key, case["input"]) == token
-    assert b64decode(case["token_b64"]) == token
+    assert case["normalised"].encode("utf-8") == h(case["utf8"])
+    words = case["normalised"].split(" ")
+    assert case["exact_keys"] == sorted({"w:" + " ".join(sorted(words)), "c:" + "".join(words)})
+    assert sorted(exact_keys(case["input"])) == case["exact_keys"]
 
 
-def test_equivalent_spellings_share_a_token() -> None:
-    by_input = {c["input"]: c for c in NAME_CASES}
-    jan = by_input["Jan Nov\u00e1k"]["token"]
-    for text in ("JAN NOVAK", " jan  novak ", "Jan Nova\u0301k", "Jan-Nov\u00e1k"):
-        assert by_input[text]["token"] == jan, text
-    assert by_input["Nov\u00e1k, Jan"]["token"] != jan
-    assert by_input["Stra\u00dfe"]["normalised"] == "strasse"
-
-
-def test_check_request_has_a_token_per_epoch_key() -> None:
-    check = VECTORS["names"]["check"]
-    request = check["request"]
-    CheckRequest.model_validate(request)
-    assert check["normalised"] == normalise_name(check["name"])
-    assert len(request["tokens"]) == len(check["epochs"]) == len(check["index_keys"])
-    for epoch, index_key, token in zip(
-        check["epochs"], check["index_keys"], request["tokens"], strict=True
+def test_equivalent_spellings_share_an_exact_key() -> None:
+    by_input = {c["input"]: set(c["exact_keys"]) for c in NAME_CASES if "exact_keys" in c}
+    jan = by_input["Jan Nov\u00e1k"]
+    for text in (
+        "JAN NOVAK",
+        " jan  novak ",
+        "Jan Nova\u0301k",
+        "Jan-Nov\u00e1k",
+        "Nov\u00e1k, Jan",
     ):
-        assert h(index_key) == circle_key(epoch).index_key
-        raw = check["normalised"].encode("utf-8")
-        assert b64decode(token) == blake2b(raw, "PERSON_NAME_TOKEN", h(index_key))
-    named = VECTORS["entries"][0]
-    assert request["tokens"][1] in named["request"]["tokens"]  # epoch 1 matches the entry
-    assert request["tokens"][0] not in named["request"]["tokens"]
+        assert by_input[text] & jan, text
+    assert not by_input["@jnovak"] & jan
