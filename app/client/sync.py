@@ -44,7 +44,9 @@ def sync_copy(entries: "Entries", circle_id: uuid.UUID) -> CircleCopy:
         if exc.code in _GONE:
             entries.cache.drop(circle_id)
         raise
-    copy = entries.cache.load(circle_id) or CircleCopy(circle_id)
+    held = entries.cache.load(circle_id) or CircleCopy(circle_id)
+    # Work on a new copy: a sync that fails half-way leaves the held one as it was.
+    copy = CircleCopy(circle_id, held.change_seq, held.last_seq, dict(held.warnings))
     cursor = copy.change_seq
     while True:
         page: dict[str, Any] = entries.client.request(
