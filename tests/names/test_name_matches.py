@@ -29,7 +29,8 @@ def test_the_corpus_is_large_and_covers_every_level_and_scripts() -> None:
     assert len(pairs) >= 100
     assert {p["level"] for p in pairs} == {*LEVELS, "none"}
     text = json.dumps(pairs, ensure_ascii=False)
-    for script_letter in ("Я", "Κ", "م", "王", "김"):  # Cyrillic, Greek, Arabic, Han, Hangul
+    # Cyrillic Ya, Greek Kappa, Arabic Meem, Han Wang, Hangul Gim
+    for script_letter in ("\u042f", "\u039a", "\u0645", "\u738b", "\uae40"):
         assert script_letter in text
 
 
