@@ -135,17 +135,10 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
     ),
     ("GET", "/v1/circles/{circle_id}/entries"): (None, MEMBER_READ),
     ("POST", "/v1/circles/{circle_id}/entries"): (
-        lambda w: (
-            ENVELOPE
-            | {"entry_id": str(uuid.uuid4()), "epoch": 0, "tokens": [b64encode(b"\x03" * 32)]}
-        ),
+        lambda w: ENVELOPE | {"entry_id": str(uuid.uuid4()), "epoch": 0},
         member_only((409, "stale_epoch")),
     ),
     ("GET", "/v1/circles/{circle_id}/entries/{entry_id}"): (None, member_only(NO_ENTRY)),
-    ("POST", "/v1/circles/{circle_id}/check"): (
-        lambda w: {"tokens": [b64encode(b"\x03" * 32)]},
-        member_only((200, None)),
-    ),
     ("POST", "/v1/circles/{circle_id}/entries/{entry_id}/corroborations"): (
         lambda w: ENVELOPE | {"corroboration_id": str(uuid.uuid4()), "epoch": 1},
         member_only(NO_ENTRY),
