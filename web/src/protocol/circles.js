@@ -38,10 +38,6 @@ export class CircleKey {
     return kdf(this.#raw, labels.PERSON_ENTRY_KEY);
   }
 
-  get indexKey() {
-    return kdf(this.#raw, labels.PERSON_INDEX_KEY);
-  }
-
   get metaKey() {
     return kdf(this.#raw, labels.PERSON_META_KEY);
   }

@@ -35,7 +35,6 @@ export const KDF_ALGORITHM = "argon2id13";
 // §8 circles
 export const PERSON_KEY_ID = person("bc.v1.key-id");
 export const PERSON_ENTRY_KEY = person("bc.v1.entry");
-export const PERSON_INDEX_KEY = person("bc.v1.index");
 export const PERSON_META_KEY = person("bc.v1.meta");
 export const PERSON_RECORD_HASH = person("bc.v1.record");
 export const PERSON_EVENT_HASH = person("bc.v1.event");
@@ -52,7 +51,6 @@ export const LEAVE_SIGNATURE_CONTEXT = context("backchannel.leave.v1");
 
 // §18 warnings
 export const PERSON_FRANKING = person("bc.v1.franking");
-export const PERSON_NAME_TOKEN = person("bc.v1.name-token");
 export const PERSON_ANON_ENTRY = person("bc.v1.anon-key");
 export const ENTRY_AD_PREFIX = context("backchannel.entry.v1");
 export const CORROBORATION_AD_PREFIX = context("backchannel.corroboration.v1");
@@ -90,3 +88,8 @@ export const TAKEDOWN_TYPE = "backchannel.takedown";
 // Server only, never on the wire; listed (as in §28) so that no two labels collide.
 export const PERSON_SIGNING_SEAL = person("bc.v1.sign-seal");
 export const SIGNING_SEED_AD_PREFIX = context("backchannel.server-signing-seed.v1");
+
+// Retired: the server-side name index (its subkey and tokens) is gone (§25); listed so that
+// no new label reuses them.
+export const RETIRED_PERSON_INDEX_KEY = person("bc.v1.index");
+export const RETIRED_PERSON_NAME_TOKEN = person("bc.v1.name-token");

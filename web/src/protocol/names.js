@@ -1,5 +1,6 @@
 /**
- * Name normalisation and name tokens (§25): what "check a name" runs on.
+ * Name normalisation (§25.1) and the exact form of a name (§25.2), as app/crypto/names.py.
+ * The looser levels of a check (partial, possible) are in matching.js.
  *
  * The reference uses the Unicode 14.0.0 data of Python 3.11. This module gets the same
  * result from a JavaScript engine with newer data by first turning every code point
@@ -8,8 +9,6 @@
  */
 import { InvalidKey } from "./errors.js";
 import { compareBytes, utf8 } from "./encoding.js";
-import { blake2b, requireSize } from "./hash.js";
-import * as labels from "./labels.js";
 import { PUNCTUATION_SYMBOL_SEPARATOR_OTHER, assignedInUnicode14, casefold, hasCombiningClass } from "./text.js";
 
 // §25.1 step 5, applied once: replacements are not looked up again.
@@ -51,27 +50,22 @@ export function normaliseName(text) {
     .join(" ");
 }
 
-/** token = keyed BLAKE2b-256 of UTF-8(normalise(name)) under an epoch's index_key (§25.2). */
-export function nameToken(indexKey, name) {
-  requireSize(indexKey, 32, "an index key");
-  const normal = normaliseName(name);
-  if (normal === "") {
+/** Words sorted by code point (UTF-8 byte order is code point order; UTF-16 is not). */
+export function sortedWords(words) {
+  return words
+    .map((word) => [utf8(word), word])
+    .sort((a, b) => compareBytes(a[0], b[0]))
+    .map(([, word]) => word);
+}
+
+/**
+ * exact_keys(name) of §25.2, for a name (a string) or its normalised words (an array): two
+ * names match exactly when they share one. InvalidKey for a text with no letter or digit.
+ */
+export function exactKeys(name) {
+  const words = typeof name === "string" ? normaliseName(name).split(" ") : [...name];
+  if (words.length === 0 || words.some((word) => word === "")) {
     throw new InvalidKey("a name needs at least one letter or digit");
   }
-  return blake2b(utf8(normal), { size: 32, key: indexKey, personal: labels.PERSON_NAME_TOKEN });
-}
-
-/** Posting (§25.2): the tokens of the subject and every alias under one epoch key, unique, sorted by bytes. */
-export function postingTokens(key, names) {
-  const unique = new Map();
-  for (const name of names) {
-    const token = nameToken(key.indexKey, name);
-    unique.set(token.join(","), token);
-  }
-  return [...unique.values()].sort(compareBytes);
-}
-
-/** Checking (§25.2): the name's token under every epoch key the member holds. */
-export function checkTokens(keys, name) {
-  return keys.map((key) => nameToken(key.indexKey, name));
+  return new Set([`w:${sortedWords(words).join(" ")}`, `c:${words.join("")}`]);
 }

@@ -100,7 +100,7 @@ describe("circles-v1.json epoch_keys", () => {
       assertBytes(key.keyId, k.key_id);
       assert.equal(b64(key.keyId), k.key_id_b64);
       assertBytes(key.entryKey, k.entry_key);
-      assertBytes(key.indexKey, k.index_key);
+      assert.equal(key.indexKey, undefined); // retired (§25)
       assertBytes(key.metaKey, k.meta_key);
     });
   });

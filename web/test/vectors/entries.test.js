@@ -31,7 +31,7 @@ import { IdentityKeys } from "../../src/protocol/identity.js";
 import { canonicalJson } from "../../src/protocol/json.js";
 import { signingKeyPair } from "../../src/protocol/hash.js";
 import * as labels from "../../src/protocol/labels.js";
-import { checkTokens, nameToken, normaliseName, postingTokens } from "../../src/protocol/names.js";
+import { exactKeys, normaliseName } from "../../src/protocol/names.js";
 
 const V = loadVectors("entries-v1.json");
 const CIRCLES = loadVectors("circles-v1.json");
@@ -71,6 +71,15 @@ describe("entries-v1.json labels and constants", () => {
     assert.equal(V.constants.opening_bytes, 32);
     assert.equal(V.constants.nonce_bytes, 24);
   });
+  test("retired labels are never reused", () => {
+    const active = Object.entries(labels)
+      .filter(([name, value]) => !name.startsWith("RETIRED_") && value instanceof Uint8Array)
+      .map(([, value]) => b64(value));
+    for (const [name, expected] of Object.entries(V.retired_labels)) {
+      assertBytes(labels[`RETIRED_${name}`], expected);
+      assert.ok(!active.includes(b64(labels[`RETIRED_${name}`])), name);
+    }
+  });
   test("unicode_version is the one unicode14.js was made from", () => {
     assert.equal(V.unicode_version, "14.0.0");
   });
@@ -90,7 +99,7 @@ describe("entries-v1.json identities and circle", () => {
     for (const k of V.circle.epoch_keys) {
       assert.equal(k.key, CIRCLES.epoch_keys[k.epoch].key);
       assertBytes(epochKeys.get(k.epoch).entryKey, k.entry_key);
-      assertBytes(epochKeys.get(k.epoch).indexKey, k.index_key);
+      assert.equal(epochKeys.get(k.epoch).indexKey, undefined); // retired (§25)
     }
   });
 });
@@ -181,12 +190,7 @@ for (const group of ["entries", "corroborations"]) {
         assert.deepEqual(Object.fromEntries(fields.map((f) => [f, request[f]])), c.envelope);
         if (group === "entries") {
           assert.equal(request.entry_id, c.entry_id);
-          const tokens = postingTokens(epochKeys.get(c.epoch), [c.body.subject, ...c.body.aliases]);
-          assert.deepEqual(tokens.map(b64), request.tokens);
-          for (const t of c.tokens) {
-            assert.equal(normaliseName(t.name), t.normalised);
-            assertBytes(nameToken(epochKeys.get(c.epoch).indexKey, t.name), t.token);
-          }
+          assert.equal(request.tokens, undefined); // no name travels
         } else {
           assert.equal(request.corroboration_id, c.corroboration_id);
         }
@@ -260,31 +264,18 @@ describe("entries-v1.json retractions", () => {
 
 describe("entries-v1.json names", () => {
   const N = V.names;
-  const indexKey = epochKeys.get(N.epoch).indexKey;
-  test("the index key is that of the entries' epoch", () => assertBytes(indexKey, N.index_key));
   for (const c of N.cases) {
     test(`${c.case}: ${JSON.stringify(c.input)}`, () => {
       if (c.error) {
-        assertThrowsNamed(() => nameToken(indexKey, c.input), c.error);
+        assertThrowsNamed(() => exactKeys(c.input), c.error);
         assert.equal(normaliseName(c.input), "");
         return;
       }
       assert.equal(normaliseName(c.input), c.normalised);
       assertBytes(new TextEncoder().encode(c.normalised), c.utf8);
-      const token = nameToken(indexKey, c.input);
-      assertBytes(token, c.token);
-      assert.equal(b64(token), c.token_b64);
+      assert.deepEqual([...exactKeys(c.input)].sort(), [...c.exact_keys].sort());
     });
   }
-  test("check: one token per epoch key held, the newest among the named warning's", () => {
-    const C = N.check;
-    assert.equal(normaliseName(C.name), C.normalised);
-    const keys = C.epochs.map((epoch) => epochKeys.get(epoch));
-    keys.forEach((key, i) => assertBytes(key.indexKey, C.index_keys[i]));
-    const tokens = checkTokens(keys, C.name).map(b64);
-    assert.deepEqual({ tokens, before: null }, C.request);
-    assert.ok(V.entries[0].request.tokens.includes(tokens.at(-1)));
-  });
   test("a body the writer would refuse is refused by the reader too", () => {
     assertThrowsNamed(() => checkEntryBody({ ...V.entries[0].body, categories: [] }), "DecryptionFailed");
     assertThrowsNamed(() => checkEntryBody({ ...V.entries[0].body, happened: "2024-13" }), "DecryptionFailed");
