@@ -89,7 +89,10 @@ def transliteration() -> dict[str, str]:
 
 def rules() -> dict[str, Any]:
     return {
+        "protocol": "backchannel",
+        "layer": "name matching rules (docs/protocol.md section 25.3)",
         "version": 1,
+        "generator": "tests/names/make_name_rules.py",
         "unicode_version": unicodedata.unidata_version,
         "sources": {
             "transliteration": f"AnyAscii {ANYASCII_VERSION} (ISC licence), lower-cased, "

@@ -31,6 +31,7 @@ const SUITES = {
     "circles.test.js",
     [
       "labels",
+      "retired_labels",
       "identities",
       "circle",
       "epoch_keys",
@@ -52,6 +53,7 @@ const SUITES = {
     [
       "unicode_version",
       "labels",
+      "retired_labels",
       "constants",
       "identities",
       "circle",
@@ -66,6 +68,8 @@ const SUITES = {
       "names",
     ],
   ],
+  "name-rules-v1.json": ["name-rules.test.js", ["unicode_version", "sources", "transliteration", "sounds"]],
+  "name-matches-v1.json": ["name-matches.test.js", ["rules", "levels", "pairs", "sounds", "forms"]],
   "moderation-v1.json": [
     "moderation.test.js",
     [

@@ -7,7 +7,7 @@ import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import { ENTRY, Envelope, EnvelopeContext, openEnvelope, verifyCommitment } from "../protocol/entries.js";
 import { equalBytes } from "../protocol/hash.js";
 import { parseJson } from "../protocol/json.js";
-import { checkTokens, normaliseName } from "../protocol/names.js";
+import { normaliseName } from "../protocol/names.js";
 import {
   ACTIONS,
   blobHash,
@@ -121,19 +121,18 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
   };
 }
 
-/** Warnings whose name index matches the name in a takedown request, under every epoch key. */
+/** Warnings this page holds whose names match the name in a takedown request (any level, §25.3). */
 async function candidates(moderation, circle, name) {
   if (normaliseName(name) === "") {
     return [];
   }
-  const tokens = checkTokens([...circle.keys.values()], name).map(b64);
-  const result = await moderation.client.request("POST", `/v1/circles/${circle.circleId}/check`, { json: { tokens, limit: 200 } });
-  const out = [];
-  for (const row of result.entries) {
-    const opened = await moderation.entries.open(circle, row);
-    out.push({ entryId: opened.entryId, subject: opened.subject, text: opened.text });
-  }
-  return out;
+  const found = await moderation.entries.check(circle.circleId, name);
+  return found.matches.map((m) => ({
+    entryId: m.warning.entryId,
+    subject: m.warning.subject,
+    text: m.warning.text,
+    level: m.level,
+  }));
 }
 
 async function openDecisions(moderation, circle, keys, row, ciphertext) {

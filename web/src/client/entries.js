@@ -1,6 +1,7 @@
 /**
  * Warnings for the browser SDK (docs/protocol.md §18-§27), as app/client/entries.py:
- * seal, post, read, check, corroborate, retract; every warning verified before it shows.
+ * seal, post, read, sync, check, corroborate, retract; every warning verified before it
+ * shows. `cache` holds the page's synced copy of each circle (cache.js, sync.js).
  */
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import {
@@ -17,9 +18,12 @@ import {
   signRetraction,
 } from "../protocol/entries.js";
 import { equalBytes } from "../protocol/hash.js";
-import { checkTokens, normaliseName, postingTokens } from "../protocol/names.js";
+import { normaliseName } from "../protocol/names.js";
 import { randomUuid } from "../protocol/random.js";
+import { MemoryCache } from "./cache.js";
 import { mapped, ProtocolError } from "./errors.js";
+import { checkName } from "./namecheck.js";
+import { syncCopy } from "./sync.js";
 
 export { CATEGORIES, SEVERITIES };
 
@@ -103,9 +107,10 @@ function tombstone(common) {
 }
 
 export class Entries {
-  constructor(circles) {
+  constructor(circles, { cache = new MemoryCache() } = {}) {
     this.circles = circles;
     this.client = circles.client;
+    this.cache = cache;
     this.authors = new Map(); // "circle/user" -> Ed25519 public key
   }
 
@@ -116,14 +121,12 @@ export class Entries {
     const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
     const signingKey = signingKeyFor(this.circles.identity, context, { anonymous: body.attribution === "anonymous" });
     const envelope = seal(body, { key: circle.key, context, signingKey });
-    const tokens = postingTokens(circle.key, [body.subject, ...body.aliases]);
     return this.client.request("POST", `/v1/circles/${circle.circleId}/entries`, {
       json: {
         entry_id: entryId,
         epoch: circle.epoch,
         anonymous: body.attribution === "anonymous",
         ...envelope.toJson(),
-        tokens: tokens.map(b64),
         expires_in_days: expiresInDays,
       },
     });
@@ -148,6 +151,20 @@ export class Entries {
       throw new ProtocolError("unknown_author", `${username} never was in this circle`);
     }
     return this.authors.get(cacheKey);
+  }
+
+  /**
+   * Open a row; when it is sealed under an epoch newer than the keys in hand (a rotation
+   * since the circle was synced), sync the circle's keys first and go on (§26.9).
+   */
+  async openCurrent(circle, row) {
+    if (row.ciphertext !== null && !circle.keys.has(row.epoch)) {
+      circle = await this.circles.sync(circle.circleId);
+      if (!circle.keys.has(row.epoch)) {
+        throw new ProtocolError("missing_key", `no key for epoch ${row.epoch}`);
+      }
+    }
+    return [circle, await this.open(circle, row)];
   }
 
   /** Verify (signature, author, context) and decrypt one warning row (§23). */
@@ -200,15 +217,18 @@ export class Entries {
   /** One page of the feed, newest first; pass `nextBefore` back as `before` for older ones. */
   async feed(circleId, { before = null, limit = 50 } = {}) {
     const circle = await this.circles.sync(circleId);
+    let current = circle;
     const page = await this.client.request("GET", `/v1/circles/${circle.circleId}/entries`, { params: { before, limit } });
     const entries = [];
     for (const row of page.entries) {
       if (before !== null && row.seq >= before) {
         throw new ProtocolError("bad_page", "the server returned warnings out of order");
       }
-      entries.push(await this.open(circle, row));
+      let entry;
+      [current, entry] = await this.openCurrent(current, row);
+      entries.push(entry);
     }
-    return { entries, nextBefore: page.next_before, lastSeq: page.last_seq, circle };
+    return { entries, nextBefore: page.next_before, lastSeq: page.last_seq, circle: current };
   }
 
   /** A warning and its corroborations, each verified. */
@@ -245,28 +265,14 @@ export class Entries {
     return { warning, corroborations: items };
   }
 
-  /** Check a name: its token under every epoch key this member holds (§25.2, §26.4). */
+  /** Bring the page's copy of the circle's warnings up to date: only what changed (§26.9). */
+  async sync(circleId) {
+    return syncCopy(this, uuid(circleId));
+  }
+
+  /** Sync, then match `name` against every live warning the page holds (§25.3). */
   async check(circleId, name) {
-    if (!isName(name)) {
-      throw new ProtocolError("bad_name", "A name needs letters or digits.");
-    }
-    const circle = await this.circles.sync(circleId);
-    const tokens = checkTokens([...circle.keys.values()], name).map(b64);
-    const matches = [];
-    let before = null;
-    let distinct = 0;
-    for (;;) {
-      const result = await this.client.request("POST", `/v1/circles/${circle.circleId}/check`, { json: { tokens, before } });
-      for (const row of result.entries) {
-        matches.push(await this.open(circle, row));
-      }
-      distinct = result.distinct_members;
-      before = result.next_before;
-      if (before === null) {
-        break;
-      }
-    }
-    return { matches, distinctMembers: distinct };
+    return checkName(this, uuid(circleId), name);
   }
 
   async corroborate(circleId, entryId, { text, anonymous = false }) {

@@ -16,6 +16,7 @@ export * from "./circles.js";
 export * from "./membership.js";
 export * from "./entries.js";
 export * from "./names.js";
+export * from "./matching.js";
 export * from "./moderation.js";
 export * from "./reports.js";
 export * from "./takedowns.js";

@@ -2,7 +2,10 @@
 // (docs/protocol.md §25.3; its sources and licences are in `sources`). Do not edit.
 
 export const NAME_RULES = {
+ "protocol": "backchannel",
+ "layer": "name matching rules (docs/protocol.md section 25.3)",
  "version": 1,
+ "generator": "tests/names/make_name_rules.py",
  "unicode_version": "14.0.0",
  "sources": {
   "transliteration": "AnyAscii 0.3.3 (ISC licence), lower-cased, a-z and 0-9 only, for the letters of: Arabic, Armenian, Cyrillic, Georgian, Greek, Hebrew, IPA, Latin; Arabic alef is 'a' (AnyAscii writes nothing)",

@@ -261,6 +261,42 @@ function postPanel(panel, circle) {
   replace(panel, form);
 }
 
+/** What each level of a check promises, in the words the page shows (§25.3). */
+const LEVEL_TEXT = {
+  exact: ["Same name", "The same words as a name or alias in the warning, in any order, ignoring accents, capitals, spacing and punctuation."],
+  partial: ["Part of the name", "One name is part of the other: a surname or given name alone, initials, or a middle name more or less. It may be someone else."],
+  possible: ["Possible match", "Sounds alike, or another spelling or script (Nowak and Novák, Мюллер and Müller). It may well be someone else: read the details."],
+};
+
+function checkResult(result, typed, circle) {
+  const held = `${result.searched} warning${result.searched === 1 ? "" : "s"} this browser holds from this circle`;
+  if (result.matches.length === 0) {
+    return [
+      h("p", { class: "notice" }, h("strong", {}, `No match for “`, h("bdi", {}, typed), "”"), ` among the ${held}.`),
+      h("p", {}, "Checked: the same words in any order, ignoring accents, capitals, spacing and punctuation (",
+        h("bdi", {}, result.words.join(" ")), "); each word alone and initials; similar-sounding spellings and the Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."),
+      h("p", { class: "hint" }, "Not checked: nicknames (Bill for William), other forms of a surname (Nováková for Novák), other misspellings, and warnings that are hidden, retracted or expired. Try the surname alone too."),
+    ];
+  }
+  const parts = [h("p", { class: "notice" }, h("strong", {}, `${result.matches.length} warning${result.matches.length === 1 ? "" : "s"} may be about “`, h("bdi", {}, typed), "”"),
+    ` (searched the ${held}).`)];
+  for (const level of ["exact", "partial", "possible"]) {
+    const found = result.matches.filter((m) => m.level === level);
+    if (found.length === 0) {
+      continue;
+    }
+    const [title, meaning] = LEVEL_TEXT[level];
+    parts.push(h("section", { class: `level level-${level}`, "data-level": level },
+      h("h3", {}, `${title} (${found.length})`),
+      h("p", { class: "hint" }, meaning),
+      found.map((m) => [
+        h("p", { class: "matched" }, `${title}: matched “`, h("bdi", {}, m.matchedName), "”"),
+        warningCard(m.warning, circle),
+      ])));
+  }
+  return parts;
+}
+
 function checkPanel(panel, circle) {
   const name = h("input", { name: "name", required: true, autocomplete: "off" });
   const submit = h("button", { type: "submit" }, "Check");
@@ -272,19 +308,16 @@ function checkPanel(panel, circle) {
         event.preventDefault();
         act(submit, async () => {
           const typed = name.value.trim();
-          const { matches, distinctMembers } = await app.entries.check(circle.circleId, typed);
-          replace(results,
-            matches.length === 0
-              ? h("p", { class: "notice" }, `No warnings about “${typed}” in this circle.`)
-              : [h("p", { class: "notice" }, `${matches.length} warning${matches.length === 1 ? "" : "s"} about “${typed}”, `,
-                  `from ${distinctMembers} member${distinctMembers === 1 ? "" : "s"} (the server's count).`),
-                matches.map((entry) => warningCard(entry, circle))]);
+          status("Bringing this circle's warnings up to date…", { busy: true });
+          const result = await app.entries.check(circle.circleId, typed);
+          status("");
+          replace(results, checkResult(result, typed, circle));
         });
       },
     },
     h("h2", {}, "Check a name"),
-    h("p", {}, "Before you meet, hire or work with someone. Spelling, accents and capitals do not matter. The name is turned into an unreadable token in this browser; the server never sees it."),
-    field("Name or handle", name), submit),
+    h("p", {}, "Before you meet, hire or work with someone. This browser compares the name with the warnings it has downloaded from this circle: the name itself is never sent to the server."),
+    field("Name or handle", name, "Exact matches come first, then part of the name, then possible matches (other spellings)."), submit),
     results);
 }
 

@@ -157,11 +157,12 @@ function decideForm(c, circle, actions) {
 /** For a takedown: which warning the decision acts on, from the warnings matching the name. */
 function targets(c) {
   if (c.candidates.length === 0) {
-    return h("p", { class: "hint" }, "No live warning in this circle matches the name in the request.");
+    return h("p", { class: "hint" }, "None of the live warnings this browser holds from this circle matches the name in the request, even in part or by sound.");
   }
+  // Only a warning with the same name is chosen in advance: a partial or possible match may be someone else.
   return h("fieldset", {}, h("legend", {}, "Which warning does this decide on?"),
     c.candidates.map((candidate, i) => {
-      const radio = h("input", { type: "radio", name: `target-${c.caseId}`, value: candidate.entryId, checked: i === 0 });
-      return checkRow(radio, `${candidate.subject}: ${(candidate.text ?? "").slice(0, 120)}`);
+      const radio = h("input", { type: "radio", name: `target-${c.caseId}`, value: candidate.entryId, checked: i === 0 && candidate.level === "exact" });
+      return checkRow(radio, `${candidate.subject}: ${(candidate.text ?? "").slice(0, 120)} (${candidate.level} match)`);
     }));
 }

@@ -57,6 +57,18 @@ describe("circles-v1.json labels", () => {
   }
 });
 
+describe("circles-v1.json retired_labels", () => {
+  test("the index key's label is never reused", () => {
+    const active = Object.entries(labels)
+      .filter(([name, value]) => !name.startsWith("RETIRED_") && value instanceof Uint8Array)
+      .map(([, value]) => b64(value));
+    for (const [name, expected] of Object.entries(V.retired_labels)) {
+      assertBytes(labels[`RETIRED_${name}`], expected);
+      assert.ok(!active.includes(b64(labels[`RETIRED_${name}`])), name);
+    }
+  });
+});
+
 describe("circles-v1.json identities", () => {
   test("alice is the identity of v1.json", () => {
     assert.equal(V.identities.alice.x25519_secret, ACCOUNT.identity.x25519_secret);
