@@ -202,12 +202,20 @@ try {
     await tab(alice.page, "Check a name");
     await alice.page.getByLabel("Name or handle").fill(M.checked);
     await alice.page.getByRole("button", { name: "Check", exact: true }).click();
-    await alice.page.getByText(/1 warning about/).waitFor();
-    await alice.page.locator(".results article.warning", { hasText: M.subject }).waitFor();
+    await alice.page.getByText(/1 warning may be about/).waitFor();
+    await alice.page.locator(".results [data-level=exact] article.warning", { hasText: M.subject }).waitFor();
+    assert.match(await alice.page.locator(".results [data-level=exact] h3").textContent(), /Same name \(1\)/);
     await alice.shot("09-check-name");
+    // Another spelling is a possible match, labelled as such; the surname alone a partial one.
+    for (const [typed, level] of [["Zbygniew Marker Qx93", "possible"], ["Marker-Qx93", "partial"]]) {
+      await alice.page.getByLabel("Name or handle").fill(typed);
+      await alice.page.getByRole("button", { name: "Check", exact: true }).click();
+      await alice.page.locator(`.results [data-level=${level}] article.warning`, { hasText: M.subject }).waitFor();
+    }
     await alice.page.getByLabel("Name or handle").fill("Nobody Marker-None");
     await alice.page.getByRole("button", { name: "Check", exact: true }).click();
-    await alice.page.getByText("No warnings about").waitFor();
+    await alice.page.getByText(/No match for/).waitFor();
+    assert.match(await alice.page.locator(".results").textContent(), /warnings? this browser holds from this circle/);
   });
 
   await step("alice corroborates bob's warning anonymously", async () => {
