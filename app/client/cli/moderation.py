@@ -7,11 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from app.client.cases import check_reveal, decide, export_reveal, list_cases
 from app.client.cli.context import CircleId, circles_session, parse_uuid
 from app.client.cli.output import JsonFlag, emit, errors, out
 from app.client.errors import ClientError
-from app.client.moderation import Moderation, check_reveal, export_reveal
-from app.crypto.moderation import ACTIONS, REASONS
+from app.client.moderation import Moderation
+from app.crypto.decisions import ACTIONS
+from app.crypto.reports import REASONS
 
 app = typer.Typer()
 moderation_app = typer.Typer(
@@ -48,7 +50,7 @@ def moderation_list(
 ) -> None:
     """Reports and takedown requests, decrypted and verified on this device."""
     with circles_session(as_json) as circles:
-        cases = Moderation(circles).list_cases(parse_uuid(circle_id), status=status)
+        cases = list_cases(Moderation(circles), parse_uuid(circle_id), status=status)
         if as_json:
             emit(True, cases, "")
             return
@@ -95,7 +97,8 @@ def moderation_decide(
 ) -> None:
     """Decide a case; the decision is signed by you and lands in the audit log."""
     with circles_session(as_json) as circles:
-        result = Moderation(circles).decide(
+        result = decide(
+            Moderation(circles),
             parse_uuid(circle_id),
             str(parse_uuid(case_id)),
             action=action,

@@ -7,9 +7,12 @@ import typer
 from app.client.cli.context import http_for
 from app.client.cli.output import JsonFlag, emit, errors
 from app.client.errors import ClientError
-from app.client.moderation import file_takedown, takedown_status
+from app.client.takedown import file_takedown, takedown_status
 from app.crypto import CryptoError
-from app.crypto.moderation import Receipt, TakedownLink
+from app.crypto.takedowns import (
+    Receipt,
+    TakedownLink,
+)
 
 app = typer.Typer()
 takedown_app = typer.Typer(
