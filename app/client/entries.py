@@ -56,6 +56,27 @@ class ReadEntry:
     created_at: str
     expires_at: str
 
+    @classmethod
+    def from_held(cls, data: dict[str, Any]) -> "ReadEntry":
+        """A warning from a device's copy (``as_json()`` with its ``seq``)."""
+        return cls(
+            data["entry_id"],
+            int(data["seq"]),
+            data["status"],
+            data["subject"],
+            list(data["aliases"]),
+            list(data["categories"]),
+            data["severity"],
+            data["affiliation"],
+            data["happened"],
+            data["contact"],
+            data["text"],
+            data["author"],
+            int(data["corroborations"]),
+            data["created_at"],
+            data["expires_at"],
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "entry_id": self.entry_id,

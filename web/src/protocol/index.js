@@ -19,5 +19,6 @@ export * from "./names.js";
 export * from "./matching.js";
 export * from "./moderation.js";
 export * from "./reports.js";
+export * from "./decisions.js";
 export * from "./takedowns.js";
 export * from "./audit.js";

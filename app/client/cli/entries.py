@@ -1,20 +1,19 @@
 """`backchannel post|read|check|corroborate|retract|show`: warnings from the command line."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.panel import Panel
-from rich.progress import Progress
+from rich.text import Text
 
-from app.client import cli as base
-from app.client.cli_circles import _circles, _uuid
+from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
+from app.client.cli.output import JsonFlag, emit, out, working
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 
-JsonFlag = base.JsonFlag
-CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
+app = typer.Typer()
 CURSOR_FILE = "cursors.json"
 
 
@@ -34,7 +33,7 @@ def _save_cursor(circle_id: str, seq: int) -> None:
 
 def _print_entry(entry: ReadEntry) -> None:
     if entry.subject is None:
-        base.out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
+        out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
         return
     by = entry.author or "anonymous"
     aka = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
@@ -44,7 +43,7 @@ def _print_entry(entry: ReadEntry) -> None:
         body += f"\n[dim]when: {entry.happened}[/]"
     if entry.contact:
         body += f"\n[dim]contact the author: {entry.contact}[/]"
-    base.out.print(
+    out.print(
         Panel(
             body,
             title=f"[bold]{entry.subject}[/]{aka}",
@@ -54,6 +53,7 @@ def _print_entry(entry: ReadEntry) -> None:
     )
 
 
+@app.command()
 def post(
     circle_id: CircleId,
     subject: Annotated[str, typer.Option(help="The person's name.")],
@@ -69,9 +69,9 @@ def post(
     as_json: JsonFlag = False,
 ) -> None:
     """Post a warning. It is encrypted and signed on this device."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         result = Entries(circles).post(
-            _uuid(circle_id),
+            parse_uuid(circle_id),
             subject=subject,
             text=text,
             categories=category,
@@ -83,59 +83,101 @@ def post(
             anonymous=anonymous,
             expires_in_days=expires_in,
         )
-        base._emit(
+        emit(
             as_json,
             {"entry_id": result["entry_id"]},
             f"Posted ({'anonymously' if anonymous else 'under your name'}): {result['entry_id']}",
         )
 
 
+@app.command()
 def read(
     circle_id: CircleId,
     all_entries: Annotated[bool, typer.Option("--all", help="Ignore the saved cursor.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Read what is new since your last read (everything the first time)."""
-    with _circles(as_json) as circles:
-        cid = _uuid(circle_id)
-        after = None if all_entries else _cursors().get(str(cid))
-        entries: list[ReadEntry] = []
-        with Progress(console=base.err, transient=True, disable=as_json) as progress:
-            task = progress.add_task("reading and verifying", total=None)
-
-            def update(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
-            entries.extend(Entries(circles).pages(cid, after=after, progress=update))
-        if entries:
-            _save_cursor(str(cid), max(e.seq for e in entries))
+    with circles_session(as_json) as circles:
+        cid = parse_uuid(circle_id)
+        after = 0 if all_entries else _cursors().get(str(cid), 0)
+        with working(as_json, "syncing and verifying"):
+            copy = device_entries(circles).sync(cid)
+        entries = [
+            ReadEntry.from_held(held.data)
+            for held in copy.warnings.values()
+            if held.data["seq"] > after
+        ]
+        if copy.last_seq > after:
+            _save_cursor(str(cid), copy.last_seq)
         newest_first = sorted(entries, key=lambda e: e.seq, reverse=True)
         if as_json:
-            base._emit(True, [e.as_json() for e in newest_first], "")
+            emit(True, [e.as_json() for e in newest_first], "")
             return
         if not entries:
-            base.out.print("Nothing new.")
+            out.print("Nothing new.")
         for entry in newest_first:
             _print_entry(entry)
 
 
+# What each level promises (docs/protocol.md §25.3); the web page says the same.
+LEVELS = {
+    "exact": "Same name: the same words in any order, ignoring accents, capitals, "
+    "spacing and punctuation",
+    "partial": "Part of the name: a surname or given name alone, initials, or a middle "
+    "name more or less. It may be someone else",
+    "possible": "Possible match: sounds alike, or another spelling or script. It may "
+    "well be someone else: read the details",
+}
+NOT_CHECKED = (
+    "Not checked: nicknames (Bill for William), other forms of a surname (Novakova for "
+    "Novak), other misspellings, and warnings that are hidden, retracted or expired. Try "
+    "the surname alone too."
+)
+
+
+@app.command()
 def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
-    """Check a name before you meet, hire or work with someone (on this device only)."""
-    with _circles(as_json) as circles:
-        result = Entries(circles).check(_uuid(circle_id), name)
+    """Check a name before you meet, hire or work with someone. The name never leaves this
+    device: it is matched against the warnings this device has synced."""
+    with circles_session(as_json) as circles:
+        with working(as_json, "syncing and verifying"):
+            result = device_entries(circles).check(parse_uuid(circle_id), name)
         if as_json:
-            base._emit(True, result.as_json(), "")
+            emit(True, result.as_json(), "")
             return
-        for match in result.matches:
-            row = match.warning
-            base.out.print(
-                f"- {match.level}: {row['subject']}: {row['text']} "
-                f"({', '.join(row['categories'])}; {row['entry_id']})"
-            )
+        held = f"the {result.searched} warning(s) this device holds from this circle"
         if not result.matches:
-            base.out.print(f"No warnings about [bold]{name}[/] among those this device holds.")
+            out.print(Text(f'No match for "{name}" among {held}.', style="bold"))
+            out.print(
+                Text(
+                    "Checked: the same words in any order, ignoring accents, capitals, "
+                    f'spacing and punctuation ("{" ".join(result.words)}"); each word alone '
+                    "and initials; similar-sounding spellings and the Latin spelling of "
+                    "Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."
+                )
+            )
+            out.print(Text(NOT_CHECKED, style="dim"))
+            return
+        out.print(
+            Text(f'{len(result.matches)} warning(s) may be about "{name}" (searched {held}).')
+        )
+        for level, meaning in LEVELS.items():
+            found = [m for m in result.matches if m.level == level]
+            if not found:
+                continue
+            out.print(Text(f"\n{level.upper()} ({len(found)}). {meaning}.", style="bold"))
+            for match in found:
+                row = match.warning
+                out.print(
+                    Text(
+                        f'- matched "{match.matched_name}": {row["subject"]}: {row["text"]} '
+                        f"({', '.join(row['categories'])}; "
+                        f"{row['corroborations']} corroboration(s); {row['entry_id']})"
+                    )
+                )
 
 
+@app.command()
 def corroborate(
     circle_id: CircleId,
     entry_id: str,
@@ -144,48 +186,41 @@ def corroborate(
     as_json: JsonFlag = False,
 ) -> None:
     """Add your "me too" to a warning (once per warning)."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         result = Entries(circles).corroborate(
-            _uuid(circle_id), str(_uuid(entry_id)), text=text, anonymous=anonymous
+            parse_uuid(circle_id), str(parse_uuid(entry_id)), text=text, anonymous=anonymous
         )
-        base._emit(
+        emit(
             as_json,
             {"corroboration_id": result["corroboration_id"], "entry_id": result["entry_id"]},
             "Corroboration added.",
         )
 
 
+@app.command()
 def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """Withdraw your warning: its content is wiped from the server; a tombstone remains."""
-    with _circles(as_json) as circles:
-        result = Entries(circles).retract(_uuid(circle_id), str(_uuid(entry_id)))
-        base._emit(
-            as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted."
-        )
+    with circles_session(as_json) as circles:
+        result = Entries(circles).retract(parse_uuid(circle_id), str(parse_uuid(entry_id)))
+        emit(as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted.")
 
 
+@app.command()
 def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """One warning with its corroborations."""
-    with _circles(as_json) as circles:
-        entry, items = Entries(circles).show(_uuid(circle_id), str(_uuid(entry_id)))
+    with circles_session(as_json) as circles:
+        entry, items = Entries(circles).show(parse_uuid(circle_id), str(parse_uuid(entry_id)))
         # Its author (and the admins) see whether it was reported and the outcome.
-        cases = Moderation(circles).entry_cases(_uuid(circle_id), entry.entry_id)
+        cases = Moderation(circles).entry_cases(parse_uuid(circle_id), entry.entry_id)
         if as_json:
             data = {**entry.as_json(), "corroboration_texts": items}
             if cases is not None:
                 data["moderation"] = cases
-            base._emit(True, data, "")
+            emit(True, data, "")
             return
         _print_entry(entry)
         for item in items:
-            base.out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
+            out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
         for case in cases or []:
             outcome = ", ".join(case["actions"]) or "no decision yet"
-            base.out.print(
-                f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]"
-            )
-
-
-def install(app: typer.Typer) -> None:
-    for command in (post, read, check, corroborate, retract, show):
-        app.command(command.__name__)(command)
+            out.print(f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]")
