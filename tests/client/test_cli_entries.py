@@ -58,9 +58,18 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
     assert c.json("bob", "read", cid) == []  # the local cursor: nothing new
 
     c.json("bob", "corroborate", cid, entry_id, "--text", "Same thing happened to me in 2023")
-    checked = c.json("alice", "check", cid, " jan  novak ")
-    assert {m["entry_id"] for m in checked["matches"]} == {entry_id, anon}
-    assert checked["distinct_members"] == 2
+    checked = c.json("alice", "check", cid, " novak, jan ")
+    assert {m["warning"]["entry_id"]: m["level"] for m in checked["matches"]} == {
+        entry_id: "exact",
+        anon: "exact",
+    }
+    assert checked["searched"] == {
+        "circle_id": cid,
+        "warnings": 2,
+        "change_seq": checked["searched"]["change_seq"],
+        "scope": "device",
+    }
+    assert "distinct_members" not in checked
     shown = c.json("alice", "show", cid, entry_id)
     assert shown["corroborations"] == 1
     assert shown["corroboration_texts"][0]["text"] == "Same thing happened to me in 2023"
@@ -68,9 +77,16 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
     refused = c.run("alice", "retract", cid, anon, "--json")
     assert refused.exit_code == 1 and "not_author" in refused.output
     assert c.json("bob", "retract", cid, anon)["status"] == "retracted"
-    assert [m["entry_id"] for m in c.json("alice", "check", cid, "jan novak")["matches"]] == [
-        entry_id
-    ]
+    after = c.json("alice", "check", cid, "jan novak")["matches"]
+    assert [m["warning"]["entry_id"] for m in after] == [entry_id]
 
     human = c.run("bob", "read", cid, "--all")
     assert human.exit_code == 0 and "Jan Novák" in human.output
+    # The check says each match's level, and an empty one says what it checked.
+    found = c.run("bob", "check", cid, "Nowak")
+    said = " ".join(found.output.split())  # as read, whatever the terminal's width
+    assert found.exit_code == 0 and "POSSIBLE (1)" in said and "It may well be someone" in said
+    assert "EXACT" not in said and "PARTIAL" not in said
+    none = " ".join(c.run("bob", "check", cid, "Petr Svoboda").output.split())
+    assert 'No match for "Petr Svoboda" among the 1 warning(s) this device holds' in none
+    assert '("petr svoboda")' in none and "Not checked: nicknames" in none
