@@ -18,8 +18,8 @@ What is measured (docs/benchmarks.md has the method and the numbers):
   SDK, invites and confirms bob; each posts a few named and anonymous warnings with
   ``Entries.post`` (the real format, checked by the server). The rest of the 10,000 are sealed
   with the same ``app.crypto.entries.seal`` (real signatures, named by alice or bob, or
-  anonymous with the per-entry derived key) and inserted with SQL into ``entries`` and
-  ``entry_tokens`` with sequential ``seq``; ``circles.entry_seq`` is updated (setup, not timed);
+  anonymous with the per-entry derived key) and inserted with SQL into ``entries``
+  with sequential ``seq`` and ``change_seq``; the circle's counters are updated (setup, not timed);
 * (a) ``sdk``: ``Entries(circles).pages(circle_id, page_size=500)`` (the SDK default) consumed
   to the end (circle sync, 21 HTTP pages, JSON, base64, verify, decrypt, commitment, payload
   checks);
@@ -76,9 +76,8 @@ from app.crypto.entries import (
     seal,
     signing_key_for,
 )
-from app.crypto.names import name_token
 from app.db import make_engine, utcnow
-from app.entries.models import Entry, EntryToken
+from app.entries.models import Entry
 from app.settings import Settings
 from bench.common import (
     fresh_database,
@@ -366,7 +365,6 @@ class Sealed:
     author: str
     anonymous: bool
     envelope: Envelope
-    tokens: list[bytes]
 
 
 def seal_bulk(world: CircleWorld, count: int, *, start: int = 0) -> list[Sealed]:
@@ -386,15 +384,12 @@ def seal_bulk(world: CircleWorld, count: int, *, start: int = 0) -> list[Sealed]
         envelope = seal(body, key=circle.key, context=context, signing_key=signing)
         if len(envelope.ciphertext) != 528:
             raise RuntimeError(f"unexpected ciphertext size {len(envelope.ciphertext)}")
-        tokens = sorted(
-            {name_token(circle.key.index_key, n) for n in [body["subject"], *body["aliases"]]}
-        )
-        out.append(Sealed(entry_id, author.name, anonymous, envelope, tokens))
+        out.append(Sealed(entry_id, author.name, anonymous, envelope))
     return out
 
 
 def insert_sealed(database_url: str, world: CircleWorld, sealed: list[Sealed]) -> None:
-    """Direct SQL: entries and entry_tokens with sequential seq, then circles.entry_seq."""
+    """Direct SQL: entries with sequential seq (each its own change), then the counters."""
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
@@ -407,7 +402,6 @@ def insert_sealed(database_url: str, world: CircleWorld, sealed: list[Sealed]) -
             ).scalar_one()
             now = utcnow()
             entry_rows: list[dict[str, Any]] = []
-            token_rows: list[dict[str, Any]] = []
             for item in sealed:
                 seq += 1
                 e = item.envelope
@@ -429,25 +423,18 @@ def insert_sealed(database_url: str, world: CircleWorld, sealed: list[Sealed]) -
                         "created_at": now,
                         "expires_at": now + timedelta(days=730),
                         "wiped_at": None,
+                        "change_seq": seq,
                     }
                 )
-                token_rows += [
-                    {
-                        "entry_id": item.entry_id,
-                        "token": t,
-                        "circle_id": world.circle_id,
-                        "seq": seq,
-                    }
-                    for t in item.tokens
-                ]
             for i in range(0, len(entry_rows), 2000):
                 conn.execute(insert(Entry), entry_rows[i : i + 2000])
-            for i in range(0, len(token_rows), 2000):
-                conn.execute(insert(EntryToken), token_rows[i : i + 2000])
-            conn.execute(update(Circle).where(Circle.id == world.circle_id).values(entry_seq=seq))
+            conn.execute(
+                update(Circle)
+                .where(Circle.id == world.circle_id)
+                .values(entry_seq=seq, change_seq=seq)
+            )
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql("ANALYZE entries")
-                conn.exec_driver_sql("ANALYZE entry_tokens")
     finally:
         engine.dispose()
 

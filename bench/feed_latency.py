@@ -59,7 +59,7 @@ from sqlalchemy.engine import make_url
 from app.accounts.models import User
 from app.circles.models import Circle
 from app.db import make_engine, utcnow
-from app.entries.models import Entry, EntryToken
+from app.entries.models import Entry
 from bench.common import (
     fresh_database,
     pg_admin,
@@ -101,6 +101,7 @@ ENTRY_COLUMNS = (
     "created_at",
     "expires_at",
     "wiped_at",
+    "change_seq",
 )
 
 
@@ -127,35 +128,33 @@ class Target:
 
 def _rows(
     world: CircleWorld, templates: list[Sealed], ids: dict[str, uuid.UUID], first: int, last: int
-) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """Entry rows for seq first..last (inclusive) and each one's name token."""
+) -> Iterator[dict[str, Any]]:
+    """Entry rows for seq first..last (inclusive), each its own change (change_seq = seq)."""
     base = utcnow() - timedelta(days=30)
     expires = utcnow() + timedelta(days=730)
     step = timedelta(days=29) / max(last - first + 1, 1)
     for seq in range(first, last + 1):
         t = templates[seq % len(templates)]
         e = t.envelope
-        yield (
-            {
-                "id": uuid.uuid4(),
-                "circle_id": world.circle_id,
-                "seq": seq,
-                "epoch": 0,
-                "author_id": ids[t.author],
-                "anonymous": t.anonymous,
-                "author_key": e.author_key,
-                "commitment": e.commitment,
-                "nonce": e.nonce,
-                "ciphertext": e.ciphertext,
-                "signature": e.signature,
-                "status": "live",
-                "corroboration_count": 0,
-                "created_at": base + step * (seq - first),
-                "expires_at": expires,
-                "wiped_at": None,
-            },
-            t.tokens[0],
-        )
+        yield {
+            "id": uuid.uuid4(),
+            "circle_id": world.circle_id,
+            "seq": seq,
+            "epoch": 0,
+            "author_id": ids[t.author],
+            "anonymous": t.anonymous,
+            "author_key": e.author_key,
+            "commitment": e.commitment,
+            "nonce": e.nonce,
+            "ciphertext": e.ciphertext,
+            "signature": e.signature,
+            "status": "live",
+            "corroboration_count": 0,
+            "created_at": base + step * (seq - first),
+            "expires_at": expires,
+            "wiped_at": None,
+            "change_seq": seq,
+        }
 
 
 def bulk_load(database_url: str, world: CircleWorld, total: int) -> dict[str, float]:
@@ -185,7 +184,11 @@ def bulk_load(database_url: str, world: CircleWorld, total: int) -> dict[str, fl
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(update(Circle).where(Circle.id == world.circle_id).values(entry_seq=total))
+            conn.execute(
+                update(Circle)
+                .where(Circle.id == world.circle_id)
+                .values(entry_seq=total, change_seq=total)
+            )
     finally:
         engine.dispose()
     return timings
@@ -201,19 +204,15 @@ def _copy_postgres(
 ) -> None:
     url = pg_admin(database_url)
     with psycopg.connect(url) as conn:
-        with conn.cursor() as cur:
-            with cur.copy(f"COPY entries ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
-                tokens = []
-                for row, token in _rows(world, templates, ids, first, last):
-                    copy.write_row(tuple(row[c] for c in ENTRY_COLUMNS))
-                    tokens.append((row["id"], token, world.circle_id, row["seq"]))
-            with cur.copy("COPY entry_tokens (entry_id, token, circle_id, seq) FROM STDIN") as copy:
-                for item in tokens:
-                    copy.write_row(item)
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY entries ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for row in _rows(world, templates, ids, first, last):
+                copy.write_row(tuple(row[c] for c in ENTRY_COLUMNS))
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE entries")
-        conn.execute("VACUUM ANALYZE entry_tokens")
 
 
 def _insert_sqlite(
@@ -234,19 +233,7 @@ def _insert_sqlite(
                 break
             with engine.begin() as conn:
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB for the load only
-                conn.execute(insert(Entry), [r for r, _ in batch])
-                conn.execute(
-                    insert(EntryToken),
-                    [
-                        {
-                            "entry_id": r["id"],
-                            "token": t,
-                            "circle_id": r["circle_id"],
-                            "seq": r["seq"],
-                        }
-                        for r, t in batch
-                    ],
-                )
+                conn.execute(insert(Entry), batch)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -52,7 +52,6 @@ from app.client.sdk import Client
 from app.client.trust import TrustStore
 from app.crypto import AccountKeys, b64encode
 from app.crypto.entries import ENTRY, EnvelopeContext, seal, signing_key_for
-from app.crypto.names import name_token
 from bench.common import fresh_database, usable_engines
 from bench.entries_sync import free_port, payload, post_payload
 from bench.loadgen import Generator, LoadResult, request_bytes
@@ -202,9 +201,6 @@ def build_world(base_url: str, posts: int) -> World:
         context = EnvelopeContext(ENTRY, circle.circle_id, verified.epoch, entry_id)
         signing = signing_key_for(account.identity, context, anonymous=i % 3 == 2)
         envelope = seal(body, key=verified.key, context=context, signing_key=signing)
-        tokens = sorted(
-            {name_token(verified.key.index_key, n) for n in [body["subject"], *body["aliases"]]}
-        )
         world.post_bodies.append(
             json.dumps(
                 {
@@ -212,7 +208,6 @@ def build_world(base_url: str, posts: int) -> World:
                     "epoch": verified.epoch,
                     "anonymous": i % 3 == 2,
                     **Entries._envelope_json(envelope),
-                    "tokens": [b64encode(t) for t in tokens],
                     "expires_in_days": None,
                 }
             ).encode()
