@@ -69,6 +69,8 @@ def sync_copy(entries: "Entries", circle_id: uuid.UUID) -> CircleCopy:
         copy.last_seq = int(page["last_seq"])
         if len(rows) < PAGE_SIZE:
             break
+    if cursor == held.change_seq and copy.last_seq == held.last_seq:
+        return held  # nothing changed: nothing to write
     copy.change_seq = cursor
     entries.cache.save(copy)
     return copy

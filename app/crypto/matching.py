@@ -19,11 +19,11 @@ is a few set operations, and a bipartite matching only when they share a word.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.crypto.errors import InvalidKey
-from app.crypto.names import exact_keys, normalise_name
+from app.crypto.names import normalise_name
 
 __all__ = [
     "EXACT",
@@ -120,29 +120,33 @@ def _latin(text: Any) -> bool:
     return isinstance(text, str) and all("a" <= ch <= "z" or "0" <= ch <= "9" for ch in text)
 
 
-@dataclass(frozen=True, slots=True)
 class NameForms:
-    """One name, analysed once (a client keeps these for every warning it holds)."""
+    """One name, analysed once (a client keeps these for every warning it holds). Built
+    for speed: a check compares the query with every name a device holds."""
 
-    words: tuple[str, ...]  # normalised (§25.1), in the order written
-    sounds: tuple[str, ...]  # each word's sound key, empty keys left out
-    joined_sound: str  # the sound key of the words written together
-    keys: frozenset[str] = field(init=False)  # exact_keys of §25.2
-    sound_keys: frozenset[str] = field(init=False)
-    long_words: frozenset[str] = field(init=False)  # words a partial match may rest on
-    long_sounds: frozenset[str] = field(init=False)
+    __slots__ = ("joined", "joined_sound", "sorted_sounds", "sorted_words", "sounds", "words")
 
-    def __post_init__(self) -> None:
-        keys = exact_keys(self.words)
-        sound_keys = (
-            frozenset({"w:" + " ".join(sorted(self.sounds)), "c:" + self.joined_sound})
-            if self.sounds
-            else frozenset()
-        )
-        object.__setattr__(self, "keys", keys)
-        object.__setattr__(self, "sound_keys", sound_keys)
-        object.__setattr__(self, "long_words", frozenset(w for w in self.words if len(w) > 1))
-        object.__setattr__(self, "long_sounds", frozenset(s for s in self.sounds if len(s) > 1))
+    def __init__(self, words: tuple[str, ...], sounds: tuple[str, ...], joined_sound: str):
+        self.words = words  # normalised (§25.1), in the order written
+        self.sounds = sounds  # each word's sound key, empty keys left out
+        self.joined_sound = joined_sound  # the sound key of the words written together
+        self.sorted_words = " ".join(sorted(words))
+        self.joined = "".join(words)
+        self.sorted_sounds = " ".join(sorted(sounds))
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """``exact_keys`` of §25.2."""
+        return frozenset({"w:" + self.sorted_words, "c:" + self.joined})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NameForms) and self.as_json() == other.as_json()
+
+    def __hash__(self) -> int:
+        return hash((self.words, self.sounds, self.joined_sound))
+
+    def __repr__(self) -> str:
+        return f"NameForms({self.words!r}, {self.sounds!r}, {self.joined_sound!r})"
 
     def as_json(self) -> list[Any]:
         return [list(self.words), list(self.sounds), self.joined_sound]
@@ -203,17 +207,23 @@ def _part_of(
     return False
 
 
+def _long(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w for w in words if len(w) > 1)
+
+
 def match_level(query: NameForms, name: NameForms, rules: NameRules) -> str | None:
     """The best level at which ``query`` matches ``name``, or None."""
-    if not query.keys.isdisjoint(name.keys):
+    if query.sorted_words == name.sorted_words or query.joined == name.joined:
         return EXACT
     least = rules.min_partial_length
-    shared = query.long_words & name.long_words
+    shared = _long(query.words).intersection(name.words)
     if shared and _part_of(query.words, name.words, shared, least):
         return PARTIAL
-    if not query.sound_keys.isdisjoint(name.sound_keys):
+    if query.sounds and name.sounds and (
+        query.sorted_sounds == name.sorted_sounds or query.joined_sound == name.joined_sound
+    ):
         return POSSIBLE
-    shared = query.long_sounds & name.long_sounds
+    shared = _long(query.sounds).intersection(name.sounds)
     if shared and _part_of(query.sounds, name.sounds, shared, least):
         return POSSIBLE
     return None
