@@ -31,22 +31,53 @@ from app.crypto.matching import NameForms
 
 __all__ = ["CachedWarning", "CircleCopy", "FileCache", "MemoryCache", "WarningCache"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CACHE_DIR = "cache"
 NONCE_BYTES = 24
 
 
-@dataclass(slots=True)
 class CachedWarning:
-    """A warning as the reader's client opened it (``ReadEntry.as_json()`` fields plus the
-    ordering numbers) and the analysed forms of its subject and aliases."""
+    """A warning as the reader's client opened it (``ReadEntry.as_json()`` fields plus
+    ``seq`` and ``change_seq``) and the analysed forms of its subject and aliases.
 
-    data: dict[str, Any]
-    forms: list[NameForms]
+    Read from a file, ``data`` stays unparsed until it is asked for: a check parses the
+    forms of every warning but the data of its matches only."""
+
+    __slots__ = ("_data", "_raw", "entry_id", "expires_at", "forms", "seq", "status")
+
+    def __init__(
+        self,
+        data: dict[str, Any] | None,
+        forms: list[NameForms],
+        *,
+        head: tuple[str, int, str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        if data is not None:
+            head = (data["entry_id"], int(data["seq"]), data["status"], data["expires_at"])
+        assert head is not None
+        self.entry_id, self.seq, self.status, self.expires_at = head
+        self.forms = forms
+        self._data = data
+        self._raw = raw
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            assert self._raw is not None
+            self._data = json.loads(self._raw)
+        return self._data
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            self._raw = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._raw
 
     @property
     def live(self) -> bool:
-        return self.data["status"] == "live" and self.data["subject"] is not None
+        """Live rows always carry their content; every other status is a tombstone here."""
+        return self.status == "live"
 
 
 @dataclass
@@ -57,35 +88,61 @@ class CircleCopy:
     change_seq: int = 0  # every change up to this one is applied
     last_seq: int = 0
     warnings: dict[str, CachedWarning] = field(default_factory=dict)
+    # Built by the first check after a change (app/client/namecheck.py); never stored.
+    index: Any = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> bytes:
-        return json.dumps(
+        """``u32 length || head JSON || the warnings' JSON texts``: the head holds what a
+        check needs for every warning (order, status, expiry, forms, where its text is)."""
+        bodies: list[bytes] = []
+        rows: list[list[Any]] = []
+        offset = 0
+        for w in self.warnings.values():
+            raw = w.raw
+            rows.append(
+                [
+                    w.entry_id,
+                    w.seq,
+                    w.status,
+                    w.expires_at,
+                    [f.as_json() for f in w.forms],
+                    offset,
+                    len(raw),
+                ]
+            )
+            bodies.append(raw)
+            offset += len(raw)
+        head = json.dumps(
             {
                 "v": FORMAT_VERSION,
                 "circle_id": str(self.circle_id),
                 "change_seq": self.change_seq,
                 "last_seq": self.last_seq,
-                "warnings": [
-                    {"data": w.data, "forms": [f.as_json() for f in w.forms]}
-                    for w in self.warnings.values()
-                ],
+                "warnings": rows,
             },
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
+        return len(head).to_bytes(4, "big") + head + b"".join(bodies)
 
     @classmethod
     def from_json(cls, raw: bytes, circle_id: uuid.UUID) -> "CircleCopy":
-        data = json.loads(raw)
-        if data.get("v") != FORMAT_VERSION or data.get("circle_id") != str(circle_id):
+        size = int.from_bytes(raw[:4], "big")
+        head = json.loads(raw[4 : 4 + size])
+        if head.get("v") != FORMAT_VERSION or head.get("circle_id") != str(circle_id):
             raise ValueError("not a copy of this circle")
-        warnings = {
-            w["data"]["entry_id"]: CachedWarning(
-                w["data"], [NameForms.from_json(f) for f in w["forms"]]
+        bodies = memoryview(raw)[4 + size :]
+        warnings = {}
+        for entry_id, seq, status, expires_at, forms, offset, length in head["warnings"]:
+            if offset + length > len(bodies):
+                raise ValueError("a warning lies outside the copy")
+            warnings[entry_id] = CachedWarning(
+                None,
+                [NameForms.from_json(f) for f in forms],
+                head=(entry_id, seq, status, expires_at),
+                raw=bytes(bodies[offset : offset + length]),
             )
-            for w in data["warnings"]
-        }
-        return cls(circle_id, int(data["change_seq"]), int(data["last_seq"]), warnings)
+        return cls(circle_id, int(head["change_seq"]), int(head["last_seq"]), warnings)
 
 
 class WarningCache(Protocol):

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from app.client.cache import CachedWarning, CircleCopy
 from app.client.errors import ProtocolError
 from app.client.name_rules import load_name_rules
 from app.crypto import CryptoError
-from app.crypto.matching import LEVELS, match_level, name_forms
+from app.crypto.matching import LEVELS, NameForms, match_level, name_forms
 
 if TYPE_CHECKING:
     from app.client.entries import Entries
@@ -65,9 +66,47 @@ class NameCheck:
         }
 
 
-def _unexpired(warning: dict[str, Any], now: datetime) -> bool:
-    """The server wipes expired warnings in periodic passes; until then, hide them here."""
-    return datetime.fromisoformat(warning["expires_at"]) > now
+class NameIndex:
+    """Where each word, exact form and sound key occurs among a copy's names, so a check
+    compares the query only with names that can match it at some level (§25.3: an exact
+    match shares an exact form, a partial one a word, a possible one a sound key or a
+    sound form). The candidates then go through ``match_level`` itself, so the answers are
+    those of comparing every name."""
+
+    def __init__(self, warnings: dict[str, CachedWarning]) -> None:
+        self._at: dict[str, list[tuple[CachedWarning, int]]] = {}
+        at = self._at
+        for cached in warnings.values():
+            for i, forms in enumerate(cached.forms):
+                place = (cached, i)
+                for key in self._keys(forms):
+                    at.setdefault(key, []).append(place)
+
+    @staticmethod
+    def _keys(forms: NameForms) -> set[str]:
+        keys = {"w:" + forms.sorted_words, "c:" + forms.joined}
+        keys.update("l:" + w for w in forms.words if len(w) > 1)
+        if forms.sounds:
+            keys.update(("sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound))
+            keys.update("ls:" + s for s in forms.sounds if len(s) > 1)
+        return keys
+
+    def candidates(self, query: NameForms) -> dict[int, tuple[CachedWarning, list[int]]]:
+        found: dict[int, tuple[CachedWarning, list[int]]] = {}
+        for key in self._keys(query):
+            for cached, i in self._at.get(key, ()):
+                names = found.setdefault(id(cached), (cached, []))[1]
+                if i not in names:
+                    names.append(i)
+        return found
+
+
+def index_of(copy: CircleCopy) -> NameIndex:
+    """The copy's index, built by the first check after the copy changed."""
+    if copy.index is None:
+        copy.index = NameIndex(copy.warnings)
+    index: NameIndex = copy.index
+    return index
 
 
 def check_name(entries: "Entries", circle_id: uuid.UUID, name: str) -> NameCheck:
@@ -77,22 +116,23 @@ def check_name(entries: "Entries", circle_id: uuid.UUID, name: str) -> NameCheck
     except CryptoError:
         raise ProtocolError("bad_name", "a name needs letters or digits") from None
     copy = entries.sync(circle_id)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    # The server wipes expired warnings in periodic passes; until then, hide them here.
+    # (Times are ISO 8601 UTC as the server writes them, so they compare as text.)
+    searched = sum(1 for w in copy.warnings.values() if w.live and w.expires_at > now)
     found: list[tuple[int, int, Match]] = []
-    searched = 0
-    for cached in copy.warnings.values():
-        if not cached.live or not _unexpired(cached.data, now):
+    for cached, positions in index_of(copy).candidates(query).values():
+        if not cached.live or cached.expires_at <= now:
             continue
-        searched += 1
-        best: tuple[int, str] | None = None
-        names = [cached.data["subject"], *cached.data["aliases"]]
-        for written, forms in zip(names, cached.forms, strict=True):
-            level = match_level(query, forms, rules)
+        best: tuple[int, int] | None = None
+        for i in sorted(positions):
+            level = match_level(query, cached.forms[i], rules)
             if level is not None and (best is None or LEVELS.index(level) < best[0]):
-                best = (LEVELS.index(level), written)
+                best = (LEVELS.index(level), i)
         if best is not None:
-            match = Match(LEVELS[best[0]], best[1], cached.data)
-            found.append((best[0], -int(cached.data["seq"]), match))
+            data = cached.data
+            written = [data["subject"], *data["aliases"]][best[1]]
+            found.append((best[0], -cached.seq, Match(LEVELS[best[0]], written, data)))
     found.sort(key=lambda item: item[:2])
     return NameCheck(
         query=name,

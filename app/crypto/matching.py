@@ -219,8 +219,10 @@ def match_level(query: NameForms, name: NameForms, rules: NameRules) -> str | No
     shared = _long(query.words).intersection(name.words)
     if shared and _part_of(query.words, name.words, shared, least):
         return PARTIAL
-    if query.sounds and name.sounds and (
-        query.sorted_sounds == name.sorted_sounds or query.joined_sound == name.joined_sound
+    if (
+        query.sounds
+        and name.sounds
+        and (query.sorted_sounds == name.sorted_sounds or query.joined_sound == name.joined_sound)
     ):
         return POSSIBLE
     shared = _long(query.sounds).intersection(name.sounds)
