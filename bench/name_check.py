@@ -55,6 +55,15 @@ QUERIES = {
 }
 
 
+def calibration_us() -> float:
+    """A fixed pure-Python workload (one ``sorted`` of three words), so figures taken on a
+    loaded machine can be compared: about 0.25 µs on an idle core of this machine's kind."""
+    start = time.perf_counter()
+    for _ in range(100_000):
+        sorted(("sophie", "laurent", "4242"))
+    return (time.perf_counter() - start) * 10
+
+
 def timed(fn: Callable[[], object]) -> float:
     gc.collect()
     start = time.perf_counter()
@@ -103,7 +112,10 @@ def run_engine(engine_name: str, n: int, runs: int) -> list[str]:
             size = (Path(cache_dir) / f"{cid}.warnings").stat().st_size
         finally:
             server.stop()
-    lines.append(f"### {engine_name}: {n:,} warnings, {runs} rounds, load {os.getloadavg()}")
+    lines.append(
+        f"### {engine_name}: {n:,} warnings, {runs} rounds, load {os.getloadavg()}, "
+        f"calibration {calibration_us():.2f} µs"
+    )
     lines.append(
         f"cold sync (verify and decrypt all, analyse names): memory {cold:.0f} ms, "
         f"to disk {cold_disk:.0f} ms; encrypted copy {size / 1e6:.1f} MB"

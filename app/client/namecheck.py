@@ -80,15 +80,19 @@ class NameIndex:
             for i, forms in enumerate(cached.forms):
                 place = (cached, i)
                 for key in self._keys(forms):
-                    at.setdefault(key, []).append(place)
+                    places = at.get(key)
+                    if places is None:
+                        at[key] = [place]
+                    elif places[-1] is not place:  # a word twice in one name
+                        places.append(place)
 
     @staticmethod
-    def _keys(forms: NameForms) -> set[str]:
-        keys = {"w:" + forms.sorted_words, "c:" + forms.joined}
-        keys.update("l:" + w for w in forms.words if len(w) > 1)
+    def _keys(forms: NameForms) -> list[str]:
+        keys = ["w:" + forms.sorted_words, "c:" + forms.joined]
+        keys += ["l:" + w for w in forms.words if len(w) > 1]
         if forms.sounds:
-            keys.update(("sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound))
-            keys.update("ls:" + s for s in forms.sounds if len(s) > 1)
+            keys += ["sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound]
+            keys += ["ls:" + s for s in forms.sounds if len(s) > 1]
         return keys
 
     def candidates(self, query: NameForms) -> dict[int, tuple[CachedWarning, list[int]]]:

@@ -126,13 +126,20 @@ class NameForms:
 
     __slots__ = ("joined", "joined_sound", "sorted_sounds", "sorted_words", "sounds", "words")
 
-    def __init__(self, words: tuple[str, ...], sounds: tuple[str, ...], joined_sound: str):
+    def __init__(
+        self,
+        words: tuple[str, ...],
+        sounds: tuple[str, ...],
+        joined_sound: str,
+        sorted_words: str | None = None,
+        sorted_sounds: str | None = None,
+    ):
         self.words = words  # normalised (§25.1), in the order written
         self.sounds = sounds  # each word's sound key, empty keys left out
         self.joined_sound = joined_sound  # the sound key of the words written together
-        self.sorted_words = " ".join(sorted(words))
+        self.sorted_words = " ".join(sorted(words)) if sorted_words is None else sorted_words
         self.joined = "".join(words)
-        self.sorted_sounds = " ".join(sorted(sounds))
+        self.sorted_sounds = " ".join(sorted(sounds)) if sorted_sounds is None else sorted_sounds
 
     @property
     def keys(self) -> frozenset[str]:
@@ -149,12 +156,19 @@ class NameForms:
         return f"NameForms({self.words!r}, {self.sounds!r}, {self.joined_sound!r})"
 
     def as_json(self) -> list[Any]:
-        return [list(self.words), list(self.sounds), self.joined_sound]
+        """What a device's copy stores (the sorted forms too: loading sorts nothing)."""
+        return [
+            list(self.words),
+            list(self.sounds),
+            self.joined_sound,
+            self.sorted_words,
+            self.sorted_sounds,
+        ]
 
     @classmethod
     def from_json(cls, data: Any) -> "NameForms":
-        words, sounds, joined = data
-        return cls(tuple(words), tuple(sounds), joined)
+        words, sounds, joined, sorted_words, sorted_sounds = data
+        return cls(tuple(words), tuple(sounds), joined, sorted_words, sorted_sounds)
 
 
 def name_forms(name: str, rules: NameRules) -> NameForms:
