@@ -209,6 +209,12 @@ def _part_of(
     """One name's words all pair with words of the other (equal or initial), and at least
     one pair is a whole word of ``least`` letters or more."""
     short, long = (first, second) if len(first) <= len(second) else (second, first)
+    # Fast refusal (a check meets thousands of names sharing a common word): a whole word
+    # of the shorter name that the longer lacks can only pair with its initial there.
+    present = set(long)
+    initials = {w for w in long if len(w) == 1}
+    if any(len(w) > 1 and w not in present and w[0] not in initials for w in short):
+        return False
     for word in sorted(shared):
         if len(word) < least:
             continue

@@ -163,6 +163,12 @@ function withoutOne(words, word) {
 /** One name's words all pair with words of the other, at least one a whole word of `least` letters. */
 function partOf(first, second, shared, least) {
   const [short, long] = first.length <= second.length ? [first, second] : [second, first];
+  // Fast refusal: a whole word of the shorter name that the longer lacks can only pair with its initial there.
+  const present = new Set(long);
+  const initials = new Set(long.filter((w) => codePoints(w) === 1));
+  if (short.some((w) => codePoints(w) > 1 && !present.has(w) && !initials.has([...w][0]))) {
+    return false;
+  }
   for (const word of sortedWords([...shared])) {
     if (codePoints(word) >= least && covers(withoutOne(short, word), withoutOne(long, word))) {
       return true;
