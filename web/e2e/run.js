@@ -204,7 +204,7 @@ try {
     await alice.page.getByRole("button", { name: "Check", exact: true }).click();
     await alice.page.getByText(/1 warning may be about/).waitFor();
     await alice.page.locator(".results [data-level=exact] article.warning", { hasText: M.subject }).waitFor();
-    assert.match(await alice.page.locator(".results [data-level=exact] h3").textContent(), /Same name \(1\)/);
+    assert.match(await alice.page.locator(".results [data-level=exact] > h3").textContent(), /Same name \(1\)/);
     await alice.shot("09-check-name");
     // Another spelling is a possible match, labelled as such; the surname alone a partial one.
     for (const [typed, level] of [["Zbygniew Marker Qx93", "possible"], ["Marker-Qx93", "partial"]]) {
