@@ -216,6 +216,7 @@ try {
     await alice.page.getByRole("button", { name: "Check", exact: true }).click();
     await alice.page.getByText(/No match for/).waitFor();
     assert.match(await alice.page.locator(".results").textContent(), /warnings? this browser holds from this circle/);
+    await alice.shot("09b-check-no-match");
   });
 
   await step("alice corroborates bob's warning anonymously", async () => {
