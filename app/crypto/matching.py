@@ -209,12 +209,15 @@ def _part_of(
     """One name's words all pair with words of the other (equal or initial), and at least
     one pair is a whole word of ``least`` letters or more."""
     short, long = (first, second) if len(first) <= len(second) else (second, first)
-    # Fast refusal (a check meets thousands of names sharing a common word): a whole word
-    # of the shorter name that the longer lacks can only pair with its initial there.
+    # Fast refusal (a check meets thousands of names sharing a common word): every word of
+    # the shorter name needs some word of the longer to pair with — the same word or its
+    # initial for a whole word, a word it begins for an initial.
     present = set(long)
     initials = {w for w in long if len(w) == 1}
-    if any(len(w) > 1 and w not in present and w[0] not in initials for w in short):
-        return False
+    firsts = {w[0] for w in long}
+    for w in short:
+        if w not in firsts if len(w) == 1 else (w not in present and w[0] not in initials):
+            return False
     for word in sorted(shared):
         if len(word) < least:
             continue

@@ -163,10 +163,12 @@ function withoutOne(words, word) {
 /** One name's words all pair with words of the other, at least one a whole word of `least` letters. */
 function partOf(first, second, shared, least) {
   const [short, long] = first.length <= second.length ? [first, second] : [second, first];
-  // Fast refusal: a whole word of the shorter name that the longer lacks can only pair with its initial there.
+  // Fast refusal: every word of the shorter name needs some word of the longer to pair with.
   const present = new Set(long);
   const initials = new Set(long.filter((w) => codePoints(w) === 1));
-  if (short.some((w) => codePoints(w) > 1 && !present.has(w) && !initials.has([...w][0]))) {
+  const firsts = new Set(long.map((w) => [...w][0]));
+  const lonely = (w) => (codePoints(w) === 1 ? !firsts.has(w) : !present.has(w) && !initials.has([...w][0]));
+  if (short.some(lonely)) {
     return false;
   }
   for (const word of sortedWords([...shared])) {
