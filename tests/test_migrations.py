@@ -142,11 +142,29 @@ def test_0006_drops_the_name_tokens_and_numbers_existing_entries_as_changes(
                     ),
                     {"e": key(entry_id), "t": bytes([seq]) * 32, "c": key(circle_id), "seq": seq},
                 )
+            conn.execute(
+                text(
+                    "INSERT INTO corroborations (id, entry_id, circle_id, epoch, author_id,"
+                    " anonymous, author_key, commitment, created_at) VALUES (:id, :e, :c, 0, :u,"
+                    " true, :b32, :b32, CURRENT_TIMESTAMP)"
+                ),
+                {
+                    "id": key(uuid.uuid4()),
+                    "e": key(ids[0]),
+                    "c": key(circle_id),
+                    "u": key(user_id),
+                    "b32": bytes(32),
+                },
+            )
         upgrade(database_url)
         with engine.connect() as conn:
             assert "entry_tokens" not in inspect(conn).get_table_names()
             rows = conn.execute(text("SELECT seq, change_seq FROM entries ORDER BY seq")).all()
             counter = conn.execute(text("SELECT change_seq FROM circles")).scalar_one()
+            # Nothing that cascades from entries or circles was lost on the way (SQLite
+            # deletes them if a migration copies and drops the table).
+            kept = conn.execute(text("SELECT count(*) FROM corroborations")).scalar_one()
         assert [tuple(r) for r in rows] == [(1, 1), (2, 2), (3, 3)] and counter == 3
+        assert kept == 1
     finally:
         engine.dispose()

@@ -21,11 +21,7 @@ class Entry(Base):
     the id, order and status once the ciphertext is wiped (retraction, expiry)."""
 
     __tablename__ = "entries"
-    __table_args__ = (
-        UniqueConstraint("circle_id", "seq"),
-        # A client's incremental sync reads (circle_id, change_seq > cursor): a range scan.
-        UniqueConstraint("circle_id", "change_seq"),
-    )
+    __table_args__ = (UniqueConstraint("circle_id", "seq"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
@@ -45,10 +41,12 @@ class Entry(Base):
     wiped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The circle's change counter when this row last changed what a reader sees (posted,
     # corroborated, hidden, restored, retracted, expired, removed): see ``stamp_change``.
-    change_seq: Mapped[int] = mapped_column(Integer)
+    change_seq: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 Index("ix_entries_live_expiry", Entry.status, Entry.expires_at)
+# A client's incremental sync reads (circle_id, change_seq > cursor): a range scan.
+Index("ix_entries_changes", Entry.circle_id, Entry.change_seq, unique=True)
 
 
 class Corroboration(Base):

@@ -32,27 +32,21 @@ def upgrade() -> None:
         batch_op.drop_index('ix_entry_tokens_lookup')
     op.drop_table('entry_tokens')
 
-    with op.batch_alter_table('circles', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('change_seq', sa.Integer(), server_default='0', nullable=False))
+    # Plain ALTER TABLE, never a batch copy: on SQLite a copy drops the old table, and with
+    # foreign keys on that deletes every row that cascades from it (memberships, events,
+    # corroborations). ADD COLUMN needs a default for NOT NULL; the UPDATEs set the values.
+    op.add_column('circles', sa.Column('change_seq', sa.Integer(), server_default='0', nullable=False))
     op.execute('UPDATE circles SET change_seq = entry_seq')
-
-    with op.batch_alter_table('entries', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('change_seq', sa.Integer(), nullable=True))
+    op.add_column('entries', sa.Column('change_seq', sa.Integer(), server_default='0', nullable=False))
     op.execute('UPDATE entries SET change_seq = seq')
-    with op.batch_alter_table('entries', schema=None) as batch_op:
-        batch_op.alter_column('change_seq', existing_type=sa.Integer(), nullable=False)
-        batch_op.create_unique_constraint(
-            batch_op.f('uq_entries_circle_id_change_seq'), ['circle_id', 'change_seq']
-        )
+    op.create_index('ix_entries_changes', 'entries', ['circle_id', 'change_seq'], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('entries', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_entries_circle_id_change_seq'), type_='unique')
-        batch_op.drop_column('change_seq')
-
-    with op.batch_alter_table('circles', schema=None) as batch_op:
-        batch_op.drop_column('change_seq')
+    # DROP COLUMN in place (SQLite 3.35 or later), for the reason given in upgrade().
+    op.drop_index('ix_entries_changes', table_name='entries')
+    op.drop_column('entries', 'change_seq')
+    op.drop_column('circles', 'change_seq')
 
     op.create_table('entry_tokens',
     sa.Column('entry_id', sa.Uuid(), nullable=False),
