@@ -56,8 +56,8 @@ QUERIES = {
 
 
 def calibration_us() -> float:
-    """A fixed pure-Python workload (one ``sorted`` of three words), so figures taken on a
-    loaded machine can be compared: about 0.25 µs on an idle core of this machine's kind."""
+    """A fixed pure-Python workload (one ``sorted`` of three words, in µs), so figures taken
+    under different loads on the shared machine can be compared."""
     start = time.perf_counter()
     for _ in range(100_000):
         sorted(("sophie", "laurent", "4242"))
