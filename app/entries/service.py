@@ -2,7 +2,7 @@
 
 The server keeps no name index: matching names happens in the clients, over the warnings
 they synced (docs/protocol.md §25). A client learns every change since its cursor from
-the circle's change counter (``stamp_change``, ``list_changes``).
+the circle's change counter (``stamp_change``; ``list_entries`` with ``changed_after``).
 """
 
 import dataclasses
