@@ -265,9 +265,14 @@ class Entries:
         rotation since the circle was synced), sync the circle's keys first and go on."""
         if row["ciphertext"] is not None and int(row["epoch"]) not in circle.keys:
             circle = self.circles.sync(circle.circle_id)
-            if int(row["epoch"]) not in circle.keys:
-                raise ProtocolError("missing_key", f"no key for epoch {row['epoch']}")
-        return circle, self.open(circle, row)
+        try:
+            return circle, self.open(circle, row)
+        except ProtocolError as exc:
+            # §23 checks the signature first (a relabelled or moved envelope is the server's
+            # doing); one that verifies but whose key no sync brings is a missing key.
+            if exc.code == "decryption_failed" and int(row["epoch"]) not in circle.keys:
+                raise ProtocolError("missing_key", f"no key for epoch {row['epoch']}") from exc
+            raise
 
     def open(self, circle: VerifiedCircle, row: dict[str, Any]) -> ReadEntry:
         """Verify (signature, author, context) and decrypt one entry row."""

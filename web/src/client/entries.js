@@ -160,11 +160,17 @@ export class Entries {
   async openCurrent(circle, row) {
     if (row.ciphertext !== null && !circle.keys.has(row.epoch)) {
       circle = await this.circles.sync(circle.circleId);
-      if (!circle.keys.has(row.epoch)) {
+    }
+    try {
+      return [circle, await this.open(circle, row)];
+    } catch (error) {
+      // §23 checks the signature first (a relabelled or moved envelope is the server's doing);
+      // one that verifies but whose key no sync brings is a missing key.
+      if (error instanceof ProtocolError && error.code === "decryption_failed" && !circle.keys.has(row.epoch)) {
         throw new ProtocolError("missing_key", `no key for epoch ${row.epoch}`);
       }
+      throw error;
     }
-    return [circle, await this.open(circle, row)];
   }
 
   /** Verify (signature, author, context) and decrypt one warning row (§23). */
