@@ -1,0 +1,531 @@
+"""RFC 9497 OPRF and VOPRF over ristretto255 with SHA-512 (docs/protocol.md §34).
+
+The suite is ``ristretto255-SHA512`` (RFC 9497 §4.1), in mode 0x00 (OPRF) and 0x01
+(VOPRF); the partially oblivious mode 0x02 is not implemented (nothing uses it).
+
+* ``ServerKey``: GenerateKeyPair and DeriveKeyPair (§3.2, §3.2.1).
+* ``OprfClient`` / ``OprfServer``: Blind, BlindEvaluate, Finalize and Evaluate (§3.3.1).
+* ``VoprfClient`` / ``VoprfServer``: the same with a DLEQ proof that the evaluation used
+  the key behind the client's pinned ``PublicKey``; one proof covers a whole batch
+  (§2.2: GenerateProof, VerifyProof, ComputeComposites and ComputeCompositesFast; §3.3.2).
+* HashToGroup is hash_to_ristretto255 (RFC 9380 Appendix B): expand_message_xmd with
+  SHA-512 (RFC 9380 §5.3.1) to 64 bytes, then libsodium's
+  ``crypto_core_ristretto255_from_hash`` (RFC 9496 §4.3.4). HashToScalar is the same
+  expansion reduced modulo the group order as a little-endian integer (RFC 9496 §4.4).
+
+Every group and scalar operation is libsodium's, through ``rbcl`` (libsodium with
+ristretto255, bundled in a wheel); nothing here implements group arithmetic.
+
+Decisions at the edges:
+
+* Decoding an element (``Element``, ``PublicKey``) refuses non-canonical encodings and
+  the identity (RFC 9497 §2.1 DeserializeElement). libsodium's ``is_valid_point``
+  accepts the identity's all-zero encoding, so it is refused separately.
+* Decoding a scalar refuses values at or above the group order. A ``ServerKey`` is also
+  never zero; the two proof scalars may be zero (a valid proof can have them).
+* Inputs and key info are at most 65,535 bytes (their lengths are framed in two bytes);
+  a batch holds 1 to ``MAX_BATCH`` elements, and an evaluation must answer a request
+  with exactly as many elements as it sent.
+* A proof that does not verify raises ``BadProof``; a value of the wrong size or shape
+  raises ``InvalidKey``. Nothing returns ``None`` on failure.
+
+Randomness: blinds and proof nonces are drawn inside, from libsodium
+(``crypto_core_ristretto255_scalar_random``: uniform, never zero), by ``_random_scalar``;
+no public call takes one. The vector tests replace ``_random_scalar`` to replay the RFC's
+values, as the other vector generators replace ``secrets``.
+
+Cost (docs/benchmarks.md, "VOPRF"): Blind is one hash-to-group and one scalar
+multiplication per input; BlindEvaluate in VOPRF mode is two multiplications per element
+plus three for the proof; verifying a proof is two per element plus four.
+"""
+
+import contextlib
+import hashlib
+import hmac
+import importlib
+import os
+from collections.abc import Sequence
+from enum import IntEnum
+from functools import cached_property
+
+import rbcl
+
+from app.crypto import labels
+from app.crypto.errors import BadProof, InvalidKey
+
+
+def _remove_bundled_library() -> None:
+    """rbcl loads its libsodium from a temporary file that it never removes (2.8 MB per
+    process); once loaded the file is not needed, so it is removed (POSIX keeps the mapping)."""
+    path = getattr(importlib.import_module("rbcl._sodium"), "lib_path", None)
+    if isinstance(path, str):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+_remove_bundled_library()
+
+ELEMENT_BYTES = 32
+"""Noe: a serialised ristretto255 element (RFC 9496 §4.3.2)."""
+SCALAR_BYTES = 32
+"""Nok: a serialised scalar, little-endian, below the group order."""
+PROOF_BYTES = 2 * SCALAR_BYTES
+"""A proof is c || s."""
+OUTPUT_BYTES = 64
+"""Nh: Finalize and Evaluate return SHA-512 digests."""
+SEED_BYTES = 32
+"""Nseed: DeriveKeyPair's seed."""
+MAX_INPUT_BYTES = 2**16 - 1
+MAX_BATCH = 64
+"""Elements in one request; a feature may allow fewer, never more."""
+
+_IDENTITY = bytes(ELEMENT_BYTES)
+_ZERO_SCALAR = bytes(SCALAR_BYTES)
+
+
+class Mode(IntEnum):
+    """The mode byte of the context string (RFC 9497 §3.1)."""
+
+    OPRF = 0
+    VOPRF = 1
+
+
+def context_string(mode: Mode) -> bytes:
+    """``"OPRFV1-" || I2OSP(mode, 1) || "-" || "ristretto255-SHA512"``."""
+    return labels.OPRF_CONTEXT_VERSION + bytes([Mode(mode)]) + b"-" + labels.OPRF_SUITE
+
+
+# --- Hashing (RFC 9380, RFC 9497 §4.1) --------------------------------------------------
+
+
+def _sha512(data: bytes) -> bytes:
+    return hashlib.sha512(data).digest()
+
+
+def _framed(value: bytes) -> bytes:
+    """``I2OSP(len(value), 2) || value``: how RFC 9497 frames every variable-length field."""
+    if len(value) > MAX_INPUT_BYTES:
+        raise InvalidKey(f"a VOPRF input is at most {MAX_INPUT_BYTES} bytes")
+    return len(value).to_bytes(2, "big") + value
+
+
+def expand_message_xmd(message: bytes, dst: bytes) -> bytes:
+    """RFC 9380 §5.3.1 with SHA-512 and ``len_in_bytes = 64``, the only length this suite
+    asks for: one block, so ``ell = 1`` and the output is ``b_1``."""
+    if not 0 < len(dst) <= 255:
+        raise InvalidKey("a domain separation tag is 1 to 255 bytes")
+    dst_prime = dst + bytes([len(dst)])
+    # msg_prime = Z_pad (s_in_bytes = 128 zeros) || msg || I2OSP(64, 2) || I2OSP(0, 1) || DST'
+    b_0 = _sha512(bytes(128) + message + (64).to_bytes(2, "big") + b"\x00" + dst_prime)
+    return _sha512(b_0 + b"\x01" + dst_prime)
+
+
+def hash_to_group(message: bytes, mode: Mode) -> bytes:
+    """HashToGroup: hash_to_ristretto255 with DST ``"HashToGroup-" || contextString``."""
+    dst = labels.OPRF_HASH_TO_GROUP_DST + context_string(mode)
+    point: bytes = rbcl.crypto_core_ristretto255_from_hash(expand_message_xmd(message, dst))
+    return point
+
+
+def hash_to_scalar(message: bytes, mode: Mode, dst: bytes | None = None) -> bytes:
+    """HashToScalar: 64 expanded bytes reduced modulo the group order (little-endian).
+    The DST is ``"HashToScalar-" || contextString`` unless DeriveKeyPair gives its own."""
+    if dst is None:
+        dst = labels.OPRF_HASH_TO_SCALAR_DST + context_string(mode)
+    scalar: bytes = rbcl.crypto_core_ristretto255_scalar_reduce(expand_message_xmd(message, dst))
+    return scalar
+
+
+# --- Scalars and elements, through libsodium ---------------------------------------------
+
+
+def _random_scalar() -> bytes:
+    """A uniform non-zero scalar from libsodium: every blind and proof nonce."""
+    scalar: bytes = rbcl.crypto_core_ristretto255_scalar_random()
+    return scalar
+
+
+def _is_canonical_scalar(raw: bytes) -> bool:
+    reduced = rbcl.crypto_core_ristretto255_scalar_reduce(raw + _ZERO_SCALAR)
+    return hmac.compare_digest(reduced, raw)
+
+
+def _scalar(raw: bytes, what: str) -> bytes:
+    """DeserializeScalar: 32 bytes, little-endian, below the group order."""
+    if not isinstance(raw, bytes) or len(raw) != SCALAR_BYTES:
+        raise InvalidKey(f"{what} must be {SCALAR_BYTES} bytes")
+    if not _is_canonical_scalar(raw):
+        raise InvalidKey(f"{what} is not a canonical scalar")
+    return raw
+
+
+def _mul(scalar: bytes, point: bytes) -> bytes:
+    """``scalar * point`` for a point already decoded; the identity (all zeros) when the
+    product is the identity, which libsodium reports as an error."""
+    try:
+        product: bytes = rbcl.crypto_scalarmult_ristretto255(scalar, point)
+    except RuntimeError:
+        return _IDENTITY
+    return product
+
+
+def _mul_base(scalar: bytes) -> bytes:
+    """``scalar * G``; the identity for the zero scalar, which libsodium refuses."""
+    try:
+        product: bytes = rbcl.crypto_scalarmult_ristretto255_base(scalar)
+    except RuntimeError:
+        return _IDENTITY
+    return product
+
+
+def _add(p: bytes, q: bytes) -> bytes:
+    total: bytes = rbcl.crypto_core_ristretto255_add(p, q)
+    return total
+
+
+class Element:
+    """A ristretto255 element as RFC 9497 serialises it: 32 canonical bytes, never the
+    identity. Blinded and evaluated elements travel as this type."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        if not isinstance(raw, bytes) or len(raw) != ELEMENT_BYTES:
+            raise InvalidKey(f"a ristretto255 element must be {ELEMENT_BYTES} bytes")
+        if hmac.compare_digest(raw, _IDENTITY) or not rbcl.crypto_core_ristretto255_is_valid_point(
+            raw
+        ):
+            raise InvalidKey("not a canonical ristretto255 element, or the identity")
+        self._raw = raw
+
+    def __bytes__(self) -> bytes:
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Element):
+            return NotImplemented
+        return type(self) is type(other) and hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(self._raw)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._raw.hex()})"
+
+
+class PublicKey(Element):
+    """The server's public key ``pkS = skS * G``: what a client pins and checks proofs with."""
+
+    __slots__ = ()
+
+
+class Proof:
+    """A DLEQ proof ``c || s`` (RFC 9497 §2.2): two canonical scalars, 64 bytes."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        if not isinstance(raw, bytes) or len(raw) != PROOF_BYTES:
+            raise InvalidKey(f"a VOPRF proof must be {PROOF_BYTES} bytes")
+        _scalar(raw[:SCALAR_BYTES], "the proof's c")
+        _scalar(raw[SCALAR_BYTES:], "the proof's s")
+        self._raw = raw
+
+    @property
+    def c(self) -> bytes:
+        return self._raw[:SCALAR_BYTES]
+
+    @property
+    def s(self) -> bytes:
+        return self._raw[SCALAR_BYTES:]
+
+    def __bytes__(self) -> bytes:
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Proof):
+            return NotImplemented
+        return hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(self._raw)
+
+    def __repr__(self) -> str:
+        return f"Proof({self._raw.hex()})"
+
+
+def _batch(elements: Sequence[Element], what: str) -> tuple[Element, ...]:
+    batch = tuple(elements)
+    if not 1 <= len(batch) <= MAX_BATCH:
+        raise InvalidKey(f"a VOPRF batch holds 1 to {MAX_BATCH} {what}")
+    if any(type(e) is not Element for e in batch):
+        raise InvalidKey(f"{what} must be decoded Elements")
+    return batch
+
+
+class Evaluation:
+    """A VOPRF server's answer: one evaluated element per blinded one, and one proof."""
+
+    __slots__ = ("elements", "proof")
+
+    def __init__(self, elements: Sequence[Element], proof: Proof) -> None:
+        if not isinstance(proof, Proof):
+            raise InvalidKey("an evaluation needs a decoded Proof")
+        self.elements = _batch(elements, "evaluated elements")
+        self.proof = proof
+
+    def __repr__(self) -> str:
+        return f"Evaluation({len(self.elements)} elements)"
+
+
+# --- Keys (RFC 9497 §3.2) ---------------------------------------------------------------
+
+
+class ServerKey:
+    """The server's secret key ``skS``: a canonical, non-zero scalar. It never leaves the
+    server; ``public_key`` is what clients pin."""
+
+    def __init__(self, raw: bytes) -> None:
+        _scalar(raw, "a VOPRF server key")
+        if hmac.compare_digest(raw, _ZERO_SCALAR):
+            raise InvalidKey("a VOPRF server key is not zero")
+        self._raw = raw
+
+    @classmethod
+    def generate(cls) -> "ServerKey":
+        """GenerateKeyPair: a uniform random key."""
+        return cls(_random_scalar())
+
+    @classmethod
+    def derive(cls, seed: bytes, info: bytes, *, mode: Mode) -> "ServerKey":
+        """DeriveKeyPair (§3.2.1): the same ``seed``, ``info`` and mode give the same key."""
+        if not isinstance(seed, bytes) or len(seed) != SEED_BYTES:
+            raise InvalidKey(f"a VOPRF key seed must be {SEED_BYTES} bytes")
+        derive_input = seed + _framed(info)
+        dst = labels.OPRF_DERIVE_KEY_PAIR_DST + context_string(mode)
+        for counter in range(256):
+            scalar = hash_to_scalar(derive_input + bytes([counter]), mode, dst)
+            if not hmac.compare_digest(scalar, _ZERO_SCALAR):
+                return cls(scalar)
+        raise InvalidKey("DeriveKeyPair found no non-zero scalar")  # probability ~2^-2000
+
+    def __bytes__(self) -> bytes:
+        return self._raw
+
+    @cached_property
+    def public_key(self) -> PublicKey:
+        return PublicKey(_mul_base(self._raw))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ServerKey) and hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(bytes(self.public_key))
+
+    def __repr__(self) -> str:
+        return f"ServerKey(public={bytes(self.public_key).hex()})"
+
+
+# --- The protocol (RFC 9497 §3.3) --------------------------------------------------------
+
+
+class Blinded:
+    """A client's blinded inputs: send ``elements``, keep this object until the answer
+    comes. Each blind is drawn here, at random, and never leaves the object."""
+
+    __slots__ = ("_blinds", "elements", "inputs", "mode")
+
+    def __init__(self, inputs: Sequence[bytes], *, mode: Mode) -> None:
+        items = tuple(inputs)
+        if not 1 <= len(items) <= MAX_BATCH:
+            raise InvalidKey(f"a VOPRF batch holds 1 to {MAX_BATCH} inputs")
+        points = [_input_element(item, mode) for item in items]
+        self.mode = Mode(mode)
+        self.inputs = items
+        self._blinds = tuple(_random_scalar() for _ in items)
+        self.elements = tuple(
+            Element(_mul(blind, point)) for blind, point in zip(self._blinds, points, strict=True)
+        )
+
+    def __repr__(self) -> str:
+        return f"Blinded(mode={self.mode.name}, {len(self.inputs)} inputs)"
+
+
+def _input_element(item: bytes, mode: Mode) -> bytes:
+    """HashToGroup of one input, refusing what RFC 9497 refuses (InvalidInputError)."""
+    if not isinstance(item, bytes):
+        raise InvalidKey("a VOPRF input is bytes")
+    _framed(item)
+    point = hash_to_group(item, mode)
+    if hmac.compare_digest(point, _IDENTITY):  # probability ~2^-252
+        raise InvalidKey("the input hashes to the identity")
+    return point
+
+
+def _finish(item: bytes, element: bytes) -> bytes:
+    """``Hash(I2OSP(len(input), 2) || input || I2OSP(len(element), 2) || element ||
+    "Finalize")``: the output of Finalize and of Evaluate."""
+    return _sha512(_framed(item) + _framed(element) + labels.OPRF_FINALIZE_LABEL)
+
+
+def _unblind(blinded: Blinded, evaluated: tuple[Element, ...]) -> list[bytes]:
+    outputs = []
+    for item, blind, element in zip(blinded.inputs, blinded._blinds, evaluated, strict=True):
+        inverse = rbcl.crypto_core_ristretto255_scalar_invert(blind)
+        outputs.append(_finish(item, _mul(inverse, bytes(element))))
+    return outputs
+
+
+def _check_answer(blinded: Blinded, mode: Mode, evaluated: tuple[Element, ...]) -> None:
+    if not isinstance(blinded, Blinded) or blinded.mode != mode:
+        raise InvalidKey(f"these inputs were not blinded for {mode.name}")
+    if len(evaluated) != len(blinded.elements):
+        raise InvalidKey("the evaluation does not answer every blinded element")
+
+
+def _evaluate(key: ServerKey, item: bytes, mode: Mode) -> bytes:
+    return _finish(item, _mul(bytes(key), _input_element(item, mode)))
+
+
+def _weights(
+    public_key: bytes, blinded: Sequence[Element], evaluated: Sequence[Element], mode: Mode
+) -> list[bytes]:
+    """The ``d_i`` of ComputeComposites (§2.2.1), bound to the key and to both elements."""
+    seed_dst = labels.OPRF_SEED_DST + context_string(mode)
+    seed = _sha512(_framed(public_key) + _framed(seed_dst))
+    return [
+        hash_to_scalar(
+            _framed(seed)
+            + i.to_bytes(2, "big")
+            + _framed(bytes(c_i))
+            + _framed(bytes(d_i))
+            + labels.OPRF_COMPOSITE_LABEL,
+            mode,
+        )
+        for i, (c_i, d_i) in enumerate(zip(blinded, evaluated, strict=True))
+    ]
+
+
+def _combine(weights: list[bytes], elements: Sequence[Element]) -> bytes:
+    """``Σ d_i·E_i``, starting from the identity as the RFC does."""
+    total = _IDENTITY
+    for weight, element in zip(weights, elements, strict=True):
+        total = _add(_mul(weight, bytes(element)), total)
+    return total
+
+
+def _challenge(public_key: bytes, m: bytes, z: bytes, t2: bytes, t3: bytes, mode: Mode) -> bytes:
+    transcript = b"".join(_framed(part) for part in (public_key, m, z, t2, t3))
+    return hash_to_scalar(transcript + labels.OPRF_CHALLENGE_LABEL, mode)
+
+
+def _prove(
+    key: ServerKey, blinded: Sequence[Element], evaluated: Sequence[Element], mode: Mode
+) -> Proof:
+    """GenerateProof (§2.2.1) with ``A = G`` and ``B = pkS``; ``Z = skS·M`` as
+    ComputeCompositesFast has it, since the server holds the key."""
+    secret, public_key = bytes(key), bytes(key.public_key)
+    m = _combine(_weights(public_key, blinded, evaluated, mode), blinded)
+    z = _mul(secret, m)
+    r = _random_scalar()
+    t2, t3 = _mul_base(r), _mul(r, m)
+    c = _challenge(public_key, m, z, t2, t3, mode)
+    s = rbcl.crypto_core_ristretto255_scalar_sub(
+        r, rbcl.crypto_core_ristretto255_scalar_mul(c, secret)
+    )
+    return Proof(c + s)
+
+
+def _verify(
+    public_key: PublicKey,
+    blinded: Sequence[Element],
+    evaluated: Sequence[Element],
+    proof: Proof,
+    mode: Mode,
+) -> None:
+    """VerifyProof (§2.2.2): ``BadProof`` unless the same key maps every blinded element
+    to its evaluated one and ``G`` to ``public_key``."""
+    key = bytes(public_key)
+    weights = _weights(key, blinded, evaluated, mode)
+    m, z = _combine(weights, blinded), _combine(weights, evaluated)
+    t2 = _add(_mul_base(proof.s), _mul(proof.c, key))
+    t3 = _add(_mul(proof.s, m), _mul(proof.c, z))
+    if not hmac.compare_digest(_challenge(key, m, z, t2, t3, mode), proof.c):
+        raise BadProof("the VOPRF proof does not verify against the pinned key")
+
+
+class OprfClient:
+    """The client of mode 0x00: outputs without a proof (nothing shows which key was used)."""
+
+    mode = Mode.OPRF
+
+    def blind(self, inputs: Sequence[bytes]) -> Blinded:
+        """Blind each input with a fresh random scalar."""
+        return Blinded(inputs, mode=self.mode)
+
+    def finalize(self, blinded: Blinded, evaluated: Sequence[Element]) -> list[bytes]:
+        """Unblind the server's elements: one 64-byte output per input, in order."""
+        answer = _batch(evaluated, "evaluated elements")
+        _check_answer(blinded, self.mode, answer)
+        return _unblind(blinded, answer)
+
+
+class VoprfClient:
+    """The client of mode 0x01: every answer must prove it used the pinned key."""
+
+    mode = Mode.VOPRF
+
+    def __init__(self, public_key: PublicKey) -> None:
+        if not isinstance(public_key, PublicKey):
+            raise InvalidKey("a VOPRF client needs the server's decoded PublicKey")
+        self.public_key = public_key
+
+    def blind(self, inputs: Sequence[bytes]) -> Blinded:
+        """Blind each input with a fresh random scalar."""
+        return Blinded(inputs, mode=self.mode)
+
+    def finalize(self, blinded: Blinded, evaluation: Evaluation) -> list[bytes]:
+        """Verify the proof (``BadProof``), then unblind: one 64-byte output per input."""
+        if not isinstance(evaluation, Evaluation):
+            raise InvalidKey("a VOPRF answer is an Evaluation")
+        _check_answer(blinded, self.mode, evaluation.elements)
+        _verify(self.public_key, blinded.elements, evaluation.elements, evaluation.proof, self.mode)
+        return _unblind(blinded, evaluation.elements)
+
+
+class OprfServer:
+    """The server of mode 0x00."""
+
+    mode = Mode.OPRF
+
+    def __init__(self, key: ServerKey) -> None:
+        self.key = key
+
+    def blind_evaluate(self, blinded: Sequence[Element]) -> list[Element]:
+        """``skS·C_i`` for each blinded element."""
+        secret = bytes(self.key)
+        return [Element(_mul(secret, bytes(e))) for e in _batch(blinded, "blinded elements")]
+
+    def evaluate(self, item: bytes) -> bytes:
+        """The output a client would finalize for ``item``, computed directly."""
+        return _evaluate(self.key, item, self.mode)
+
+
+class VoprfServer:
+    """The server of mode 0x01: one proof for the whole batch."""
+
+    mode = Mode.VOPRF
+
+    def __init__(self, key: ServerKey) -> None:
+        self.key = key
+
+    def blind_evaluate(self, blinded: Sequence[Element]) -> Evaluation:
+        """``skS·C_i`` for each blinded element, and the proof that covers them all."""
+        batch = _batch(blinded, "blinded elements")
+        secret = bytes(self.key)
+        evaluated = [Element(_mul(secret, bytes(e))) for e in batch]
+        return Evaluation(evaluated, _prove(self.key, batch, evaluated, self.mode))
+
+    def evaluate(self, item: bytes) -> bytes:
+        """The output a client would finalize for ``item``, computed directly."""
+        return _evaluate(self.key, item, self.mode)
