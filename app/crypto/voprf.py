@@ -19,8 +19,10 @@ ristretto255, bundled in a wheel); nothing here implements group arithmetic.
 Decisions at the edges:
 
 * Decoding an element (``Element``, ``PublicKey``) refuses non-canonical encodings and
-  the identity (RFC 9497 §2.1 DeserializeElement). libsodium's ``is_valid_point``
-  accepts the identity's all-zero encoding, so it is refused separately.
+  the identity (RFC 9497 §2.1 DeserializeElement, RFC 9496 §4.3.1). libsodium's
+  ``is_valid_point`` accepts the identity's all-zero encoding, and the libsodium that
+  rbcl bundles (1.0.18; fixed in 1.0.19) ignores bit 255, so both are refused here
+  first: otherwise this client would accept encodings that libsodium.js refuses.
 * Decoding a scalar refuses values at or above the group order. A ``ServerKey`` is also
   never zero; the two proof scalars may be zero (a valid proof can have them).
 * Inputs and key info are at most 65,535 bytes (their lengths are framed in two bytes);
@@ -192,8 +194,11 @@ class Element:
     def __init__(self, raw: bytes) -> None:
         if not isinstance(raw, bytes) or len(raw) != ELEMENT_BYTES:
             raise InvalidKey(f"a ristretto255 element must be {ELEMENT_BYTES} bytes")
-        if hmac.compare_digest(raw, _IDENTITY) or not rbcl.crypto_core_ristretto255_is_valid_point(
-            raw
+        # Bit 255 is checked here because rbcl's libsodium (1.0.18) ignores it when decoding.
+        if (
+            raw[31] & 0x80
+            or hmac.compare_digest(raw, _IDENTITY)
+            or not rbcl.crypto_core_ristretto255_is_valid_point(raw)
         ):
             raise InvalidKey("not a canonical ristretto255 element, or the identity")
         self._raw = raw

@@ -1,119 +1,116 @@
-"""app.crypto.voprf against the RFC 9497 vectors (ristretto255-SHA512, OPRF and VOPRF).
-
-tests/crypto/vectors/rfc9497-ristretto255-sha512.json is RFC 9497 Appendix A.1.1 and
-A.1.2. The blinds and proof nonces are random in real use; ``fixed_scalars`` replays the
-RFC's, as the other vector tests replay fixed randomness.
-"""
+"""app.crypto.voprf reproduces docs/vectors/voprf-v1.json: every encoding, scalar and
+server answer in it is accepted or refused with the error the file names."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.crypto import voprf
+from app.crypto import errors, labels, voprf
 from app.crypto.voprf import (
+    Blinded,
     Element,
     Evaluation,
     Mode,
-    OprfClient,
-    OprfServer,
     Proof,
+    PublicKey,
     ServerKey,
     VoprfClient,
-    VoprfServer,
-    context_string,
 )
+from tests.crypto.make_voprf_vectors import build_vectors, fixed_scalars
 
-VECTORS_PATH = Path(__file__).resolve().parent / "vectors" / "rfc9497-ristretto255-sha512.json"
-SUITES: dict[int, dict[str, Any]] = {
-    suite["mode"]: suite for suite in json.loads(VECTORS_PATH.read_text("ascii"))["suites"]
-}
-
-
-def hexes(text: str) -> list[bytes]:
-    return [bytes.fromhex(part) for part in text.split(",")]
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+VECTORS_PATH = DOCS / "vectors" / "voprf-v1.json"
+VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="ascii"))
+PROTOCOL_MD = (DOCS / "protocol.md").read_text(encoding="utf-8")
 
 
-def cases(mode: int) -> list[Any]:
-    return [
-        pytest.param(v, id=f"batch{v['Batch']}-{v['Input'][:8]}")
-        for v in SUITES[mode]["vectors"]
-    ]
-
-
-@contextmanager
-def fixed_scalars(*values: bytes) -> Iterator[None]:
-    """Make app.crypto.voprf draw ``values`` in order instead of random scalars."""
-    queue = list(values)
-
-    def draw() -> bytes:
-        return queue.pop(0)
-
-    real = voprf._random_scalar
-    voprf._random_scalar = draw
+def outcome(fn: Any) -> str:
     try:
-        yield
-    finally:
-        voprf._random_scalar = real
-    assert not queue, "not every fixed scalar was used"
+        fn()
+    except errors.CryptoError as exc:
+        return type(exc).__name__
+    return "valid"
 
 
-@pytest.mark.parametrize("mode", [Mode.OPRF, Mode.VOPRF])
-def test_derive_key_pair_gives_the_rfc_keys(mode: Mode) -> None:
-    suite = SUITES[mode]
-    assert context_string(mode) == bytes.fromhex(suite["groupDST"])[len(b"HashToGroup-") :]
+def request() -> Blinded:
+    fields = VECTORS["request"]
+    with fixed_scalars(*(bytes.fromhex(b) for b in fields["blinds"])):
+        return Blinded([bytes.fromhex(i) for i in fields["inputs"]], mode=Mode.VOPRF)
+
+
+def test_file_is_voprf_version_1_and_ascii_only() -> None:
+    assert (VECTORS["protocol"], VECTORS["layer"], VECTORS["version"]) == (
+        "backchannel",
+        "voprf",
+        1,
+    )
+    assert VECTORS_PATH.read_bytes().isascii()
+
+
+def test_vectors_file_matches_its_generator() -> None:
+    """Regenerate with:
+    .venv/bin/python -m tests.crypto.make_voprf_vectors > docs/vectors/voprf-v1.json
+    """
+    assert build_vectors() == VECTORS
+
+
+def test_labels_and_context_strings() -> None:
+    for name, value in VECTORS["labels"].items():
+        assert getattr(labels, name) == bytes.fromhex(value)
+        assert f"`{name}`" in PROTOCOL_MD, f"docs/protocol.md does not list {name}"
+    for mode in Mode:
+        assert voprf.context_string(mode).hex() == VECTORS["context_strings"][mode.name]
+
+
+def test_constants() -> None:
+    for name, value in VECTORS["constants"].items():
+        assert getattr(voprf, name) == value
+
+
+@pytest.mark.parametrize("case", VECTORS["element_decode"], ids=lambda c: c["what"])
+def test_element_decoding(case: dict[str, Any]) -> None:
+    raw = bytes.fromhex(case["element"])
+    assert outcome(lambda: Element(raw)) == case["expected"]
+    assert outcome(lambda: PublicKey(raw)) == case["expected"]
+    if case["expected"] == "valid":
+        assert bytes(Element(raw)) == raw
+
+
+@pytest.mark.parametrize("case", VECTORS["scalar_decode"], ids=lambda c: c["what"])
+def test_scalar_decoding(case: dict[str, Any]) -> None:
+    raw = bytes.fromhex(case["scalar"])
+    assert outcome(lambda: ServerKey(raw)) == case["as_server_key"]
+    assert outcome(lambda: Proof(raw + bytes(32))) == case["as_proof_c"]
+    assert outcome(lambda: Proof(bytes(32) + raw)) == case["as_proof_c"]
+
+
+@pytest.mark.parametrize("name", ["pinned", "other"])
+def test_keys_derive_from_their_seeds(name: str) -> None:
+    fields = VECTORS["keys"][name]
     key = ServerKey.derive(
-        bytes.fromhex(suite["seed"]), bytes.fromhex(suite["keyInfo"]), mode=mode
+        bytes.fromhex(fields["seed"]), bytes.fromhex(fields["info"]), mode=Mode.VOPRF
     )
-    assert bytes(key).hex() == suite["skSm"]
-    if mode == Mode.VOPRF:
-        assert bytes(key.public_key).hex() == suite["pkSm"]
+    assert bytes(key).hex() == fields["skS"]
+    assert bytes(key.public_key).hex() == fields["pkS"]
 
 
-@pytest.mark.parametrize("vector", cases(0))
-def test_oprf_mode_matches_the_rfc(vector: dict[str, Any]) -> None:
-    server = OprfServer(ServerKey(bytes.fromhex(SUITES[0]["skSm"])))
-    inputs = hexes(vector["Input"])
-    client = OprfClient()
-    with fixed_scalars(*hexes(vector["Blind"])):
-        blinded = client.blind(inputs)
-    assert [bytes(e) for e in blinded.elements] == hexes(vector["BlindedElement"])
-    evaluated = server.blind_evaluate(blinded.elements)
-    assert [bytes(e) for e in evaluated] == hexes(vector["EvaluationElement"])
-    outputs = client.finalize(blinded, evaluated)
-    assert outputs == hexes(vector["Output"])
-    assert [server.evaluate(item) for item in inputs] == outputs
+def test_request_blinds_the_inputs() -> None:
+    assert [bytes(e).hex() for e in request().elements] == VECTORS["request"]["blinded"]
 
 
-@pytest.mark.parametrize("vector", cases(1))
-def test_voprf_mode_matches_the_rfc(vector: dict[str, Any]) -> None:
-    key = ServerKey(bytes.fromhex(SUITES[1]["skSm"]))
-    server = VoprfServer(key)
-    inputs = hexes(vector["Input"])
-    client = VoprfClient(key.public_key)
-    with fixed_scalars(*hexes(vector["Blind"])):
-        blinded = client.blind(inputs)
-    assert [bytes(e) for e in blinded.elements] == hexes(vector["BlindedElement"])
-    with fixed_scalars(bytes.fromhex(vector["Proof"]["r"])):
-        evaluation = server.blind_evaluate(blinded.elements)
-    assert [bytes(e) for e in evaluation.elements] == hexes(vector["EvaluationElement"])
-    assert bytes(evaluation.proof).hex() == vector["Proof"]["proof"]
-    outputs = client.finalize(blinded, evaluation)
-    assert outputs == hexes(vector["Output"])
-    assert [server.evaluate(item) for item in inputs] == outputs
+@pytest.mark.parametrize("case", VECTORS["answers"], ids=lambda c: c["what"])
+def test_answers(case: dict[str, Any]) -> None:
+    outputs: list[str] = []
 
+    def finalize() -> None:
+        evaluation = Evaluation(
+            [Element(bytes.fromhex(e)) for e in case["evaluated"]],
+            Proof(bytes.fromhex(case["proof"])),
+        )
+        client = VoprfClient(PublicKey(bytes.fromhex(case["public_key"])))
+        outputs.extend(o.hex() for o in client.finalize(request(), evaluation))
 
-@pytest.mark.parametrize("vector", cases(1))
-def test_the_rfc_answers_verify_when_decoded_from_bytes(vector: dict[str, Any]) -> None:
-    """What a client gets over the wire: the RFC's elements and proof, as bytes."""
-    client = VoprfClient(voprf.PublicKey(bytes.fromhex(SUITES[1]["pkSm"])))
-    with fixed_scalars(*hexes(vector["Blind"])):
-        blinded = client.blind(hexes(vector["Input"]))
-    evaluation = Evaluation(
-        [Element(raw) for raw in hexes(vector["EvaluationElement"])],
-        Proof(bytes.fromhex(vector["Proof"]["proof"])),
-    )
-    assert client.finalize(blinded, evaluation) == hexes(vector["Output"])
+    assert outcome(finalize) == case["expected"]
+    assert outputs == case.get("outputs", [])
