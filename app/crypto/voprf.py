@@ -3,10 +3,10 @@
 The suite is ``ristretto255-SHA512`` (RFC 9497 §4.1), in mode 0x00 (OPRF) and 0x01
 (VOPRF); the partially oblivious mode 0x02 is not implemented (nothing uses it).
 
-* ``ServerKey``: GenerateKeyPair and DeriveKeyPair (§3.2, §3.2.1).
+* ``OprfKey``: GenerateKeyPair and DeriveKeyPair (§3.2, §3.2.1).
 * ``OprfClient`` / ``OprfServer``: Blind, BlindEvaluate, Finalize and Evaluate (§3.3.1).
 * ``VoprfClient`` / ``VoprfServer``: the same with a DLEQ proof that the evaluation used
-  the key behind the client's pinned ``PublicKey``; one proof covers a whole batch
+  the key behind the client's pinned ``OprfPublicKey``; one proof covers a whole batch
   (§2.2: GenerateProof, VerifyProof, ComputeComposites and ComputeCompositesFast; §3.3.2).
 * HashToGroup is hash_to_ristretto255 (RFC 9380 Appendix B): expand_message_xmd with
   SHA-512 (RFC 9380 §5.3.1) to 64 bytes, then libsodium's
@@ -18,15 +18,15 @@ ristretto255, bundled in a wheel); nothing here implements group arithmetic.
 
 Decisions at the edges:
 
-* Decoding an element (``Element``, ``PublicKey``) refuses non-canonical encodings and
-  the identity (RFC 9497 §2.1 DeserializeElement, RFC 9496 §4.3.1). libsodium's
+* Decoding an element (``OprfElement``, ``OprfPublicKey``) refuses non-canonical
+  encodings and the identity (RFC 9497 §2.1 DeserializeElement, RFC 9496 §4.3.1). libsodium's
   ``is_valid_point`` accepts the identity's all-zero encoding, and the libsodium that
   rbcl bundles (1.0.18; fixed in 1.0.19) ignores bit 255, so both are refused here
   first: otherwise this client would accept encodings that libsodium.js refuses.
-* Decoding a scalar refuses values at or above the group order. A ``ServerKey`` is also
+* Decoding a scalar refuses values at or above the group order. An ``OprfKey`` is also
   never zero; the two proof scalars may be zero (a valid proof can have them).
 * Inputs and key info are at most 65,535 bytes (their lengths are framed in two bytes);
-  a batch holds 1 to ``MAX_BATCH`` elements, and an evaluation must answer a request
+  a batch holds 1 to ``OPRF_MAX_BATCH`` elements, and an evaluation must answer a request
   with exactly as many elements as it sent.
 * A proof that does not verify raises ``BadProof``; a value of the wrong size or shape
   raises ``InvalidKey``. Nothing returns ``None`` on failure.
@@ -67,34 +67,34 @@ def _remove_bundled_library() -> None:
 
 _remove_bundled_library()
 
-ELEMENT_BYTES = 32
+OPRF_ELEMENT_BYTES = 32
 """Noe: a serialised ristretto255 element (RFC 9496 §4.3.2)."""
-SCALAR_BYTES = 32
+OPRF_SCALAR_BYTES = 32
 """Nok: a serialised scalar, little-endian, below the group order."""
-PROOF_BYTES = 2 * SCALAR_BYTES
+OPRF_PROOF_BYTES = 2 * OPRF_SCALAR_BYTES
 """A proof is c || s."""
-OUTPUT_BYTES = 64
+OPRF_OUTPUT_BYTES = 64
 """Nh: Finalize and Evaluate return SHA-512 digests."""
-SEED_BYTES = 32
+OPRF_SEED_BYTES = 32
 """Nseed: DeriveKeyPair's seed."""
-MAX_INPUT_BYTES = 2**16 - 1
-MAX_BATCH = 64
+OPRF_MAX_INPUT_BYTES = 2**16 - 1
+OPRF_MAX_BATCH = 64
 """Elements in one request; a feature may allow fewer, never more."""
 
-_IDENTITY = bytes(ELEMENT_BYTES)
-_ZERO_SCALAR = bytes(SCALAR_BYTES)
+_IDENTITY = bytes(OPRF_ELEMENT_BYTES)
+_ZERO_SCALAR = bytes(OPRF_SCALAR_BYTES)
 
 
-class Mode(IntEnum):
+class OprfMode(IntEnum):
     """The mode byte of the context string (RFC 9497 §3.1)."""
 
     OPRF = 0
     VOPRF = 1
 
 
-def context_string(mode: Mode) -> bytes:
+def context_string(mode: OprfMode) -> bytes:
     """``"OPRFV1-" || I2OSP(mode, 1) || "-" || "ristretto255-SHA512"``."""
-    return labels.OPRF_CONTEXT_VERSION + bytes([Mode(mode)]) + b"-" + labels.OPRF_SUITE
+    return labels.OPRF_CONTEXT_VERSION + bytes([OprfMode(mode)]) + b"-" + labels.OPRF_SUITE
 
 
 # --- Hashing (RFC 9380, RFC 9497 §4.1) --------------------------------------------------
@@ -106,12 +106,12 @@ def _sha512(data: bytes) -> bytes:
 
 def _framed(value: bytes) -> bytes:
     """``I2OSP(len(value), 2) || value``: how RFC 9497 frames every variable-length field."""
-    if len(value) > MAX_INPUT_BYTES:
-        raise InvalidKey(f"a VOPRF input is at most {MAX_INPUT_BYTES} bytes")
+    if len(value) > OPRF_MAX_INPUT_BYTES:
+        raise InvalidKey(f"a VOPRF input is at most {OPRF_MAX_INPUT_BYTES} bytes")
     return len(value).to_bytes(2, "big") + value
 
 
-def expand_message_xmd(message: bytes, dst: bytes) -> bytes:
+def _expand_message_xmd(message: bytes, dst: bytes) -> bytes:
     """RFC 9380 §5.3.1 with SHA-512 and ``len_in_bytes = 64``, the only length this suite
     asks for: one block, so ``ell = 1`` and the output is ``b_1``."""
     if not 0 < len(dst) <= 255:
@@ -122,19 +122,19 @@ def expand_message_xmd(message: bytes, dst: bytes) -> bytes:
     return _sha512(b_0 + b"\x01" + dst_prime)
 
 
-def hash_to_group(message: bytes, mode: Mode) -> bytes:
+def _hash_to_group(message: bytes, mode: OprfMode) -> bytes:
     """HashToGroup: hash_to_ristretto255 with DST ``"HashToGroup-" || contextString``."""
     dst = labels.OPRF_HASH_TO_GROUP_DST + context_string(mode)
-    point: bytes = rbcl.crypto_core_ristretto255_from_hash(expand_message_xmd(message, dst))
+    point: bytes = rbcl.crypto_core_ristretto255_from_hash(_expand_message_xmd(message, dst))
     return point
 
 
-def hash_to_scalar(message: bytes, mode: Mode, dst: bytes | None = None) -> bytes:
+def _hash_to_scalar(message: bytes, mode: OprfMode, dst: bytes | None = None) -> bytes:
     """HashToScalar: 64 expanded bytes reduced modulo the group order (little-endian).
     The DST is ``"HashToScalar-" || contextString`` unless DeriveKeyPair gives its own."""
     if dst is None:
         dst = labels.OPRF_HASH_TO_SCALAR_DST + context_string(mode)
-    scalar: bytes = rbcl.crypto_core_ristretto255_scalar_reduce(expand_message_xmd(message, dst))
+    scalar: bytes = rbcl.crypto_core_ristretto255_scalar_reduce(_expand_message_xmd(message, dst))
     return scalar
 
 
@@ -154,8 +154,8 @@ def _is_canonical_scalar(raw: bytes) -> bool:
 
 def _scalar(raw: bytes, what: str) -> bytes:
     """DeserializeScalar: 32 bytes, little-endian, below the group order."""
-    if not isinstance(raw, bytes) or len(raw) != SCALAR_BYTES:
-        raise InvalidKey(f"{what} must be {SCALAR_BYTES} bytes")
+    if not isinstance(raw, bytes) or len(raw) != OPRF_SCALAR_BYTES:
+        raise InvalidKey(f"{what} must be {OPRF_SCALAR_BYTES} bytes")
     if not _is_canonical_scalar(raw):
         raise InvalidKey(f"{what} is not a canonical scalar")
     return raw
@@ -185,15 +185,15 @@ def _add(p: bytes, q: bytes) -> bytes:
     return total
 
 
-class Element:
+class OprfElement:
     """A ristretto255 element as RFC 9497 serialises it: 32 canonical bytes, never the
     identity. Blinded and evaluated elements travel as this type."""
 
     __slots__ = ("_raw",)
 
     def __init__(self, raw: bytes) -> None:
-        if not isinstance(raw, bytes) or len(raw) != ELEMENT_BYTES:
-            raise InvalidKey(f"a ristretto255 element must be {ELEMENT_BYTES} bytes")
+        if not isinstance(raw, bytes) or len(raw) != OPRF_ELEMENT_BYTES:
+            raise InvalidKey(f"a ristretto255 element must be {OPRF_ELEMENT_BYTES} bytes")
         # Bit 255 is checked here because rbcl's libsodium (1.0.18) ignores it when decoding.
         if (
             raw[31] & 0x80
@@ -207,7 +207,7 @@ class Element:
         return self._raw
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Element):
+        if not isinstance(other, OprfElement):
             return NotImplemented
         return type(self) is type(other) and hmac.compare_digest(self._raw, other._raw)
 
@@ -218,37 +218,37 @@ class Element:
         return f"{type(self).__name__}({self._raw.hex()})"
 
 
-class PublicKey(Element):
+class OprfPublicKey(OprfElement):
     """The server's public key ``pkS = skS * G``: what a client pins and checks proofs with."""
 
     __slots__ = ()
 
 
-class Proof:
+class OprfProof:
     """A DLEQ proof ``c || s`` (RFC 9497 §2.2): two canonical scalars, 64 bytes."""
 
     __slots__ = ("_raw",)
 
     def __init__(self, raw: bytes) -> None:
-        if not isinstance(raw, bytes) or len(raw) != PROOF_BYTES:
-            raise InvalidKey(f"a VOPRF proof must be {PROOF_BYTES} bytes")
-        _scalar(raw[:SCALAR_BYTES], "the proof's c")
-        _scalar(raw[SCALAR_BYTES:], "the proof's s")
+        if not isinstance(raw, bytes) or len(raw) != OPRF_PROOF_BYTES:
+            raise InvalidKey(f"a VOPRF proof must be {OPRF_PROOF_BYTES} bytes")
+        _scalar(raw[:OPRF_SCALAR_BYTES], "the proof's c")
+        _scalar(raw[OPRF_SCALAR_BYTES:], "the proof's s")
         self._raw = raw
 
     @property
     def c(self) -> bytes:
-        return self._raw[:SCALAR_BYTES]
+        return self._raw[:OPRF_SCALAR_BYTES]
 
     @property
     def s(self) -> bytes:
-        return self._raw[SCALAR_BYTES:]
+        return self._raw[OPRF_SCALAR_BYTES:]
 
     def __bytes__(self) -> bytes:
         return self._raw
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Proof):
+        if not isinstance(other, OprfProof):
             return NotImplemented
         return hmac.compare_digest(self._raw, other._raw)
 
@@ -256,37 +256,37 @@ class Proof:
         return hash(self._raw)
 
     def __repr__(self) -> str:
-        return f"Proof({self._raw.hex()})"
+        return f"OprfProof({self._raw.hex()})"
 
 
-def _batch(elements: Sequence[Element], what: str) -> tuple[Element, ...]:
+def _batch(elements: Sequence[OprfElement], what: str) -> tuple[OprfElement, ...]:
     batch = tuple(elements)
-    if not 1 <= len(batch) <= MAX_BATCH:
-        raise InvalidKey(f"a VOPRF batch holds 1 to {MAX_BATCH} {what}")
-    if any(type(e) is not Element for e in batch):
-        raise InvalidKey(f"{what} must be decoded Elements")
+    if not 1 <= len(batch) <= OPRF_MAX_BATCH:
+        raise InvalidKey(f"a VOPRF batch holds 1 to {OPRF_MAX_BATCH} {what}")
+    if any(type(e) is not OprfElement for e in batch):
+        raise InvalidKey(f"{what} must be decoded OprfElements")
     return batch
 
 
-class Evaluation:
+class OprfEvaluation:
     """A VOPRF server's answer: one evaluated element per blinded one, and one proof."""
 
     __slots__ = ("elements", "proof")
 
-    def __init__(self, elements: Sequence[Element], proof: Proof) -> None:
-        if not isinstance(proof, Proof):
-            raise InvalidKey("an evaluation needs a decoded Proof")
+    def __init__(self, elements: Sequence[OprfElement], proof: OprfProof) -> None:
+        if not isinstance(proof, OprfProof):
+            raise InvalidKey("an evaluation needs a decoded OprfProof")
         self.elements = _batch(elements, "evaluated elements")
         self.proof = proof
 
     def __repr__(self) -> str:
-        return f"Evaluation({len(self.elements)} elements)"
+        return f"OprfEvaluation({len(self.elements)} elements)"
 
 
 # --- Keys (RFC 9497 §3.2) ---------------------------------------------------------------
 
 
-class ServerKey:
+class OprfKey:
     """The server's secret key ``skS``: a canonical, non-zero scalar. It never leaves the
     server; ``public_key`` is what clients pin."""
 
@@ -297,19 +297,19 @@ class ServerKey:
         self._raw = raw
 
     @classmethod
-    def generate(cls) -> "ServerKey":
+    def generate(cls) -> "OprfKey":
         """GenerateKeyPair: a uniform random key."""
         return cls(_random_scalar())
 
     @classmethod
-    def derive(cls, seed: bytes, info: bytes, *, mode: Mode) -> "ServerKey":
+    def derive(cls, seed: bytes, info: bytes, *, mode: OprfMode) -> "OprfKey":
         """DeriveKeyPair (§3.2.1): the same ``seed``, ``info`` and mode give the same key."""
-        if not isinstance(seed, bytes) or len(seed) != SEED_BYTES:
-            raise InvalidKey(f"a VOPRF key seed must be {SEED_BYTES} bytes")
+        if not isinstance(seed, bytes) or len(seed) != OPRF_SEED_BYTES:
+            raise InvalidKey(f"a VOPRF key seed must be {OPRF_SEED_BYTES} bytes")
         derive_input = seed + _framed(info)
         dst = labels.OPRF_DERIVE_KEY_PAIR_DST + context_string(mode)
         for counter in range(256):
-            scalar = hash_to_scalar(derive_input + bytes([counter]), mode, dst)
+            scalar = _hash_to_scalar(derive_input + bytes([counter]), mode, dst)
             if not hmac.compare_digest(scalar, _ZERO_SCALAR):
                 return cls(scalar)
         raise InvalidKey("DeriveKeyPair found no non-zero scalar")  # probability ~2^-2000
@@ -318,50 +318,51 @@ class ServerKey:
         return self._raw
 
     @cached_property
-    def public_key(self) -> PublicKey:
-        return PublicKey(_mul_base(self._raw))
+    def public_key(self) -> OprfPublicKey:
+        return OprfPublicKey(_mul_base(self._raw))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ServerKey) and hmac.compare_digest(self._raw, other._raw)
+        return isinstance(other, OprfKey) and hmac.compare_digest(self._raw, other._raw)
 
     def __hash__(self) -> int:
         return hash(bytes(self.public_key))
 
     def __repr__(self) -> str:
-        return f"ServerKey(public={bytes(self.public_key).hex()})"
+        return f"OprfKey(public={bytes(self.public_key).hex()})"
 
 
 # --- The protocol (RFC 9497 §3.3) --------------------------------------------------------
 
 
-class Blinded:
+class OprfBlinded:
     """A client's blinded inputs: send ``elements``, keep this object until the answer
     comes. Each blind is drawn here, at random, and never leaves the object."""
 
     __slots__ = ("_blinds", "elements", "inputs", "mode")
 
-    def __init__(self, inputs: Sequence[bytes], *, mode: Mode) -> None:
+    def __init__(self, inputs: Sequence[bytes], *, mode: OprfMode) -> None:
         items = tuple(inputs)
-        if not 1 <= len(items) <= MAX_BATCH:
-            raise InvalidKey(f"a VOPRF batch holds 1 to {MAX_BATCH} inputs")
+        if not 1 <= len(items) <= OPRF_MAX_BATCH:
+            raise InvalidKey(f"a VOPRF batch holds 1 to {OPRF_MAX_BATCH} inputs")
         points = [_input_element(item, mode) for item in items]
-        self.mode = Mode(mode)
+        self.mode = OprfMode(mode)
         self.inputs = items
         self._blinds = tuple(_random_scalar() for _ in items)
         self.elements = tuple(
-            Element(_mul(blind, point)) for blind, point in zip(self._blinds, points, strict=True)
+            OprfElement(_mul(blind, point))
+            for blind, point in zip(self._blinds, points, strict=True)
         )
 
     def __repr__(self) -> str:
-        return f"Blinded(mode={self.mode.name}, {len(self.inputs)} inputs)"
+        return f"OprfBlinded(mode={self.mode.name}, {len(self.inputs)} inputs)"
 
 
-def _input_element(item: bytes, mode: Mode) -> bytes:
+def _input_element(item: bytes, mode: OprfMode) -> bytes:
     """HashToGroup of one input, refusing what RFC 9497 refuses (InvalidInputError)."""
     if not isinstance(item, bytes):
         raise InvalidKey("a VOPRF input is bytes")
     _framed(item)
-    point = hash_to_group(item, mode)
+    point = _hash_to_group(item, mode)
     if hmac.compare_digest(point, _IDENTITY):  # probability ~2^-252
         raise InvalidKey("the input hashes to the identity")
     return point
@@ -373,7 +374,7 @@ def _finish(item: bytes, element: bytes) -> bytes:
     return _sha512(_framed(item) + _framed(element) + labels.OPRF_FINALIZE_LABEL)
 
 
-def _unblind(blinded: Blinded, evaluated: tuple[Element, ...]) -> list[bytes]:
+def _unblind(blinded: OprfBlinded, evaluated: tuple[OprfElement, ...]) -> list[bytes]:
     outputs = []
     for item, blind, element in zip(blinded.inputs, blinded._blinds, evaluated, strict=True):
         inverse = rbcl.crypto_core_ristretto255_scalar_invert(blind)
@@ -381,25 +382,28 @@ def _unblind(blinded: Blinded, evaluated: tuple[Element, ...]) -> list[bytes]:
     return outputs
 
 
-def _check_answer(blinded: Blinded, mode: Mode, evaluated: tuple[Element, ...]) -> None:
-    if not isinstance(blinded, Blinded) or blinded.mode != mode:
+def _check_answer(blinded: OprfBlinded, mode: OprfMode, evaluated: tuple[OprfElement, ...]) -> None:
+    if not isinstance(blinded, OprfBlinded) or blinded.mode != mode:
         raise InvalidKey(f"these inputs were not blinded for {mode.name}")
     if len(evaluated) != len(blinded.elements):
         raise InvalidKey("the evaluation does not answer every blinded element")
 
 
-def _evaluate(key: ServerKey, item: bytes, mode: Mode) -> bytes:
+def _evaluate(key: OprfKey, item: bytes, mode: OprfMode) -> bytes:
     return _finish(item, _mul(bytes(key), _input_element(item, mode)))
 
 
 def _weights(
-    public_key: bytes, blinded: Sequence[Element], evaluated: Sequence[Element], mode: Mode
+    public_key: bytes,
+    blinded: Sequence[OprfElement],
+    evaluated: Sequence[OprfElement],
+    mode: OprfMode,
 ) -> list[bytes]:
     """The ``d_i`` of ComputeComposites (§2.2.1), bound to the key and to both elements."""
     seed_dst = labels.OPRF_SEED_DST + context_string(mode)
     seed = _sha512(_framed(public_key) + _framed(seed_dst))
     return [
-        hash_to_scalar(
+        _hash_to_scalar(
             _framed(seed)
             + i.to_bytes(2, "big")
             + _framed(bytes(c_i))
@@ -411,7 +415,7 @@ def _weights(
     ]
 
 
-def _combine(weights: list[bytes], elements: Sequence[Element]) -> bytes:
+def _combine(weights: list[bytes], elements: Sequence[OprfElement]) -> bytes:
     """``Σ d_i·E_i``, starting from the identity as the RFC does."""
     total = _IDENTITY
     for weight, element in zip(weights, elements, strict=True):
@@ -419,14 +423,16 @@ def _combine(weights: list[bytes], elements: Sequence[Element]) -> bytes:
     return total
 
 
-def _challenge(public_key: bytes, m: bytes, z: bytes, t2: bytes, t3: bytes, mode: Mode) -> bytes:
+def _challenge(
+    public_key: bytes, m: bytes, z: bytes, t2: bytes, t3: bytes, mode: OprfMode
+) -> bytes:
     transcript = b"".join(_framed(part) for part in (public_key, m, z, t2, t3))
-    return hash_to_scalar(transcript + labels.OPRF_CHALLENGE_LABEL, mode)
+    return _hash_to_scalar(transcript + labels.OPRF_CHALLENGE_LABEL, mode)
 
 
 def _prove(
-    key: ServerKey, blinded: Sequence[Element], evaluated: Sequence[Element], mode: Mode
-) -> Proof:
+    key: OprfKey, blinded: Sequence[OprfElement], evaluated: Sequence[OprfElement], mode: OprfMode
+) -> OprfProof:
     """GenerateProof (§2.2.1) with ``A = G`` and ``B = pkS``; ``Z = skS·M`` as
     ComputeCompositesFast has it, since the server holds the key."""
     secret, public_key = bytes(key), bytes(key.public_key)
@@ -438,15 +444,15 @@ def _prove(
     s = rbcl.crypto_core_ristretto255_scalar_sub(
         r, rbcl.crypto_core_ristretto255_scalar_mul(c, secret)
     )
-    return Proof(c + s)
+    return OprfProof(c + s)
 
 
 def _verify(
-    public_key: PublicKey,
-    blinded: Sequence[Element],
-    evaluated: Sequence[Element],
-    proof: Proof,
-    mode: Mode,
+    public_key: OprfPublicKey,
+    blinded: Sequence[OprfElement],
+    evaluated: Sequence[OprfElement],
+    proof: OprfProof,
+    mode: OprfMode,
 ) -> None:
     """VerifyProof (§2.2.2): ``BadProof`` unless the same key maps every blinded element
     to its evaluated one and ``G`` to ``public_key``."""
@@ -462,13 +468,13 @@ def _verify(
 class OprfClient:
     """The client of mode 0x00: outputs without a proof (nothing shows which key was used)."""
 
-    mode = Mode.OPRF
+    mode = OprfMode.OPRF
 
-    def blind(self, inputs: Sequence[bytes]) -> Blinded:
+    def blind(self, inputs: Sequence[bytes]) -> OprfBlinded:
         """Blind each input with a fresh random scalar."""
-        return Blinded(inputs, mode=self.mode)
+        return OprfBlinded(inputs, mode=self.mode)
 
-    def finalize(self, blinded: Blinded, evaluated: Sequence[Element]) -> list[bytes]:
+    def finalize(self, blinded: OprfBlinded, evaluated: Sequence[OprfElement]) -> list[bytes]:
         """Unblind the server's elements: one 64-byte output per input, in order."""
         answer = _batch(evaluated, "evaluated elements")
         _check_answer(blinded, self.mode, answer)
@@ -478,21 +484,21 @@ class OprfClient:
 class VoprfClient:
     """The client of mode 0x01: every answer must prove it used the pinned key."""
 
-    mode = Mode.VOPRF
+    mode = OprfMode.VOPRF
 
-    def __init__(self, public_key: PublicKey) -> None:
-        if not isinstance(public_key, PublicKey):
-            raise InvalidKey("a VOPRF client needs the server's decoded PublicKey")
+    def __init__(self, public_key: OprfPublicKey) -> None:
+        if not isinstance(public_key, OprfPublicKey):
+            raise InvalidKey("a VOPRF client needs the server's decoded OprfPublicKey")
         self.public_key = public_key
 
-    def blind(self, inputs: Sequence[bytes]) -> Blinded:
+    def blind(self, inputs: Sequence[bytes]) -> OprfBlinded:
         """Blind each input with a fresh random scalar."""
-        return Blinded(inputs, mode=self.mode)
+        return OprfBlinded(inputs, mode=self.mode)
 
-    def finalize(self, blinded: Blinded, evaluation: Evaluation) -> list[bytes]:
+    def finalize(self, blinded: OprfBlinded, evaluation: OprfEvaluation) -> list[bytes]:
         """Verify the proof (``BadProof``), then unblind: one 64-byte output per input."""
-        if not isinstance(evaluation, Evaluation):
-            raise InvalidKey("a VOPRF answer is an Evaluation")
+        if not isinstance(evaluation, OprfEvaluation):
+            raise InvalidKey("a VOPRF answer is an OprfEvaluation")
         _check_answer(blinded, self.mode, evaluation.elements)
         _verify(self.public_key, blinded.elements, evaluation.elements, evaluation.proof, self.mode)
         return _unblind(blinded, evaluation.elements)
@@ -501,15 +507,15 @@ class VoprfClient:
 class OprfServer:
     """The server of mode 0x00."""
 
-    mode = Mode.OPRF
+    mode = OprfMode.OPRF
 
-    def __init__(self, key: ServerKey) -> None:
+    def __init__(self, key: OprfKey) -> None:
         self.key = key
 
-    def blind_evaluate(self, blinded: Sequence[Element]) -> list[Element]:
+    def blind_evaluate(self, blinded: Sequence[OprfElement]) -> list[OprfElement]:
         """``skS·C_i`` for each blinded element."""
         secret = bytes(self.key)
-        return [Element(_mul(secret, bytes(e))) for e in _batch(blinded, "blinded elements")]
+        return [OprfElement(_mul(secret, bytes(e))) for e in _batch(blinded, "blinded elements")]
 
     def evaluate(self, item: bytes) -> bytes:
         """The output a client would finalize for ``item``, computed directly."""
@@ -519,17 +525,17 @@ class OprfServer:
 class VoprfServer:
     """The server of mode 0x01: one proof for the whole batch."""
 
-    mode = Mode.VOPRF
+    mode = OprfMode.VOPRF
 
-    def __init__(self, key: ServerKey) -> None:
+    def __init__(self, key: OprfKey) -> None:
         self.key = key
 
-    def blind_evaluate(self, blinded: Sequence[Element]) -> Evaluation:
+    def blind_evaluate(self, blinded: Sequence[OprfElement]) -> OprfEvaluation:
         """``skS·C_i`` for each blinded element, and the proof that covers them all."""
         batch = _batch(blinded, "blinded elements")
         secret = bytes(self.key)
-        evaluated = [Element(_mul(secret, bytes(e))) for e in batch]
-        return Evaluation(evaluated, _prove(self.key, batch, evaluated, self.mode))
+        evaluated = [OprfElement(_mul(secret, bytes(e))) for e in batch]
+        return OprfEvaluation(evaluated, _prove(self.key, batch, evaluated, self.mode))
 
     def evaluate(self, item: bytes) -> bytes:
         """The output a client would finalize for ``item``, computed directly."""

@@ -23,20 +23,20 @@ from typing import Any
 from app.crypto import labels, voprf
 from app.crypto.errors import CryptoError
 from app.crypto.voprf import (
-    Blinded,
-    Element,
-    Evaluation,
-    Mode,
-    Proof,
-    PublicKey,
-    ServerKey,
+    OprfBlinded,
+    OprfElement,
+    OprfEvaluation,
+    OprfKey,
+    OprfMode,
+    OprfProof,
+    OprfPublicKey,
     VoprfClient,
     VoprfServer,
 )
 
 RFC_PATH = Path(__file__).resolve().parent / "vectors" / "rfc9497-ristretto255-sha512.json"
 RFC = {suite["mode"]: suite for suite in json.loads(RFC_PATH.read_text("ascii"))["suites"]}
-RFC_KEY = RFC[Mode.VOPRF]
+RFC_KEY = RFC[OprfMode.VOPRF]
 RFC_BATCH = next(v for v in RFC_KEY["vectors"] if v["Batch"] == 2)
 
 OTHER_SEED = bytes.fromhex("5c" * 32)
@@ -117,20 +117,20 @@ def error_name(fn: Any) -> str:
     return "valid"
 
 
-def rfc_request() -> Blinded:
+def rfc_request() -> OprfBlinded:
     with fixed_scalars(*hexes(RFC_BATCH["Blind"])):
-        return Blinded(hexes(RFC_BATCH["Input"]), mode=Mode.VOPRF)
+        return OprfBlinded(hexes(RFC_BATCH["Input"]), mode=OprfMode.VOPRF)
 
 
 def answer(
-    what: str, public_key: PublicKey, elements: list[str], proof: str, expected: str = ""
+    what: str, public_key: OprfPublicKey, elements: list[str], proof: str, expected: str = ""
 ) -> dict[str, Any]:
     """One answer to the RFC's batch-of-two request, and what the pinned client makes of it."""
     outputs: list[str] = []
 
     def finalize() -> None:
-        decoded = Evaluation(
-            [Element(bytes.fromhex(e)) for e in elements], Proof(bytes.fromhex(proof))
+        decoded = OprfEvaluation(
+            [OprfElement(bytes.fromhex(e)) for e in elements], OprfProof(bytes.fromhex(proof))
         )
         outputs.extend(o.hex() for o in VoprfClient(public_key).finalize(rfc_request(), decoded))
 
@@ -149,8 +149,8 @@ def answer(
 
 
 def answers() -> list[dict[str, Any]]:
-    key = ServerKey(bytes.fromhex(RFC_KEY["skSm"]))
-    other = ServerKey.derive(OTHER_SEED, OTHER_INFO, mode=Mode.VOPRF)
+    key = OprfKey(bytes.fromhex(RFC_KEY["skSm"]))
+    other = OprfKey.derive(OTHER_SEED, OTHER_INFO, mode=OprfMode.VOPRF)
     blinded = rfc_request().elements
     good = hexes(RFC_BATCH["EvaluationElement"])
     good_hex = [e.hex() for e in good]
@@ -219,13 +219,17 @@ def answers() -> list[dict[str, Any]]:
 
 def build_vectors() -> dict[str, Any]:
     element_cases = [
-        {"what": what, "element": e, "expected": error_name(lambda e=e: Element(bytes.fromhex(e)))}
+        {
+            "what": what,
+            "element": e,
+            "expected": error_name(lambda e=e: OprfElement(bytes.fromhex(e))),
+        }
         for what, e in BAD_ENCODINGS + GOOD_ENCODINGS
     ]
     assert [c["expected"] for c in element_cases] == ["InvalidKey"] * len(BAD_ENCODINGS) + [
         "valid"
     ] * len(GOOD_ENCODINGS)
-    other = ServerKey.derive(OTHER_SEED, OTHER_INFO, mode=Mode.VOPRF)
+    other = OprfKey.derive(OTHER_SEED, OTHER_INFO, mode=OprfMode.VOPRF)
     return {
         "protocol": "backchannel",
         "layer": "voprf",
@@ -239,23 +243,23 @@ def build_vectors() -> dict[str, Any]:
         "labels": {
             name: getattr(labels, name).hex() for name in dir(labels) if name.startswith("OPRF_")
         },
-        "context_strings": {mode.name: voprf.context_string(mode).hex() for mode in Mode},
+        "context_strings": {mode.name: voprf.context_string(mode).hex() for mode in OprfMode},
         "constants": {
-            "ELEMENT_BYTES": voprf.ELEMENT_BYTES,
-            "SCALAR_BYTES": voprf.SCALAR_BYTES,
-            "PROOF_BYTES": voprf.PROOF_BYTES,
-            "OUTPUT_BYTES": voprf.OUTPUT_BYTES,
-            "SEED_BYTES": voprf.SEED_BYTES,
-            "MAX_INPUT_BYTES": voprf.MAX_INPUT_BYTES,
-            "MAX_BATCH": voprf.MAX_BATCH,
+            "OPRF_ELEMENT_BYTES": voprf.OPRF_ELEMENT_BYTES,
+            "OPRF_SCALAR_BYTES": voprf.OPRF_SCALAR_BYTES,
+            "OPRF_PROOF_BYTES": voprf.OPRF_PROOF_BYTES,
+            "OPRF_OUTPUT_BYTES": voprf.OPRF_OUTPUT_BYTES,
+            "OPRF_SEED_BYTES": voprf.OPRF_SEED_BYTES,
+            "OPRF_MAX_INPUT_BYTES": voprf.OPRF_MAX_INPUT_BYTES,
+            "OPRF_MAX_BATCH": voprf.OPRF_MAX_BATCH,
         },
         "element_decode": element_cases,
         "scalar_decode": [
             {
                 "what": what,
                 "scalar": raw,
-                "as_server_key": error_name(lambda raw=raw: ServerKey(bytes.fromhex(raw))),
-                "as_proof_c": error_name(lambda raw=raw: Proof(bytes.fromhex(raw) + bytes(32))),
+                "as_server_key": error_name(lambda raw=raw: OprfKey(bytes.fromhex(raw))),
+                "as_proof_c": error_name(lambda raw=raw: OprfProof(bytes.fromhex(raw) + bytes(32))),
             }
             for what, raw in [*BAD_SCALARS, ("zero", "00" * 32), ("L - 1", scalar_hex(ORDER - 1))]
         ],

@@ -12,18 +12,18 @@ import pytest
 from app.client.errors import ProtocolError, protocol_error
 from app.crypto.errors import BadProof, InvalidKey
 from app.crypto.voprf import (
-    MAX_BATCH,
-    MAX_INPUT_BYTES,
-    OUTPUT_BYTES,
-    Blinded,
-    Element,
-    Evaluation,
-    Mode,
+    OPRF_MAX_BATCH,
+    OPRF_MAX_INPUT_BYTES,
+    OPRF_OUTPUT_BYTES,
+    OprfBlinded,
     OprfClient,
+    OprfElement,
+    OprfEvaluation,
+    OprfKey,
+    OprfMode,
+    OprfProof,
+    OprfPublicKey,
     OprfServer,
-    Proof,
-    PublicKey,
-    ServerKey,
     VoprfClient,
     VoprfServer,
 )
@@ -31,24 +31,24 @@ from app.crypto.voprf import (
 NAMES = [b"jan novak", b"j. novak", b"\xc5\xbe"]
 
 
-def voprf_round(key: ServerKey, inputs: list[bytes]) -> list[bytes]:
+def voprf_round(key: OprfKey, inputs: list[bytes]) -> list[bytes]:
     client = VoprfClient(key.public_key)
     blinded = client.blind(inputs)
     return client.finalize(blinded, VoprfServer(key).blind_evaluate(blinded.elements))
 
 
-@pytest.mark.parametrize("size", [1, 3, MAX_BATCH])
+@pytest.mark.parametrize("size", [1, 3, OPRF_MAX_BATCH])
 def test_voprf_outputs_equal_the_servers_direct_evaluation(size: int) -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     inputs = [f"name {i}".encode() for i in range(size)]
     outputs = voprf_round(key, inputs)
     assert outputs == [VoprfServer(key).evaluate(item) for item in inputs]
-    assert all(len(o) == OUTPUT_BYTES for o in outputs)
+    assert all(len(o) == OPRF_OUTPUT_BYTES for o in outputs)
     assert len(set(outputs)) == size
 
 
 def test_oprf_outputs_equal_the_servers_direct_evaluation() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     client = OprfClient()
     blinded = client.blind(NAMES)
     outputs = client.finalize(blinded, OprfServer(key).blind_evaluate(blinded.elements))
@@ -56,7 +56,7 @@ def test_oprf_outputs_equal_the_servers_direct_evaluation() -> None:
 
 
 def test_blinding_hides_the_input_and_does_not_change_the_output() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     client = VoprfClient(key.public_key)
     first, second = client.blind([NAMES[0]]), client.blind([NAMES[0]])
     assert first.elements != second.elements
@@ -67,7 +67,7 @@ def test_blinding_hides_the_input_and_does_not_change_the_output() -> None:
 
 
 def test_each_evaluation_draws_a_fresh_proof_nonce() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     client = VoprfClient(key.public_key)
     blinded = client.blind(NAMES)
     one, two = (VoprfServer(key).blind_evaluate(blinded.elements) for _ in range(2))
@@ -77,7 +77,7 @@ def test_each_evaluation_draws_a_fresh_proof_nonce() -> None:
 
 
 def test_outputs_depend_on_the_key_and_the_mode() -> None:
-    key, other = ServerKey.generate(), ServerKey.generate()
+    key, other = OprfKey.generate(), OprfKey.generate()
     assert voprf_round(key, NAMES[:1]) != voprf_round(other, NAMES[:1])
     assert OprfServer(key).evaluate(NAMES[0]) != VoprfServer(key).evaluate(NAMES[0])
 
@@ -85,7 +85,7 @@ def test_outputs_depend_on_the_key_and_the_mode() -> None:
 def test_a_partitioning_server_is_detected() -> None:
     """A server that evaluates one member's request under another key, with a valid proof
     for that key, fails the member's check against the pinned key."""
-    pinned, partition = ServerKey.generate(), ServerKey.generate()
+    pinned, partition = OprfKey.generate(), OprfKey.generate()
     client = VoprfClient(pinned.public_key)
     blinded = client.blind(NAMES)
     with pytest.raises(BadProof):
@@ -94,22 +94,22 @@ def test_a_partitioning_server_is_detected() -> None:
 
 def test_a_proof_over_other_elements_is_refused() -> None:
     """The server proves an honest evaluation of elements it chose, not the client's."""
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     client = VoprfClient(key.public_key)
     blinded = client.blind(NAMES)
     honest = VoprfServer(key).blind_evaluate(blinded.elements)
     chosen = VoprfServer(key).blind_evaluate(client.blind([b"x", b"y", b"z"]).elements)
     for evaluation in (
-        Evaluation(chosen.elements, chosen.proof),
-        Evaluation(honest.elements, chosen.proof),
-        Evaluation([*honest.elements[:2], chosen.elements[2]], honest.proof),
+        OprfEvaluation(chosen.elements, chosen.proof),
+        OprfEvaluation(honest.elements, chosen.proof),
+        OprfEvaluation([*honest.elements[:2], chosen.elements[2]], honest.proof),
     ):
         with pytest.raises(BadProof):
             client.finalize(blinded, evaluation)
 
 
 def test_no_single_bit_flip_of_a_proof_is_accepted() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     client = VoprfClient(key.public_key)
     blinded = client.blind(NAMES[:1])
     evaluation = VoprfServer(key).blind_evaluate(blinded.elements)
@@ -118,7 +118,7 @@ def test_no_single_bit_flip_of_a_proof_is_accepted() -> None:
         flipped = bytearray(raw)
         flipped[bit // 8] ^= 1 << (bit % 8)
         with pytest.raises((BadProof, InvalidKey)):
-            client.finalize(blinded, Evaluation(evaluation.elements, Proof(bytes(flipped))))
+            client.finalize(blinded, OprfEvaluation(evaluation.elements, OprfProof(bytes(flipped))))
 
 
 def test_bad_proof_is_the_clients_bad_proof_code() -> None:
@@ -129,21 +129,21 @@ def test_bad_proof_is_the_clients_bad_proof_code() -> None:
 
 
 def test_an_answer_must_match_the_request() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     client = VoprfClient(key.public_key)
     blinded = client.blind(NAMES)
     evaluation = VoprfServer(key).blind_evaluate(blinded.elements)
     with pytest.raises(InvalidKey):
-        client.finalize(blinded, Evaluation(evaluation.elements[:2], evaluation.proof))
+        client.finalize(blinded, OprfEvaluation(evaluation.elements[:2], evaluation.proof))
     with pytest.raises(InvalidKey):  # blinded for OPRF, finalized as VOPRF
         client.finalize(OprfClient().blind(NAMES), evaluation)
     with pytest.raises(InvalidKey):
         OprfClient().finalize(blinded, list(evaluation.elements))
 
 
-@pytest.mark.parametrize("count", [0, MAX_BATCH + 1])
+@pytest.mark.parametrize("count", [0, OPRF_MAX_BATCH + 1])
 def test_batches_hold_1_to_max_batch_elements(count: int) -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     with pytest.raises(InvalidKey):
         VoprfClient(key.public_key).blind([b"n"] * count)
     element = OprfClient().blind([b"n"]).elements[0]
@@ -154,11 +154,11 @@ def test_batches_hold_1_to_max_batch_elements(count: int) -> None:
 
 
 def test_inputs_are_bytes_of_at_most_65535() -> None:
-    key = ServerKey.generate()
-    assert voprf_round(key, [bytes(MAX_INPUT_BYTES)]) == [
-        VoprfServer(key).evaluate(bytes(MAX_INPUT_BYTES))
+    key = OprfKey.generate()
+    assert voprf_round(key, [bytes(OPRF_MAX_INPUT_BYTES)]) == [
+        VoprfServer(key).evaluate(bytes(OPRF_MAX_INPUT_BYTES))
     ]
-    for bad in (bytes(MAX_INPUT_BYTES + 1), "jan novak", bytearray(b"jan")):
+    for bad in (bytes(OPRF_MAX_INPUT_BYTES + 1), "jan novak", bytearray(b"jan")):
         with pytest.raises(InvalidKey):
             OprfClient().blind([bad])  # type: ignore[list-item]
         with pytest.raises(InvalidKey):
@@ -167,46 +167,46 @@ def test_inputs_are_bytes_of_at_most_65535() -> None:
 
 def test_derive_key_pair_is_deterministic_and_bound_to_its_inputs() -> None:
     seed = bytes(range(32))
-    key = ServerKey.derive(seed, b"circle 1", mode=Mode.VOPRF)
-    assert key == ServerKey.derive(seed, b"circle 1", mode=Mode.VOPRF)
-    assert key != ServerKey.derive(seed, b"circle 2", mode=Mode.VOPRF)
-    assert key != ServerKey.derive(seed, b"circle 1", mode=Mode.OPRF)
-    assert ServerKey(bytes(key)) == key
+    key = OprfKey.derive(seed, b"circle 1", mode=OprfMode.VOPRF)
+    assert key == OprfKey.derive(seed, b"circle 1", mode=OprfMode.VOPRF)
+    assert key != OprfKey.derive(seed, b"circle 2", mode=OprfMode.VOPRF)
+    assert key != OprfKey.derive(seed, b"circle 1", mode=OprfMode.OPRF)
+    assert OprfKey(bytes(key)) == key
     for bad_seed in (seed[:31], seed + b"\x00"):
         with pytest.raises(InvalidKey):
-            ServerKey.derive(bad_seed, b"", mode=Mode.VOPRF)
+            OprfKey.derive(bad_seed, b"", mode=OprfMode.VOPRF)
     with pytest.raises(InvalidKey):
-        ServerKey.derive(seed, bytes(MAX_INPUT_BYTES + 1), mode=Mode.VOPRF)
+        OprfKey.derive(seed, bytes(OPRF_MAX_INPUT_BYTES + 1), mode=OprfMode.VOPRF)
 
 
 def test_values_take_only_their_own_decoded_types() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     blinded = OprfClient().blind([b"n"])
     element = blinded.elements[0]
     with pytest.raises(InvalidKey):
-        VoprfClient(Element(bytes(key.public_key)))  # type: ignore[arg-type]
+        VoprfClient(OprfElement(bytes(key.public_key)))  # type: ignore[arg-type]
     with pytest.raises(InvalidKey):
         VoprfServer(key).blind_evaluate([bytes(element)])  # type: ignore[list-item]
     with pytest.raises(InvalidKey):
-        VoprfServer(key).blind_evaluate([PublicKey(bytes(element))])
+        VoprfServer(key).blind_evaluate([OprfPublicKey(bytes(element))])
     with pytest.raises(InvalidKey):
-        Evaluation([element], bytes(64))  # type: ignore[arg-type]
+        OprfEvaluation([element], bytes(64))  # type: ignore[arg-type]
     with pytest.raises(InvalidKey):
         VoprfClient(key.public_key).finalize(blinded, [element])  # type: ignore[arg-type]
 
 
 def test_equality_is_by_value_and_type() -> None:
     element = OprfClient().blind([b"n"]).elements[0]
-    assert Element(bytes(element)) == element
-    assert hash(Element(bytes(element))) == hash(element)
-    assert PublicKey(bytes(element)) != element
-    key = ServerKey.generate()
-    assert ServerKey(bytes(key)) == key
-    assert key != ServerKey.generate()
+    assert OprfElement(bytes(element)) == element
+    assert hash(OprfElement(bytes(element))) == hash(element)
+    assert OprfPublicKey(bytes(element)) != element
+    key = OprfKey.generate()
+    assert OprfKey(bytes(key)) == key
+    assert key != OprfKey.generate()
 
 
 def test_secrets_stay_out_of_reprs() -> None:
-    key = ServerKey.generate()
+    key = OprfKey.generate()
     assert bytes(key).hex() not in repr(key)
     blinded = VoprfClient(key.public_key).blind([b"jan novak"])
     text = repr(blinded)
@@ -215,9 +215,9 @@ def test_secrets_stay_out_of_reprs() -> None:
 
 
 def test_blinds_come_only_from_inside() -> None:
-    """Blinded takes no blinds: the only way to fix one is to replace the module's source."""
+    """OprfBlinded takes no blinds: the only way to fix one is to replace the module's source."""
     with pytest.raises(TypeError):
-        Blinded([b"n"], mode=Mode.VOPRF, blinds=[bytes(32)])  # type: ignore[call-arg]
+        OprfBlinded([b"n"], mode=OprfMode.VOPRF, blinds=[bytes(32)])  # type: ignore[call-arg]
 
 
 def test_the_bundled_librarys_temporary_file_is_removed() -> None:

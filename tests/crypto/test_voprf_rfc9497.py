@@ -13,13 +13,13 @@ import pytest
 
 from app.crypto import voprf
 from app.crypto.voprf import (
-    Element,
-    Evaluation,
-    Mode,
     OprfClient,
+    OprfElement,
+    OprfEvaluation,
+    OprfKey,
+    OprfMode,
+    OprfProof,
     OprfServer,
-    Proof,
-    ServerKey,
     VoprfClient,
     VoprfServer,
     context_string,
@@ -42,19 +42,19 @@ def cases(mode: int) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("mode", [Mode.OPRF, Mode.VOPRF])
-def test_derive_key_pair_gives_the_rfc_keys(mode: Mode) -> None:
+@pytest.mark.parametrize("mode", [OprfMode.OPRF, OprfMode.VOPRF])
+def test_derive_key_pair_gives_the_rfc_keys(mode: OprfMode) -> None:
     suite = SUITES[mode]
     assert context_string(mode) == bytes.fromhex(suite["groupDST"])[len(b"HashToGroup-") :]
-    key = ServerKey.derive(bytes.fromhex(suite["seed"]), bytes.fromhex(suite["keyInfo"]), mode=mode)
+    key = OprfKey.derive(bytes.fromhex(suite["seed"]), bytes.fromhex(suite["keyInfo"]), mode=mode)
     assert bytes(key).hex() == suite["skSm"]
-    if mode == Mode.VOPRF:
+    if mode == OprfMode.VOPRF:
         assert bytes(key.public_key).hex() == suite["pkSm"]
 
 
 @pytest.mark.parametrize("vector", cases(0))
 def test_oprf_mode_matches_the_rfc(vector: dict[str, Any]) -> None:
-    server = OprfServer(ServerKey(bytes.fromhex(SUITES[0]["skSm"])))
+    server = OprfServer(OprfKey(bytes.fromhex(SUITES[0]["skSm"])))
     inputs = hexes(vector["Input"])
     client = OprfClient()
     with fixed_scalars(*hexes(vector["Blind"])):
@@ -69,7 +69,7 @@ def test_oprf_mode_matches_the_rfc(vector: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("vector", cases(1))
 def test_voprf_mode_matches_the_rfc(vector: dict[str, Any]) -> None:
-    key = ServerKey(bytes.fromhex(SUITES[1]["skSm"]))
+    key = OprfKey(bytes.fromhex(SUITES[1]["skSm"]))
     server = VoprfServer(key)
     inputs = hexes(vector["Input"])
     client = VoprfClient(key.public_key)
@@ -88,11 +88,11 @@ def test_voprf_mode_matches_the_rfc(vector: dict[str, Any]) -> None:
 @pytest.mark.parametrize("vector", cases(1))
 def test_the_rfc_answers_verify_when_decoded_from_bytes(vector: dict[str, Any]) -> None:
     """What a client gets over the wire: the RFC's elements and proof, as bytes."""
-    client = VoprfClient(voprf.PublicKey(bytes.fromhex(SUITES[1]["pkSm"])))
+    client = VoprfClient(voprf.OprfPublicKey(bytes.fromhex(SUITES[1]["pkSm"])))
     with fixed_scalars(*hexes(vector["Blind"])):
         blinded = client.blind(hexes(vector["Input"]))
-    evaluation = Evaluation(
-        [Element(raw) for raw in hexes(vector["EvaluationElement"])],
-        Proof(bytes.fromhex(vector["Proof"]["proof"])),
+    evaluation = OprfEvaluation(
+        [OprfElement(raw) for raw in hexes(vector["EvaluationElement"])],
+        OprfProof(bytes.fromhex(vector["Proof"]["proof"])),
     )
     assert client.finalize(blinded, evaluation) == hexes(vector["Output"])

@@ -9,13 +9,13 @@ import pytest
 
 from app.crypto import errors, labels, voprf
 from app.crypto.voprf import (
-    Blinded,
-    Element,
-    Evaluation,
-    Mode,
-    Proof,
-    PublicKey,
-    ServerKey,
+    OprfBlinded,
+    OprfElement,
+    OprfEvaluation,
+    OprfKey,
+    OprfMode,
+    OprfProof,
+    OprfPublicKey,
     VoprfClient,
 )
 from tests.crypto.make_voprf_vectors import build_vectors, fixed_scalars
@@ -34,10 +34,10 @@ def outcome(fn: Any) -> str:
     return "valid"
 
 
-def request() -> Blinded:
+def request() -> OprfBlinded:
     fields = VECTORS["request"]
     with fixed_scalars(*(bytes.fromhex(b) for b in fields["blinds"])):
-        return Blinded([bytes.fromhex(i) for i in fields["inputs"]], mode=Mode.VOPRF)
+        return OprfBlinded([bytes.fromhex(i) for i in fields["inputs"]], mode=OprfMode.VOPRF)
 
 
 def test_file_is_voprf_version_1_and_ascii_only() -> None:
@@ -60,7 +60,7 @@ def test_labels_and_context_strings() -> None:
     for name, value in VECTORS["labels"].items():
         assert getattr(labels, name) == bytes.fromhex(value)
         assert f"`{name}`" in PROTOCOL_MD, f"docs/protocol.md does not list {name}"
-    for mode in Mode:
+    for mode in OprfMode:
         assert voprf.context_string(mode).hex() == VECTORS["context_strings"][mode.name]
 
 
@@ -72,25 +72,25 @@ def test_constants() -> None:
 @pytest.mark.parametrize("case", VECTORS["element_decode"], ids=lambda c: c["what"])
 def test_element_decoding(case: dict[str, Any]) -> None:
     raw = bytes.fromhex(case["element"])
-    assert outcome(lambda: Element(raw)) == case["expected"]
-    assert outcome(lambda: PublicKey(raw)) == case["expected"]
+    assert outcome(lambda: OprfElement(raw)) == case["expected"]
+    assert outcome(lambda: OprfPublicKey(raw)) == case["expected"]
     if case["expected"] == "valid":
-        assert bytes(Element(raw)) == raw
+        assert bytes(OprfElement(raw)) == raw
 
 
 @pytest.mark.parametrize("case", VECTORS["scalar_decode"], ids=lambda c: c["what"])
 def test_scalar_decoding(case: dict[str, Any]) -> None:
     raw = bytes.fromhex(case["scalar"])
-    assert outcome(lambda: ServerKey(raw)) == case["as_server_key"]
-    assert outcome(lambda: Proof(raw + bytes(32))) == case["as_proof_c"]
-    assert outcome(lambda: Proof(bytes(32) + raw)) == case["as_proof_c"]
+    assert outcome(lambda: OprfKey(raw)) == case["as_server_key"]
+    assert outcome(lambda: OprfProof(raw + bytes(32))) == case["as_proof_c"]
+    assert outcome(lambda: OprfProof(bytes(32) + raw)) == case["as_proof_c"]
 
 
 @pytest.mark.parametrize("name", ["pinned", "other"])
 def test_keys_derive_from_their_seeds(name: str) -> None:
     fields = VECTORS["keys"][name]
-    key = ServerKey.derive(
-        bytes.fromhex(fields["seed"]), bytes.fromhex(fields["info"]), mode=Mode.VOPRF
+    key = OprfKey.derive(
+        bytes.fromhex(fields["seed"]), bytes.fromhex(fields["info"]), mode=OprfMode.VOPRF
     )
     assert bytes(key).hex() == fields["skS"]
     assert bytes(key.public_key).hex() == fields["pkS"]
@@ -105,11 +105,11 @@ def test_answers(case: dict[str, Any]) -> None:
     outputs: list[str] = []
 
     def finalize() -> None:
-        evaluation = Evaluation(
-            [Element(bytes.fromhex(e)) for e in case["evaluated"]],
-            Proof(bytes.fromhex(case["proof"])),
+        evaluation = OprfEvaluation(
+            [OprfElement(bytes.fromhex(e)) for e in case["evaluated"]],
+            OprfProof(bytes.fromhex(case["proof"])),
         )
-        client = VoprfClient(PublicKey(bytes.fromhex(case["public_key"])))
+        client = VoprfClient(OprfPublicKey(bytes.fromhex(case["public_key"])))
         outputs.extend(o.hex() for o in client.finalize(request(), evaluation))
 
     assert outcome(finalize) == case["expected"]
