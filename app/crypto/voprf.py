@@ -306,6 +306,8 @@ class OprfKey:
         """DeriveKeyPair (§3.2.1): the same ``seed``, ``info`` and mode give the same key."""
         if not isinstance(seed, bytes) or len(seed) != OPRF_SEED_BYTES:
             raise InvalidKey(f"a VOPRF key seed must be {OPRF_SEED_BYTES} bytes")
+        if not isinstance(info, bytes):
+            raise InvalidKey("VOPRF key info is bytes")
         derive_input = seed + _framed(info)
         dst = labels.OPRF_DERIVE_KEY_PAIR_DST + context_string(mode)
         for counter in range(256):
@@ -510,6 +512,8 @@ class OprfServer:
     mode = OprfMode.OPRF
 
     def __init__(self, key: OprfKey) -> None:
+        if not isinstance(key, OprfKey):
+            raise InvalidKey("an OPRF server needs an OprfKey")
         self.key = key
 
     def blind_evaluate(self, blinded: Sequence[OprfElement]) -> list[OprfElement]:
@@ -528,6 +532,8 @@ class VoprfServer:
     mode = OprfMode.VOPRF
 
     def __init__(self, key: OprfKey) -> None:
+        if not isinstance(key, OprfKey):
+            raise InvalidKey("an OPRF server needs an OprfKey")
         self.key = key
 
     def blind_evaluate(self, blinded: Sequence[OprfElement]) -> OprfEvaluation:

@@ -1,4 +1,4 @@
-/** Shared by the vector tests: load docs/vectors, hex/base64 helpers, fixed randomness. */
+/** Shared by the vector tests: load docs/vectors, hex/base64 helpers, fixed randomness and scalars. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
@@ -53,5 +53,26 @@ export function withRandomness(values, fn) {
     return result;
   } finally {
     sodium.randombytes_buf = original;
+  }
+}
+
+/**
+ * Run `fn` while libsodium's random ristretto255 scalars are exactly `values`, in order:
+ * the blinds and proof nonces of app/crypto/voprf.py's vector tests (fixed_scalars).
+ */
+export function withScalars(values, fn) {
+  const original = sodium.crypto_core_ristretto255_scalar_random;
+  const queue = values.map((value) => (typeof value === "string" ? fromHex(value) : value));
+  sodium.crypto_core_ristretto255_scalar_random = () => {
+    const next = queue.shift();
+    assert.ok(next !== undefined, "an unexpected random scalar was drawn");
+    return Uint8Array.from(next);
+  };
+  try {
+    const result = fn();
+    assert.equal(queue.length, 0, "not every fixed scalar was used");
+    return result;
+  } finally {
+    sodium.crypto_core_ristretto255_scalar_random = original;
   }
 }
