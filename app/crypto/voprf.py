@@ -31,10 +31,10 @@ Decisions at the edges:
 * A proof that does not verify raises ``BadProof``; a value of the wrong size or shape
   raises ``InvalidKey``. Nothing returns ``None`` on failure.
 
-Randomness: blinds and proof nonces are drawn inside, from libsodium
-(``crypto_core_ristretto255_scalar_random``: uniform, never zero), by ``_random_scalar``;
-no public call takes one. The vector tests replace ``_random_scalar`` to replay the RFC's
-values, as the other vector generators replace ``secrets``.
+Randomness: blinds, proof nonces and generated keys are drawn inside, by
+``_random_scalar`` (64 bytes of libsodium's ``randombytes`` reduced modulo the group order,
+never zero); no public call takes one. The vector tests replace ``_random_scalar`` to replay
+the RFC's values, as the other vector generators replace ``secrets``.
 
 Cost (docs/benchmarks.md, "VOPRF"): Blind is one hash-to-group and one scalar
 multiplication per input; BlindEvaluate in VOPRF mode is two multiplications per element
@@ -142,9 +142,13 @@ def _hash_to_scalar(message: bytes, mode: OprfMode, dst: bytes | None = None) ->
 
 
 def _random_scalar() -> bytes:
-    """A uniform non-zero scalar from libsodium: every blind and proof nonce."""
-    scalar: bytes = rbcl.crypto_core_ristretto255_scalar_random()
-    return scalar
+    """A uniform non-zero scalar, for every blind, proof nonce and generated key: 64 bytes
+    from libsodium's CSPRNG reduced modulo L (RFC 9497 §4.7 asks for at least 48; the bias
+    is below 2^-250), drawn again in the 2^-252 case that it is zero."""
+    while True:
+        scalar: bytes = rbcl.crypto_core_ristretto255_scalar_reduce(rbcl.randombytes(64))
+        if not hmac.compare_digest(scalar, _ZERO_SCALAR):
+            return scalar
 
 
 def _is_canonical_scalar(raw: bytes) -> bool:

@@ -57,22 +57,16 @@ export function withRandomness(values, fn) {
 }
 
 /**
- * Run `fn` while libsodium's random ristretto255 scalars are exactly `values`, in order:
- * the blinds and proof nonces of app/crypto/voprf.py's vector tests (fixed_scalars).
+ * Run `fn` while the VOPRF's random scalars are exactly `values` (32-byte scalars), in
+ * order: the blinds and proof nonces of app/crypto/voprf.py's vector tests (fixed_scalars).
+ * voprf.js draws each as 64 random bytes reduced modulo L, so each value is handed out as
+ * itself followed by 32 zero bytes.
  */
 export function withScalars(values, fn) {
-  const original = sodium.crypto_core_ristretto255_scalar_random;
-  const queue = values.map((value) => (typeof value === "string" ? fromHex(value) : value));
-  sodium.crypto_core_ristretto255_scalar_random = () => {
-    const next = queue.shift();
-    assert.ok(next !== undefined, "an unexpected random scalar was drawn");
-    return Uint8Array.from(next);
-  };
-  try {
-    const result = fn();
-    assert.equal(queue.length, 0, "not every fixed scalar was used");
-    return result;
-  } finally {
-    sodium.crypto_core_ristretto255_scalar_random = original;
-  }
+  const wide = values.map((value) => {
+    const out = new Uint8Array(64);
+    out.set(typeof value === "string" ? fromHex(value) : value);
+    return out;
+  });
+  return withRandomness(wide, fn);
 }

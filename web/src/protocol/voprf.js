@@ -15,15 +15,17 @@
  * Every group and scalar operation is libsodium.js's (sumo build); nothing here implements
  * group arithmetic. Elements are refused when non-canonical (libsodium.js checks, and bit
  * 255 is checked here too, as the Python client must) or the identity (which libsodium's
- * is_valid_point accepts). Blinds and proof nonces come from
- * sodium.crypto_core_ristretto255_scalar_random, looked up at call time so the vector
- * tests can replay the RFC's values; no function here takes one from its caller.
+ * is_valid_point accepts). Blinds, proof nonces and generated keys are 64 bytes from
+ * randomBytes (random.js) reduced modulo the group order, so the vector tests replay the
+ * RFC's values as they replay every other random value; no function here takes one from
+ * its caller.
  */
 import { sodium } from "./sodium.js";
 import { BadProof, InvalidKey } from "./errors.js";
 import { concat, hex } from "./encoding.js";
 import { equalBytes } from "./hash.js";
 import * as labels from "./labels.js";
+import { randomBytes } from "./random.js";
 
 export const OPRF_ELEMENT_BYTES = 32;
 export const OPRF_SCALAR_BYTES = 32;
@@ -92,8 +94,17 @@ function hashToScalar(message, mode, dst = null) {
 
 // --- Scalars and elements, through libsodium.js --------------------------------------------
 
+/**
+ * A uniform non-zero scalar: 64 random bytes (randomBytes) reduced modulo L, as
+ * app/crypto/voprf.py draws it (RFC 9497 §4.7 asks for at least 48), drawn again if zero.
+ */
 function randomScalar() {
-  return sodium.crypto_core_ristretto255_scalar_random();
+  for (;;) {
+    const s = sodium.crypto_core_ristretto255_scalar_reduce(randomBytes(64));
+    if (!equalBytes(s, ZERO_SCALAR)) {
+      return s;
+    }
+  }
 }
 
 /** DeserializeScalar: 32 bytes, little-endian, below the group order. */
