@@ -72,6 +72,7 @@ for (const size of batches) {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const times = Object.fromEntries(Object.keys(ops).map((name) => [name, []]));
 const ratios = Object.fromEntries(batches.map((size) => [size, []]));
+const inMults = Object.fromEntries(batches.map((size) => [size, []]));
 const steps = (size) => ["blind", "blind_evaluate", "finalize"].map((step) => `${step}/${size}`);
 for (let round = 0; round < rounds; round++) {
   const order = Object.keys(ops).sort(() => Math.random() - 0.5);
@@ -81,7 +82,9 @@ for (let round = 0; round < rounds; round++) {
     times[name].push(thisRound[name]);
   }
   for (const size of batches) {
-    ratios[size].push(steps(size).reduce((total, name) => total + thisRound[name], 0) / thisRound.seal);
+    const added = steps(size).reduce((total, name) => total + thisRound[name], 0);
+    ratios[size].push(added / thisRound.seal);
+    inMults[size].push(added / thisRound.scalarmult);
   }
 }
 
@@ -98,6 +101,8 @@ for (const size of batches) {
   console.log(
     `batch of ${size}: blind + blind_evaluate + finalize = ${(added * 1e3).toFixed(2)} ms = ` +
       `${median(ratios[size]).toFixed(2)}x the client's seal of a warning (${(median(times.seal) * 1e3).toFixed(2)} ms), ` +
-      `per-round ratios ${Math.min(...ratios[size]).toFixed(2)}-${Math.max(...ratios[size]).toFixed(2)}`,
+      `per-round ${Math.min(...ratios[size]).toFixed(2)}-${Math.max(...ratios[size]).toFixed(2)} = ` +
+      `${median(inMults[size]).toFixed(1)} scalar multiplications ` +
+      `(per-round ${Math.min(...inMults[size]).toFixed(1)}-${Math.max(...inMults[size]).toFixed(1)})`,
   );
 }
