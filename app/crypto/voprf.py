@@ -13,16 +13,13 @@ The suite is ``ristretto255-SHA512`` (RFC 9497 §4.1), in mode 0x00 (OPRF) and 0
   ``crypto_core_ristretto255_from_hash`` (RFC 9496 §4.3.4). HashToScalar is the same
   expansion reduced modulo the group order as a little-endian integer (RFC 9496 §4.4).
 
-Every group and scalar operation is libsodium's, through ``rbcl`` (libsodium with
-ristretto255, bundled in a wheel); nothing here implements group arithmetic.
+Every group and scalar operation is libsodium's, through ``app.crypto.ristretto`` (which
+also decides how libsodium's edges are met: the identity, bit 255, random scalars).
 
 Decisions at the edges:
 
 * Decoding an element (``OprfElement``, ``OprfPublicKey``) refuses non-canonical
-  encodings and the identity (RFC 9497 §2.1 DeserializeElement, RFC 9496 §4.3.1). libsodium's
-  ``is_valid_point`` accepts the identity's all-zero encoding, and the libsodium that
-  rbcl bundles (1.0.18; fixed in 1.0.19) ignores bit 255, so both are refused here
-  first: otherwise this client would accept encodings that libsodium.js refuses.
+  encodings and the identity (RFC 9497 §2.1 DeserializeElement, RFC 9496 §4.3.1).
 * Decoding a scalar refuses values at or above the group order. An ``OprfKey`` is also
   never zero; the two proof scalars may be zero (a valid proof can have them).
 * Inputs and key info are at most 65,535 bytes (their lengths are framed in two bytes);
@@ -31,45 +28,27 @@ Decisions at the edges:
 * A proof that does not verify raises ``BadProof``; a value of the wrong size or shape
   raises ``InvalidKey``. Nothing returns ``None`` on failure.
 
-Randomness: blinds, proof nonces and generated keys are drawn inside, by
-``_random_scalar`` (64 bytes of libsodium's ``randombytes`` reduced modulo the group order,
-never zero); no public call takes one. The vector tests replace ``_random_scalar`` to replay
-the RFC's values, as the other vector generators replace ``secrets``.
+Randomness: blinds, proof nonces and generated keys are drawn inside, from
+``ristretto.random_scalar``; no public call takes one. The vector tests replace that
+function to replay the RFC's values, as the other vector generators replace ``secrets``.
 
 Cost (docs/benchmarks.md, "VOPRF"): Blind is one hash-to-group and one scalar
 multiplication per input; BlindEvaluate in VOPRF mode is two multiplications per element
 plus three for the proof; verifying a proof is two per element plus four.
 """
 
-import contextlib
 import hashlib
 import hmac
-import importlib
-import os
 from collections.abc import Sequence
 from enum import IntEnum
 from functools import cached_property
 
-import rbcl
-
-from app.crypto import labels
+from app.crypto import labels, ristretto
 from app.crypto.errors import BadProof, InvalidKey
 
-
-def _remove_bundled_library() -> None:
-    """rbcl loads its libsodium from a temporary file that it never removes (2.8 MB per
-    process); once loaded the file is not needed, so it is removed (POSIX keeps the mapping)."""
-    path = getattr(importlib.import_module("rbcl._sodium"), "lib_path", None)
-    if isinstance(path, str):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
-_remove_bundled_library()
-
-OPRF_ELEMENT_BYTES = 32
+OPRF_ELEMENT_BYTES = ristretto.ELEMENT_BYTES
 """Noe: a serialised ristretto255 element (RFC 9496 §4.3.2)."""
-OPRF_SCALAR_BYTES = 32
+OPRF_SCALAR_BYTES = ristretto.SCALAR_BYTES
 """Nok: a serialised scalar, little-endian, below the group order."""
 OPRF_PROOF_BYTES = 2 * OPRF_SCALAR_BYTES
 """A proof is c || s."""
@@ -80,9 +59,6 @@ OPRF_SEED_BYTES = 32
 OPRF_MAX_INPUT_BYTES = 2**16 - 1
 OPRF_MAX_BATCH = 64
 """Elements in one request; a feature may allow fewer, never more."""
-
-_IDENTITY = bytes(OPRF_ELEMENT_BYTES)
-_ZERO_SCALAR = bytes(OPRF_SCALAR_BYTES)
 
 
 class OprfMode(IntEnum):
@@ -125,7 +101,7 @@ def _expand_message_xmd(message: bytes, dst: bytes) -> bytes:
 def _hash_to_group(message: bytes, mode: OprfMode) -> bytes:
     """HashToGroup: hash_to_ristretto255 with DST ``"HashToGroup-" || contextString``."""
     dst = labels.OPRF_HASH_TO_GROUP_DST + context_string(mode)
-    point: bytes = rbcl.crypto_core_ristretto255_from_hash(_expand_message_xmd(message, dst))
+    point: bytes = ristretto.from_hash(_expand_message_xmd(message, dst))
     return point
 
 
@@ -134,59 +110,20 @@ def _hash_to_scalar(message: bytes, mode: OprfMode, dst: bytes | None = None) ->
     The DST is ``"HashToScalar-" || contextString`` unless DeriveKeyPair gives its own."""
     if dst is None:
         dst = labels.OPRF_HASH_TO_SCALAR_DST + context_string(mode)
-    scalar: bytes = rbcl.crypto_core_ristretto255_scalar_reduce(_expand_message_xmd(message, dst))
+    scalar: bytes = ristretto.reduce(_expand_message_xmd(message, dst))
     return scalar
 
 
-# --- Scalars and elements, through libsodium ---------------------------------------------
-
-
-def _random_scalar() -> bytes:
-    """A uniform non-zero scalar, for every blind, proof nonce and generated key: 64 bytes
-    from libsodium's CSPRNG reduced modulo L (RFC 9497 §4.7 asks for at least 48; the bias
-    is below 2^-250), drawn again in the 2^-252 case that it is zero."""
-    while True:
-        scalar: bytes = rbcl.crypto_core_ristretto255_scalar_reduce(rbcl.randombytes(64))
-        if not hmac.compare_digest(scalar, _ZERO_SCALAR):
-            return scalar
-
-
-def _is_canonical_scalar(raw: bytes) -> bool:
-    reduced = rbcl.crypto_core_ristretto255_scalar_reduce(raw + _ZERO_SCALAR)
-    return hmac.compare_digest(reduced, raw)
+# --- Elements and proofs ---------------------------------------------------------------
 
 
 def _scalar(raw: bytes, what: str) -> bytes:
     """DeserializeScalar: 32 bytes, little-endian, below the group order."""
     if not isinstance(raw, bytes) or len(raw) != OPRF_SCALAR_BYTES:
         raise InvalidKey(f"{what} must be {OPRF_SCALAR_BYTES} bytes")
-    if not _is_canonical_scalar(raw):
+    if not ristretto.is_scalar(raw):
         raise InvalidKey(f"{what} is not a canonical scalar")
     return raw
-
-
-def _mul(scalar: bytes, point: bytes) -> bytes:
-    """``scalar * point`` for a point already decoded; the identity (all zeros) when the
-    product is the identity, which libsodium reports as an error."""
-    try:
-        product: bytes = rbcl.crypto_scalarmult_ristretto255(scalar, point)
-    except RuntimeError:
-        return _IDENTITY
-    return product
-
-
-def _mul_base(scalar: bytes) -> bytes:
-    """``scalar * G``; the identity for the zero scalar, which libsodium refuses."""
-    try:
-        product: bytes = rbcl.crypto_scalarmult_ristretto255_base(scalar)
-    except RuntimeError:
-        return _IDENTITY
-    return product
-
-
-def _add(p: bytes, q: bytes) -> bytes:
-    total: bytes = rbcl.crypto_core_ristretto255_add(p, q)
-    return total
 
 
 class OprfElement:
@@ -198,12 +135,7 @@ class OprfElement:
     def __init__(self, raw: bytes) -> None:
         if not isinstance(raw, bytes) or len(raw) != OPRF_ELEMENT_BYTES:
             raise InvalidKey(f"a ristretto255 element must be {OPRF_ELEMENT_BYTES} bytes")
-        # Bit 255 is checked here because rbcl's libsodium (1.0.18) ignores it when decoding.
-        if (
-            raw[31] & 0x80
-            or hmac.compare_digest(raw, _IDENTITY)
-            or not rbcl.crypto_core_ristretto255_is_valid_point(raw)
-        ):
+        if not ristretto.is_element(raw):
             raise InvalidKey("not a canonical ristretto255 element, or the identity")
         self._raw = raw
 
@@ -296,14 +228,14 @@ class OprfKey:
 
     def __init__(self, raw: bytes) -> None:
         _scalar(raw, "a VOPRF server key")
-        if hmac.compare_digest(raw, _ZERO_SCALAR):
+        if hmac.compare_digest(raw, ristretto.ZERO_SCALAR):
             raise InvalidKey("a VOPRF server key is not zero")
         self._raw = raw
 
     @classmethod
     def generate(cls) -> "OprfKey":
         """GenerateKeyPair: a uniform random key."""
-        return cls(_random_scalar())
+        return cls(ristretto.random_scalar())
 
     @classmethod
     def derive(cls, seed: bytes, info: bytes, *, mode: OprfMode) -> "OprfKey":
@@ -316,7 +248,7 @@ class OprfKey:
         dst = labels.OPRF_DERIVE_KEY_PAIR_DST + context_string(mode)
         for counter in range(256):
             scalar = _hash_to_scalar(derive_input + bytes([counter]), mode, dst)
-            if not hmac.compare_digest(scalar, _ZERO_SCALAR):
+            if not hmac.compare_digest(scalar, ristretto.ZERO_SCALAR):
                 return cls(scalar)
         raise InvalidKey("DeriveKeyPair found no non-zero scalar")  # probability ~2^-2000
 
@@ -325,7 +257,7 @@ class OprfKey:
 
     @cached_property
     def public_key(self) -> OprfPublicKey:
-        return OprfPublicKey(_mul_base(self._raw))
+        return OprfPublicKey(ristretto.mul_base(self._raw))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OprfKey) and hmac.compare_digest(self._raw, other._raw)
@@ -353,9 +285,9 @@ class OprfBlinded:
         points = [_input_element(item, mode) for item in items]
         self.mode = OprfMode(mode)
         self.inputs = items
-        self._blinds = tuple(_random_scalar() for _ in items)
+        self._blinds = tuple(ristretto.random_scalar() for _ in items)
         self.elements = tuple(
-            OprfElement(_mul(blind, point))
+            OprfElement(ristretto.mul(blind, point))
             for blind, point in zip(self._blinds, points, strict=True)
         )
 
@@ -369,7 +301,7 @@ def _input_element(item: bytes, mode: OprfMode) -> bytes:
         raise InvalidKey("a VOPRF input is bytes")
     _framed(item)
     point = _hash_to_group(item, mode)
-    if hmac.compare_digest(point, _IDENTITY):  # probability ~2^-252
+    if hmac.compare_digest(point, ristretto.IDENTITY):  # probability ~2^-252
         raise InvalidKey("the input hashes to the identity")
     return point
 
@@ -383,8 +315,8 @@ def _finish(item: bytes, element: bytes) -> bytes:
 def _unblind(blinded: OprfBlinded, evaluated: tuple[OprfElement, ...]) -> list[bytes]:
     outputs = []
     for item, blind, element in zip(blinded.inputs, blinded._blinds, evaluated, strict=True):
-        inverse = rbcl.crypto_core_ristretto255_scalar_invert(blind)
-        outputs.append(_finish(item, _mul(inverse, bytes(element))))
+        inverse = ristretto.invert(blind)
+        outputs.append(_finish(item, ristretto.mul(inverse, bytes(element))))
     return outputs
 
 
@@ -396,7 +328,7 @@ def _check_answer(blinded: OprfBlinded, mode: OprfMode, evaluated: tuple[OprfEle
 
 
 def _evaluate(key: OprfKey, item: bytes, mode: OprfMode) -> bytes:
-    return _finish(item, _mul(bytes(key), _input_element(item, mode)))
+    return _finish(item, ristretto.mul(bytes(key), _input_element(item, mode)))
 
 
 def _weights(
@@ -423,9 +355,9 @@ def _weights(
 
 def _combine(weights: list[bytes], elements: Sequence[OprfElement]) -> bytes:
     """``Σ d_i·E_i``, starting from the identity as the RFC does."""
-    total = _IDENTITY
+    total = ristretto.IDENTITY
     for weight, element in zip(weights, elements, strict=True):
-        total = _add(_mul(weight, bytes(element)), total)
+        total = ristretto.add(ristretto.mul(weight, bytes(element)), total)
     return total
 
 
@@ -443,13 +375,11 @@ def _prove(
     ComputeCompositesFast has it, since the server holds the key."""
     secret, public_key = bytes(key), bytes(key.public_key)
     m = _combine(_weights(public_key, blinded, evaluated, mode), blinded)
-    z = _mul(secret, m)
-    r = _random_scalar()
-    t2, t3 = _mul_base(r), _mul(r, m)
+    z = ristretto.mul(secret, m)
+    r = ristretto.random_scalar()
+    t2, t3 = ristretto.mul_base(r), ristretto.mul(r, m)
     c = _challenge(public_key, m, z, t2, t3, mode)
-    s = rbcl.crypto_core_ristretto255_scalar_sub(
-        r, rbcl.crypto_core_ristretto255_scalar_mul(c, secret)
-    )
+    s = ristretto.scalar_sub(r, ristretto.scalar_mul(c, secret))
     return OprfProof(c + s)
 
 
@@ -465,8 +395,8 @@ def _verify(
     key = bytes(public_key)
     weights = _weights(key, blinded, evaluated, mode)
     m, z = _combine(weights, blinded), _combine(weights, evaluated)
-    t2 = _add(_mul_base(proof.s), _mul(proof.c, key))
-    t3 = _add(_mul(proof.s, m), _mul(proof.c, z))
+    t2 = ristretto.add(ristretto.mul_base(proof.s), ristretto.mul(proof.c, key))
+    t3 = ristretto.add(ristretto.mul(proof.s, m), ristretto.mul(proof.c, z))
     if not hmac.compare_digest(_challenge(key, m, z, t2, t3, mode), proof.c):
         raise BadProof("the VOPRF proof does not verify against the pinned key")
 
@@ -523,7 +453,10 @@ class OprfServer:
     def blind_evaluate(self, blinded: Sequence[OprfElement]) -> list[OprfElement]:
         """``skS·C_i`` for each blinded element."""
         secret = bytes(self.key)
-        return [OprfElement(_mul(secret, bytes(e))) for e in _batch(blinded, "blinded elements")]
+        return [
+            OprfElement(ristretto.mul(secret, bytes(e)))
+            for e in _batch(blinded, "blinded elements")
+        ]
 
     def evaluate(self, item: bytes) -> bytes:
         """The output a client would finalize for ``item``, computed directly."""
@@ -544,7 +477,7 @@ class VoprfServer:
         """``skS·C_i`` for each blinded element, and the proof that covers them all."""
         batch = _batch(blinded, "blinded elements")
         secret = bytes(self.key)
-        evaluated = [OprfElement(_mul(secret, bytes(e))) for e in batch]
+        evaluated = [OprfElement(ristretto.mul(secret, bytes(e))) for e in batch]
         return OprfEvaluation(evaluated, _prove(self.key, batch, evaluated, self.mode))
 
     def evaluate(self, item: bytes) -> bytes:

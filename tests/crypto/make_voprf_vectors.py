@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.crypto import labels, voprf
+from app.crypto import labels, ristretto, voprf
 from app.crypto.errors import CryptoError
 from app.crypto.voprf import (
     OprfBlinded,
@@ -90,18 +90,18 @@ BAD_SCALARS = [
 
 @contextmanager
 def fixed_scalars(*values: bytes) -> Iterator[None]:
-    """Make app.crypto.voprf draw ``values`` in order instead of random scalars."""
+    """Make app.crypto.ristretto draw ``values`` in order instead of random scalars."""
     queue = list(values)
 
     def draw() -> bytes:
         return queue.pop(0)
 
-    real = voprf._random_scalar
-    voprf._random_scalar = draw
+    real = ristretto.random_scalar
+    ristretto.random_scalar = draw
     try:
         yield
     finally:
-        voprf._random_scalar = real
+        ristretto.random_scalar = real
     assert not queue, "not every fixed scalar was used"
 
 

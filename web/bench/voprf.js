@@ -89,9 +89,12 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const load = loadavg().map((x) => x.toFixed(2)).join(" ");
-console.log(`web/bench/voprf.js: ${rounds} rounds x ${SECONDS} s per measurement; node ${process.version}, ` +
-  `libsodium ${sodium.sodium_version_string()}; load ${load}`);
-console.log(`${"measurement".padEnd(22)} ${"median µs".padStart(10)} ${"min µs".padStart(10)} ${"max µs".padStart(10)}`);
+console.log(
+  `web/bench/voprf.js: ${rounds} rounds x ${SECONDS} s per measurement; node ${process.version}, ` +
+    `libsodium ${sodium.sodium_version_string()}; load ${load}`,
+);
+const header = ["median µs", "min µs", "max µs"].map((title) => title.padStart(10)).join(" ");
+console.log(`${"measurement".padEnd(22)} ${header}`);
 for (const [name, values] of Object.entries(times)) {
   const us = (x) => (x * 1e6).toFixed(0).padStart(10);
   console.log(`${name.padEnd(22)} ${us(median(values))} ${us(Math.min(...values))} ${us(Math.max(...values))}`);
@@ -100,7 +103,8 @@ for (const size of batches) {
   const added = steps(size).reduce((total, name) => total + median(times[name]), 0);
   console.log(
     `batch of ${size}: blind + blind_evaluate + finalize = ${(added * 1e3).toFixed(2)} ms = ` +
-      `${median(ratios[size]).toFixed(2)}x the client's seal of a warning (${(median(times.seal) * 1e3).toFixed(2)} ms), ` +
+      `${median(ratios[size]).toFixed(2)}x the client's seal of a warning ` +
+      `(${(median(times.seal) * 1e3).toFixed(2)} ms), ` +
       `per-round ${Math.min(...ratios[size]).toFixed(2)}-${Math.max(...ratios[size]).toFixed(2)} = ` +
       `${median(inMults[size]).toFixed(1)} scalar multiplications ` +
       `(per-round ${Math.min(...inMults[size]).toFixed(1)}-${Math.max(...inMults[size]).toFixed(1)})`,

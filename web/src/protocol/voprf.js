@@ -12,23 +12,36 @@
  *   SHA-512 (RFC 9380 §5.3.1) to 64 bytes, then crypto_core_ristretto255_from_hash
  *   (RFC 9496 §4.3.4); HashToScalar reduces the same 64 bytes modulo the group order.
  *
- * Every group and scalar operation is libsodium.js's (sumo build); nothing here implements
- * group arithmetic. Elements are refused when non-canonical (libsodium.js checks, and bit
- * 255 is checked here too, as the Python client must) or the identity (which libsodium's
- * is_valid_point accepts). Blinds, proof nonces and generated keys are 64 bytes from
- * randomBytes (random.js) reduced modulo the group order, so the vector tests replay the
- * RFC's values as they replay every other random value; no function here takes one from
- * its caller.
+ * Every group and scalar operation is libsodium.js's, through ristretto.js (which also
+ * decides how libsodium's edges are met: the identity, bit 255, random scalars); nothing
+ * here implements group arithmetic. No function here takes a blind, proof nonce or key
+ * scalar from its caller: they are drawn inside.
  */
 import { sodium } from "./sodium.js";
 import { BadProof, InvalidKey } from "./errors.js";
 import { concat, hex } from "./encoding.js";
 import { equalBytes } from "./hash.js";
 import * as labels from "./labels.js";
-import { randomBytes } from "./random.js";
+import {
+  ELEMENT_BYTES,
+  IDENTITY,
+  SCALAR_BYTES,
+  ZERO_SCALAR,
+  add,
+  fromHash,
+  invert,
+  isElement,
+  isScalar,
+  mul,
+  mulBase,
+  randomScalar,
+  reduce,
+  scalarMul,
+  scalarSub,
+} from "./ristretto.js";
 
-export const OPRF_ELEMENT_BYTES = 32;
-export const OPRF_SCALAR_BYTES = 32;
+export const OPRF_ELEMENT_BYTES = ELEMENT_BYTES;
+export const OPRF_SCALAR_BYTES = SCALAR_BYTES;
 export const OPRF_PROOF_BYTES = 64;
 export const OPRF_OUTPUT_BYTES = 64;
 export const OPRF_SEED_BYTES = 32;
@@ -39,8 +52,6 @@ export const OPRF_MAX_BATCH = 64;
 /** The mode byte of the context string (RFC 9497 §3.1). */
 export const OprfMode = Object.freeze({ OPRF: 0, VOPRF: 1 });
 
-const IDENTITY = new Uint8Array(OPRF_ELEMENT_BYTES);
-const ZERO_SCALAR = new Uint8Array(OPRF_SCALAR_BYTES);
 const MODE_NAMES = new Map(Object.entries(OprfMode).map(([name, value]) => [value, name]));
 
 function checkMode(mode) {
@@ -84,59 +95,26 @@ function expandMessageXmd(message, dst) {
 
 function hashToGroup(message, mode) {
   const dst = concat(labels.OPRF_HASH_TO_GROUP_DST, oprfContextString(mode));
-  return sodium.crypto_core_ristretto255_from_hash(expandMessageXmd(message, dst));
+  return fromHash(expandMessageXmd(message, dst));
 }
 
 function hashToScalar(message, mode, dst = null) {
   const tag = dst ?? concat(labels.OPRF_HASH_TO_SCALAR_DST, oprfContextString(mode));
-  return sodium.crypto_core_ristretto255_scalar_reduce(expandMessageXmd(message, tag));
+  return reduce(expandMessageXmd(message, tag));
 }
 
-// --- Scalars and elements, through libsodium.js --------------------------------------------
-
-/**
- * A uniform non-zero scalar: 64 random bytes (randomBytes) reduced modulo L, as
- * app/crypto/voprf.py draws it (RFC 9497 §4.7 asks for at least 48), drawn again if zero.
- */
-function randomScalar() {
-  for (;;) {
-    const s = sodium.crypto_core_ristretto255_scalar_reduce(randomBytes(64));
-    if (!equalBytes(s, ZERO_SCALAR)) {
-      return s;
-    }
-  }
-}
+// --- Elements and proofs --------------------------------------------------------------------
 
 /** DeserializeScalar: 32 bytes, little-endian, below the group order. */
 function scalar(raw, what) {
   if (!isBytes(raw) || raw.length !== OPRF_SCALAR_BYTES) {
     throw new InvalidKey(`${what} must be ${OPRF_SCALAR_BYTES} bytes`);
   }
-  if (!equalBytes(sodium.crypto_core_ristretto255_scalar_reduce(concat(raw, ZERO_SCALAR)), raw)) {
+  if (!isScalar(raw)) {
     throw new InvalidKey(`${what} is not a canonical scalar`);
   }
   return Uint8Array.from(raw);
 }
-
-/** scalar * point for a decoded point; the identity when libsodium reports it (it throws). */
-function mul(s, point) {
-  try {
-    return sodium.crypto_scalarmult_ristretto255(s, point);
-  } catch {
-    return IDENTITY;
-  }
-}
-
-/** scalar * G; the identity for the zero scalar, which libsodium refuses. */
-function mulBase(s) {
-  try {
-    return sodium.crypto_scalarmult_ristretto255_base(s);
-  } catch {
-    return IDENTITY;
-  }
-}
-
-const add = (p, q) => sodium.crypto_core_ristretto255_add(p, q);
 
 /** A ristretto255 element: 32 canonical bytes, never the identity. */
 export class OprfElement {
@@ -146,7 +124,7 @@ export class OprfElement {
     if (!isBytes(raw) || raw.length !== OPRF_ELEMENT_BYTES) {
       throw new InvalidKey(`a ristretto255 element must be ${OPRF_ELEMENT_BYTES} bytes`);
     }
-    if (raw[31] & 0x80 || equalBytes(raw, IDENTITY) || !sodium.crypto_core_ristretto255_is_valid_point(raw)) {
+    if (!isElement(raw)) {
       throw new InvalidKey("not a canonical ristretto255 element, or the identity");
     }
     this.#raw = Uint8Array.from(raw);
@@ -323,7 +301,7 @@ export class OprfBlinded {
 function unblind(blinded, evaluated) {
   const blinds = BLINDS.get(blinded);
   return blinded.inputs.map((item, i) => {
-    const inverse = sodium.crypto_core_ristretto255_scalar_invert(blinds[i]);
+    const inverse = invert(blinds[i]);
     return finish(item, mul(inverse, evaluated[i].toBytes()));
   });
 }
@@ -382,7 +360,7 @@ function prove(key, blinded, evaluated, mode) {
   const z = mul(secret, m);
   const r = randomScalar();
   const c = challenge(publicKey, m, z, mulBase(r), mul(r, m), mode);
-  const s = sodium.crypto_core_ristretto255_scalar_sub(r, sodium.crypto_core_ristretto255_scalar_mul(c, secret));
+  const s = scalarSub(r, scalarMul(c, secret));
   return new OprfProof(concat(c, s));
 }
 
