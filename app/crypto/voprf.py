@@ -68,9 +68,16 @@ class OprfMode(IntEnum):
     VOPRF = 1
 
 
+def _mode(mode: OprfMode) -> OprfMode:
+    try:
+        return OprfMode(mode)
+    except ValueError as exc:
+        raise InvalidKey(f"unknown OPRF mode {mode!r}") from exc
+
+
 def context_string(mode: OprfMode) -> bytes:
     """``"OPRFV1-" || I2OSP(mode, 1) || "-" || "ristretto255-SHA512"``."""
-    return labels.OPRF_CONTEXT_VERSION + bytes([OprfMode(mode)]) + b"-" + labels.OPRF_SUITE
+    return labels.OPRF_CONTEXT_VERSION + bytes([_mode(mode)]) + b"-" + labels.OPRF_SUITE
 
 
 # --- Hashing (RFC 9380, RFC 9497 §4.1) --------------------------------------------------
@@ -283,7 +290,7 @@ class OprfBlinded:
         if not 1 <= len(items) <= OPRF_MAX_BATCH:
             raise InvalidKey(f"a VOPRF batch holds 1 to {OPRF_MAX_BATCH} inputs")
         points = [_input_element(item, mode) for item in items]
-        self.mode = OprfMode(mode)
+        self.mode = _mode(mode)
         self.inputs = items
         self._blinds = tuple(ristretto.random_scalar() for _ in items)
         self.elements = tuple(

@@ -177,6 +177,8 @@ def test_derive_key_pair_is_deterministic_and_bound_to_its_inputs() -> None:
             OprfKey.derive(bad_seed, b"", mode=OprfMode.VOPRF)
     with pytest.raises(InvalidKey):
         OprfKey.derive(seed, bytes(OPRF_MAX_INPUT_BYTES + 1), mode=OprfMode.VOPRF)
+    with pytest.raises(InvalidKey):  # POPRF is not implemented
+        OprfKey.derive(seed, b"", mode=2)  # type: ignore[arg-type]
 
 
 def test_values_take_only_their_own_decoded_types() -> None:
