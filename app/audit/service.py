@@ -17,7 +17,7 @@ from app.audit import signing
 from app.circles.access import active_member
 from app.circles.models import MembershipEvent
 from app.crypto import merkle
-from app.crypto.moderation import TreeHead
+from app.crypto.audit import TreeHead
 from app.db import utcnow
 from app.errors import InvalidRequest
 from app.settings import Settings

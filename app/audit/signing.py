@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.accounts.tokens import keyed_hash
 from app.audit.models import ServerSigningKey
 from app.crypto import labels
-from app.crypto.moderation import succession_message
+from app.crypto.audit import succession_message
 from app.db import utcnow
 from app.errors import BackchannelError
 from app.settings import Settings

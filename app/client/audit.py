@@ -27,15 +27,17 @@ from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 from app.client.sdk import _parse_identity
 from app.crypto import CryptoError, PublicIdentity, b64decode, b64encode, merkle
-from app.crypto.circles import ADMIN_ROLES, KeyRecord, event_hash, load_json, verify_record
-from app.crypto.moderation import (
-    Decision,
-    ModerationKey,
+from app.crypto.audit import (
     TreeHead,
-    blob_hash,
-    open_decision_note,
     verify_succession,
 )
+from app.crypto.circles import ADMIN_ROLES, KeyRecord, event_hash, load_json, verify_record
+from app.crypto.decisions import (
+    Decision,
+    blob_hash,
+    open_decision_note,
+)
+from app.crypto.moderation import ModerationKey
 
 AUDIT_FILE = "audit.json"
 PAGE = 1000
@@ -403,7 +405,7 @@ class Audit:
         keys: dict[int, ModerationKey] = {}
         if circle.role in ADMIN_ROLES:
             try:  # read-only: never makes a key generation here
-                keys = self.moderation._secret_keys(circle, self.moderation.state(circle))
+                keys = self.moderation.secret_keys(circle, self.moderation.state(circle))
             except ClientError:
                 keys = {}
         out = []

@@ -23,16 +23,18 @@ from app.circles.models import Circle
 from app.circles.records import active_members, identity_of
 from app.crypto import CryptoError, labels
 from app.crypto.circles import ADMIN_ROLES
+from app.crypto.decisions import (
+    Decision,
+    blob_hash,
+)
 from app.crypto.encoding import b64encode
 from app.crypto.moderation import (
-    Decision,
     ModerationKeyRecord,
-    blob_hash,
-    case_hash,
     check_moderation_successor,
-    receipt_token_hash,
     usable_public_key,
 )
+from app.crypto.reports import case_hash
+from app.crypto.takedowns import receipt_token_hash
 from app.db import utcnow
 from app.entries.models import Entry
 from app.entries.service import wipe_entry

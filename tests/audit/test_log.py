@@ -9,10 +9,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.crypto import b64decode
+from app.crypto.audit import TreeHead
 from app.crypto.circles import event_hash
 from app.crypto.errors import BadSignature
 from app.crypto.merkle import EMPTY_ROOT, ProofError, root, verify_consistency, verify_inclusion
-from app.crypto.moderation import TreeHead
 from tests.conftest import Person, World
 from tests.moderation.conftest import Desk, error_of
 

@@ -7,9 +7,9 @@ from sqlalchemy import Engine, inspect, text
 from starlette.testclient import TestClient
 
 from app.crypto import b64decode
+from app.crypto.audit import TreeHead
 from app.crypto.circles import canonical_json
 from app.crypto.merkle import root, verify_inclusion
-from app.crypto.moderation import TreeHead
 from app.migrate import downgrade, upgrade
 from tests.conftest import World
 

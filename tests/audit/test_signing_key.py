@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from app.audit.models import ServerSigningKey
 from app.client.sdk import Client
 from app.crypto import b64decode
-from app.crypto.moderation import TreeHead
+from app.crypto.audit import TreeHead
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import PASSPHRASES, World

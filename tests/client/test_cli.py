@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from app.client.cli import app as cli
+from app.client.cli.main import app as cli
 
 PASS = "correct horse battery amber"
 NEW = "a brand new passphrase here"

@@ -6,7 +6,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from app.client.cli import app as cli
+from app.client.cli.main import app as cli
 
 
 class Cli:

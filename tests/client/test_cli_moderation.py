@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.audit import signing
-from app.client import cli as cli_module
+from app.client.cli import context as cli_module
 from app.crypto import b64encode
 from app.crypto.circles import event_hash
 from app.settings import Settings

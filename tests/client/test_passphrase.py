@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.accounts.models import User
-from app.client.cli import app as cli
+from app.client.cli.main import app as cli
 from app.client.errors import ClientError, CommonPassphrase, PassphraseContainsUsername
 from app.client.passphrase import (
     COMMON_PASSPHRASES_FILE,

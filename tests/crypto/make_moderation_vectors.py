@@ -29,39 +29,47 @@ from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
 from app.crypto import CryptoError, IdentityKeys, b64encode, labels, merkle
+from app.crypto.audit import (
+    TreeHead,
+    succession_message,
+    verify_succession,
+)
 from app.crypto.circles import CircleKey, KeyRecord, RecordMember, canonical_json, event_hash
+from app.crypto.decisions import (
+    ACTIONS,
+    MAX_REASON,
+    Decision,
+    blob_hash,
+    open_decision_note,
+)
 from app.crypto.entries import commitment
 from app.crypto.moderation import (
-    ACTIONS,
-    MAX_CONTACT,
-    MAX_NAME,
-    MAX_NOTE,
-    MAX_REASON,
-    MAX_RESPONSE,
-    MAX_TEXT,
     NONCE_BYTES,
-    REASONS,
-    Decision,
     ModerationKey,
     ModerationKeyRecord,
-    Receipt,
-    Report,
-    TakedownLink,
-    TakedownRequest,
-    TreeHead,
-    blob_hash,
-    case_hash,
     check_moderation_successor,
-    open_decision_note,
     open_moderation_wrap,
     open_previous_moderation_key,
+)
+from app.crypto.reports import (
+    MAX_NOTE,
+    REASONS,
+    Report,
+    case_hash,
     open_report,
+    verify_report,
+)
+from app.crypto.takedowns import (
+    MAX_CONTACT,
+    MAX_NAME,
+    MAX_RESPONSE,
+    MAX_TEXT,
+    Receipt,
+    TakedownLink,
+    TakedownRequest,
     open_response,
     open_takedown,
     receipt_token_hash,
-    succession_message,
-    verify_report,
-    verify_succession,
 )
 from tests.crypto.make_circle_vectors import (
     CIRCLE_ID,

@@ -12,7 +12,19 @@ import pytest
 from nacl.signing import SigningKey
 
 from app.crypto import IdentityKeys, labels
+from app.crypto.audit import (
+    TreeHead,
+    succession_message,
+    verify_succession,
+)
 from app.crypto.circles import KeyRecord, RecordMember, canonical_json
+from app.crypto.decisions import (
+    MAX_REASON,
+    Decision,
+    blob_hash,
+    open_decision_note,
+    seal_decision_note,
+)
 from app.crypto.entries import commitment, verify_commitment
 from app.crypto.errors import (
     BadSignature,
@@ -23,43 +35,39 @@ from app.crypto.errors import (
     WrongEpoch,
 )
 from app.crypto.moderation import (
-    MAX_CONTACT,
-    MAX_NAME,
-    MAX_NOTE,
-    MAX_REASON,
-    MAX_RESPONSE,
-    MAX_TEXT,
-    Decision,
     ModerationKey,
     ModerationKeyRecord,
-    Receipt,
+    check_moderation_successor,
+    open_moderation_wrap,
+    open_previous_moderation_key,
+    seal_moderation_wrap,
+    seal_previous_moderation_key,
+    shared_key,
+)
+from app.crypto.reports import (
+    MAX_NOTE,
     Report,
+    case_hash,
+    check_report_fields,
+    open_report,
+    seal_report,
+    verify_report,
+)
+from app.crypto.takedowns import (
+    MAX_CONTACT,
+    MAX_NAME,
+    MAX_RESPONSE,
+    MAX_TEXT,
+    Receipt,
     TakedownLink,
     TakedownRequest,
-    TreeHead,
-    blob_hash,
-    case_hash,
-    check_moderation_successor,
-    check_report_fields,
     check_takedown_fields,
-    open_decision_note,
-    open_moderation_wrap,
     open_own_response,
-    open_previous_moderation_key,
-    open_report,
     open_response,
     open_takedown,
     receipt_token_hash,
-    seal_decision_note,
-    seal_moderation_wrap,
-    seal_previous_moderation_key,
-    seal_report,
     seal_response,
     seal_takedown,
-    shared_key,
-    succession_message,
-    verify_report,
-    verify_succession,
 )
 
 CIRCLE = uuid.UUID("8a3f0c6e-5b1d-4f2a-9c7e-1d2b3a4c5d6e")

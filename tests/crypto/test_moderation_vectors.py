@@ -29,39 +29,47 @@ from nacl.bindings import (
 
 from app.audit.schemas import ConsistencyOut, ServerKeysOut, TreeHeadOut
 from app.crypto import b64decode, b64encode, errors, labels, merkle
+from app.crypto.audit import (
+    TreeHead,
+    succession_message,
+    verify_succession,
+)
 from app.crypto.circles import KeyRecord, canonical_json
+from app.crypto.decisions import (
+    ACTIONS,
+    Decision,
+    blob_hash,
+    open_decision_note,
+    seal_decision_note,
+)
 from app.crypto.entries import commitment
 from app.crypto.identity import IdentityKeys
 from app.crypto.moderation import (
-    ACTIONS,
-    MAX_NOTE,
     NONCE_BYTES,
-    REASONS,
-    Decision,
     ModerationKey,
     ModerationKeyRecord,
-    Receipt,
-    Report,
-    TakedownLink,
-    TakedownRequest,
-    TreeHead,
-    blob_hash,
-    case_hash,
     check_moderation_successor,
-    open_decision_note,
     open_moderation_wrap,
     open_previous_moderation_key,
-    open_response,
-    receipt_token_hash,
-    seal_decision_note,
     seal_moderation_wrap,
     seal_previous_moderation_key,
+)
+from app.crypto.reports import (
+    MAX_NOTE,
+    REASONS,
+    Report,
+    case_hash,
     seal_report,
+    verify_report,
+)
+from app.crypto.takedowns import (
+    Receipt,
+    TakedownLink,
+    TakedownRequest,
+    open_response,
+    receipt_token_hash,
     seal_response,
     seal_takedown,
-    succession_message,
-    verify_report,
-    verify_succession,
 )
 from app.moderation.schemas import (
     DecisionCreate,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.circles.models import MembershipEvent
+from app.client import cases
 from app.client.audit import Audit, AuditPins
 from app.client.entries import Entries
 from app.client.errors import ApiError, TransportError
@@ -111,7 +112,9 @@ def test_a_decision_killed_mid_transaction_lands_whole_or_not_at_all(
     eid, kid = uuid.UUID(entry_id), uuid.UUID(case_id)
 
     def decide(action: str) -> str:
-        result = moderation.decide(cid, case_id, action=action, reason=f"admins chose {action}")
+        result = cases.decide(
+            moderation, cid, case_id, action=action, reason=f"admins chose {action}"
+        )
         return str(result["status"])
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -147,7 +150,7 @@ def test_a_decision_killed_mid_transaction_lands_whole_or_not_at_all(
     assert [a for _, a, _ in final.decisions] == ["hide", "remove"]
     verified = audit.verify(cid)
     assert verified["ok"] and verified["tree_size"] == pinned + 2
-    case = next(c for c in moderation.list_cases(cid) if c["case_id"] == case_id)
+    case = next(c for c in cases.list_cases(moderation, cid) if c["case_id"] == case_id)
     assert [(d["action"], d["signer_verified"]) for d in case["decisions"]] == [
         ("hide", True),
         ("remove", True),

@@ -50,11 +50,12 @@ import httpx
 import pytest
 
 from app.client.audit import Audit, AuditFailure, AuditPins
+from app.client.cases import list_cases
 from app.client.entries import Entries
 from app.client.moderation import Moderation
 from app.crypto import b64encode, merkle
+from app.crypto.audit import TreeHead
 from app.crypto.circles import CircleKey, event_hash, seal_wrap
-from app.crypto.moderation import TreeHead
 from tests.conftest import PASSPHRASES, World
 from tests.malicious.conftest import MaliciousServer, on, pins
 
@@ -265,7 +266,7 @@ def test_another_admins_moderation_key_wrap(world: World, server: MaliciousServe
     carols = world.carol.client.request("GET", path)[-1]["wrap"]
     rule = on("GET", path, lambda rows, _: rows[-1].update(wrap=carols))
     with server.attack(rule, "decryption_failed"):
-        Moderation(world.alice.circles).list_cases(world.circle_id)
+        list_cases(Moderation(world.alice.circles), world.circle_id)
     assert not [sent for sent in server.sent if sent[0] == "POST"]
 
 

@@ -19,21 +19,27 @@ from starlette.testclient import TestClient
 from app.circles.models import MembershipEvent
 from app.client.entries import Entries
 from app.crypto import b64decode, b64encode
+from app.crypto.decisions import (
+    Decision,
+    blob_hash,
+    seal_decision_note,
+)
 from app.crypto.entries import ENTRY, Envelope, EnvelopeContext, Opened, open_envelope
 from app.crypto.moderation import (
-    Decision,
     ModerationKey,
     ModerationKeyRecord,
-    Receipt,
-    Report,
-    TakedownLink,
-    TakedownRequest,
-    blob_hash,
     open_moderation_wrap,
-    seal_decision_note,
     seal_moderation_wrap,
     seal_previous_moderation_key,
+)
+from app.crypto.reports import (
+    Report,
     seal_report,
+)
+from app.crypto.takedowns import (
+    Receipt,
+    TakedownLink,
+    TakedownRequest,
     seal_response,
     seal_takedown,
 )

@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.client.entries import Entries
 from app.crypto import b64decode, b64encode
-from app.crypto.moderation import Decision, blob_hash, seal_decision_note
+from app.crypto.decisions import (
+    Decision,
+    blob_hash,
+    seal_decision_note,
+)
 from app.entries.models import Entry
 from app.moderation.models import TakedownHit
 from tests.conftest import World

@@ -8,7 +8,12 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from app.crypto import b64decode
-from app.crypto.moderation import open_decision_note, open_report, open_response, open_takedown
+from app.crypto.decisions import open_decision_note
+from app.crypto.reports import open_report
+from app.crypto.takedowns import (
+    open_response,
+    open_takedown,
+)
 from tests.accounts.test_at_rest import _all_stored_bytes
 from tests.moderation.conftest import Desk
 

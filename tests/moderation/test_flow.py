@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from app.client.entries import Entries
 from app.crypto import b64decode, b64encode
-from app.crypto.entries import verify_commitment
-from app.crypto.moderation import (
+from app.crypto.decisions import (
     Decision,
-    case_hash,
     open_decision_note,
+)
+from app.crypto.entries import verify_commitment
+from app.crypto.reports import (
+    case_hash,
     open_report,
     verify_report,
 )

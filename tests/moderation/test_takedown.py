@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.crypto import DecryptionFailed, b64decode, b64encode
-from app.crypto.moderation import (
-    ModerationKey,
+from app.crypto.moderation import ModerationKey
+from app.crypto.takedowns import (
     Receipt,
     TakedownLink,
     open_own_response,

@@ -13,7 +13,7 @@ import { equalBytes } from "../protocol/hash.js";
 import { parseJson } from "../protocol/json.js";
 import { eventHash } from "../protocol/membership.js";
 import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
-import { Decision } from "../protocol/reports.js";
+import { Decision } from "../protocol/decisions.js";
 import { ClientError } from "./errors.js";
 import { parseIdentity } from "./sdk.js";
 

@@ -8,16 +8,8 @@ import { ENTRY, Envelope, EnvelopeContext, openEnvelope, verifyCommitment } from
 import { equalBytes } from "../protocol/hash.js";
 import { parseJson } from "../protocol/json.js";
 import { checkTokens, normaliseName } from "../protocol/names.js";
-import {
-  ACTIONS,
-  blobHash,
-  caseHash,
-  Decision,
-  openDecisionNote,
-  openReport,
-  sealDecisionNote,
-  verifyReport,
-} from "../protocol/reports.js";
+import { ACTIONS, blobHash, Decision, openDecisionNote, sealDecisionNote } from "../protocol/decisions.js";
+import { caseHash, openReport, verifyReport } from "../protocol/reports.js";
 import { openTakedown, sealResponse } from "../protocol/takedowns.js";
 import { mapped, ProtocolError } from "./errors.js";
 import { openOwnResponse } from "./takedown.js";

@@ -19,7 +19,8 @@ import {
 } from "../protocol/moderation.js";
 import { randomUuid } from "../protocol/random.js";
 import { ADMIN_ROLES } from "../protocol/records.js";
-import { ACTIONS, checkReportFields, Report, sealReport } from "../protocol/reports.js";
+import { ACTIONS } from "../protocol/decisions.js";
+import { checkReportFields, Report, sealReport } from "../protocol/reports.js";
 import { TakedownLink } from "../protocol/takedowns.js";
 import { decide, listCases } from "./cases.js";
 import { ApiError, mapped, ProtocolError } from "./errors.js";

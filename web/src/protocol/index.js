@@ -18,5 +18,6 @@ export * from "./entries.js";
 export * from "./names.js";
 export * from "./moderation.js";
 export * from "./reports.js";
+export * from "./decisions.js";
 export * from "./takedowns.js";
 export * from "./audit.js";

@@ -34,23 +34,8 @@ import {
   sharedKey,
 } from "../../src/protocol/moderation.js";
 import { KeyRecord } from "../../src/protocol/records.js";
-import {
-  ACTIONS,
-  Decision,
-  MAX_NOTE,
-  MAX_REASON,
-  REASONS,
-  Report,
-  blobHash,
-  caseHash,
-  noteAssociatedData,
-  openDecisionNote,
-  openReport,
-  reportAssociatedData,
-  sealDecisionNote,
-  sealReport,
-  verifyReport,
-} from "../../src/protocol/reports.js";
+import { ACTIONS, Decision, MAX_REASON, blobHash, noteAssociatedData, openDecisionNote, sealDecisionNote } from "../../src/protocol/decisions.js";
+import { MAX_NOTE, REASONS, Report, caseHash, openReport, reportAssociatedData, sealReport, verifyReport } from "../../src/protocol/reports.js";
 import {
   MAX_CONTACT,
   MAX_NAME,

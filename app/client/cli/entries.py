@@ -7,14 +7,13 @@ import typer
 from rich.panel import Panel
 from rich.progress import Progress
 
-from app.client import cli as base
-from app.client.cli_circles import _circles, _uuid
+from app.client.cli.context import CircleId, circles_session, parse_uuid
+from app.client.cli.output import JsonFlag, emit, err, out
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 
-JsonFlag = base.JsonFlag
-CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
+app = typer.Typer()
 CURSOR_FILE = "cursors.json"
 
 
@@ -34,7 +33,7 @@ def _save_cursor(circle_id: str, seq: int) -> None:
 
 def _print_entry(entry: ReadEntry) -> None:
     if entry.subject is None:
-        base.out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
+        out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
         return
     by = entry.author or "anonymous"
     aka = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
@@ -44,7 +43,7 @@ def _print_entry(entry: ReadEntry) -> None:
         body += f"\n[dim]when: {entry.happened}[/]"
     if entry.contact:
         body += f"\n[dim]contact the author: {entry.contact}[/]"
-    base.out.print(
+    out.print(
         Panel(
             body,
             title=f"[bold]{entry.subject}[/]{aka}",
@@ -54,6 +53,7 @@ def _print_entry(entry: ReadEntry) -> None:
     )
 
 
+@app.command()
 def post(
     circle_id: CircleId,
     subject: Annotated[str, typer.Option(help="The person's name.")],
@@ -69,9 +69,9 @@ def post(
     as_json: JsonFlag = False,
 ) -> None:
     """Post a warning. It is encrypted and signed on this device."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         result = Entries(circles).post(
-            _uuid(circle_id),
+            parse_uuid(circle_id),
             subject=subject,
             text=text,
             categories=category,
@@ -83,24 +83,25 @@ def post(
             anonymous=anonymous,
             expires_in_days=expires_in,
         )
-        base._emit(
+        emit(
             as_json,
             {"entry_id": result["entry_id"]},
             f"Posted ({'anonymously' if anonymous else 'under your name'}): {result['entry_id']}",
         )
 
 
+@app.command()
 def read(
     circle_id: CircleId,
     all_entries: Annotated[bool, typer.Option("--all", help="Ignore the saved cursor.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Read what is new since your last read (everything the first time)."""
-    with _circles(as_json) as circles:
-        cid = _uuid(circle_id)
+    with circles_session(as_json) as circles:
+        cid = parse_uuid(circle_id)
         after = None if all_entries else _cursors().get(str(cid))
         entries: list[ReadEntry] = []
-        with Progress(console=base.err, transient=True, disable=as_json) as progress:
+        with Progress(console=err, transient=True, disable=as_json) as progress:
             task = progress.add_task("reading and verifying", total=None)
 
             def update(done: int, total: int) -> None:
@@ -111,36 +112,38 @@ def read(
             _save_cursor(str(cid), max(e.seq for e in entries))
         newest_first = sorted(entries, key=lambda e: e.seq, reverse=True)
         if as_json:
-            base._emit(True, [e.as_json() for e in newest_first], "")
+            emit(True, [e.as_json() for e in newest_first], "")
             return
         if not entries:
-            base.out.print("Nothing new.")
+            out.print("Nothing new.")
         for entry in newest_first:
             _print_entry(entry)
 
 
+@app.command()
 def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
     """Check a name before you meet, hire or work with someone."""
-    with _circles(as_json) as circles:
-        result = Entries(circles).check(_uuid(circle_id), name)
+    with circles_session(as_json) as circles:
+        result = Entries(circles).check(parse_uuid(circle_id), name)
         if as_json:
-            base._emit(True, result, "")
+            emit(True, result, "")
             return
         matches: list[dict[str, Any]] = result["matches"]
         if not matches:
-            base.out.print(f"No warnings about [bold]{name}[/] in this circle.")
+            out.print(f"No warnings about [bold]{name}[/] in this circle.")
             return
-        base.out.print(
+        out.print(
             f"[bold red]{len(matches)} warning(s)[/] about [bold]{name}[/], from "
             f"{result['distinct_members']} member(s)."
         )
         for row in matches:
-            base.out.print(
+            out.print(
                 f"- {row['subject']}: {row['text']} ({', '.join(row['categories'])}"
                 f"; {row['corroborations']} corroboration(s); {row['entry_id']})"
             )
 
 
+@app.command()
 def corroborate(
     circle_id: CircleId,
     entry_id: str,
@@ -149,48 +152,41 @@ def corroborate(
     as_json: JsonFlag = False,
 ) -> None:
     """Add your "me too" to a warning (once per warning)."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         result = Entries(circles).corroborate(
-            _uuid(circle_id), str(_uuid(entry_id)), text=text, anonymous=anonymous
+            parse_uuid(circle_id), str(parse_uuid(entry_id)), text=text, anonymous=anonymous
         )
-        base._emit(
+        emit(
             as_json,
             {"corroboration_id": result["corroboration_id"], "entry_id": result["entry_id"]},
             "Corroboration added.",
         )
 
 
+@app.command()
 def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """Withdraw your warning: its content is wiped from the server; a tombstone remains."""
-    with _circles(as_json) as circles:
-        result = Entries(circles).retract(_uuid(circle_id), str(_uuid(entry_id)))
-        base._emit(
-            as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted."
-        )
+    with circles_session(as_json) as circles:
+        result = Entries(circles).retract(parse_uuid(circle_id), str(parse_uuid(entry_id)))
+        emit(as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted.")
 
 
+@app.command()
 def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """One warning with its corroborations."""
-    with _circles(as_json) as circles:
-        entry, items = Entries(circles).show(_uuid(circle_id), str(_uuid(entry_id)))
+    with circles_session(as_json) as circles:
+        entry, items = Entries(circles).show(parse_uuid(circle_id), str(parse_uuid(entry_id)))
         # Its author (and the admins) see whether it was reported and the outcome.
-        cases = Moderation(circles).entry_cases(_uuid(circle_id), entry.entry_id)
+        cases = Moderation(circles).entry_cases(parse_uuid(circle_id), entry.entry_id)
         if as_json:
             data = {**entry.as_json(), "corroboration_texts": items}
             if cases is not None:
                 data["moderation"] = cases
-            base._emit(True, data, "")
+            emit(True, data, "")
             return
         _print_entry(entry)
         for item in items:
-            base.out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
+            out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
         for case in cases or []:
             outcome = ", ".join(case["actions"]) or "no decision yet"
-            base.out.print(
-                f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]"
-            )
-
-
-def install(app: typer.Typer) -> None:
-    for command in (post, read, check, corroborate, retract, show):
-        app.command(command.__name__)(command)
+            out.print(f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]")

@@ -1,67 +1,27 @@
 """`backchannel circle|invite|member|join`: circles from the command line."""
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from app.client import cli as base
-from app.client.circles import Circles, Member
-from app.client.errors import ClientError, ProtocolError
-from app.client.profile import Profile
-from app.client.trust import TrustStore
+from app.client.circles import Member
+from app.client.cli.context import (
+    CircleId,
+    circles_session,
+    parse_uuid,
+    renew_moderation_key,
+)
+from app.client.cli.output import JsonFlag, emit, out, table
+from app.client.errors import ProtocolError
+from app.client.moderation import Moderation
 
+app = typer.Typer()
 circle_app = typer.Typer(no_args_is_help=True, help="Create, list and leave circles.")
 invite_app = typer.Typer(no_args_is_help=True, help="Invite people into a circle.")
 member_app = typer.Typer(no_args_is_help=True, help="Confirm, remove, promote and demote members.")
-
-JsonFlag = base.JsonFlag
-CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
-
-
-@contextmanager
-def _circles(as_json: bool) -> Iterator[Circles]:
-    with base._errors(as_json):
-        profile = Profile.load()
-        with base._client(base._server(profile), profile.token) as client:
-            yield Circles(
-                client,
-                username=profile.username,
-                identity=profile.identity,
-                trust=TrustStore.load(),
-            )
-
-
-def _renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
-    """After a change of admins, make the moderation key theirs (or say who must)."""
-    from app.client.moderation import Moderation
-
-    try:
-        Moderation(circles).ensure_key(circle_id)
-    except ClientError as exc:
-        base.err.print(f"[dim]moderation key not renewed: {getattr(exc, 'message', exc)}[/]")
-
-
-def _uuid(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ProtocolError("bad_circle_id", f"{text!r} is not a circle id") from None
-
-
-def _table(as_json: bool, rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    if as_json:
-        base._emit(True, rows, "")
-        return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[str(row.get(c, "")) for c in columns])
-    base.out.print(table)
+app.add_typer(circle_app, name="circle")
+app.add_typer(invite_app, name="invite")
+app.add_typer(member_app, name="member")
 
 
 @circle_app.command("create")
@@ -71,10 +31,10 @@ def circle_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a circle; you are its owner. Its name is encrypted: the server never sees it."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         circle = circles.create(name, description)
-        _renew_moderation_key(circles, circle.circle_id)
-        base._emit(
+        renew_moderation_key(circles, circle.circle_id)
+        emit(
             as_json,
             {"circle_id": str(circle.circle_id), "name": circle.name, "epoch": circle.epoch},
             f"Created [bold]{circle.name}[/] ({circle.circle_id})",
@@ -84,7 +44,7 @@ def circle_create(
 @circle_app.command("list")
 def circle_list(as_json: JsonFlag = False) -> None:
     """Your circles (names decrypted and verified on this device)."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         rows = [
             {
                 "circle_id": c["circle_id"],
@@ -95,25 +55,23 @@ def circle_list(as_json: JsonFlag = False) -> None:
             }
             for c in circles.list_circles()
         ]
-        _table(as_json, rows, ["circle_id", "name", "role", "status", "epoch"], "Your circles")
+        table(as_json, rows, ["circle_id", "name", "role", "status", "epoch"], "Your circles")
 
 
 @circle_app.command("leave")
 def circle_leave(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Leave a circle (or withdraw a pending request). The key rotates on the next admin action."""
-    with _circles(as_json) as circles:
-        result = circles.leave(_uuid(circle_id))
-        base._emit(
-            as_json, {"circle_id": circle_id, "status": result["status"]}, "You left the circle."
-        )
+    with circles_session(as_json) as circles:
+        result = circles.leave(parse_uuid(circle_id))
+        emit(as_json, {"circle_id": circle_id, "status": result["status"]}, "You left the circle.")
 
 
 @circle_app.command("rotate")
 def circle_rotate(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Start a new key epoch for the current members."""
-    with _circles(as_json) as circles:
-        result = circles.rotate(_uuid(circle_id))
-        base._emit(
+    with circles_session(as_json) as circles:
+        result = circles.rotate(parse_uuid(circle_id))
+        emit(
             as_json,
             {"circle_id": circle_id, "epoch": result["epoch"]},
             f"The circle key was rotated (epoch {result['epoch']}).",
@@ -129,11 +87,11 @@ def invite_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Make an invite string to send privately; it names you by fingerprint."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         invite, created = circles.create_invite(
-            _uuid(circle_id), role=role, max_uses=max_uses, expires_in_days=expires_in
+            parse_uuid(circle_id), role=role, max_uses=max_uses, expires_in_days=expires_in
         )
-        base._emit(
+        emit(
             as_json,
             {
                 "invite": str(invite),
@@ -146,9 +104,9 @@ def invite_create(
 
 @invite_app.command("list")
 def invite_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
-    with _circles(as_json) as circles:
-        rows = circles.invites(_uuid(circle_id))
-        _table(
+    with circles_session(as_json) as circles:
+        rows = circles.invites(parse_uuid(circle_id))
+        table(
             as_json,
             rows,
             ["invite_id", "role", "uses", "max_uses", "expires_at", "revoked", "created_by"],
@@ -158,20 +116,21 @@ def invite_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
 
 @invite_app.command("revoke")
 def invite_revoke(circle_id: CircleId, invite_id: str, as_json: JsonFlag = False) -> None:
-    with _circles(as_json) as circles:
-        result = circles.revoke_invite(_uuid(circle_id), str(_uuid(invite_id)))
-        base._emit(
+    with circles_session(as_json) as circles:
+        result = circles.revoke_invite(parse_uuid(circle_id), str(parse_uuid(invite_id)))
+        emit(
             as_json,
             {"invite_id": result["invite_id"], "revoked": result["revoked"]},
             "Invite revoked.",
         )
 
 
+@app.command()
 def join(invite: str, as_json: JsonFlag = False) -> None:
     """Redeem an invite. An admin must compare your fingerprint before you are in."""
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         result = circles.join(invite)
-        base._emit(
+        emit(
             as_json,
             result,
             f"Request sent. Read your fingerprint to an admin: [bold]{circles.fingerprint}[/]",
@@ -180,7 +139,7 @@ def join(invite: str, as_json: JsonFlag = False) -> None:
 
 @member_app.command("list")
 def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         rows = [
             {
                 "username": m.username,
@@ -188,9 +147,9 @@ def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
                 "status": m.status,
                 "fingerprint": m.fingerprint,
             }
-            for m in circles.members(_uuid(circle_id))
+            for m in circles.members(parse_uuid(circle_id))
         ]
-        _table(as_json, rows, ["username", "role", "status", "fingerprint"], "Members")
+        table(as_json, rows, ["username", "role", "status", "fingerprint"], "Members")
 
 
 @member_app.command("confirm")
@@ -205,17 +164,17 @@ def member_confirm(
     """Admit a pending member after comparing their fingerprint with what they told you."""
 
     def ask(member: Member) -> bool:
-        base.out.print(
+        out.print(
             f"{member.username} asks to join as {member.role}. Their fingerprint:\n"
             f"  [bold]{member.fingerprint}[/]"
         )
         return typer.confirm("Does it match what they read to you?", default=False)
 
-    with _circles(as_json) as circles:
+    with circles_session(as_json) as circles:
         result = circles.confirm(
-            _uuid(circle_id), username, fingerprint=fingerprint, ask=None if as_json else ask
+            parse_uuid(circle_id), username, fingerprint=fingerprint, ask=None if as_json else ask
         )
-        base._emit(
+        emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
             f"{username} is now a member.",
@@ -225,10 +184,10 @@ def member_confirm(
 @member_app.command("remove")
 def member_remove(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
     """Remove a member; the circle key rotates so they cannot read anything new."""
-    with _circles(as_json) as circles:
-        result = circles.remove(_uuid(circle_id), username)
-        _renew_moderation_key(circles, _uuid(circle_id))
-        base._emit(
+    with circles_session(as_json) as circles:
+        result = circles.remove(parse_uuid(circle_id), username)
+        renew_moderation_key(circles, parse_uuid(circle_id))
+        emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
             f"{username} was removed (key epoch {result['epoch']}).",
@@ -240,8 +199,8 @@ _DEMOTE = {"owner": "admin", "admin": "member"}
 
 
 def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: bool) -> None:
-    with _circles(as_json) as circles:
-        cid = _uuid(circle_id)
+    with circles_session(as_json) as circles:
+        cid = parse_uuid(circle_id)
         current = next(
             (
                 m.role
@@ -253,8 +212,8 @@ def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: 
         if current not in table:
             raise ProtocolError("role_unchanged", f"{username} cannot move from {current}")
         result = circles.set_role(cid, username, table[current])
-        _renew_moderation_key(circles, cid)
-        base._emit(
+        renew_moderation_key(circles, cid)
+        emit(
             as_json,
             {"username": username, "role": result["role"]},
             f"{username} is now {result['role']}.",
@@ -271,8 +230,9 @@ def member_demote(circle_id: CircleId, username: str, as_json: JsonFlag = False)
     _change_role(circle_id, username, _DEMOTE, as_json)
 
 
-def install(app: typer.Typer) -> None:
-    app.add_typer(circle_app, name="circle")
-    app.add_typer(invite_app, name="invite")
-    app.add_typer(member_app, name="member")
-    app.command("join")(join)
+@circle_app.command("takedown-link")
+def takedown_link(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """A link anyone can use to send this circle's admins an encrypted takedown request."""
+    with circles_session(as_json) as circles:
+        link = Moderation(circles).takedown_link(parse_uuid(circle_id))
+        emit(as_json, {"link": link}, f"Takedown link (publish it where people find it):\n{link}")

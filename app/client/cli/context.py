@@ -1,0 +1,87 @@
+"""What every command needs before it talks to a server: the URL, a client, the profile,
+secrets from the environment or a prompt, and ids parsed from the command line."""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from app.client.circles import Circles
+from app.client.cli import output
+from app.client.errors import ClientError, NotLoggedIn, ProtocolError
+from app.client.profile import Profile
+from app.client.sdk import Client
+from app.client.trust import TrustStore
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
+
+
+class State:
+    server: str | None = None
+    http_factory: Callable[[str], Any] | None = None  # tests inject a transport here
+
+
+state = State()
+
+
+def server_url(profile: Profile | None = None) -> str:
+    return state.server or (profile.server if profile else None) or DEFAULT_SERVER
+
+
+def http_for(url: str) -> Any:
+    """The injected transport for ``url`` in tests; None (httpx's own) otherwise."""
+    return state.http_factory(url) if state.http_factory else None
+
+
+def client(server: str, token: str | None = None) -> Client:
+    return Client(server, token=token, http=http_for(server))
+
+
+def secret(env: str, prompt: str, *, confirm: bool = False) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    entered: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return entered
+
+
+def existing_profile() -> Profile | None:
+    try:
+        return Profile.load()
+    except NotLoggedIn:
+        return None
+
+
+@contextmanager
+def circles_session(as_json: bool) -> Iterator[Circles]:
+    """The logged-in person's circles, inside the CLI's error handling."""
+    with output.errors(as_json):
+        profile = Profile.load()
+        with client(server_url(profile), profile.token) as http:
+            yield Circles(
+                http,
+                username=profile.username,
+                identity=profile.identity,
+                trust=TrustStore.load(),
+            )
+
+
+def renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
+    """After a change of admins, make the moderation key theirs (or say who must)."""
+    from app.client.moderation import Moderation
+
+    try:
+        Moderation(circles).ensure_key(circle_id)
+    except ClientError as exc:
+        output.err.print(f"[dim]moderation key not renewed: {getattr(exc, 'message', exc)}[/]")
+
+
+def parse_uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ProtocolError("bad_circle_id", f"{text!r} is not a circle id") from None

@@ -1,0 +1,62 @@
+"""`backchannel takedown request|status`: for the person a warning may be about; no account."""
+
+from typing import Annotated
+
+import typer
+
+from app.client.cli.context import http_for
+from app.client.cli.output import JsonFlag, emit, errors
+from app.client.errors import ClientError
+from app.client.takedown import file_takedown, takedown_status
+from app.crypto import CryptoError
+from app.crypto.takedowns import (
+    Receipt,
+    TakedownLink,
+)
+
+app = typer.Typer()
+takedown_app = typer.Typer(
+    no_args_is_help=True, help="Ask a circle's admins to take down what it says about you."
+)
+app.add_typer(takedown_app, name="takedown")
+
+
+@takedown_app.command("request")
+def takedown_request(
+    link: Annotated[str, typer.Argument(help="The circle's takedown link.")],
+    name: Annotated[str, typer.Option(help="The name the warnings may be about (yours).")],
+    text: Annotated[str, typer.Option(help="What you ask for, and why.")],
+    contact: Annotated[str, typer.Option(help="How the admins can reach you.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """File a takedown request; no account needed. Keep the receipt it prints."""
+    with errors(as_json):
+        try:
+            base_url = TakedownLink.parse(link).base_url
+        except CryptoError as exc:
+            raise ClientError(str(exc)) from exc
+        result = file_takedown(link, name=name, contact=contact, text=text, http=http_for(base_url))
+        emit(
+            as_json,
+            {"case_id": result["case_id"], "receipt": result["receipt"]},
+            "Sent, encrypted to the circle's admins. Keep this receipt to check the status "
+            f"(it is the only way to read their answer):\n{result['receipt']}",
+        )
+
+
+@takedown_app.command("status")
+def takedown_check(
+    receipt: Annotated[str, typer.Argument(help="The receipt from `takedown request`.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The status of your takedown request and the admins' response, if any."""
+    with errors(as_json):
+        try:
+            base_url = Receipt.parse(receipt).base_url
+        except CryptoError as exc:
+            raise ClientError(str(exc)) from exc
+        result = takedown_status(receipt, http=http_for(base_url))
+        human = f"Status: [bold]{result['status']}[/]"
+        if result["response"]:
+            human += f"\nResponse from the admins:\n{result['response']}"
+        emit(as_json, {"status": result["status"], "response": result["response"]}, human)
