@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.client.cli.main import app as client_cli
 from app.main import create_app
 from app.migrate import SCHEMA_REVISIONS
 from app.version import API_VERSION, PACKAGE_VERSION, PROTOCOL_VERSION
@@ -55,3 +56,11 @@ def test_the_server_command_shows_its_versions() -> None:
         f"protocol v{PROTOCOL_VERSION})",
         f"database schema revisions {SCHEMA_REVISIONS.oldest} to {SCHEMA_REVISIONS.newest}",
     ]
+
+
+def test_the_client_command_shows_its_versions() -> None:
+    result = CliRunner().invoke(client_cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == (
+        f"backchannel {PACKAGE_VERSION} (HTTP API v{API_VERSION}, protocol v{PROTOCOL_VERSION})\n"
+    )

@@ -203,6 +203,8 @@ def test_a_client_only_install_drives_the_installed_server(
 
 def test_a_client_only_install_has_no_server_packages(client_env: Installed) -> None:
     """Every module of the SDK, the CLI and the protocol imports without them."""
+    shown = client_env.ok("backchannel", "--version")
+    assert shown == f"backchannel {PACKAGE_VERSION} (HTTP API v1, protocol v1)\n"
     for name in SERVER_MODULES:
         refused = client_env.run("python", "-c", f"import {name}")
         assert refused.returncode == 1 and "ModuleNotFoundError" in refused.stderr, name
