@@ -62,10 +62,9 @@ def database_revisions(engine: Engine) -> tuple[str, ...]:
         return MigrationContext.configure(conn).get_current_heads()
 
 
-def check_schema(engine: Engine) -> str:
-    """The database's revision when this code works with it; ``SchemaOutOfRange`` otherwise.
-
-    Connection failures pass through as SQLAlchemy errors: the schema is then unknown."""
+def check_schema(engine: Engine) -> None:
+    """Raise ``SchemaOutOfRange``, saying what to do, unless this code works with the database's
+    revision. Connection failures pass through as SQLAlchemy errors: the schema is then unknown."""
     heads = database_revisions(engine)
     if not heads:
         raise SchemaOutOfRange(
@@ -76,7 +75,7 @@ def check_schema(engine: Engine) -> str:
     span = f"it works with {SCHEMA_REVISIONS.oldest} to {SCHEMA_REVISIONS.newest}"
     revision = heads[0] if len(heads) == 1 and heads[0] in known else None
     if revision is not None and oldest <= known.index(revision) <= newest:
-        return revision
+        return
     if revision is not None and known.index(revision) < oldest:
         raise SchemaOutOfRange(
             f"the database is at schema revision {revision}, older than this server works with "
