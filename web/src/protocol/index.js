@@ -22,3 +22,4 @@ export * from "./reports.js";
 export * from "./decisions.js";
 export * from "./takedowns.js";
 export * from "./audit.js";
+export * from "./voprf.js";
