@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 
-from app.client.name_rules import NAME_RULES_FILE, load_name_rules
+from app.client.name_rules import load_name_rules, name_rules_file
 from app.crypto import InvalidKey
 from app.crypto.matching import NameRules
 from app.crypto.names import normalise_name
 from tests.names.make_name_rules import rules
 
-RULES: dict[str, Any] = json.loads(NAME_RULES_FILE.read_text(encoding="utf-8"))
+RULES: dict[str, Any] = json.loads(name_rules_file().read_text(encoding="utf-8"))
 
 
 def test_rules_file_matches_its_generator() -> None:
