@@ -239,8 +239,11 @@ def install_error_handlers(app: FastAPI) -> None:
             error=type(exc).__name__,
             **security_log.request_fields(request),
         )
+        # This handler answers outside the app's middleware, so it sets nosniff itself.
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on the server."), status_code=500
+            error_body("internal_error", "Something went wrong on the server."),
+            status_code=500,
+            headers={"X-Content-Type-Options": "nosniff"},
         )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import labels
@@ -65,6 +65,26 @@ class Settings(BaseSettings):
     takedown_circle_limit: int = Field(default=50, ge=1)
     takedown_window_seconds: int = Field(default=3600, ge=1)
 
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
+    # (comma-separated, e.g. "10.0.0.5, 2001:db8::/64"). Empty: the header is ignored and
+    # the client is the TCP peer, so nobody can pick the address the per-address limits see.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in _proxy_items(value):
+            ipaddress.ip_network(item, strict=False)  # ValueError: refused at startup
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        """The trusted proxies as normalised networks (a bare address is a /32 or /128)."""
+        return [
+            str(ipaddress.ip_network(item, strict=False))
+            for item in _proxy_items(self.trusted_proxies)
+        ]
+
     @property
     def server_key(self) -> bytes:
         """32 bytes derived from ``secret_key`` for the server's keyed hashes."""
@@ -79,6 +99,10 @@ class Settings(BaseSettings):
     @property
     def uses_development_secret(self) -> bool:
         return self.secret_key.get_secret_value() == DEV_SECRET_KEY
+
+
+def _proxy_items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def is_loopback(host: str) -> bool:

@@ -1,0 +1,200 @@
+"""A malicious outsider: no account, no invite, only the server's public routes.
+
+Each test plays one attack through the real HTTP app, on both databases, and asserts what
+it gains: nothing, or exactly what the threat model says (docs/threat-model.md, "Outsider
+attacks").
+"""
+
+import logging
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from app.cli import uvicorn_options
+from app.client.sdk import Client
+from app.crypto import b64encode
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import _free_port, make_settings, sign_up
+
+PEER = ("127.0.0.1", 40000)  # a proxy on the same host, as `serve` behind nginx sees it
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., FastAPI]]:
+    """Apps over this test's database, with the given settings."""
+    made: list[FastAPI] = []
+
+    def factory(**overrides: Any) -> FastAPI:
+        app = create_app(make_settings(database_url, **overrides))
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        app.state.engine.dispose()
+
+
+# --- Which usernames exist, by timing ----------------------------------------------------------
+
+ROUNDS = 25  # each round times A, B, B, A: 50 samples of each
+TOLERANCE = 0.20
+
+
+def _real_cost(make_app: Callable[..., FastAPI]) -> FastAPI:
+    """The production Argon2 cost (the fixture's cheap one would hide a skipped hash in the
+    noise), throttles out of the way."""
+    defaults = Settings()
+    return make_app(
+        server_hash_time_cost=defaults.server_hash_time_cost,
+        server_hash_memory_kib=defaults.server_hash_memory_kib,
+        login_pair_limit=10_000,
+        login_account_limit=10_000,
+        login_address_limit=10_000,
+    )
+
+
+def _timed(http: TestClient, path: str, body: dict[str, str]) -> float:
+    started = time.perf_counter()
+    response = http.post(path, json=body)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "invalid_credentials"
+    return elapsed
+
+
+def _medians(request: Callable[[str], float]) -> tuple[float, float]:
+    """Interleaved (ABBA), so a busy machine slows both alike; medians of many samples."""
+    known: list[float] = []
+    unknown: list[float] = []
+    request("alice")  # warm up: the dummy hash is made on first use
+    request("nobody")
+    for _ in range(ROUNDS):
+        known.append(request("alice"))
+        unknown.append(request("nobody"))
+        unknown.append(request("nobody"))
+        known.append(request("alice"))
+    return statistics.median(known), statistics.median(unknown)
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/v1/auth/login", "auth_key"), ("/v1/auth/recovery/bundle", "recovery_auth_key")],
+)
+def test_timing_does_not_tell_which_usernames_exist(
+    make_app: Callable[..., FastAPI], path: str, field: str
+) -> None:
+    """An unknown name used to skip the dummy Argon2: 4.5 ms against 25 ms for a real one."""
+    with TestClient(_real_cost(make_app), base_url="http://testserver") as http:
+        sign_up(Client("http://testserver", http=http), "alice")
+        wrong = b64encode(b"\x07" * 32)
+        known, unknown = _medians(
+            lambda username: _timed(http, path, {"username": username, field: wrong})
+        )
+    assert abs(unknown / known - 1) <= TOLERANCE, (
+        f"median {known * 1000:.1f} ms for a real account, {unknown * 1000:.1f} ms for none"
+    )
+
+
+# --- Choosing the address the limits count (X-Forwarded-For) -----------------------------------
+
+
+@pytest.fixture
+def captured(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="backchannel.security")
+    return caplog
+
+
+def addresses(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The client address of each authentication event, as the server saw it."""
+    return [
+        r.security["address"]  # type: ignore[attr-defined]
+        for r in caplog.records
+        if getattr(r, "security", {}).get("event") == "authentication"
+    ]
+
+
+def bad_login(http: TestClient, username: str, forwarded: str | None) -> int:
+    headers = {} if forwarded is None else {"X-Forwarded-For": forwarded}
+    response = http.post(
+        "/v1/auth/login",
+        json={"username": username, "auth_key": b64encode(bytes(32))},
+        headers=headers,
+    )
+    return response.status_code
+
+
+ADDRESS_LIMIT_3 = {"login_address_limit": 3, "login_pair_limit": 100, "login_account_limit": 100}
+
+
+@pytest.mark.parametrize("trusted", ["", "10.0.0.5"])
+def test_a_forged_x_forwarded_for_does_not_escape_the_address_limit(
+    make_app: Callable[..., FastAPI], captured: pytest.LogCaptureFixture, trusted: str
+) -> None:
+    """With no proxy named (or another one), the header is ignored: every forged address is
+    still this peer, and the per-address limit fills."""
+    app = make_app(trusted_proxies=trusted, **ADDRESS_LIMIT_3)
+    with TestClient(app, client=PEER) as http:
+        codes = [bad_login(http, f"user{n}", f"203.0.113.{n}") for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert set(addresses(captured)) == {"127.0.0.1"}
+
+
+def test_a_named_proxy_passes_on_the_real_client_address(
+    make_app: Callable[..., FastAPI],
+    captured: pytest.LogCaptureFixture,
+) -> None:
+    app = make_app(trusted_proxies="127.0.0.1, 10.0.0.0/8", **ADDRESS_LIMIT_3)
+    with TestClient(app, client=PEER) as http:
+        # The proxy keeps the client's own header and appends what it saw: the rightmost
+        # address no trusted proxy added is the client, whatever the client wrote before it.
+        forged = [bad_login(http, f"u{n}", f"192.0.2.{n}, 203.0.113.9, 10.1.1.1") for n in range(4)]
+        other = bad_login(http, "someone", "198.51.100.7")
+    assert forged == [401, 401, 401, 429]
+    assert other == 401  # another client behind the same proxy has its own window
+    assert addresses(captured) == ["203.0.113.9"] * 4 + ["198.51.100.7"]
+
+
+def test_serve_does_not_let_uvicorn_trust_loopback_peers(
+    make_app: Callable[..., FastAPI], captured: pytest.LogCaptureFixture
+) -> None:
+    """`backchannel-server serve` ran uvicorn with proxy_headers on, which trusts
+    X-Forwarded-For from any loopback peer: a client on the server's host (or any client of
+    a same-host proxy that passes the header through) chose its own address."""
+    options = uvicorn_options(host="127.0.0.1", port=0, workers=1)
+    port = _free_port()
+    config = uvicorn.Config(
+        make_app(**ADDRESS_LIMIT_3),
+        host="127.0.0.1",
+        port=port,
+        proxy_headers=options["proxy_headers"],
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        codes = [
+            httpx.post(
+                f"http://127.0.0.1:{port}/v1/auth/login",
+                json={"username": f"user{n}", "auth_key": b64encode(bytes(32))},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert codes == [401, 401, 401, 429]
+    assert set(addresses(captured)) == {"127.0.0.1"}
