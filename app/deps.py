@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -130,9 +131,8 @@ async def current_user(auth: CurrentSession) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-async def argon2_slot(request: Request) -> AsyncIterator[None]:
-    """Bound concurrent Argon2 work; waiters hold no worker thread, so other requests go on."""
-    slots: asyncio.Semaphore = request.app.state.argon2_slots
+@asynccontextmanager
+async def _holding(request: Request, slots: asyncio.Semaphore) -> AsyncIterator[None]:
     settings: Settings = request.app.state.settings
     try:
         await asyncio.wait_for(slots.acquire(), timeout=settings.argon2_wait_seconds)
@@ -144,4 +144,19 @@ async def argon2_slot(request: Request) -> AsyncIterator[None]:
         slots.release()
 
 
+async def argon2_slot(request: Request) -> AsyncIterator[None]:
+    """Bound concurrent Argon2 work for existing accounts (logins, recovery, passphrase
+    checks); waiters hold no worker thread, so other requests go on."""
+    async with _holding(request, request.app.state.argon2_slots):
+        yield
+
+
+async def public_work_slot(request: Request) -> AsyncIterator[None]:
+    """The separate, smaller lane for callers without an account (registrations, takedown
+    proofs): a flood of them waits here, never in the lane logins use."""
+    async with _holding(request, request.app.state.public_slots):
+        yield
+
+
 Argon2Slot = Depends(argon2_slot, scope="function")
+PublicWorkSlot = Depends(public_work_slot, scope="function")

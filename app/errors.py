@@ -127,8 +127,8 @@ class RateLimited(BackchannelError):
     message = "Too many failed attempts; try again later."
     security_event = "rate_limited"
 
-    def __init__(self, retry_after: int):
-        super().__init__(headers={"Retry-After": str(max(1, retry_after))})
+    def __init__(self, retry_after: int, message: str | None = None):
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class ServerBusy(BackchannelError):
@@ -344,6 +344,12 @@ class InviteNotFound(NotFound):
     code = "invite_not_found"
     message = "This invite does not exist or its secret is wrong."
     security_event = "access_denied"  # a wrong secret is a failed capability check
+
+
+class InviteRequired(Forbidden):
+    code = "invite_required"
+    message = "This server makes accounts only with a circle invite."
+    security_event = "access_denied"
 
 
 class InviteExpired(Gone):

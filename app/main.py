@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.write_factory = make_session_factory(engine, write=True)
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
+    app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
 
     install_error_handlers(app)
     app.add_middleware(

@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
@@ -10,11 +11,6 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import labels
-
-
-def _half_the_cpus() -> int:
-    return max(1, (os.cpu_count() or 2) // 2)
-
 
 DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"  # noqa: S105 - refused off loopback
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'backchannel.db'}"
@@ -42,6 +38,19 @@ class Settings(BaseSettings):
         default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1
     )
     argon2_wait_seconds: float = Field(default=10.0, gt=0)
+    # Argon2 for callers without an account (registrations, takedown proofs) has its own,
+    # smaller lane on threads at nice 19, so a flood of them cannot take the slots or the
+    # CPU that logins of existing accounts need (bench.registration_flood).
+    public_work_concurrency: int = Field(default=1, ge=1)
+
+    # Who may make an account: anyone ("open"), or only someone holding a valid circle
+    # invite ("invite"). Accounts made, per client address and server-wide, are limited in
+    # either mode (counted in the database, so the limits hold across workers).
+    registration: Literal["open", "invite"] = "open"
+    registration_address_limit: int = Field(default=10, ge=1)
+    registration_address_window_seconds: int = Field(default=3600, ge=1)
+    registration_server_limit: int = Field(default=200, ge=1)
+    registration_server_window_seconds: int = Field(default=3600, ge=1)
 
     session_idle_seconds: int = Field(default=24 * 3600, ge=1)
     session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)

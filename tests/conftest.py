@@ -122,6 +122,22 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., FastAPI]]:
+    """More apps over this test's database, each with its own settings overrides (the
+    database is shared with ``app``, so one test can serve the same rows two ways)."""
+    made: list[FastAPI] = []
+
+    def factory(**overrides: Any) -> FastAPI:
+        application = create_app(make_settings(database_url, **overrides))
+        made.append(application)
+        return application
+
+    yield factory
+    for application in made:
+        application.state.engine.dispose()
+
+
+@pytest.fixture
 def engine(app: FastAPI) -> Engine:
     """The app's own engine, for tests that inspect or tamper with stored rows."""
     result: Engine = app.state.engine

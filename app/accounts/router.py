@@ -29,12 +29,18 @@ from app.deps import (
     CurrentSession,
     CurrentUser,
     PresentedToken,
+    PublicWorkSlot,
     Session,
     SettingsDep,
 )
 from app.errors import (
     InvalidCredentials,
     InvalidIdentity,
+    InviteExpired,
+    InviteNotFound,
+    InviteRequired,
+    InviteRevoked,
+    InviteUsedUp,
     KdfParametersRejected,
     RateLimited,
     UsernameTaken,
@@ -48,7 +54,16 @@ public_router = APIRouter(
     prefix="/v1/auth",
     tags=["auth"],
     responses=error_responses(
-        InvalidCredentials, RateLimited, UsernameTaken, KdfParametersRejected, InvalidIdentity
+        InvalidCredentials,
+        RateLimited,
+        UsernameTaken,
+        KdfParametersRejected,
+        InvalidIdentity,
+        InviteRequired,
+        InviteNotFound,
+        InviteExpired,
+        InviteRevoked,
+        InviteUsedUp,
     ),
 )
 router = APIRouter(
@@ -103,7 +118,7 @@ def auth_params(
 
 
 @public_router.post(
-    "/register", response_model=SessionOut, status_code=201, dependencies=[Argon2Slot]
+    "/register", response_model=SessionOut, status_code=201, dependencies=[PublicWorkSlot]
 )
 def register(
     body: RegisterRequest,

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from app.accounts import registration
 from app.accounts.credentials import check_credential, log_authentication
 from app.accounts.models import AuthSession, User
 from app.accounts.passwords import hash_secret
@@ -23,12 +24,14 @@ from app.crypto import BadSignature, PublicIdentity
 from app.db import utcnow
 from app.errors import (
     InvalidIdentity,
+    InviteRequired,
     KdfParametersRejected,
     NotAuthenticated,
     SessionEnded,
     UsernameTaken,
     UserNotFound,
 )
+from app.invites.service import admit_signup
 from app.settings import Settings
 
 # Writing last_used_at on every request would make every read a write; a minute is precise enough.
@@ -123,6 +126,17 @@ def register(
         identity.verify()
     except BadSignature as exc:
         raise InvalidIdentity() from exc
+    if settings.registration == "invite":
+        if request.invite is None:
+            raise InviteRequired()
+        admit_signup(
+            session,
+            circle_id=request.invite.circle_id,
+            invite_id=request.invite.invite_id,
+            secret=request.invite.secret,
+        )
+    # Before the name check, so an address at its limit cannot probe names either.
+    registration.admit(session, settings, address=address)
     if session.scalar(select(User.id).where(User.username == request.username)) is not None:
         raise UsernameTaken()
     now = utcnow()
@@ -131,12 +145,12 @@ def register(
         kdf_salt=request.kdf.salt,
         kdf_opslimit=request.kdf.opslimit,
         kdf_memlimit=request.kdf.memlimit,
-        auth_hash=hash_secret(settings, request.auth_key),
+        auth_hash=hash_secret(settings, request.auth_key, public=True),
         x25519_public=identity.x25519_public,
         ed25519_public=identity.ed25519_public,
         x25519_signature=identity.x25519_signature,
         key_bundle=request.key_bundle,
-        recovery_auth_hash=hash_secret(settings, request.recovery.auth_key),
+        recovery_auth_hash=hash_secret(settings, request.recovery.auth_key, public=True),
         recovery_bundle=request.recovery.key_bundle,
         created_at=now,
         credentials_changed_at=now,

@@ -9,38 +9,26 @@ import logging
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.accounts.models import User
 from app.cli import uvicorn_options
 from app.client.sdk import Client
 from app.crypto import b64encode
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import _free_port, make_settings, sign_up
+from tests.accounts.test_register import _valid_body
+from tests.conftest import _free_port, sign_up
 
 PEER = ("127.0.0.1", 40000)  # a proxy on the same host, as `serve` behind nginx sees it
-
-
-@pytest.fixture
-def make_app(database_url: str) -> Iterator[Callable[..., FastAPI]]:
-    """Apps over this test's database, with the given settings."""
-    made: list[FastAPI] = []
-
-    def factory(**overrides: Any) -> FastAPI:
-        app = create_app(make_settings(database_url, **overrides))
-        made.append(app)
-        return app
-
-    yield factory
-    for app in made:
-        app.state.engine.dispose()
 
 
 # --- Which usernames exist, by timing ----------------------------------------------------------
@@ -198,3 +186,48 @@ def test_serve_does_not_let_uvicorn_trust_loopback_peers(
         thread.join(timeout=10)
     assert codes == [401, 401, 401, 429]
     assert set(addresses(captured)) == {"127.0.0.1"}
+
+
+# --- Minting accounts ---------------------------------------------------------------------------
+
+
+def _register_raw(http: TestClient, username: str, **extra: object) -> int:
+    return http.post("/v1/auth/register", json=_valid_body(username) | extra).status_code
+
+
+def _accounts(app: FastAPI) -> int:
+    with Session(app.state.engine) as session:
+        return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def test_a_registration_flood_from_one_address_is_cut_off(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    """The review made 120 accounts from one address in 6.8 s, each two Argon2 hashes in
+    the slots logins wait for. Now the address's window (default 10 an hour) ends it, and
+    the refused ones cost no Argon2."""
+    app = make_app()
+    limit = Settings().registration_address_limit
+    with TestClient(app, client=("198.51.100.7", 40000)) as http:
+        codes = [_register_raw(http, f"bot{n:03d}") for n in range(120)]
+    assert codes == [201] * limit + [429] * (120 - limit)
+    assert _accounts(app) == limit
+
+
+def test_an_outsider_makes_no_account_on_an_invite_only_server(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    app = make_app(registration="invite")
+    invented = {
+        "circle_id": str(uuid.uuid4()),
+        "invite_id": str(uuid.uuid4()),
+        "secret": b64encode(bytes(32)),
+    }
+    with TestClient(app, client=("198.51.100.7", 40000)) as http:
+        codes = {
+            _register_raw(http, f"bot{n}", **extra)
+            for n in range(10)
+            for extra in ({}, {"invite": invented})
+        }
+    assert codes == {403, 404}
+    assert _accounts(app) == 0

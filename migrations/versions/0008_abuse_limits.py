@@ -1,0 +1,44 @@
+"""registration limits and invite signups
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-12-14 12:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.db import UTCDateTime
+
+
+revision: str = '0008'
+down_revision: str | None = '0005'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('registration_hits',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=16), nullable=False),
+    sa.Column('key_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registration_hits'))
+    )
+    with op.batch_alter_table('registration_hits', schema=None) as batch_op:
+        batch_op.create_index('ix_registration_hits_scope', ['scope', 'key_hash', 'created_at'], unique=False)
+
+    with op.batch_alter_table('invites', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('signups', sa.Integer(), server_default='0', nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('invites', schema=None) as batch_op:
+        batch_op.drop_column('signups')
+
+    with op.batch_alter_table('registration_hits', schema=None) as batch_op:
+        batch_op.drop_index('ix_registration_hits_scope')
+
+    op.drop_table('registration_hits')
