@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -192,11 +193,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The same app served by uvicorn on a loopback port, for end-to-end CLI tests."""
+@contextmanager
+def serving(app: FastAPI, **options: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port (``options``: more uvicorn settings)."""
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -205,9 +208,18 @@ def live_server(app: FastAPI) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The same app served by uvicorn on a loopback port, for end-to-end CLI tests."""
+    with serving(app) as url:
+        yield url
 
 
 class Person:

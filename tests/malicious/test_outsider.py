@@ -7,14 +7,12 @@ attacks").
 
 import logging
 import statistics
-import threading
 import time
 import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +24,7 @@ from app.client.sdk import Client
 from app.crypto import b64encode
 from app.settings import Settings
 from tests.accounts.test_register import _valid_body
-from tests.conftest import _free_port, sign_up
+from tests.conftest import serving, sign_up
 
 PEER = ("127.0.0.1", 40000)  # a proxy on the same host, as `serve` behind nginx sees it
 
@@ -158,32 +156,16 @@ def test_serve_does_not_let_uvicorn_trust_loopback_peers(
     X-Forwarded-For from any loopback peer: a client on the server's host (or any client of
     a same-host proxy that passes the header through) chose its own address."""
     options = uvicorn_options(host="127.0.0.1", port=0, workers=1)
-    port = _free_port()
-    config = uvicorn.Config(
-        make_app(**ADDRESS_LIMIT_3),
-        host="127.0.0.1",
-        port=port,
-        proxy_headers=options["proxy_headers"],
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
+    app = make_app(**ADDRESS_LIMIT_3)
+    with serving(app, proxy_headers=options["proxy_headers"]) as url:
         codes = [
             httpx.post(
-                f"http://127.0.0.1:{port}/v1/auth/login",
+                f"{url}/v1/auth/login",
                 json={"username": f"user{n}", "auth_key": b64encode(bytes(32))},
                 headers={"X-Forwarded-For": f"203.0.113.{n}"},
             ).status_code
             for n in range(4)
         ]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     assert codes == [401, 401, 401, 429]
     assert set(addresses(captured)) == {"127.0.0.1"}
 
