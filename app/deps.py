@@ -49,6 +49,18 @@ async def get_session(request: Request) -> AsyncIterator[OrmSession]:
     await run_in_threadpool(finish, session, commit=True)
 
 
+async def get_read_session(request: Request) -> AsyncIterator[OrmSession]:
+    """A read-only session beside the request's own, for a use case that checks before slow
+    work (Argon2) and writes after it: on SQLite the request's write session holds the
+    database's write lock from its first statement, so checking there would hold it
+    through the slow part."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(finish, session, commit=False)
+
+
 async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -57,6 +69,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a client never
 # sees success for a write that did not land.
 Session = Annotated[OrmSession, Depends(get_session, scope="function")]
+ReadSession = Annotated[OrmSession, Depends(get_read_session, scope="function")]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 

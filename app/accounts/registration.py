@@ -66,8 +66,8 @@ def _windows(settings: Settings, address: str) -> list[_Window]:
     ]
 
 
-def admit(session: Session, settings: Settings, *, address: str) -> None:
-    """Raise ``RateLimited`` (with Retry-After) if a window is full; otherwise count this
+def admit(session: Session, settings: Settings, *, address: str, record: bool = True) -> None:
+    """Raise ``RateLimited`` (with Retry-After) if a window is full; ``record``: count this
     account in both, in the registration's own transaction (it counts only if it commits)."""
     now = utcnow()
     windows = _windows(settings, address)
@@ -86,6 +86,8 @@ def admit(session: Session, settings: Settings, *, address: str) -> None:
                 retry_after=max(retry, 1),
                 message="Too many accounts were made from here or on this server; try later.",
             )
+    if not record:
+        return
     longest = max(w.seconds for w in windows)
     session.execute(
         delete(RegistrationHit).where(

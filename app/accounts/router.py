@@ -30,6 +30,7 @@ from app.deps import (
     CurrentUser,
     PresentedToken,
     PublicWorkSlot,
+    ReadSession,
     Session,
     SettingsDep,
 )
@@ -123,11 +124,14 @@ def auth_params(
 def register(
     body: RegisterRequest,
     session: Session,
+    reader: ReadSession,
     settings: SettingsDep,
     address: ClientAddress,
     previous: PresentedToken,
 ) -> SessionOut:
-    new = service.register(session, settings, request=body, address=address, previous=previous)
+    new = service.register(
+        session, settings, reader=reader, request=body, address=address, previous=previous
+    )
     return session_out(new, settings)
 
 

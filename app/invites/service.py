@@ -90,11 +90,17 @@ def revoke_invite(
 
 
 def _valid_invite(
-    session: Session, *, circle_id: uuid.UUID, invite_id: uuid.UUID, secret: bytes
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    invite_id: uuid.UUID,
+    secret: bytes,
+    lock: bool = True,
 ) -> InviteRow:
     """The invite, if the secret is right and it is neither revoked nor expired (in that
-    order); the circle row is locked, so uses and signups are counted one at a time."""
-    circle = session.get(Circle, circle_id, with_for_update=True)
+    order); ``lock``: the circle row is locked, so uses and signups are counted one at a
+    time."""
+    circle = session.get(Circle, circle_id, with_for_update=lock)
     invite = session.get(InviteRow, invite_id)
     if circle is None or invite is None or invite.circle_id != circle_id:
         raise InviteNotFound()
@@ -108,17 +114,26 @@ def _valid_invite(
 
 
 def admit_signup(
-    session: Session, *, circle_id: uuid.UUID, invite_id: uuid.UUID, secret: bytes
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    invite_id: uuid.UUID,
+    secret: bytes,
+    spend: bool = True,
 ) -> None:
-    """An account may be made with this invite (``BACKCHANNEL_REGISTRATION=invite``).
+    """An account may be made with this invite (``BACKCHANNEL_REGISTRATION=invite``);
+    ``spend``: spend one of its signups.
 
     Making the account does not redeem the invite (the new account redeems it as any
     account would, and the joiner's client checks the inviter then); it counts one of the
     invite's ``max_uses`` signups, so one invite cannot mint accounts without bound."""
-    invite = _valid_invite(session, circle_id=circle_id, invite_id=invite_id, secret=secret)
+    invite = _valid_invite(
+        session, circle_id=circle_id, invite_id=invite_id, secret=secret, lock=spend
+    )
     if invite.signups >= invite.max_uses:
         raise InviteUsedUp()
-    invite.signups += 1
+    if spend:
+        invite.signups += 1
 
 
 def redeem_invite(
