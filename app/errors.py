@@ -471,6 +471,21 @@ class ReceiptNotFound(NotFound):
     security_event = "access_denied"
 
 
+class ChallengeInvalid(InvalidRequest):
+    code = "challenge_invalid"
+    message = "This is not a challenge this server gave out for this circle."
+
+
+class ChallengeExpired(Gone):
+    code = "challenge_expired"
+    message = "The challenge expired, or the circle got busier since: solve a new one."
+
+
+class ProofInvalid(InvalidRequest):
+    code = "proof_invalid"
+    message = "The proof of work does not meet the challenge."
+
+
 class InvalidDecision(InvalidRequest):
     code = "invalid_decision"
     message = "The decision is malformed, not signed by you, or not for this case."

@@ -69,10 +69,17 @@ class Settings(BaseSettings):
     login_address_limit: int = Field(default=300, ge=1)
     login_address_window_seconds: int = Field(default=3600, ge=1)
 
-    # Public takedown requests: per client address and per circle, in one sliding window.
-    takedown_address_limit: int = Field(default=5, ge=1)
-    takedown_circle_limit: int = Field(default=50, ge=1)
-    takedown_window_seconds: int = Field(default=3600, ge=1)
+    # Public takedown requests cost a proof of work (docs/protocol.md §31.7), no fixed window:
+    # ``takedown_work`` expected Argon2id evaluations per solution (eight solutions) when the
+    # server is quiet, one more ``takedown_work`` for every ``takedown_circle_load_step``
+    # requests the circle accepted in the last ``takedown_load_window_seconds`` (and every
+    # ``takedown_server_load_step`` the whole server did). A challenge lasts
+    # ``takedown_challenge_seconds``.
+    takedown_work: int = Field(default=6, ge=1, le=2**17)
+    takedown_load_window_seconds: int = Field(default=600, ge=1)
+    takedown_circle_load_step: int = Field(default=40, ge=1)
+    takedown_server_load_step: int = Field(default=400, ge=1)
+    takedown_challenge_seconds: int = Field(default=600, ge=60)
 
     # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
     # (comma-separated, e.g. "10.0.0.5, 2001:db8::/64"). Empty: the header is ignored and

@@ -106,7 +106,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         server_hash_time_cost=1,
         server_hash_memory_kib=1024,
-        **overrides,
+        **({"takedown_work": 1} | overrides),  # a proof of work is 8 evaluations
     )
 
 

@@ -1,4 +1,4 @@
-"""registration limits and invite signups
+"""registration limits and invite signups; takedowns by proof of work, not windows
 
 Revision ID: 0008
 Revises: 0005
@@ -33,8 +33,29 @@ def upgrade() -> None:
     with op.batch_alter_table('invites', schema=None) as batch_op:
         batch_op.add_column(sa.Column('signups', sa.Integer(), server_default='0', nullable=False))
 
+    with op.batch_alter_table('moderation_cases', schema=None) as batch_op:
+        batch_op.create_index('ix_moderation_cases_kind', ['kind', 'created_at'], unique=False)
+
+    # The takedown windows are gone (a proof of work instead); the counters go with them.
+    with op.batch_alter_table('takedown_hits', schema=None) as batch_op:
+        batch_op.drop_index('ix_takedown_hits_scope')
+    op.drop_table('takedown_hits')
+
 
 def downgrade() -> None:
+    op.create_table('takedown_hits',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=16), nullable=False),
+    sa.Column('key_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_takedown_hits'))
+    )
+    with op.batch_alter_table('takedown_hits', schema=None) as batch_op:
+        batch_op.create_index('ix_takedown_hits_scope', ['scope', 'key_hash', 'created_at'], unique=False)
+
+    with op.batch_alter_table('moderation_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderation_cases_kind')
+
     with op.batch_alter_table('invites', schema=None) as batch_op:
         batch_op.drop_column('signups')
 
