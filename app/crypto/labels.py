@@ -92,7 +92,7 @@ RECEIPT_PREFIX: Final = "bcreceipt1"
 
 # The takedown request's proof of work (the challenge itself is the server's own keyed hash).
 PERSON_PROOF_SEED: Final = _person("bc.v1.proof-seed")
-PROOF_ARGON2_SALT: Final = b"bc.v1.takedn-pow"  # exactly Argon2id's 16 salt bytes
+PROOF_ARGON2_SALT: Final = _person("bc.v1.takedn-pow")  # Argon2id's 16 salt bytes, unpadded
 PERSON_PROOF_CHALLENGE: Final = _person("bc.v1.proof-chal")
 
 # Audit log: tree heads signed by the server's own key.

@@ -158,8 +158,9 @@ def list_cases(
     status: Annotated[
         Literal["open", "hidden", "dismissed", "removed", "restored"] | None, Query()
     ] = None,
+    kind: Annotated[Literal["report", "takedown"] | None, Query()] = None,
 ) -> list[CaseOut]:
-    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status)
+    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status, kind=kind)
     return [_case_out(v) for v in views]
 
 

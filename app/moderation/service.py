@@ -280,10 +280,18 @@ def _decisions(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
 
 
 def list_cases(
-    session: Session, *, circle_id: uuid.UUID, actor: User, status: str | None, limit: int = 1000
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    actor: User,
+    status: str | None,
+    kind: str | None = None,
+    limit: int = 1000,
 ) -> list[CaseView]:
     circle_admin(session, circle_id=circle_id, user=actor)
     query = select(Case).where(Case.circle_id == circle_id)
+    if kind is not None:
+        query = query.where(Case.kind == kind)
     if status == "open":
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif status is not None:
