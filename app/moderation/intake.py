@@ -6,7 +6,7 @@ challenge this server made (keyed hash: it cannot be forged), for this circle, r
 (it expires), at a work that rises with how many requests the circle, and the whole server,
 accepted in the last window:
 
-    work = ceil(base * (1 + circle_load / circle_step + server_load / server_step))
+    work = base + floor(base * (circle_load / circle_step + server_load / server_step))
 
 An attacker's compute buys requests at the price the load sets, so the price rises until
 their requests arrive no faster than their compute allows; a genuine requester pays the
@@ -56,6 +56,8 @@ CHALLENGE_VERSION = 1
 # then the keyed BLAKE2b of those 45 bytes (32).
 _BODY_BYTES = CHALLENGE_BYTES - 32
 CLOCK_SKEW = timedelta(seconds=5)  # workers' clocks may differ this much
+# A challenge stays good while the work asked now is at most this many times its own.
+STALE_FACTOR = 2
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,18 @@ def required_work(session: Session, settings: Settings, *, circle_id: uuid.UUID)
             func.count(),
         ).where(recent)
     ).one()
-    factor = (
-        1
-        + circle_load / settings.takedown_circle_load_step
+    return work_for(settings, circle_load=circle_load, server_load=server_load)
+
+
+def work_for(settings: Settings, *, circle_load: int, server_load: int) -> int:
+    """The work per solution at these loads (requests accepted in the window): the base,
+    and one base more per ``circle_step`` requests to the circle and per ``server_step`` to
+    the whole server, rounded down (a quiet server asks exactly the base)."""
+    extra = (
+        circle_load / settings.takedown_circle_load_step
         + server_load / settings.takedown_server_load_step
     )
-    return min(MAX_WORK, math.ceil(settings.takedown_work * factor))
+    return min(MAX_WORK, settings.takedown_work + math.floor(settings.takedown_work * extra))
 
 
 def issue_challenge(session: Session, settings: Settings, *, link: TakedownLinkIn) -> Challenge:
@@ -138,7 +146,8 @@ def _check_current(session: Session, settings: Settings, challenge: Challenge) -
     now = utcnow()
     if not challenge.issued_at - CLOCK_SKEW <= now <= challenge.expires_at(settings):
         raise ChallengeExpired()
-    if challenge.work * 2 < required_work(session, settings, circle_id=challenge.circle_id):
+    required = required_work(session, settings, circle_id=challenge.circle_id)
+    if challenge.work * STALE_FACTOR < required:
         raise ChallengeExpired()
 
 

@@ -50,9 +50,9 @@ def test_the_work_rises_with_the_circles_and_the_servers_recent_load(
             works.append(desk.challenge(desk.link(), http).json()["work"])
             body, _ = desk.takedown_body(desk.link(), http=http)
             assert _post(http, body) == (201, None)
-        # 0, 1, 2, 3 requests: 1 + n/2 + n/4, rounded up.
-        assert works == [1, 2, 3, 4]
-        # Another circle pays only for the server's load: 1 + 0/2 + 4/4.
+        # 0, 1, 2, 3 requests: 1 + floor(n/2 + n/4).
+        assert works == [1, 1, 2, 3]
+        # Another circle pays only for the server's load: 1 + floor(0/2 + 4/4).
         assert other.challenge(other.link(), http).json()["work"] == 2
 
 
@@ -63,7 +63,7 @@ def test_a_challenge_from_before_the_work_doubled_is_refused_then_a_new_one_land
     app = make_app(takedown_circle_load_step=1, takedown_server_load_step=10**6)
     with TestClient(app) as http:
         early, _ = desk.takedown_body(desk.link(), http=http)  # at work 1
-        for _ in range(2):  # the load rises to 2: work 3, more than twice 1
+        for _ in range(2):  # the load rises to 2: work 1 + 2 = 3, more than twice 1
             body, _ = desk.takedown_body(desk.link(), http=http)
             assert _post(http, body) == (201, None)
         before = desk.counts(engine)
