@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # requests the circle accepted in the last ``takedown_load_window_seconds`` (and every
     # ``takedown_server_load_step`` the whole server did). A challenge lasts
     # ``takedown_challenge_seconds``.
-    takedown_work: int = Field(default=6, ge=1, le=2**17)
+    takedown_work: int = Field(default=4, ge=1, le=2**17)
     takedown_load_window_seconds: int = Field(default=600, ge=1)
     takedown_circle_load_step: int = Field(default=40, ge=1)
     takedown_server_load_step: int = Field(default=400, ge=1)
