@@ -140,6 +140,9 @@ def moderation_dismiss(
         if all_open_takedowns:
             chosen += [c for c in open_takedown_ids(moderation, circle) if c not in chosen]
         if not chosen:
+            if all_open_takedowns:
+                emit(as_json, {"dismissed": [], "more": False}, "No open takedown requests.")
+                return
             raise ClientError("name the cases to dismiss, or give --all-open-takedowns")
         decided = dismiss_cases(moderation, circle, chosen, reason=reason)
         more = all_open_takedowns and len(chosen) >= 1000
