@@ -5,17 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test install migrate lint typecheck pytest web-deps web-test web-browser web-e2e bench clean
+.PHONY: run test install dist migrate lint typecheck pytest web-deps web-test web-browser web-e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Editable: app/bundled/ links to migrations/ and web/ (setup.py), so edits show at once.
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The sdist and the wheel, in dist/ (the wheel carries the web client: web-deps first).
+dist: install web-deps
+	$(BIN)/python -m build --installer uv --outdir dist
 
 migrate: install
 	$(BIN)/backchannel-server migrate
@@ -60,4 +65,4 @@ bench: install web-deps
 	@rc=0; for b in $(BENCHES); do $(BIN)/python -m bench.$$b || rc=1; done; exit $$rc
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache web/node_modules
+	rm -rf $(VENV) var dist build .pytest_cache .mypy_cache .ruff_cache web/node_modules

@@ -9,18 +9,73 @@ import typer
 from app import migrate as migrations
 from app.security_log import log_config
 from app.settings import Settings, is_loopback
+from app.version import describe
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Run a Backchannel server.")
 
 
+def _print_version(show: bool) -> None:
+    if show:
+        revisions = migrations.SCHEMA_REVISIONS
+        typer.echo(describe("backchannel-server"))
+        typer.echo(f"database schema revisions {revisions.oldest} to {revisions.newest}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def server(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Show the package, API, protocol and schema versions, then exit.",
+        ),
+    ] = False,
+) -> None:
+    """Run a Backchannel server."""
+
+
+@contextmanager
+def _engine() -> "Iterator[Engine]":
+    from app.db import make_engine
+
+    engine = make_engine(Settings().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @cli.command()
 def migrate() -> None:
     """Upgrade the database in BACKCHANNEL_DATABASE_URL to the newest schema."""
+    with _engine() as engine:
+        unknown = set(migrations.database_revisions(engine)) - set(migrations.known_revisions())
+    if unknown:
+        typer.echo(
+            f"the database is at schema revision {', '.join(sorted(unknown))}, which this "
+            "release does not know: a newer release migrated it; migrate with that one",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     migrations.upgrade(Settings().database_url)
     typer.echo("database is at the newest revision")
+
+
+@cli.command()
+def schema() -> None:
+    """The database's schema revision, and the revisions this server works with."""
+    revisions = migrations.SCHEMA_REVISIONS
+    with _engine() as engine:
+        current = migrations.database_revisions(engine)
+    typer.echo(f"database: {', '.join(current) or 'no schema'}")
+    typer.echo(f"this server works with {revisions.oldest} to {revisions.newest}")
 
 
 @cli.command()
@@ -130,6 +185,7 @@ def serve(
 ) -> None:
     """Serve the API and the web client."""
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
     settings = Settings()
     if settings.uses_development_secret and not is_loopback(host):
@@ -139,6 +195,15 @@ def serve(
             err=True,
         )
         raise typer.Exit(code=2)
+    # Each worker checks again at startup; this check only says it once, without a traceback.
+    with _engine() as engine:
+        try:
+            migrations.check_schema(engine)
+        except migrations.SchemaOutOfRange as exc:
+            typer.echo(f"refusing to start: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        except SQLAlchemyError:
+            pass  # unreachable now: the app starts degraded and health says so
     uvicorn.run("app.main:create_app", **uvicorn_options(host=host, port=port, workers=workers))
 
 

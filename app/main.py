@@ -24,9 +24,11 @@ from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
 from app.guard import NoSniff, RequestGuard
 from app.invites import router as invites_router
+from app.migrate import SchemaOutOfRange, check_schema
 from app.moderation import router as moderation_router
 from app.openapi import install_openapi
 from app.settings import Settings
+from app.version import API_VERSION
 from app.web import install_web_client
 
 logger = logging.getLogger("backchannel")
@@ -41,12 +43,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            check_schema(app.state.engine)
+        except SchemaOutOfRange as exc:
+            logger.error("refusing to start: %s", exc)
+            raise
+        except SQLAlchemyError:  # unreachable: health says so; requests answer 503 meanwhile
+            logger.warning("database schema not checked at startup: the database does not answer")
         # The tree-head key exists before the first request (a write, so not inside a GET).
         try:
             with app.state.write_factory() as session, session.begin():
                 ensure_signing_key(session, settings)
-        except SQLAlchemyError:  # not migrated yet: requests will say so; the key comes later
-            logger.warning("tree-head signing key not created at startup (run migrate first)")
+        except SQLAlchemyError:  # unreachable: the key is made on first use instead
+            logger.warning("tree-head signing key not created at startup")
         task = None
         if settings.purge_interval_seconds > 0:
             task = asyncio.create_task(purge_periodically(app, settings.purge_interval_seconds))
@@ -59,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="Backchannel",
-        version="1",
+        version=str(API_VERSION),
         description="End-to-end encrypted whisper network. The server stores ciphertext only.",
         docs_url=None,
         redoc_url=None,

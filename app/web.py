@@ -20,21 +20,20 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from app import bundled
 from app.client.passphrase import COMMON_PASSPHRASES_FILE
 from app.errors import NotFound
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
-SOURCE = WEB_ROOT / "src"
+# web/src, bundled into the package (pyproject.toml, [tool.backchannel.bundled]).
+SOURCE = bundled.path("web")
 ENTRY_PAGE = SOURCE / "ui" / "index.html"
 # The client's own modules, by top-level folder under web/src.
 SOURCE_AREAS = frozenset({"client", "protocol", "ui"})
-# Third-party modules, from web/node_modules (installed from the npm lock file): an
-# allow-list, so nothing else under node_modules is reachable.
-_MODULES = WEB_ROOT / "node_modules"
+# Third-party modules, bundled from web/node_modules (installed from the npm lock file): an
+# allow-list, so nothing else bundled (their licence) is served.
 VENDOR = {
-    "libsodium-wrappers-sumo.mjs": _MODULES
-    / "libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs",
-    "libsodium-sumo.mjs": _MODULES / "libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs",
+    name: bundled.path("vendor") / name
+    for name in ("libsodium-wrappers-sumo.mjs", "libsodium-sumo.mjs")
 }
 # Data files the client reads, by name: the same files the Python client reads.
 DATA = {"common-passphrases.txt": COMMON_PASSPHRASES_FILE}

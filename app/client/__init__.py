@@ -1,15 +1,56 @@
-"""The Backchannel client: SDK (``Client``) and the ``backchannel`` CLI."""
+"""The Backchannel SDK (and, in ``app.client.cli``, the ``backchannel`` command line).
 
-from app.client.errors import ApiError, ClientError, NotLoggedIn, ProtocolError, TransportError
+The names below are the SDK's public surface, documented in docs/sdk.md; import them from
+here. Everything else in ``app.client`` and ``app.crypto`` is internal and may change.
+"""
+
+from app.client.audit import Audit, AuditFailure, AuditPins
+from app.client.cases import check_reveal, decide, export_reveal, list_cases
+from app.client.circles import Circles, Member, VerifiedCircle
+from app.client.entries import Entries, ReadEntry
+from app.client.errors import (
+    ApiError,
+    ClientError,
+    CommonPassphrase,
+    NotLoggedIn,
+    PassphraseContainsUsername,
+    ProtocolError,
+    TransportError,
+    WeakPassphrase,
+)
+from app.client.moderation import Moderation
+from app.client.passphrase import check_passphrase
 from app.client.sdk import Account, Client, UserKeys
+from app.client.takedown import file_takedown, takedown_status
+from app.client.trust import TrustStore
 
 __all__ = [
     "Account",
     "ApiError",
+    "Audit",
+    "AuditFailure",
+    "AuditPins",
+    "Circles",
     "Client",
     "ClientError",
+    "CommonPassphrase",
+    "Entries",
+    "Member",
+    "Moderation",
     "NotLoggedIn",
+    "PassphraseContainsUsername",
     "ProtocolError",
+    "ReadEntry",
     "TransportError",
+    "TrustStore",
     "UserKeys",
+    "VerifiedCircle",
+    "WeakPassphrase",
+    "check_passphrase",
+    "check_reveal",
+    "decide",
+    "export_reveal",
+    "file_takedown",
+    "list_cases",
+    "takedown_status",
 ]

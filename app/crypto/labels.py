@@ -16,6 +16,9 @@ def _person(label: str) -> bytes:
     return raw.ljust(16, b"\x00")
 
 
+# The protocol's version (docs/protocol.md's title); every label below belongs to it.
+PROTOCOL_VERSION: Final = 1
+
 # Account key derivation (client side).
 PERSON_AUTH_KEY: Final = _person("bc.v1.auth")
 PERSON_WRAP_KEY: Final = _person("bc.v1.wrap")

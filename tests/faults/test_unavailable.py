@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from app.db import is_unavailable, make_engine
 from app.main import create_app
+from app.migrate import upgrade
 from app.settings import Settings
 from tests.conftest import TEST_SECRET
 
@@ -36,11 +37,15 @@ def test_a_sqlite_lock_wait_that_runs_out_is_unavailable(tmp_path: Path) -> None
         engine.dispose()
 
 
-def test_an_unmigrated_database_is_an_internal_error_not_unavailable(tmp_path: Path) -> None:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'empty.db'}",
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-    )
+def test_a_missing_table_is_an_internal_error_not_unavailable(tmp_path: Path) -> None:
+    """The schema revision is right (so the server starts) but a table was dropped by hand."""
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE auth_sessions"))
+    engine.dispose()
+    settings = Settings(database_url=url, secret_key=TEST_SECRET)  # type: ignore[arg-type]
     app = create_app(settings)
     try:
         with TestClient(app, raise_server_exceptions=False) as http:

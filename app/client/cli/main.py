@@ -6,8 +6,15 @@ import typer
 
 from app.client.cli import accounts, audit, circles, entries, moderation, takedown
 from app.client.cli.context import state
+from app.version import describe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backchannel whisper network.")
+
+
+def _print_version(show: bool) -> None:
+    if show:
+        typer.echo(describe("backchannel"))
+        raise typer.Exit()
 
 
 @app.callback()
@@ -16,6 +23,15 @@ def _main(
         str | None,
         typer.Option(envvar="BACKCHANNEL_SERVER", help="Server URL (default: the profile's)."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Show the package, API and protocol versions, then exit.",
+        ),
+    ] = False,
 ) -> None:
     state.server = server
 
