@@ -76,9 +76,11 @@ export async function moderationPanel(panel, circle) {
   status("");
   const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
   const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
-  // Open takedown requests can be dismissed together (a flood of junk); each gets a box.
+  // Open takedown requests can be dismissed together (a flood of junk): when there are
+  // several, each gets a box.
+  const bulky = open.filter((c) => c.kind === "takedown" && c.status === "open");
   const boxes = new Map(
-    open.filter((c) => c.kind === "takedown" && c.status === "open").map((c) => [c.caseId, h("input", { type: "checkbox", name: "bulk" })]),
+    bulky.length > 1 ? bulky.map((c) => [c.caseId, h("input", { type: "checkbox", name: "bulk" })]) : [],
   );
   replace(
     panel,
@@ -87,7 +89,7 @@ export async function moderationPanel(panel, circle) {
       h("p", {}, "Publish this link (on a website, in a letter). Anyone who finds a warning about them here can ask for it to be taken down, without an account; the request is encrypted to this circle's admins."),
       copyBox(link, "Takedown link", "Copy takedown link")),
     h("h3", {}, open.length ? `Waiting for a decision (${open.length})` : "Nothing is waiting for a decision."),
-    boxes.size > 1 ? bulkForm(boxes, circle) : null,
+    boxes.size ? bulkForm(boxes, circle) : null,
     open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
     closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
   );
