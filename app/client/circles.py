@@ -7,13 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from app.client.errors import ProtocolError
+from app.client.errors import ProtocolError, protocol_error
 from app.client.sdk import Client, _parse_identity
 from app.client.trust import TrustStore
 from app.crypto import (
-    BadSignature,
     CryptoError,
-    DecryptionFailed,
     IdentityKeys,
     PublicIdentity,
     b64decode,
@@ -37,24 +35,12 @@ from app.crypto.circles import (
     verify_leave,
     verify_record,
 )
-from app.crypto.errors import RecordChainBroken, UntrustedSigner, WrongEpoch
+from app.crypto.errors import RecordChainBroken
 
 __all__ = ["Circles", "Member", "VerifiedCircle"]
 
-_CODES: dict[type[CryptoError], str] = {
-    BadSignature: "bad_signature",
-    UntrustedSigner: "untrusted_signer",
-    WrongEpoch: "wrong_epoch",
-    RecordChainBroken: "broken_chain",
-    DecryptionFailed: "decryption_failed",
-}
-
-
-def _protocol(exc: CryptoError) -> ProtocolError:
-    for kind, code in _CODES.items():
-        if isinstance(exc, kind):
-            return ProtocolError(code, str(exc))
-    return ProtocolError("invalid_data", str(exc))
+# The other client modules take the mapping from here.
+_protocol = protocol_error
 
 
 def _admin_set(record: KeyRecord) -> frozenset[tuple[str, str]]:

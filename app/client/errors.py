@@ -8,7 +8,20 @@ ClientError
 └── WeakPassphrase     the chosen passphrase is too short or too long
     ├── CommonPassphrase              it is on the bundled list of common passphrases
     └── PassphraseContainsUsername    it contains the username
+
+``protocol_error`` turns an ``app.crypto`` error into the ``ProtocolError`` whose code
+docs/protocol.md §17 lists for it.
 """
+
+from app.crypto.errors import (
+    BadProof,
+    BadSignature,
+    CryptoError,
+    DecryptionFailed,
+    RecordChainBroken,
+    UntrustedSigner,
+    WrongEpoch,
+)
 
 
 class ClientError(Exception):
@@ -50,3 +63,21 @@ class CommonPassphrase(WeakPassphrase):
 
 class PassphraseContainsUsername(WeakPassphrase):
     code = "passphrase_contains_username"
+
+
+PROTOCOL_CODES: dict[type[CryptoError], str] = {
+    BadSignature: "bad_signature",
+    BadProof: "bad_proof",
+    UntrustedSigner: "untrusted_signer",
+    WrongEpoch: "wrong_epoch",
+    RecordChainBroken: "broken_chain",
+    DecryptionFailed: "decryption_failed",
+}
+
+
+def protocol_error(exc: CryptoError) -> ProtocolError:
+    """The ``ProtocolError`` for a protocol library error: its §17 code, else ``invalid_data``."""
+    for kind, code in PROTOCOL_CODES.items():
+        if isinstance(exc, kind):
+            return ProtocolError(code, str(exc))
+    return ProtocolError("invalid_data", str(exc))

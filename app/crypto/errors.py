@@ -4,6 +4,7 @@ CryptoError
 ├── InvalidKey          a value has the wrong size or shape
 ├── WeakKdfParameters   the server offered Argon2id parameters below the floor
 ├── BadSignature        an Ed25519 signature does not verify
+├── BadProof            a VOPRF proof does not verify against the pinned public key
 ├── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
 ├── RecordChainBroken   a key record does not follow the one before it
 ├── UntrustedSigner     a record's signer, or a key's id, is not what the circle vouches for
@@ -26,6 +27,10 @@ class WeakKdfParameters(CryptoError):
 
 class BadSignature(CryptoError):
     """A signature does not verify against the key that should have made it."""
+
+
+class BadProof(CryptoError):
+    """A VOPRF evaluation's proof does not verify: another key, or altered elements (§34)."""
 
 
 class DecryptionFailed(CryptoError):

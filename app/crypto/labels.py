@@ -104,3 +104,16 @@ TREE_HEAD_SIGNATURE_CONTEXT: Final = b"backchannel.tree-head.v1\x00"
 SIGNING_KEY_SUCCESSION_CONTEXT: Final = b"backchannel.server-key-succession.v1\x00"
 PERSON_SIGNING_SEAL: Final = _person("bc.v1.sign-seal")
 SIGNING_SEED_AD_PREFIX: Final = b"backchannel.server-signing-seed.v1\x00"
+
+# VOPRF (RFC 9497, suite ristretto255-SHA512): the RFC's own strings, copied so that
+# docs/protocol.md §34 and app/crypto/voprf.py can be compared with the RFC. The context
+# string is OPRF_CONTEXT_VERSION || mode (one byte) || "-" || OPRF_SUITE (§3.1).
+OPRF_CONTEXT_VERSION: Final = b"OPRFV1-"
+OPRF_SUITE: Final = b"ristretto255-SHA512"
+OPRF_HASH_TO_GROUP_DST: Final = b"HashToGroup-"
+OPRF_HASH_TO_SCALAR_DST: Final = b"HashToScalar-"
+OPRF_DERIVE_KEY_PAIR_DST: Final = b"DeriveKeyPair"
+OPRF_SEED_DST: Final = b"Seed-"
+OPRF_FINALIZE_LABEL: Final = b"Finalize"
+OPRF_CHALLENGE_LABEL: Final = b"Challenge"
+OPRF_COMPOSITE_LABEL: Final = b"Composite"

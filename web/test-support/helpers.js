@@ -1,4 +1,4 @@
-/** Shared by the vector tests: load docs/vectors, hex/base64 helpers, fixed randomness. */
+/** Shared by the vector tests: load docs/vectors, hex/base64 helpers, fixed randomness and scalars. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
@@ -54,4 +54,19 @@ export function withRandomness(values, fn) {
   } finally {
     sodium.randombytes_buf = original;
   }
+}
+
+/**
+ * Run `fn` while the VOPRF's random scalars are exactly `values` (32-byte scalars), in
+ * order: the blinds and proof nonces of app/crypto/voprf.py's vector tests (fixed_scalars).
+ * voprf.js draws each as 64 random bytes reduced modulo L, so each value is handed out as
+ * itself followed by 32 zero bytes.
+ */
+export function withScalars(values, fn) {
+  const wide = values.map((value) => {
+    const out = new Uint8Array(64);
+    out.set(typeof value === "string" ? fromHex(value) : value);
+    return out;
+  });
+  return withRandomness(wide, fn);
 }

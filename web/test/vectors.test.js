@@ -88,6 +88,10 @@ const SUITES = {
       "audit",
     ],
   ],
+  "voprf-v1.json": [
+    "voprf.test.js",
+    ["labels", "context_strings", "constants", "element_decode", "scalar_decode", "keys", "request", "answers"],
+  ],
 };
 
 test("docs/vectors holds exactly the files that have a suite", () => {

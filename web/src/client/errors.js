@@ -10,6 +10,7 @@
  *     └── PassphraseContainsUsername    it contains the username
  */
 import {
+  BadProof,
   BadSignature,
   CryptoError,
   DecryptionFailed,
@@ -66,6 +67,7 @@ export class PassphraseContainsUsername extends WeakPassphrase {
 
 const CODES = [
   [BadSignature, "bad_signature"],
+  [BadProof, "bad_proof"],
   [UntrustedSigner, "untrusted_signer"],
   [WrongEpoch, "wrong_epoch"],
   [RecordChainBroken, "broken_chain"],

@@ -5,6 +5,7 @@
  * ├── InvalidKey          a value has the wrong size or shape
  * ├── WeakKdfParameters   the server offered Argon2id parameters outside the bounds
  * ├── BadSignature        an Ed25519 signature does not verify
+ * ├── BadProof            a VOPRF proof does not verify against the pinned public key
  * ├── DecryptionFailed    AEAD authentication failed, or what it opened is malformed
  * ├── RecordChainBroken   a record does not follow the one before it
  * ├── UntrustedSigner     a signer, or a key's id, is not what the circle vouches for
@@ -23,6 +24,7 @@ export class CryptoError extends Error {
 export class InvalidKey extends CryptoError {}
 export class WeakKdfParameters extends CryptoError {}
 export class BadSignature extends CryptoError {}
+export class BadProof extends CryptoError {}
 export class DecryptionFailed extends CryptoError {}
 export class RecordChainBroken extends CryptoError {}
 export class UntrustedSigner extends CryptoError {}

@@ -22,3 +22,4 @@ export * from "./decisions.js";
 export * from "./takedowns.js";
 export * from "./proofs.js";
 export * from "./audit.js";
+export * from "./voprf.js";

@@ -1,6 +1,6 @@
 /**
  * Every protocol label in one place, copied from the label tables of docs/protocol.md
- * (§1, §8, §18, §28), so that the spec and this code can be compared line by line.
+ * (§1, §8, §18, §28, §34), so that the spec and this code can be compared line by line.
  *
  * BLAKE2b personalisations are P(label): the ASCII label padded with zero bytes to
  * exactly 16 bytes. Associated-data prefixes and signature contexts end in one zero byte.
@@ -93,3 +93,15 @@ export const TAKEDOWN_TYPE = "backchannel.takedown";
 export const PERSON_SIGNING_SEAL = person("bc.v1.sign-seal");
 export const PERSON_PROOF_CHALLENGE = person("bc.v1.proof-chal");
 export const SIGNING_SEED_AD_PREFIX = context("backchannel.server-signing-seed.v1");
+
+// §34 VOPRF (RFC 9497, ristretto255-SHA512): the RFC's own strings, without a terminator.
+const rfc = (text) => new TextEncoder().encode(text);
+export const OPRF_CONTEXT_VERSION = rfc("OPRFV1-");
+export const OPRF_SUITE = rfc("ristretto255-SHA512");
+export const OPRF_HASH_TO_GROUP_DST = rfc("HashToGroup-");
+export const OPRF_HASH_TO_SCALAR_DST = rfc("HashToScalar-");
+export const OPRF_DERIVE_KEY_PAIR_DST = rfc("DeriveKeyPair");
+export const OPRF_SEED_DST = rfc("Seed-");
+export const OPRF_FINALIZE_LABEL = rfc("Finalize");
+export const OPRF_CHALLENGE_LABEL = rfc("Challenge");
+export const OPRF_COMPOSITE_LABEL = rfc("Composite");
