@@ -9,7 +9,7 @@ CryptoError
 ├── RecordChainBroken   a key record does not follow the one before it
 ├── UntrustedSigner     a record's signer, or a key's id, is not what the circle vouches for
 ├── WrongEpoch          a wrap or key is for another circle or epoch
-└── InvalidProof        a proof of work does not meet its challenge
+└── InvalidWork         a proof of work does not meet its challenge
 """
 
 
@@ -49,5 +49,5 @@ class WrongEpoch(CryptoError):
     """A wrap or key belongs to another circle or epoch than the one it is used for."""
 
 
-class InvalidProof(CryptoError):
+class InvalidWork(CryptoError):
     """A proof of work does not meet its challenge's work, or is not in its canonical form."""

@@ -33,7 +33,7 @@ from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
 
 from app.crypto import labels
-from app.crypto.errors import InvalidKey, InvalidProof
+from app.crypto.errors import InvalidKey, InvalidWork
 
 SOLUTIONS = 8
 OPSLIMIT = 1
@@ -89,7 +89,7 @@ def solve_proof(seed: bytes, work: int) -> list[int]:
     nonce = 0
     while len(found) < SOLUTIONS:
         if nonce > MAX_NONCE:
-            raise InvalidProof("no proof below 2^32")  # about 2^-100000 at MAX_WORK
+            raise InvalidWork("no proof below 2^32")  # about 2^-100000 at MAX_WORK
         if meets(proof_hash(seed, nonce), work):
             found.append(nonce)
         nonce += 1
@@ -97,7 +97,7 @@ def solve_proof(seed: bytes, work: int) -> list[int]:
 
 
 def verify_proof(seed: bytes, work: int, nonces: list[int]) -> None:
-    """Raise ``InvalidProof`` unless ``nonces`` is a proof for ``seed`` at ``work``."""
+    """Raise ``InvalidWork`` unless ``nonces`` is a proof for ``seed`` at ``work``."""
     check_work(work)
     if (
         len(nonces) != SOLUTIONS
@@ -105,7 +105,7 @@ def verify_proof(seed: bytes, work: int, nonces: list[int]) -> None:
         or any(not 0 <= n <= MAX_NONCE for n in nonces)
         or any(a >= b for a, b in pairwise(nonces))
     ):
-        raise InvalidProof(f"a proof is {SOLUTIONS} ascending nonces below 2^32")
+        raise InvalidWork(f"a proof is {SOLUTIONS} ascending nonces below 2^32")
     for nonce in nonces:
         if not meets(proof_hash(seed, nonce), work):
-            raise InvalidProof("the proof does not meet the challenge's work")
+            raise InvalidWork("the proof does not meet the challenge's work")

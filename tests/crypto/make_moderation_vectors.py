@@ -139,7 +139,7 @@ ERROR_CLASSES = (
     "RecordChainBroken",
     "UntrustedSigner",
     "WrongEpoch",
-    "InvalidProof",
+    "InvalidWork",
 )
 
 

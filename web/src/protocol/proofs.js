@@ -9,7 +9,7 @@
  * Argon2id because every evaluation fills 4 MiB: a GPU gains its memory bandwidth over a
  * CPU core (tens of times), not its arithmetic (thousands of times for a plain hash).
  */
-import { InvalidKey, InvalidProof } from "./errors.js";
+import { InvalidKey, InvalidWork } from "./errors.js";
 import { concat, uuidBytes } from "./encoding.js";
 import { hash } from "./hash.js";
 import * as labels from "./labels.js";
@@ -75,7 +75,7 @@ export async function solveProof(seed, work, { progress = () => {}, signal = nul
   let slice = performance.now();
   while (found.length < SOLUTIONS) {
     if (nonce > MAX_NONCE) {
-      throw new InvalidProof("no proof below 2^32");
+      throw new InvalidWork("no proof below 2^32");
     }
     if (meets(proofHash(seed, nonce), work)) {
       found.push(nonce);
@@ -92,7 +92,7 @@ export async function solveProof(seed, work, { progress = () => {}, signal = nul
   return found;
 }
 
-/** Throws InvalidProof unless `nonces` is a proof for `seed` at `work`. */
+/** Throws InvalidWork unless `nonces` is a proof for `seed` at `work`. */
 export function verifyProof(seed, work, nonces) {
   checkWork(work);
   if (
@@ -101,11 +101,11 @@ export function verifyProof(seed, work, nonces) {
     nonces.some((n) => !Number.isInteger(n) || n < 0 || n > MAX_NONCE) ||
     nonces.some((n, i) => i > 0 && nonces[i - 1] >= n)
   ) {
-    throw new InvalidProof(`a proof is ${SOLUTIONS} ascending nonces below 2^32`);
+    throw new InvalidWork(`a proof is ${SOLUTIONS} ascending nonces below 2^32`);
   }
   for (const nonce of nonces) {
     if (!meets(proofHash(seed, nonce), work)) {
-      throw new InvalidProof("the proof does not meet the challenge's work");
+      throw new InvalidWork("the proof does not meet the challenge's work");
     }
   }
 }
