@@ -216,7 +216,9 @@ def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         "workers": workers,
         "loop": "uvloop",
         "http": "httptools",
-        "proxy_headers": True,
+        # The app reads X-Forwarded-For itself, from BACKCHANNEL_TRUSTED_PROXIES only
+        # (app.main); uvicorn's own handling would trust any loopback peer.
+        "proxy_headers": False,
         "server_header": False,
         "log_level": "info",
         # The app's loggers as JSON lines with UTC times on stderr (docs/operations.md, Logs).

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -48,6 +49,18 @@ async def get_session(request: Request) -> AsyncIterator[OrmSession]:
     await run_in_threadpool(finish, session, commit=True)
 
 
+async def get_read_session(request: Request) -> AsyncIterator[OrmSession]:
+    """A read-only session beside the request's own, for a use case that checks before slow
+    work (Argon2) and writes after it: on SQLite the request's write session holds the
+    database's write lock from its first statement, so checking there would hold it
+    through the slow part."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(finish, session, commit=False)
+
+
 async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -56,6 +69,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a client never
 # sees success for a write that did not land.
 Session = Annotated[OrmSession, Depends(get_session, scope="function")]
+ReadSession = Annotated[OrmSession, Depends(get_read_session, scope="function")]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
@@ -130,9 +144,8 @@ async def current_user(auth: CurrentSession) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-async def argon2_slot(request: Request) -> AsyncIterator[None]:
-    """Bound concurrent Argon2 work; waiters hold no worker thread, so other requests go on."""
-    slots: asyncio.Semaphore = request.app.state.argon2_slots
+@asynccontextmanager
+async def _holding(request: Request, slots: asyncio.Semaphore) -> AsyncIterator[None]:
     settings: Settings = request.app.state.settings
     try:
         await asyncio.wait_for(slots.acquire(), timeout=settings.argon2_wait_seconds)
@@ -144,4 +157,19 @@ async def argon2_slot(request: Request) -> AsyncIterator[None]:
         slots.release()
 
 
+async def argon2_slot(request: Request) -> AsyncIterator[None]:
+    """Bound concurrent Argon2 work for existing accounts (logins, recovery, passphrase
+    checks); waiters hold no worker thread, so other requests go on."""
+    async with _holding(request, request.app.state.argon2_slots):
+        yield
+
+
+async def public_work_slot(request: Request) -> AsyncIterator[None]:
+    """The separate, smaller lane for callers without an account (registrations, takedown
+    proofs): a flood of them waits here, never in the lane logins use."""
+    async with _holding(request, request.app.state.public_slots):
+        yield
+
+
 Argon2Slot = Depends(argon2_slot, scope="function")
+PublicWorkSlot = Depends(public_work_slot, scope="function")

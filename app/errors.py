@@ -127,8 +127,8 @@ class RateLimited(BackchannelError):
     message = "Too many failed attempts; try again later."
     security_event = "rate_limited"
 
-    def __init__(self, retry_after: int):
-        super().__init__(headers={"Retry-After": str(max(1, retry_after))})
+    def __init__(self, retry_after: int, message: str | None = None):
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class ServerBusy(BackchannelError):
@@ -239,8 +239,11 @@ def install_error_handlers(app: FastAPI) -> None:
             error=type(exc).__name__,
             **security_log.request_fields(request),
         )
+        # This handler answers outside the app's middleware, so it sets nosniff itself.
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on the server."), status_code=500
+            error_body("internal_error", "Something went wrong on the server."),
+            status_code=500,
+            headers={"X-Content-Type-Options": "nosniff"},
         )
 
 
@@ -341,6 +344,12 @@ class InviteNotFound(NotFound):
     code = "invite_not_found"
     message = "This invite does not exist or its secret is wrong."
     security_event = "access_denied"  # a wrong secret is a failed capability check
+
+
+class InviteRequired(Forbidden):
+    code = "invite_required"
+    message = "This server makes accounts only with a circle invite."
+    security_event = "access_denied"
 
 
 class InviteExpired(Gone):
@@ -460,6 +469,21 @@ class ReceiptNotFound(NotFound):
     code = "receipt_not_found"
     message = "No takedown request matches this receipt."
     security_event = "access_denied"
+
+
+class ChallengeInvalid(InvalidRequest):
+    code = "challenge_invalid"
+    message = "This is not a challenge this server gave out for this circle."
+
+
+class ChallengeExpired(Gone):
+    code = "challenge_expired"
+    message = "The challenge expired, or the circle got busier since: solve a new one."
+
+
+class ProofInvalid(InvalidRequest):
+    code = "proof_invalid"
+    message = "The proof of work does not meet the challenge."
 
 
 class InvalidDecision(InvalidRequest):

@@ -1,4 +1,4 @@
-"""ASGI middleware that enforces body size and media type before any route runs."""
+"""ASGI middleware: body size and media type before any route runs; ``nosniff`` on every answer."""
 
 import json
 import re
@@ -91,3 +91,29 @@ async def _reject(scope: Scope, send: Send, error: type[BackchannelError]) -> No
     ]
     await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response, JSON included, so no browser
+    reads an API answer as another type (a 500 from the outermost handler sets it itself)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == NOSNIFF[0] for name, _ in headers):
+                    headers.append(NOSNIFF)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)

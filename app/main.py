@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import router as accounts_router
 from app.audit import router as audit_router
@@ -21,7 +22,7 @@ from app.deps import current_session
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
-from app.guard import RequestGuard
+from app.guard import NoSniff, RequestGuard
 from app.invites import router as invites_router
 from app.migrate import SchemaOutOfRange, check_schema
 from app.moderation import router as moderation_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.write_factory = make_session_factory(engine, write=True)
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
+    app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
 
     install_error_handlers(app)
     app.add_middleware(
@@ -85,6 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         large_body_bytes=settings.max_rotation_body_bytes,
     )
+    app.add_middleware(NoSniff)
+    # The client address comes from X-Forwarded-For only when the TCP peer is a proxy the
+    # operator named (the rightmost address no trusted proxy added); otherwise the header is
+    # ignored, so a client cannot choose the address the per-address limits count.
+    if settings.trusted_proxy_networks:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_networks)
 
     @app.get(
         "/healthz",

@@ -3,18 +3,14 @@
 import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import labels
-
-
-def _half_the_cpus() -> int:
-    return max(1, (os.cpu_count() or 2) // 2)
-
 
 DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"  # noqa: S105 - refused off loopback
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'backchannel.db'}"
@@ -42,6 +38,19 @@ class Settings(BaseSettings):
         default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1
     )
     argon2_wait_seconds: float = Field(default=10.0, gt=0)
+    # Argon2 for callers without an account (registrations, takedown proofs) has its own,
+    # smaller lane on threads at nice 19, so a flood of them cannot take the slots or the
+    # CPU that logins of existing accounts need (bench.registration_flood).
+    public_work_concurrency: int = Field(default=1, ge=1)
+
+    # Who may make an account: anyone ("open"), or only someone holding a valid circle
+    # invite ("invite"). Accounts made, per client address and server-wide, are limited in
+    # either mode (counted in the database, so the limits hold across workers).
+    registration: Literal["open", "invite"] = "open"
+    registration_address_limit: int = Field(default=10, ge=1)
+    registration_address_window_seconds: int = Field(default=3600, ge=1)
+    registration_server_limit: int = Field(default=200, ge=1)
+    registration_server_window_seconds: int = Field(default=3600, ge=1)
 
     session_idle_seconds: int = Field(default=24 * 3600, ge=1)
     session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)
@@ -60,10 +69,37 @@ class Settings(BaseSettings):
     login_address_limit: int = Field(default=300, ge=1)
     login_address_window_seconds: int = Field(default=3600, ge=1)
 
-    # Public takedown requests: per client address and per circle, in one sliding window.
-    takedown_address_limit: int = Field(default=5, ge=1)
-    takedown_circle_limit: int = Field(default=50, ge=1)
-    takedown_window_seconds: int = Field(default=3600, ge=1)
+    # Public takedown requests cost a proof of work (docs/protocol.md §31.7), no fixed window:
+    # ``takedown_work`` expected Argon2id evaluations per solution (eight solutions) when the
+    # server is quiet, one more ``takedown_work`` for every ``takedown_circle_load_step``
+    # requests the circle accepted in the last ``takedown_load_window_seconds`` (and every
+    # ``takedown_server_load_step`` the whole server did). A challenge lasts
+    # ``takedown_challenge_seconds``.
+    takedown_work: int = Field(default=4, ge=1, le=2**17)
+    takedown_load_window_seconds: int = Field(default=600, ge=1)
+    takedown_circle_load_step: int = Field(default=40, ge=1)
+    takedown_server_load_step: int = Field(default=400, ge=1)
+    takedown_challenge_seconds: int = Field(default=600, ge=60)
+
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
+    # (comma-separated, e.g. "10.0.0.5, 2001:db8::/64"). Empty: the header is ignored and
+    # the client is the TCP peer, so nobody can pick the address the per-address limits see.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in _proxy_items(value):
+            ipaddress.ip_network(item, strict=False)  # ValueError: refused at startup
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        """The trusted proxies as normalised networks (a bare address is a /32 or /128)."""
+        return [
+            str(ipaddress.ip_network(item, strict=False))
+            for item in _proxy_items(self.trusted_proxies)
+        ]
 
     @property
     def server_key(self) -> bytes:
@@ -79,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def uses_development_secret(self) -> bool:
         return self.secret_key.get_secret_value() == DEV_SECRET_KEY
+
+
+def _proxy_items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def is_loopback(host: str) -> bool:

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +101,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     # Server-side hashing is cheap in tests; the client's Argon2id floor is real.
+    cheap = {
+        "server_hash_time_cost": 1,
+        "server_hash_memory_kib": 1024,
+        "takedown_work": 1,  # a proof of work is 8 evaluations
+    }
     return Settings(
         database_url=database_url,
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        server_hash_time_cost=1,
-        server_hash_memory_kib=1024,
-        **overrides,
+        **(cheap | overrides),
     )
 
 
@@ -119,6 +123,22 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     application = create_app(settings)
     yield application
     application.state.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., FastAPI]]:
+    """More apps over this test's database, each with its own settings overrides (the
+    database is shared with ``app``, so one test can serve the same rows two ways)."""
+    made: list[FastAPI] = []
+
+    def factory(**overrides: Any) -> FastAPI:
+        application = create_app(make_settings(database_url, **overrides))
+        made.append(application)
+        return application
+
+    yield factory
+    for application in made:
+        application.state.engine.dispose()
 
 
 @pytest.fixture
@@ -176,11 +196,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The same app served by uvicorn on a loopback port, for end-to-end CLI tests."""
+@contextmanager
+def serving(app: FastAPI, **options: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port (``options``: more uvicorn settings)."""
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -189,9 +211,18 @@ def live_server(app: FastAPI) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The same app served by uvicorn on a loopback port, for end-to-end CLI tests."""
+    with serving(app) as url:
+        yield url
 
 
 class Person:

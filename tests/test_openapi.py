@@ -57,6 +57,7 @@ def test_routes_behind_a_session_say_so_and_document_401(document: dict[str, Any
         "GET /healthz",
         "GET /v1/server/keys",
         "POST /v1/takedown",
+        "POST /v1/takedown/challenge",
         "POST /v1/takedown/status",
     }
     for name, operation in _operations(document):

@@ -70,7 +70,10 @@ def check_credential(
         raise
     user = session.scalar(select(User).where(User.username == username))
     stored = None if user is None else (user.recovery_auth_hash if recovery else user.auth_hash)
-    if user is None or not verify_secret(settings, stored, secret):
+    # Verify first, then look at ``user``: an unknown name must run the same Argon2 (against
+    # the dummy hash) as a known one, or the answer's timing says which names exist.
+    verified = verify_secret(settings, stored, secret)
+    if user is None or not verified:
         throttle.record_failure(session, settings, username=username, address=address)
         failed(InvalidCredentials.code)
         raise InvalidCredentials()

@@ -70,3 +70,18 @@ class AuthFailure(Base):
     scope: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RegistrationHit(Base):
+    """One account made, counted for the per-address and server-wide registration limits
+    (``scope`` address or server; the address only as a keyed hash of its /64 or IPv4)."""
+
+    __tablename__ = "registration_hits"
+    __table_args__ = (Index("ix_registration_hits_scope", "scope", "key_hash", "created_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    scope: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -29,12 +29,19 @@ from app.deps import (
     CurrentSession,
     CurrentUser,
     PresentedToken,
+    PublicWorkSlot,
+    ReadSession,
     Session,
     SettingsDep,
 )
 from app.errors import (
     InvalidCredentials,
     InvalidIdentity,
+    InviteExpired,
+    InviteNotFound,
+    InviteRequired,
+    InviteRevoked,
+    InviteUsedUp,
     KdfParametersRejected,
     RateLimited,
     UsernameTaken,
@@ -48,7 +55,16 @@ public_router = APIRouter(
     prefix="/v1/auth",
     tags=["auth"],
     responses=error_responses(
-        InvalidCredentials, RateLimited, UsernameTaken, KdfParametersRejected, InvalidIdentity
+        InvalidCredentials,
+        RateLimited,
+        UsernameTaken,
+        KdfParametersRejected,
+        InvalidIdentity,
+        InviteRequired,
+        InviteNotFound,
+        InviteExpired,
+        InviteRevoked,
+        InviteUsedUp,
     ),
 )
 router = APIRouter(
@@ -103,16 +119,19 @@ def auth_params(
 
 
 @public_router.post(
-    "/register", response_model=SessionOut, status_code=201, dependencies=[Argon2Slot]
+    "/register", response_model=SessionOut, status_code=201, dependencies=[PublicWorkSlot]
 )
 def register(
     body: RegisterRequest,
     session: Session,
+    reader: ReadSession,
     settings: SettingsDep,
     address: ClientAddress,
     previous: PresentedToken,
 ) -> SessionOut:
-    new = service.register(session, settings, request=body, address=address, previous=previous)
+    new = service.register(
+        session, settings, reader=reader, request=body, address=address, previous=previous
+    )
     return session_out(new, settings)
 
 

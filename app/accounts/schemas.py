@@ -56,6 +56,17 @@ class RecoveryIn(BaseModel):
     key_bundle: KeyBundle
 
 
+class RegisterInvite(BaseModel):
+    """The circle invite an account is made with (``BACKCHANNEL_REGISTRATION=invite``):
+    the three values a redemption sends (``POST /v1/invites/redeem``)."""
+
+    model_config = REQUEST_CONFIG
+
+    circle_id: UUIDField
+    invite_id: UUIDField
+    secret: Key32
+
+
 class RegisterRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
@@ -65,6 +76,7 @@ class RegisterRequest(BaseModel):
     identity: IdentityIn
     key_bundle: KeyBundle
     recovery: RecoveryIn
+    invite: RegisterInvite | None = None
 
 
 class LoginRequest(BaseModel):

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from app.accounts import registration
 from app.accounts.credentials import check_credential, log_authentication
 from app.accounts.models import AuthSession, User
 from app.accounts.passwords import hash_secret
@@ -23,12 +24,14 @@ from app.crypto import BadSignature, PublicIdentity
 from app.db import utcnow
 from app.errors import (
     InvalidIdentity,
+    InviteRequired,
     KdfParametersRejected,
     NotAuthenticated,
     SessionEnded,
     UsernameTaken,
     UserNotFound,
 )
+from app.invites.service import admit_signup
 from app.settings import Settings
 
 # Writing last_used_at on every request would make every read a write; a minute is precise enough.
@@ -105,14 +108,41 @@ def _start_session(
     return NewSession(token=token, record=record, user=user)
 
 
+def _admit(
+    session: Session, settings: Settings, *, request: RegisterRequest, address: str, record: bool
+) -> None:
+    """Everything that can refuse a registration; ``record``: also spend one of the invite's
+    signups and count the account in the limit windows (in ``session``'s transaction)."""
+    if settings.registration == "invite":
+        if request.invite is None:
+            raise InviteRequired()
+        admit_signup(
+            session,
+            circle_id=request.invite.circle_id,
+            invite_id=request.invite.invite_id,
+            secret=request.invite.secret,
+            spend=record,
+        )
+    # Before the name check, so an address at its limit cannot probe names either.
+    registration.admit(session, settings, address=address, record=record)
+    if session.scalar(select(User.id).where(User.username == request.username)) is not None:
+        raise UsernameTaken()
+
+
 def register(
     session: Session,
     settings: Settings,
     *,
+    reader: Session,
     request: RegisterRequest,
     address: str,
     previous: str | None = None,
 ) -> NewSession:
+    """Check in ``reader`` (no write lock), hash, then check again and write in ``session``.
+
+    A refused registration costs no Argon2; and no write lock is held while the two hashes
+    run (at nice 19, slowly under load): on SQLite a write transaction locks the database
+    from its first statement, and every login would wait for it."""
     _check_kdf(settings, request.kdf)
     identity = PublicIdentity(
         x25519_public=request.identity.x25519_public,
@@ -123,20 +153,25 @@ def register(
         identity.verify()
     except BadSignature as exc:
         raise InvalidIdentity() from exc
-    if session.scalar(select(User.id).where(User.username == request.username)) is not None:
-        raise UsernameTaken()
+    try:
+        _admit(reader, settings, request=request, address=address, record=False)
+    finally:
+        reader.rollback()
+    auth_hash = hash_secret(settings, request.auth_key, public=True)
+    recovery_auth_hash = hash_secret(settings, request.recovery.auth_key, public=True)
+    _admit(session, settings, request=request, address=address, record=True)  # it may have moved
     now = utcnow()
     user = User(
         username=request.username,
         kdf_salt=request.kdf.salt,
         kdf_opslimit=request.kdf.opslimit,
         kdf_memlimit=request.kdf.memlimit,
-        auth_hash=hash_secret(settings, request.auth_key),
+        auth_hash=auth_hash,
         x25519_public=identity.x25519_public,
         ed25519_public=identity.ed25519_public,
         x25519_signature=identity.x25519_signature,
         key_bundle=request.key_bundle,
-        recovery_auth_hash=hash_secret(settings, request.recovery.auth_key),
+        recovery_auth_hash=recovery_auth_hash,
         recovery_bundle=request.recovery.key_bundle,
         created_at=now,
         credentials_changed_at=now,

@@ -5,7 +5,14 @@ here. Everything else in ``app.client`` and ``app.crypto`` is internal and may c
 """
 
 from app.client.audit import Audit, AuditFailure, AuditPins
-from app.client.cases import check_reveal, decide, export_reveal, list_cases
+from app.client.cases import (
+    check_reveal,
+    decide,
+    dismiss_cases,
+    export_reveal,
+    list_cases,
+    open_takedown_ids,
+)
 from app.client.circles import Circles, Member, VerifiedCircle
 from app.client.entries import Entries, ReadEntry
 from app.client.errors import (
@@ -49,8 +56,10 @@ __all__ = [
     "check_passphrase",
     "check_reveal",
     "decide",
+    "dismiss_cases",
     "export_reveal",
     "file_takedown",
     "list_cases",
+    "open_takedown_ids",
     "takedown_status",
 ]

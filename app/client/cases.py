@@ -14,7 +14,7 @@ from typing import Any
 from app.client.circles import VerifiedCircle, _protocol
 from app.client.entries import _envelope
 from app.client.errors import ProtocolError
-from app.client.moderation import Moderation
+from app.client.moderation import Moderation, ModerationState
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.circles import load_json
 from app.crypto.decisions import (
@@ -30,7 +30,14 @@ from app.crypto.names import normalise_name
 from app.crypto.reports import case_hash, open_report, verify_report
 from app.crypto.takedowns import open_own_response, open_takedown, seal_response
 
-__all__ = ["check_reveal", "decide", "export_reveal", "list_cases"]
+__all__ = [
+    "check_reveal",
+    "decide",
+    "dismiss_cases",
+    "export_reveal",
+    "list_cases",
+    "open_takedown_ids",
+]
 
 
 def list_cases(
@@ -273,13 +280,8 @@ def decide(
     if action not in ACTIONS:
         raise ProtocolError("bad_decision", f"action must be one of {', '.join(ACTIONS)}")
     circle, state = moderation.ensure_key(circle_id)
-    assert state.current is not None
     keys = moderation.secret_keys(circle, state)
     row = moderation.client.request("GET", f"/v1/circles/{circle_id}/moderation/cases/{case_id}")
-    ciphertext = b64decode(row["ciphertext"])
-    _open_decisions(moderation, circle, keys, row, ciphertext)  # verify the chain we extend
-    decisions = row["decisions"]
-    prev = Decision.parse(decisions[-1]["decision"].encode()).hash() if decisions else None
     if row["kind"] == "report":
         if entry_id is not None and entry_id != row["entry_id"]:
             raise ProtocolError("bad_decision", "a report's decision acts on the reported entry")
@@ -290,12 +292,55 @@ def decide(
                 "bad_decision", "say which entry this acts on (--entry; see the candidates)"
             )
         target = entry_id
-    cid = uuid.UUID(case_id)
+    body = _signed_decision(
+        moderation,
+        circle,
+        state,
+        keys,
+        row,
+        action=action,
+        reason=reason,
+        target=target,
+        response=response,
+    )
+    result = moderation.client.request(
+        "POST", f"/v1/circles/{circle_id}/moderation/cases/{case_id}/decisions", json=body
+    )
+    return {
+        "case_id": case_id,
+        "action": action,
+        "entry_id": target,
+        "status": result["status"],
+    }
+
+
+def _signed_decision(
+    moderation: Moderation,
+    circle: VerifiedCircle,
+    state: ModerationState,
+    keys: dict[int, ModerationKey],
+    row: dict[str, Any],
+    *,
+    action: str,
+    reason: str,
+    target: str | None,
+    response: str | None = None,
+) -> dict[str, Any]:
+    """The next decision on the case ``row`` (its chain verified first), signed by this
+    admin, with the reason sealed to the newest moderation key (§32)."""
+    assert state.current is not None
+    ciphertext = b64decode(row["ciphertext"])
+    if not hmac.compare_digest(case_hash(ciphertext), b64decode(row["case_hash"])):
+        raise ProtocolError("case_changed", f"case {row['case_id']} does not match its hash")
+    _open_decisions(moderation, circle, keys, row, ciphertext)  # verify the chain we extend
+    decisions = row["decisions"]
+    prev = Decision.parse(decisions[-1]["decision"].encode()).hash() if decisions else None
+    cid = uuid.UUID(row["case_id"])
     try:
         note = seal_decision_note(
             reason,
             public_key=state.current.public_key,
-            circle_id=circle_id,
+            circle_id=circle.circle_id,
             case_id=cid,
             generation=state.current.generation,
         )
@@ -308,14 +353,14 @@ def decide(
                 response,
                 key=keys[generation],
                 receipt_public=b64decode(row["receipt_key"]),
-                circle_id=circle_id,
+                circle_id=circle.circle_id,
                 case_id=cid,
                 generation=generation,
             )
     except CryptoError as exc:
         raise ProtocolError("bad_decision", str(exc)) from exc
     decision = Decision(
-        circle_id=circle_id,
+        circle_id=circle.circle_id,
         case_id=cid,
         seq=len(decisions),
         action=action,
@@ -327,22 +372,57 @@ def decide(
         prev=prev,
         signer=moderation.circles.username,
     )
-    result = moderation.client.request(
-        "POST",
-        f"/v1/circles/{circle_id}/moderation/cases/{case_id}/decisions",
-        json={
-            "decision": decision.to_bytes().decode(),
-            "signature": b64encode(decision.sign(moderation.circles.identity)),
-            "note": b64encode(note),
-            "response": None if sealed_response is None else b64encode(sealed_response),
-        },
-    )
     return {
-        "case_id": case_id,
-        "action": action,
-        "entry_id": target,
-        "status": result["status"],
+        "decision": decision.to_bytes().decode(),
+        "signature": b64encode(decision.sign(moderation.circles.identity)),
+        "note": b64encode(note),
+        "response": None if sealed_response is None else b64encode(sealed_response),
     }
+
+
+BATCH = 100  # decisions per request (the server's limit)
+
+
+def open_takedown_ids(moderation: Moderation, circle_id: uuid.UUID) -> list[str]:
+    """The open takedown requests' case ids, newest first (at most the server's page of
+    1,000), as a bulk dismissal picks them."""
+    moderation.ensure_key(circle_id)
+    rows = moderation.client.request(
+        "GET",
+        f"/v1/circles/{circle_id}/moderation/cases",
+        params={"status": "open", "kind": "takedown"},
+    )
+    return [str(row["case_id"]) for row in rows]
+
+
+def dismiss_cases(
+    moderation: Moderation, circle_id: uuid.UUID, case_ids: list[str], *, reason: str
+) -> list[dict[str, Any]]:
+    """Dismiss many cases at once (a flood of junk requests), each by its own signed
+    decision and audit record, as ``decide`` would make it; sent ``BATCH`` at a time, each
+    batch all or nothing."""
+    if len(set(case_ids)) != len(case_ids):
+        raise ProtocolError("bad_decision", "a case is named twice")
+    circle, state = moderation.ensure_key(circle_id)
+    keys = moderation.secret_keys(circle, state)
+    base = f"/v1/circles/{circle_id}/moderation"
+    open_rows = {
+        str(row["case_id"]): row
+        for row in moderation.client.request("GET", f"{base}/cases", params={"status": "open"})
+    }
+    decided: list[dict[str, Any]] = []
+    for start in range(0, len(case_ids), BATCH):
+        batch = []
+        for case_id in case_ids[start : start + BATCH]:
+            row = open_rows.get(case_id) or moderation.client.request(
+                "GET", f"{base}/cases/{case_id}"
+            )
+            body = _signed_decision(
+                moderation, circle, state, keys, row, action="dismiss", reason=reason, target=None
+            )
+            batch.append({"case_id": case_id, **body})
+        decided += moderation.client.request("POST", f"{base}/decisions", json={"decisions": batch})
+    return decided
 
 
 # -- escalation: a reveal an operator can check without any circle key ---------------------

@@ -28,6 +28,7 @@ from app.crypto import (
     open_key_bundle,
     seal_key_bundle,
 )
+from app.crypto.circles import Invite
 from app.crypto.kdf import SALT_BYTES
 from app.crypto.labels import BUNDLE_PURPOSE_PASSPHRASE, BUNDLE_PURPOSE_RECOVERY
 
@@ -87,6 +88,19 @@ def _same_keys(mine: PublicIdentity, published: PublicIdentity) -> bool:
         mine.ed25519_public + mine.x25519_public,
         published.ed25519_public + published.x25519_public,
     )
+
+
+def _invite_json(text: str) -> dict[str, str]:
+    """What a registration carries of an invite: the values a redemption sends."""
+    try:
+        invite = Invite.parse(text)
+    except CryptoError as exc:
+        raise ProtocolError("bad_invite", str(exc)) from exc
+    return {
+        "circle_id": str(invite.circle_id),
+        "invite_id": str(invite.invite_id),
+        "secret": b64encode(invite.secret),
+    }
 
 
 def _kdf_json(params: KdfParams, salt: bytes) -> dict[str, Any]:
@@ -188,8 +202,11 @@ class Client:
             )
         return str(data["token"]), identity
 
-    def register(self, username: str, passphrase: str) -> Account:
+    def register(self, username: str, passphrase: str, *, invite: str | None = None) -> Account:
+        """Make an account; ``invite`` (a circle invite) is what a server that makes
+        accounts only for invite holders asks for. It is not redeemed here: join with it."""
         username = normalise_username(username)
+        invite_json = None if invite is None else _invite_json(invite)
         check_passphrase(passphrase, username=username)
         params, _ = self._announced_kdf(username)
         salt = secrets.token_bytes(SALT_BYTES)
@@ -211,6 +228,8 @@ class Client:
             ),
             "recovery": self._recovery_json(identity, recovery, username),
         }
+        if invite_json is not None:
+            body["invite"] = invite_json
         data = self.request("POST", "/v1/auth/register", json=body)
         token, opened = self._open_session(data, username=username, wrap_key=keys.wrap_key)
         self.token = token

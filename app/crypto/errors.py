@@ -8,7 +8,8 @@ CryptoError
 ├── DecryptionFailed    AEAD authentication failed (wrong key, nonce or associated data)
 ├── RecordChainBroken   a key record does not follow the one before it
 ├── UntrustedSigner     a record's signer, or a key's id, is not what the circle vouches for
-└── WrongEpoch          a wrap or key is for another circle or epoch
+├── WrongEpoch          a wrap or key is for another circle or epoch
+└── InvalidWork         a proof of work does not meet its challenge
 """
 
 
@@ -46,3 +47,7 @@ class UntrustedSigner(CryptoError):
 
 class WrongEpoch(CryptoError):
     """A wrap or key belongs to another circle or epoch than the one it is used for."""
+
+
+class InvalidWork(CryptoError):
+    """A proof of work does not meet its challenge's work, or is not in its canonical form."""

@@ -91,6 +91,11 @@ DECISION_SIGNATURE_CONTEXT: Final = b"backchannel.decision.v1\x00"
 TAKEDOWN_LINK_PREFIX: Final = "bctakedown1"
 RECEIPT_PREFIX: Final = "bcreceipt1"
 
+# The takedown request's proof of work (the challenge itself is the server's own keyed hash).
+PERSON_PROOF_SEED: Final = _person("bc.v1.proof-seed")
+PROOF_ARGON2_SALT: Final = _person("bc.v1.takedn-pow")  # Argon2id's 16 salt bytes, unpadded
+PERSON_PROOF_CHALLENGE: Final = _person("bc.v1.proof-chal")
+
 # Audit log: tree heads signed by the server's own key.
 TREE_HEAD_TYPE: Final = "backchannel.tree-head"
 TREE_HEAD_SIGNATURE_CONTEXT: Final = b"backchannel.tree-head.v1\x00"

@@ -28,7 +28,10 @@ from app.crypto.moderation import (
 
 MAX_NAME = 200
 MAX_CONTACT = 500
-MAX_TEXT = 8000
+# What the server stores of a request is at most 4 KiB for everyone (junk and genuine look
+# alike); a request's canonical JSON may take all of it but the nonce and the tag.
+MAX_SEALED = 4096
+MAX_REQUEST_BYTES = MAX_SEALED - 24 - 16
 MAX_RESPONSE = 4000
 
 
@@ -201,13 +204,25 @@ class TakedownRequest:
         )
 
 
+def request_size(name: str, contact: str, text: str) -> int:
+    """The bytes a request with these fields takes (ids are fixed-length, so any will do)."""
+    return len(TakedownRequest(uuid.UUID(int=0), uuid.UUID(int=0), name, contact, text).to_bytes())
+
+
 def check_takedown_fields(name: str, contact: str, text: str) -> None:
+    """What the writer refuses (§31.3), with what to do about it."""
     if not name.strip() or len(name) > MAX_NAME:
         raise InvalidKey(f"a name is 1 to {MAX_NAME} characters")
     if len(contact) > MAX_CONTACT:
         raise InvalidKey(f"contact details are at most {MAX_CONTACT} characters")
-    if not text.strip() or len(text) > MAX_TEXT:
-        raise InvalidKey(f"the request text is 1 to {MAX_TEXT} characters")
+    if not text.strip():
+        raise InvalidKey("the request needs a text")
+    over = request_size(name, contact, text) - MAX_REQUEST_BYTES
+    if over > 0:
+        raise InvalidKey(
+            f"the request is {over} bytes too long (at most {MAX_REQUEST_BYTES} bytes "
+            "with the name and contact): shorten the text"
+        )
 
 
 def seal_takedown(request: TakedownRequest, receipt: Receipt) -> bytes:

@@ -21,6 +21,9 @@ class InviteRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     max_uses: Mapped[int] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer, default=0)
+    # Accounts made with this invite (BACKCHANNEL_REGISTRATION=invite); at most max_uses.
+    # Apart from ``uses``: making an account does not redeem the invite.
+    signups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -89,11 +89,18 @@ def revoke_invite(
     return invite
 
 
-def redeem_invite(
-    session: Session, *, circle_id: uuid.UUID, invite_id: uuid.UUID, secret: bytes, actor: User
-) -> tuple[Membership, User]:
-    """Check secret, revocation, expiry and uses (in that order); the joiner becomes pending."""
-    circle = session.get(Circle, circle_id, with_for_update=True)
+def _valid_invite(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    invite_id: uuid.UUID,
+    secret: bytes,
+    lock: bool = True,
+) -> InviteRow:
+    """The invite, if the secret is right and it is neither revoked nor expired (in that
+    order); ``lock``: the circle row is locked, so uses and signups are counted one at a
+    time."""
+    circle = session.get(Circle, circle_id, with_for_update=lock)
     invite = session.get(InviteRow, invite_id)
     if circle is None or invite is None or invite.circle_id != circle_id:
         raise InviteNotFound()
@@ -103,6 +110,37 @@ def redeem_invite(
         raise InviteRevoked()
     if utcnow() >= invite.expires_at:
         raise InviteExpired()
+    return invite
+
+
+def admit_signup(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    invite_id: uuid.UUID,
+    secret: bytes,
+    spend: bool = True,
+) -> None:
+    """An account may be made with this invite (``BACKCHANNEL_REGISTRATION=invite``);
+    ``spend``: spend one of its signups.
+
+    Making the account does not redeem the invite (the new account redeems it as any
+    account would, and the joiner's client checks the inviter then); it counts one of the
+    invite's ``max_uses`` signups, so one invite cannot mint accounts without bound."""
+    invite = _valid_invite(
+        session, circle_id=circle_id, invite_id=invite_id, secret=secret, lock=spend
+    )
+    if invite.signups >= invite.max_uses:
+        raise InviteUsedUp()
+    if spend:
+        invite.signups += 1
+
+
+def redeem_invite(
+    session: Session, *, circle_id: uuid.UUID, invite_id: uuid.UUID, secret: bytes, actor: User
+) -> tuple[Membership, User]:
+    """Check secret, revocation, expiry and uses (in that order); the joiner becomes pending."""
+    invite = _valid_invite(session, circle_id=circle_id, invite_id=invite_id, secret=secret)
     if invite.uses >= invite.max_uses:
         raise InviteUsedUp()
     now = utcnow()

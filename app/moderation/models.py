@@ -50,6 +50,8 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("entry_id", "reporter_id"),
         Index("ix_moderation_cases_circle", "circle_id", "created_at"),
+        # The takedown load on the whole server (app.moderation.intake.required_work).
+        Index("ix_moderation_cases_kind", "kind", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
@@ -95,16 +97,4 @@ class DecisionRow(Base):
     signer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     note: Mapped[bytes] = mapped_column(LargeBinary)
     response: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class TakedownHit(Base):
-    """One accepted public takedown request, counted for the per-address and per-circle limits."""
-
-    __tablename__ = "takedown_hits"
-    __table_args__ = (Index("ix_takedown_hits_scope", "scope", "key_hash", "created_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    scope: Mapped[str] = mapped_column(String(16))  # address | circle
-    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,11 +6,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.circles import access
-from app.deps import ClientAddress, CurrentUser, Session, SettingsDep
+from app.crypto.proofs import SOLUTIONS
+from app.deps import CurrentUser, PublicWorkSlot, ReadSession, Session, SettingsDep
 from app.errors import (
     AlreadyReported,
     CaseExists,
     CaseNotFound,
+    ChallengeExpired,
+    ChallengeInvalid,
     DecisionConflict,
     DecisionNotAllowed,
     EntryGone,
@@ -21,15 +24,19 @@ from app.errors import (
     ModerationKeyMissing,
     ModerationKeyStale,
     ModeratorSetMismatch,
-    RateLimited,
+    ProofInvalid,
     ReceiptNotFound,
+    ServerBusy,
     TakedownLinkInvalid,
 )
-from app.moderation import service
+from app.moderation import intake, service
 from app.moderation.schemas import (
     CaseCreated,
+    CaseDecided,
     CaseOut,
     CaseSummary,
+    ChallengeOut,
+    DecisionBatch,
     DecisionCreate,
     DecisionOut,
     ModerationKeyCreate,
@@ -38,6 +45,7 @@ from app.moderation.schemas import (
     ReceiptStatus,
     ReportCreate,
     TakedownCreate,
+    TakedownLinkIn,
 )
 from app.openapi import error_responses
 
@@ -64,7 +72,15 @@ router = APIRouter(
 public_router = APIRouter(
     prefix="/v1/takedown",
     tags=["moderation"],
-    responses=error_responses(TakedownLinkInvalid, ReceiptNotFound, CaseExists, RateLimited),
+    responses=error_responses(
+        TakedownLinkInvalid,
+        ReceiptNotFound,
+        CaseExists,
+        ChallengeInvalid,
+        ChallengeExpired,
+        ProofInvalid,
+        ServerBusy,
+    ),
 )
 
 
@@ -142,8 +158,9 @@ def list_cases(
     status: Annotated[
         Literal["open", "hidden", "dismissed", "removed", "restored"] | None, Query()
     ] = None,
+    kind: Annotated[Literal["report", "takedown"] | None, Query()] = None,
 ) -> list[CaseOut]:
-    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status)
+    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status, kind=kind)
     return [_case_out(v) for v in views]
 
 
@@ -185,17 +202,43 @@ def entry_cases(
     ]
 
 
-@public_router.post("", response_model=CaseCreated, status_code=201)
+@router.post("/moderation/decisions", response_model=list[CaseDecided], status_code=201)
+def decide_many(
+    circle_id: uuid.UUID, body: DecisionBatch, session: Session, user: CurrentUser
+) -> list[CaseDecided]:
+    cases = service.decide_many(
+        session,
+        circle_id=circle_id,
+        actor=user,
+        requests=[(d.case_id, d) for d in body.decisions],
+    )
+    return [CaseDecided(case_id=case.id, status=case.status) for case in cases]
+
+
+@public_router.post("/challenge", response_model=ChallengeOut)
+def takedown_challenge(
+    body: TakedownLinkIn, session: Session, settings: SettingsDep
+) -> ChallengeOut:
+    challenge = intake.issue_challenge(session, settings, link=body)
+    return ChallengeOut(
+        challenge=challenge.raw,
+        work=challenge.work,
+        solutions=SOLUTIONS,
+        expires_at=challenge.expires_at(settings),
+    )
+
+
+@public_router.post("", response_model=CaseCreated, status_code=201, dependencies=[PublicWorkSlot])
 def file_takedown(
-    body: TakedownCreate, session: Session, settings: SettingsDep, address: ClientAddress
+    body: TakedownCreate, session: Session, reader: ReadSession, settings: SettingsDep
 ) -> CaseCreated:
-    case = service.file_takedown(session, settings, address=address, request=body)
+    case = intake.file_takedown(session, settings, reader=reader, request=body)
     return CaseCreated(case_id=case.id, status=case.status, created_at=case.created_at)
 
 
 @public_router.post("/status", response_model=ReceiptStatus)
 def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
-    case = service.receipt_status(session, case_id=body.case_id, token=body.receipt_token)
+    case = intake.receipt_status(session, case_id=body.case_id, token=body.receipt_token)
     return ReceiptStatus(
         case_id=case.id, status=case.status, response=case.response, updated_at=case.updated_at
     )

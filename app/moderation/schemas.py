@@ -3,11 +3,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from app.crypto.proofs import MAX_NONCE, SOLUTIONS
+from app.crypto.takedowns import MAX_SEALED
 from app.types import INTEGER_MAX, REQUEST_CONFIG, B64Bytes, Key32, Signature64, Username, UUIDField
 
 Hash32 = Annotated[bytes, B64Bytes(32)]
 ReportCiphertext = Annotated[bytes, B64Bytes(32 + 24 + 16 + 64 + 2, 160 * 1024)]
-TakedownCiphertext = Annotated[bytes, B64Bytes(24 + 16 + 2, 64 * 1024)]
+TakedownCiphertext = Annotated[bytes, B64Bytes(24 + 16 + 2, MAX_SEALED)]
+# A challenge (app.moderation.intake): version, circle, time, work, random, keyed hash.
+CHALLENGE_BYTES = 1 + 16 + 8 + 4 + 16 + 32
+ChallengeBytes = Annotated[bytes, B64Bytes(CHALLENGE_BYTES)]
+Nonce = Annotated[int, Field(ge=0, le=MAX_NONCE, strict=True)]
 NoteCiphertext = Annotated[bytes, B64Bytes(32 + 24 + 16 + 1, 20 * 1024)]
 ResponseCiphertext = Annotated[bytes, B64Bytes(24 + 16 + 1, 20 * 1024)]
 Wrap = Annotated[bytes, B64Bytes(48 + 32 + 27 + 16 + 8, 256)]
@@ -51,6 +57,30 @@ class ReportCreate(BaseModel):
     ciphertext: ReportCiphertext
 
 
+class TakedownLinkIn(BaseModel):
+    """What a takedown link names: the circle and one generation of its moderation key."""
+
+    model_config = REQUEST_CONFIG
+
+    circle_id: UUIDField
+    generation: int = Field(ge=0, le=INTEGER_MAX)
+    moderation_key: Key32
+
+
+class ChallengeOut(BaseModel):
+    challenge: ChallengeBytes  # opaque to clients: made and checked by this server
+    work: int  # expected evaluations per solution
+    solutions: int
+    expires_at: datetime
+
+
+class ProofIn(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    challenge: ChallengeBytes
+    nonces: Annotated[list[Nonce], Field(min_length=SOLUTIONS, max_length=SOLUTIONS)]
+
+
 class TakedownCreate(BaseModel):
     model_config = REQUEST_CONFIG
 
@@ -61,6 +91,7 @@ class TakedownCreate(BaseModel):
     receipt_key: Key32
     receipt_token: Key32
     ciphertext: TakedownCiphertext
+    proof: ProofIn
 
 
 class CaseCreated(BaseModel):
@@ -90,6 +121,26 @@ class DecisionCreate(BaseModel):
     signature: Signature64
     note: NoteCiphertext
     response: ResponseCiphertext | None = None
+
+
+class CaseDecisionIn(DecisionCreate):
+    """One decision of a batch: a signed decision as for one case, and which case."""
+
+    case_id: UUIDField
+
+
+class DecisionBatch(BaseModel):
+    """Decisions on several cases at once (a flood of junk requests dismissed in a few
+    calls); all or none, each exactly as if posted alone."""
+
+    model_config = REQUEST_CONFIG
+
+    decisions: Annotated[list[CaseDecisionIn], Field(min_length=1, max_length=100)]
+
+
+class CaseDecided(BaseModel):
+    case_id: UUIDField
+    status: str
 
 
 class DecisionOut(BaseModel):

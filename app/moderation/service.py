@@ -1,4 +1,5 @@
-"""Moderation rules: moderation keys, reports, takedown requests, decisions.
+"""Moderation rules: moderation keys, reports, cases and decisions (the public takedown
+channel is ``intake``).
 
 The server never sees a reason, note, name or response: it checks sizes,
 signatures, who may act, and that each decision follows the case's previous
@@ -6,22 +7,19 @@ one, then stores bytes and appends an audit record.
 """
 
 import hmac
-import ipaddress
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.accounts.tokens import keyed_hash
 from app.circles import events
 from app.circles.access import active_member, circle_admin
 from app.circles.models import Circle
 from app.circles.records import active_members, identity_of
-from app.crypto import CryptoError, labels
+from app.crypto import CryptoError
 from app.crypto.circles import ADMIN_ROLES
 from app.crypto.decisions import (
     Decision,
@@ -31,10 +29,8 @@ from app.crypto.encoding import b64encode
 from app.crypto.moderation import (
     ModerationKeyRecord,
     check_moderation_successor,
-    usable_public_key,
 )
 from app.crypto.reports import case_hash
-from app.crypto.takedowns import receipt_token_hash
 from app.db import utcnow
 from app.entries.models import Entry
 from app.entries.service import stamp_change, wipe_entry
@@ -49,18 +45,13 @@ from app.errors import (
     EntryNotFound,
     InvalidDecision,
     InvalidModerationKey,
-    InvalidRequest,
     ModerationKeyConflict,
     ModerationKeyMissing,
     ModerationKeyStale,
     ModeratorSetMismatch,
-    RateLimited,
-    ReceiptNotFound,
-    TakedownLinkInvalid,
 )
-from app.moderation.models import Case, DecisionRow, ModerationKeyRow, ModerationWrap, TakedownHit
-from app.moderation.schemas import DecisionCreate, ModerationKeyCreate, ReportCreate, TakedownCreate
-from app.settings import Settings
+from app.moderation.models import Case, DecisionRow, ModerationKeyRow, ModerationWrap
+from app.moderation.schemas import DecisionCreate, ModerationKeyCreate, ReportCreate
 
 OPEN_STATUSES = ("open", "hidden")
 
@@ -194,7 +185,7 @@ def _case_exists(session: Session, case_id: uuid.UUID) -> None:
         raise CaseExists()
 
 
-def _store_case(session: Session, case: Case, duplicate: BackchannelError) -> Case:
+def store_case(session: Session, case: Case, duplicate: BackchannelError) -> Case:
     """Fill in a new case's hash, status and times and flush it, before its audit record:
     appending an event autoflushes, so a duplicate must surface here as ``duplicate``."""
     now = utcnow()
@@ -231,7 +222,7 @@ def file_report(
     )
     if already:
         raise AlreadyReported()
-    case = _store_case(
+    case = store_case(
         session,
         Case(
             id=request.case_id,
@@ -256,104 +247,6 @@ def file_report(
             "case_hash": b64encode(case.case_hash),
         },
     )
-    return case
-
-
-# --- Takedown requests (public) ---------------------------------------------------------------
-
-
-def _address_bucket(address: str) -> str:
-    """IPv6 clients get a /64 each (one host usually holds a whole /64); IPv4 one address."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
-
-
-def _throttle(session: Session, settings: Settings, *, address: str, circle_id: uuid.UUID) -> None:
-    now = utcnow()
-    windows = [
-        ("address", _address_bucket(address).encode(), settings.takedown_address_limit),
-        ("circle", circle_id.bytes, settings.takedown_circle_limit),
-    ]
-    since = now - timedelta(seconds=settings.takedown_window_seconds)
-    keys = []
-    for scope, raw, limit in windows:
-        key = keyed_hash(settings.server_key, labels.PERSON_THROTTLE, b"takedown\x00" + raw)
-        count, oldest = session.execute(
-            select(func.count(), func.min(TakedownHit.created_at)).where(
-                TakedownHit.scope == scope,
-                TakedownHit.key_hash == key,
-                TakedownHit.created_at > since,
-            )
-        ).one()
-        if count >= limit:
-            retry = (
-                int(
-                    (
-                        oldest + timedelta(seconds=settings.takedown_window_seconds) - now
-                    ).total_seconds()
-                )
-                + 1
-            )
-            raise RateLimited(retry_after=max(retry, 1))
-        keys.append((scope, key))
-    session.execute(delete(TakedownHit).where(TakedownHit.created_at <= since))
-    session.add_all(TakedownHit(scope=scope, key_hash=key, created_at=now) for scope, key in keys)
-
-
-def file_takedown(
-    session: Session, settings: Settings, *, address: str, request: TakedownCreate
-) -> Case:
-    """No account needed: the link (circle id and moderation public key) is the capability."""
-    if not usable_public_key(request.receipt_key):
-        raise InvalidRequest("receipt_key is not a usable X25519 public key")
-    circle = session.get(Circle, request.circle_id, with_for_update=True)
-    key = None if circle is None else session.get(ModerationKeyRow, (circle.id, request.generation))
-    if (
-        circle is None
-        or key is None
-        or not hmac.compare_digest(key.public_key, request.moderation_key)
-    ):
-        raise TakedownLinkInvalid()
-    _throttle(session, settings, address=address, circle_id=circle.id)
-    _case_exists(session, request.case_id)
-    case = _store_case(
-        session,
-        Case(
-            id=request.case_id,
-            circle_id=circle.id,
-            kind="takedown",
-            entry_id=None,
-            reporter_id=None,
-            generation=request.generation,
-            ciphertext=request.ciphertext,
-            receipt_key=request.receipt_key,
-            receipt_token_hash=receipt_token_hash(request.receipt_token),
-        ),
-        CaseExists(),  # the case id or the receipt token is taken
-    )
-    events.append(
-        session,
-        circle_id=circle.id,
-        kind="takedown_filed",
-        actor="",
-        details={"case_id": case.id.hex, "case_hash": b64encode(case.case_hash)},
-    )
-    return case
-
-
-def receipt_status(session: Session, *, case_id: uuid.UUID, token: bytes) -> Case:
-    case = session.scalars(
-        select(Case).where(Case.receipt_token_hash == receipt_token_hash(token))
-    ).first()
-    if case is None or case.id != case_id:
-        raise ReceiptNotFound()
     return case
 
 
@@ -388,10 +281,18 @@ def _decisions(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
 
 
 def list_cases(
-    session: Session, *, circle_id: uuid.UUID, actor: User, status: str | None, limit: int = 1000
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    actor: User,
+    status: str | None,
+    kind: str | None = None,
+    limit: int = 1000,
 ) -> list[CaseView]:
     circle_admin(session, circle_id=circle_id, user=actor)
     query = select(Case).where(Case.circle_id == circle_id)
+    if kind is not None:
+        query = query.where(Case.kind == kind)
     if status == "open":
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif status is not None:
@@ -498,6 +399,29 @@ def decide(
     )
     session.flush()
     return case, row
+
+
+def decide_many(
+    session: Session,
+    *,
+    circle_id: uuid.UUID,
+    actor: User,
+    requests: list[tuple[uuid.UUID, DecisionCreate]],
+) -> list[Case]:
+    """Several decisions, all or none, each checked and logged exactly as ``decide`` does
+    (a signed decision and an audit record per case); a refusal names its case."""
+    if len({case_id for case_id, _ in requests}) != len(requests):
+        raise InvalidDecision("a case appears twice in the batch")
+    decided = []
+    for case_id, request in requests:
+        try:
+            case, _ = decide(
+                session, circle_id=circle_id, case_id=case_id, actor=actor, request=request
+            )
+        except BackchannelError as exc:
+            raise type(exc)(f"case {case_id}: {exc.detail}") from exc
+        decided.append(case)
+    return decided
 
 
 def _decision_entry(session: Session, case: Case, decision: Decision) -> Entry | None:

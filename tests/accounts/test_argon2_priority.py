@@ -28,3 +28,13 @@ def test_login_hashes_on_low_priority_threads(
     base = os.getpriority(os.PRIO_PROCESS, 0)
     assert all(_nice(t) >= max(base, 10) for t in live)
     assert _nice(os.getpid()) == base  # the request threads keep the normal priority
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux /proc only")
+def test_registrations_hash_below_logins(register: Callable[..., Client]) -> None:
+    """Work for callers without an account runs at nice 19, under logins' nice 10: a flood of
+    registrations yields the CPU to a login that needs it."""
+    register("alice")
+    live = [t for t in passwords.PUBLIC_THREADS if Path(f"/proc/self/task/{t}").exists()]
+    assert live, "registration hashed on no thread of the public pool"
+    assert all(_nice(t) >= max(os.getpriority(os.PRIO_PROCESS, 0), 19) for t in live)

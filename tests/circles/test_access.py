@@ -175,6 +175,19 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
         lambda w: {"decision": "{}", "signature": SIG, "note": b64encode(b"\x00" * 100)},
         admin_only((404, "case_not_found")),
     ),
+    ("POST", "/v1/circles/{circle_id}/moderation/decisions"): (
+        lambda w: {
+            "decisions": [
+                {
+                    "case_id": str(uuid.uuid4()),
+                    "decision": "{}",
+                    "signature": SIG,
+                    "note": b64encode(b"\x00" * 100),
+                }
+            ]
+        },
+        admin_only((404, "case_not_found")),
+    ),
     ("GET", "/v1/circles/{circle_id}/entries/{entry_id}/moderation"): (
         None,
         member_only(NO_ENTRY),

@@ -1,12 +1,15 @@
 """The circles story through the real CLI against a live server (both engines)."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from typer.testing import CliRunner, Result
 
 from app.client.cli.main import app as cli
+from tests.conftest import serving
 
 
 class Cli:
@@ -87,3 +90,27 @@ def test_circle_story_through_the_cli(live_server: str, tmp_path: Path) -> None:
     assert last.exit_code == 1 and "last_owner" in last.output
     rotated = c.json("alice", "circle", "rotate", cid)
     assert rotated["epoch"] == 2
+
+
+def test_register_with_an_invite_on_an_invite_only_server(
+    live_server: str, make_app: Callable[..., FastAPI], tmp_path: Path
+) -> None:
+    """The first accounts are made while the server is open; then it serves invite-only,
+    and a newcomer makes an account with an invite and asks to join in one command."""
+    c = Cli(live_server, tmp_path)
+    c.json("alice", "register", "alice")
+    cid = c.json("alice", "circle", "create", "Film crews Berlin")["circle_id"]
+    invite = c.json("alice", "invite", "create", cid, "--max-uses", "1")["invite"]
+    with serving(make_app(registration="invite")) as closed:
+        c.server = closed
+        refused = c.run("bob", "register", "bob", "--json")
+        assert refused.exit_code == 1 and "invite_required" in refused.output
+        made = c.json("bob", "register", "bob", "--invite", invite)
+        assert made["joined"] == {"circle_id": cid, "status": "pending"}
+        again = c.run("carol", "register", "carol", "--invite", invite, "--json")
+        assert again.exit_code == 1 and "invite_used_up" in again.output
+        members = {m["username"]: m for m in c.json("alice", "member", "list", cid)}
+        assert (members["bob"]["status"], members["bob"]["fingerprint"]) == (
+            "pending",
+            made["fingerprint"],
+        )

@@ -511,3 +511,39 @@ def test_audit_verify_refuses_a_bad_consistency_proof(live_server: str, tmp_path
     with malicious_server(bad_proof):
         _verify_fails(c, cid, "forked")
     assert c.json("bob", "audit", "verify", cid)["ok"] is True  # nothing was pinned meanwhile
+
+
+def test_a_flood_of_takedown_requests_is_dismissed_in_one_command(
+    live_server: str, tmp_path: Path
+) -> None:
+    """Each dismissal is still a decision signed by the admin, in the audit log."""
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    link = c.json("alice", "circle", "takedown-link", cid)["link"]
+    receipts = [
+        c.json(f"junk{n}", "takedown", "request", link, "--name", "x", "--text", f"junk {n}")[
+            "receipt"
+        ]
+        for n in range(4)
+    ]
+    long = c.run("jan", "takedown", "request", link, "--name", "x", "--text", "x" * 4000, "--json")
+    assert long.exit_code == 1 and "bytes too long" in long.output and "bad_takedown" in long.output
+    refused = c.run("bob", "moderation", "dismiss", cid, "--all-open-takedowns", "--reason", "r")
+    assert refused.exit_code == 1
+    cases = c.json("carol", "moderation", "list", cid)
+    first = next(case for case in cases if case["kind"] == "takedown")
+    one = c.json("carol", "moderation", "dismiss", cid, first["case_id"], "--reason", REASON)
+    assert one == {"dismissed": [first["case_id"]], "more": False}
+    rest = c.json("carol", "moderation", "dismiss", cid, "--all-open-takedowns", "--reason", REASON)
+    assert len(rest["dismissed"]) == 3 and first["case_id"] not in rest["dismissed"]
+    for receipt in receipts:
+        assert c.json("jan", "takedown", "status", receipt)["status"] == "dismissed"
+    decided = [r for r in c.json("carol", "audit", "show", cid) if r["kind"] == "case_decided"]
+    assert len(decided) == 4
+    assert {r["actor"] for r in decided} == {"carol"}
+    assert {r["details"]["reason"] for r in decided} == {REASON}
+    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+    nothing = c.json("carol", "moderation", "dismiss", cid, "--all-open-takedowns", "--reason", "r")
+    assert nothing == {"dismissed": [], "more": False}
+    unnamed = c.run("carol", "moderation", "dismiss", cid, "--reason", "r")
+    assert unnamed.exit_code == 1 and "name the cases" in unnamed.output

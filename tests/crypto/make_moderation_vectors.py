@@ -51,6 +51,9 @@ from app.crypto.moderation import (
     open_moderation_wrap,
     open_previous_moderation_key,
 )
+from app.crypto.proofs import MAX_WORK, SOLUTIONS, proof_hash, proof_seed, solve_proof, verify_proof
+from app.crypto.proofs import MEMLIMIT as PROOF_MEMLIMIT
+from app.crypto.proofs import OPSLIMIT as PROOF_OPSLIMIT
 from app.crypto.reports import (
     MAX_NOTE,
     REASONS,
@@ -62,8 +65,9 @@ from app.crypto.reports import (
 from app.crypto.takedowns import (
     MAX_CONTACT,
     MAX_NAME,
+    MAX_REQUEST_BYTES,
     MAX_RESPONSE,
-    MAX_TEXT,
+    MAX_SEALED,
     Receipt,
     TakedownLink,
     TakedownRequest,
@@ -135,6 +139,7 @@ ERROR_CLASSES = (
     "RecordChainBroken",
     "UntrustedSigner",
     "WrongEpoch",
+    "InvalidWork",
 )
 
 
@@ -791,6 +796,7 @@ def takedown_vectors() -> dict[str, Any]:
         response_cases.append(case)
 
     token_hash = receipt_token_hash(receipt.token)
+    proof = proof_vectors(case_hash(sealed))
     return {
         "base_url": BASE_URL,
         "link": {
@@ -832,9 +838,14 @@ def takedown_vectors() -> dict[str, Any]:
                 "receipt_key": b64encode(receipt.public_key),
                 "receipt_token": b64encode(receipt.token),
                 "ciphertext": b64encode(sealed),
+                "proof": {
+                    "challenge": b64encode(PROOF_CHALLENGE),
+                    "nonces": proof["nonces"],
+                },
             },
             "open": open_cases,
         },
+        "proof": proof,
         "response": {
             "text": RESPONSE_TEXT,
             "plaintext": response_plain.hex(),
@@ -848,6 +859,58 @@ def takedown_vectors() -> dict[str, Any]:
             "case_id": str(TAKEDOWN_CASE_ID),
             "receipt_token": b64encode(receipt.token),
         },
+    }
+
+
+# -- the proof of work on a takedown request ------------------------------------------------
+
+# The server's challenge is opaque to clients; any bytes do for the client's computation.
+PROOF_CHALLENGE = pattern(0x5D, 77)
+PROOF_WORK = 3
+
+
+def proof_vectors(sealed_case_hash: bytes) -> dict[str, Any]:
+    seed = proof_seed(PROOF_CHALLENGE, TAKEDOWN_CASE_ID, sealed_case_hash)
+    nonces = solve_proof(seed, PROOF_WORK)
+    digests = {n: proof_hash(seed, n) for n in range(nonces[-1] + 1)}
+    threshold = (1 << 64) // PROOF_WORK
+    assert [n for n, d in digests.items() if int.from_bytes(d[:8], "big") < threshold] == nonces
+    missed = next(n for n in digests if n not in nonces)
+    specs: list[tuple[str, int, list[Any]]] = [
+        ("valid: the first eight nonces that meet the work", PROOF_WORK, nonces),
+        ("valid: at work 1 any eight ascending nonces", 1, list(range(8))),
+        ("a nonce that misses the work", PROOF_WORK, sorted([*nonces[:7], missed])),
+        ("seven nonces", PROOF_WORK, nonces[:7]),
+        ("nine nonces", PROOF_WORK, [*nonces, nonces[-1] + 1]),
+        ("not ascending", PROOF_WORK, nonces[::-1]),
+        ("a nonce twice", PROOF_WORK, [nonces[0], *nonces[:7]]),
+        ("a nonce of 2^32", 1, [*range(7), 2**32]),
+        ("a negative nonce", 1, [-1, *range(7)]),
+        ("work 0", 0, list(range(8))),
+        ("work above the ceiling", MAX_WORK + 1, list(range(8))),
+    ]
+    cases = []
+    for description, work, candidate in specs:
+        error = error_name(lambda w=work, c=candidate: verify_proof(seed, w, c))
+        assert description.startswith("valid") == (error is None), description
+        case: dict[str, Any] = {"case": description, "work": work, "nonces": candidate}
+        cases.append(case | ({"valid": True} if error is None else {"error": error}))
+    return {
+        "solutions": SOLUTIONS,
+        "opslimit": PROOF_OPSLIMIT,
+        "memlimit": PROOF_MEMLIMIT,
+        "salt": labels.PROOF_ARGON2_SALT.hex(),
+        "max_work": MAX_WORK,
+        "challenge": PROOF_CHALLENGE.hex(),
+        "case_id": str(TAKEDOWN_CASE_ID),
+        "case_hash": sealed_case_hash.hex(),
+        "seed_input": (PROOF_CHALLENGE + TAKEDOWN_CASE_ID.bytes + sealed_case_hash).hex(),
+        "seed": seed.hex(),
+        "work": PROOF_WORK,
+        "threshold": str(threshold),
+        "hashes": [{"nonce": n, "hash": d.hex()} for n, d in digests.items()],
+        "nonces": nonces,
+        "verify": cases,
     }
 
 
@@ -1286,6 +1349,9 @@ LABEL_NAMES = (
     "DECISION_SIGNATURE_CONTEXT",
     "TAKEDOWN_LINK_PREFIX",
     "RECEIPT_PREFIX",
+    "PERSON_PROOF_SEED",
+    "PROOF_ARGON2_SALT",
+    "PERSON_PROOF_CHALLENGE",
     "TREE_HEAD_TYPE",
     "TREE_HEAD_SIGNATURE_CONTEXT",
     "SIGNING_KEY_SUCCESSION_CONTEXT",
@@ -1332,7 +1398,8 @@ def build_vectors() -> dict[str, Any]:
             "max_note": MAX_NOTE,
             "max_name": MAX_NAME,
             "max_contact": MAX_CONTACT,
-            "max_text": MAX_TEXT,
+            "max_sealed": MAX_SEALED,
+            "max_request_bytes": MAX_REQUEST_BYTES,
             "max_response": MAX_RESPONSE,
             "max_reason": MAX_REASON,
         },

@@ -56,8 +56,8 @@ from app.crypto.reports import (
 from app.crypto.takedowns import (
     MAX_CONTACT,
     MAX_NAME,
+    MAX_REQUEST_BYTES,
     MAX_RESPONSE,
-    MAX_TEXT,
     Receipt,
     TakedownLink,
     TakedownRequest,
@@ -530,12 +530,18 @@ def test_takedown_fields_and_receipt_are_checked_before_sealing(circle: Circle) 
         {"name": "x" * (MAX_NAME + 1)},
         {"contact": "x" * (MAX_CONTACT + 1)},
         {"text": ""},
-        {"text": "x" * (MAX_TEXT + 1)},
+        {"text": "x" * MAX_REQUEST_BYTES},
         {"case_id": uuid.UUID(int=4)},
     ):
         with pytest.raises(InvalidKey):
             seal_takedown(replace(request, **changes), receipt)
-    check_takedown_fields("J", "", "x" * MAX_TEXT)
+    # The whole request, with the name and contact, fits in MAX_REQUEST_BYTES: 157 bytes
+    # of names, ids and "J" leave the rest to the text, counted in UTF-8 bytes.
+    check_takedown_fields("J", "", "x" * (MAX_REQUEST_BYTES - 157))
+    with pytest.raises(InvalidKey, match="1 bytes too long"):
+        check_takedown_fields("J", "", "x" * (MAX_REQUEST_BYTES - 156))
+    with pytest.raises(InvalidKey, match="2 bytes too long"):
+        check_takedown_fields("J", "", "x" * (MAX_REQUEST_BYTES - 159) + "é" * 2)
 
 
 def test_response_reaches_the_receipt_holder_only(circle: Circle) -> None:

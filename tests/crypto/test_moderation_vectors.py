@@ -54,6 +54,9 @@ from app.crypto.moderation import (
     seal_moderation_wrap,
     seal_previous_moderation_key,
 )
+from app.crypto.proofs import MAX_WORK, SOLUTIONS, proof_hash, proof_seed, solve_proof, verify_proof
+from app.crypto.proofs import MEMLIMIT as PROOF_MEMLIMIT
+from app.crypto.proofs import OPSLIMIT as PROOF_OPSLIMIT
 from app.crypto.reports import (
     MAX_NOTE,
     REASONS,
@@ -63,6 +66,8 @@ from app.crypto.reports import (
     verify_report,
 )
 from app.crypto.takedowns import (
+    MAX_REQUEST_BYTES,
+    MAX_SEALED,
     Receipt,
     TakedownLink,
     TakedownRequest,
@@ -243,6 +248,14 @@ def test_constants() -> None:
     assert tuple(constants["reasons"]) == REASONS
     assert tuple(constants["actions"]) == ACTIONS
     assert constants["max_note"] == MAX_NOTE
+    assert (
+        (constants["max_sealed"], constants["max_request_bytes"])
+        == (
+            MAX_SEALED,
+            MAX_REQUEST_BYTES,
+        )
+        == (4096, 4056)
+    )
 
 
 def test_key_records_are_those_of_the_circle_vectors() -> None:
@@ -665,6 +678,51 @@ def test_takedown_requests_are_valid_bodies() -> None:
     assert body.ciphertext == h(TAKEDOWN["request"]["sealed"])
     status = ReceiptQuery.model_validate_json(json.dumps(TAKEDOWN["status_request"]))
     assert status.receipt_token == h(receipt["token"])
+
+
+# -- the proof of work ------------------------------------------------------------------------
+
+PROOF = TAKEDOWN["proof"]
+
+
+def test_proof_seed_and_evaluations() -> None:
+    assert (
+        (PROOF["solutions"], PROOF["opslimit"], PROOF["memlimit"])
+        == (
+            SOLUTIONS,
+            PROOF_OPSLIMIT,
+            PROOF_MEMLIMIT,
+        )
+        == (8, 1, 4 * 1024 * 1024)
+    )
+    assert (h(PROOF["salt"]), PROOF["max_work"]) == (b"bc.v1.takedn-pow", MAX_WORK)
+    case_id = uuid.UUID(PROOF["case_id"])
+    assert PROOF["case_hash"] == TAKEDOWN["request"]["case_hash"]
+    assert h(PROOF["seed_input"]) == h(PROOF["challenge"]) + case_id.bytes + h(PROOF["case_hash"])
+    seed = proof_seed(h(PROOF["challenge"]), case_id, h(PROOF["case_hash"]))
+    assert seed == h(PROOF["seed"])
+    threshold = int(PROOF["threshold"])
+    assert threshold == 2**64 // PROOF["work"]
+    for evaluation in PROOF["hashes"]:
+        digest = proof_hash(seed, evaluation["nonce"])
+        assert digest == h(evaluation["hash"])
+        meets = int.from_bytes(digest[:8], "big") < threshold
+        assert meets == (evaluation["nonce"] in PROOF["nonces"])
+    assert solve_proof(seed, PROOF["work"]) == PROOF["nonces"]
+    assert TAKEDOWN["request"]["http"]["proof"] == {
+        "challenge": b64encode(h(PROOF["challenge"])),
+        "nonces": PROOF["nonces"],
+    }
+
+
+@pytest.mark.parametrize("case", PROOF["verify"], ids=lambda c: c["case"])
+def test_proof_verify(case: dict[str, Any]) -> None:
+    seed = h(PROOF["seed"])
+    if "error" in case:
+        with raises(case["error"]):
+            verify_proof(seed, case["work"], case["nonces"])
+    else:
+        verify_proof(seed, case["work"], case["nonces"])
 
 
 @pytest.mark.parametrize("case", TAKEDOWN["request"]["open"], ids=lambda c: c["case"])

@@ -32,8 +32,10 @@ from app.crypto.moderation import (
     seal_moderation_wrap,
     seal_previous_moderation_key,
 )
+from app.crypto.proofs import proof_seed, solve_proof
 from app.crypto.reports import (
     Report,
+    case_hash,
     seal_report,
 )
 from app.crypto.takedowns import (
@@ -260,6 +262,17 @@ class Desk:
         generation = self.generation if generation is None else generation
         return TakedownLink(BASE_URL, self.cid, generation, self.records[generation].public_key)
 
+    def challenge(self, link: TakedownLink, http: TestClient | None = None) -> httpx.Response:
+        response: httpx.Response = (http or self.http).post(
+            "/v1/takedown/challenge",
+            json={
+                "circle_id": str(link.circle_id),
+                "generation": link.generation,
+                "moderation_key": b64encode(link.public_key),
+            },
+        )
+        return response
+
     def takedown_body(
         self,
         link: TakedownLink,
@@ -267,9 +280,13 @@ class Desk:
         name: str = "Jan Novák",
         contact: str = "jan@example.org",
         text: str = "The warning about me is false.",
+        http: TestClient | None = None,
     ) -> tuple[dict[str, Any], Receipt]:
+        """A request as the SDK files it, with a proof on a fresh challenge for ``link``
+        (a link the server refuses gets no challenge: then a proof of nothing)."""
         receipt = Receipt.create(link)
         request = TakedownRequest(link.circle_id, receipt.case_id, name, contact, text)
+        sealed = seal_takedown(request, receipt)
         body = {
             "circle_id": str(link.circle_id),
             "case_id": str(receipt.case_id),
@@ -277,8 +294,14 @@ class Desk:
             "moderation_key": b64encode(link.public_key),
             "receipt_key": b64encode(receipt.public_key),
             "receipt_token": b64encode(receipt.token),
-            "ciphertext": b64encode(seal_takedown(request, receipt)),
+            "ciphertext": b64encode(sealed),
+            "proof": {"challenge": b64encode(bytes(77)), "nonces": list(range(8))},
         }
+        challenge = self.challenge(link, http)
+        if challenge.status_code == 200:
+            raw, work = b64decode(challenge.json()["challenge"]), challenge.json()["work"]
+            nonces = solve_proof(proof_seed(raw, receipt.case_id, case_hash(sealed)), work)
+            body["proof"] = {"challenge": challenge.json()["challenge"], "nonces": nonces}
         return body, receipt
 
     def takedown(self, link: TakedownLink | None = None, **kw: Any) -> Receipt:

@@ -89,6 +89,20 @@ MATRIX: dict[tuple[str, str], tuple[Body, dict[str, int] | None, dict[str, Expec
         None,
         admin_only((422, "invalid_decision")),
     ),
+    ("POST", "/v1/circles/{circle_id}/moderation/decisions"): (
+        lambda s: {
+            "decisions": [
+                {
+                    "case_id": str(s.case_id),
+                    "decision": "{}",
+                    "signature": ZERO_SIG,
+                    "note": b64encode(bytes(80)),
+                }
+            ]
+        },
+        None,
+        admin_only((422, "invalid_decision")),
+    ),
     # bob, the member, wrote the entry: its author and the admins see its cases.
     ("GET", "/v1/circles/{circle_id}/entries/{entry_id}/moderation"): (
         None,
@@ -117,6 +131,16 @@ MATRIX: dict[tuple[str, str], tuple[Body, dict[str, int] | None, dict[str, Expec
             "receipt_key": b64encode(bytes(PrivateKey.generate().public_key)),
             "receipt_token": b64encode(bytes(32)),
             "ciphertext": b64encode(bytes(100)),
+            "proof": {"challenge": b64encode(bytes(77)), "nonces": list(range(8))},
+        },
+        None,
+        everyone((404, "takedown_link_invalid")),
+    ),
+    ("POST", "/v1/takedown/challenge"): (
+        lambda s: {
+            "circle_id": str(s.desk.cid),
+            "generation": 0,
+            "moderation_key": b64encode(bytes(32)),
         },
         None,
         everyone((404, "takedown_link_invalid")),

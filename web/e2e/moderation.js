@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { alertText, openCircle, person, PHONE, tab } from "./browser.js";
+import { cliUser } from "./cli.js";
 import { BIN } from "./server.js";
 
 const run = promisify(execFile);
@@ -94,10 +95,23 @@ export async function moderationStory({ step, server, browser, people, alice, bo
     assert.equal(new URL(dana.page.url()).hash, "");
     await dana.page.getByLabel(/Your name/).fill(M.subject);
     await dana.page.getByLabel(/How the admins can reach you/).fill(MARK.takedownContact);
+    // A request holds at most 4 KiB: the page says so while typing, and refuses before any work.
+    await dana.page.getByLabel("Your request").fill(`${MARK.takedownText} ${"ž".repeat(2100)}`);
+    await dana.page.getByText(/Too long by \d+ bytes/).waitFor();
+    await dana.shot("12-takedown-too-long-phone");
+    await dana.page.getByRole("button", { name: "Send request" }).click();
+    assert.match(await alertText(dana.page), /bytes too long/);
+    assert.equal(dana.requests.filter((r) => r.url.includes("/v1/takedown")).length, 0);
+    await dana.page.getByRole("button", { name: "Dismiss" }).click();
     await dana.page.getByLabel("Your request").fill(MARK.takedownText);
+    await dana.page.getByText(/bytes left/).waitFor();
     await dana.shot("12-takedown-request-phone");
     await dana.page.getByRole("button", { name: "Send request" }).click();
     await dana.page.getByRole("heading", { name: "Request sent" }).waitFor();
+    // The page asked for a challenge and did the proof of work before sending.
+    assert.ok((await dana.statuses()).some((text) => /proof of work/.test(text)), "no proof-of-work progress shown");
+    const filed = dana.requests.filter((r) => r.url.includes("/v1/takedown")).map((r) => new URL(r.url).pathname);
+    assert.deepEqual(filed, ["/v1/takedown/challenge", "/v1/takedown"]);
     receipt = await dana.page.getByLabel("Receipt link").inputValue();
     assert.match(receipt, new RegExp(`^${server.url}/receipt#bcreceipt1\\.`));
     secrets.add(receipt.split("#")[1]);
@@ -119,6 +133,25 @@ export async function moderationStory({ step, server, browser, people, alice, bo
     await alice.page.getByText("The decision was signed and recorded.").waitFor();
     await tab(alice.page, "Warnings");
     await alice.page.getByText("Removed by the circle's admins.").waitFor();
+  });
+
+  await step("junk floods the takedown link from the CLI; alice dismisses it in bulk, each dismissal signed", async () => {
+    const junk = cliUser(server, "junk", "");
+    for (let n = 0; n < 3; n += 1) {
+      await junk.json("takedown", "request", takedownLink, "--name", `Junk ${n}`, "--text", `junk request ${n}`);
+    }
+    await tab(alice.page, "Moderation");
+    const bulk = alice.page.getByRole("form", { name: "Dismiss takedown requests in bulk" });
+    await bulk.waitFor();
+    await bulk.getByRole("button", { name: "Tick all 3 open takedown requests" }).click();
+    await bulk.getByLabel(/Reason \(only the circle's admins/).fill("junk flood");
+    await alice.shot("13-moderation-bulk-dismiss");
+    await bulk.getByRole("button", { name: /Dismiss the ticked requests \(3\)/ }).click();
+    await alice.page.getByText("3 requests dismissed. Each decision is signed by you").waitFor();
+    assert.equal(await alice.page.getByRole("form", { name: "Dismiss takedown requests in bulk" }).count(), 0);
+    const decided = await alice.page.locator("article.case", { hasText: "junk request" }).allTextContents();
+    assert.equal(decided.length, 3);
+    assert.ok(decided.every((text) => /dismissed.*dismiss by alice.*junk flood/.test(text)), decided.join("\n"));
   });
 
   await step("dana reads the decision and the admins' response with the receipt", async () => {

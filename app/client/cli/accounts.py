@@ -7,10 +7,12 @@ import typer
 from rich.panel import Panel
 
 from app.client.cache import CACHE_DIR
+from app.client.circles import Circles
 from app.client.cli.context import client, existing_profile, secret, server_url
 from app.client.cli.output import JsonFlag, emit, errors, out, working
 from app.client.errors import ClientError, ProtocolError
 from app.client.profile import Profile, home
+from app.client.trust import TrustStore
 from app.crypto import RecoveryCode
 
 app = typer.Typer()
@@ -21,28 +23,51 @@ app.add_typer(sessions_app, name="sessions")
 
 
 @app.command()
-def register(username: str, as_json: JsonFlag = False) -> None:
+def register(
+    username: str,
+    invite: Annotated[
+        str | None,
+        typer.Option(help="A circle invite: make the account with it, then ask to join."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Create an account. Prints your fingerprint and a one-time recovery code."""
     with errors(as_json):
         passphrase = secret("BACKCHANNEL_PASSPHRASE", "Passphrase", confirm=True)
         server = server_url()
         with working(as_json, "deriving keys…"), client(server) as http:
-            account = http.register(username, passphrase)
+            account = http.register(username, passphrase, invite=invite)
         Profile.create(
             server=server,
             username=account.username,
             token=account.token,
             identity=account.identity,
         ).save()
+        joined = None
+        if invite is not None:
+            with client(server, account.token) as http:
+                circles = Circles(
+                    http,
+                    username=account.username,
+                    identity=account.identity,
+                    trust=TrustStore.load(),
+                )
+                joined = circles.join(invite)
         code = str(account.recovery_code)
+        human = (
+            f"Registered [bold]{account.username}[/]\nFingerprint: [bold]{account.fingerprint}[/]"
+        )
+        if joined is not None:
+            human += "\nAsked to join the circle. Read your fingerprint to an admin."
         emit(
             as_json,
             {
                 "username": account.username,
                 "fingerprint": account.fingerprint,
                 "recovery_code": code,
+                **({} if joined is None else {"joined": joined}),
             },
-            f"Registered [bold]{account.username}[/]\nFingerprint: [bold]{account.fingerprint}[/]",
+            human,
         )
         if not as_json:
             out.print(

@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.client.cases import check_reveal, decide, export_reveal, list_cases
+from app.client.cases import (
+    check_reveal,
+    decide,
+    dismiss_cases,
+    export_reveal,
+    list_cases,
+    open_takedown_ids,
+)
 from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
 from app.client.cli.output import JsonFlag, emit, errors, out
 from app.client.errors import ClientError
@@ -108,6 +115,45 @@ def moderation_decide(
             response=response,
         )
         emit(as_json, result, f"Decided: {result['action']} → case {result['status']}.")
+
+
+@moderation_app.command("dismiss")
+def moderation_dismiss(
+    circle_id: CircleId,
+    case_ids: Annotated[list[str] | None, typer.Argument(help="The cases to dismiss.")] = None,
+    reason: Annotated[str, typer.Option(help="Why (encrypted for the admins).")] = "",
+    all_open_takedowns: Annotated[
+        bool,
+        typer.Option(
+            "--all-open-takedowns", help="Every open takedown request (up to 1,000 at a time)."
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Dismiss many cases at once (a flood of junk requests); each dismissal is signed by you
+    and lands in the audit log, as with `decide`."""
+    with circles_session(as_json) as circles:
+        if not reason.strip():
+            raise ClientError("say why (--reason); only the circle's admins can read it")
+        moderation = Moderation(circles)
+        circle = parse_uuid(circle_id)
+        chosen = [str(parse_uuid(c)) for c in case_ids or []]
+        if all_open_takedowns:
+            chosen += [c for c in open_takedown_ids(moderation, circle) if c not in chosen]
+        if not chosen:
+            if all_open_takedowns:
+                emit(as_json, {"dismissed": [], "more": False}, "No open takedown requests.")
+                return
+            raise ClientError("name the cases to dismiss, or give --all-open-takedowns")
+        decided = dismiss_cases(moderation, circle, chosen, reason=reason)
+        more = all_open_takedowns and len(chosen) >= 1000
+        emit(
+            as_json,
+            {"dismissed": [d["case_id"] for d in decided], "more": more},
+            f"Dismissed {len(decided)} case{'s' if len(decided) != 1 else ''}; each decision "
+            "is signed by you and in the audit log."
+            + ("\nThere may be more open takedown requests: run it again." if more else ""),
+        )
 
 
 @moderation_app.command("reveal")

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from app.client.cli.context import http_for
-from app.client.cli.output import JsonFlag, emit, errors
+from app.client.cli.output import JsonFlag, emit, errors, working
 from app.client.errors import ClientError
 from app.client.takedown import file_takedown, takedown_status
 from app.crypto import CryptoError
@@ -25,7 +25,9 @@ app.add_typer(takedown_app, name="takedown")
 def takedown_request(
     link: Annotated[str, typer.Argument(help="The circle's takedown link.")],
     name: Annotated[str, typer.Option(help="The name the warnings may be about (yours).")],
-    text: Annotated[str, typer.Option(help="What you ask for, and why.")],
+    text: Annotated[
+        str, typer.Option(help="What you ask for, and why (the request fits in 4 KiB).")
+    ],
     contact: Annotated[str, typer.Option(help="How the admins can reach you.")] = "",
     as_json: JsonFlag = False,
 ) -> None:
@@ -35,7 +37,11 @@ def takedown_request(
             base_url = TakedownLink.parse(link).base_url
         except CryptoError as exc:
             raise ClientError(str(exc)) from exc
-        result = file_takedown(link, name=name, contact=contact, text=text, http=http_for(base_url))
+        # The server asks for a proof of work first (seconds; more while it is flooded).
+        with working(as_json, "encrypting, then the proof of work the server asks for…"):
+            result = file_takedown(
+                link, name=name, contact=contact, text=text, http=http_for(base_url)
+            )
         emit(
             as_json,
             {"case_id": result["case_id"], "receipt": result["receipt"]},

@@ -199,10 +199,6 @@ export async function decide(moderation, circleId, caseId, { action, reason, ent
   const keys = await moderation.secretKeys(circle, state);
   const cid = uuid(caseId);
   const row = await moderation.client.request("GET", `/v1/circles/${circle.circleId}/moderation/cases/${cid}`);
-  const ciphertext = fromB64(row.ciphertext);
-  await openDecisions(moderation, circle, keys, row, ciphertext); // verify the chain we extend
-  const decisions = row.decisions;
-  const prev = decisions.length ? (await mapped(() => Decision.parse(decisions.at(-1).decision))).hash() : null;
   let target;
   if (row.kind === "report") {
     if (entryId !== null && uuid(entryId) !== uuid(row.entry_id)) {
@@ -215,6 +211,26 @@ export async function decide(moderation, circleId, caseId, { action, reason, ent
     }
     target = entryId;
   }
+  const body = await signedDecision(moderation, circle, state, keys, row, { action, reason, target, response });
+  const result = await moderation.client.request("POST", `/v1/circles/${circle.circleId}/moderation/cases/${cid}/decisions`, {
+    json: body,
+  });
+  return { caseId: cid, action, entryId: target, status: result.status };
+}
+
+/**
+ * The next decision on the case `row` (its chain verified first), signed by this admin,
+ * with the reason sealed to the newest moderation key (§32).
+ */
+async function signedDecision(moderation, circle, state, keys, row, { action, reason, target, response = null }) {
+  const cid = uuid(row.case_id);
+  const ciphertext = fromB64(row.ciphertext);
+  if (!equalBytes(caseHash(ciphertext), fromB64(row.case_hash, 32))) {
+    throw new ProtocolError("case_changed", `case ${cid} does not match its hash`);
+  }
+  await openDecisions(moderation, circle, keys, row, ciphertext); // verify the chain we extend
+  const decisions = row.decisions;
+  const prev = decisions.length ? (await mapped(() => Decision.parse(decisions.at(-1).decision))).hash() : null;
   let note;
   let sealedResponse = null;
   try {
@@ -252,13 +268,44 @@ export async function decide(moderation, circleId, caseId, { action, reason, ent
     prev,
     signer: moderation.circles.username,
   });
-  const result = await moderation.client.request("POST", `/v1/circles/${circle.circleId}/moderation/cases/${cid}/decisions`, {
-    json: {
-      decision: decision.text,
-      signature: b64(decision.sign(moderation.circles.identity)),
-      note: b64(note),
-      response: sealedResponse === null ? null : b64(sealedResponse),
-    },
-  });
-  return { caseId: cid, action, entryId: target, status: result.status };
+  return {
+    decision: decision.text,
+    signature: b64(decision.sign(moderation.circles.identity)),
+    note: b64(note),
+    response: sealedResponse === null ? null : b64(sealedResponse),
+  };
+}
+
+export const BATCH = 100; // decisions per request (the server's limit)
+
+/**
+ * Dismiss many cases at once (a flood of junk requests), each by its own signed decision
+ * and audit record, as `decide` would make it; sent BATCH at a time, each batch all or
+ * nothing. `progress(done)` is called after each batch.
+ */
+export async function dismissCases(moderation, circleId, caseIds, { reason, progress = () => {} }) {
+  const ids = caseIds.map((c) => uuid(c));
+  if (new Set(ids).size !== ids.length) {
+    throw new ProtocolError("bad_decision", "a case is named twice");
+  }
+  const { circle, state } = await moderation.ensureKey(circleId);
+  const keys = await moderation.secretKeys(circle, state);
+  const base = `/v1/circles/${circle.circleId}/moderation`;
+  const open = new Map();
+  for (const row of await moderation.client.request("GET", `${base}/cases`, { params: { status: "open" } })) {
+    open.set(uuid(row.case_id), row);
+  }
+  const decided = [];
+  for (let start = 0; start < ids.length; start += BATCH) {
+    const batch = [];
+    for (const caseId of ids.slice(start, start + BATCH)) {
+      const row = open.get(caseId) ?? (await moderation.client.request("GET", `${base}/cases/${caseId}`));
+      const body = await signedDecision(moderation, circle, state, keys, row, { action: "dismiss", reason, target: null });
+      batch.push({ case_id: caseId, ...body });
+    }
+    const result = await moderation.client.request("POST", `${base}/decisions`, { json: { decisions: batch } });
+    decided.push(...result.map((r) => ({ caseId: r.case_id, status: r.status })));
+    progress(decided.length);
+  }
+  return decided;
 }

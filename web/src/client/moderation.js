@@ -22,7 +22,7 @@ import { ADMIN_ROLES } from "../protocol/records.js";
 import { ACTIONS } from "../protocol/decisions.js";
 import { checkReportFields, Report, sealReport } from "../protocol/reports.js";
 import { TakedownLink } from "../protocol/takedowns.js";
-import { decide, listCases } from "./cases.js";
+import { decide, dismissCases, listCases } from "./cases.js";
 import { ApiError, mapped, ProtocolError } from "./errors.js";
 
 export { ACTIONS };
@@ -267,6 +267,11 @@ export class Moderation {
   /** Every case, opened and verified; one that does not verify is listed as unreadable. */
   async listCases(circleId, { status = null } = {}) {
     return listCases(this, circleId, { status });
+  }
+
+  /** Dismiss many cases at once, each by its own signed decision (a flood of junk). */
+  async dismissCases(circleId, caseIds, options) {
+    return dismissCases(this, circleId, caseIds, options);
   }
 
   /** Sign a decision on a case (§32.3), with its reason sealed to the admins. */

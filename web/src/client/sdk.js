@@ -17,6 +17,7 @@ import { CryptoError } from "../protocol/errors.js";
 import { equalBytes } from "../protocol/hash.js";
 import { openKeyBundle, PublicIdentity, sealKeyBundle, IdentityKeys } from "../protocol/identity.js";
 import { BUNDLE_PURPOSE_PASSPHRASE, BUNDLE_PURPOSE_RECOVERY } from "../protocol/labels.js";
+import { Invite } from "../protocol/membership.js";
 import { ready } from "../protocol/sodium.js";
 import { ApiError, ProtocolError, TransportError } from "./errors.js";
 import { COMMON_PASSPHRASES_PATH, checkPassphrase, parseCommonPassphrases } from "./passphrase.js";
@@ -74,6 +75,15 @@ function username(text) {
     return normaliseUsername(text);
   } catch (error) {
     throw new ProtocolError("bad_username", error.message);
+  }
+}
+
+/** What a registration carries of an invite: the values a redemption sends (§7.3). */
+function inviteRequest(text) {
+  try {
+    return Invite.parse(text).redeemRequest();
+  } catch (error) {
+    throw new ProtocolError("bad_invite", error.message);
   }
 }
 
@@ -224,9 +234,15 @@ export class Client {
     return { auth_key: b64(recovery.authKey), key_bundle: b64(bundle) };
   }
 
-  async register(typedName, passphrase) {
+  /**
+   * Make an account. `invite` (the text of a circle invite) is what a server that makes
+   * accounts only for invite holders asks for (docs/protocol.md §7.3); it is not redeemed
+   * here: join with it next.
+   */
+  async register(typedName, passphrase, { invite = null } = {}) {
     await ready();
     const name = username(typedName);
+    const inviteJson = invite === null ? null : inviteRequest(invite);
     checkPassphrase(passphrase, { username: name, common: await this.#commonPassphrases() });
     const { params } = await this.#announcedKdf(name);
     const salt = newSalt();
@@ -243,6 +259,9 @@ export class Client {
       ),
       recovery: Client.#recoveryJson(identity, recovery, name),
     };
+    if (inviteJson !== null) {
+      body.invite = inviteJson;
+    }
     const data = await this.request("POST", "/v1/auth/register", { json: body });
     const session = this.#openSession(data, { name, wrapKey: keys.wrapKey });
     this.token = session.token;

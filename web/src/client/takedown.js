@@ -1,10 +1,13 @@
 /**
  * Takedown requests (docs/protocol.md §31): no account needed. The request is encrypted
- * here to the circle's admins; the receipt (a link holding a secret) reads its status and
- * the admins' response. As file_takedown / takedown_status in app/client/moderation.py.
+ * here to the circle's admins and paid for with a proof of work on the server's challenge
+ * (§31.7); the receipt (a link holding a secret) reads its status and the admins' response.
+ * As file_takedown / takedown_status in app/client/takedown.py.
  */
 import { b64, fromB64 } from "../protocol/encoding.js";
 import { openBox } from "../protocol/hash.js";
+import { checkWork, proofSeed, SOLUTIONS, solveProof } from "../protocol/proofs.js";
+import { caseHash } from "../protocol/reports.js";
 import {
   checkTakedownFields,
   openResponse,
@@ -14,7 +17,11 @@ import {
   TakedownLink,
   TakedownRequest,
 } from "../protocol/takedowns.js";
-import { mapped, ProtocolError } from "./errors.js";
+import { ApiError, mapped, ProtocolError } from "./errors.js";
+
+// For the page: what a request may hold and how many solutions a proof has.
+export { SOLUTIONS } from "../protocol/proofs.js";
+export { MAX_REQUEST_BYTES, requestSize } from "../protocol/takedowns.js";
 
 /** An admin reads the response they (or another admin) sent, with the case's key (§31.4). */
 export function openOwnResponse(sealed, { key, receiptKey, circleId, caseId, generation }) {
@@ -53,8 +60,15 @@ export function parseReceipt(text, origin) {
   return receipt;
 }
 
-/** Encrypt the request in this page and file it; returns the receipt (keep it). */
-export async function fileTakedown(client, link, { name, contact, text }) {
+// A challenge can expire while it is solved (the circle got busier): solve a fresh one.
+export const ATTEMPTS = 3;
+
+/**
+ * Encrypt the request in this page, do the proof of work the server asks for (§31.7), and
+ * file both; returns the receipt (keep it). `progress({ stage, work, evaluations, found })`
+ * reports the work as it goes; `signal` (an AbortSignal) stops it.
+ */
+export async function fileTakedown(client, link, { name, contact, text }, { progress = () => {}, signal = null } = {}) {
   try {
     checkTakedownFields({ name, contact, text });
   } catch (error) {
@@ -63,18 +77,48 @@ export async function fileTakedown(client, link, { name, contact, text }) {
   const receipt = Receipt.create(link);
   const request = new TakedownRequest({ circleId: link.circleId, caseId: receipt.caseId, name, contact, text });
   const sealed = sealTakedown(request, receipt);
-  const result = await client.request("POST", "/v1/takedown", {
-    json: {
-      circle_id: link.circleId,
-      case_id: receipt.caseId,
-      generation: link.generation,
-      moderation_key: b64(link.publicKey),
-      receipt_key: b64(receipt.receiptKey),
-      receipt_token: b64(receipt.token),
-      ciphertext: b64(sealed),
-    },
+  const named = { circle_id: link.circleId, generation: link.generation, moderation_key: b64(link.publicKey) };
+  const body = {
+    ...named,
+    case_id: receipt.caseId,
+    receipt_key: b64(receipt.receiptKey),
+    receipt_token: b64(receipt.token),
+    ciphertext: b64(sealed),
+  };
+  for (let attempt = 1; ; attempt += 1) {
+    progress({ stage: "challenge" });
+    const challenge = await client.request("POST", "/v1/takedown/challenge", { json: named });
+    const proof = await prove(challenge, receipt, sealed, { progress, signal });
+    try {
+      progress({ stage: "sending" });
+      const result = await client.request("POST", "/v1/takedown", { json: { ...body, proof } });
+      return { caseId: result.case_id, status: result.status, receipt: String(receipt) };
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== "challenge_expired" || attempt === ATTEMPTS) {
+        throw error;
+      }
+    }
+  }
+}
+
+/** Solve a challenge for this request; refuse one no client should work on. */
+async function prove(challenge, receipt, sealed, { progress, signal }) {
+  let seed;
+  try {
+    if (challenge.solutions !== SOLUTIONS) {
+      throw new Error(`a proof has ${SOLUTIONS} solutions`);
+    }
+    checkWork(challenge.work);
+    seed = proofSeed(fromB64(challenge.challenge), receipt.caseId, caseHash(sealed));
+  } catch (error) {
+    throw new ProtocolError("bad_challenge", `the server's challenge is unusable: ${error.message}`);
+  }
+  const work = challenge.work;
+  const nonces = await solveProof(seed, work, {
+    signal,
+    progress: ({ evaluations, found }) => progress({ stage: "working", work, evaluations, found }),
   });
-  return { caseId: result.case_id, status: result.status, receipt: String(receipt) };
+  return { challenge: challenge.challenge, nonces };
 }
 
 /** The status of a request and, once the admins answered, their response, opened here. */

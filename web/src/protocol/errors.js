@@ -9,7 +9,8 @@
  * ├── DecryptionFailed    AEAD authentication failed, or what it opened is malformed
  * ├── RecordChainBroken   a record does not follow the one before it
  * ├── UntrustedSigner     a signer, or a key's id, is not what the circle vouches for
- * └── WrongEpoch          a wrap, key or sealed value belongs to another context
+ * ├── WrongEpoch          a wrap, key or sealed value belongs to another context
+ * └── InvalidWork         a proof of work does not meet its challenge
  *
  * The names are those of app/crypto/errors.py and docs/protocol.md.
  */
@@ -28,6 +29,7 @@ export class DecryptionFailed extends CryptoError {}
 export class RecordChainBroken extends CryptoError {}
 export class UntrustedSigner extends CryptoError {}
 export class WrongEpoch extends CryptoError {}
+export class InvalidWork extends CryptoError {}
 
 /** An inclusion or consistency proof does not verify (§33.2; the reference's merkle.ProofError). */
 export class ProofError extends CryptoError {}

@@ -21,5 +21,6 @@ export * from "./moderation.js";
 export * from "./reports.js";
 export * from "./decisions.js";
 export * from "./takedowns.js";
+export * from "./proofs.js";
 export * from "./audit.js";
 export * from "./voprf.js";

@@ -79,6 +79,8 @@ export const DECISION_TYPE = "backchannel.decision";
 export const DECISION_SIGNATURE_CONTEXT = context("backchannel.decision.v1");
 export const TAKEDOWN_LINK_PREFIX = "bctakedown1";
 export const RECEIPT_PREFIX = "bcreceipt1";
+export const PERSON_PROOF_SEED = person("bc.v1.proof-seed");
+export const PROOF_ARGON2_SALT = person("bc.v1.takedn-pow"); // Argon2id's 16 salt bytes, unpadded
 export const TREE_HEAD_TYPE = "backchannel.tree-head";
 export const TREE_HEAD_SIGNATURE_CONTEXT = context("backchannel.tree-head.v1");
 export const SIGNING_KEY_SUCCESSION_CONTEXT = context("backchannel.server-key-succession.v1");
@@ -87,6 +89,7 @@ export const REPORT_TYPE = "backchannel.report";
 export const TAKEDOWN_TYPE = "backchannel.takedown";
 // Server only, never on the wire; listed (as in §28) so that no two labels collide.
 export const PERSON_SIGNING_SEAL = person("bc.v1.sign-seal");
+export const PERSON_PROOF_CHALLENGE = person("bc.v1.proof-chal");
 export const SIGNING_SEED_AD_PREFIX = context("backchannel.server-signing-seed.v1");
 
 // §34 VOPRF (RFC 9497, ristretto255-SHA512): the RFC's own strings, without a terminator.

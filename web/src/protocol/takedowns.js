@@ -14,7 +14,10 @@ import { codePoints, pythonStrip } from "./text.js";
 
 export const MAX_NAME = 200;
 export const MAX_CONTACT = 500;
-export const MAX_TEXT = 8000;
+// What the server stores of a request is at most 4 KiB for everyone (junk and genuine look
+// alike); a request's canonical JSON may take all of it but the nonce and the tag.
+export const MAX_SEALED = 4096;
+export const MAX_REQUEST_BYTES = MAX_SEALED - 24 - 16;
 export const MAX_RESPONSE = 4000;
 
 const BASE = /^https?:\/\/[A-Za-z0-9.\-[\]:]+(?:\/[A-Za-z0-9._~\-/]*)?$/;
@@ -236,7 +239,14 @@ function notBlank(text, limit) {
   return pythonStrip(text) !== "" && codePoints(text) <= limit;
 }
 
-/** What the writer refuses (§31.3): a blank or long name or text, a long contact. */
+const NO_ID = "00000000-0000-0000-0000-000000000000";
+
+/** The bytes a request with these fields takes (ids are fixed-length, so any will do). */
+export function requestSize({ name, contact, text }) {
+  return new TakedownRequest({ circleId: NO_ID, caseId: NO_ID, name, contact, text }).bytes.length;
+}
+
+/** What the writer refuses (§31.3), with what to do about it. */
 export function checkTakedownFields({ name, contact, text }) {
   if (!notBlank(name, MAX_NAME)) {
     throw new InvalidKey(`a name is 1 to ${MAX_NAME} characters`);
@@ -244,8 +254,14 @@ export function checkTakedownFields({ name, contact, text }) {
   if (codePoints(contact) > MAX_CONTACT) {
     throw new InvalidKey(`contact details are at most ${MAX_CONTACT} characters`);
   }
-  if (!notBlank(text, MAX_TEXT)) {
-    throw new InvalidKey(`the request text is 1 to ${MAX_TEXT} characters`);
+  if (pythonStrip(text) === "") {
+    throw new InvalidKey("the request needs a text");
+  }
+  const over = requestSize({ name, contact, text }) - MAX_REQUEST_BYTES;
+  if (over > 0) {
+    throw new InvalidKey(
+      `the request is ${over} bytes too long (at most ${MAX_REQUEST_BYTES} bytes with the name and contact): shorten the text`,
+    );
   }
 }
 

@@ -174,8 +174,10 @@ export function showAuth(mode = "login") {
             throw new ClientError("passphrase_mismatch", "The two passphrases differ. Type the same passphrase twice.");
           }
           const client = newClient();
+          // Arriving from a /join# link: the invite goes with the registration, for a server
+          // that makes accounts only for invite holders (it is redeemed afterwards, on Join).
           const account = registering
-            ? await client.register(username.value, passphrase.value)
+            ? await client.register(username.value, passphrase.value, { invite: app.pendingInvite ?? null })
             : await client.login(username.value, passphrase.value);
           passphrase.value = "";
           if (repeat) {

@@ -76,6 +76,12 @@ export async function moderationPanel(panel, circle) {
   status("");
   const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
   const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
+  // Open takedown requests can be dismissed together (a flood of junk): when there are
+  // several, each gets a box.
+  const bulky = open.filter((c) => c.kind === "takedown" && c.status === "open");
+  const boxes = new Map(
+    bulky.length > 1 ? bulky.map((c) => [c.caseId, h("input", { type: "checkbox", name: "bulk" })]) : [],
+  );
   replace(
     panel,
     h("h2", {}, "Moderation"),
@@ -83,16 +89,64 @@ export async function moderationPanel(panel, circle) {
       h("p", {}, "Publish this link (on a website, in a letter). Anyone who finds a warning about them here can ask for it to be taken down, without an account; the request is encrypted to this circle's admins."),
       copyBox(link, "Takedown link", "Copy takedown link")),
     h("h3", {}, open.length ? `Waiting for a decision (${open.length})` : "Nothing is waiting for a decision."),
-    open.map((c) => caseCard(c, circle)),
+    boxes.size ? bulkForm(boxes, circle) : null,
+    open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
     closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
   );
 }
 
-function caseCard(c, circle) {
+/** Dismiss the ticked takedown requests at once, each by its own signed decision. */
+function bulkForm(boxes, circle) {
+  const count = h("span", {}, "0");
+  const update = () => {
+    count.textContent = String([...boxes.values()].filter((b) => b.checked).length);
+  };
+  for (const box of boxes.values()) {
+    box.addEventListener("change", update);
+  }
+  const all = h("button", { type: "button", class: "secondary" }, `Tick all ${boxes.size} open takedown requests`);
+  all.addEventListener("click", () => {
+    const tick = ![...boxes.values()].every((b) => b.checked);
+    for (const box of boxes.values()) {
+      box.checked = tick;
+    }
+    update();
+  });
+  const reason = h("textarea", { name: "bulk-reason", rows: "2", required: true, maxlength: "4000" });
+  const submit = h("button", { type: "submit", class: "danger" }, "Dismiss the ticked requests (", count, ")");
+  return h("form", {
+    class: "card bulk",
+    "aria-label": "Dismiss takedown requests in bulk",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(submit, async () => {
+        const chosen = [...boxes].filter(([, box]) => box.checked).map(([caseId]) => caseId);
+        if (chosen.length === 0) {
+          status("Tick the requests to dismiss first.");
+          return;
+        }
+        const done = await app.moderation.dismissCases(circle.circleId, chosen, {
+          reason: reason.value,
+          progress: (n) => status(`Dismissed ${n} of ${chosen.length}…`, { busy: true }),
+        });
+        status("");
+        showCircleTab(circle, "moderation", `${done.length} requests dismissed. Each decision is signed by you and in the circle's audit log.`);
+      });
+    },
+  },
+  h("h4", {}, "Dismiss takedown requests in bulk"),
+  h("p", {}, "If this channel was flooded with junk, tick the requests that are junk and dismiss them together. Each one still gets its own decision, signed by you and recorded in the circle's audit log; the requesters see “dismissed”."),
+  all,
+  field("Reason (only the circle's admins can read it)", reason),
+  submit);
+}
+
+function caseCard(c, circle, box = null) {
   const title = c.kind === "report" ? "Report" : "Takedown request";
   const card = h("article", { class: "card case", "aria-label": `${title} ${c.caseId}` },
     h("h4", {}, `${title} · ${STATUS_TEXT[c.status] ?? c.status}`),
-    h("p", { class: "meta" }, `Filed ${formatDate(c.createdAt)}`));
+    h("p", { class: "meta" }, `Filed ${formatDate(c.createdAt)}`),
+    box ? checkRow(box, "Tick to dismiss in bulk") : null);
   if (c.unreadable) {
     card.append(h("p", { class: "alert security" }, `This case does not verify and is not shown: ${c.unreadable}`));
     return card;

@@ -3,7 +3,15 @@
  * no account needed) and `/receipt#<receipt>` (read the status and the admins' answer).
  * The request is encrypted in this page; the receipt's secret never leaves it.
  */
-import { fileTakedown, parseReceipt, parseTakedownLink, takedownStatus } from "../client/takedown.js";
+import {
+  fileTakedown,
+  MAX_REQUEST_BYTES,
+  parseReceipt,
+  parseTakedownLink,
+  requestSize,
+  SOLUTIONS,
+  takedownStatus,
+} from "../client/takedown.js";
 import { Client } from "../client/sdk.js";
 import { act, show, status } from "./app.js";
 import { field, formatDate, h, replace } from "./dom.js";
@@ -61,8 +69,22 @@ export function showTakedown(fragment) {
   }
   const name = h("input", { name: "name", required: true, maxlength: "200" });
   const contact = h("input", { name: "contact", maxlength: "500" });
-  const text = h("textarea", { name: "text", rows: "6", required: true, maxlength: "8000" });
+  const text = h("textarea", { name: "text", rows: "6", required: true });
+  const room = h("p", { class: "hint", "aria-live": "polite" });
   const send = h("button", { type: "submit" }, "Send request");
+  // What the server keeps of a request is at most 4 KiB for everyone; say so while typing.
+  const measure = () => {
+    const used = requestSize({ name: name.value, contact: contact.value, text: text.value });
+    const over = used - MAX_REQUEST_BYTES;
+    room.className = over > 0 ? "hint over" : "hint";
+    room.textContent = over > 0
+      ? `Too long by ${over} bytes: shorten your request before sending it.`
+      : `${MAX_REQUEST_BYTES - used} bytes left (a request holds about ${MAX_REQUEST_BYTES} bytes; letters outside A–Z take two or more).`;
+  };
+  for (const input of [name, contact, text]) {
+    input.addEventListener("input", measure);
+  }
+  measure();
   show(
     h("h1", {}, "Ask for a takedown"),
     h("p", {}, "If a warning in this circle is about you and you want it taken down, tell the circle's admins here. You need no account. Your request is encrypted in this page so that only the circle's admins can read it; the server cannot."),
@@ -71,8 +93,10 @@ export function showTakedown(fragment) {
       onsubmit: (event) => {
         event.preventDefault();
         act(send, async () => {
-          status("Encrypting and sending…", { busy: true });
-          const result = await fileTakedown(new Client(), link, { name: name.value, contact: contact.value, text: text.value });
+          status("Encrypting…", { busy: true });
+          const result = await fileTakedown(new Client(), link, { name: name.value, contact: contact.value, text: text.value }, {
+            progress: (p) => status(progressText(p), { busy: true }),
+          });
           status("");
           showFiled(result);
         });
@@ -81,8 +105,22 @@ export function showTakedown(fragment) {
     field("Your name, as the warning would name you", name, "The admins use it to find the warning."),
     field("How the admins can reach you (optional)", contact),
     field("Your request", text, "Which warning, and why it should come down."),
+    room,
+    h("p", { class: "hint" }, "Before it is sent, this page does a few seconds of computing (a proof of work) that the server asks of every request, so that nobody can jam this channel with junk. It takes longer while the channel is busy; keep the page open."),
     send),
   );
+}
+
+function progressText({ stage, work, evaluations, found }) {
+  if (stage === "challenge") {
+    return "Asking the server for its challenge…";
+  }
+  if (stage === "sending") {
+    return "Sending…";
+  }
+  // The work is random: the expected count of tries is an estimate, never passed.
+  const share = Math.min(99, Math.floor((100 * evaluations) / (SOLUTIONS * work)));
+  return `Working on the proof of work: about ${share} % (${found} of ${SOLUTIONS} found)…`;
 }
 
 function showFiled(result) {

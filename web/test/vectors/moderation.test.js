@@ -39,8 +39,9 @@ import { MAX_NOTE, REASONS, Report, caseHash, openReport, reportAssociatedData, 
 import {
   MAX_CONTACT,
   MAX_NAME,
+  MAX_REQUEST_BYTES,
   MAX_RESPONSE,
-  MAX_TEXT,
+  MAX_SEALED,
   Receipt,
   TakedownLink,
   TakedownRequest,
@@ -52,6 +53,8 @@ import {
   sealTakedown,
   takedownAssociatedData,
 } from "../../src/protocol/takedowns.js";
+
+import { MAX_WORK, MEMLIMIT, OPSLIMIT, SOLUTIONS, meets, proofHash, proofSeed, solveProof, verifyProof } from "../../src/protocol/proofs.js";
 
 const V = loadVectors("moderation-v1.json");
 const CIRCLES = loadVectors("circles-v1.json");
@@ -84,8 +87,8 @@ describe("moderation-v1.json labels and constants", () => {
     assert.deepEqual([...REASONS], C.reasons);
     assert.deepEqual([...ACTIONS], C.actions);
     assert.deepEqual(
-      [MAX_NOTE, MAX_NAME, MAX_CONTACT, MAX_TEXT, MAX_RESPONSE, MAX_REASON],
-      [C.max_note, C.max_name, C.max_contact, C.max_text, C.max_response, C.max_reason],
+      [MAX_NOTE, MAX_NAME, MAX_CONTACT, MAX_SEALED, MAX_REQUEST_BYTES, MAX_RESPONSE, MAX_REASON],
+      [C.max_note, C.max_name, C.max_contact, C.max_sealed, C.max_request_bytes, C.max_response, C.max_reason],
     );
   });
 });
@@ -452,6 +455,7 @@ describe("moderation-v1.json takedown.request", () => {
       receipt_key: b64(receipt.receiptKey),
       receipt_token: b64(receipt.token),
       ciphertext: b64(bytes(T.sealed)),
+      proof: { challenge: b64(bytes(V.takedown.proof.challenge)), nonces: V.takedown.proof.nonces },
     });
     assert.deepEqual(V.takedown.status_request, { case_id: receipt.caseId, receipt_token: b64(receipt.token) });
   });
@@ -470,6 +474,37 @@ describe("moderation-v1.json takedown.request", () => {
         assert.deepEqual(open().toJson(), T.json);
       } else {
         assertThrowsNamed(open, c.error);
+      }
+    });
+  }
+});
+
+describe("moderation-v1.json takedown.proof", () => {
+  const P = V.takedown.proof;
+  const seed = bytes(P.seed);
+
+  test("the parameters, the seed and every evaluation", async () => {
+    assert.deepEqual([P.solutions, P.opslimit, P.memlimit, P.max_work], [SOLUTIONS, OPSLIMIT, MEMLIMIT, MAX_WORK]);
+    assertBytes(labels.PROOF_ARGON2_SALT, P.salt);
+    assert.equal(P.case_hash, V.takedown.request.case_hash);
+    assertBytes(concat(bytes(P.challenge), bytes(P.case_id.replaceAll("-", "")), bytes(P.case_hash)), P.seed_input);
+    assertBytes(proofSeed(bytes(P.challenge), P.case_id, bytes(P.case_hash)), P.seed);
+    assert.equal(BigInt(P.threshold), (1n << 64n) / BigInt(P.work));
+    for (const e of P.hashes) {
+      const digest = proofHash(seed, e.nonce);
+      assertBytes(digest, e.hash);
+      assert.equal(meets(digest, P.work), P.nonces.includes(e.nonce), `nonce ${e.nonce}`);
+    }
+    assert.deepEqual(await solveProof(seed, P.work), P.nonces);
+  });
+
+  for (const c of P.verify) {
+    test(`verify: ${c.case}`, () => {
+      const verify = () => verifyProof(seed, c.work, c.nonces);
+      if (c.valid) {
+        verify();
+      } else {
+        assertThrowsNamed(verify, c.error);
       }
     });
   }
