@@ -11,8 +11,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Editable: app/bundled/ links to migrations/ and web/ (setup.py), so edits show at once.
-$(STAMP): pyproject.toml setup.py | $(BIN)/python
+# Editable: app/bundled/ links to migrations/ and web/ (setup.py), so edits show at once. The
+# links include web/node_modules' libsodium.js build, so a fresh clone fetches it first.
+$(STAMP): pyproject.toml setup.py $(WEB_STAMP) | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
