@@ -1,6 +1,7 @@
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -22,3 +23,18 @@ class ServerSigningKey(Base):
     not_before: Mapped[str] = mapped_column(String(32))
     # Set on the successor: the predecessor's signature over the succession message.
     succession_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+
+
+class AuditNode(Base):
+    """The audit tree's complete subtrees, stored as leaves are appended: node ``(level,
+    position)`` is the RFC 6962 hash of leaves ``[position * 2**level, (position + 1) *
+    2**level)``. Heads and proofs read O(log n) of them (``app.crypto.merkle.NodeTree``)."""
+
+    __tablename__ = "audit_nodes"
+
+    circle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("circles.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -1,19 +1,24 @@
 """Audit log reads: records, signed tree heads and proofs, for active members of a circle.
 
 The leaves are the circle's membership events in ``seq`` order (each leaf hash
-is stored with the event). A tree head is computed from the stored leaf hashes
-and signed on request; it says what this server claims the log is, and clients
-check it against the records and against the last head they pinned.
+is stored with the event, and every complete subtree's hash in ``audit_nodes`` as
+leaves are appended: ``app.circles.events``). A tree head and each proof are
+computed from the O(log n) stored nodes they need, and a head is signed on
+request; it says what this server claims the log is, and clients check it
+against the records and against the last head they pinned.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit import signing
+from app.audit.models import AuditNode
 from app.circles.access import active_member
 from app.circles.models import MembershipEvent
 from app.crypto import merkle
@@ -23,6 +28,7 @@ from app.errors import InvalidRequest
 from app.settings import Settings
 
 EVENT_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+T = TypeVar("T")
 
 
 class ProofRangeInvalid(InvalidRequest):
@@ -52,23 +58,47 @@ def list_records(
     )
 
 
-def _tree(session: Session, circle_id: uuid.UUID) -> merkle.MerkleTree:
-    hashes = session.scalars(
-        select(MembershipEvent.leaf_hash)
-        .where(MembershipEvent.circle_id == circle_id)
-        .order_by(MembershipEvent.seq)
+def _size(session: Session, circle_id: uuid.UUID) -> int:
+    """The log's size now: the newest event's seq + 1 (the primary key's last entry)."""
+    newest = session.scalar(
+        select(func.max(MembershipEvent.seq)).where(MembershipEvent.circle_id == circle_id)
     )
-    return merkle.MerkleTree.from_leaf_hashes(hashes)
+    return 0 if newest is None else int(newest) + 1
+
+
+def _answer(
+    session: Session, circle_id: uuid.UUID, size: int, ask: Callable[[merkle.NodeTree], T]
+) -> T:
+    """``ask`` a tree of ``size`` leaves, reading only the stored nodes it needs: O(log n)
+    for a head, O(log² n) at most for a proof, in one query."""
+    needed = merkle.nodes_needed(size, ask)
+    nodes: dict[tuple[int, int], bytes] = {}
+    if needed:
+        by_level: dict[int, list[int]] = {}
+        for level, position in needed:
+            by_level.setdefault(level, []).append(position)
+        rows = session.execute(
+            select(AuditNode.level, AuditNode.position, AuditNode.hash).where(
+                AuditNode.circle_id == circle_id,
+                or_(
+                    *(
+                        and_(AuditNode.level == level, AuditNode.position.in_(positions))
+                        for level, positions in by_level.items()
+                    )
+                ),
+            )
+        )
+        nodes = {(level, position): bytes(h) for level, position, h in rows}
+    return ask(merkle.NodeTree(size, nodes))
 
 
 def tree_head(
     session: Session, settings: Settings, *, circle_id: uuid.UUID, user: User
 ) -> SignedHead:
     active_member(session, circle_id=circle_id, user=user)
-    tree = _tree(session, circle_id)
-    head = TreeHead(
-        circle_id=circle_id, size=tree.size, root=tree.root(), at=utcnow().strftime(EVENT_TIME)
-    )
+    size = _size(session, circle_id)
+    root = _answer(session, circle_id, size, lambda tree: tree.root())
+    head = TreeHead(circle_id=circle_id, size=size, root=root, at=utcnow().strftime(EVENT_TIME))
     key = signing.active_key(session, settings)
     return SignedHead(head, head.sign(key.signing_key), key.key_id, key.public_key)
 
@@ -77,17 +107,17 @@ def consistency_proof(
     session: Session, *, circle_id: uuid.UUID, user: User, first: int, second: int
 ) -> list[bytes]:
     active_member(session, circle_id=circle_id, user=user)
-    tree = _tree(session, circle_id)
-    if not 0 <= first <= second <= tree.size:
+    if not 0 <= first <= second <= _size(session, circle_id):
         raise ProofRangeInvalid()
-    return tree.consistency_proof(first, second)
+    return _answer(session, circle_id, second, lambda tree: tree.consistency_proof(first))
 
 
 def inclusion_proof(
     session: Session, *, circle_id: uuid.UUID, user: User, index: int, size: int
 ) -> tuple[bytes, list[bytes]]:
     active_member(session, circle_id=circle_id, user=user)
-    tree = _tree(session, circle_id)
-    if not 0 <= index < size <= tree.size:
+    if not 0 <= index < size <= _size(session, circle_id):
         raise ProofRangeInvalid()
-    return tree.leaf_hash(index), tree.inclusion_proof(index, size)
+    return _answer(
+        session, circle_id, size, lambda tree: (tree.node(0, index), tree.inclusion_proof(index))
+    )

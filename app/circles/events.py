@@ -7,9 +7,10 @@ hash is BLAKE2b-256 with personalisation ``bc.v1.event`` over the body bytes.
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditNode
 from app.circles.models import Circle, MembershipEvent
 from app.crypto import merkle
 from app.crypto.circles import canonical_json, event_hash
@@ -63,4 +64,32 @@ def append(
         created_at=now,
     )
     session.add(event)
+    _add_nodes(session, circle_id, seq, event.leaf_hash)
     return event
+
+
+def _add_nodes(session: Session, circle_id: uuid.UUID, seq: int, leaf: bytes) -> None:
+    """Store the audit tree's complete subtrees that leaf ``seq`` closes (the leaf, and one
+    more per trailing 1 bit of ``seq``: two rows per leaf on average), each from its left
+    sibling, which is stored already (docs/protocol.md §33.5)."""
+    closed = merkle.complete_subtrees_ending_at(seq)
+    current = leaf
+    session.add(AuditNode(circle_id=circle_id, level=0, position=seq, hash=leaf))
+    if len(closed) > 1:
+        rows = session.execute(
+            select(AuditNode.level, AuditNode.hash).where(
+                AuditNode.circle_id == circle_id,
+                or_(
+                    *(
+                        and_(AuditNode.level == level - 1, AuditNode.position == position * 2)
+                        for level, position in closed[1:]
+                    )
+                ),
+            )
+        )
+        lefts = {int(level): bytes(h) for level, h in rows}
+        for level, position in closed[1:]:
+            current = merkle.node_hash(lefts[level - 1], current)
+            session.add(
+                AuditNode(circle_id=circle_id, level=level, position=position, hash=current)
+            )

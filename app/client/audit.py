@@ -6,12 +6,17 @@
 2. every leaf hash and the root, against the tree head the server signed;
 3. the tree head's signature, under the server key this device pinned (a new key
    only if the pinned key signed its succession);
-4. a consistency proof from the tree head this device pinned last time, and the
-   pinned leaves themselves (so a changed record is named);
+4. a consistency proof from the tree head this device pinned last time;
 5. every admin signature inside the records: key records (through their hashes),
    moderation key records, decisions.
 
-Then it pins the new head. State lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
+Then it pins the new head: its size and root, the tree's frontier (one hash per set bit of
+the size), the last record's hash and what step 5 carries (each case's decision chain, the
+filed cases). The next verify is **incremental**: only the records since the pin are fetched,
+chained to the last pinned one, and their leaves extend the frontier to the new signed root,
+after the consistency proof from the pinned head (docs/protocol.md §33.6). ``full=True`` (the
+CLI's ``--full``) fetches and checks every record again, against the pinned root too. State
+lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
 """
 
 import hmac
@@ -88,6 +93,22 @@ class Record:
     leaf: bytes
 
 
+@dataclass
+class _SignatureState:
+    """What step 9 carries from record to record, kept in the pin between verifies."""
+
+    cases: dict[str, tuple[int, bytes | None]] = field(default_factory=dict)  # seen, last hash
+    filed: dict[str, str] = field(default_factory=dict)  # case -> b64 case_hash when filed
+
+
+@dataclass(frozen=True)
+class _Grown:
+    """The verified tree's frontier and the records fetched to reach it."""
+
+    hashes: list[bytes]
+    records: list[Record]
+
+
 class Audit:
     def __init__(self, circles: Circles, pins: AuditPins) -> None:
         self.circles = circles
@@ -97,10 +118,11 @@ class Audit:
 
     # -- fetching --------------------------------------------------------------------------
 
-    def _records(self, circle_id: uuid.UUID, size: int) -> list[Record]:
+    def _records(self, circle_id: uuid.UUID, size: int, start: int = 0) -> list[Record]:
+        """Records ``start`` .. ``size - 1``, each checked against its stored hashes."""
         out: list[Record] = []
-        after = -1
-        while len(out) < size:
+        after = start - 1
+        while start + len(out) < size:
             rows = self.client.request(
                 "GET",
                 f"/v1/circles/{circle_id}/audit/records",
@@ -109,7 +131,7 @@ class Audit:
             if not rows:
                 break
             for row in rows:
-                position = len(out)
+                position = start + len(out)
                 if position >= size:
                     break
                 seq = int(row["seq"])
@@ -141,10 +163,10 @@ class Audit:
                     raise AuditFailure("changed_record", f"record {seq} is not JSON") from exc
                 out.append(Record(seq, body, raw, leaf))
                 after = seq
-        if len(out) < size:
+        if start + len(out) < size:
             raise AuditFailure(
                 "missing_record",
-                f"the tree head covers {size} records but the server returned {len(out)}",
+                f"the tree head covers {size} records but the server returned {start + len(out)}",
             )
         return out
 
@@ -181,7 +203,10 @@ class Audit:
 
     # -- verifying -------------------------------------------------------------------------
 
-    def verify(self, circle_id: uuid.UUID) -> dict[str, Any]:
+    def verify(self, circle_id: uuid.UUID, *, full: bool = False) -> dict[str, Any]:
+        """Verify the log (module docstring). With a head pinned, only the records since it
+        are fetched (their leaves extend the pinned tree's frontier to the new root); with
+        ``full``, or a pin from before frontiers, every record is fetched and checked again."""
         circle = self.circles.sync(circle_id)
         head_row = self.client.request("GET", f"/v1/circles/{circle_id}/audit/head")
         try:
@@ -199,59 +224,118 @@ class Audit:
             ) from exc
 
         pin = self.pins.circles.get(str(circle_id))
-        records = self._records(circle_id, head.size)  # names a gap in the middle first
-        if pin is not None and head.size < int(pin["size"]):
-            raise AuditFailure(
-                "rolled_back",
-                f"the server's log has {head.size} records; this device verified {pin['size']}",
-            )
-        if pin is not None:  # first: it names exactly which verified record changed
-            self._check_pinned(pin, records)
-        self._check_chain(records)
-        leaves = [r.leaf for r in records]
-        root = merkle.MerkleTree.from_leaf_hashes(leaves).root()
-        if not hmac.compare_digest(root, head.root):
-            raise AuditFailure(
-                "root_mismatch",
-                "the records do not hash to the signed tree head: a record was changed, "
-                "dropped or inserted",
-            )
-        if pin is not None:
-            proof = self.client.request(
-                "GET",
-                f"/v1/circles/{circle_id}/audit/consistency",
-                params={"first": int(pin["size"]), "second": head.size},
-            )
-            try:
-                merkle.verify_consistency(
-                    int(pin["size"]),
-                    head.size,
-                    b64decode(pin["root"]),
-                    head.root,
-                    [b64decode(p) for p in proof["proof"]],
-                )
-            except CryptoError as exc:
+        incremental = pin is not None and "frontier" in pin and not full
+        if incremental:
+            assert pin is not None
+            frontier, state = self._incremental(circle_id, head, pin)
+            records = frontier.records
+        else:
+            records = self._records(circle_id, head.size)  # names a gap in the middle first
+            if pin is not None and head.size < int(pin["size"]):
                 raise AuditFailure(
-                    "forked", "the log is not an extension of the one this device verified"
-                ) from exc
-        signatures = self._check_signatures(circle, records)
+                    "rolled_back",
+                    f"the server's log has {head.size} records; this device verified {pin['size']}",
+                )
+            if pin is not None:  # first: it names exactly which verified record changed
+                self._check_pinned(pin, records)
+            self._check_chain(records, None)
+            tree = merkle.MerkleTree.from_leaf_hashes(r.leaf for r in records)
+            if not hmac.compare_digest(tree.root(), head.root):
+                raise AuditFailure(
+                    "root_mismatch",
+                    "the records do not hash to the signed tree head: a record was changed, "
+                    "dropped or inserted",
+                )
+            if pin is not None:
+                self._check_consistency(circle_id, pin, head)
+            frontier = _Grown(merkle.frontier(tree), records)
+            state = _SignatureState()
+        signatures = self._check_signatures(circle, records, state)
         self.pins.server_keys[self.client.base_url] = b64encode(key)
+        last = event_hash(records[-1].raw) if records else None
         self.pins.circles[str(circle_id)] = {
             "size": head.size,
             "root": b64encode(head.root),
-            "leaves": b64encode(b"".join(leaves)),
+            "frontier": b64encode(b"".join(frontier.hashes)),
+            "last": b64encode(last) if last is not None else (pin or {}).get("last"),
+            "cases": {
+                k: [n, None if h is None else b64encode(h)] for k, (n, h) in state.cases.items()
+            },
+            "filed": state.filed,
         }
         self.pins.save()
         return {
             "ok": True,
             "tree_size": head.size,
             "root": head.root.hex(),
+            "new_records": len(records),
             "signatures_checked": signatures,
         }
 
+    def _check_consistency(self, circle_id: uuid.UUID, pin: dict[str, Any], head: TreeHead) -> None:
+        proof = self.client.request(
+            "GET",
+            f"/v1/circles/{circle_id}/audit/consistency",
+            params={"first": int(pin["size"]), "second": head.size},
+        )
+        try:
+            merkle.verify_consistency(
+                int(pin["size"]),
+                head.size,
+                b64decode(pin["root"]),
+                head.root,
+                [b64decode(p) for p in proof["proof"]],
+            )
+        except CryptoError as exc:
+            raise AuditFailure(
+                "forked", "the log is not an extension of the one this device verified"
+            ) from exc
+
+    def _incremental(
+        self, circle_id: uuid.UUID, head: TreeHead, pin: dict[str, Any]
+    ) -> tuple["_Grown", "_SignatureState"]:
+        """Only the records since the pin: the consistency proof from the pinned head (else
+        ``forked``), the new records chained to the last pinned one, and their leaves
+        extending the pinned frontier to the signed root (else ``root_mismatch``)."""
+        pinned = int(pin["size"])
+        if head.size < pinned:
+            raise AuditFailure(
+                "rolled_back",
+                f"the server's log has {head.size} records; this device verified {pinned}",
+            )
+        try:
+            raw = b64decode(pin["frontier"])
+            hashes = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+            grown = merkle.Frontier(pinned, hashes)
+        except CryptoError as exc:
+            raise AuditFailure("bad_pin", "this device's audit pin is damaged") from exc
+        if not hmac.compare_digest(grown.root(), b64decode(pin["root"])):
+            raise AuditFailure("bad_pin", "this device's audit pin is damaged")
+        self._check_consistency(circle_id, pin, head)
+        records = self._records(circle_id, head.size, pinned)
+        last = pin.get("last")
+        self._check_chain(records, None if last is None else b64decode(last))
+        for record in records:
+            grown.append_leaf_hash(record.leaf)
+        if not hmac.compare_digest(grown.root(), head.root):
+            raise AuditFailure(
+                "root_mismatch",
+                "the new records do not hash to the signed tree head: a record was changed, "
+                "dropped or inserted",
+            )
+        state = _SignatureState(
+            {
+                k: (int(n), None if h is None else b64decode(h))
+                for k, (n, h) in pin["cases"].items()
+            },
+            dict(pin["filed"]),
+        )
+        return _Grown(grown.hashes, records), state
+
     @staticmethod
-    def _check_chain(records: list[Record]) -> None:
-        prev: bytes | None = None
+    def _check_chain(records: list[Record], prev: bytes | None) -> None:
+        """Each record's ``seq`` and ``prev`` link; ``prev``: the hash of the record before
+        the first one (None from record 0)."""
         for record in records:
             body = record.body
             if not isinstance(body, dict) or body.get("seq") != record.seq:
@@ -269,6 +353,17 @@ class Audit:
 
     @staticmethod
     def _check_pinned(pin: dict[str, Any], records: list[Record]) -> None:
+        """The pinned records, fetched again, are what this device verified: each leaf
+        against a pin that kept them (pins before frontiers), else their root."""
+        size = int(pin["size"])
+        if "leaves" not in pin:
+            tree = merkle.MerkleTree.from_leaf_hashes(r.leaf for r in records[:size])
+            if not hmac.compare_digest(tree.root(), b64decode(pin["root"])):
+                raise AuditFailure(
+                    "changed_record",
+                    f"a record among the first {size} changed since this device verified them",
+                )
+            return
         pinned = b64decode(pin["leaves"])
         for index in range(int(pin["size"])):
             if not hmac.compare_digest(pinned[32 * index : 32 * index + 32], records[index].leaf):
@@ -314,13 +409,15 @@ class Audit:
     def _identity(self, username: str) -> PublicIdentity:
         return self.client.user_keys(username).identity
 
-    def _check_signatures(self, circle: VerifiedCircle, records: list[Record]) -> int:
+    def _check_signatures(
+        self, circle: VerifiedCircle, records: list[Record], state: "_SignatureState"
+    ) -> int:
         chain = self._all_key_records(circle.circle_id)
         self._check_extends(circle.record, chain)
         by_hash = {b64encode(r.hash()): r for r in chain}
         admins = {(m.user, m.fp) for r in chain for m in r.members if m.role in ADMIN_ROLES}
-        state = self.moderation.state(circle)
-        mod_hashes = {b64encode(r.hash()): (r, state.rows[r.generation]) for r in state.records}
+        keys = self.moderation.state(circle)
+        mod_hashes = {b64encode(r.hash()): (r, keys.rows[r.generation]) for r in keys.records}
         identities: dict[str, PublicIdentity] = {}
 
         def admin_identity(user: str, seq: int) -> PublicIdentity:
@@ -334,8 +431,7 @@ class Audit:
             return identity
 
         checked = 0
-        cases: dict[str, tuple[int, bytes | None]] = {}  # case -> (decisions seen, last hash)
-        filed: dict[str, str] = {}  # case -> b64 case_hash from its report_filed/takedown_filed
+        cases, filed = state.cases, state.filed  # carried from the pin: only new records here
         for record in records:
             if record.body.get("kind") in ("report_filed", "takedown_filed"):
                 details = record.body.get("details") or {}
@@ -418,9 +514,16 @@ class Audit:
 
     def show(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
         """The records, verified first (``verify``), with decision reasons for admins."""
-        size = int(self.verify(circle_id)["tree_size"])
+        verified = self.verify(circle_id)
+        size = int(verified["tree_size"])
         circle = self.circles.sync(circle_id)
         records = self._records(circle_id, size)
+        self._check_chain(records, None)
+        root = merkle.MerkleTree.from_leaf_hashes(r.leaf for r in records).root()
+        if root.hex() != verified["root"]:
+            raise AuditFailure(
+                "root_mismatch", "the records shown do not hash to the head just verified"
+            )
         keys: dict[int, ModerationKey] = {}
         if circle.role in ADMIN_ROLES:
             try:  # read-only: never makes a key generation here

@@ -37,7 +37,7 @@ O(log² n) hashes. The module-level helpers build a tree and ask it once.
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from app.crypto.errors import CryptoError, InvalidKey
 
@@ -116,7 +116,95 @@ def _check_proof(proof: object) -> list[bytes]:
 # --- Trees and proof generation ---------------------------------------------------------------
 
 
-class MerkleTree:
+class _Proofs:
+    """Roots and proofs over a tree's complete subtrees: ``_node(k, i)`` is the hash of
+    leaves ``[i * 2**k, (i + 1) * 2**k)``. Any MTH(D[lo:hi]) the RFC's recursion asks for
+    is one such node or splits into O(log n) of them."""
+
+    __slots__ = ()
+
+    @property
+    def size(self) -> int:
+        raise NotImplementedError
+
+    def _node(self, level: int, index: int) -> bytes:
+        raise NotImplementedError
+
+    def node(self, level: int, index: int) -> bytes:
+        """The hash of complete subtree ``index`` of ``level`` (leaves ``[index * 2**level,
+        (index + 1) * 2**level)``)."""
+        return self._node(level, index)
+
+    def _size_arg(self, size: int | None) -> int:
+        if size is None:
+            return self.size
+        size = _check_size(size, "tree size")
+        if size > self.size:
+            raise InvalidKey(f"tree size {size} is larger than the tree ({self.size})")
+        return size
+
+    def _subtree(self, lo: int, hi: int) -> bytes:
+        """MTH(D[lo:hi]) for ``0 <= lo < hi <= size``."""
+        n = hi - lo
+        if n & (n - 1) == 0 and lo % n == 0:  # a complete subtree: kept
+            return self._node(n.bit_length() - 1, lo // n)
+        k = _split(n)
+        return _hash_children(self._subtree(lo, lo + k), self._subtree(lo + k, hi))
+
+    def root(self, size: int | None = None) -> bytes:
+        """MTH of the first ``size`` leaves (default: all of them)."""
+        size = self._size_arg(size)
+        return EMPTY_ROOT if size == 0 else self._subtree(0, size)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """PATH(index, D[0:size]) (RFC 6962 §2.1.1), ordered from the leaf up."""
+        size = self._size_arg(size)
+        index = _check_size(index, "leaf index")
+        if index >= size:
+            raise InvalidKey(f"leaf index {index} is outside a tree of size {size}")
+        proof: list[bytes] = []
+        lo, hi = 0, size
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if index < lo + k:
+                proof.append(self._subtree(lo + k, hi))
+                hi = lo + k
+            else:
+                proof.append(self._subtree(lo, lo + k))
+                lo += k
+        proof.reverse()
+        return proof
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """PROOF(old_size, D[0:new_size]) (RFC 6962 §2.1.2), ordered from the leaves up.
+
+        Empty when ``old_size`` is 0 or equal to ``new_size``.
+        """
+        new_size = self._size_arg(new_size)
+        old_size = _check_size(old_size, "old size")
+        if old_size > new_size:
+            raise InvalidKey(f"old size {old_size} is larger than new size {new_size}")
+        if old_size in (0, new_size):
+            return []
+        proof: list[bytes] = []
+        lo, hi, have_old_root = 0, new_size, True
+        # SUBPROOF(m, D[lo:hi], b), with m = old_size - lo.
+        while old_size != hi:
+            k = _split(hi - lo)
+            if old_size - lo <= k:
+                proof.append(self._subtree(lo + k, hi))
+                hi = lo + k
+            else:
+                proof.append(self._subtree(lo, lo + k))
+                lo += k
+                have_old_root = False
+        if not have_old_root:
+            proof.append(self._subtree(lo, hi))
+        proof.reverse()
+        return proof
+
+
+class MerkleTree(_Proofs):
     """An append-only RFC 6962 tree that caches the hash of every complete subtree.
 
     ``levels[k][i]`` is the hash of leaves ``[i * 2**k, (i + 1) * 2**k)``, so level
@@ -172,73 +260,115 @@ class MerkleTree:
             level += 1
         return self.size - 1
 
-    def _size_arg(self, size: int | None) -> int:
-        if size is None:
-            return self.size
-        size = _check_size(size, "tree size")
-        if size > self.size:
-            raise InvalidKey(f"tree size {size} is larger than the tree ({self.size})")
-        return size
+    def _node(self, level: int, index: int) -> bytes:
+        return self._levels[level][index]
 
-    def _subtree(self, lo: int, hi: int) -> bytes:
-        """MTH(D[lo:hi]) for ``0 <= lo < hi <= size``."""
-        n = hi - lo
-        if n & (n - 1) == 0 and lo % n == 0:  # a complete subtree: cached
-            return self._levels[n.bit_length() - 1][lo // n]
-        k = _split(n)
-        return _hash_children(self._subtree(lo, lo + k), self._subtree(lo + k, hi))
 
-    def root(self, size: int | None = None) -> bytes:
-        """MTH of the first ``size`` leaves (default: all of them)."""
-        size = self._size_arg(size)
-        return EMPTY_ROOT if size == 0 else self._subtree(0, size)
+class NodeTree(_Proofs):
+    """A tree of ``size`` leaves known only by some of its complete subtrees' hashes
+    (``nodes[(k, i)]``, e.g. read from a database): the server's audit log answers heads
+    and proofs from O(log n) stored nodes (``nodes_needed`` says which) instead of
+    rehashing every leaf. A node asked for and not given is ``InvalidKey``."""
 
-    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
-        """PATH(index, D[0:size]) (RFC 6962 §2.1.1), ordered from the leaf up."""
-        size = self._size_arg(size)
-        index = _check_size(index, "leaf index")
-        if index >= size:
-            raise InvalidKey(f"leaf index {index} is outside a tree of size {size}")
-        proof: list[bytes] = []
-        lo, hi = 0, size
-        while hi - lo > 1:
-            k = _split(hi - lo)
-            if index < lo + k:
-                proof.append(self._subtree(lo + k, hi))
-                hi = lo + k
-            else:
-                proof.append(self._subtree(lo, lo + k))
-                lo += k
-        proof.reverse()
-        return proof
+    __slots__ = ("_nodes", "_size")
 
-    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
-        """PROOF(old_size, D[0:new_size]) (RFC 6962 §2.1.2), ordered from the leaves up.
+    def __init__(self, size: int, nodes: Mapping[tuple[int, int], bytes]) -> None:
+        self._size = _check_size(size, "tree size")
+        self._nodes = nodes
 
-        Empty when ``old_size`` is 0 or equal to ``new_size``.
-        """
-        new_size = self._size_arg(new_size)
-        old_size = _check_size(old_size, "old size")
-        if old_size > new_size:
-            raise InvalidKey(f"old size {old_size} is larger than new size {new_size}")
-        if old_size in (0, new_size):
-            return []
-        proof: list[bytes] = []
-        lo, hi, have_old_root = 0, new_size, True
-        # SUBPROOF(m, D[lo:hi], b), with m = old_size - lo.
-        while old_size != hi:
-            k = _split(hi - lo)
-            if old_size - lo <= k:
-                proof.append(self._subtree(lo + k, hi))
-                hi = lo + k
-            else:
-                proof.append(self._subtree(lo, lo + k))
-                lo += k
-                have_old_root = False
-        if not have_old_root:
-            proof.append(self._subtree(lo, hi))
-        proof.reverse()
-        return proof
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _node(self, level: int, index: int) -> bytes:
+        try:
+            return _check_hash(self._nodes[(level, index)], "a stored node")
+        except KeyError:
+            raise InvalidKey(f"node {index} of level {level} is not known") from None
+
+
+class _Recorder(NodeTree):
+    """Answers every node with zeros and notes which were asked for."""
+
+    __slots__ = ("asked",)
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size, {})
+        self.asked: set[tuple[int, int]] = set()
+
+    def _node(self, level: int, index: int) -> bytes:
+        self.asked.add((level, index))
+        return bytes(HASH_SIZE)
+
+
+def nodes_needed(size: int, ask: Callable[[NodeTree], object]) -> set[tuple[int, int]]:
+    """The complete subtrees ``ask(tree)`` reads from a tree of ``size`` leaves (for
+    ``NodeTree``): e.g. ``nodes_needed(n, lambda t: t.root())`` is one node per set bit
+    of ``n``. Proof arguments are checked as the real call checks them."""
+    recorder = _Recorder(size)
+    ask(recorder)
+    return recorder.asked
+
+
+def complete_subtrees_ending_at(index: int) -> list[tuple[int, int]]:
+    """The complete subtrees whose last leaf is ``index`` (levels 0, 1, ...): what
+    appending leaf ``index`` adds to a tree kept node by node. Leaf ``index`` closes
+    one node per trailing 1 bit of ``index``, plus the leaf itself."""
+    index = _check_size(index, "leaf index")
+    out = [(0, index)]
+    level, position = 0, index
+    while position & 1:
+        level, position = level + 1, position >> 1
+        out.append((level, position))
+    return out
+
+
+def frontier(tree: "_Proofs") -> list[bytes]:
+    """The compact range of a tree: the hashes of the complete subtrees that make up its
+    leaves, largest (leftmost) first, one per set bit of its size. With it a client that
+    verified a tree can extend it leaf by leaf (``Frontier``) without the old leaves."""
+    out, lo, size = [], 0, tree.size
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            out.append(tree.node(level, lo >> level))
+            lo += 1 << level
+    return out
+
+
+class Frontier:
+    """A tree held as its compact range (``frontier``): ``append_leaf_hash`` and ``root``
+    in O(log n), for checking that new leaves extend a verified tree to a signed root."""
+
+    __slots__ = ("_hashes", "_levels", "size")
+
+    def __init__(self, size: int, hashes: Sequence[bytes]) -> None:
+        self.size = _check_size(size, "tree size")
+        self._levels = [k for k in range(self.size.bit_length() - 1, -1, -1) if self.size >> k & 1]
+        self._hashes = [_check_hash(h, "a frontier hash") for h in hashes]
+        if len(self._hashes) != len(self._levels):
+            raise InvalidKey(f"a tree of size {self.size} has {len(self._levels)} frontier hashes")
+
+    @property
+    def hashes(self) -> list[bytes]:
+        return list(self._hashes)
+
+    def append_leaf_hash(self, leaf_hash: bytes) -> None:
+        self._hashes.append(_check_hash(leaf_hash, "a leaf hash"))
+        self._levels.append(0)
+        while len(self._levels) > 1 and self._levels[-1] == self._levels[-2]:
+            right, left = self._hashes.pop(), self._hashes.pop()
+            level = self._levels.pop() + 1
+            self._levels[-1] = level
+            self._hashes.append(_hash_children(left, right))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._hashes:
+            return EMPTY_ROOT
+        result = self._hashes[-1]
+        for left in reversed(self._hashes[:-1]):
+            result = _hash_children(left, result)
+        return result
 
 
 def root(leaves: Sequence[bytes]) -> bytes:

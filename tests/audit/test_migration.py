@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from app.crypto import b64decode
 from app.crypto.audit import TreeHead
 from app.crypto.circles import canonical_json
-from app.crypto.merkle import root, verify_inclusion
+from app.crypto.merkle import MerkleTree, root, verify_inclusion
 from app.migrate import downgrade, upgrade
 from tests.conftest import World
 
@@ -70,3 +70,32 @@ def test_0005_backfills_the_leaf_hash_of_every_existing_event(
     proof = http.get(f"{base}/inclusion", headers=headers, params={"index": 0, "size": head.size})
     path = [b64decode(p) for p in proof.json()["proof"]]
     verify_inclusion(b64decode(proof.json()["leaf_hash"]), 0, head.size, path, head.root)
+
+
+def _nodes(engine: Engine) -> dict[tuple[uuid.UUID, int, int], bytes]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT circle_id, level, position, hash FROM audit_nodes"))
+        return {(uuid.UUID(str(c)), lvl, pos): bytes(h) for c, lvl, pos, h in rows}
+
+
+def test_0010_backfills_every_complete_subtree_as_the_app_writes_them(
+    world: World, engine: Engine, database_url: str
+) -> None:
+    written = _nodes(engine)  # as the app stored them, leaf by leaf
+    leaves = _leaves(engine)
+    by_circle: dict[uuid.UUID, list[bytes]] = {}
+    for (circle, _seq), (_body, leaf) in sorted(leaves.items()):
+        by_circle.setdefault(circle, []).append(leaf)
+    expected = {}
+    for circle, hashes in by_circle.items():
+        tree = MerkleTree.from_leaf_hashes(hashes)
+        for level in range(tree.size.bit_length()):
+            for position in range(tree.size >> level):
+                expected[(circle, level, position)] = tree.node(level, position)
+    assert written == expected
+    engine.dispose()
+    downgrade(database_url, "0009")
+    with engine.connect() as conn:
+        assert "audit_nodes" not in inspect(conn).get_table_names()
+    upgrade(database_url)
+    assert _nodes(engine) == expected

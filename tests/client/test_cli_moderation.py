@@ -236,8 +236,8 @@ def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> N
     assert human.exit_code == 0 and "audit log verified" in human.output
 
 
-def _verify_fails(c: Cli, cid: str, code: str) -> str:
-    result = c.run("bob", "audit", "verify", cid, "--json")
+def _verify_fails(c: Cli, cid: str, code: str, *options: str) -> str:
+    result = c.run("bob", "audit", "verify", cid, "--json", *options)
     assert result.exit_code == 2, result.output
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["ok"] is False and answer["error"] == code, answer
@@ -312,11 +312,13 @@ def test_audit_verify_catches_tampering(live_server: str, tmp_path: Path, engine
     rows = _rows(engine, cid)
     assert first["tree_size"] == len(rows) >= 8
 
+    # An incremental verify fetches only what is new since the pin; --full fetches every
+    # record again and checks the pinned ones against the pinned root.
     # A changed record (its stored hashes left alone) is named.
     target = rows[3]
     _set_body(engine, cid, target.seq, target.body.replace('"v":1', '"v":1 ', 1))
-    assert "record 3" in _verify_fails(c, cid, "changed_record")
-    # Even with its stored hashes rewritten to match, the pinned leaves name it.
+    assert "record 3" in _verify_fails(c, cid, "changed_record", "--full")
+    # Even with its stored hashes rewritten to match, the pinned root shows it.
     forged_body = target.body.replace('"at":"', '"at":"1', 1)
     assert forged_body != target.body
     with engine.begin() as conn:
@@ -350,16 +352,16 @@ def test_audit_verify_catches_tampering(live_server: str, tmp_path: Path, engine
                 "s": target.seq,
             },
         )
-    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+    assert c.json("bob", "audit", "verify", cid, "--full")["ok"] is True
 
     # Reordering two records.
     a, b = rows[4], rows[5]
     _set_body(engine, cid, a.seq, b.body)
     _set_body(engine, cid, b.seq, a.body)
-    _verify_fails(c, cid, "changed_record")
+    _verify_fails(c, cid, "changed_record", "--full")
     _set_body(engine, cid, a.seq, a.body)
     _set_body(engine, cid, b.seq, b.body)
-    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+    assert c.json("bob", "audit", "verify", cid, "--full")["ok"] is True
 
     # Deleting a record in the middle.
     middle = rows[2]
@@ -368,7 +370,7 @@ def test_audit_verify_catches_tampering(live_server: str, tmp_path: Path, engine
             text("DELETE FROM membership_events WHERE circle_id = :c AND seq = :s"),
             {"c": _db_id(engine, cid), "s": middle.seq},
         )
-    assert "record 2" in _verify_fails(c, cid, "missing_record")
+    assert "record 2" in _verify_fails(c, cid, "missing_record", "--full")
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -384,7 +386,7 @@ def test_audit_verify_catches_tampering(live_server: str, tmp_path: Path, engine
                 "t": middle.created_at,
             },
         )
-    assert c.json("bob", "audit", "verify", cid)["ok"] is True
+    assert c.json("bob", "audit", "verify", cid, "--full")["ok"] is True
 
     # Dropping the newest records (the server now signs a smaller tree): a rollback.
     c.json("bob", "report", cid, _post(c, cid, "carol"), "--reason", "other")

@@ -57,6 +57,7 @@ class Bob:
     moderation: Moderation
     audit: Audit
     sent: list[tuple[str, str, dict[str, object] | None]] = field(default_factory=list)
+    urls: list[httpx.URL] = field(default_factory=list)  # every request's URL, with its query
     windows: list[Window] = field(default_factory=list)
 
     def at(self, method: str, path: str, action: Action, nth: int = 1) -> None:
@@ -73,6 +74,7 @@ def _bob(http: TestClient, world: World) -> Bob:
         bob = holder[0]
         body = json.loads(request.content) if request.content else None
         bob.sent.append((request.method, request.url.path, body))
+        bob.urls.append(request.url)
         due = []
         for window in bob.windows:
             if request.method == window.method and request.url.path.endswith(window.path):
@@ -111,6 +113,19 @@ def _then(change: Callable[[], object]) -> Action:
     return action
 
 
+def _after_answer(http: TestClient, change: Callable[[], object]) -> Action:
+    """The real answer first, then the honest change: it lands right after this request."""
+
+    def action(request: httpx.Request) -> httpx.Response:
+        real = http.request(
+            request.method, str(request.url), content=request.content, headers=request.headers
+        )
+        change()
+        return httpx.Response(real.status_code, content=real.content, headers=real.headers)
+
+    return action
+
+
 def _alice_entries(world: World) -> Entries:
     return Entries(world.alice.circles)
 
@@ -126,11 +141,12 @@ def test_audit_verify_overlapping_an_honest_confirm_is_ok_for_the_newer_state(
     # After bob's sync and tree head, before he fetches the key records to check signatures.
     bob.at(
         "GET",
-        "/audit/records",
-        _then(
+        "/audit/head",
+        _after_answer(
+            http,
             lambda: world.alice.circles.confirm(
                 world.circle_id, "dave", fingerprint=world.dave.fingerprint
-            )
+            ),
         ),
     )
     during = bob.audit.verify(world.circle_id)
@@ -150,7 +166,7 @@ def test_audit_verify_overlapping_a_removal_or_a_role_change_is_ok(
         "promote": lambda: alice.set_role(world.circle_id, "bob", "admin"),
         "demote": lambda: alice.set_role(world.circle_id, "carol", "member"),
     }
-    bob.at("GET", "/audit/records", _then(actions[change]))
+    bob.at("GET", "/audit/head", _after_answer(http, actions[change]))
     assert bob.audit.verify(world.circle_id)["ok"]
     assert bob.audit.verify(world.circle_id)["ok"]
 

@@ -477,3 +477,55 @@ def test_hashing_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
         appended.append(data)
     assert calls < n
     assert appended.root() == full
+
+
+# --- Stored nodes and compact ranges (the audit log's O(log n) heads and proofs) -------------
+
+
+def _stored(tree: merkle.MerkleTree) -> dict[tuple[int, int], bytes]:
+    """Every complete subtree, as the server stores them leaf by leaf."""
+    nodes: dict[tuple[int, int], bytes] = {}
+    for index in range(tree.size):
+        for level, position in merkle.complete_subtrees_ending_at(index):
+            nodes[(level, position)] = tree.node(level, position)
+    return nodes
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 13, 31, 32, 33, 100])
+def test_a_node_tree_answers_like_the_full_tree_from_the_nodes_it_asks_for(size: int) -> None:
+    tree = merkle.MerkleTree([b"leaf %d" % i for i in range(size)])
+    stored = _stored(tree)
+    assert len(stored) == 2 * size - bin(size).count("1")  # every complete subtree, no more
+    questions = [lambda t, n=n: t.root(n) for n in range(1, size + 1)]
+    questions += [lambda t, m=m: t.consistency_proof(m) for m in range(size + 1)]
+    questions += [lambda t, i=i: t.inclusion_proof(i) for i in range(size)]
+    for ask in questions:
+        needed = merkle.nodes_needed(size, ask)
+        assert len(needed) <= 2 * size.bit_length() ** 2
+        partial = merkle.NodeTree(size, {k: stored[k] for k in needed})
+        assert ask(partial) == ask(tree)
+    assert merkle.nodes_needed(size, lambda t: t.root()) == {
+        (k, (size >> (k + 1)) << 1) for k in range(size.bit_length()) if size >> k & 1
+    }
+
+
+def test_a_node_tree_missing_a_node_refuses() -> None:
+    with pytest.raises(InvalidKey):
+        merkle.NodeTree(3, {}).root()
+
+
+@pytest.mark.parametrize("start", [0, 1, 2, 3, 6, 8, 21])
+def test_a_frontier_extends_a_verified_tree_to_the_new_root(start: int) -> None:
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(40)]
+    old = merkle.MerkleTree.from_leaf_hashes(leaves[:start])
+    grown = merkle.Frontier(start, merkle.frontier(old))
+    assert grown.root() == old.root()
+    for n in range(start, 40):
+        grown.append_leaf_hash(leaves[n])
+        assert grown.size == n + 1
+        assert grown.root() == merkle.MerkleTree.from_leaf_hashes(leaves[: n + 1]).root()
+
+
+def test_a_frontier_of_the_wrong_length_is_refused() -> None:
+    with pytest.raises(InvalidKey):
+        merkle.Frontier(3, [bytes(32)])

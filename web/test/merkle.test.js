@@ -7,9 +7,12 @@ import { describe, test } from "node:test";
 import { assertBytes, bytes } from "../test-support/helpers.js";
 import {
   emptyRoot,
+  Frontier,
+  frontierOf,
   leafHash,
   merkleRoot,
   nodeHash,
+  rootOfLeafHashes,
   verifyConsistency,
   verifyInclusion,
 } from "../src/protocol/audit.js";
@@ -85,4 +88,23 @@ describe("rfc6962.json consistency probes", () => {
 test("a root is not a leaf of its own tree (the proof must reach the top, not stop early)", () => {
   const root = merkleRoot(leaves.slice(0, 5));
   assert.throws(() => verifyInclusion(root, 0, 5, [], root), CryptoError);
+});
+
+describe("compact ranges (incremental audit verify)", () => {
+  const leaves = Array.from({ length: 40 }, (_, i) => leafHash(new TextEncoder().encode(String(i))));
+  for (const start of [0, 1, 2, 3, 6, 8, 21]) {
+    test(`a frontier of ${start} leaves extends to every later root`, () => {
+      const grown = new Frontier(start, frontierOf(leaves.slice(0, start)));
+      assert.deepEqual(grown.root(), rootOfLeafHashes(leaves.slice(0, start)));
+      for (let n = start; n < 40; n++) {
+        grown.appendLeafHash(leaves[n]);
+        assert.equal(grown.size, n + 1);
+        assert.deepEqual(grown.root(), rootOfLeafHashes(leaves.slice(0, n + 1)));
+      }
+    });
+  }
+
+  test("a frontier of the wrong length is refused", () => {
+    assert.throws(() => new Frontier(3, [new Uint8Array(32)]), CryptoError);
+  });
 });

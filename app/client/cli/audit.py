@@ -1,5 +1,7 @@
 """`backchannel audit show|verify`: a circle's tamper-evident log, checked on this device."""
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -39,11 +41,18 @@ def audit_show(circle_id: CircleId, as_json: JsonFlag = False) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(circle_id: CircleId, as_json: JsonFlag = False) -> None:
-    """Check the log against the server's signed tree head and what this device saw before."""
+def audit_verify(
+    circle_id: CircleId,
+    as_json: JsonFlag = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Fetch and check every record again, not only new ones.")
+    ] = False,
+) -> None:
+    """Check the log against the server's signed tree head and what this device saw before
+    (only the records since the last verify, unless --full)."""
     with circles_session(as_json) as circles:
         try:
-            result = Audit(circles, AuditPins.load()).verify(parse_uuid(circle_id))
+            result = Audit(circles, AuditPins.load()).verify(parse_uuid(circle_id), full=full)
         except AuditFailure as exc:
             if as_json:
                 emit(True, {"ok": False, "error": exc.code, "message": exc.message}, "")

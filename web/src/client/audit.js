@@ -6,7 +6,7 @@
  * Pins (the server's tree-head key, and per circle the last verified head and its leaf
  * hashes) are kept like the trust store: sessionStorage, per account, for the tab's life.
  */
-import { leafHash, rootOfLeafHashes, TreeHead, verifyConsistency, verifySuccession } from "../protocol/audit.js";
+import { Frontier, frontierOf, leafHash, rootOfLeafHashes, TreeHead, verifyConsistency, verifySuccession } from "../protocol/audit.js";
 import { b64, concat, fromB64, utf8, uuid, uuidHex } from "../protocol/encoding.js";
 import { CryptoError } from "../protocol/errors.js";
 import { equalBytes } from "../protocol/hash.js";
@@ -76,16 +76,17 @@ export class Audit {
     this.pins = pins;
   }
 
-  async #records(circleId, size) {
+  /** Records `start` .. `size - 1`, each checked against its stored hashes (§33.6 step 3). */
+  async #records(circleId, size, start = 0) {
     const out = [];
-    let after = -1;
-    while (out.length < size) {
+    let after = start - 1;
+    while (start + out.length < size) {
       const rows = await this.client.request("GET", `/v1/circles/${circleId}/audit/records`, { params: { after, limit: PAGE } });
       if (rows.length === 0) {
         break;
       }
       for (const row of rows) {
-        const position = out.length;
+        const position = start + out.length;
         if (position >= size) {
           break;
         }
@@ -113,8 +114,8 @@ export class Audit {
         after = row.seq;
       }
     }
-    if (out.length < size) {
-      throw failure("missing_record", `the tree head covers ${size} records but the server returned ${out.length}`);
+    if (start + out.length < size) {
+      throw failure("missing_record", `the tree head covers ${size} records but the server returned ${start + out.length}`);
     }
     return out;
   }
@@ -151,8 +152,12 @@ export class Audit {
     throw failure("unknown_server_key", "the tree head is signed by a key the server never announced from the pinned one");
   }
 
-  /** §33.6 steps 1-10; returns {ok, treeSize, root, signaturesChecked} or throws AuditFailure. */
-  async verify(circleId) {
+  /**
+   * §33.6 steps 1-10; returns {ok, treeSize, root, newRecords, signaturesChecked, records} or
+   * throws AuditFailure. With a head pinned, only the records since it are fetched (`records`
+   * are those); `full` fetches and checks every record again (the audit page lists them all).
+   */
+  async verify(circleId, { full = false } = {}) {
     const circle = await this.circles.sync(circleId);
     const cid = circle.circleId;
     const headRow = await this.client.request("GET", `/v1/circles/${cid}/audit/head`);
@@ -172,43 +177,112 @@ export class Audit {
       throw failure("bad_tree_head", "the tree head's signature does not verify");
     }
     const pin = this.pins.circles[cid] ?? null;
-    const records = await this.#records(cid, head.size);
-    if (pin !== null && head.size < pin.size) {
-      throw failure("rolled_back", `the server's log has ${head.size} records; this device verified ${pin.size}`);
-    }
-    if (pin !== null) {
-      const pinned = fromB64(pin.leaves);
-      for (let i = 0; i < pin.size; i++) {
-        if (!equalBytes(pinned.subarray(32 * i, 32 * i + 32), records[i].leaf)) {
-          throw failure("changed_record", `record ${i} changed since this device verified it`);
-        }
+    let records;
+    let frontier;
+    let state = { cases: new Map(), filed: new Map() };
+    if (pin !== null && pin.frontier !== undefined && !full) {
+      ({ records, frontier, state } = await this.#incremental(cid, head, pin));
+    } else {
+      records = await this.#records(cid, head.size);
+      if (pin !== null && head.size < pin.size) {
+        throw failure("rolled_back", `the server's log has ${head.size} records; this device verified ${pin.size}`);
       }
-    }
-    Audit.#checkChain(records);
-    const leaves = records.map((r) => r.leaf);
-    const root = rootOfLeafHashes(leaves);
-    if (!equalBytes(root, head.root)) {
-      throw failure("root_mismatch", "the records do not hash to the signed tree head: a record was changed, dropped or inserted");
-    }
-    if (pin !== null) {
-      const proof = await this.client.request("GET", `/v1/circles/${cid}/audit/consistency`, {
-        params: { first: pin.size, second: head.size },
-      });
-      try {
-        verifyConsistency(pin.size, head.size, fromB64(pin.root, 32), head.root, proof.proof.map((p) => fromB64(p, 32)));
-      } catch {
-        throw failure("forked", "the log is not an extension of the one this device verified");
+      if (pin !== null) {
+        Audit.#checkPinned(pin, records);
       }
+      Audit.#checkChain(records, null);
+      const leaves = records.map((r) => r.leaf);
+      if (!equalBytes(rootOfLeafHashes(leaves), head.root)) {
+        throw failure("root_mismatch", "the records do not hash to the signed tree head: a record was changed, dropped or inserted");
+      }
+      if (pin !== null) {
+        await this.#checkConsistency(cid, pin, head);
+      }
+      frontier = frontierOf(leaves);
     }
-    const signatures = await this.#checkSignatures(circle, records);
+    const signatures = await this.#checkSignatures(circle, records, state);
     this.pins.serverKey = b64(key);
-    this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
+    this.pins.circles[cid] = {
+      size: head.size,
+      root: b64(head.root),
+      frontier: b64(concat(...frontier)),
+      last: records.length ? b64(eventHash(records.at(-1).raw)) : (pin?.last ?? null),
+      cases: Object.fromEntries([...state.cases].map(([k, [n, h]]) => [k, [n, h === null ? null : b64(h)]])),
+      filed: Object.fromEntries(state.filed),
+    };
     this.pins.save();
-    return { ok: true, treeSize: head.size, root: b64(head.root), signaturesChecked: signatures, records };
+    return { ok: true, treeSize: head.size, root: b64(head.root), newRecords: records.length, signaturesChecked: signatures, records };
   }
 
-  static #checkChain(records) {
-    let prev = null;
+  async #checkConsistency(cid, pin, head) {
+    const proof = await this.client.request("GET", `/v1/circles/${cid}/audit/consistency`, {
+      params: { first: pin.size, second: head.size },
+    });
+    try {
+      verifyConsistency(pin.size, head.size, fromB64(pin.root, 32), head.root, proof.proof.map((p) => fromB64(p, 32)));
+    } catch {
+      throw failure("forked", "the log is not an extension of the one this device verified");
+    }
+  }
+
+  /**
+   * Only the records since the pin: the consistency proof from the pinned head (else forked),
+   * the new records chained to the last pinned one, their leaves extending the pinned frontier
+   * to the signed root (else root_mismatch).
+   */
+  async #incremental(cid, head, pin) {
+    if (head.size < pin.size) {
+      throw failure("rolled_back", `the server's log has ${head.size} records; this device verified ${pin.size}`);
+    }
+    let grown;
+    try {
+      const raw = fromB64(pin.frontier);
+      const hashes = [];
+      for (let i = 0; i < raw.length; i += 32) {
+        hashes.push(raw.slice(i, i + 32));
+      }
+      grown = new Frontier(pin.size, hashes);
+    } catch {
+      throw failure("bad_pin", "this device's audit pin is damaged");
+    }
+    if (!equalBytes(grown.root(), fromB64(pin.root, 32))) {
+      throw failure("bad_pin", "this device's audit pin is damaged");
+    }
+    await this.#checkConsistency(cid, pin, head);
+    const records = await this.#records(cid, head.size, pin.size);
+    Audit.#checkChain(records, pin.last === null ? null : fromB64(pin.last, 32));
+    for (const record of records) {
+      grown.appendLeafHash(record.leaf);
+    }
+    if (!equalBytes(grown.root(), head.root)) {
+      throw failure("root_mismatch", "the new records do not hash to the signed tree head: a record was changed, dropped or inserted");
+    }
+    const state = {
+      cases: new Map(Object.entries(pin.cases).map(([k, [n, h]]) => [k, [n, h === null ? null : fromB64(h, 32)]])),
+      filed: new Map(Object.entries(pin.filed)),
+    };
+    return { records, frontier: grown.hashes, state };
+  }
+
+  /** The pinned records, fetched again, are what this device verified: leaf by leaf, or by root. */
+  static #checkPinned(pin, records) {
+    if (pin.leaves === undefined) {
+      const root = rootOfLeafHashes(records.slice(0, pin.size).map((r) => r.leaf));
+      if (!equalBytes(root, fromB64(pin.root, 32))) {
+        throw failure("changed_record", `a record among the first ${pin.size} changed since this device verified them`);
+      }
+      return;
+    }
+    const pinned = fromB64(pin.leaves);
+    for (let i = 0; i < pin.size; i++) {
+      if (!equalBytes(pinned.subarray(32 * i, 32 * i + 32), records[i].leaf)) {
+        throw failure("changed_record", `record ${i} changed since this device verified it`);
+      }
+    }
+  }
+
+  /** Each record's seq and prev link; `prev`: the hash of the record before the first (null from 0). */
+  static #checkChain(records, prev) {
     for (const record of records) {
       const { body } = record;
       if (body === null || typeof body !== "object" || body.seq !== record.seq) {
@@ -240,13 +314,13 @@ export class Audit {
     return chain;
   }
 
-  async #checkSignatures(circle, records) {
+  async #checkSignatures(circle, records, state) {
     const chain = await this.#keyRecords(circle.circleId);
     checkExtends(circle.record, chain);
     const byHash = new Map(chain.map((r) => [b64(r.hash()), r]));
     const admins = new Set(chain.flatMap((r) => r.members.filter((m) => ADMIN_ROLES.includes(m.role)).map((m) => `${m.user} ${m.fp}`)));
-    const state = await this.moderation.state(circle);
-    const modHashes = new Map(state.records.map((r) => [b64(r.hash()), [r, state.rows[r.generation]]]));
+    const keys = await this.moderation.state(circle);
+    const modHashes = new Map(keys.records.map((r) => [b64(r.hash()), [r, keys.rows[r.generation]]]));
     const identities = new Map();
     const adminIdentity = async (user, seq) => {
       if (!identities.has(user)) {
@@ -259,8 +333,8 @@ export class Audit {
       return identity;
     };
     let checked = 0;
-    const cases = new Map(); // case -> [decisions seen, last hash]
-    const filed = new Map(); // case -> b64 case_hash from its report_filed / takedown_filed
+    // Carried in the pin from one verify to the next: only new records are checked here.
+    const { cases, filed } = state; // case -> [decisions seen, last hash]; case -> b64 case_hash
     for (const record of records) {
       const kind = record.body.kind;
       const details = record.body.details ?? {};

@@ -52,6 +52,64 @@ export function rootOfLeafHashes(hashes) {
   return nodeHash(rootOfLeafHashes(hashes.slice(0, k)), rootOfLeafHashes(hashes.slice(k)));
 }
 
+/**
+ * The compact range of the tree over `hashes` (leaf hashes): the roots of the complete subtrees
+ * that make up its leaves, largest (leftmost) first, one per set bit of its size. A client that
+ * verified a tree keeps it and extends it leaf by leaf with `Frontier` (app/crypto/merkle.py).
+ */
+export function frontierOf(hashes) {
+  const out = [];
+  let lo = 0;
+  for (let bit = 2 ** Math.floor(Math.log2(Math.max(hashes.length, 1))); bit >= 1; bit /= 2) {
+    if (hashes.length - lo >= bit) {
+      out.push(rootOfLeafHashes(hashes.slice(lo, lo + bit)));
+      lo += bit;
+    }
+  }
+  return out;
+}
+
+/** A tree held as its compact range: `appendLeafHash` and `root` in O(log n). */
+export class Frontier {
+  constructor(size, hashes) {
+    this.size = checkSize(size, "tree size");
+    this.levels = [];
+    for (let k = 52; k >= 0; k--) {
+      if (Math.floor(this.size / 2 ** k) % 2 === 1) {
+        this.levels.push(k);
+      }
+    }
+    this.hashes = hashes.map((h) => requireSize(h, 32, "a frontier hash"));
+    if (this.hashes.length !== this.levels.length) {
+      throw new InvalidKey(`a tree of size ${this.size} has ${this.levels.length} frontier hashes`);
+    }
+  }
+
+  appendLeafHash(leaf) {
+    this.hashes.push(requireSize(leaf, 32, "a leaf hash"));
+    this.levels.push(0);
+    while (this.levels.length > 1 && this.levels.at(-1) === this.levels.at(-2)) {
+      const right = this.hashes.pop();
+      const left = this.hashes.pop();
+      this.levels.pop();
+      this.levels[this.levels.length - 1] += 1;
+      this.hashes.push(nodeHash(left, right));
+    }
+    this.size += 1;
+  }
+
+  root() {
+    if (this.hashes.length === 0) {
+      return emptyRoot();
+    }
+    let result = this.hashes.at(-1);
+    for (let i = this.hashes.length - 2; i >= 0; i--) {
+      result = nodeHash(this.hashes[i], result);
+    }
+    return result;
+  }
+}
+
 /** MTH of the leaves (each the bytes of one record body). */
 export function merkleRoot(leaves) {
   return rootOfLeafHashes(leaves.map(leafHash));

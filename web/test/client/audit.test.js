@@ -22,7 +22,8 @@ async function auditRefused(edit, code, { pin }) {
   }
   const before = kept(bob);
   world.server.on("GET", `/v1/circles/${world.circleId}/audit/records`, edit);
-  await refused(bob.audit.verify(world.circleId), code);
+  // After a pin, a verify fetches only new records; `full` fetches the pinned ones again too.
+  await refused(bob.audit.verify(world.circleId, { full: pin }), code);
   assert.deepEqual(kept(bob), before);
   return bob;
 }
@@ -91,7 +92,7 @@ describe("audit verify", () => {
     const first = bob.audit.pins.serverKey;
     const successor = world.rotateServerKey();
     const stop = world.server.on("GET", `/v1/circles/${world.circleId}/audit/records`, swap);
-    await refused(bob.audit.verify(world.circleId), "reordered");
+    await refused(bob.audit.verify(world.circleId, { full: true }), "reordered");
     assert.equal(bob.audit.pins.serverKey, first);
     assert.equal(JSON.parse(bob.storage.items.get("backchannel.audit.bob")).serverKey, first);
 
