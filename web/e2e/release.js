@@ -270,8 +270,10 @@ try {
     const cdp = await context.newCDPSession(page);
     await cdp.send("Storage.clearDataForOrigin", { origin: proxy.url, storageTypes: "all" });
     proxy.release = unvouched; // now any key is trusted again, as on a first visit
-    await page.goto("/");
-    await expectApp();
+    // An invite link on a first visit: the reload under the new worker keeps the fragment.
+    await page.goto("/join#bcinvite1-first-visit");
+    await page.getByText("You have been invited to a circle").waitFor({ timeout: 30_000 });
+    assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null));
     assert.equal(await footerKey(), keyC);
   });
 
