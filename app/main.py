@@ -29,7 +29,7 @@ from app.moderation import router as moderation_router
 from app.openapi import install_openapi
 from app.settings import Settings
 from app.version import API_VERSION
-from app.web import install_web_client
+from app.web import install_web_client, load_release
 
 logger = logging.getLogger("backchannel")
 
@@ -128,6 +128,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router.public_router)
     app.include_router(moderation_router.public_router)
     app.include_router(audit_router.public_router)
-    install_web_client(app)
+    install_web_client(app, load_release(settings.web_release))
     install_openapi(app)
     return app
