@@ -32,8 +32,9 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Engine, delete, select, update
 from starlette.testclient import TestClient
 
 from app.audit.models import AuditNode
@@ -50,11 +51,13 @@ BATCH = 20_000
 GOAL = 1.2
 
 
-def _fill(engine: object, circle_id: uuid.UUID, size: int) -> None:
-    """Events 0..size-1 for the circle (keeping the real first ones) and all their nodes."""
-    from sqlalchemy import Engine, select
-
-    assert isinstance(engine, Engine)
+def _fill(engine: Engine, circle_id: uuid.UUID, size: int) -> None:
+    """Events 0..size-1 for the circle (keeping the real first ones) and all their nodes,
+    with the driver's executemany (the rows are what the app would write)."""
+    sqlite = engine.dialect.name == "sqlite"
+    cid: object = circle_id.hex if sqlite else circle_id
+    mark = "?" if sqlite else "%s"
+    stamp = datetime.now(UTC).isoformat(sep=" ") if sqlite else datetime.now(UTC)
     with engine.begin() as conn:
         leaves = list(
             conn.execute(
@@ -63,56 +66,37 @@ def _fill(engine: object, circle_id: uuid.UUID, size: int) -> None:
                 .order_by(MembershipEvent.seq)
             ).scalars()
         )
-        first = len(leaves)
+        events = (
+            "INSERT INTO membership_events (circle_id, seq, body, record_hash, leaf_hash, "
+            f"created_at) VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})"
+        )
         rows = []
-        now = None
-        for seq in range(first, size):
+        for seq in range(len(leaves), size):
             body = f'{{"bench":{seq},"circle":"{circle_id.hex}"}}'
             leaf = merkle.leaf_hash(body.encode())
             leaves.append(leaf)
-            rows.append(
-                {
-                    "circle_id": circle_id,
-                    "seq": seq,
-                    "body": body,
-                    "record_hash": hashlib.sha256(body.encode()).digest(),
-                    "leaf_hash": leaf,
-                    "created_at": now,
-                }
-            )
+            rows.append((cid, seq, body, hashlib.sha256(body.encode()).digest(), leaf, stamp))
             if len(rows) == BATCH:
-                _insert_events(conn, rows)
+                conn.exec_driver_sql(events, rows)
                 rows = []
         if rows:
-            _insert_events(conn, rows)
+            conn.exec_driver_sql(events, rows)
         conn.execute(update(Circle).where(Circle.id == circle_id).values(event_seq=size - 1))
         conn.execute(delete(AuditNode).where(AuditNode.circle_id == circle_id))
         tree = merkle.MerkleTree.from_leaf_hashes(leaves)
+        nodes = (
+            "INSERT INTO audit_nodes (circle_id, level, position, hash) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark})"
+        )
         batch = []
         for level in range(size.bit_length()):
             for position in range(size >> level):
-                batch.append(
-                    {
-                        "circle_id": circle_id,
-                        "level": level,
-                        "position": position,
-                        "hash": tree.node(level, position),
-                    }
-                )
+                batch.append((cid, level, position, tree.node(level, position)))
                 if len(batch) == BATCH:
-                    conn.execute(insert(AuditNode), batch)
+                    conn.exec_driver_sql(nodes, batch)
                     batch = []
         if batch:
-            conn.execute(insert(AuditNode), batch)
-
-
-def _insert_events(conn: object, rows: list[dict[str, object]]) -> None:
-    from datetime import UTC, datetime
-
-    stamp = datetime.now(UTC)
-    for row in rows:
-        row["created_at"] = stamp
-    conn.execute(insert(MembershipEvent), rows)  # type: ignore[attr-defined]
+            conn.exec_driver_sql(nodes, batch)
 
 
 def run(engine_name: str, small: int, big: int, requests: int) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -77,17 +77,19 @@ def _answer(
         by_level: dict[int, list[int]] = {}
         for level, position in needed:
             by_level.setdefault(level, []).append(position)
-        rows = session.execute(
-            select(AuditNode.level, AuditNode.position, AuditNode.hash).where(
-                AuditNode.circle_id == circle_id,
-                or_(
-                    *(
-                        and_(AuditNode.level == level, AuditNode.position.in_(positions))
-                        for level, positions in by_level.items()
-                    )
-                ),
+        # One branch per level, each a primary-key range lookup: an OR over levels lets
+        # SQLite's planner fall back to scanning the circle's whole tree.
+        query = union_all(
+            *(
+                select(AuditNode.level, AuditNode.position, AuditNode.hash).where(
+                    AuditNode.circle_id == circle_id,
+                    AuditNode.level == level,
+                    AuditNode.position.in_(positions),
+                )
+                for level, positions in by_level.items()
             )
         )
+        rows = session.execute(query).tuples()
         nodes = {(level, position): bytes(h) for level, position, h in rows}
     return ask(merkle.NodeTree(size, nodes))
 

@@ -7,7 +7,7 @@ hash is BLAKE2b-256 with personalisation ``bc.v1.event`` over the body bytes.
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditNode
@@ -75,21 +75,9 @@ def _add_nodes(session: Session, circle_id: uuid.UUID, seq: int, leaf: bytes) ->
     closed = merkle.complete_subtrees_ending_at(seq)
     current = leaf
     session.add(AuditNode(circle_id=circle_id, level=0, position=seq, hash=leaf))
-    if len(closed) > 1:
-        rows = session.execute(
-            select(AuditNode.level, AuditNode.hash).where(
-                AuditNode.circle_id == circle_id,
-                or_(
-                    *(
-                        and_(AuditNode.level == level - 1, AuditNode.position == position * 2)
-                        for level, position in closed[1:]
-                    )
-                ),
-            )
-        )
-        lefts = {int(level): bytes(h) for level, h in rows}
-        for level, position in closed[1:]:
-            current = merkle.node_hash(lefts[level - 1], current)
-            session.add(
-                AuditNode(circle_id=circle_id, level=level, position=position, hash=current)
-            )
+    for level, position in closed[1:]:
+        left = session.get(AuditNode, (circle_id, level - 1, position * 2))
+        if left is None:  # every earlier leaf stored its nodes (migration 0010 backfilled)
+            raise RuntimeError(f"audit node {level - 1}/{position * 2} of {circle_id} is missing")
+        current = merkle.node_hash(left.hash, current)
+        session.add(AuditNode(circle_id=circle_id, level=level, position=position, hash=current))
