@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, delete, select, update
 from starlette.testclient import TestClient
 
-from app.audit.models import AuditNode
+from app.audit.models import AuditNode, node_key
 from app.circles.models import Circle, MembershipEvent
 from app.client.circles import Circles
 from app.client.sdk import Client
@@ -84,14 +84,11 @@ def _fill(engine: Engine, circle_id: uuid.UUID, size: int) -> None:
         conn.execute(update(Circle).where(Circle.id == circle_id).values(event_seq=size - 1))
         conn.execute(delete(AuditNode).where(AuditNode.circle_id == circle_id))
         tree = merkle.MerkleTree.from_leaf_hashes(leaves)
-        nodes = (
-            "INSERT INTO audit_nodes (circle_id, level, position, hash) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark})"
-        )
+        nodes = f"INSERT INTO audit_nodes (circle_id, node, hash) VALUES ({mark}, {mark}, {mark})"
         batch = []
         for level in range(size.bit_length()):
             for position in range(size >> level):
-                batch.append((cid, level, position, tree.node(level, position)))
+                batch.append((cid, node_key(level, position), tree.node(level, position)))
                 if len(batch) == BATCH:
                     conn.exec_driver_sql(nodes, batch)
                     batch = []

@@ -28,13 +28,19 @@ class ServerSigningKey(Base):
 class AuditNode(Base):
     """The audit tree's complete subtrees, stored as leaves are appended: node ``(level,
     position)`` is the RFC 6962 hash of leaves ``[position * 2**level, (position + 1) *
-    2**level)``. Heads and proofs read O(log n) of them (``app.crypto.merkle.NodeTree``)."""
+    2**level)``, kept under one integer key, ``node_key(level, position)``, so a head or
+    proof reads all the O(log n) nodes it needs with one ``IN`` on the primary key
+    (``app.crypto.merkle.NodeTree``)."""
 
     __tablename__ = "audit_nodes"
 
     circle_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("circles.id", ondelete="CASCADE"), primary_key=True
     )
-    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    node: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+def node_key(level: int, position: int) -> int:
+    """``position * 64 + level``: levels are below 64, positions below 2**57."""
+    return position * 64 + level

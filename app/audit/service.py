@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit import signing
-from app.audit.models import AuditNode
+from app.audit.models import AuditNode, node_key
 from app.circles.access import active_member
 from app.circles.models import MembershipEvent
 from app.crypto import merkle
@@ -70,27 +70,19 @@ def _answer(
     session: Session, circle_id: uuid.UUID, size: int, ask: Callable[[merkle.NodeTree], T]
 ) -> T:
     """``ask`` a tree of ``size`` leaves, reading only the stored nodes it needs: O(log n)
-    for a head, O(log² n) at most for a proof, in one query."""
-    needed = merkle.nodes_needed(size, ask)
+    for a head, O(log² n) at most for a proof, in one primary-key ``IN``."""
+    needed = {
+        node_key(level, position): (level, position)
+        for level, position in merkle.nodes_needed(size, ask)
+    }
     nodes: dict[tuple[int, int], bytes] = {}
     if needed:
-        by_level: dict[int, list[int]] = {}
-        for level, position in needed:
-            by_level.setdefault(level, []).append(position)
-        # One branch per level, each a primary-key range lookup: an OR over levels lets
-        # SQLite's planner fall back to scanning the circle's whole tree.
-        query = union_all(
-            *(
-                select(AuditNode.level, AuditNode.position, AuditNode.hash).where(
-                    AuditNode.circle_id == circle_id,
-                    AuditNode.level == level,
-                    AuditNode.position.in_(positions),
-                )
-                for level, positions in by_level.items()
+        rows = session.execute(
+            select(AuditNode.node, AuditNode.hash).where(
+                AuditNode.circle_id == circle_id, AuditNode.node.in_(list(needed))
             )
         )
-        rows = session.execute(query).tuples()
-        nodes = {(level, position): bytes(h) for level, position, h in rows}
+        nodes = {needed[int(key)]: bytes(h) for key, h in rows}
     return ask(merkle.NodeTree(size, nodes))
 
 

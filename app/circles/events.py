@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditNode
+from app.audit.models import AuditNode, node_key
 from app.circles.models import Circle, MembershipEvent
 from app.crypto import merkle
 from app.crypto.circles import canonical_json, event_hash
@@ -74,10 +74,10 @@ def _add_nodes(session: Session, circle_id: uuid.UUID, seq: int, leaf: bytes) ->
     sibling, which is stored already (docs/protocol.md §33.5)."""
     closed = merkle.complete_subtrees_ending_at(seq)
     current = leaf
-    session.add(AuditNode(circle_id=circle_id, level=0, position=seq, hash=leaf))
+    session.add(AuditNode(circle_id=circle_id, node=node_key(0, seq), hash=leaf))
     for level, position in closed[1:]:
-        left = session.get(AuditNode, (circle_id, level - 1, position * 2))
+        left = session.get(AuditNode, (circle_id, node_key(level - 1, position * 2)))
         if left is None:  # every earlier leaf stored its nodes (migration 0010 backfilled)
             raise RuntimeError(f"audit node {level - 1}/{position * 2} of {circle_id} is missing")
         current = merkle.node_hash(left.hash, current)
-        session.add(AuditNode(circle_id=circle_id, level=level, position=position, hash=current))
+        session.add(AuditNode(circle_id=circle_id, node=node_key(level, position), hash=current))

@@ -1,7 +1,7 @@
 """the audit tree's complete subtrees, so heads and proofs cost O(log n)
 
 Every complete subtree of each circle's audit tree is stored as its leaves are appended
-(about two rows per leaf); the events that exist are backfilled here, circle by circle.
+(about two rows per leaf), keyed by ``node = position * 64 + level``; the events that exist are backfilled here, circle by circle.
 Code from before this revision does not write nodes: this is a stop-migrate-start upgrade.
 
 Revision ID: 0010
@@ -28,8 +28,7 @@ def upgrade() -> None:
     nodes = op.create_table(
         "audit_nodes",
         sa.Column("circle_id", sa.Uuid(), nullable=False),
-        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("node", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["circle_id"],
@@ -37,7 +36,7 @@ def upgrade() -> None:
             name=op.f("fk_audit_nodes_circle_id_circles"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("circle_id", "level", "position", name=op.f("pk_audit_nodes")),
+        sa.PrimaryKeyConstraint("circle_id", "node", name=op.f("pk_audit_nodes")),
     )
     conn = op.get_bind()
     events = sa.table(
@@ -55,7 +54,7 @@ def upgrade() -> None:
         ).scalars()
         tree = merkle.MerkleTree.from_leaf_hashes(bytes(h) for h in hashes)
         rows = [
-            {"circle_id": circle_id, "level": level, "position": position, "hash": tree.node(level, position)}
+            {"circle_id": circle_id, "node": position * 64 + level, "hash": tree.node(level, position)}
             for level in range(tree.size.bit_length())
             for position in range(tree.size >> level)
         ]

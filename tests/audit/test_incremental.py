@@ -103,11 +103,8 @@ def test_a_rewritten_old_record_with_its_tree_is_forked(
         for level in range(tree.size.bit_length()):
             for position in range(tree.size >> level):
                 conn.execute(
-                    text(
-                        "UPDATE audit_nodes SET hash = :h WHERE circle_id = :c AND level = :l "
-                        "AND position = :p"
-                    ),
-                    {"h": tree.node(level, position), "c": cid, "l": level, "p": position},
+                    text("UPDATE audit_nodes SET hash = :h WHERE circle_id = :c AND node = :n"),
+                    {"h": tree.node(level, position), "c": cid, "n": position * 64 + level},
                 )
     before = json.dumps(bob.audit.pins.circles, sort_keys=True)
     with pytest.raises(AuditFailure) as failed:

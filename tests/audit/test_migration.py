@@ -73,9 +73,10 @@ def test_0005_backfills_the_leaf_hash_of_every_existing_event(
 
 
 def _nodes(engine: Engine) -> dict[tuple[uuid.UUID, int, int], bytes]:
+    """(circle, level, position) -> hash; the key is position * 64 + level."""
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT circle_id, level, position, hash FROM audit_nodes"))
-        return {(uuid.UUID(str(c)), lvl, pos): bytes(h) for c, lvl, pos, h in rows}
+        rows = conn.execute(text("SELECT circle_id, node, hash FROM audit_nodes"))
+        return {(uuid.UUID(str(c)), node % 64, node // 64): bytes(h) for c, node, h in rows}
 
 
 def test_0010_backfills_every_complete_subtree_as_the_app_writes_them(
