@@ -335,8 +335,8 @@ def test_audit_verify_catches_tampering(live_server: str, tmp_path: Path, engine
                 "s": target.seq,
             },
         )
-    assert "record 3 changed since this device verified it" in _verify_fails(
-        c, cid, "changed_record"
+    assert "changed since this device verified them" in _verify_fails(
+        c, cid, "changed_record", "--full"
     )
     with engine.begin() as conn:
         conn.execute(
