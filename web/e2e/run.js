@@ -16,6 +16,7 @@ import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, ope
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
+import { accountStory } from "./account.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
 const M = {
@@ -48,6 +49,8 @@ const DOC_SHOTS = [
   "14-receipt-phone",
   "15-audit-log-phone",
   "16-audit-log-tampered-phone",
+  "17-account-phone",
+  "18-account",
 ];
 
 const steps = [];
@@ -307,6 +310,8 @@ try {
     await card.waitFor();
     assert.match(await card.textContent(), /Posted anonymously/);
   });
+
+  await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
   await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
 
