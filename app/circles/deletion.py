@@ -1,6 +1,6 @@
 """Deleting a circle: an owner's signed statement, a tombstone, and the content gone.
 
-What stays (docs/protocol.md §16.8): the ``circles`` row with the statement, who and
+What stays (docs/protocol.md §16.9): the ``circles`` row with the statement, who and
 when; the memberships, so each member's list says the circle was deleted and by whom;
 the key records, which say who was an owner; and the audit log, whose last record is
 the deletion. Everything a member wrote or a key opened goes: warnings, corroborations,

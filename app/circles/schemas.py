@@ -59,7 +59,7 @@ class LeaveRequest(BaseModel):
 
 
 class DeleteRequest(BaseModel):
-    """An owner's signed deletion statement (docs/protocol.md §16.8)."""
+    """An owner's signed deletion statement (docs/protocol.md §16.9)."""
 
     model_config = REQUEST_CONFIG
 

@@ -595,7 +595,7 @@ class Circles:
         return result
 
     def delete(self, circle_id: uuid.UUID) -> dict[str, Any]:
-        """As an owner: delete the circle for everyone (a signed statement, §16.8)."""
+        """As an owner: delete the circle for everyone (a signed statement, §16.9)."""
         return delete_circle(self, circle_id)
 
     def leave(self, circle_id: uuid.UUID) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Deleting a circle, and reading that one was deleted (docs/protocol.md §16.8).
+"""Deleting a circle, and reading that one was deleted (docs/protocol.md §16.9).
 
 An owner's client signs the deletion at the newest record it verified. Every member's
 client checks the tombstone the server shows against the record this device pinned: the

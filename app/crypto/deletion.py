@@ -1,4 +1,4 @@
-"""Deleting a circle (docs/protocol.md §16.8): the statement an owner signs.
+"""Deleting a circle (docs/protocol.md §16.9): the statement an owner signs.
 
 The statement names the circle, the owner and the newest key record the owner's client
 verified, so a server cannot make one up, replay it in another circle, or pin it on a

@@ -151,3 +151,27 @@ export async function accountStory({ step, server, browser, alice, bob, carol, s
     await dora.context.close();
   });
 }
+
+/** Last: deleting circles in both clients, and every member's list saying who did it. */
+export async function deletionStory({ step, alice, bob, carol, M }) {
+  await step("alice deletes her circle in the browser; bob's list says she did, verified", async () => {
+    await openCircle(alice.page, M.circle);
+    await tab(alice.page, "Members");
+    await alice.page.getByRole("button", { name: "Delete this circle" }).click();
+    await alice.page.getByRole("button", { name: "Yes, delete the circle" }).click();
+    await alice.page.getByText("The circle was deleted.").waitFor();
+    await bob.page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "My circles" }).click();
+    const gone = bob.page.locator("li.circle.deleted");
+    await gone.waitFor();
+    assert.match(await gone.textContent(), new RegExp(`^${M.circle}Deleted by alice on `));
+    await bob.shot("19-circle-deleted-phone");
+  });
+
+  await step("carol deletes her circle on the CLI; her list says so", async () => {
+    const circles = await carol.json("circle", "list");
+    const mine = circles.find((c) => c.name === M.cliCircle);
+    await carol.json("circle", "delete", mine.circle_id, "--yes");
+    const after = (await carol.json("circle", "list")).find((c) => c.circle_id === mine.circle_id);
+    assert.deepEqual([after.status, after.deleted_by, after.verified, after.name], ["deleted", "carol", true, M.cliCircle]);
+  });
+}

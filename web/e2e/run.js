@@ -16,7 +16,7 @@ import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, ope
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
-import { accountStory } from "./account.js";
+import { accountStory, deletionStory } from "./account.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
 const M = {
@@ -51,6 +51,7 @@ const DOC_SHOTS = [
   "16-audit-log-tampered-phone",
   "17-account-phone",
   "18-account",
+  "19-circle-deleted-phone",
 ];
 
 const steps = [];
@@ -314,6 +315,8 @@ try {
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
   await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+
+  await deletionStory({ step, alice, bob, carol, M });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);

@@ -20,6 +20,7 @@ function emptyPin() {
     joined: {}, // user -> seq of the record that last added them
     admins_since: -1, // seq where the newest admin set began; -1: not known yet
     moderation: -1, // newest moderation key generation verified here; -1: none
+    name: null, // the circle's name at the last verified sync
   };
 }
 

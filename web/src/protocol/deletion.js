@@ -1,5 +1,5 @@
 /**
- * Deleting a circle (§16.8): the statement an owner signs, as app/crypto/deletion.py.
+ * Deleting a circle (§16.9): the statement an owner signs, as app/crypto/deletion.py.
  * It names the circle, the owner and the newest key record the owner's client verified;
  * members' clients check it against the signer's key in the record they pinned.
  */

@@ -18,7 +18,7 @@ import { TrustStore } from "../client/trust.js";
 import { ready } from "../protocol/sodium.js";
 import { deviceLabel, exitHelpBox, showAccount, showRecover } from "./account.js";
 import { showCircle } from "./circle.js";
-import { field, fingerprintBlock, focusHeading, h, nextPaint, replace } from "./dom.js";
+import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replace } from "./dom.js";
 import { describe } from "./messages.js";
 import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
 import { showReceipt, showTakedown } from "./takedown.js";
@@ -364,6 +364,14 @@ function circleItem(c) {
   if (c.status === "pending") {
     return h("li", { class: "circle pending" }, h("span", { class: "circle-name" }, "A circle you asked to join"),
       h("span", { class: "meta" }, "Waiting for an admin to confirm you. Read them your fingerprint (above)."));
+  }
+  if (c.status === "deleted") {
+    const when = c.deletedAt ? ` on ${formatTime(c.deletedAt)}` : "";
+    return h("li", { class: "circle deleted" },
+      h("span", { class: "circle-name" }, c.name ? h("bdi", {}, c.name) : "A circle you were in"),
+      h("span", { class: "meta" }, c.verified
+        ? [`Deleted by ${c.deletedBy}${when}. Its warnings are gone from the server.`]
+        : [`The server says ${c.deletedBy} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
   }
   if (c.problem) {
     const { title, text } = describe(c.problem);

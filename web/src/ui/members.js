@@ -24,6 +24,7 @@ export async function membersPanel(panel, circle) {
     h("p", { class: "hint" }, "This list comes from the circle's signed record, which your browser verified."),
     h("ul", { class: "members" }, rows),
     leaveBox(circle),
+    circle.role === "owner" ? deleteBox(circle) : null,
   );
 }
 
@@ -146,6 +147,22 @@ function pendingCard(member, circle) {
   field("What they read to you (optional, checked digit by digit)", typed),
   checkRow(compared, `I compared it with ${member.username} and it matches`),
   confirm);
+}
+
+function deleteBox(circle) {
+  const remove = confirmButton("Delete this circle", {
+    question: "Delete this circle for everyone? Every warning, corroboration, invite and report in it is deleted from the server. Members will see that you deleted it. This cannot be undone.",
+    yes: "Yes, delete the circle",
+    no: "Keep it",
+    label: "Confirm deleting the circle",
+  }, (yes) => act(yes, async () => {
+    status("Signing the deletion…", { busy: true });
+    await app.circles.delete(circle.circleId);
+    await showHome();
+    status("The circle was deleted.");
+  }));
+  return h("div", { class: "leave" }, h("h3", {}, "Delete the circle"),
+    h("p", { class: "hint" }, "Only owners can. The server keeps only a record that it was deleted, by you, and the audit log."), remove);
 }
 
 function leaveBox(circle) {
