@@ -19,6 +19,7 @@ import { ready } from "../protocol/sodium.js";
 import { deviceLabel, exitHelpBox, showAccount, showRecover } from "./account.js";
 import { showCircle } from "./circle.js";
 import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replace } from "./dom.js";
+import { ensureIntegrity, showRelease } from "./integrity.js";
 import { describe } from "./messages.js";
 import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
 import { showReceipt, showTakedown } from "./takedown.js";
@@ -429,6 +430,8 @@ function takeFragment(path) {
 
 async function start() {
   status("Loading…", { busy: true });
+  const integrity = await ensureIntegrity();
+  showRelease(integrity).catch(fail);
   await ready();
   status("");
   const path = window.location.pathname;

@@ -1,0 +1,64 @@
+/**
+ * The page's side of code integrity (docs/protocol.md §35): on the first visit to a server
+ * that publishes a signed release, install the integrity worker and reload under it, so that
+ * the page that runs is the one it checked; then show, in the footer, which release key the
+ * browser pinned, so a person can compare it with the release notes.
+ *
+ * The checks themselves and the alarm are the worker's (web/src/worker/sw.js): when it
+ * refuses, this code never runs.
+ */
+import { parseSignedRelease, releaseKeyFingerprint } from "../protocol/release.js";
+import { h, replace } from "./dom.js";
+
+const RELEASE_PATH = "/web-release.json";
+
+/**
+ * Resolves to "checked" (the worker served this page after checking it), "unsigned" (the
+ * server publishes no release), "unsupported" (no service workers here); or reloads the
+ * page under a newly installed worker and never resolves.
+ */
+export async function ensureIntegrity() {
+  if (!("serviceWorker" in navigator)) {
+    return "unsupported";
+  }
+  if (navigator.serviceWorker.controller !== null) {
+    return "checked";
+  }
+  const answer = await fetch(RELEASE_PATH, { cache: "no-store" });
+  if (answer.status === 404) {
+    return "unsigned";
+  }
+  await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/", updateViaCache: "none" });
+  await navigator.serviceWorker.ready;
+  window.location.reload();
+  return new Promise(() => {});
+}
+
+/** The footer: the pinned release key's fingerprint, or why this page's code is not checked. */
+export async function showRelease(state, footer = document.getElementById("release")) {
+  if (footer === null) {
+    return;
+  }
+  if (state !== "checked") {
+    const why =
+      state === "unsigned"
+        ? "This server publishes no signed release, so this page's code is not checked."
+        : "This browser cannot run the integrity check, so this page's code is not checked.";
+    replace(footer, h("p", {}, why, " People at risk should use the command-line client."));
+    return;
+  }
+  // Answered by the worker: the release it checked this page against.
+  const signed = await parseSignedRelease(new Uint8Array(await (await fetch(RELEASE_PATH)).arrayBuffer()));
+  const fingerprint = await releaseKeyFingerprint(signed.manifest.key);
+  replace(
+    footer,
+    h(
+      "p",
+      {},
+      `Code checked against signed release ${signed.manifest.release} (${signed.manifest.version}). Release key `,
+      h("span", { class: "release-key" }, fingerprint),
+      ", pinned by this browser on its first visit here (trust on first use): compare it with the release notes.",
+    ),
+  );
+}
+
