@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from app.crypto.release import (
-    ReleasePin,
     SignedRelease,
     asset_digest,
-    check_release,
     release_key_fingerprint,
+    require_key_chain,
 )
 
 RELEASE_PATH = "/web-release.json"
@@ -67,7 +66,7 @@ def check_server(
             )
         published = SignedRelease.parse(served_raw)
     if key is not None:
-        check_release(published, ReleasePin(key=key, release=0, digest=b""))
+        require_key_chain(published, key)
     manifest = published.manifest
     result = ReleaseCheck(
         release=manifest.release,

@@ -258,10 +258,7 @@ def check_release(signed: SignedRelease, pin: ReleasePin | None) -> ReleasePin:
     manifest = signed.manifest
     if pin is None:
         return ReleasePin.of(signed)
-    if not hmac.compare_digest(manifest.key, pin.key):
-        olds = [rotation.old for rotation in manifest.rotations]
-        if pin.key not in olds:
-            raise UntrustedSigner("the release is signed by a key the pinned key never vouched for")
+    require_key_chain(signed, pin.key)
     if manifest.release < pin.release:
         raise ReleaseRollback(
             f"release {manifest.release} is older than the pinned release {pin.release}"
@@ -270,6 +267,16 @@ def check_release(signed: SignedRelease, pin: ReleasePin | None) -> ReleasePin:
     if manifest.release == pin.release and not hmac.compare_digest(after.digest, pin.digest):
         raise ReleaseFork(f"release {manifest.release} is not the release {pin.release} pinned")
     return after
+
+
+def require_key_chain(signed: SignedRelease, key: bytes) -> None:
+    """``UntrustedSigner`` unless ``signed`` is signed by ``key`` or by a key ``key`` handed
+    over to through the manifest's rotation statements (whose signatures parsing checked)."""
+    manifest = signed.manifest
+    if hmac.compare_digest(manifest.key, key):
+        return
+    if not any(hmac.compare_digest(rotation.old, key) for rotation in manifest.rotations):
+        raise UntrustedSigner("the release is signed by a key the pinned key never vouched for")
 
 
 def check_asset(manifest: Manifest, path: str, body: bytes) -> None:

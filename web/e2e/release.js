@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +21,7 @@ import { promisify } from "node:util";
 
 import { launch, OUTPUT } from "./browser.js";
 import { BIN, REPO, startServer } from "./server.js";
+import { step, steps } from "./steps.js";
 
 const run = promisify(execFile);
 const ALARM = "Stop: this server sent code that Backchannel did not release";
@@ -70,10 +71,15 @@ Path(output).write_bytes(signed.to_bytes())
 
 /** The malicious server: the real one behind a proxy that can answer some paths itself. */
 function startProxy(upstream) {
-  const state = { swaps: new Map(), release: null, seen: [] };
+  const state = { swaps: new Map(), release: null, seen: [], down: false };
   const proxy = http.createServer((request, response) => {
     const where = new URL(request.url, upstream).pathname;
     state.seen.push(where);
+    if (state.down) {
+      response.writeHead(503, { "Content-Type": "text/plain" });
+      response.end("down for maintenance");
+      return;
+    }
     const body = where === "/web-release.json" && state.release !== null ? state.release : state.swaps.get(where);
     if (body !== undefined) {
       const type = where.endsWith(".json") ? "application/json" : where.endsWith(".js") ? "text/javascript" : "text/html";
@@ -95,20 +101,6 @@ function startProxy(upstream) {
       resolve(state);
     });
   });
-}
-
-const steps = [];
-async function step(name, fn) {
-  const started = Date.now();
-  process.stdout.write(`• ${name} … `);
-  try {
-    await fn();
-  } catch (error) {
-    process.stdout.write("FAILED\n");
-    throw error;
-  }
-  steps.push(name);
-  process.stdout.write(`ok (${Date.now() - started} ms)\n`);
 }
 
 const keyA = await newKey("a");
@@ -161,6 +153,17 @@ try {
     await expectApp();
   });
 
+  await step("after the browser stops the worker, the page's requests come from checked bytes", async () => {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    const before = proxy.seen.length;
+    const list = await page.evaluate(() => fetch("/static/data/common-passphrases.txt").then((answer) => answer.text()));
+    assert.ok(list.split("\n").length > 1000);
+    assert.ok(!proxy.seen.slice(before).includes("/static/data/common-passphrases.txt"), "not fetched again");
+    await cdp.detach();
+  });
+
   await step("a swapped module is refused with the alarm", async () => {
     proxy.swaps.set("/static/ui/dom.js", `${domJs}\nfetch("/v1/steal");\n`);
     const before = proxy.seen.length;
@@ -184,16 +187,26 @@ try {
     await expectApp();
   });
 
+  await step("a swapped worker script is refused on the navigations the pinned worker answers", async () => {
+    const worker = await (await fetch(`${upstream.url}/sw.js`)).text();
+    proxy.swaps.set("/sw.js", `${worker}\n// another worker\n`);
+    await page.reload();
+    await expectAlarm("/sw.js is not the file release 2 lists", "release-04-alarm-worker");
+    proxy.swaps.clear();
+    await page.reload();
+    await expectApp();
+  });
+
   await step("an older, properly signed release is refused with the alarm", async () => {
     proxy.release = release1;
     await page.reload();
-    await expectAlarm("older release", "release-04-alarm-older");
+    await expectAlarm("older release", "release-05-alarm-older");
   });
 
   await step("a release by a key the pinned key never handed over to is refused", async () => {
     proxy.release = unvouched;
     await page.reload();
-    await expectAlarm("does not trust", "release-05-alarm-other-key");
+    await expectAlarm("does not trust", "release-06-alarm-other-key");
   });
 
   await step("a properly signed new release is accepted", async () => {
@@ -202,6 +215,15 @@ try {
     await expectApp();
     assert.match(await footer(), /signed release 3 /);
     assert.equal(await footerKey(), keyA);
+  });
+
+  await step("a server that does not answer is an outage, not an alarm", async () => {
+    proxy.down = true;
+    await page.reload();
+    await page.getByRole("heading", { name: "The server does not answer" }).waitFor({ timeout: 30_000 });
+    proxy.down = false;
+    await page.reload();
+    await expectApp();
   });
 
   await step("a new release by key B with A's statement, and a changed module, is accepted", async () => {
@@ -226,7 +248,7 @@ try {
     proxy.swaps.clear();
     proxy.release = release3;
     await page.reload();
-    await expectAlarm("does not trust", "release-06-alarm-old-key");
+    await expectAlarm("does not trust", "release-07-alarm-old-key");
   });
 
   await step("the CLI check catches the same swap", async () => {
@@ -248,8 +270,10 @@ try {
     const cdp = await context.newCDPSession(page);
     await cdp.send("Storage.clearDataForOrigin", { origin: proxy.url, storageTypes: "all" });
     proxy.release = unvouched; // now any key is trusted again, as on a first visit
-    await page.goto("/");
-    await expectApp();
+    // An invite link on a first visit: the reload under the new worker keeps the fragment.
+    await page.goto("/join#bcinvite1-first-visit");
+    await page.getByText("You have been invited to a circle").waitFor({ timeout: 30_000 });
+    assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null));
     assert.equal(await footerKey(), keyC);
   });
 

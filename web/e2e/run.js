@@ -17,6 +17,7 @@ import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
 import { accountStory, deletionStory } from "./account.js";
+import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
 const M = {
@@ -53,20 +54,6 @@ const DOC_SHOTS = [
   "18-account",
   "19-circle-deleted-phone",
 ];
-
-const steps = [];
-async function step(name, fn) {
-  const started = Date.now();
-  process.stdout.write(`• ${name} … `);
-  try {
-    await fn();
-  } catch (error) {
-    process.stdout.write("FAILED\n");
-    throw error;
-  }
-  steps.push(name);
-  process.stdout.write(`ok (${Date.now() - started} ms)\n`);
-}
 
 const server = await startServer();
 const browser = await launch();

@@ -155,9 +155,7 @@ export function checkRelease(signed, pin) {
   if (pin === null) {
     return after;
   }
-  if (after.key !== pin.key && !signed.manifest.rotations.some((rotation) => b64(rotation.old) === pin.key)) {
-    throw new UntrustedSigner("the release is signed by a key the pinned key never vouched for");
-  }
+  requireKeyChain(signed, pin.key);
   if (after.release < pin.release) {
     throw new ReleaseRollback(`release ${after.release} is older than the pinned release ${pin.release}`);
   }
@@ -165,6 +163,17 @@ export function checkRelease(signed, pin) {
     throw new ReleaseFork(`release ${after.release} is not the release ${pin.release} pinned`);
   }
   return after;
+}
+
+/**
+ * UntrustedSigner unless `signed` is signed by `key` (base64) or by a key it handed over to
+ * through the manifest's rotation statements (whose signatures parsing checked).
+ */
+export function requireKeyChain(signed, key) {
+  const { manifest } = signed;
+  if (b64(manifest.key) !== key && !manifest.rotations.some((rotation) => b64(rotation.old) === key)) {
+    throw new UntrustedSigner("the release is signed by a key the pinned key never vouched for");
+  }
 }
 
 /** InvalidKey unless `path` is listed and `bytes` has its digest. */

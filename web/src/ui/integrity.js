@@ -11,6 +11,7 @@ import { parseSignedRelease, releaseKeyFingerprint } from "../protocol/release.j
 import { h, replace } from "./dom.js";
 
 const RELEASE_PATH = "/web-release.json";
+const INSTALL_WAIT_MS = 15_000;
 
 /**
  * Resolves to "checked" (the worker served this page after checking it), "unsigned" (the
@@ -28,8 +29,16 @@ export async function ensureIntegrity() {
   if (answer.status === 404) {
     return "unsigned";
   }
-  await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/", updateViaCache: "none" });
-  await navigator.serviceWorker.ready;
+  try {
+    await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/", updateViaCache: "none" });
+    // An install that fails never makes the worker ready: the page then runs unchecked, and says so.
+    const ready = await Promise.race([navigator.serviceWorker.ready, new Promise((done) => setTimeout(done, INSTALL_WAIT_MS))]);
+    if (ready === undefined) {
+      return "unsupported";
+    }
+  } catch {
+    return "unsupported"; // private windows of some browsers refuse service workers
+  }
   window.location.reload();
   return new Promise(() => {});
 }
