@@ -56,6 +56,10 @@ export function fail(error) {
       h("button", { type: "button", class: "link", onclick: clearAlert }, "Dismiss")),
   );
   alertRegion.hidden = false;
+  // On a phone the form that failed may be far below the alert: bring it into view and
+  // move focus there, so the failure is seen (and read out) rather than silent.
+  alertRegion.scrollIntoView({ block: "center", behavior: "instant" });
+  alertRegion.focus({ preventScroll: true });
   if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
     signOut({ quiet: true });
   }
