@@ -49,6 +49,9 @@ export function status(text, { busy = false } = {}) {
 /** Show an error in plain words; a session that ended sends the user to log in. */
 export function fail(error) {
   status("");
+  if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
+    signOut({ quiet: true }); // the login page first, so the alert below keeps the focus
+  }
   const { title, text, security } = describe(error);
   replace(
     alertRegion,
@@ -60,9 +63,6 @@ export function fail(error) {
   // move focus there, so the failure is seen (and read out) rather than silent.
   alertRegion.scrollIntoView({ block: "center", behavior: "instant" });
   alertRegion.focus({ preventScroll: true });
-  if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
-    signOut({ quiet: true });
-  }
 }
 
 export function clearAlert() {
