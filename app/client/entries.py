@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from app.client.cache import CircleCopy, MemoryCache, WarningCache
@@ -23,17 +23,22 @@ from app.crypto.entries import (
     SEVERITIES,
     Envelope,
     EnvelopeContext,
+    author_tag,
     check_corroboration_body,
     check_entry_body,
     open_envelope,
     seal,
     sign_retraction,
+    sign_terms,
     signing_key_for,
+    verify_terms,
 )
 from app.crypto.names import normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
 
+DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
+DAY = 86_400
 POST_ATTEMPTS = 3  # a lost answer is retried with the same entry id (posting is idempotent)
 RETRY_SECONDS = 0.5
 
@@ -104,6 +109,38 @@ def _envelope(row: dict[str, Any]) -> Envelope:
         ciphertext=b64decode(row["ciphertext"]),
         signature=b64decode(row["signature"]),
     )
+
+
+def unix_seconds(stamp: str) -> int:
+    """A server time (``...Z``) as whole Unix seconds; anything else is the server's error."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        raise ProtocolError("bad_terms", f"{stamp!r} is not a time") from None
+    seconds = moment.timestamp()
+    if moment.tzinfo is None or seconds != int(seconds):
+        raise ProtocolError("bad_terms", f"{stamp!r} is not a whole UTC second")
+    return int(seconds)
+
+
+def check_terms(circle_id: uuid.UUID, row: dict[str, Any]) -> None:
+    """§24.2: a row that carries terms shows the expiry its author signed. Rows from before
+    terms existed carry none (their expiry is the server's word)."""
+    if row.get("terms_signature") is None and row.get("author_tag") is None:
+        return
+    try:
+        verify_terms(
+            b64decode(row["author_key"]),
+            b64decode(row["terms_signature"] or ""),
+            circle_id=circle_id,
+            entry_id=uuid.UUID(row["entry_id"]),
+            tag=b64decode(row["author_tag"] or ""),
+            expires_at=unix_seconds(row["expires_at"]),
+        )
+    except (CryptoError, ValueError) as exc:
+        raise ProtocolError(
+            "bad_terms", "the warning's expiry is not the one its author signed"
+        ) from exc
 
 
 def _protocol(exc: CryptoError) -> ProtocolError:
@@ -202,17 +239,27 @@ class Entries:
             contact=contact,
             anonymous=anonymous,
         )
+        days = DEFAULT_TTL_DAYS if expires_in_days is None else expires_in_days
+        if not 1 <= days <= 3650:
+            raise ProtocolError("bad_expiry", "a warning lives 1 to 3650 days")
         circle = self.circles.sync(circle_id)
         entry_id = uuid.uuid4()
         context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
         signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
         envelope = seal(body, key=circle.key, context=context, signing_key=signing)
+        tag = author_tag(self.circles.identity, circle_id=circle_id, entry_id=entry_id)
+        expires_at = int(time.time()) + days * DAY
+        terms = sign_terms(
+            signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
+        )
         request = {
             "entry_id": str(entry_id),
             "epoch": circle.epoch,
             "anonymous": anonymous,
             **self._envelope_json(envelope),
-            "expires_in_days": expires_in_days,
+            "author_tag": b64encode(tag),
+            "expires_at": expires_at,
+            "terms_signature": b64encode(terms),
         }
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
@@ -275,8 +322,9 @@ class Entries:
             raise
 
     def open(self, circle: VerifiedCircle, row: dict[str, Any]) -> ReadEntry:
-        """Verify (signature, author, context) and decrypt one entry row."""
+        """Verify (signature, author, context, signed terms) and decrypt one entry row."""
         if row["ciphertext"] is None:  # a tombstone: retracted or expired
+            check_terms(circle.circle_id, row)
             return ReadEntry(
                 row["entry_id"],
                 int(row["seq"]),
@@ -305,6 +353,7 @@ class Entries:
             body = check_entry_body(opened.body)
         except CryptoError as exc:
             raise _protocol(exc) from exc
+        check_terms(circle.circle_id, row)  # after the envelope: §23's order names the error
         anonymous = body["attribution"] == "anonymous"
         if anonymous != bool(row["anonymous"]):
             raise ProtocolError("author_mismatch", "the entry's attribution was changed")
@@ -419,9 +468,27 @@ class Entries:
 
     # -- acting on entries -----------------------------------------------------------
 
+    def is_mine(self, circle_id: uuid.UUID, entry_id: str, author_key: bytes) -> bool:
+        """Whether this member wrote the entry: signed by their identity key, or by the
+        per-entry key only their identity derives (an anonymous post)."""
+        context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
+        return any(
+            bytes(signing_key_for(self.circles.identity, context, anonymous=a).verify_key)
+            == author_key
+            for a in (False, True)
+        )
+
     def corroborate(
         self, circle_id: uuid.UUID, entry_id: str, *, text: str, anonymous: bool = False
     ) -> dict[str, Any]:
+        """Add a "me too". Never on your own warning (§24.1): this client refuses before
+        sending, and the server refuses the tag."""
+        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+        if self.is_mine(circle_id, entry_id, b64decode(detail["entry"]["author_key"])):
+            raise ProtocolError(
+                "self_corroboration",
+                "this is your own warning: only other members can corroborate it",
+            )
         circle = self.circles.sync(circle_id)
         corroboration_id = uuid.uuid4()
         context = EnvelopeContext(
@@ -439,6 +506,11 @@ class Entries:
                 "epoch": circle.epoch,
                 "anonymous": anonymous,
                 **self._envelope_json(envelope),
+                "author_tag": b64encode(
+                    author_tag(
+                        self.circles.identity, circle_id=circle_id, entry_id=uuid.UUID(entry_id)
+                    )
+                ),
             },
         )
         return result
@@ -449,7 +521,7 @@ class Entries:
         detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
         author_key = b64decode(detail["entry"]["author_key"])
         context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
-        for anonymous in (False, True):
+        for anonymous in (False, True):  # the same derivation as is_mine
             key = signing_key_for(self.circles.identity, context, anonymous=anonymous)
             if bytes(key.verify_key) == author_key:
                 signature = sign_retraction(key, circle_id=circle_id, entry_id=uuid.UUID(entry_id))

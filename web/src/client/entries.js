@@ -5,6 +5,7 @@
  */
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import {
+  authorTag,
   CATEGORIES,
   CORROBORATION,
   ENTRY,
@@ -16,6 +17,8 @@ import {
   SEVERITIES,
   signingKeyFor,
   signRetraction,
+  signTerms,
+  verifyTerms,
 } from "../protocol/entries.js";
 import { equalBytes } from "../protocol/hash.js";
 import { normaliseName } from "../protocol/names.js";
@@ -27,6 +30,8 @@ import { syncCopy } from "./sync.js";
 
 export { CATEGORIES, SEVERITIES };
 
+export const DEFAULT_TTL_DAYS = 730; // a warning's life unless its author chooses (1..3650 days, §24.2)
+const DAY = 86400;
 const ALIAS_LIMIT = 20;
 const FIELD_LIMIT = 200;
 const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
@@ -91,6 +96,35 @@ export function warningBody({
   };
 }
 
+/** A server time ("...Z") as whole Unix seconds; anything else is the server's error. */
+export function unixSeconds(stamp) {
+  const millis = typeof stamp === "string" && /(?:Z|[+-]00:00)$/.test(stamp) ? Date.parse(stamp) : NaN;
+  if (!Number.isSafeInteger(millis) || millis % 1000 !== 0) {
+    throw new ProtocolError("bad_terms", `${JSON.stringify(stamp)} is not a whole UTC second`);
+  }
+  return millis / 1000;
+}
+
+/**
+ * §24.2: a row that carries terms shows the expiry its author signed. Rows from before terms
+ * existed carry none (their expiry is the server's word).
+ */
+export function checkTerms(circleId, row) {
+  if ((row.terms_signature ?? null) === null && (row.author_tag ?? null) === null) {
+    return;
+  }
+  try {
+    verifyTerms(fromB64(row.author_key, 32), fromB64(row.terms_signature ?? "", 64), {
+      circleId,
+      entryId: row.entry_id,
+      tag: fromB64(row.author_tag ?? "", 32),
+      expiresAt: unixSeconds(row.expires_at),
+    });
+  } catch {
+    throw new ProtocolError("bad_terms", "the warning's expiry is not the one its author signed");
+  }
+}
+
 function tombstone(common) {
   return {
     ...common,
@@ -116,18 +150,27 @@ export class Entries {
 
   async post(circleId, fields, { expiresInDays = null } = {}) {
     const body = warningBody(fields);
+    const days = expiresInDays ?? DEFAULT_TTL_DAYS;
+    if (!Number.isInteger(days) || days < 1 || days > 3650) {
+      throw new ProtocolError("bad_expiry", "A warning lives 1 to 3650 days.");
+    }
     const circle = await this.circles.sync(circleId);
     const entryId = randomUuid();
     const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
     const signingKey = signingKeyFor(this.circles.identity, context, { anonymous: body.attribution === "anonymous" });
     const envelope = seal(body, { key: circle.key, context, signingKey });
+    const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId });
+    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY;
+    const terms = signTerms(signingKey, { circleId: circle.circleId, entryId, tag, expiresAt });
     return this.client.request("POST", `/v1/circles/${circle.circleId}/entries`, {
       json: {
         entry_id: entryId,
         epoch: circle.epoch,
         anonymous: body.attribution === "anonymous",
         ...envelope.toJson(),
-        expires_in_days: expiresInDays,
+        author_tag: b64(tag),
+        expires_at: expiresAt,
+        terms_signature: b64(terms),
       },
     });
   }
@@ -185,6 +228,7 @@ export class Entries {
       authorKey: row.author_key,
     };
     if (row.ciphertext === null) {
+      checkTerms(circle.circleId, row);
       return tombstone(common); // retracted, expired, removed or hidden: the status only
     }
     if (row.anonymous === (row.author !== null)) {
@@ -195,6 +239,7 @@ export class Entries {
       const env = Envelope.fromJson(row);
       return { envelope: env, body: openEntry(env, { keys: circle.keys, context }).body };
     });
+    checkTerms(circle.circleId, row); // after the envelope: §23's order names the error
     const anonymous = body.attribution === "anonymous";
     if (anonymous !== row.anonymous) {
       throw new ProtocolError("author_mismatch", "the warning's attribution was changed");
@@ -281,7 +326,12 @@ export class Entries {
     return checkName(this, uuid(circleId), name);
   }
 
+  /** A "me too"; never on your own warning (§24.1): refused here before sending, and by the server. */
   async corroborate(circleId, entryId, { text, anonymous = false }) {
+    const detail = await this.client.request("GET", `/v1/circles/${uuid(circleId)}/entries/${uuid(entryId)}`);
+    if (this.isMine(uuid(circleId), { entryId: uuid(entryId), authorKey: detail.entry.author_key })) {
+      throw new ProtocolError("self_corroboration", "This is your own warning: only other members can corroborate it.");
+    }
     const circle = await this.circles.sync(circleId);
     const corroborationId = randomUuid();
     const context = new EnvelopeContext({
@@ -294,7 +344,13 @@ export class Entries {
     const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
     const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
     return this.client.request("POST", `/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, {
-      json: { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson() },
+      json: {
+        corroboration_id: corroborationId,
+        epoch: circle.epoch,
+        anonymous,
+        ...envelope.toJson(),
+        author_tag: b64(authorTag(this.circles.identity, { circleId: circle.circleId, entryId: uuid(entryId) })),
+      },
     });
   }
 

@@ -128,13 +128,15 @@ export function warningCard(entry, circle, { actions = true } = {}) {
 
 function warningActions(entry, circle) {
   const box = h("div", { class: "actions" });
-  const more = h("button", { type: "button", class: "secondary" }, "Corroborate");
+  const mine = app.entries.isMine(circle.circleId, entry);
+  // Authors cannot corroborate their own warnings (§24.1): they only read what others added.
+  const more = h("button", { type: "button", class: "secondary" }, mine ? "Corroborations" : "Corroborate");
   more.addEventListener("click", () => act(more, async () => {
     more.remove();
-    box.append(await corroborations(entry, circle));
+    box.append(await corroborations(entry, circle, { form: !mine }));
   }));
   box.append(more);
-  if (app.entries.isMine(circle.circleId, entry)) {
+  if (mine) {
     const retract = confirmButton("Retract", {
       question: "Retract this warning? Its text is wiped for everyone; this cannot be undone.",
       yes: "Yes, retract it",
@@ -152,7 +154,7 @@ function warningActions(entry, circle) {
 }
 
 /** Corroborations of a warning, and a form to add one. */
-async function corroborations(entry, circle) {
+async function corroborations(entry, circle, { form: withForm = true } = {}) {
   const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
@@ -173,7 +175,7 @@ async function corroborations(entry, circle) {
   return h("div", { class: "corroborations" },
     items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
       h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
-    form);
+    withForm ? form : items.length ? null : h("p", {}, "No corroborations yet."));
 }
 
 export function checkRow(input, text) {
