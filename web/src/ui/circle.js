@@ -259,9 +259,16 @@ function postPanel(panel, circle) {
   field("How members can reach you about it", contact, "Optional."),
   field("What happened", text),
   checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
+  h("p", { class: "hint proof" }, NAMED_PROOF),
   submit);
   replace(panel, form);
 }
+
+/** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */
+export const NAMED_PROOF =
+  "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, " +
+  "that you wrote its text; an anonymous warning carries no such proof, though the server still records " +
+  "which account posted it.";
 
 /** What each level of a check promises, in the words the page shows (§25.3). */
 const LEVEL_TEXT = {
