@@ -6,14 +6,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from app.client.cache import CircleCopy, MemoryCache, WarningCache
 from app.client.circles import Circles, VerifiedCircle
-from app.client.errors import ApiError, ProtocolError, TransportError
+from app.client.delivery import deliver
+from app.client.errors import ProtocolError
 from app.client.namecheck import NameCheck, check_name
 from app.client.sync import sync_copy
+from app.client.terms import check_terms
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.entries import (
     ALIAS_LIMIT,
@@ -31,7 +33,6 @@ from app.crypto.entries import (
     sign_retraction,
     sign_terms,
     signing_key_for,
-    verify_terms,
 )
 from app.crypto.names import normalise_name
 
@@ -39,8 +40,6 @@ __all__ = ["Entries", "ReadEntry"]
 
 DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
 DAY = 86_400
-POST_ATTEMPTS = 3  # a lost answer is retried with the same entry id (posting is idempotent)
-RETRY_SECONDS = 0.5
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost 5x (a feed makes 10,000)
@@ -109,38 +108,6 @@ def _envelope(row: dict[str, Any]) -> Envelope:
         ciphertext=b64decode(row["ciphertext"]),
         signature=b64decode(row["signature"]),
     )
-
-
-def unix_seconds(stamp: str) -> int:
-    """A server time (``...Z``) as whole Unix seconds; anything else is the server's error."""
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        raise ProtocolError("bad_terms", f"{stamp!r} is not a time") from None
-    seconds = moment.timestamp()
-    if moment.tzinfo is None or seconds != int(seconds):
-        raise ProtocolError("bad_terms", f"{stamp!r} is not a whole UTC second")
-    return int(seconds)
-
-
-def check_terms(circle_id: uuid.UUID, row: dict[str, Any]) -> None:
-    """§24.2: a row that carries terms shows the expiry its author signed. Rows from before
-    terms existed carry none (their expiry is the server's word)."""
-    if row.get("terms_signature") is None and row.get("author_tag") is None:
-        return
-    try:
-        verify_terms(
-            b64decode(row["author_key"]),
-            b64decode(row["terms_signature"] or ""),
-            circle_id=circle_id,
-            entry_id=uuid.UUID(row["entry_id"]),
-            tag=b64decode(row["author_tag"] or ""),
-            expires_at=unix_seconds(row["expires_at"]),
-        )
-    except (CryptoError, ValueError) as exc:
-        raise ProtocolError(
-            "bad_terms", "the warning's expiry is not the one its author signed"
-        ) from exc
 
 
 def _protocol(exc: CryptoError) -> ProtocolError:
@@ -222,11 +189,11 @@ class Entries:
         anonymous: bool = False,
         expires_in_days: int | None = None,
     ) -> dict[str, Any]:
-        """Seal and post a warning. Posting is idempotent on the entry id, so when the answer
-        is lost (the connection broke, or the database was briefly unavailable: 503) the very
-        same request is sent again, up to ``POST_ATTEMPTS`` times: a warning whose commit
-        landed is never stored twice (the retry sends the same bytes: a fresh seal would have a
-        new nonce, and the server refuses different content under a known id)."""
+        """Seal and post a warning, once (``app.client.delivery``): the entry id is fixed
+        before anything is sent, a lost answer is sent again byte for byte (posting is
+        idempotent on the entry id; a fresh seal would have a new nonce, and the server
+        refuses different content under a known id), and a rotation between the sync and the
+        POST (``stale_epoch``) is followed by one sync and a new seal of the same fields."""
         aliases = aliases or []
         body = self._payload(
             subject=subject,
@@ -242,37 +209,30 @@ class Entries:
         days = DEFAULT_TTL_DAYS if expires_in_days is None else expires_in_days
         if not 1 <= days <= 3650:
             raise ProtocolError("bad_expiry", "a warning lives 1 to 3650 days")
-        circle = self.circles.sync(circle_id)
         entry_id = uuid.uuid4()
-        context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
-        signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
-        envelope = seal(body, key=circle.key, context=context, signing_key=signing)
-        tag = author_tag(self.circles.identity, circle_id=circle_id, entry_id=entry_id)
-        expires_at = int(time.time()) + days * DAY
-        terms = sign_terms(
-            signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
-        )
-        request = {
-            "entry_id": str(entry_id),
-            "epoch": circle.epoch,
-            "anonymous": anonymous,
-            **self._envelope_json(envelope),
-            "author_tag": b64encode(tag),
-            "expires_at": expires_at,
-            "terms_signature": b64encode(terms),
-        }
-        for attempt in range(1, POST_ATTEMPTS + 1):
-            try:
-                result: dict[str, Any] = self.client.request(
-                    "POST", f"/v1/circles/{circle_id}/entries", json=request
-                )
-                return result
-            except (TransportError, ApiError) as exc:
-                passing = isinstance(exc, TransportError) or exc.status == 503
-                if not passing or attempt == POST_ATTEMPTS:
-                    raise
-                time.sleep(RETRY_SECONDS * attempt)
-        raise AssertionError("unreachable")
+        expires_at = int(time.time()) + days * DAY  # signed in the terms (§24.2)
+
+        def build() -> tuple[str, dict[str, Any]]:
+            circle = self.circles.sync(circle_id)
+            context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
+            signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+            envelope = seal(body, key=circle.key, context=context, signing_key=signing)
+            tag = author_tag(self.circles.identity, circle_id=circle_id, entry_id=entry_id)
+            terms = sign_terms(
+                signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
+            )
+            return f"/v1/circles/{circle_id}/entries", {
+                "entry_id": str(entry_id),
+                "epoch": circle.epoch,
+                "anonymous": anonymous,
+                **self._envelope_json(envelope),
+                "author_tag": b64encode(tag),
+                "expires_at": expires_at,
+                "terms_signature": b64encode(terms),
+            }
+
+        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
+        return result
 
     @staticmethod
     def _envelope_json(envelope: Envelope) -> dict[str, str]:
@@ -481,27 +441,28 @@ class Entries:
     def corroborate(
         self, circle_id: uuid.UUID, entry_id: str, *, text: str, anonymous: bool = False
     ) -> dict[str, Any]:
-        """Add a "me too". Never on your own warning (§24.1): this client refuses before
-        sending, and the server refuses the tag."""
+        """Seal and send a corroboration, once: as ``post`` (the id is fixed; a lost answer
+        is sent again as it was, a rotation in between is followed by one new seal). Never on
+        your own warning (§24.1): this client refuses before sending, and the server refuses
+        the tag."""
         detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
         if self.is_mine(circle_id, entry_id, b64decode(detail["entry"]["author_key"])):
             raise ProtocolError(
                 "self_corroboration",
                 "this is your own warning: only other members can corroborate it",
             )
-        circle = self.circles.sync(circle_id)
         corroboration_id = uuid.uuid4()
-        context = EnvelopeContext(
-            CORROBORATION, circle_id, circle.epoch, uuid.UUID(entry_id), corroboration_id
-        )
-        signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
-        envelope = seal(
-            {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
-        )
-        result: dict[str, Any] = self.client.request(
-            "POST",
-            f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations",
-            json={
+
+        def build() -> tuple[str, dict[str, Any]]:
+            circle = self.circles.sync(circle_id)
+            context = EnvelopeContext(
+                CORROBORATION, circle_id, circle.epoch, uuid.UUID(entry_id), corroboration_id
+            )
+            signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+            envelope = seal(
+                {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
+            )
+            return f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations", {
                 "corroboration_id": str(corroboration_id),
                 "epoch": circle.epoch,
                 "anonymous": anonymous,
@@ -511,8 +472,9 @@ class Entries:
                         self.circles.identity, circle_id=circle_id, entry_id=uuid.UUID(entry_id)
                     )
                 ),
-            },
-        )
+            }
+
+        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
         return result
 
     def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:

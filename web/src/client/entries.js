@@ -18,15 +18,16 @@ import {
   signingKeyFor,
   signRetraction,
   signTerms,
-  verifyTerms,
 } from "../protocol/entries.js";
 import { equalBytes } from "../protocol/hash.js";
 import { normaliseName } from "../protocol/names.js";
 import { randomUuid } from "../protocol/random.js";
 import { MemoryCache } from "./cache.js";
+import { deliver } from "./delivery.js";
 import { mapped, ProtocolError } from "./errors.js";
 import { checkName } from "./namecheck.js";
 import { syncCopy } from "./sync.js";
+import { checkTerms } from "./terms.js";
 
 export { CATEGORIES, SEVERITIES };
 
@@ -96,35 +97,6 @@ export function warningBody({
   };
 }
 
-/** A server time ("...Z") as whole Unix seconds; anything else is the server's error. */
-export function unixSeconds(stamp) {
-  const millis = typeof stamp === "string" && /(?:Z|[+-]00:00)$/.test(stamp) ? Date.parse(stamp) : NaN;
-  if (!Number.isSafeInteger(millis) || millis % 1000 !== 0) {
-    throw new ProtocolError("bad_terms", `${JSON.stringify(stamp)} is not a whole UTC second`);
-  }
-  return millis / 1000;
-}
-
-/**
- * §24.2: a row that carries terms shows the expiry its author signed. Rows from before terms
- * existed carry none (their expiry is the server's word).
- */
-export function checkTerms(circleId, row) {
-  if ((row.terms_signature ?? null) === null && (row.author_tag ?? null) === null) {
-    return;
-  }
-  try {
-    verifyTerms(fromB64(row.author_key, 32), fromB64(row.terms_signature ?? "", 64), {
-      circleId,
-      entryId: row.entry_id,
-      tag: fromB64(row.author_tag ?? "", 32),
-      expiresAt: unixSeconds(row.expires_at),
-    });
-  } catch {
-    throw new ProtocolError("bad_terms", "the warning's expiry is not the one its author signed");
-  }
-}
-
 function tombstone(common) {
   return {
     ...common,
@@ -148,31 +120,40 @@ export class Entries {
     this.authors = new Map(); // "circle/user" -> Ed25519 public key
   }
 
+  /**
+   * Seal and post a warning, once (delivery.js): the entry id is fixed before anything is
+   * sent, a lost answer is sent again byte for byte (posting is idempotent on the entry id),
+   * and a rotation between the sync and the POST (`stale_epoch`) is followed by one sync and
+   * a new seal of the same fields.
+   */
   async post(circleId, fields, { expiresInDays = null } = {}) {
     const body = warningBody(fields);
     const days = expiresInDays ?? DEFAULT_TTL_DAYS;
     if (!Number.isInteger(days) || days < 1 || days > 3650) {
       throw new ProtocolError("bad_expiry", "A warning lives 1 to 3650 days.");
     }
-    const circle = await this.circles.sync(circleId);
     const entryId = randomUuid();
-    const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
-    const signingKey = signingKeyFor(this.circles.identity, context, { anonymous: body.attribution === "anonymous" });
-    const envelope = seal(body, { key: circle.key, context, signingKey });
-    const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId });
-    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY;
-    const terms = signTerms(signingKey, { circleId: circle.circleId, entryId, tag, expiresAt });
-    return this.client.request("POST", `/v1/circles/${circle.circleId}/entries`, {
-      json: {
+    const anonymous = body.attribution === "anonymous";
+    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    const build = async () => {
+      const circle = await this.circles.sync(circleId);
+      const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
+      const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
+      const envelope = seal(body, { key: circle.key, context, signingKey });
+      const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId });
+      const terms = signTerms(signingKey, { circleId: circle.circleId, entryId, tag, expiresAt });
+      const json = {
         entry_id: entryId,
         epoch: circle.epoch,
-        anonymous: body.attribution === "anonymous",
+        anonymous,
         ...envelope.toJson(),
         author_tag: b64(tag),
         expires_at: expiresAt,
         terms_signature: b64(terms),
-      },
-    });
+      };
+      return [`/v1/circles/${circle.circleId}/entries`, json];
+    };
+    return deliver(this.client, build, { stale: "stale_epoch" });
   }
 
   /**
@@ -326,32 +307,32 @@ export class Entries {
     return checkName(this, uuid(circleId), name);
   }
 
-  /** A "me too"; never on your own warning (§24.1): refused here before sending, and by the server. */
+  /**
+   * Seal and send a corroboration, once: as `post` (a fixed id, one new seal on a rotation).
+   * Never on your own warning (§24.1): refused here before sending, and by the server.
+   */
   async corroborate(circleId, entryId, { text, anonymous = false }) {
     const detail = await this.client.request("GET", `/v1/circles/${uuid(circleId)}/entries/${uuid(entryId)}`);
     if (this.isMine(uuid(circleId), { entryId: uuid(entryId), authorKey: detail.entry.author_key })) {
       throw new ProtocolError("self_corroboration", "This is your own warning: only other members can corroborate it.");
     }
-    const circle = await this.circles.sync(circleId);
     const corroborationId = randomUuid();
-    const context = new EnvelopeContext({
-      kind: CORROBORATION,
-      circleId: circle.circleId,
-      epoch: circle.epoch,
-      entryId: uuid(entryId),
-      corroborationId,
-    });
-    const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
-    const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
-    return this.client.request("POST", `/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, {
-      json: {
-        corroboration_id: corroborationId,
+    const build = async () => {
+      const circle = await this.circles.sync(circleId);
+      const context = new EnvelopeContext({
+        kind: CORROBORATION,
+        circleId: circle.circleId,
         epoch: circle.epoch,
-        anonymous,
-        ...envelope.toJson(),
-        author_tag: b64(authorTag(this.circles.identity, { circleId: circle.circleId, entryId: uuid(entryId) })),
-      },
-    });
+        entryId: uuid(entryId),
+        corroborationId,
+      });
+      const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
+      const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
+      const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId: uuid(entryId) });
+      const json = { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson(), author_tag: b64(tag) };
+      return [`/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, json];
+    };
+    return deliver(this.client, build, { stale: "stale_epoch" });
   }
 
   /** Sign with the key the warning was signed with: the identity key or the per-entry key (§24). */

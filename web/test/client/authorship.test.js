@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 
 import { bytes, loadVectors } from "../../test-support/helpers.js";
 import { checkEntryRecord } from "../../src/client/auditentries.js";
-import { checkTerms, unixSeconds } from "../../src/client/entries.js";
+import { checkTerms, unixSeconds } from "../../src/client/terms.js";
 import { b64, uuidHex } from "../../src/protocol/encoding.js";
 
 const V = loadVectors("entries-v1.json");
