@@ -4,7 +4,7 @@
 the terms the author signed (author tag, expiry). Any member's ``audit verify`` checks
 both, so neither is the server's word: a retraction nobody signed, or an expiry earlier
 than the author asked for, fails the check. Records written before these signatures
-existed (schema 0010) carry only the entry id and are counted as unsigned.
+existed (schema 0011) carry only the entry id and are counted as unsigned.
 """
 
 import uuid

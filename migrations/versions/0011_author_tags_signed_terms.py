@@ -15,8 +15,8 @@ affected entry's count drops accordingly and it takes a new change number, so ev
 device's copy learns the new count at its next sync. The deleted rows cannot come back on
 downgrade.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 16:10:00
 """
 
@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0010'
-down_revision: str | None = '0009'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

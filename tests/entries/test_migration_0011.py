@@ -1,4 +1,4 @@
-"""Migration 0010 deletes existing self-corroborations and tells every device's copy."""
+"""Migration 0011 deletes existing self-corroborations and tells every device's copy."""
 
 import uuid
 
@@ -11,7 +11,7 @@ from app.migrate import downgrade, upgrade
 from tests.conftest import World
 
 
-def test_0010_removes_self_corroborations_and_stamps_the_change(
+def test_0011_removes_self_corroborations_and_stamps_the_change(
     world: World, engine: Engine, database_url: str, http: TestClient
 ) -> None:
     cid = world.circle_id
@@ -23,7 +23,7 @@ def test_0010_removes_self_corroborations_and_stamps_the_change(
     assert reader.sync(cid).warnings[entry_id].data["corroborations"] == 1
     engine.dispose()
 
-    downgrade(database_url, "0009")
+    downgrade(database_url, "0010")
     sqlite = engine.dialect.name == "sqlite"
 
     def key(value: uuid.UUID | str) -> str:
