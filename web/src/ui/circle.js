@@ -166,13 +166,15 @@ function corroborationList(entry, circle) {
 
 function warningActions(entry, circle) {
   const box = h("div", { class: "actions" });
-  const more = h("button", { type: "button", class: "secondary" }, "Corroborate");
+  const mine = app.entries.isMine(circle.circleId, entry);
+  // Authors cannot corroborate their own warnings (§24.1): they only read what others added.
+  const more = h("button", { type: "button", class: "secondary" }, mine ? "Corroborations" : "Corroborate");
   more.addEventListener("click", () => act(more, async () => {
     more.remove();
-    box.append(await corroborations(entry, circle));
+    box.append(await corroborations(entry, circle, { form: !mine }));
   }));
   box.append(more);
-  if (app.entries.isMine(circle.circleId, entry)) {
+  if (mine) {
     const retract = confirmButton("Retract", {
       question: "Retract this warning? Its text is wiped for everyone; this cannot be undone.",
       yes: "Yes, retract it",
@@ -189,8 +191,12 @@ function warningActions(entry, circle) {
   return box;
 }
 
-/** The form to add a corroboration (the existing ones are already in the card). */
-async function corroborations(entry, circle) {
+/** The form to add a corroboration (the existing ones are already in the card); for the
+ * warning's own author, who cannot corroborate it, only a word when there are none. */
+async function corroborations(entry, circle, { form: withForm = true } = {}) {
+  if (!withForm) {
+    return h("div", { class: "corroborations" }, entry.corroborations ? null : h("p", {}, "No corroborations yet."));
+  }
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
   const add = h("button", { type: "submit" }, "Add my corroboration");
@@ -295,9 +301,16 @@ function postPanel(panel, circle) {
   field("How members can reach you about it", contact, "Optional."),
   field("What happened", text),
   checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
+  h("p", { class: "hint proof" }, NAMED_PROOF),
   submit);
   replace(panel, form);
 }
+
+/** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */
+export const NAMED_PROOF =
+  "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, " +
+  "that you wrote its text; an anonymous warning carries no such proof, though the server still records " +
+  "which account posted it.";
 
 /** What each level of a check promises, in the words the page shows (§25.3). */
 const LEVEL_TEXT = {

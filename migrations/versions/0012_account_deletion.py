@@ -1,8 +1,8 @@
 """a deleted account keeps a tombstone row: its name stays taken and its public keys stay,
 so the warnings it chose to leave still verify (shown as from "a former member")
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 16:45:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from app.db import UTCDateTime
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
