@@ -120,13 +120,18 @@ class MyCircle:
     membership: Membership
 
 
-def list_circles(session: Session, *, user: User) -> list[MyCircle]:
-    rows = session.execute(
+def list_circles(session: Session, *, user: User, only: uuid.UUID | None = None) -> list[MyCircle]:
+    """The user's circles (pending too); a deleted one still shows to its active members,
+    with its tombstone, so their clients can say it was deleted and by whom."""
+    query = (
         select(Circle, Membership)
         .join(Membership, Membership.circle_id == Circle.id)
         .where(Membership.user_id == user.id, Membership.status.in_(("active", "pending")))
         .order_by(Membership.created_at)
-    ).all()
+    )
+    if only is not None:
+        query = query.where(Circle.id == only)
+    rows = session.execute(query).all()
     return [MyCircle(circle, member) for circle, member in rows]
 
 
@@ -145,6 +150,7 @@ class MemberRow:
     status: str
     departure: bytes | None
     departure_signature: bytes | None
+    account_deleted: bool
 
 
 def list_members(session: Session, *, circle_id: uuid.UUID, user: User) -> list[MemberRow]:
@@ -161,6 +167,7 @@ def list_members(session: Session, *, circle_id: uuid.UUID, user: User) -> list[
             Membership.status,
             Membership.departure,
             Membership.departure_signature,
+            User.deleted_at.is_not(None),
         )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.circle_id == circle_id)

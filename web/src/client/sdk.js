@@ -104,7 +104,7 @@ export class Client {
   }
 
   /** Send one request; return the decoded JSON body, or throw ApiError / TransportError. */
-  async request(method, path, { json, params } = {}) {
+  async request(method, path, { json, params, keepalive = false } = {}) {
     let url = this.baseUrl + path;
     if (params) {
       const query = new URLSearchParams();
@@ -119,7 +119,7 @@ export class Client {
     if (this.token) {
       headers.Authorization = `Bearer ${this.token}`;
     }
-    const init = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
+    const init = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", keepalive };
     if (json !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(json);
@@ -309,15 +309,19 @@ export class Client {
    * again, so a stolen token alone cannot end its owner's sessions.
    */
   async endSessions(typedName, passphrase, { sessionIds = null } = {}) {
-    const name = username(typedName);
-    const { params, salt } = await this.#announcedKdf(name);
-    const keys = await this.#derive(passphrase, salt, params);
-    const body = { auth_key: b64(keys.authKey) };
+    const body = { auth_key: await this.reauthenticate(typedName, passphrase) };
     if (sessionIds !== null) {
       body.session_ids = sessionIds;
     }
     const data = await this.request("POST", "/v1/me/sessions/end", { json: body });
     return Number(data.ended);
+  }
+
+  /** The passphrase's auth key again (base64), for the calls that ask for it. */
+  async reauthenticate(typedName, passphrase) {
+    const name = username(typedName);
+    const { params, salt } = await this.#announcedKdf(name);
+    return b64((await this.#derive(passphrase, salt, params)).authKey);
   }
 
   /** Re-derive with the current passphrase, then store keys derived from the new one. */
