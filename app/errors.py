@@ -315,6 +315,16 @@ class MemberSetMismatch(Conflict):
     message = "The record or wraps do not match the circle's members."
 
 
+class CircleDeleted(Gone):
+    code = "circle_deleted"
+    message = "This circle was deleted by an owner; GET /v1/circles says by whom."
+
+
+class InvalidDeletion(InvalidRequest):
+    code = "invalid_deletion"
+    message = "The deletion statement is malformed, stale or not validly signed."
+
+
 class CircleChanged(Conflict):
     code = "circle_changed"
     message = "The circle changed since you looked; refresh and try again."
@@ -421,6 +431,21 @@ class BadEnvelope(InvalidRequest):
 class BadCiphertext(InvalidRequest):
     code = "bad_ciphertext_size"
     message = "Ciphertexts are padded to a size bucket."
+
+
+class SelfCorroboration(Forbidden):
+    code = "self_corroboration"
+    message = "This is your own warning: authors cannot corroborate what they posted."
+
+
+class BadExpiry(InvalidRequest):
+    code = "bad_expiry"
+    message = "expires_at is a whole Unix second between 1 and 3650 days from now."
+
+
+class BadTerms(InvalidRequest):
+    code = "bad_terms_signature"
+    message = "The entry's terms (author tag, expiry) are not signed by its author key."
 
 
 # Moderation and audit.

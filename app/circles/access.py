@@ -10,10 +10,10 @@ from app.circles import queries
 from app.circles.models import Circle, Membership
 from app.circles.queries import CircleCounters
 from app.crypto.circles import ADMIN_ROLES
-from app.errors import AdminRequired, CircleNotFound, MembershipPending, NotAMember
+from app.errors import AdminRequired, CircleDeleted, CircleNotFound, MembershipPending, NotAMember
 
 # What the checks below refuse with, for the OpenAPI document of every circle route.
-REFUSALS = (CircleNotFound, MembershipPending, NotAMember, AdminRequired)
+REFUSALS = (CircleNotFound, CircleDeleted, MembershipPending, NotAMember, AdminRequired)
 
 # One round trip for both rows (every circle request starts here); built once. Only for
 # reads: see ``membership``.
@@ -49,9 +49,17 @@ def membership(
             _CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user.id}
         ).one_or_none()
         circle, found = (None, None) if row is None else (row.Circle, row.Membership)
+    _require_visible(circle, found)
+    assert circle is not None and found is not None
+    return circle, found
+
+
+def _require_visible(circle: Circle | CircleCounters | None, found: object | None) -> None:
     if circle is None or found is None:
         raise CircleNotFound()
-    return circle, found
+    if circle.deleted_at is not None:
+        # Only to those who were in it; outsiders still cannot tell it ever existed.
+        raise CircleDeleted()
 
 
 def active_member(
@@ -66,8 +74,8 @@ def active_member_locked(session: Session, *, circle_id: uuid.UUID, user: User) 
     """``active_member(lock=True)`` for the hot write paths: the same rule over the same two
     rows, read with Core (``queries.lock_circle``), giving the circle's counters."""
     circle, found = queries.lock_circle(session, circle_id=circle_id, user_id=user.id)
-    if circle is None or found is None:
-        raise CircleNotFound()
+    _require_visible(circle, found)
+    assert circle is not None
     _require_active(found.status)
     return circle
 

@@ -3,6 +3,7 @@ without ORM objects. The rule itself stays in ``access``; a test holds these to 
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
@@ -20,10 +21,18 @@ class CircleCounters:
     entry_seq: int
     change_seq: int
     entry_ttl_days: int
+    deleted_at: datetime | None
 
 
 _LOCK_CIRCLE = (
-    select(Circle.id, Circle.epoch, Circle.entry_seq, Circle.change_seq, Circle.entry_ttl_days)
+    select(
+        Circle.id,
+        Circle.epoch,
+        Circle.entry_seq,
+        Circle.change_seq,
+        Circle.entry_ttl_days,
+        Circle.deleted_at,
+    )
     .where(Circle.id == bindparam("circle_id"))
     .with_for_update()
 )

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.circles import access
+from app.circles.models import Circle
 from app.circles.queries import lock_circle, store_counters
 from app.client.entries import Entries
 from app.db import utcnow
 from app.entries import queries
 from app.entries.models import Entry
-from app.errors import BackchannelError
+from app.errors import BackchannelError, CircleDeleted
 from tests.conftest import World
 
 
@@ -30,15 +31,30 @@ def _decision(check: Callable[..., object], **kw: object) -> object:
 
 def _orm_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
     circle = access.active_member(session, circle_id=circle_id, user=user, lock=True)[0]
-    return (circle.id, circle.epoch, circle.entry_seq, circle.change_seq, circle.entry_ttl_days)
+    return (
+        circle.id,
+        circle.epoch,
+        circle.entry_seq,
+        circle.change_seq,
+        circle.entry_ttl_days,
+        circle.deleted_at,
+    )
 
 
 def _core_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
     return dataclasses.astuple(access.active_member_locked(session, circle_id=circle_id, user=user))
 
 
-def test_the_locked_access_check_decides_as_the_orm_one(world: World, engine: Engine) -> None:
+@pytest.mark.parametrize("deleted", [False, True])
+def test_the_locked_access_check_decides_as_the_orm_one(
+    world: World, engine: Engine, deleted: bool
+) -> None:
     Entries(world.bob.circles).post(world.circle_id, subject="S", text="t", categories=["other"])
+    if deleted:
+        with Session(engine) as session, session.begin():
+            circle = session.get(Circle, world.circle_id)
+            assert circle is not None
+            circle.deleted_at = utcnow()
     for role, person in world.everyone().items():
         for circle_id in (world.circle_id, uuid.uuid4()):
             with Session(engine) as session:
@@ -48,7 +64,7 @@ def test_the_locked_access_check_decides_as_the_orm_one(world: World, engine: En
                 core = _decision(_core_locked, session=session, circle_id=circle_id, user=user)
             assert core == orm, role
             if role == "member" and circle_id == world.circle_id:
-                assert not isinstance(orm, type)
+                assert (orm is CircleDeleted) if deleted else not isinstance(orm, type)
 
 
 def test_existing_entry_reads_what_the_orm_reads(world: World, engine: Engine) -> None:

@@ -16,6 +16,7 @@ import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, ope
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
+import { accountStory, deletionStory } from "./account.js";
 import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
@@ -49,6 +50,9 @@ const DOC_SHOTS = [
   "14-receipt-phone",
   "15-audit-log-phone",
   "16-audit-log-tampered-phone",
+  "17-account-phone",
+  "18-account",
+  "19-circle-deleted-phone",
 ];
 
 const server = await startServer();
@@ -169,6 +173,8 @@ try {
     await form.getByLabel("Where / organisation").fill(M.affiliation);
     await form.getByLabel(/How members can reach you/).fill(M.contact);
     await form.getByLabel("What happened", { exact: true }).fill(M.narrative);
+    // What a named warning proves, and to whom, in one sentence before posting (threat model, Attribution).
+    assert.match(await form.locator(".proof").textContent(), /any member can prove to anyone, even outside this circle/);
     const width = await bob.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
     await bob.shot("07-post-warning-phone");
@@ -177,6 +183,9 @@ try {
     const card = bob.page.locator("article.warning", { hasText: M.subject });
     await card.waitFor();
     assert.match(await card.textContent(), /Posted by bob/);
+    // No "me too" on your own warning (§24.1): its corroborations can be read, not added to.
+    assert.equal(await card.getByRole("button", { name: "Corroborate", exact: true }).count(), 0);
+    await card.getByRole("button", { name: "Corroborations", exact: true }).waitFor();
   });
 
   await step("alice reads the feed and checks the name in another spelling", async () => {
@@ -295,7 +304,11 @@ try {
     assert.match(await card.textContent(), /Posted anonymously/);
   });
 
+  await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
+
   await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+
+  await deletionStory({ step, alice, bob, carol, M });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);

@@ -1,7 +1,8 @@
 /**
  * Verifying a circle's audit log (docs/protocol.md §33.6), as app/client/audit.py:
- * records, RFC 6962 tree, signed tree head, pinned history, and every admin signature
- * inside the records. Nothing the server says is trusted until it is checked.
+ * records, RFC 6962 tree, signed tree head, pinned history, every admin signature
+ * inside the records, and every author signature (retractions, the signed terms an expiry
+ * relies on: auditentries.js). Nothing the server says is trusted until it is checked.
  *
  * Pins (the server's tree-head key, and per circle the last verified head and its leaf
  * hashes) are kept like the trust store: sessionStorage, per account, for the tab's life.
@@ -14,13 +15,13 @@ import { parseJson } from "../protocol/json.js";
 import { eventHash } from "../protocol/membership.js";
 import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
 import { Decision } from "../protocol/decisions.js";
-import { ClientError } from "./errors.js";
+import { checkEntryRecord } from "./auditentries.js";
+import { AuditFailure, ClientError } from "./errors.js";
 import { parseIdentity } from "./sdk.js";
 
-const PAGE = 1000;
+export { AuditFailure };
 
-/** The log does not verify; `code` says how (changed_record, forked, …), the message names the record. */
-export class AuditFailure extends ClientError {}
+const PAGE = 1000;
 
 export class AuditPins {
   constructor({ serverKey = null, circles = {}, storage = null, key = null } = {}) {
@@ -28,12 +29,22 @@ export class AuditPins {
   }
 
   static load(storage, username) {
-    const key = `backchannel.audit.${username}`;
+    const pins = new AuditPins({ storage, key: `backchannel.audit.${username}` });
+    pins.refresh();
+    return pins;
+  }
+
+  /** Take the stored pins (shared by every tab of the page): another tab may have moved one on. */
+  refresh() {
+    if (this.storage === null) {
+      return;
+    }
     try {
-      const raw = JSON.parse(storage.getItem(key) ?? "{}");
-      return new AuditPins({ serverKey: raw.serverKey ?? null, circles: raw.circles ?? {}, storage, key });
+      const raw = JSON.parse(this.storage.getItem(this.key) ?? "{}");
+      this.serverKey = raw.serverKey ?? null;
+      this.circles = raw.circles ?? {};
     } catch {
-      return new AuditPins({ storage, key });
+      // unreadable: keep what this page holds
     }
   }
 
@@ -153,6 +164,7 @@ export class Audit {
 
   /** §33.6 steps 1-10; returns {ok, treeSize, root, signaturesChecked} or throws AuditFailure. */
   async verify(circleId) {
+    this.pins.refresh(); // another tab may have verified (or been refused) since
     const circle = await this.circles.sync(circleId);
     const cid = circle.circleId;
     const headRow = await this.client.request("GET", `/v1/circles/${cid}/audit/head`);
@@ -201,9 +213,12 @@ export class Audit {
       }
     }
     const signatures = await this.#checkSignatures(circle, records);
-    this.pins.serverKey = b64(key);
-    this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
-    this.pins.save();
+    this.pins.refresh();
+    if ((this.pins.circles[cid]?.size ?? -1) <= head.size) { // a pin never moves back
+      this.pins.serverKey = b64(key);
+      this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
+      this.pins.save();
+    }
     return { ok: true, treeSize: head.size, root: b64(head.root), signaturesChecked: signatures, records };
   }
 
@@ -292,6 +307,9 @@ export class Audit {
         checked += 1;
       } else if (kind === "case_decided") {
         checked += await this.#checkDecision(circle, record, details, { adminIdentity, cases, filed });
+      } else {
+        checked += await checkEntryRecord(circle.circleId, record.seq, record.body, async (user) =>
+          (await this.client.userKeys(user)).identity.ed25519Public);
       }
     }
     return checked;

@@ -10,6 +10,7 @@ import { membersPanel } from "./members.js";
 import { copyBox } from "./takedown.js";
 import { moderationPanel, reportButton } from "./moderation.js";
 import { auditPanel } from "./audit.js";
+import { describe } from "./messages.js";
 
 const TABS = [
   ["feed", "Warnings"],
@@ -28,9 +29,21 @@ export function label(category) {
 /** Open a circle on one tab; the sync verifies its record chain and keys first. */
 export async function showCircle(circleId, tab = "feed", notice = "") {
   status("Verifying the circle…", { busy: true });
-  const circle = await act(null, () => app.circles.sync(circleId));
+  let circle = await act(null, () => app.circles.sync(circleId));
   if (!circle) {
     return;
+  }
+  if (circle.isAdmin) {
+    // A circle made by an older client has no moderation key: members cannot report until
+    // an admin's client makes one, so the first admin to open it does.
+    try {
+      if (await app.moderation.setUpIfMissing(circle)) {
+        circle = await app.circles.sync(circleId);
+      }
+    } catch (error) {
+      const { text } = describe(error);
+      notice = `${notice} Moderation is not set up for this circle yet: ${text}`.trim();
+    }
   }
   status("");
   const panel = h("div", { class: "panel", id: "panel" });
@@ -128,13 +141,15 @@ export function warningCard(entry, circle, { actions = true } = {}) {
 
 function warningActions(entry, circle) {
   const box = h("div", { class: "actions" });
-  const more = h("button", { type: "button", class: "secondary" }, "Corroborate");
+  const mine = app.entries.isMine(circle.circleId, entry);
+  // Authors cannot corroborate their own warnings (§24.1): they only read what others added.
+  const more = h("button", { type: "button", class: "secondary" }, mine ? "Corroborations" : "Corroborate");
   more.addEventListener("click", () => act(more, async () => {
     more.remove();
-    box.append(await corroborations(entry, circle));
+    box.append(await corroborations(entry, circle, { form: !mine }));
   }));
   box.append(more);
-  if (app.entries.isMine(circle.circleId, entry)) {
+  if (mine) {
     const retract = confirmButton("Retract", {
       question: "Retract this warning? Its text is wiped for everyone; this cannot be undone.",
       yes: "Yes, retract it",
@@ -152,7 +167,7 @@ function warningActions(entry, circle) {
 }
 
 /** Corroborations of a warning, and a form to add one. */
-async function corroborations(entry, circle) {
+async function corroborations(entry, circle, { form: withForm = true } = {}) {
   const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
@@ -173,7 +188,7 @@ async function corroborations(entry, circle) {
   return h("div", { class: "corroborations" },
     items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
       h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
-    form);
+    withForm ? form : items.length ? null : h("p", {}, "No corroborations yet."));
 }
 
 export function checkRow(input, text) {
@@ -257,9 +272,16 @@ function postPanel(panel, circle) {
   field("How members can reach you about it", contact, "Optional."),
   field("What happened", text),
   checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
+  h("p", { class: "hint proof" }, NAMED_PROOF),
   submit);
   replace(panel, form);
 }
+
+/** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */
+export const NAMED_PROOF =
+  "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, " +
+  "that you wrote its text; an anonymous warning carries no such proof, though the server still records " +
+  "which account posted it.";
 
 /** What each level of a check promises, in the words the page shows (§25.3). */
 const LEVEL_TEXT = {
