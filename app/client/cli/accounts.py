@@ -4,12 +4,12 @@ import shutil
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
+from rich.text import Text
 
 from app.client.cache import CACHE_DIR
 from app.client.circles import Circles
 from app.client.cli.context import client, existing_profile, secret, server_url
-from app.client.cli.output import JsonFlag, emit, errors, out, working
+from app.client.cli.output import JsonFlag, emit, errors, out, say, short_id, shown, token, working
 from app.client.errors import ClientError, ProtocolError
 from app.client.profile import Profile, home
 from app.client.trust import TrustStore
@@ -54,29 +54,29 @@ def register(
                 )
                 joined = circles.join(invite)
         code = str(account.recovery_code)
-        human = (
-            f"Registered [bold]{account.username}[/]\nFingerprint: [bold]{account.fingerprint}[/]"
-        )
+        data = {
+            "username": account.username,
+            "fingerprint": account.fingerprint,
+            "recovery_code": code,
+            **({} if joined is None else {"joined": joined}),
+        }
+        if as_json:
+            emit(True, data, "")
+            return
+        out.print(say("Registered ", (shown(account.username), "bold")))
+        token(account.fingerprint, label="Fingerprint:")
         if joined is not None:
-            human += "\nAsked to join the circle. Read your fingerprint to an admin."
-        emit(
-            as_json,
-            {
-                "username": account.username,
-                "fingerprint": account.fingerprint,
-                "recovery_code": code,
-                **({} if joined is None else {"joined": joined}),
-            },
-            human,
+            out.print("Asked to join the circle. Read your fingerprint to an admin.")
+        _recovery_code(
+            code,
+            "Recovery code: write this down now. It is shown once; it restores your "
+            "account if you forget the passphrase.",
         )
-        if not as_json:
-            out.print(
-                Panel(
-                    f"[bold]{code}[/]",
-                    title="Recovery code — write this down now",
-                    subtitle="shown once; it restores your account if you forget the passphrase",
-                )
-            )
+
+
+def _recovery_code(code: str, title: str) -> None:
+    out.print(Text(title, style="bold"))
+    token(code)
 
 
 @app.command()
@@ -109,9 +109,10 @@ def login(username: str, as_json: JsonFlag = False) -> None:
         emit(
             as_json,
             {"username": account.username, "fingerprint": account.fingerprint},
-            f"Logged in as [bold]{account.username}[/]\n"
-            f"Fingerprint: [bold]{account.fingerprint}[/]",
+            say("Logged in as ", (shown(account.username), "bold")),
         )
+        if not as_json:
+            token(account.fingerprint, label="Fingerprint:")
 
 
 def _identity_changed(old: str, new: str) -> ClientError:
@@ -131,8 +132,10 @@ def whoami(as_json: JsonFlag = False) -> None:
         emit(
             as_json,
             {"username": profile.username, "fingerprint": profile.fingerprint},
-            f"[bold]{profile.username}[/]  fingerprint {profile.fingerprint}",
+            say((shown(profile.username), "bold")),
         )
+        if not as_json:
+            token(profile.fingerprint, label="Fingerprint:")
 
 
 @passphrase_app.command("change")
@@ -184,16 +187,16 @@ def recover(username: str, as_json: JsonFlag = False) -> None:
                 "fingerprint": account.fingerprint,
                 "recovery_code": fresh,
             },
-            f"Recovered [bold]{account.username}[/]; every other session has ended.\n"
-            f"Fingerprint: [bold]{account.fingerprint}[/]",
+            say(
+                "Recovered ",
+                (shown(account.username), "bold"),
+                "; every other session has ended.",
+            ),
         )
         if not as_json:
-            out.print(
-                Panel(
-                    f"[bold]{fresh}[/]",
-                    title="Your NEW recovery code — write it down",
-                    subtitle="the old code no longer works",
-                )
+            token(account.fingerprint, label="Fingerprint:")
+            _recovery_code(
+                fresh, "Your NEW recovery code: write it down. The old one no longer works."
             )
 
 
@@ -204,12 +207,19 @@ def sessions_list(as_json: JsonFlag = False) -> None:
         profile = Profile.load()
         with client(server_url(profile), profile.token) as http:
             rows = http.sessions()
-        human = "\n".join(
-            f"{row['session_id']}  since {row['created_at']}  last used {row['last_used_at']}"
-            + ("  (this device)" if row["current"] else "")
-            for row in rows
-        )
-        emit(as_json, rows, human)
+        if as_json:
+            emit(True, rows, "")
+            return
+        for row in rows:
+            out.print(
+                say(
+                    f"since {row['created_at'][:16]}, last used {row['last_used_at'][:16]}"
+                    + (" (this device)" if row["current"] else "")
+                    + " · id "
+                ),
+                end="",
+            )
+            token(short_id(row["session_id"]))
 
 
 @sessions_app.command("end")

@@ -11,7 +11,7 @@ from app.client.cli.context import (
     parse_uuid,
     renew_moderation_key,
 )
-from app.client.cli.output import JsonFlag, emit, out, table
+from app.client.cli.output import JsonFlag, emit, out, say, short_id, shown, table, token
 from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
 
@@ -37,7 +37,7 @@ def circle_create(
         emit(
             as_json,
             {"circle_id": str(circle.circle_id), "name": circle.name, "epoch": circle.epoch},
-            f"Created [bold]{circle.name}[/] ({circle.circle_id})",
+            say("Created ", (shown(circle.name), "bold"), f" (id {short_id(circle.circle_id)})"),
         )
 
 
@@ -55,7 +55,14 @@ def circle_list(as_json: JsonFlag = False) -> None:
             }
             for c in circles.list_circles()
         ]
-        table(as_json, rows, ["circle_id", "name", "role", "status", "epoch"], "Your circles")
+        table(
+            as_json,
+            rows,
+            ["circle_id", "name", "role", "status", "epoch"],
+            "Your circles",
+            ids=["circle_id"],
+            empty="You are in no circle. Create one (circle create) or join with an invite.",
+        )
 
 
 @circle_app.command("leave")
@@ -98,8 +105,10 @@ def invite_create(
                 "invite_id": created["invite_id"],
                 "expires_at": created["expires_at"],
             },
-            f"Send this privately:\n[bold]{invite}[/]\nExpires {created['expires_at']}",
+            say("Send this privately (it works until ", created["expires_at"][:16], "):"),
         )
+        if not as_json:
+            token(str(invite))
 
 
 @invite_app.command("list")
@@ -111,6 +120,8 @@ def invite_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
             rows,
             ["invite_id", "role", "uses", "max_uses", "expires_at", "revoked", "created_by"],
             "Invites",
+            ids=["invite_id"],
+            empty="No invites.",
         )
 
 
@@ -130,11 +141,9 @@ def join(invite: str, as_json: JsonFlag = False) -> None:
     """Redeem an invite. An admin must compare your fingerprint before you are in."""
     with circles_session(as_json) as circles:
         result = circles.join(invite)
-        emit(
-            as_json,
-            result,
-            f"Request sent. Read your fingerprint to an admin: [bold]{circles.fingerprint}[/]",
-        )
+        emit(as_json, result, say("Request sent. Read your fingerprint to an admin:"))
+        if not as_json:
+            token(circles.fingerprint)
 
 
 @member_app.command("list")
@@ -149,7 +158,13 @@ def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
             }
             for m in circles.members(parse_uuid(circle_id))
         ]
-        table(as_json, rows, ["username", "role", "status", "fingerprint"], "Members")
+        table(
+            as_json,
+            rows,
+            ["username", "role", "status", "fingerprint"],
+            "Members",
+            empty="No members.",
+        )
 
 
 @member_app.command("confirm")
@@ -165,9 +180,9 @@ def member_confirm(
 
     def ask(member: Member) -> bool:
         out.print(
-            f"{member.username} asks to join as {member.role}. Their fingerprint:\n"
-            f"  [bold]{member.fingerprint}[/]"
+            say(shown(member.username), f" asks to join as {member.role}. Their fingerprint:")
         )
+        token(member.fingerprint)
         return typer.confirm("Does it match what they read to you?", default=False)
 
     with circles_session(as_json) as circles:
@@ -177,7 +192,7 @@ def member_confirm(
         emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
-            f"{username} is now a member.",
+            say(shown(username), " is now a member."),
         )
 
 
@@ -190,7 +205,7 @@ def member_remove(circle_id: CircleId, username: str, as_json: JsonFlag = False)
         emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
-            f"{username} was removed (key epoch {result['epoch']}).",
+            say(shown(username), f" was removed (key epoch {result['epoch']})."),
         )
 
 
@@ -216,7 +231,7 @@ def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: 
         emit(
             as_json,
             {"username": username, "role": result["role"]},
-            f"{username} is now {result['role']}.",
+            say(shown(username), f" is now {result['role']}."),
         )
 
 
@@ -235,4 +250,6 @@ def takedown_link(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """A link anyone can use to send this circle's admins an encrypted takedown request."""
     with circles_session(as_json) as circles:
         link = Moderation(circles).takedown_link(parse_uuid(circle_id))
-        emit(as_json, {"link": link}, f"Takedown link (publish it where people find it):\n{link}")
+        emit(as_json, {"link": link}, say("Takedown link (publish it where people find it):"))
+        if not as_json:
+            token(link)

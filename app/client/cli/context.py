@@ -91,7 +91,8 @@ def renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
     try:
         Moderation(circles).ensure_key(circle_id)
     except ClientError as exc:
-        output.err.print(f"[dim]moderation key not renewed: {getattr(exc, 'message', exc)}[/]")
+        message = getattr(exc, "message", None) or str(exc)
+        output.err.print(output.say(f"moderation key not renewed: {message}"), style="dim")
 
 
 def parse_uuid(text: str) -> uuid.UUID:

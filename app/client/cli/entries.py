@@ -4,11 +4,22 @@ import json
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.text import Text
 
 from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
-from app.client.cli.output import JsonFlag, emit, out, working
+from app.client.cli.output import (
+    JsonFlag,
+    emit,
+    out,
+    say,
+    short_id,
+    shown,
+    shown_list,
+    token,
+    working,
+)
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
@@ -32,25 +43,34 @@ def _save_cursor(circle_id: str, seq: int) -> None:
 
 
 def _print_entry(entry: ReadEntry) -> None:
+    """One warning: who it is about, what it says, then its details and its id, each
+    user string shown exactly as written (:func:`output.shown`)."""
     if entry.subject is None:
-        out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
+        out.print(say((entry.status, "dim"), "  id "), end="")
+        token(short_id(entry.entry_id))
         return
-    by = entry.author or "anonymous"
-    aka = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
-    meta = ", ".join(entry.categories) + (f"; {entry.severity}" if entry.severity else "")
-    body = entry.text or ""
+    out.print(Rule(style="dim"))
+    heading = say((shown(entry.subject), "bold"))
+    if entry.aliases:
+        heading.append_text(say(" (also: ", shown_list(entry.aliases), ")"))
+    out.print(heading)
+    out.print(Padding(shown(entry.text, multiline=True), (0, 0, 0, 2)))
+    details = [
+        say("categories: ", ", ".join(entry.categories))
+        + (say("; ", entry.severity) if entry.severity else Text()),
+        say("by ", shown(entry.author) if entry.author else Text("anonymous")),
+    ]
+    if entry.affiliation:
+        details.append(say("affiliation: ", shown(entry.affiliation)))
     if entry.happened:
-        body += f"\n[dim]when: {entry.happened}[/]"
+        details.append(say("when: ", shown(entry.happened)))
     if entry.contact:
-        body += f"\n[dim]contact the author: {entry.contact}[/]"
-    out.print(
-        Panel(
-            body,
-            title=f"[bold]{entry.subject}[/]{aka}",
-            subtitle=f"{meta} · by {by} · {entry.corroborations} corroboration(s) · "
-            f"{entry.created_at[:10]} · {entry.entry_id}",
-        )
-    )
+        details.append(say("contact the author: ", shown(entry.contact)))
+    details.append(say(f"{entry.corroborations} corroboration(s) · posted {entry.created_at[:10]}"))
+    for line in details:
+        out.print(say("  ", line), style="dim")
+    out.print(Text("  id ", style="dim"), end="")
+    token(short_id(entry.entry_id))
 
 
 @app.command()
@@ -86,7 +106,8 @@ def post(
         emit(
             as_json,
             {"entry_id": result["entry_id"]},
-            f"Posted ({'anonymously' if anonymous else 'under your name'}): {result['entry_id']}",
+            say(f"Posted ({'anonymously' if anonymous else 'under your name'}): ")
+            + say((short_id(result["entry_id"]), "bold")),
         )
 
 
@@ -107,16 +128,16 @@ def read(
             for held in copy.warnings.values()
             if held.data["seq"] > after
         ]
-        if copy.last_seq > after:
-            _save_cursor(str(cid), copy.last_seq)
         newest_first = sorted(entries, key=lambda e: e.seq, reverse=True)
         if as_json:
             emit(True, [e.as_json() for e in newest_first], "")
-            return
-        if not entries:
+        elif not entries:
             out.print("Nothing new.")
-        for entry in newest_first:
+        for entry in [] if as_json else newest_first:
             _print_entry(entry)
+        # Only once every entry was shown: a failure above leaves them new for the next read.
+        if copy.last_seq > after:
+            _save_cursor(str(cid), copy.last_seq)
 
 
 # What each level promises (docs/protocol.md §25.3); the web page says the same.
@@ -147,19 +168,27 @@ def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
             return
         held = f"the {result.searched} warning(s) this device holds from this circle"
         if not result.matches:
-            out.print(Text(f'No match for "{name}" among {held}.', style="bold"))
             out.print(
-                Text(
+                say(('No match for "', "bold"), shown(name, style="bold"), f'" among {held}.')
+            )
+            out.print(
+                say(
                     "Checked: the same words in any order, ignoring accents, capitals, "
-                    f'spacing and punctuation ("{" ".join(result.words)}"); each word alone '
-                    "and initials; similar-sounding spellings and the Latin spelling of "
-                    "Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."
+                    'spacing and punctuation ("',
+                    shown(" ".join(result.words)),
+                    '"); each word alone and initials; similar-sounding spellings and the '
+                    "Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic "
+                    "names.",
                 )
             )
             out.print(Text(NOT_CHECKED, style="dim"))
             return
         out.print(
-            Text(f'{len(result.matches)} warning(s) may be about "{name}" (searched {held}).')
+            say(
+                f"{len(result.matches)} warning(s) may be about ",
+                shown(name),
+                f" (searched {held}).",
+            )
         )
         for level, meaning in LEVELS.items():
             found = [m for m in result.matches if m.level == level]
@@ -169,12 +198,17 @@ def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
             for match in found:
                 row = match.warning
                 out.print(
-                    Text(
-                        f'- matched "{match.matched_name}": {row["subject"]}: {row["text"]} '
-                        f"({', '.join(row['categories'])}; "
-                        f"{row['corroborations']} corroboration(s); {row['entry_id']})"
+                    say(
+                        '- matched "',
+                        shown(match.matched_name),
+                        '": ',
+                        (shown(row["subject"]), "bold"),
+                        f" ({', '.join(row['categories'])}; "
+                        f"{row['corroborations']} corroboration(s); "
+                        f"id {short_id(row['entry_id'])})",
                     )
                 )
+                out.print(Padding(shown(row["text"], multiline=True), (0, 0, 0, 2)))
 
 
 @app.command()
@@ -220,7 +254,13 @@ def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
             return
         _print_entry(entry)
         for item in items:
-            out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
+            out.print(
+                say("  + ", shown(item["author"]) if item["author"] else "anonymous", ": "),
+                shown(item["text"], multiline=True),
+            )
         for case in cases or []:
             outcome = ", ".join(case["actions"]) or "no decision yet"
-            out.print(f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]")
+            out.print(
+                say(f"{case['kind']} {short_id(case['case_id'])}: {case['status']} ({outcome})"),
+                style="yellow",
+            )

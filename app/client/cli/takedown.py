@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from app.client.cli.context import http_for
-from app.client.cli.output import JsonFlag, emit, errors, working
+from app.client.cli.output import JsonFlag, emit, errors, say, shown, token, working
 from app.client.errors import ClientError
 from app.client.takedown import file_takedown, takedown_status
 from app.crypto import CryptoError
@@ -45,9 +45,13 @@ def takedown_request(
         emit(
             as_json,
             {"case_id": result["case_id"], "receipt": result["receipt"]},
-            "Sent, encrypted to the circle's admins. Keep this receipt to check the status "
-            f"(it is the only way to read their answer):\n{result['receipt']}",
+            say(
+                "Sent, encrypted to the circle's admins. Keep this receipt to check the status "
+                "(it is the only way to read their answer):"
+            ),
         )
+        if not as_json:
+            token(result["receipt"])
 
 
 @takedown_app.command("status")
@@ -62,7 +66,9 @@ def takedown_check(
         except CryptoError as exc:
             raise ClientError(str(exc)) from exc
         result = takedown_status(receipt, http=http_for(base_url))
-        human = f"Status: [bold]{result['status']}[/]"
+        human = say("Status: ", (shown(result["status"]), "bold"))
         if result["response"]:
-            human += f"\nResponse from the admins:\n{result['response']}"
+            human += say("\nResponse from the admins:\n") + shown(
+                result["response"], multiline=True
+            )
         emit(as_json, {"status": result["status"], "response": result["response"]}, human)

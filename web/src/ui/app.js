@@ -18,6 +18,7 @@ import { ready } from "../protocol/sodium.js";
 import { showCircle } from "./circle.js";
 import { field, fingerprintBlock, focusHeading, h, nextPaint, replace } from "./dom.js";
 import { describe } from "./messages.js";
+import { userText } from "./text.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
 const main = document.getElementById("main");
@@ -321,7 +322,7 @@ function circleItem(c) {
   }
   return h("li", { class: "circle" },
     h("button", { type: "button", class: "circle-open", onclick: () => showCircle(c.circleId) },
-      h("span", { class: "circle-name" }, c.name ?? "(no name)"),
+      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? "(no name)" : userText(c.name)),
       h("span", { class: "meta" }, `You are ${c.role === "member" ? "a member" : `an ${c.role}`}`)));
 }
 

@@ -10,6 +10,7 @@ import { membersPanel } from "./members.js";
 import { copyBox } from "./takedown.js";
 import { moderationPanel, reportButton } from "./moderation.js";
 import { auditPanel } from "./audit.js";
+import { userList, userText } from "./text.js";
 
 const TABS = [
   ["feed", "Warnings"],
@@ -64,8 +65,8 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
     }
   }
   show(
-    h("h1", {}, circle.name ?? "(no name)"),
-    circle.description ? h("p", { class: "lead" }, circle.description) : null,
+    h("h1", {}, circle.name === null || circle.name === undefined ? "(no name)" : userText(circle.name)),
+    circle.description ? h("p", { class: "lead" }, userText(circle.description, { multiline: true })) : null,
     h("p", { class: "meta" }, `You are ${circle.role === "member" ? "a member" : `an ${circle.role}`} · ${circle.record.members.length} member${circle.record.members.length === 1 ? "" : "s"}`),
     nav,
     panel,
@@ -102,21 +103,21 @@ export function warningCard(entry, circle, { actions = true } = {}) {
       h("p", { class: "meta" }, `Posted ${formatDate(entry.createdAt)}`));
   }
   const details = [
-    entry.aliases.length ? ["Also known as", entry.aliases.join(", ")] : null,
+    entry.aliases.length ? ["Also known as", userList(entry.aliases)] : null,
     entry.severity ? ["Severity", entry.severity] : null,
-    entry.happened ? ["When", entry.happened] : null,
-    entry.affiliation ? ["Where / organisation", entry.affiliation] : null,
-    entry.contact ? ["Contact the author", entry.contact] : null,
+    entry.happened ? ["When", userText(entry.happened)] : null,
+    entry.affiliation ? ["Where / organisation", userText(entry.affiliation)] : null,
+    entry.contact ? ["Contact the author", userText(entry.contact)] : null,
   ].filter(Boolean);
   const card = h(
     "article",
     { class: "warning", "data-entry": entry.entryId },
-    h("h3", {}, entry.subject),
+    h("h3", {}, userText(entry.subject)),
     h("ul", { class: "chips", "aria-label": "Categories" }, entry.categories.map((c) => h("li", {}, label(c)))),
     details.length ? h("dl", {}, details.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
-    entry.text ? h("p", { class: "narrative" }, entry.text) : null,
+    entry.text ? h("p", {}, userText(entry.text, { multiline: true })) : null,
     h("p", { class: "meta" },
-      entry.author ? `Posted by ${entry.author}` : "Posted anonymously",
+      entry.author ? ["Posted by ", userText(entry.author)] : "Posted anonymously",
       ` · ${formatDate(entry.createdAt)}`,
       entry.corroborations ? ` · ${entry.corroborations} corroboration${entry.corroborations === 1 ? "" : "s"}` : ""),
   );
@@ -171,8 +172,8 @@ async function corroborations(entry, circle) {
   checkRow(anonymous, "Post anonymously (members will not see it was you)"),
   add);
   return h("div", { class: "corroborations" },
-    items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
-      h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
+    items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
+      h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
     form);
 }
 
@@ -272,13 +273,13 @@ function checkResult(result, typed, circle) {
   const held = `${result.searched} warning${result.searched === 1 ? "" : "s"} this browser holds from this circle`;
   if (result.matches.length === 0) {
     return [
-      h("p", { class: "notice" }, h("strong", {}, `No match for “`, h("bdi", {}, typed), "”"), ` among the ${held}.`),
+      h("p", { class: "notice" }, h("strong", {}, `No match for “`, userText(typed), "”"), ` among the ${held}.`),
       h("p", {}, "Checked: the same words in any order, ignoring accents, capitals, spacing and punctuation (",
-        h("bdi", {}, result.words.join(" ")), "); each word alone and initials; similar-sounding spellings and the Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."),
+        userText(result.words.join(" ")), "); each word alone and initials; similar-sounding spellings and the Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."),
       h("p", { class: "hint" }, "Not checked: nicknames (Bill for William), other forms of a surname (Nováková for Novák), other misspellings, and warnings that are hidden, retracted or expired. Try the surname alone too."),
     ];
   }
-  const parts = [h("p", { class: "notice" }, h("strong", {}, `${result.matches.length} warning${result.matches.length === 1 ? "" : "s"} may be about “`, h("bdi", {}, typed), "”"),
+  const parts = [h("p", { class: "notice" }, h("strong", {}, `${result.matches.length} warning${result.matches.length === 1 ? "" : "s"} may be about “`, userText(typed), "”"),
     ` (searched the ${held}).`)];
   for (const level of ["exact", "partial", "possible"]) {
     const found = result.matches.filter((m) => m.level === level);
@@ -290,7 +291,7 @@ function checkResult(result, typed, circle) {
       h("h3", {}, `${title} (${found.length})`),
       h("p", { class: "hint" }, meaning),
       found.map((m) => [
-        h("p", { class: "matched" }, `${title}: matched “`, h("bdi", {}, m.matchedName), "”"),
+        h("p", { class: "matched" }, `${title}: matched “`, userText(m.matchedName), "”"),
         warningCard(m.warning, circle),
       ])));
   }

@@ -6,6 +6,7 @@
 import { act, app, showHome, status } from "./app.js";
 import { checkRow, showCircleTab } from "./circle.js";
 import { confirmButton, field, fingerprintBlock, h, replace } from "./dom.js";
+import { userText } from "./text.js";
 
 function roleText(role) {
   return role === "member" ? "member" : role;
@@ -30,7 +31,7 @@ export async function membersPanel(panel, circle) {
 function memberRow(member, circle) {
   const me = member.user === app.account.username;
   const row = h("li", { class: "member" },
-    h("span", { class: "member-name" }, member.user, me ? " (you)" : ""),
+    h("span", { class: "member-name" }, userText(member.user), me ? " (you)" : ""),
     h("span", { class: "meta" }, roleText(member.role)),
     h("span", { class: "fp-small", "aria-label": `Fingerprint of ${member.user}: ${member.fp}` }, member.fp));
   if (circle.isAdmin && !me && (member.role !== "owner" || circle.role === "owner")) {
