@@ -35,4 +35,3 @@ def pasted_token(text: str) -> str:
     if len(joined) >= 2 and joined[0] == "<" and joined[-1] == ">":
         joined = joined[1:-1]
     return joined
-

@@ -213,9 +213,10 @@ def sessions_list(as_json: JsonFlag = False) -> None:
         for row in rows:
             out.print(
                 say(
-                    f"since {row['created_at'][:16]}, last used {row['last_used_at'][:16]}"
+                    shown(row.get("device_label") or "unnamed device"),
+                    f" since {row['created_at'][:16]}, last used {row['last_used_at'][:16]}"
                     + (" (this device)" if row["current"] else "")
-                    + " · id "
+                    + " · id ",
                 ),
                 end="",
             )
