@@ -9,6 +9,7 @@ from rich.text import Text
 from app.client.cache import CACHE_DIR
 from app.client.circles import Circles
 from app.client.cli.context import client, existing_profile, secret, server_url
+from app.client.cli.ids import pick
 from app.client.cli.output import JsonFlag, emit, errors, out, say, short_id, shown, token, working
 from app.client.errors import ClientError, ProtocolError
 from app.client.profile import Profile, home
@@ -226,7 +227,10 @@ def sessions_list(as_json: JsonFlag = False) -> None:
 @sessions_app.command("end")
 def sessions_end(
     session_ids: Annotated[
-        list[str] | None, typer.Argument(help="Sessions to end (default: every other one).")
+        list[str] | None,
+        typer.Argument(
+            help="Sessions to end, by the id `sessions list` shows (default: every other one)."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -234,13 +238,21 @@ def sessions_end(
     with errors(as_json):
         profile = Profile.load()
         passphrase = secret("BACKCHANNEL_PASSPHRASE", "Passphrase")
-        with (
-            working(as_json, "deriving keys…"),
-            client(server_url(profile), profile.token) as http,
-        ):
-            ended = http.end_sessions(
-                username=profile.username, passphrase=passphrase, session_ids=session_ids or None
-            )
+        with client(server_url(profile), profile.token) as http:
+            rows = http.sessions() if session_ids else []
+            chosen = [
+                pick(
+                    "session",
+                    text,
+                    [(str(r["session_id"]), None) for r in rows],
+                    listed_by="backchannel sessions list",
+                )
+                for text in session_ids or []
+            ]
+            with working(as_json, "deriving keys…"):
+                ended = http.end_sessions(
+                    username=profile.username, passphrase=passphrase, session_ids=chosen or None
+                )
         emit(as_json, {"ended": ended}, f"Sessions ended: {ended}")
 
 

@@ -6,7 +6,8 @@ import typer
 from rich.padding import Padding
 
 from app.client.audit import Audit, AuditFailure, AuditPins
-from app.client.cli.context import CircleId, circles_session, parse_uuid
+from app.client.cli.context import CircleId, circles_session
+from app.client.cli.ids import circle_arg
 from app.client.cli.output import JsonFlag, emit, err, out, say, shown
 
 app = typer.Typer()
@@ -20,7 +21,7 @@ app.add_typer(audit_app, name="audit")
 def audit_show(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """The circle's audit records (reasons decrypted if you are an admin)."""
     with circles_session(as_json) as circles:
-        records = Audit(circles, AuditPins.load()).show(parse_uuid(circle_id))
+        records = Audit(circles, AuditPins.load()).show(circle_arg(circles, circle_id))
         if as_json:
             emit(True, records, "")
             return
@@ -48,7 +49,7 @@ def audit_verify(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Check the log against the server's signed tree head and what this device saw before."""
     with circles_session(as_json) as circles:
         try:
-            result = Audit(circles, AuditPins.load()).verify(parse_uuid(circle_id))
+            result = Audit(circles, AuditPins.load()).verify(circle_arg(circles, circle_id))
         except AuditFailure as exc:
             if as_json:
                 emit(True, {"ok": False, "error": exc.code, "message": exc.message}, "")

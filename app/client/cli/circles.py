@@ -8,12 +8,13 @@ from app.client.circles import Member
 from app.client.cli.context import (
     CircleId,
     circles_session,
-    parse_uuid,
     renew_moderation_key,
 )
+from app.client.cli.ids import circle_arg, invite_arg
 from app.client.cli.output import JsonFlag, emit, out, say, short_id, shown, table, token
 from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
+from app.crypto.circles import Invite
 
 app = typer.Typer()
 circle_app = typer.Typer(no_args_is_help=True, help="Create, list and leave circles.")
@@ -55,6 +56,8 @@ def circle_list(as_json: JsonFlag = False) -> None:
             }
             for c in circles.list_circles()
         ]
+        if not as_json:  # the name is known once you are in: say why there is none
+            rows = [r | {"name": _unnamed(r["status"])} if r["name"] is None else r for r in rows]
         table(
             as_json,
             rows,
@@ -65,11 +68,19 @@ def circle_list(as_json: JsonFlag = False) -> None:
         )
 
 
+def _unnamed(status: str) -> str:
+    if status == "pending":
+        return "(waiting for an admin to confirm you; the name shows once you are in)"
+    if status == "active":
+        return "(its name did not verify on this device)"
+    return f"(you are no longer in it: {status})"
+
+
 @circle_app.command("leave")
 def circle_leave(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Leave a circle (or withdraw a pending request). The key rotates on the next admin action."""
     with circles_session(as_json) as circles:
-        result = circles.leave(parse_uuid(circle_id))
+        result = circles.leave(circle_arg(circles, circle_id))
         emit(as_json, {"circle_id": circle_id, "status": result["status"]}, "You left the circle.")
 
 
@@ -77,7 +88,7 @@ def circle_leave(circle_id: CircleId, as_json: JsonFlag = False) -> None:
 def circle_rotate(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Start a new key epoch for the current members."""
     with circles_session(as_json) as circles:
-        result = circles.rotate(parse_uuid(circle_id))
+        result = circles.rotate(circle_arg(circles, circle_id))
         emit(
             as_json,
             {"circle_id": circle_id, "epoch": result["epoch"]},
@@ -96,7 +107,7 @@ def invite_create(
     """Make an invite string to send privately; it names you by fingerprint."""
     with circles_session(as_json) as circles:
         invite, created = circles.create_invite(
-            parse_uuid(circle_id), role=role, max_uses=max_uses, expires_in_days=expires_in
+            circle_arg(circles, circle_id), role=role, max_uses=max_uses, expires_in_days=expires_in
         )
         emit(
             as_json,
@@ -113,8 +124,9 @@ def invite_create(
 
 @invite_app.command("list")
 def invite_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """The circle's invites: role, uses, expiry, and whether they were withdrawn (admins)."""
     with circles_session(as_json) as circles:
-        rows = circles.invites(parse_uuid(circle_id))
+        rows = circles.invites(circle_arg(circles, circle_id))
         table(
             as_json,
             rows,
@@ -126,9 +138,15 @@ def invite_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
 
 
 @invite_app.command("revoke")
-def invite_revoke(circle_id: CircleId, invite_id: str, as_json: JsonFlag = False) -> None:
+def invite_revoke(
+    circle_id: CircleId,
+    invite_id: Annotated[str, typer.Argument(help="The invite's id as `invite list` shows it.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw an invite: nobody can use it any more (admins)."""
     with circles_session(as_json) as circles:
-        result = circles.revoke_invite(parse_uuid(circle_id), str(parse_uuid(invite_id)))
+        cid = circle_arg(circles, circle_id)
+        result = circles.revoke_invite(cid, invite_arg(circles, cid, invite_id))
         emit(
             as_json,
             {"invite_id": result["invite_id"], "revoked": result["revoked"]},
@@ -141,13 +159,22 @@ def join(invite: str, as_json: JsonFlag = False) -> None:
     """Redeem an invite. An admin must compare your fingerprint before you are in."""
     with circles_session(as_json) as circles:
         result = circles.join(invite)
-        emit(as_json, result, say("Request sent. Read your fingerprint to an admin:"))
-        if not as_json:
-            token(circles.fingerprint)
+        inviter = Invite.parse(invite).inviter_fingerprint  # checked against the server by join
+        data = {**result, "fingerprint": circles.fingerprint, "inviter_fingerprint": inviter}
+        if as_json:
+            emit(True, data, "")
+            return
+        out.print(
+            say("Invited by the person with this fingerprint (check it with them if you can):")
+        )
+        token(inviter)
+        out.print(say("Request sent. Read your fingerprint to an admin:"))
+        token(circles.fingerprint)
 
 
 @member_app.command("list")
 def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """The circle's members and people waiting to join, with their fingerprints."""
     with circles_session(as_json) as circles:
         rows = [
             {
@@ -156,7 +183,7 @@ def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
                 "status": m.status,
                 "fingerprint": m.fingerprint,
             }
-            for m in circles.members(parse_uuid(circle_id))
+            for m in circles.members(circle_arg(circles, circle_id))
         ]
         table(
             as_json,
@@ -187,7 +214,10 @@ def member_confirm(
 
     with circles_session(as_json) as circles:
         result = circles.confirm(
-            parse_uuid(circle_id), username, fingerprint=fingerprint, ask=None if as_json else ask
+            circle_arg(circles, circle_id),
+            username,
+            fingerprint=fingerprint,
+            ask=None if as_json else ask,
         )
         emit(
             as_json,
@@ -200,8 +230,9 @@ def member_confirm(
 def member_remove(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
     """Remove a member; the circle key rotates so they cannot read anything new."""
     with circles_session(as_json) as circles:
-        result = circles.remove(parse_uuid(circle_id), username)
-        renew_moderation_key(circles, parse_uuid(circle_id))
+        cid = circle_arg(circles, circle_id)
+        result = circles.remove(cid, username)
+        renew_moderation_key(circles, cid)
         emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
@@ -211,11 +242,12 @@ def member_remove(circle_id: CircleId, username: str, as_json: JsonFlag = False)
 
 _PROMOTE = {"member": "admin", "admin": "owner"}
 _DEMOTE = {"owner": "admin", "admin": "member"}
+_ARTICLE = {"member": "a", "admin": "an", "owner": "an"}
 
 
 def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: bool) -> None:
     with circles_session(as_json) as circles:
-        cid = parse_uuid(circle_id)
+        cid = circle_arg(circles, circle_id)
         current = next(
             (
                 m.role
@@ -224,8 +256,21 @@ def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: 
             ),
             None,
         )
+        if current is None:
+            raise ProtocolError(
+                "not_a_member",
+                f"{username} is not an active member of this circle (member list shows who is)",
+            )
         if current not in table:
-            raise ProtocolError("role_unchanged", f"{username} cannot move from {current}")
+            raise ProtocolError(
+                "role_unchanged",
+                f"{username} is {_ARTICLE[current]} {current} already"
+                + (
+                    ": there is no lower role (to take them out, use member remove)"
+                    if current == "member"
+                    else ": there is no higher role"
+                ),
+            )
         result = circles.set_role(cid, username, table[current])
         renew_moderation_key(circles, cid)
         emit(
@@ -237,11 +282,13 @@ def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: 
 
 @member_app.command("promote")
 def member_promote(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
+    """Make a member an admin, or an admin an owner (owners)."""
     _change_role(circle_id, username, _PROMOTE, as_json)
 
 
 @member_app.command("demote")
 def member_demote(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
+    """Make an owner an admin, or an admin a member (owners)."""
     _change_role(circle_id, username, _DEMOTE, as_json)
 
 
@@ -249,7 +296,7 @@ def member_demote(circle_id: CircleId, username: str, as_json: JsonFlag = False)
 def takedown_link(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """A link anyone can use to send this circle's admins an encrypted takedown request."""
     with circles_session(as_json) as circles:
-        link = Moderation(circles).takedown_link(parse_uuid(circle_id))
+        link = Moderation(circles).takedown_link(circle_arg(circles, circle_id))
         emit(as_json, {"link": link}, say("Takedown link (publish it where people find it):"))
         if not as_json:
             token(link)

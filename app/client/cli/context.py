@@ -14,13 +14,15 @@ from app.client.cache import CACHE_DIR, FileCache
 from app.client.circles import Circles, VerifiedCircle
 from app.client.cli import output
 from app.client.entries import Entries
-from app.client.errors import ClientError, NotLoggedIn, ProtocolError
+from app.client.errors import ClientError, NotLoggedIn
 from app.client.profile import Profile, home
 from app.client.sdk import Client
 from app.client.trust import TrustStore
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
+CircleId = Annotated[
+    str, typer.Argument(help="The circle: its name, its id, or the first 6+ characters of the id.")
+]
 
 
 class State:
@@ -113,10 +115,3 @@ def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
     except ClientError as exc:
         message = getattr(exc, "message", None) or str(exc)
         output.err.print(output.say(f"moderation key not set up: {message}"), style="dim")
-
-
-def parse_uuid(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ProtocolError("bad_circle_id", f"{text!r} is not a circle id") from None

@@ -12,9 +12,9 @@ from app.client.cli.context import (
     CircleId,
     circles_session,
     device_entries,
-    parse_uuid,
     set_up_moderation,
 )
+from app.client.cli.ids import circle_arg, entry_arg
 from app.client.cli.output import (
     JsonFlag,
     emit,
@@ -29,6 +29,7 @@ from app.client.cli.output import (
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
+from app.crypto.entries import CATEGORIES, SEVERITIES
 
 app = typer.Typer()
 CURSOR_FILE = "cursors.json"
@@ -84,10 +85,15 @@ def post(
     circle_id: CircleId,
     subject: Annotated[str, typer.Option(help="The person's name.")],
     text: Annotated[str, typer.Option(help="What happened.")],
-    category: Annotated[list[str], typer.Option(help="One or more categories.")],
+    category: Annotated[
+        list[str],
+        typer.Option(help=f"What happened; repeat for several: {', '.join(CATEGORIES)}."),
+    ],
     alias: Annotated[list[str] | None, typer.Option(help="Other names or handles.")] = None,
-    severity: Annotated[str | None, typer.Option(help="concern, serious or severe")] = None,
-    affiliation: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[str | None, typer.Option(help=" | ".join(SEVERITIES))] = None,
+    affiliation: Annotated[
+        str | None, typer.Option(help="Where they work or what group they belong to.")
+    ] = None,
     happened: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
     contact: Annotated[str | None, typer.Option(help="How members can reach you.")] = None,
     anonymous: Annotated[bool, typer.Option("--anonymous", help="Hide your name.")] = False,
@@ -97,7 +103,7 @@ def post(
     """Post a warning. It is encrypted and signed on this device."""
     with circles_session(as_json) as circles:
         result = Entries(circles).post(
-            parse_uuid(circle_id),
+            circle_arg(circles, circle_id),
             subject=subject,
             text=text,
             categories=category,
@@ -125,7 +131,7 @@ def read(
 ) -> None:
     """Read what is new since your last read (everything the first time)."""
     with circles_session(as_json) as circles:
-        cid = parse_uuid(circle_id)
+        cid = circle_arg(circles, circle_id)
         after = 0 if all_entries else _cursors().get(str(cid), 0)
         with working(as_json, "syncing and verifying"):
             copy = device_entries(circles).sync(cid)
@@ -169,7 +175,7 @@ def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
     device: it is matched against the warnings this device has synced."""
     with circles_session(as_json) as circles:
         with working(as_json, "syncing and verifying"):
-            result = device_entries(circles).check(parse_uuid(circle_id), name)
+            result = device_entries(circles).check(circle_arg(circles, circle_id), name)
         if as_json:
             emit(True, result.as_json(), "")
             return
@@ -228,8 +234,9 @@ def corroborate(
 ) -> None:
     """Add your "me too" to a warning (once per warning)."""
     with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
         result = Entries(circles).corroborate(
-            parse_uuid(circle_id), str(parse_uuid(entry_id)), text=text, anonymous=anonymous
+            cid, entry_arg(circles, cid, entry_id), text=text, anonymous=anonymous
         )
         emit(
             as_json,
@@ -242,7 +249,8 @@ def corroborate(
 def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """Withdraw your warning: its content is wiped from the server; a tombstone remains."""
     with circles_session(as_json) as circles:
-        result = Entries(circles).retract(parse_uuid(circle_id), str(parse_uuid(entry_id)))
+        cid = circle_arg(circles, circle_id)
+        result = Entries(circles).retract(cid, entry_arg(circles, cid, entry_id))
         emit(as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted.")
 
 
@@ -250,9 +258,10 @@ def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> No
 def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """One warning with its corroborations."""
     with circles_session(as_json) as circles:
-        entry, items = Entries(circles).show(parse_uuid(circle_id), str(parse_uuid(entry_id)))
+        cid = circle_arg(circles, circle_id)
+        entry, items = Entries(circles).show(cid, entry_arg(circles, cid, entry_id))
         # Its author (and the admins) see whether it was reported and the outcome.
-        cases = Moderation(circles).entry_cases(parse_uuid(circle_id), entry.entry_id)
+        cases = Moderation(circles).entry_cases(cid, entry.entry_id)
         if as_json:
             data = {**entry.as_json(), "corroboration_texts": items}
             if cases is not None:

@@ -17,7 +17,8 @@ from app.client.cases import (
     list_cases,
     open_takedown_ids,
 )
-from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
+from app.client.cli.context import CircleId, circles_session, device_entries
+from app.client.cli.ids import case_arg, circle_arg, entry_arg
 from app.client.cli.output import (
     JsonFlag,
     emit,
@@ -29,7 +30,7 @@ from app.client.cli.output import (
     shown_list,
     token,
 )
-from app.client.errors import ClientError
+from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
 from app.crypto.decisions import ACTIONS
 from app.crypto.reports import REASONS
@@ -51,8 +52,9 @@ def report(
 ) -> None:
     """Report a warning to the circle's admins (encrypted to them; they see what it said)."""
     with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
         result = Moderation(circles).report(
-            parse_uuid(circle_id), str(parse_uuid(entry_id)), reason=reason, note=note
+            cid, entry_arg(circles, cid, entry_id), reason=reason, note=note
         )
         emit(
             as_json,
@@ -70,7 +72,7 @@ def moderation_list(
     """Reports and takedown requests, decrypted and verified on this device."""
     with circles_session(as_json) as circles:
         moderation = Moderation(circles, entries=device_entries(circles))
-        cases = list_cases(moderation, parse_uuid(circle_id), status=status)
+        cases = list_cases(moderation, circle_arg(circles, circle_id), status=status)
         if as_json:
             emit(True, cases, "")
             return
@@ -135,13 +137,14 @@ def moderation_decide(
 ) -> None:
     """Decide a case; the decision is signed by you and lands in the audit log."""
     with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
         result = decide(
             Moderation(circles, entries=device_entries(circles)),
-            parse_uuid(circle_id),
-            str(parse_uuid(case_id)),
+            cid,
+            case_arg(circles, cid, case_id),
             action=action,
             reason=reason,
-            entry_id=None if entry is None else str(parse_uuid(entry)),
+            entry_id=None if entry is None else entry_arg(circles, cid, entry),
             response=response,
         )
         emit(as_json, result, say(f"Decided: {result['action']} → case {result['status']}."))
@@ -164,17 +167,21 @@ def moderation_dismiss(
     and lands in the audit log, as with `decide`."""
     with circles_session(as_json) as circles:
         if not reason.strip():
-            raise ClientError("say why (--reason); only the circle's admins can read it")
+            raise ProtocolError(
+                "missing_reason", "say why (--reason); only the circle's admins can read it"
+            )
         moderation = Moderation(circles)
-        circle = parse_uuid(circle_id)
-        chosen = [str(parse_uuid(c)) for c in case_ids or []]
+        circle = circle_arg(circles, circle_id)
+        chosen = [case_arg(circles, circle, c) for c in case_ids or []]
         if all_open_takedowns:
             chosen += [c for c in open_takedown_ids(moderation, circle) if c not in chosen]
         if not chosen:
             if all_open_takedowns:
                 emit(as_json, {"dismissed": [], "more": False}, "No open takedown requests.")
                 return
-            raise ClientError("name the cases to dismiss, or give --all-open-takedowns")
+            raise ProtocolError(
+                "no_cases", "name the cases to dismiss, or give --all-open-takedowns"
+            )
         decided = dismiss_cases(moderation, circle, chosen, reason=reason)
         more = all_open_takedowns and len(chosen) >= 1000
         emit(
@@ -190,7 +197,8 @@ def moderation_dismiss(
 def moderation_reveal(circle_id: CircleId, case_id: str, as_json: JsonFlag = False) -> None:
     """Export a report's proof of what the entry said, to escalate to the server operator."""
     with circles_session(as_json) as circles:
-        reveal = export_reveal(Moderation(circles), parse_uuid(circle_id), str(parse_uuid(case_id)))
+        cid = circle_arg(circles, circle_id)
+        reveal = export_reveal(Moderation(circles), cid, case_arg(circles, cid, case_id))
         # Without --json too the output is the JSON document itself, so that
         # `moderation reveal … > reveal.json` is what `check-reveal` reads.
         emit(True, reveal, "")
@@ -206,7 +214,10 @@ def check_reveal_command(
         try:
             reveal = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ClientError(f"cannot read {path}: {exc}") from exc
+            raise ProtocolError(
+                "unreadable_file",
+                f"cannot read {path} as a reveal ({exc}): give the file `moderation reveal` wrote",
+            ) from exc
         result = check_reveal(reveal)
         signed = (
             "signed by the author key"

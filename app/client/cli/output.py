@@ -146,6 +146,15 @@ def error_line(code: str, message: str) -> Text:
     return say(("error", "bold red"), f" [{code}] {message}")
 
 
+def usage_error(message: str, help_command: str, *, as_json: bool) -> None:
+    """A command line that does not parse: ``error [usage] …`` (JSON on stderr with --json)."""
+    if as_json:
+        sys.stderr.write(json.dumps({"error": {"code": "usage", "message": message}}) + "\n")
+        return
+    err.print(error_line("usage", message))
+    err.print(say(f"Run `{help_command}` to see what it takes."))
+
+
 @contextmanager
 def errors(as_json: bool) -> Iterator[None]:
     """Every failure: the stable code in the message, JSON on stdout with --json, exit 1."""
