@@ -95,6 +95,11 @@ class NotFound(BackchannelError):
     message = "Not found."
 
 
+class ReleaseNotPublished(NotFound):
+    code = "release_not_published"
+    message = "This server publishes no signed web release (BACKCHANNEL_WEB_RELEASE is unset)."
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     message = "No such user."

@@ -29,7 +29,7 @@ from app.moderation import router as moderation_router
 from app.openapi import install_openapi
 from app.settings import Settings
 from app.version import API_VERSION
-from app.web import install_web_client
+from app.web import install_web_client, load_release
 
 logger = logging.getLogger("backchannel")
 
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router.public_router)
     app.include_router(moderation_router.public_router)
     app.include_router(audit_router.public_router)
-    install_web_client(app)
+    install_web_client(app, load_release(settings.web_release))
     # Everything below requires a session; public routes are the explicit exceptions above.
     authenticated = APIRouter(dependencies=[Depends(current_session)])
     authenticated.include_router(accounts_router.router)

@@ -116,6 +116,12 @@ OPRF_FINALIZE_LABEL: Final = b"Finalize"
 OPRF_CHALLENGE_LABEL: Final = b"Challenge"
 OPRF_COMPOSITE_LABEL: Final = b"Composite"
 
+# Web releases (§35): the signed manifest of the web client's assets and the release key.
+RELEASE_TYPE: Final = "backchannel.web-release"
+RELEASE_SIGNATURE_CONTEXT: Final = b"backchannel.web-release.v1\x00"
+RELEASE_ROTATION_CONTEXT: Final = b"backchannel.release-key-rotation.v1\x00"
+RELEASE_FINGERPRINT_PREFIX: Final = b"backchannel.release-key.v1\x00"
+
 # A device's own files (never on the wire): the encrypted copy of synced warnings.
 PERSON_LOCAL_CACHE_KEY: Final = _person("bc.v1.cache-key")
 LOCAL_CACHE_AD_PREFIX: Final = b"backchannel.local-cache.v1\x00"

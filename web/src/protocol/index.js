@@ -24,3 +24,4 @@ export * from "./takedowns.js";
 export * from "./proofs.js";
 export * from "./audit.js";
 export * from "./voprf.js";
+export * from "./release.js";

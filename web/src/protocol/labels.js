@@ -104,6 +104,12 @@ export const OPRF_FINALIZE_LABEL = rfc("Finalize");
 export const OPRF_CHALLENGE_LABEL = rfc("Challenge");
 export const OPRF_COMPOSITE_LABEL = rfc("Composite");
 
+// §35 web releases (SHA-256 and Ed25519 only, so the service worker needs only WebCrypto)
+export const RELEASE_TYPE = "backchannel.web-release";
+export const RELEASE_SIGNATURE_CONTEXT = context("backchannel.web-release.v1");
+export const RELEASE_ROTATION_CONTEXT = context("backchannel.release-key-rotation.v1");
+export const RELEASE_FINGERPRINT_PREFIX = context("backchannel.release-key.v1");
+
 // Retired: the server-side name index (its subkey and tokens) is gone (§25); listed so that
 // no new label reuses them.
 export const RETIRED_PERSON_INDEX_KEY = person("bc.v1.index");
