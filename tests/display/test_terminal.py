@@ -71,7 +71,8 @@ class Terminal:
         os.close(primary)
         code = process.wait(timeout=60)
         text = ANSI.sub("", b"".join(chunks).decode("utf-8"))
-        lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+        # What stays on screen: a carriage return (the spinner) starts the line again.
+        lines = [line.split("\r")[-1].rstrip() for line in text.replace("\r\n", "\n").split("\n")]
         assert code == 0, "\n".join(lines)
         for line in lines:  # nothing printed is wider than the terminal, but tokens
             assert len(ISOLATES.sub("", line)) <= self.width or _is_token(line), line
@@ -122,8 +123,10 @@ def _short_id(lines: list[str], after: str) -> str:
 
 @pytest.mark.parametrize(("width", "columns_env"), [(80, False), (60, True)], ids=["80x24", "60"])
 def test_every_printed_token_can_be_pasted_back(
-    live_server: str, tmp_path: Path, width: int, columns_env: bool
+    live_server: str, tmp_path: Path, width: int, columns_env: bool, request: pytest.FixtureRequest
 ) -> None:
+    if "postgres" in request.node.name:
+        pytest.skip("what a terminal shows does not depend on the database: SQLite only")
     t = Terminal(live_server, tmp_path, width, columns_env=columns_env)
     registered = t.run("alice", "register", "alice")
     fingerprint = t.after(registered, "Fingerprint:")
