@@ -71,10 +71,15 @@ Path(output).write_bytes(signed.to_bytes())
 
 /** The malicious server: the real one behind a proxy that can answer some paths itself. */
 function startProxy(upstream) {
-  const state = { swaps: new Map(), release: null, seen: [] };
+  const state = { swaps: new Map(), release: null, seen: [], down: false };
   const proxy = http.createServer((request, response) => {
     const where = new URL(request.url, upstream).pathname;
     state.seen.push(where);
+    if (state.down) {
+      response.writeHead(503, { "Content-Type": "text/plain" });
+      response.end("down for maintenance");
+      return;
+    }
     const body = where === "/web-release.json" && state.release !== null ? state.release : state.swaps.get(where);
     if (body !== undefined) {
       const type = where.endsWith(".json") ? "application/json" : where.endsWith(".js") ? "text/javascript" : "text/html";
@@ -210,6 +215,15 @@ try {
     await expectApp();
     assert.match(await footer(), /signed release 3 /);
     assert.equal(await footerKey(), keyA);
+  });
+
+  await step("a server that does not answer is an outage, not an alarm", async () => {
+    proxy.down = true;
+    await page.reload();
+    await page.getByRole("heading", { name: "The server does not answer" }).waitFor({ timeout: 30_000 });
+    proxy.down = false;
+    await page.reload();
+    await expectApp();
   });
 
   await step("a new release by key B with A's statement, and a changed module, is accepted", async () => {

@@ -73,6 +73,22 @@ class Refused extends Error {
   }
 }
 
+/** The server did not answer (a network error or a 5xx): not an attack, so no alarm. */
+class Unreachable extends Error {}
+
+async function get(path, init) {
+  let answer;
+  try {
+    answer = await fetch(path, init);
+  } catch {
+    throw new Unreachable(`${path} could not be fetched`);
+  }
+  if (answer.status >= 500) {
+    throw new Unreachable(`${path} answered ${answer.status}`);
+  }
+  return answer;
+}
+
 async function navigate(url) {
   if (pendingAlarm !== null) {
     const alarm = pendingAlarm;
@@ -87,7 +103,7 @@ async function navigate(url) {
     }
     return respond(url.pathname, body);
   } catch (error) {
-    return alarmPage(await describe(error));
+    return error instanceof Unreachable ? unreachablePage() : alarmPage(await describe(error));
   }
 }
 
@@ -111,7 +127,7 @@ async function asset(url, clientId) {
 
 /** Fetch and check the release and every asset it lists; pin it; keep the checked bytes. */
 async function checkedRelease() {
-  const response = await fetch(RELEASE_PATH, { cache: "no-store" });
+  const response = await get(RELEASE_PATH, { cache: "no-store" });
   if (!response.ok) {
     throw new Refused("The server no longer publishes a signed release", `${RELEASE_PATH} answered ${response.status}.`);
   }
@@ -122,7 +138,7 @@ async function checkedRelease() {
   const bodies = new Map();
   await Promise.all(
     [...signed.manifest.assets.keys()].map(async (path) => {
-      const answer = await fetch(path, { cache: "no-cache", credentials: "same-origin" });
+      const answer = await get(path, { cache: "no-cache", credentials: "same-origin" });
       const bytes = new Uint8Array(await answer.arrayBuffer());
       if (!answer.ok) {
         throw new Refused("A file of the release is missing", `${path} answered ${answer.status}.`);
@@ -223,11 +239,32 @@ function escape(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+const PAGE_HEADERS = {
+  "Content-Type": "text/html; charset=utf-8",
+  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
+/** The server did not answer: nothing was loaded, nothing to alarm about. */
+function unreachablePage() {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<title>Backchannel: the server does not answer</title>
+<style>body{font:1.05rem/1.5 system-ui,sans-serif;margin:0}main{max-width:40rem;margin:0 auto;padding:2rem 1.25rem}</style>
+</head><body><main>
+<h1>The server does not answer</h1>
+<p>Your browser could not fetch this site's code to check it, so nothing was loaded. Reload later.</p>
+</main></body></html>`;
+  return new Response(html, { status: 503, headers: PAGE_HEADERS });
+}
+
 /** The full-page alarm: made here, with no script at all, so nothing from the server runs. */
 function alarmPage({ title, detail, fingerprint }) {
   const pinned = fingerprint === null ? "" : `<p>The release key your browser pinned on your first visit has the fingerprint <b class="fp">${escape(fingerprint)}</b>. The release notes show the genuine one.</p>`;
   const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>Stop: this is not a Backchannel release</title>
 <style>body{font:1.05rem/1.5 system-ui,sans-serif;margin:0;background:#7a0010;color:#fff}main{max-width:40rem;margin:0 auto;padding:2rem 1.25rem}h1{font-size:1.6rem;line-height:1.25}.fp{font-family:ui-monospace,monospace;white-space:nowrap}.why{background:#fff;color:#000;padding:0.75rem 1rem;border-radius:0.4rem}</style>
 </head><body><main role="alert">
@@ -245,15 +282,5 @@ function alarmPage({ title, detail, fingerprint }) {
 </ul>
 ${pinned}
 </main></body></html>`;
-  return new Response(html, {
-    status: 200,
-    headers: {
-      "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-      "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
-      "Cache-Control": "no-store",
-      "X-Backchannel-Alarm": "1",
-    },
-  });
+  return new Response(html, { status: 200, headers: { ...PAGE_HEADERS, "X-Backchannel-Alarm": "1" } });
 }
