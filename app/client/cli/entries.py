@@ -198,9 +198,9 @@ def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
             return
         out.print(
             say(
-                f"{len(result.matches)} warning(s) may be about ",
+                f'{len(result.matches)} warning(s) may be about "',
                 shown(name),
-                f" (searched {held}).",
+                f'" (searched {held}).',
             )
         )
         for level, meaning in LEVELS.items():
@@ -271,8 +271,8 @@ def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
         _print_entry(entry)
         for item in items:
             out.print(
-                say("  + ", shown(item["author"]) if item["author"] else "anonymous", ": "),
-                shown(item["text"], multiline=True),
+                say("  + ", shown(item["author"]) if item["author"] else "anonymous", ": ")
+                + shown(item["text"], multiline=True)
             )
         for case in cases or []:
             outcome = ", ".join(case["actions"]) or "no decision yet"

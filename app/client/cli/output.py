@@ -151,7 +151,7 @@ def usage_error(message: str, help_command: str, *, as_json: bool) -> None:
     if as_json:
         sys.stderr.write(json.dumps({"error": {"code": "usage", "message": message}}) + "\n")
         return
-    err.print(error_line("usage", message))
+    err.print(error_line("usage", message), soft_wrap=True)
     err.print(say(f"Run `{help_command}` to see what it takes."))
 
 
@@ -165,7 +165,7 @@ def errors(as_json: bool) -> Iterator[None]:
         message = getattr(exc, "message", None) or str(exc)
         if as_json:
             sys.stdout.write(json.dumps({"error": {"code": code, "message": message}}) + "\n")
-        err.print(error_line(code, message))
+        err.print(error_line(code, message), soft_wrap=True)  # ids in it stay whole
         raise typer.Exit(code=1) from None
 
 

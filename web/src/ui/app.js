@@ -19,7 +19,7 @@ import { showCircle } from "./circle.js";
 import { field, fingerprintBlock, focusHeading, h, nextPaint, replace } from "./dom.js";
 import { ensureIntegrity, showRelease } from "./integrity.js";
 import { describe } from "./messages.js";
-import { userText } from "./text.js";
+import { isolated, userText, visible } from "./text.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
 const main = document.getElementById("main");
@@ -289,7 +289,7 @@ export async function showHome() {
         act(create, async () => {
           status("Creating the circle…", { busy: true });
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
-          showCircle(circle.circleId, "invite", `Created “${circle.name}”. Invite people with a link.`);
+          showCircle(circle.circleId, "invite", `Created “${isolated(circle.name)}”. Invite people with a link.`);
         });
       },
     }, h("h2", {}, "Create a circle"),
@@ -344,7 +344,7 @@ export function showJoin(inviteText) {
     status("");
     show(
       h("h1", {}, "Request sent"),
-      h("p", {}, `Now ${result.inviter} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
+      h("p", {}, `Now ${visible(result.inviter)} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
       fingerprintBlock(app.account.fingerprint, "Your fingerprint"),
       h("p", {}, "Once you are confirmed, the circle appears in your list with its name and warnings."),
       h("button", { type: "button", onclick: () => showHome() }, "Go to my circles"),

@@ -38,6 +38,14 @@ export function userText(text, { multiline = false, className = null } = {}) {
   return element;
 }
 
+/**
+ * A user string inside a sentence that must stay a string (a notice, a question, an
+ * aria-label): visible, between FSI and PDI, as the terminal shows it.
+ */
+export function isolated(text) {
+  return `\u2068${visible(text)}\u2069`;
+}
+
 /** Several user strings, each isolated, joined by our own separator. */
 export function userList(texts, separator = ", ") {
   const out = [];
