@@ -437,6 +437,16 @@ class Entries:
         result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
         return result
 
+    def is_mine(self, circle_id: uuid.UUID, entry_id: str, author_key: bytes) -> bool:
+        """Whether this member wrote the warning (named, or anonymous with a key only they
+        derive); ``isMine`` in web/src/client/entries.js."""
+        context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
+        return any(
+            bytes(signing_key_for(self.circles.identity, context, anonymous=a).verify_key)
+            == author_key
+            for a in (False, True)
+        )
+
     def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:
         """Sign with the key the entry was signed with: the identity key, or the re-derived
         per-entry key of an anonymous post."""

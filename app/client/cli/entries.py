@@ -27,8 +27,10 @@ from app.client.cli.output import (
     working,
 )
 from app.client.entries import Entries, ReadEntry
+from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
+from app.crypto import b64decode
 from app.crypto.entries import CATEGORIES, SEVERITIES
 
 app = typer.Typer()
@@ -235,9 +237,15 @@ def corroborate(
     """Add your "me too" to a warning (once per warning)."""
     with circles_session(as_json) as circles:
         cid = circle_arg(circles, circle_id)
-        result = Entries(circles).corroborate(
-            cid, entry_arg(circles, cid, entry_id), text=text, anonymous=anonymous
-        )
+        entries, eid = Entries(circles), entry_arg(circles, cid, entry_id)
+        row = circles.client.request("GET", f"/v1/circles/{cid}/entries/{eid}")["entry"]
+        if entries.is_mine(cid, eid, b64decode(row["author_key"])):
+            raise ProtocolError(
+                "own_warning",
+                'you wrote this warning: a corroboration is another member\'s "me too" '
+                "(to add to your own, post a new warning)",
+            )
+        result = entries.corroborate(cid, eid, text=text, anonymous=anonymous)
         emit(
             as_json,
             {"corroboration_id": result["corroboration_id"], "entry_id": result["entry_id"]},

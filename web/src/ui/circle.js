@@ -129,13 +129,15 @@ export function warningCard(entry, circle, { actions = true } = {}) {
 
 function warningActions(entry, circle) {
   const box = h("div", { class: "actions" });
-  const more = h("button", { type: "button", class: "secondary" }, "Corroborate");
+  const mine = app.entries.isMine(circle.circleId, entry);
+  // Your own warning has no "me too" button: a corroboration is another member's.
+  const more = h("button", { type: "button", class: "secondary" }, mine ? "Corroborations" : "Corroborate");
   more.addEventListener("click", () => act(more, async () => {
     more.remove();
-    box.append(await corroborations(entry, circle));
+    box.append(await corroborations(entry, circle, { mine }));
   }));
   box.append(more);
-  if (app.entries.isMine(circle.circleId, entry)) {
+  if (mine) {
     const retract = confirmButton("Retract", {
       question: "Retract this warning? Its text is wiped for everyone; this cannot be undone.",
       yes: "Yes, retract it",
@@ -153,7 +155,7 @@ function warningActions(entry, circle) {
 }
 
 /** Corroborations of a warning, and a form to add one. */
-async function corroborations(entry, circle) {
+async function corroborations(entry, circle, { mine = false } = {}) {
   const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
@@ -174,7 +176,7 @@ async function corroborations(entry, circle) {
   return h("div", { class: "corroborations" },
     items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
       h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
-    form);
+    mine ? null : form);
 }
 
 export function checkRow(input, text) {
