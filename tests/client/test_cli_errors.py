@@ -31,6 +31,20 @@ def test_ids_by_prefix_and_name_and_errors_that_say_what_to_do(
     cid = c.json("alice", "circle", "create", "Film crews Berlin")["circle_id"]
     other = c.json("alice", "circle", "create", "Night shift")["circle_id"]
 
+    # A wrong recovery code is called that, not a wrong passphrase.
+    wrong_code = CliRunner().invoke(
+        cli,
+        ["recover", "alice", "--json"],
+        env={
+            "BACKCHANNEL_SERVER": live_server,
+            "BACKCHANNEL_HOME": str(tmp_path / "spare"),
+            "BACKCHANNEL_RECOVERY_CODE": "0000-0000-0000-0000-0000-0000-0000-0000",
+            "BACKCHANNEL_NEW_PASSPHRASE": "a completely new passphrase here",
+        },
+    )
+    recovery = _error(wrong_code)
+    assert recovery["code"] == "invalid_credentials" and "recovery code" in recovery["message"]
+
     # A circle by a unique prefix of its id, or by its name in any case and spacing.
     prefix = cid.replace("-", "")[:6]
     invite = c.json("alice", "invite", "create", prefix)
