@@ -9,9 +9,10 @@ import { chromium } from "playwright-core";
 export const OUTPUT = path.join(import.meta.dirname, "output");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-export async function launch() {
-  await rm(OUTPUT, { recursive: true, force: true });
-  await mkdir(OUTPUT, { recursive: true });
+/** Chromium, with `output` (the screenshots' folder) emptied first. */
+export async function launch(output = OUTPUT) {
+  await rm(output, { recursive: true, force: true });
+  await mkdir(output, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM });
 }
 

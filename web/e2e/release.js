@@ -1,7 +1,8 @@
 /**
  * End-to-end: code integrity against a malicious server (docs/protocol.md §35), in Chromium.
  *
- *   cd web && node e2e/release.js
+ *   cd web && node e2e/release.js                  # screenshots go to web/e2e/output/release/
+ *   cd web && node e2e/release.js --update-docs    # also copies two of them to docs/screenshots/
  *
  * Releases are cut here with the real release command and keys this test makes (none is
  * given to the server); the real server serves release 2. A proxy in front of it plays the
@@ -13,18 +14,20 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import { launch, OUTPUT } from "./browser.js";
+import { launch, OUTPUT as E2E_OUTPUT } from "./browser.js";
 import { BIN, REPO, startServer } from "./server.js";
 import { step, steps } from "./steps.js";
 
 const run = promisify(execFile);
 const ALARM = "Stop: this server sent code that Backchannel did not release";
+const OUTPUT = path.join(E2E_OUTPUT, "release");
+const DOC_SHOTS = ["release-01-footer", "release-02-alarm-swapped"];
 
 const directory = await mkdtemp(path.join(os.tmpdir(), "backchannel-release-"));
 const file = (name) => path.join(directory, name);
@@ -114,7 +117,7 @@ const unvouched = await cut("c", 4);
 
 const upstream = await startServer({ BACKCHANNEL_WEB_RELEASE: file("release-2-a.json") });
 const proxy = await startProxy(upstream.url);
-const browser = await launch();
+const browser = await launch(OUTPUT);
 let failed = false;
 try {
   const context = await browser.newContext({ baseURL: proxy.url, viewport: { width: 1000, height: 800 } });
@@ -270,8 +273,10 @@ try {
     const cdp = await context.newCDPSession(page);
     await cdp.send("Storage.clearDataForOrigin", { origin: proxy.url, storageTypes: "all" });
     proxy.release = unvouched; // now any key is trusted again, as on a first visit
-    await page.goto("/");
-    await expectApp();
+    // An invite link on a first visit: the reload under the new worker keeps the fragment.
+    await page.goto("/join#bcinvite1-first-visit");
+    await page.getByText("You have been invited to a circle").waitFor({ timeout: 30_000 });
+    assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null));
     assert.equal(await footerKey(), keyC);
   });
 
@@ -284,6 +289,12 @@ try {
   await proxy.close();
   await upstream.stop();
   await rm(directory, { recursive: true, force: true });
+}
+if (!failed && process.argv.includes("--update-docs")) {
+  for (const name of DOC_SHOTS) {
+    await copyFile(path.join(OUTPUT, `${name}.png`), path.join(REPO, "docs", "screenshots", `${name}.png`));
+  }
+  console.log(`copied ${DOC_SHOTS.length} screenshots to docs/screenshots/`);
 }
 console.log(`${steps.length} steps passed${failed ? ", then one FAILED" : ""}`);
 process.exit(failed ? 1 : 0);

@@ -16,6 +16,7 @@ import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, ope
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
+import { accountStory, deletionStory } from "./account.js";
 import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
@@ -49,6 +50,9 @@ const DOC_SHOTS = [
   "14-receipt-phone",
   "15-audit-log-phone",
   "16-audit-log-tampered-phone",
+  "17-account-phone",
+  "18-account",
+  "19-circle-deleted-phone",
 ];
 
 const server = await startServer();
@@ -295,7 +299,11 @@ try {
     assert.match(await card.textContent(), /Posted anonymously/);
   });
 
+  await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
+
   await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+
+  await deletionStory({ step, alice, bob, carol, M });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);

@@ -53,10 +53,23 @@ def circle_list(as_json: JsonFlag = False) -> None:
                 "role": c["role"],
                 "epoch": c["epoch"],
                 "status": c["status"],
+                **(
+                    {
+                        "deleted_by": c["deleted_by"],
+                        "deleted_at": c["deleted_at"],
+                        "verified": c["verified"],
+                    }
+                    if c["status"] == "deleted"
+                    else {}
+                ),
             }
             for c in circles.list_circles()
         ]
         if not as_json:  # the name is known once you are in: say why there is none
+            for row in rows:
+                if row["status"] == "deleted":
+                    checked = "" if row["verified"] else " (the server says so; it did not verify)"
+                    row["status"] = f"deleted by {row['deleted_by']}{checked}"
             rows = [r | {"name": _unnamed(r["status"])} if r["name"] is None else r for r in rows]
         table(
             as_json,
@@ -74,6 +87,24 @@ def _unnamed(status: str) -> str:
     if status == "active":
         return "(its name did not verify on this device)"
     return f"(you are no longer in it: {status})"
+
+
+@circle_app.command("delete")
+def circle_delete(
+    circle_id: CircleId,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask to confirm.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete a circle for everyone (owners only): its warnings and keys go, members see
+    that you deleted it. This cannot be undone."""
+    with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
+        if not yes and not typer.confirm(
+            "Delete this circle and every warning in it, for every member?"
+        ):
+            raise typer.Exit(1)
+        circles.delete(cid)
+        emit(as_json, {"circle_id": str(cid), "status": "deleted"}, "The circle was deleted.")
 
 
 @circle_app.command("leave")

@@ -25,3 +25,4 @@ export * from "./proofs.js";
 export * from "./audit.js";
 export * from "./voprf.js";
 export * from "./release.js";
+export * from "./deletion.js";

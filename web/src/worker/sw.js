@@ -147,8 +147,11 @@ async function checkedRelease() {
       bodies.set(path, bytes);
     }),
   );
+  const unchanged = current !== null && current.text === text;
   current = { signed, text, bodies };
-  await store(current, after);
+  if (!unchanged) {
+    await store(current, after); // the bytes of an unchanged release are stored already
+  }
   return current;
 }
 
