@@ -120,7 +120,7 @@ def test_ids_by_prefix_and_name_and_errors_that_say_what_to_do(
     too_short = _error(c.run("bob", "show", cid, entry[:5], "--json"))
     assert too_short["code"] == "bad_entry_id"
     own = _error(c.run("alice", "corroborate", cid, short, "--text", "me too", "--json"))
-    assert own["code"] == "own_warning"
+    assert own["code"] == "self_corroboration"
     theirs = _error(c.run("bob", "retract", cid, short, "--json"))
     assert theirs["code"] == "not_author" and "report" in theirs["message"]
 

@@ -173,6 +173,8 @@ try {
     await form.getByLabel("Where / organisation").fill(M.affiliation);
     await form.getByLabel(/How members can reach you/).fill(M.contact);
     await form.getByLabel("What happened", { exact: true }).fill(M.narrative);
+    // What a named warning proves, and to whom, in one sentence before posting (threat model, Attribution).
+    assert.match(await form.locator(".proof").textContent(), /any member can prove to anyone, even outside this circle/);
     const width = await bob.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
     await bob.shot("07-post-warning-phone");
@@ -181,6 +183,9 @@ try {
     const card = bob.page.locator("article.warning", { hasText: M.subject });
     await card.waitFor();
     assert.match(await card.textContent(), /Posted by bob/);
+    // No "me too" on your own warning (§24.1): its corroborations can be read, not added to.
+    assert.equal(await card.getByRole("button", { name: "Corroborate", exact: true }).count(), 0);
+    await card.getByRole("button", { name: "Corroborations", exact: true }).waitFor();
   });
 
   await step("alice reads the feed and checks the name in another spelling", async () => {

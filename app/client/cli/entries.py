@@ -27,14 +27,19 @@ from app.client.cli.output import (
     working,
 )
 from app.client.entries import Entries, ReadEntry
-from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
-from app.crypto import b64decode
 from app.crypto.entries import CATEGORIES, SEVERITIES
 
 app = typer.Typer()
 CURSOR_FILE = "cursors.json"
+# What a named warning proves and to whom (docs/threat-model.md, Attribution); the web says
+# the same at its post form.
+NAMED_PROOF = (
+    "A named warning is signed with your key, so any member can prove to anyone, even outside "
+    "this circle, that you wrote its text; an anonymous warning carries no such proof, though "
+    "the server still records which account posted it."
+)
 
 
 def _cursors() -> dict[str, int]:
@@ -98,11 +103,21 @@ def post(
     ] = None,
     happened: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
     contact: Annotated[str | None, typer.Option(help="How members can reach you.")] = None,
-    anonymous: Annotated[bool, typer.Option("--anonymous", help="Hide your name.")] = False,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous",
+            help="Hide your name: members cannot see, or prove to anyone, that you wrote it.",
+        ),
+    ] = False,
     expires_in: Annotated[int | None, typer.Option(min=1, max=3650, help="Days.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Post a warning. It is encrypted and signed on this device."""
+    """Post a warning. It is encrypted and signed on this device.
+
+    A named warning is signed with your key, so any member can prove to anyone, even outside
+    this circle, that you wrote its text; an anonymous warning carries no such proof, though
+    the server still records which account posted it."""
     with circles_session(as_json) as circles:
         result = Entries(circles).post(
             circle_arg(circles, circle_id),
@@ -123,6 +138,8 @@ def post(
             say(f"Posted ({'anonymously' if anonymous else 'under your name'}): ")
             + say((short_id(result["entry_id"]), "bold")),
         )
+        if not as_json and not anonymous:
+            out.print(Text(NAMED_PROOF, style="dim"))
 
 
 @app.command()
@@ -237,15 +254,10 @@ def corroborate(
     """Add your "me too" to a warning (once per warning)."""
     with circles_session(as_json) as circles:
         cid = circle_arg(circles, circle_id)
-        entries, eid = Entries(circles), entry_arg(circles, cid, entry_id)
-        row = circles.client.request("GET", f"/v1/circles/{cid}/entries/{eid}")["entry"]
-        if entries.is_mine(cid, eid, b64decode(row["author_key"])):
-            raise ProtocolError(
-                "own_warning",
-                'you wrote this warning: a corroboration is another member\'s "me too" '
-                "(to add to your own, post a new warning)",
-            )
-        result = entries.corroborate(cid, eid, text=text, anonymous=anonymous)
+        # Never on your own warning: the SDK refuses it (self_corroboration) before sending.
+        result = Entries(circles).corroborate(
+            cid, entry_arg(circles, cid, entry_id), text=text, anonymous=anonymous
+        )
         emit(
             as_json,
             {"corroboration_id": result["corroboration_id"], "entry_id": result["entry_id"]},

@@ -143,11 +143,11 @@ export function warningCard(entry, circle, { actions = true } = {}) {
 function warningActions(entry, circle) {
   const box = h("div", { class: "actions" });
   const mine = app.entries.isMine(circle.circleId, entry);
-  // Your own warning has no "me too" button: a corroboration is another member's.
+  // Authors cannot corroborate their own warnings (§24.1): they only read what others added.
   const more = h("button", { type: "button", class: "secondary" }, mine ? "Corroborations" : "Corroborate");
   more.addEventListener("click", () => act(more, async () => {
     more.remove();
-    box.append(await corroborations(entry, circle, { mine }));
+    box.append(await corroborations(entry, circle, { form: !mine }));
   }));
   box.append(more);
   if (mine) {
@@ -168,7 +168,7 @@ function warningActions(entry, circle) {
 }
 
 /** Corroborations of a warning, and a form to add one. */
-async function corroborations(entry, circle, { mine = false } = {}) {
+async function corroborations(entry, circle, { form: withForm = true } = {}) {
   const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
@@ -189,7 +189,7 @@ async function corroborations(entry, circle, { mine = false } = {}) {
   return h("div", { class: "corroborations" },
     items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
       h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
-    mine ? null : form);
+    withForm ? form : items.length ? null : h("p", {}, "No corroborations yet."));
 }
 
 export function checkRow(input, text) {
@@ -273,9 +273,16 @@ function postPanel(panel, circle) {
   field("How members can reach you about it", contact, "Optional."),
   field("What happened", text),
   checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
+  h("p", { class: "hint proof" }, NAMED_PROOF),
   submit);
   replace(panel, form);
 }
+
+/** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */
+export const NAMED_PROOF =
+  "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, " +
+  "that you wrote its text; an anonymous warning carries no such proof, though the server still records " +
+  "which account posted it.";
 
 /** What each level of a check promises, in the words the page shows (§25.3). */
 const LEVEL_TEXT = {

@@ -40,6 +40,10 @@ const PLAIN = {
   entry_not_found: "That warning does not exist in this circle.",
   not_author: "Only the person who posted a warning can retract it.",
   already_corroborated: "You have already added to this warning.",
+  self_corroboration: "This is your own warning: only other members can corroborate it.",
+  bad_expiry: "A warning lives 1 to 3650 days.",
+  bad_terms_signature: "The warning's expiry was not signed as sent; try again.",
+  bad_terms: "The server shows a warning with an expiry its author did not sign.",
   already_reported: "You have already reported this warning.",
   not_pending: "That person is no longer waiting to be confirmed.",
   fingerprint_mismatch:
