@@ -95,6 +95,10 @@ const SUITES = {
       "audit",
     ],
   ],
+  "release-v1.json": [
+    "release.test.js",
+    ["labels", "keys", "assets", "rotation_a_to_b", "releases", "cases", "refusals"],
+  ],
   "voprf-v1.json": [
     "voprf.test.js",
     ["labels", "context_strings", "constants", "element_decode", "scalar_decode", "keys", "request", "answers"],

@@ -3,6 +3,7 @@
  * shows what this tab verified (the signed record, opened envelopes), never the server's
  * word alone.
  */
+import { formerMembers } from "../client/deletion.js";
 import { CATEGORIES, SEVERITIES } from "../client/entries.js";
 import { act, app, show, status } from "./app.js";
 import { confirmButton, field, focusHeading, formatDate, h, replace } from "./dom.js";
@@ -102,6 +103,16 @@ const PANELS = {
 
 // -- warnings -------------------------------------------------------------------------
 
+/** Per circle, the authors whose accounts were deleted (the feed fills it). */
+const FORMER = new Map();
+
+function byline(entry, circleId) {
+  if (!entry.author) {
+    return "Posted anonymously";
+  }
+  return FORMER.get(circleId)?.has(entry.author) ? "Posted by a former member" : ["Posted by ", userText(entry.author)];
+}
+
 const GONE = {
   retracted: "Retracted by its author.",
   expired: "Expired.",
@@ -130,14 +141,28 @@ export function warningCard(entry, circle, { actions = true } = {}) {
     details.length ? h("dl", {}, details.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
     entry.text ? h("p", {}, userText(entry.text, { multiline: true })) : null,
     h("p", { class: "meta" },
-      entry.author ? ["Posted by ", userText(entry.author)] : "Posted anonymously",
+      byline(entry, circle.circleId),
       ` · ${formatDate(entry.createdAt)}`,
       entry.corroborations ? ` · ${entry.corroborations} corroboration${entry.corroborations === 1 ? "" : "s"}` : ""),
   );
+  if (entry.corroborations && entry.status === "live") {
+    card.append(corroborationList(entry, circle)); // readable without pressing anything
+  }
   if (actions && entry.status === "live") {
     card.append(warningActions(entry, circle));
   }
   return card;
+}
+
+/** The "me too"s of a warning, fetched and verified in the background, shown in the card. */
+function corroborationList(entry, circle) {
+  const box = h("section", { class: "corroborations", "aria-label": `Corroborations of the warning about ${entry.subject}` },
+    h("p", { class: "meta" }, "Loading corroborations…"));
+  app.entries.show(circle.circleId, entry.entryId).then(({ corroborations: items }) => {
+    replace(box, items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
+      h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null);
+  }, () => replace(box, h("p", { class: "meta" }, "The corroborations could not be loaded; reload to try again.")));
+  return box;
 }
 
 function warningActions(entry, circle) {
@@ -167,9 +192,12 @@ function warningActions(entry, circle) {
   return box;
 }
 
-/** Corroborations of a warning, and a form to add one. */
+/** The form to add a corroboration (the existing ones are already in the card); for the
+ * warning's own author, who cannot corroborate it, only a word when there are none. */
 async function corroborations(entry, circle, { form: withForm = true } = {}) {
-  const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
+  if (!withForm) {
+    return h("div", { class: "corroborations" }, entry.corroborations ? null : h("p", {}, "No corroborations yet."));
+  }
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
   const add = h("button", { type: "submit" }, "Add my corroboration");
@@ -186,10 +214,7 @@ async function corroborations(entry, circle, { form: withForm = true } = {}) {
   field("Something similar happened to me", text, "Encrypted in this browser; only members can read it."),
   checkRow(anonymous, "Post anonymously (members will not see it was you)"),
   add);
-  return h("div", { class: "corroborations" },
-    items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
-      h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
-    withForm ? form : items.length ? null : h("p", {}, "No corroborations yet."));
+  return h("div", { class: "corroborations" }, form);
 }
 
 export function checkRow(input, text) {
@@ -203,7 +228,11 @@ export function showCircleTab(circle, tab, notice = "") {
 }
 
 async function feedPanel(panel, circle, before = null) {
-  const page = await app.entries.feed(circle.circleId, { before });
+  const [page, former] = await Promise.all([
+    app.entries.feed(circle.circleId, { before }),
+    formerMembers(app.circles, circle.circleId),
+  ]);
+  FORMER.set(circle.circleId, former);
   const list = h("div", { class: "feed" });
   if (before === null) {
     replace(panel, h("h2", {}, "Warnings"),
