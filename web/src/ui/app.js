@@ -443,6 +443,16 @@ async function start() {
   if (path === "/join") {
     app.pendingInvite = takeFragment("/join") || null;
     showAuth("register");
+    // A link cut off in a message is refused now, before anyone makes an account for it.
+    if (app.pendingInvite !== null) {
+      try {
+        Circles.parseInvite(app.pendingInvite);
+      } catch (error) {
+        app.pendingInvite = null;
+        showAuth("register");
+        fail(error);
+      }
+    }
   } else if (path === "/takedown") {
     showTakedown(takeFragment("/takedown"));
   } else if (path === "/receipt") {
