@@ -135,6 +135,17 @@ def test_ids_by_prefix_and_name_and_errors_that_say_what_to_do(
     assert "{'" not in checked.output  # not a Python dict
     assert c.json("operator", "check-reveal", str(path))["ok"] is True
 
+    # A takedown link and a receipt work as their bare tokens (the server URL is added).
+    link = c.json("alice", "circle", "takedown-link", cid)["link"]
+    bare = link.split("#", 1)[1]
+    filed = c.json("jan", "takedown", "request", f" <{bare}> ", "--name", "Jan", "--text", "no")
+    receipt = filed["receipt"].split("#", 1)[1]
+    assert (
+        c.json("jan", "takedown", "status", receipt[:40] + "\n" + receipt[40:])["status"] == "open"
+    )
+    damaged = _error(c.run("jan", "takedown", "status", receipt[:-3], "--json"))
+    assert damaged["code"] == "bad_receipt" and "takedown request" in damaged["message"]
+
     # audit show --json: null for no actor, ids with dashes.
     records = c.json("bob", "audit", "show", cid)
     filed = next(r for r in records if r["kind"] == "report_filed")
