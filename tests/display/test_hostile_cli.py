@@ -133,7 +133,6 @@ def world(live_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     groups = _groups()
     bob_circles = _circles(tmp_path, "bob", live_server, monkeypatch)
     bob, bob_moderation = Entries(bob_circles), Moderation(bob_circles)
-    carol_moderation = Moderation(_circles(tmp_path, "carol", live_server, monkeypatch))
     link = c.json("alice", "circle", "takedown-link", cid)["link"]
     receipts = []
     for group in groups:
@@ -141,10 +140,10 @@ def world(live_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         entry_id = ids[group[0]]
         bob.corroborate(circle, entry_id, text=joined)
         case = bob_moderation.report(circle, entry_id, reason="false", note=joined)["case_id"]
-        output_case = c.json(
+        decided = c.json(
             "carol", "moderation", "decide", cid, case, "--action", "dismiss", "--reason", joined
         )
-        assert output_case["status"] == "dismissed"
+        assert decided["status"] == "dismissed"
         name = group[0] if group[0].strip() else f"x{group[0]}"
         receipt = c.json(
             "jan",
@@ -172,7 +171,6 @@ def world(live_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             "--response",
             joined,
         )
-    del carol_moderation
     monkeypatch.delenv("BACKCHANNEL_HOME")
     return {"c": c, "cid": cid, "ids": ids, "groups": groups, "receipts": receipts}
 
