@@ -22,6 +22,7 @@ import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replac
 import { ensureIntegrity, showRelease } from "./integrity.js";
 import { describe } from "./messages.js";
 import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
+import { isolated, userText, visible } from "./text.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
 const main = document.getElementById("main");
@@ -343,7 +344,7 @@ export async function showHome() {
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
           // The moderation key from the start, so members can report at once (as the CLI does).
           await app.moderation.ensureKey(circle.circleId);
-          showCircle(circle.circleId, "invite", `Created “${circle.name}”. Invite people with a link.`);
+          showCircle(circle.circleId, "invite", `Created “${isolated(circle.name)}”. Invite people with a link.`);
         });
       },
     }, h("h2", {}, "Create a circle"),
@@ -373,10 +374,10 @@ function circleItem(c) {
   if (c.status === "deleted") {
     const when = c.deletedAt ? ` on ${formatTime(c.deletedAt)}` : "";
     return h("li", { class: "circle deleted" },
-      h("span", { class: "circle-name" }, c.name ? h("bdi", {}, c.name) : "A circle you were in"),
+      h("span", { class: "circle-name" }, c.name ? userText(c.name) : "A circle you were in"),
       h("span", { class: "meta" }, c.verified
-        ? [`Deleted by ${c.deletedBy}${when}. Its warnings are gone from the server.`]
-        : [`The server says ${c.deletedBy} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
+        ? [`Deleted by ${visible(c.deletedBy)}${when}. Its warnings are gone from the server.`]
+        : [`The server says ${visible(c.deletedBy)} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
   }
   if (c.problem) {
     const { title, text } = describe(c.problem);
@@ -385,7 +386,7 @@ function circleItem(c) {
   }
   return h("li", { class: "circle" },
     h("button", { type: "button", class: "circle-open", onclick: () => showCircle(c.circleId) },
-      h("span", { class: "circle-name" }, c.name ?? "(no name)"),
+      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? "(no name)" : userText(c.name)),
       h("span", { class: "meta" }, `You are ${c.role === "member" ? "a member" : `an ${c.role}`}`)));
 }
 
@@ -406,7 +407,7 @@ export function showJoin(inviteText) {
     status("");
     show(
       h("h1", {}, "Request sent"),
-      h("p", {}, `Now ${result.inviter} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
+      h("p", {}, `Now ${visible(result.inviter)} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
       fingerprintBlock(app.account.fingerprint, "Your fingerprint"),
       h("p", {}, "Once you are confirmed, the circle appears in your list with its name and warnings."),
       h("button", { type: "button", onclick: () => showHome() }, "Go to my circles"),
