@@ -116,6 +116,26 @@ OPRF_FINALIZE_LABEL: Final = b"Finalize"
 OPRF_CHALLENGE_LABEL: Final = b"Challenge"
 OPRF_COMPOSITE_LABEL: Final = b"Composite"
 
+# Sealed warnings (§35): opened to the admins only when k members name the same person.
+PERSON_SEAL_SECRET: Final = _person("bc.v1.seal-root")
+PERSON_SEAL_VALUE: Final = _person("bc.v1.seal-value")
+PERSON_SEAL_TAG: Final = _person("bc.v1.seal-tag")
+PERSON_SEAL_COEF: Final = _person("bc.v1.seal-coef")
+PERSON_SEAL_POINT: Final = _person("bc.v1.seal-point")
+PERSON_SEAL_WRAP: Final = _person("bc.v1.seal-wrap")
+PERSON_SEAL_SETTINGS: Final = _person("bc.v1.seal-set")
+PERSON_SEAL_OPRF_KEY: Final = _person("bc.v1.seal-oprf")  # server only: its OPRF key seed
+SEALED_NAME_PREFIX: Final = b"backchannel.sealed-name.v1\x00"
+SEALED_BODY_AD_PREFIX: Final = b"backchannel.sealed-body.v1\x00"
+SEALED_WRAP_AD_PREFIX: Final = b"backchannel.sealed-wrap.v1\x00"
+SEALED_SHARE_AD_PREFIX: Final = b"backchannel.sealed-share.v1\x00"
+SEALED_SELF_PREFIX: Final = b"backchannel.sealed-self.v1\x00"
+SEALED_FILING_TYPE: Final = "backchannel.sealed-filing"
+SEALED_FILING_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-filing.v1\x00"
+SEALED_SETTINGS_TYPE: Final = "backchannel.sealed-settings"
+SEALED_SETTINGS_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-settings.v1\x00"
+SEALED_EVALUATION_AD_PREFIX: Final = b"backchannel.sealed-evaluation.v1\x00"
+
 # A device's own files (never on the wire): the encrypted copy of synced warnings.
 PERSON_LOCAL_CACHE_KEY: Final = _person("bc.v1.cache-key")
 LOCAL_CACHE_AD_PREFIX: Final = b"backchannel.local-cache.v1\x00"

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from app.client.cases import (
     check_reveal,
@@ -19,6 +20,7 @@ from app.client.cli.context import CircleId, circles_session, device_entries, pa
 from app.client.cli.output import JsonFlag, emit, errors, out
 from app.client.errors import ClientError
 from app.client.moderation import Moderation
+from app.client.sealed import Sealed
 from app.crypto.decisions import ACTIONS
 from app.crypto.reports import REASONS
 
@@ -89,6 +91,31 @@ def moderation_list(
                 )
             table.add_row(case["case_id"], case["kind"], case["status"], about, details)
         out.print(table)
+
+
+@moderation_app.command("matches")
+def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """Sealed warnings that matched: k members named the same person. Verified and opened
+    on this device; only the circle's admins can read them."""
+    with circles_session(as_json) as circles:
+        matches = Sealed(Moderation(circles)).matches(parse_uuid(circle_id))
+        if as_json:
+            emit(True, matches, "")
+            return
+        if not matches:
+            out.print("No sealed warnings have matched.")
+            return
+        for match in matches:
+            grid = Table(
+                title=f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+            )
+            for column in ("filer", "name", "what happened"):
+                grid.add_column(column)
+            for warning in match["warnings"]:
+                grid.add_row(
+                    warning["filer"], Text(warning["subject"] or ""), Text(warning["text"] or "")
+                )
+            out.print(grid)
 
 
 @moderation_app.command("decide")
