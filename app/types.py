@@ -107,4 +107,8 @@ Username = Annotated[str, Field(max_length=64), AfterValidator(_username)]
 
 
 # FastAPI validates bodies in Python mode, where strict mode would refuse a UUID string.
+# What a client calls the device a session is on ("Firefox on Android"): shown to its
+# owner in the session list; printable text only, so it cannot forge a line of output.
+DeviceLabel = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
 UUIDField = Annotated[uuid.UUID, Field(strict=False)]

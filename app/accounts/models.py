@@ -49,6 +49,8 @@ class AuthSession(Base):
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Chosen by the client ("Firefox on Android") so its owner can tell sessions apart.
+    device_label: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="sessions")
 

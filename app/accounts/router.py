@@ -150,6 +150,7 @@ def login(
         auth_key=body.auth_key,
         address=address,
         previous=previous,
+        device_label=body.device_label,
     )
     return session_out(new, settings)
 
@@ -219,6 +220,7 @@ def my_sessions(
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             expires_at=row.expires_at,
+            device_label=row.device_label,
             current=row.id == current.id,
         )
         for row in sessions.active_sessions(session, settings, user=current.user)

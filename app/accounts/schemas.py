@@ -9,6 +9,7 @@ from app.types import (
     REQUEST_CONFIG,
     RESPONSE_CONFIG,
     B64Bytes,
+    DeviceLabel,
     Key32,
     Salt16,
     Signature64,
@@ -77,6 +78,7 @@ class RegisterRequest(BaseModel):
     key_bundle: KeyBundle
     recovery: RecoveryIn
     invite: RegisterInvite | None = None
+    device_label: DeviceLabel | None = None
 
 
 class LoginRequest(BaseModel):
@@ -84,6 +86,7 @@ class LoginRequest(BaseModel):
 
     username: Username
     auth_key: Key32
+    device_label: DeviceLabel | None = None
 
 
 class PassphraseChangeRequest(BaseModel):
@@ -111,6 +114,7 @@ class RecoveryCompleteRequest(BaseModel):
     auth_key: Key32
     key_bundle: KeyBundle
     recovery: RecoveryIn
+    device_label: DeviceLabel | None = None
 
 
 class UserOut(BaseModel):
@@ -151,6 +155,7 @@ class SessionInfoOut(BaseModel):
     created_at: datetime
     last_used_at: datetime
     expires_at: datetime
+    device_label: str | None
     current: bool
 
 

@@ -91,7 +91,12 @@ def _end_previous(session: Session, settings: Settings, previous: str | None) ->
 
 
 def _start_session(
-    session: Session, settings: Settings, user: User, *, previous: str | None = None
+    session: Session,
+    settings: Settings,
+    user: User,
+    *,
+    previous: str | None = None,
+    device_label: str | None = None,
 ) -> NewSession:
     _end_previous(session, settings, previous)
     now = utcnow()
@@ -102,6 +107,7 @@ def _start_session(
         created_at=now,
         last_used_at=now,
         expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
+        device_label=device_label,
     )
     session.add(record)
     session.flush()
@@ -184,7 +190,9 @@ def register(
     log_authentication(
         "register", outcome="success", user=user.username, address=address, factor="auth_key"
     )
-    return _start_session(session, settings, user, previous=previous)
+    return _start_session(
+        session, settings, user, previous=previous, device_label=request.device_label
+    )
 
 
 def login(
@@ -195,6 +203,7 @@ def login(
     auth_key: bytes,
     address: str,
     previous: str | None = None,
+    device_label: str | None = None,
 ) -> NewSession:
     user = check_credential(
         session, settings, operation="login", username=username, address=address, secret=auth_key
@@ -202,7 +211,7 @@ def login(
     log_authentication(
         "login", outcome="success", user=username, address=address, factor="auth_key"
     )
-    return _start_session(session, settings, user, previous=previous)
+    return _start_session(session, settings, user, previous=previous, device_label=device_label)
 
 
 # Built once: every authenticated request runs it, and building it costs more than running it.
@@ -359,7 +368,9 @@ def complete_recovery(
         factor="recovery_code",
         sessions_ended=ended,
     )
-    return _start_session(session, settings, user, previous=previous)
+    return _start_session(
+        session, settings, user, previous=previous, device_label=request.device_label
+    )
 
 
 def get_user(session: Session, *, username: str) -> User:

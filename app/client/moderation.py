@@ -205,6 +205,15 @@ class Moderation:
             raise ProtocolError("moderation_key_stale", "the new moderation key did not stick")
         return circle, state
 
+    def set_up_if_missing(self, circle: VerifiedCircle) -> bool:
+        """As an admin opening a circle: give it generation 0 if it has no moderation key yet
+        (circles made by older clients), so members can report at once; True if one was made.
+        A stale key is left to the moderation commands, which say who must renew it."""
+        if circle.role not in ADMIN_ROLES or self.state(circle).current is not None:
+            return False
+        self.ensure_key(circle.circle_id)
+        return True
+
     def _new_generation(
         self, circle: VerifiedCircle, state: ModerationState, previous: ModerationKey | None
     ) -> None:

@@ -120,9 +120,12 @@ class Client:
         token: str | None = None,
         http: httpx.Client | None = None,
         timeout: float = 60.0,
+        device_label: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        # Sent with each login so the account's session list can tell devices apart.
+        self.device_label = device_label
         self._owns_http = http is None
         self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
 
@@ -230,10 +233,14 @@ class Client:
         }
         if invite_json is not None:
             body["invite"] = invite_json
+        body.update(self._device())
         data = self.request("POST", "/v1/auth/register", json=body)
         token, opened = self._open_session(data, username=username, wrap_key=keys.wrap_key)
         self.token = token
         return Account(username, token, opened, opened.public().fingerprint(), recovery)
+
+    def _device(self) -> dict[str, str]:
+        return {} if self.device_label is None else {"device_label": self.device_label}
 
     @staticmethod
     def _recovery_json(
@@ -251,7 +258,7 @@ class Client:
         data = self.request(
             "POST",
             "/v1/auth/login",
-            json={"username": username, "auth_key": b64encode(keys.auth_key)},
+            json={"username": username, "auth_key": b64encode(keys.auth_key), **self._device()},
         )
         token, identity = self._open_session(data, username=username, wrap_key=keys.wrap_key)
         self.token = token
@@ -370,6 +377,7 @@ class Client:
                     )
                 ),
                 "recovery": self._recovery_json(identity, fresh_code, username),
+                **self._device(),
             },
         )
         token, opened = self._open_session(data, username=username, wrap_key=keys.wrap_key)

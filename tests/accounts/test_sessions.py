@@ -170,8 +170,49 @@ def test_users_see_their_parallel_sessions(
     listed = first.sessions()
     assert len(listed) == 4
     assert [row["current"] for row in listed] == [True, False, False, False]
-    assert set(listed[0]) == {"session_id", "created_at", "last_used_at", "expires_at", "current"}
+    assert set(listed[0]) == {
+        "session_id",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "device_label",
+        "current",
+    }
     assert not any(device.token in str(listed) for device in devices)
+
+
+def test_sessions_carry_the_device_label_their_client_chose(
+    register: Callable[..., Client], http: TestClient
+) -> None:
+    """A login, a registration and a recovery name their device; an unnamed one stays None."""
+    from tests.conftest import PASSPHRASES
+
+    first = register("alice")
+    phone = Client("http://testserver", http=http, device_label="Firefox on Android")
+    phone.login("alice", PASSPHRASES["alice"])
+    labels = [row["device_label"] for row in phone.sessions()]
+    assert labels == [None, "Firefox on Android"]
+    assert [row["current"] for row in first.sessions()] == [True, False]
+    named = Client("http://testserver", http=http, device_label="Safari on iPhone")
+    account = named.register("bob", PASSPHRASES["bob"])
+    recovered = Client("http://testserver", http=http, device_label="CLI on Linux")
+    recovered.recover("bob", account.recovery_code, "a brand new quartz passphrase")
+    assert [row["device_label"] for row in recovered.sessions()] == ["CLI on Linux"]
+
+
+@pytest.mark.parametrize("label", ["", "x" * 65, "line\nbreak", "bell\x07", 7])
+def test_a_bad_device_label_is_refused_before_anything_is_written(
+    register: Callable[..., Client], http: TestClient, label: object
+) -> None:
+    client = register("alice")
+    before = len(client.sessions())
+    response = http.post(
+        "/v1/auth/login",
+        json={"username": "alice", "auth_key": "A" * 43 + "=", "device_label": label},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert len(client.sessions()) == before
 
 
 @pytest.mark.asvs("7.5.2")

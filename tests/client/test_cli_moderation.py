@@ -547,3 +547,27 @@ def test_a_flood_of_takedown_requests_is_dismissed_in_one_command(
     assert nothing == {"dismissed": [], "more": False}
     unnamed = c.run("carol", "moderation", "dismiss", cid, "--reason", "r")
     assert unnamed.exit_code == 1 and "name the cases" in unnamed.output
+
+
+def test_an_admin_reading_a_circle_without_a_moderation_key_makes_one(
+    live_server: str, tmp_path: Path, engine: Engine
+) -> None:
+    """Circles made by older clients have no moderation key, so nobody can report; the next
+    admin to read the circle makes one. A plain member reading it changes nothing."""
+    c = Cli(live_server, tmp_path)
+    cid, _ = _setup(c)
+    entry_id = _post(c, cid)
+    with engine.begin() as conn:  # as an older client left it
+        for table in ("moderation_wraps", "moderation_keys"):
+            conn.execute(
+                text(f"DELETE FROM {table} WHERE circle_id = :c"), {"c": _db_id(engine, cid)}
+            )
+    refused = c.run("bob", "report", cid, entry_id, "--reason", "false", "--json")
+    assert refused.exit_code == 1 and "moderation_key_missing" in refused.output
+    assert c.run("bob", "read", cid).exit_code == 0
+    refused = c.run("bob", "report", cid, entry_id, "--reason", "false", "--json")
+    assert "moderation_key_missing" in refused.output
+    opened = c.run("carol", "read", cid)
+    assert opened.exit_code == 0 and "one was made" in opened.output
+    assert c.json("bob", "report", cid, entry_id, "--reason", "false")["case_id"]
+    assert "one was made" not in c.run("carol", "read", cid).output

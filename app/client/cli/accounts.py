@@ -4,6 +4,7 @@ import shutil
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 
 from app.client.cache import CACHE_DIR
@@ -205,7 +206,8 @@ def sessions_list(as_json: JsonFlag = False) -> None:
         with client(server_url(profile), profile.token) as http:
             rows = http.sessions()
         human = "\n".join(
-            f"{row['session_id']}  since {row['created_at']}  last used {row['last_used_at']}"
+            f"{row['session_id']}  {escape(row.get('device_label') or 'unnamed device')}"
+            f"  since {row['created_at']}  last used {row['last_used_at']}"
             + ("  (this device)" if row["current"] else "")
             for row in rows
         )

@@ -2,6 +2,7 @@
 secrets from the environment or a prompt, and ids parsed from the command line."""
 
 import os
+import platform
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from app.client.cache import CACHE_DIR, FileCache
-from app.client.circles import Circles
+from app.client.circles import Circles, VerifiedCircle
 from app.client.cli import output
 from app.client.entries import Entries
 from app.client.errors import ClientError, NotLoggedIn, ProtocolError
@@ -39,8 +40,14 @@ def http_for(url: str) -> Any:
     return state.http_factory(url) if state.http_factory else None
 
 
+def device_label() -> str:
+    """How this device's sessions are named in the session list ("backchannel CLI on Linux")."""
+    system = platform.system() or "an unknown system"
+    return f"backchannel CLI on {system}"[:64]
+
+
 def client(server: str, token: str | None = None) -> Client:
-    return Client(server, token=token, http=http_for(server))
+    return Client(server, token=token, http=http_for(server), device_label=device_label())
 
 
 def secret(env: str, prompt: str, *, confirm: bool = False) -> str:
@@ -92,6 +99,18 @@ def renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
         Moderation(circles).ensure_key(circle_id)
     except ClientError as exc:
         output.err.print(f"[dim]moderation key not renewed: {getattr(exc, 'message', exc)}[/]")
+
+
+def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
+    """An admin opening a circle that has no moderation key (older clients made none) makes
+    one, so its members can report; a failure is said, not fatal."""
+    from app.client.moderation import Moderation
+
+    try:
+        if Moderation(circles).set_up_if_missing(circle):
+            output.err.print("[dim]this circle had no moderation key; one was made[/]")
+    except ClientError as exc:
+        output.err.print(f"[dim]moderation key not set up: {getattr(exc, 'message', exc)}[/]")
 
 
 def parse_uuid(text: str) -> uuid.UUID:

@@ -7,7 +7,13 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
+from app.client.cli.context import (
+    CircleId,
+    circles_session,
+    device_entries,
+    parse_uuid,
+    set_up_moderation,
+)
 from app.client.cli.output import JsonFlag, emit, out, working
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
@@ -102,6 +108,7 @@ def read(
         after = 0 if all_entries else _cursors().get(str(cid), 0)
         with working(as_json, "syncing and verifying"):
             copy = device_entries(circles).sync(cid)
+            set_up_moderation(circles, circles.sync(cid))
         entries = [
             ReadEntry.from_held(held.data)
             for held in copy.warnings.values()

@@ -175,6 +175,19 @@ export class Moderation {
     return { circle, state };
   }
 
+  /**
+   * As an admin opening a circle: give it generation 0 if it has no moderation key yet
+   * (circles made by older clients), so members can report at once; true if one was made.
+   * A stale key is left to the Moderation tab, which says who must renew it.
+   */
+  async setUpIfMissing(circle) {
+    if (!circle.isAdmin || (await this.state(circle)).current !== null) {
+      return false;
+    }
+    await this.ensureKey(circle.circleId);
+    return true;
+  }
+
   async #newGeneration(circle, state, previous) {
     const generation = state.current === null ? 0 : state.current.generation + 1;
     const key = ModerationKey.generate();

@@ -95,9 +95,10 @@ export class Client {
    * `onKdf(phase)` is told "start" and "end" around each Argon2id derivation, so a page
    * can show "deriving keys…" before the main thread is busy for a second or two.
    */
-  constructor({ baseUrl = "", token = null, fetch: fetchImpl = globalThis.fetch.bind(globalThis), onKdf = null } = {}) {
+  constructor({ baseUrl = "", token = null, fetch: fetchImpl = globalThis.fetch.bind(globalThis), onKdf = null, deviceLabel = null } = {}) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.token = token;
+    this.deviceLabel = deviceLabel; // sent at login, so the session list can tell devices apart
     this.fetch = fetchImpl;
     this.onKdf = onKdf;
   }
@@ -229,6 +230,10 @@ export class Client {
     return { token: String(data.token), identity };
   }
 
+  #device() {
+    return this.deviceLabel === null ? {} : { device_label: this.deviceLabel };
+  }
+
   static #recoveryJson(identity, recovery, name) {
     const bundle = sealKeyBundle(identity, { key: recovery.bundleKey, username: name, purpose: BUNDLE_PURPOSE_RECOVERY });
     return { auth_key: b64(recovery.authKey), key_bundle: b64(bundle) };
@@ -262,6 +267,7 @@ export class Client {
     if (inviteJson !== null) {
       body.invite = inviteJson;
     }
+    Object.assign(body, this.#device());
     const data = await this.request("POST", "/v1/auth/register", { json: body });
     const session = this.#openSession(data, { name, wrapKey: keys.wrapKey });
     this.token = session.token;
@@ -274,7 +280,7 @@ export class Client {
     const { params, salt } = await this.#announcedKdf(name);
     const keys = await this.#derive(passphrase, salt, params);
     const data = await this.request("POST", "/v1/auth/login", {
-      json: { username: name, auth_key: b64(keys.authKey) },
+      json: { username: name, auth_key: b64(keys.authKey), ...this.#device() },
     });
     const session = this.#openSession(data, { name, wrapKey: keys.wrapKey });
     this.token = session.token;
@@ -291,6 +297,100 @@ export class Client {
 
   async me() {
     return this.request("GET", "/v1/me");
+  }
+
+  /** This account's live sessions (ids, times, device labels; `current` marks this one). */
+  async sessions() {
+    return this.request("GET", "/v1/me/sessions");
+  }
+
+  /**
+   * End the named sessions, or every other one; the server asks for the passphrase's auth key
+   * again, so a stolen token alone cannot end its owner's sessions.
+   */
+  async endSessions(typedName, passphrase, { sessionIds = null } = {}) {
+    const name = username(typedName);
+    const { params, salt } = await this.#announcedKdf(name);
+    const keys = await this.#derive(passphrase, salt, params);
+    const body = { auth_key: b64(keys.authKey) };
+    if (sessionIds !== null) {
+      body.session_ids = sessionIds;
+    }
+    const data = await this.request("POST", "/v1/me/sessions/end", { json: body });
+    return Number(data.ended);
+  }
+
+  /** Re-derive with the current passphrase, then store keys derived from the new one. */
+  async changePassphrase(typedName, { current, next, identity }) {
+    await ready();
+    const name = username(typedName);
+    checkPassphrase(next, { username: name, common: await this.#commonPassphrases() });
+    const { params, salt } = await this.#announcedKdf(name);
+    const currentKeys = await this.#derive(current, salt, params);
+    const freshSalt = newSalt();
+    const keys = await this.#derive(next, freshSalt, params);
+    await this.request("POST", "/v1/me/passphrase", {
+      json: {
+        current_auth_key: b64(currentKeys.authKey),
+        kdf: kdfJson(params, freshSalt),
+        auth_key: b64(keys.authKey),
+        key_bundle: b64(sealKeyBundle(identity, { key: keys.wrapKey, username: name, purpose: BUNDLE_PURPOSE_PASSPHRASE })),
+      },
+    });
+  }
+
+  /** Open the recovery bundle, set a new passphrase and a new one-time recovery code (§6). */
+  async recover(typedName, codeText, newPassphrase) {
+    await ready();
+    const name = username(typedName);
+    let code;
+    try {
+      code = RecoveryCode.parse(codeText);
+    } catch (error) {
+      throw new ProtocolError("bad_recovery_code", error.message);
+    }
+    checkPassphrase(newPassphrase, { username: name, common: await this.#commonPassphrases() });
+    const data = await this.request("POST", "/v1/auth/recovery/bundle", {
+      json: { username: name, recovery_auth_key: b64(code.authKey) },
+    });
+    if (data.username !== name) {
+      throw new ProtocolError("wrong_account", "the server answered for a different account");
+    }
+    const published = parseIdentity(data.identity);
+    let identity;
+    try {
+      identity = openKeyBundle(fromB64(data.recovery_bundle, 105, "recovery_bundle"), {
+        key: code.bundleKey,
+        username: name,
+        purpose: BUNDLE_PURPOSE_RECOVERY,
+      });
+    } catch (error) {
+      if (error instanceof CryptoError) {
+        throw new ProtocolError("bad_key_bundle", "the recovery bundle does not open");
+      }
+      throw error;
+    }
+    if (!sameKeys(identity.publicIdentity(), published)) {
+      throw new ProtocolError("key_mismatch", "the recovery bundle holds different keys");
+    }
+    const { params } = await this.#announcedKdf(name);
+    const salt = newSalt();
+    const keys = await this.#derive(newPassphrase, salt, params);
+    const fresh = RecoveryCode.generate();
+    const answer = await this.request("POST", "/v1/auth/recovery/complete", {
+      json: {
+        username: name,
+        recovery_auth_key: b64(code.authKey),
+        kdf: kdfJson(params, salt),
+        auth_key: b64(keys.authKey),
+        key_bundle: b64(sealKeyBundle(identity, { key: keys.wrapKey, username: name, purpose: BUNDLE_PURPOSE_PASSPHRASE })),
+        recovery: Client.#recoveryJson(identity, fresh, name),
+        ...this.#device(),
+      },
+    });
+    const session = this.#openSession(answer, { name, wrapKey: keys.wrapKey });
+    this.token = session.token;
+    return new Account({ username: name, token: session.token, identity: session.identity, recoveryCode: fresh });
   }
 
   /**

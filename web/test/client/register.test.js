@@ -65,3 +65,17 @@ describe("register with an invite", () => {
     assert.deepEqual(sent, []);
   });
 });
+
+describe("device label", () => {
+  test("a client with a device label sends it with the registration; one without sends none", async () => {
+    const labelled = inviteOnlyServer();
+    labelled.client.deviceLabel = "Firefox on Android";
+    await refused(labelled.client.register("dora", PASSPHRASE), "invite_required");
+    const [named] = labelled.sent.filter((s) => s.request === "POST /v1/auth/register");
+    assert.equal(named.body.device_label, "Firefox on Android");
+    const plain = inviteOnlyServer();
+    await refused(plain.client.register("dora", PASSPHRASE), "invite_required");
+    const [unnamed] = plain.sent.filter((s) => s.request === "POST /v1/auth/register");
+    assert.equal("device_label" in unnamed.body, false);
+  });
+});
