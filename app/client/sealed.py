@@ -13,10 +13,11 @@ from typing import Any
 
 from app.client.circles import VerifiedCircle, _protocol
 from app.client.entries import Entries
-from app.client.errors import ProtocolError
+from app.client.errors import ApiError, ProtocolError
 from app.client.moderation import Moderation
 from app.crypto import CryptoError, PublicIdentity, b64decode, b64encode
 from app.crypto.circles import ADMIN_ROLES
+from app.crypto.moderation import ModerationKeyRecord
 from app.crypto.sealed import (
     DEFAULT_EVALUATIONS,
     DEFAULT_K,
@@ -56,6 +57,7 @@ class Sealed:
         self.circles = moderation.circles
         self.client = moderation.client
         self.entries = entries if entries is not None else moderation.entries
+        self._checked: dict[uuid.UUID, tuple[int, SealedSettings, ModerationKeyRecord]] = {}
 
     # -- settings ------------------------------------------------------------------------
 
@@ -211,6 +213,47 @@ class Sealed:
             anonymous=False,
         )
         circle = self.circles.sync(circle_id)
+        values: list[bytes] | None = None
+        for attempt in range(2):
+            settings, moderation = self._prepared(circle, fresh=attempt > 0)
+            if values is None:  # independent of k and of the moderation key: asked for once
+                values = self._values(circle, settings, [subject, *aliases])
+            try:
+                filing, signature = seal_filing(
+                    payload,
+                    circle_id=circle_id,
+                    filing_id=uuid.uuid4(),
+                    filer=self.circles.username,
+                    identity=self.circles.identity,
+                    polynomials=[NamePolynomial.derive(v, settings.k) for v in values],
+                    moderation_public=moderation.public_key,
+                    generation=moderation.generation,
+                )
+            except CryptoError as exc:
+                raise ProtocolError("too_long", str(exc)) from exc
+            try:
+                result: dict[str, Any] = self.client.request(
+                    "POST",
+                    f"/v1/circles/{circle_id}/sealed/filings",
+                    json={"record": filing.to_bytes().decode(), "signature": b64encode(signature)},
+                )
+            except ApiError as exc:
+                # k or the moderation key changed since this device last checked: check again.
+                if attempt == 0 and exc.code in ("sealed_k_changed", "moderation_key_stale"):
+                    continue
+                raise
+            return {"filing_id": result["filing_id"], "status": result["status"], "k": settings.k}
+        raise AssertionError("unreachable")
+
+    def _prepared(
+        self, circle: VerifiedCircle, *, fresh: bool
+    ) -> tuple[SealedSettings, ModerationKeyRecord]:
+        """The verified settings and the current moderation key record, checked once per
+        circle key record on this object (a change of either is refused by the server, and
+        ``seal`` then checks again)."""
+        cached = self._checked.get(circle.circle_id)
+        if not fresh and cached is not None and cached[0] == circle.record.seq:
+            return cached[1], cached[2]
         settings = self._usable(circle)
         moderation = self.moderation.state(circle)
         if moderation.current is None or moderation.stale:
@@ -218,27 +261,8 @@ class Sealed:
                 "moderation_key_stale" if moderation.stale else "moderation_key_missing",
                 "the circle's moderation key is not current; an admin's client renews it",
             )
-        values = self._values(circle, settings, [subject, *aliases])
-        filing_id = uuid.uuid4()
-        try:
-            filing, signature = seal_filing(
-                payload,
-                circle_id=circle_id,
-                filing_id=filing_id,
-                filer=self.circles.username,
-                identity=self.circles.identity,
-                polynomials=[NamePolynomial.derive(v, settings.k) for v in values],
-                moderation_public=moderation.current.public_key,
-                generation=moderation.current.generation,
-            )
-        except CryptoError as exc:
-            raise ProtocolError("too_long", str(exc)) from exc
-        result: dict[str, Any] = self.client.request(
-            "POST",
-            f"/v1/circles/{circle_id}/sealed/filings",
-            json={"record": filing.to_bytes().decode(), "signature": b64encode(signature)},
-        )
-        return {"filing_id": result["filing_id"], "status": result["status"], "k": settings.k}
+        self._checked[circle.circle_id] = (circle.record.seq, settings, moderation.current)
+        return settings, moderation.current
 
     # -- one's own filings ---------------------------------------------------------------
 

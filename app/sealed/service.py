@@ -7,6 +7,7 @@ decides is *when* to show a group to the admins, and their clients check that de
 (``access``), so the member set, k and the match state read in one use case are stable.
 """
 
+import functools
 import hmac
 import uuid
 from dataclasses import dataclass
@@ -64,11 +65,18 @@ WINDOW = timedelta(hours=24)
 COUNTING = ("open", "matched")  # statuses whose tags still count towards a match
 
 
-def oprf_key(settings: Settings, circle_id: uuid.UUID) -> OprfKey:
-    """The circle's VOPRF key, derived (RFC 9497 DeriveKeyPair) from the server's secret key:
-    nothing to store, the same in every worker. The settings record pins its public half."""
-    seed = keyed_hash(settings.server_key, labels.PERSON_SEAL_OPRF_KEY, b"")
-    return OprfKey.derive(seed, circle_id.bytes, mode=OprfMode.VOPRF)
+def oprf_key(settings: Settings, circle_id: uuid.UUID) -> tuple[OprfKey, bytes]:
+    """The circle's VOPRF key and its public half, derived (RFC 9497 DeriveKeyPair) from the
+    server's secret key: nothing to store, the same in every worker. The settings record
+    pins the public half."""
+    return _derived(settings.server_key, circle_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derived(server_key: bytes, circle_id: uuid.UUID) -> tuple[OprfKey, bytes]:
+    seed = keyed_hash(server_key, labels.PERSON_SEAL_OPRF_KEY, b"")
+    key = OprfKey.derive(seed, circle_id.bytes, mode=OprfMode.VOPRF)
+    return key, bytes(key.public_key)
 
 
 def _latest_settings(session: Session, circle_id: uuid.UUID) -> SealedSettingsRow | None:
@@ -126,7 +134,7 @@ def get_settings(
     ).all()
     allowed = FORMS_PER_NAME * rows[-1][0].evaluations_per_day if rows else 0
     return SettingsView(
-        bytes(oprf_key(settings, circle.id).public_key),
+        oprf_key(settings, circle.id)[1],
         [(row, name) for row, name in rows],
         _used(session, circle.id, user),
         allowed,
@@ -157,7 +165,7 @@ def set_settings(
         check_settings_successor(previous, record)
     except CryptoError as exc:
         raise InvalidSealedSettings(str(exc)) from exc
-    server_key = bytes(oprf_key(settings, circle.id).public_key)
+    server_key = oprf_key(settings, circle.id)[1]
     if (
         record.circle_id != circle.id
         or record.signer != actor.username
@@ -212,9 +220,9 @@ def evaluate(
     generation = _latest_generation(session, circle.id)
     if generation is None:
         raise ModerationKeyMissing()
-    key = oprf_key(settings, circle.id)
+    key, public = oprf_key(settings, circle.id)
     pinned = SealedSettings.parse(latest.record).oprf_public_key
-    if not hmac.compare_digest(bytes(key.public_key), pinned):
+    if not hmac.compare_digest(public, pinned):
         raise SealedKeyUnavailable()
     try:
         blinded = [OprfElement(raw) for raw in request.blinded]
@@ -298,52 +306,70 @@ def file(
         for tag in record.tags
     )
     session.flush()
-    for tag in record.tags:
-        _match(session, circle_id=circle.id, k=record.k, tag=tag, filing=filing)
+    _match(session, circle_id=circle.id, k=record.k, tags=list(record.tags), filing=filing)
     return filing
 
 
 def _match(
-    session: Session, *, circle_id: uuid.UUID, k: int, tag: bytes, filing: SealedFiling
+    session: Session, *, circle_id: uuid.UUID, k: int, tags: list[bytes], filing: SealedFiling
 ) -> None:
-    """Join the tag's open match, or open one when k distinct active members share the tag."""
-    match = session.scalar(
-        select(SealedMatch).where(
-            SealedMatch.circle_id == circle_id, SealedMatch.k == k, SealedMatch.tag == tag
+    """For each of the filing's tags: join the tag's match, or open one when k distinct active
+    members share the tag. Two indexed queries for all the tags together."""
+    matches = {
+        m.tag: m
+        for m in session.scalars(
+            select(SealedMatch).where(
+                SealedMatch.circle_id == circle_id, SealedMatch.k == k, SealedMatch.tag.in_(tags)
+            )
         )
-    )
-    if match is not None:
-        # The admins already hold this name's f(0): a later filing is readable to them at once.
-        session.add(SealedMatchFiling(match_id=match.id, filing_id=filing.id))
-        filing.status = "matched"
+    }
+    for tag in tags:
+        if tag in matches:
+            # The admins already hold this name's f(0): a later filing is readable at once.
+            session.add(SealedMatchFiling(match_id=matches[tag].id, filing_id=filing.id))
+            filing.status = "matched"
+    rest = [t for t in tags if t not in matches]
+    if not rest:
         return
-    rows = session.execute(
-        select(SealedFiling.id, SealedFiling.filer_id)
-        .join(SealedTag, SealedTag.filing_id == SealedFiling.id)
-        .join(
-            Membership,
-            (Membership.circle_id == SealedFiling.circle_id)
-            & (Membership.user_id == SealedFiling.filer_id),
-        )
-        .where(
-            SealedTag.circle_id == circle_id,
-            SealedTag.k == k,
-            SealedTag.tag == tag,
-            SealedFiling.status.in_(COUNTING),
-            Membership.status == "active",
+    # Two steps, each on an index: the tag rows first (circle, k, tag), then their filings by
+    # primary key. One join lets a planner start from the filer's other filings instead (a
+    # member with many filings made it grow with them).
+    tagged = session.execute(
+        select(SealedTag.tag, SealedTag.filing_id).where(
+            SealedTag.circle_id == circle_id, SealedTag.k == k, SealedTag.tag.in_(rest)
         )
     ).all()
-    if len({filer for _, filer in rows}) < k:
-        return
-    match = SealedMatch(id=uuid.uuid4(), circle_id=circle_id, k=k, tag=tag, created_at=utcnow())
-    session.add(match)
-    session.flush()
-    session.add_all(SealedMatchFiling(match_id=match.id, filing_id=fid) for fid, _ in rows)
+    counting = {
+        filing_id: filer_id
+        for filing_id, filer_id in session.execute(
+            select(SealedFiling.id, SealedFiling.filer_id)
+            .join(
+                Membership,
+                (Membership.circle_id == SealedFiling.circle_id)
+                & (Membership.user_id == SealedFiling.filer_id),
+            )
+            .where(
+                SealedFiling.id.in_({filing_id for _, filing_id in tagged}),
+                SealedFiling.status.in_(COUNTING),
+                Membership.status == "active",
+            )
+        )
+    }
+    rows = [(tag, fid, counting[fid]) for tag, fid in tagged if fid in counting]
+    groups: dict[bytes, list[tuple[uuid.UUID, uuid.UUID]]] = {}
+    for tag, filing_id, filer_id in rows:
+        groups.setdefault(tag, []).append((filing_id, filer_id))
     now = utcnow()
-    for matched in session.scalars(
-        select(SealedFiling).where(SealedFiling.id.in_([r[0] for r in rows]))
-    ):
-        matched.status, matched.updated_at = "matched", now
+    for tag, group in groups.items():
+        if len({filer for _, filer in group}) < k:
+            continue
+        match = SealedMatch(id=uuid.uuid4(), circle_id=circle_id, k=k, tag=tag, created_at=now)
+        session.add(match)
+        session.flush()
+        session.add_all(SealedMatchFiling(match_id=match.id, filing_id=fid) for fid, _ in group)
+        ids = [fid for fid, _ in group]
+        for matched in session.scalars(select(SealedFiling).where(SealedFiling.id.in_(ids))):
+            matched.status, matched.updated_at = "matched", now
 
 
 def list_own(session: Session, *, circle_id: uuid.UUID, user: User) -> list[SealedFiling]:
