@@ -14,7 +14,7 @@ Decisions: the circle seal secret is derived from the circle's epoch-0 key, whic
 member holds through the previous-key boxes (§12): it survives rotations, so open filings
 keep matching after a removal; the cost is that a removed member keeps it (§35.1). Scalar
 arithmetic is libsodium's (``ristretto.scalar_*``); nothing here does group arithmetic.
-Pure functions, no I/O.
+Pure functions, no I/O; ``web/src/protocol/sealed.js`` is the JavaScript mirror.
 """
 
 import hmac

@@ -10,7 +10,8 @@ An admin opens a match only after checking, for every filing: the filer's signat
 the key the circle's signed record lists for them; the circle, tag and ``k``; one point per
 filer; at least ``k`` filers. The constant interpolated from ``k`` points must unwrap every
 filing's key: a server that groups filings of different names, or invents one, fails there
-(``DecryptionFailed``) or at the signature (``BadSignature``).
+(``DecryptionFailed``) or at the signature (``BadSignature``). The JavaScript mirror is
+``web/src/protocol/sealedfilings.js``.
 """
 
 import secrets

@@ -1,7 +1,5 @@
-"""docs/vectors/sealed-v1.json, checked byte for byte by the Python client (§35).
-
-The JavaScript client has no sealed-warning code yet; when it does, it checks this file too.
-"""
+"""docs/vectors/sealed-v1.json, checked byte for byte by the Python client (§35); the
+browser client checks the same file in web/test/vectors/sealed.test.js."""
 
 import json
 import uuid

@@ -24,3 +24,5 @@ export * from "./takedowns.js";
 export * from "./proofs.js";
 export * from "./audit.js";
 export * from "./voprf.js";
+export * from "./sealed.js";
+export * from "./sealedfilings.js";
