@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -398,7 +398,7 @@ def withdraw(
 
 
 def _wipe(session: Session, filing: SealedFiling, status: str) -> None:
-    session.query(SealedTag).filter(SealedTag.filing_id == filing.id).delete()
+    session.execute(delete(SealedTag).where(SealedTag.filing_id == filing.id))
     filing.record = filing.signature = None
     filing.status, filing.updated_at = status, utcnow()
 

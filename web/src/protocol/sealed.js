@@ -196,7 +196,8 @@ export class SealedSettings {
   }
 
   /** Strict: every field, the right types, and byte-for-byte canonical. */
-  static parse(raw) {
+  static parse(input) {
+    const raw = typeof input === "string" ? utf8(input) : input;
     const value = parseJson(raw);
     if (!hasExactFields(value, SETTINGS_FIELDS) || value.v !== 1 || value.type !== labels.SEALED_SETTINGS_TYPE) {
       throw new InvalidKey("not a sealed-warning settings record");

@@ -7,7 +7,7 @@
  */
 import { sodium } from "./sodium.js";
 import { DecryptionFailed, InvalidKey, UntrustedSigner, WrongEpoch } from "./errors.js";
-import { b64, compareBytes, concat, fromB64, uint64be, uuid, uuidBytes, uuidHex } from "./encoding.js";
+import { b64, compareBytes, concat, fromB64, uint64be, utf8, uuid, uuidBytes, uuidHex } from "./encoding.js";
 import { equalBytes, openBox, sealBox, verifySignature } from "./hash.js";
 import { canonicalJson, compareCodePoints, hasExactFields, isHex32, parseJson, requireCanonical } from "./json.js";
 import * as labels from "./labels.js";
@@ -77,7 +77,8 @@ export class SealedFiling {
   }
 
   /** Strict: every field, the right types, and byte-for-byte canonical. */
-  static parse(raw) {
+  static parse(input) {
+    const raw = typeof input === "string" ? utf8(input) : input;
     const value = parseJson(raw);
     if (!hasExactFields(value, FILING_FIELDS) || value.v !== 1 || value.type !== labels.SEALED_FILING_TYPE) {
       throw new InvalidKey("not a sealed filing");

@@ -13,6 +13,7 @@ import { ApiError, ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
 import { Client } from "../client/sdk.js";
 import { Moderation } from "../client/moderation.js";
+import { Sealed } from "../client/sealed.js";
 import { TrustStore } from "../client/trust.js";
 import { ready } from "../protocol/sodium.js";
 import { showCircle } from "./circle.js";
@@ -32,6 +33,7 @@ export const app = {
   circles: null,
   entries: null,
   moderation: null,
+  sealed: null,
   audit: null,
   pendingInvite: null,
 };
@@ -123,13 +125,14 @@ function signedIn(client, account) {
   });
   app.entries = new Entries(app.circles);
   app.moderation = new Moderation(app.circles, app.entries);
+  app.sealed = new Sealed(app.moderation);
   app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.sessionStorage, account.username));
   renderAccountBar();
 }
 
 async function signOut({ quiet = false } = {}) {
   const client = app.client;
-  Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, audit: null });
+  Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });
   renderAccountBar();
   if (client && !quiet) {
     await client.logout().catch(() => undefined); // the keys are dropped either way

@@ -100,6 +100,10 @@ test("a filer opens their own filing; nobody else does", () => {
   assert.equal(new TextDecoder().decode(filing.toBytes()), V.filings[0].record);
 });
 
+test("the moderation key of the vectors", () => {
+  assert.equal(hex(new ModerationKey(bytes(V.moderation_secret)).publicKey), V.moderation_public);
+});
+
 function open(list, overrides = {}) {
   return openMatch(list, {
     circleId: CIRCLE,
@@ -151,4 +155,9 @@ test("a filing sealed here opens here, as its filer and for the admins", async (
     open(reparsed, { tag: bytes(shared.by_k["2"].tag) }).map((o) => o.payload.text),
     ["from alice", "from carol"],
   );
+});
+
+test("records parse from the strings the server sends, as from bytes", () => {
+  assert.equal(SealedSettings.parse(V.settings.text).k, 2);
+  assert.equal(SealedFiling.parse(V.filings[0].record).filer, "alice");
 });
