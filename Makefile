@@ -55,7 +55,7 @@ web-browser:
 
 # The browser client end to end: three browser contexts and the CLI against a live server.
 web-e2e: install web-deps web-browser
-	cd web && node e2e/run.js
+	cd web && node e2e/run.js && node e2e/release.js
 
 test: lint typecheck pytest web-test web-e2e
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -170,11 +171,111 @@ def sessions_end(
 
 
 @cli.command("web-hashes")
-def web_hashes() -> None:
-    """SHA-256 of every file the web client is made of, as published in docs/web-assets.sha256."""
+def web_hashes(
+    release_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sign a release manifest with this release key file (never on a server)."
+        ),
+    ] = None,
+    release: Annotated[
+        int | None, typer.Option(min=1, help="The release number: higher than every earlier one.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the signed manifest (with --release-key).")
+    ] = None,
+    rotation: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A rotation statement to carry (oldest first), from `release-key rotate`."
+        ),
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option(help="The version named (default: the package's).")
+    ] = None,
+) -> None:
+    """SHA-256 of every file the web client is made of (docs/web-assets.sha256); with
+    --release-key, the signed release manifest a server then serves (docs/protocol.md §35)."""
     from app.web import asset_hashes
 
-    typer.echo(asset_hashes(), nl=False)
+    if release_key is None:
+        if release is not None or output is not None or rotation:
+            typer.echo("--release, --output and --rotation need --release-key", err=True)
+            raise typer.Exit(code=2)
+        typer.echo(asset_hashes(), nl=False)
+        return
+    if release is None or output is None:
+        typer.echo("a signed release needs --release N and --output FILE", err=True)
+        raise typer.Exit(code=2)
+    from app.crypto import CryptoError
+    from app.version import PACKAGE_VERSION
+    from app.web_release import signed_release, summary
+
+    try:
+        signed = signed_release(
+            release_key,
+            release=release,
+            version=version or PACKAGE_VERSION,
+            rotations=rotation or [],
+        )
+    except (CryptoError, OSError) as exc:
+        typer.echo(f"not signed: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    output.write_bytes(signed.to_bytes())
+    typer.echo(summary(signed))
+
+
+release_key_app = typer.Typer(no_args_is_help=True, help="The web release key (kept off servers).")
+cli.add_typer(release_key_app, name="release-key")
+
+
+@release_key_app.command("new")
+def release_key_new(
+    path: Annotated[Path, typer.Argument(help="Key file to create (mode 0600).")],
+) -> None:
+    """Make a release key; print its public key and fingerprint (for the release notes)."""
+    from app.web_release import describe_key, new_release_key
+
+    try:
+        public = new_release_key(path)
+    except FileExistsError:
+        typer.echo(f"{path} exists: a release key is never overwritten", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(describe_key(public))
+
+
+@release_key_app.command("show")
+def release_key_show(path: Annotated[Path, typer.Argument(help="A release key file.")]) -> None:
+    """Print a release key's public key and fingerprint."""
+    from app.crypto import CryptoError
+    from app.crypto.release import release_public_key
+    from app.web_release import describe_key, read_release_key
+
+    try:
+        typer.echo(describe_key(release_public_key(read_release_key(path))))
+    except (CryptoError, OSError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+
+
+@release_key_app.command("rotate")
+def release_key_rotate(
+    old: Annotated[Path, typer.Option("--from", help="The current release key file.")],
+    new: Annotated[Path, typer.Option("--to", help="The next release key file.")],
+    output: Annotated[Path, typer.Option(help="Where to write the rotation statement.")],
+) -> None:
+    """The old key's signed statement that the new key follows it (§35.3); every later
+    release signed by the new key carries it (`web-hashes --rotation`)."""
+    from app.crypto import CryptoError
+    from app.web_release import rotation_statement
+
+    try:
+        statement = rotation_statement(old, new)
+    except (CryptoError, OSError) as exc:
+        typer.echo(f"no statement: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    output.write_bytes(statement)
+    typer.echo(f"wrote {output}")
 
 
 @cli.command()
@@ -204,6 +305,14 @@ def serve(
             raise typer.Exit(code=2) from None
         except SQLAlchemyError:
             pass  # unreachable now: the app starts degraded and health says so
+    from app.crypto import CryptoError
+    from app.web import ReleaseMismatch, load_release
+
+    try:
+        load_release(settings.web_release)
+    except (ReleaseMismatch, CryptoError, OSError) as exc:
+        typer.echo(f"refusing to start: BACKCHANNEL_WEB_RELEASE: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     uvicorn.run("app.main:create_app", **uvicorn_options(host=host, port=port, workers=workers))
 
 

@@ -2,14 +2,15 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
 
 from app import security_log
 from app.accounts import service as accounts
@@ -24,6 +25,7 @@ from app.settings import Settings
 
 
 logger = logging.getLogger("backchannel")
+T = TypeVar("T")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -34,19 +36,45 @@ async def get_settings(request: Request) -> Settings:
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+async def on_database(request: Request, call: Callable[..., T], /, *args: Any, **kw: Any) -> T:
+    """Run one step of the request's use case where it cannot stall other requests: on the
+    event loop for SQLite (in WAL mode a read never waits for a lock, and a write's lock was
+    taken off the loop when it began: ``take_write_turn``), on a worker thread for
+    PostgreSQL (a statement can wait on a row lock or the network)."""
+    if request.app.state.queries_on_loop:
+        return call(*args, **kw)
+    return await run_in_threadpool(call, *args, **kw)
+
+
+async def take_write_turn(request: Request, session: OrmSession) -> None:
+    """SQLite allows one writer at a time. Writers of this process queue for it here, on the
+    loop, so a waiting writer holds no worker thread and sleeps in no busy handler; the
+    transaction then begins (``BEGIN IMMEDIATE``) on a worker thread, so waiting for another
+    process's write lock (a second worker, the CLI) never blocks the loop. ``get_session``
+    gives the turn back once the use case has committed or rolled back."""
+    await request.app.state.write_turn.acquire()
+    request.state.holds_write_turn = True
+    await run_in_threadpool(session.connection)
+
+
 async def get_session(request: Request) -> AsyncIterator[OrmSession]:
     """One use case per request, all or nothing, as ``app.db.transaction``. Making the session
-    does no I/O, so it happens here; finishing it (commit or roll back, then close) waits on
-    the database, so it runs on a worker thread."""
+    does no I/O, so it happens here; finishing it (commit or roll back, then close) is a
+    database step (``on_database``)."""
     state = request.app.state
     factory = state.session_factory if request.method in _READ_METHODS else state.write_factory
     session = factory()
     try:
-        yield session
-    except BaseException as exc:
-        await run_in_threadpool(finish, session, commit=getattr(exc, "keep_writes", False))
-        raise
-    await run_in_threadpool(finish, session, commit=True)
+        try:
+            yield session
+        except BaseException as exc:
+            await on_database(request, finish, session, commit=getattr(exc, "keep_writes", False))
+            raise
+        await on_database(request, finish, session, commit=True)
+    finally:
+        if getattr(request.state, "holds_write_turn", False):
+            request.state.holds_write_turn = False
+            state.write_turn.release()
 
 
 async def get_read_session(request: Request) -> AsyncIterator[OrmSession]:
@@ -85,19 +113,21 @@ async def bearer_token(request: Request) -> str | None:
 PresentedToken = Annotated[str | None, Depends(bearer_token)]
 
 
-def current_session(
+async def current_session(
     request: Request, session: Session, settings: SettingsDep, token: PresentedToken
 ) -> AuthSession:
     """The live session behind the token; a refused token is logged (ASVS 16.3.1)."""
+    write = request.method not in _READ_METHODS
     try:
         if token is None:
             raise NotAuthenticated()
-        record = accounts.authenticate(session, settings, token=token)
-        if accounts.use_due(record):
-            if request.method in _READ_METHODS:
-                _record_use_apart(request, record)
-            else:
-                accounts.record_use(session, record)
+        if write and request.app.state.queries_on_loop:
+            await take_write_turn(request, session)
+        record, due = await on_database(
+            request, _authenticate, session, settings, token=token, write=write
+        )
+        if due:
+            await _record_use_apart(request, record)
     except NotAuthenticated as exc:
         reason = (
             "no_token"
@@ -122,11 +152,35 @@ def current_session(
     return record
 
 
-def _record_use_apart(request: Request, record: AuthSession) -> None:
-    """A read's use, in a short write transaction of its own; best effort: if the database
-    cannot take the write just now, the read still answers and a later request records it."""
+def _authenticate(
+    session: OrmSession, settings: Settings, *, token: str, write: bool
+) -> tuple[AuthSession, bool]:
+    """The session, and whether a read must still record its use apart. A write records it
+    in its own transaction. (A read's transaction must not write: on SQLite, turning a read
+    snapshot into a write fails outright when another request wrote since.)"""
+    record = accounts.authenticate(session, settings, token=token)
+    due = accounts.use_due(record)
+    if due and write:
+        accounts.record_use(session, record)
+    return record, due and not write
+
+
+async def _record_use_apart(request: Request, record: AuthSession) -> None:
+    """A read's use, in a short write transaction of its own, off the loop (on SQLite after
+    the process's write turn)."""
+    state = request.app.state
+    if not state.queries_on_loop:
+        await run_in_threadpool(_record_use, state.write_factory, record)
+        return
+    async with state.write_turn:
+        await run_in_threadpool(_record_use, state.write_factory, record)
+
+
+def _record_use(write_factory: sessionmaker[OrmSession], record: AuthSession) -> None:
+    """Best effort: if the database cannot take the write just now, the read still answers
+    and a later request records it."""
     try:
-        with session_scope(request.app.state.write_factory) as writer:
+        with session_scope(write_factory) as writer:
             accounts.record_use(writer, record)
     except DBAPIError as exc:
         if not is_unavailable(exc):

@@ -95,6 +95,11 @@ class NotFound(BackchannelError):
     message = "Not found."
 
 
+class ReleaseNotPublished(NotFound):
+    code = "release_not_published"
+    message = "This server publishes no signed web release (BACKCHANNEL_WEB_RELEASE is unset)."
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     message = "No such user."
@@ -501,7 +506,7 @@ class DecisionNotAllowed(Conflict):
     message = "This action does not apply to the case or entry in its current state."
 
 
-# Sealed warnings (docs/protocol.md §35).
+# Sealed warnings (docs/protocol.md §36).
 class SealedNotSetUp(Conflict):
     code = "sealed_not_set_up"
     message = "No admin has set up sealed warnings in this circle yet."

@@ -30,7 +30,7 @@ from app.openapi import install_openapi
 from app.sealed import router as sealed_router
 from app.settings import Settings
 from app.version import API_VERSION
-from app.web import install_web_client
+from app.web import install_web_client, load_release
 
 logger = logging.getLogger("backchannel")
 
@@ -79,6 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.write_factory = make_session_factory(engine, write=True)
+    # SQLite: the request's queries run on the event loop, and writers queue for the one write
+    # lock in-process (app.deps.on_database, take_write_turn).
+    app.state.queries_on_loop = engine.dialect.name == "sqlite"
+    app.state.write_turn = asyncio.Lock()
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
 
@@ -109,19 +113,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return Health(status="ok")
 
-    app.include_router(accounts_router.public_router)
-    app.include_router(moderation_router.public_router)
-    app.include_router(audit_router.public_router)
-    install_web_client(app)
-    # Everything below requires a session; public routes are the explicit exceptions above.
+    # Routes are matched in order, one included router after another, so the hot ones (the
+    # feed, posting, GET /v1/me) come first; no two routes share a path and method, so the
+    # order changes nothing else.
+    # Everything in ``authenticated`` requires a session; public routes are the explicit
+    # exceptions below it.
     authenticated = APIRouter(dependencies=[Depends(current_session)])
+    authenticated.include_router(entries_router.router)
     authenticated.include_router(accounts_router.router)
     authenticated.include_router(circles_router.router)
     authenticated.include_router(invites_router.router)
-    authenticated.include_router(entries_router.router)
     authenticated.include_router(moderation_router.router)
     authenticated.include_router(sealed_router.router)
     authenticated.include_router(audit_router.router)
     app.include_router(authenticated)
+    app.include_router(accounts_router.public_router)
+    app.include_router(moderation_router.public_router)
+    app.include_router(audit_router.public_router)
+    install_web_client(app, load_release(settings.web_release))
     install_openapi(app)
     return app

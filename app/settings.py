@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     # the client is the TCP peer, so nobody can pick the address the per-address limits see.
     trusted_proxies: str = ""
 
+    # The signed release manifest of the web client this server serves (made where releases
+    # are cut, with the release key: `backchannel-server web-hashes --release-key`). Served
+    # at /web-release.json; unset, the page runs without the integrity worker (§35).
+    web_release: Path | None = None
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:

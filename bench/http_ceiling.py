@@ -220,6 +220,17 @@ class Cell:
         return statistics.median(r[key] for r in self.rounds)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants (uvicorn's workers), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
 def throughput(
     gen: Generator,
     server: Server,
@@ -228,6 +239,9 @@ def throughput(
     *,
     expect: int | None = None,
 ) -> LoadResult:
+    """Also sets ``result.cpu_per_request``: the server's CPU seconds per answer, which a busy
+    machine disturbs less than requests per second."""
+    cpu = cpu_seconds(server.child.pid)
     result = gen.start(
         server.port,
         requests,
@@ -240,6 +254,7 @@ def throughput(
             raise RuntimeError(f"{server.kind}: expected only {expect}, got {result.statuses}")
     elif result.ok() != result.requests:
         raise RuntimeError(f"{server.kind}: non-2xx responses {result.statuses}")
+    result.cpu_per_request = (cpu_seconds(server.child.pid) - cpu) / max(1, result.requests)
     return result
 
 
@@ -267,7 +282,9 @@ def measure_cell(
                     for kind, server in servers.items():
                         got = throughput(gen, server, requests, args)
                         row[f"{name}_{kind}"] = got.per_second
+                        row[f"{name}_{kind}_cpu"] = got.cpu_per_request
                     row[name] = row[f"{name}_real"] / row[f"{name}_ceiling"]
+                    row[f"{name}_cpu"] = row[f"{name}_ceiling_cpu"] / row[f"{name}_real_cpu"]
                 for k, (kind, server) in enumerate(servers.items()):
                     first = (2 * r + k) * per_round
                     bodies = world.post_bodies[first : first + per_round]
@@ -276,9 +293,11 @@ def measure_cell(
                     ]
                     got = throughput(gen, server, requests, args)
                     row[f"post_{kind}"] = got.per_second
+                    row[f"post_{kind}_cpu"] = got.cpu_per_request
                     row[f"post_{kind}_p50"] = got.percentile(50)
                     row[f"post_{kind}_p99"] = got.percentile(99)
                 row["post"] = row["post_real"] / row["post_ceiling"]
+                row["post_cpu"] = row["post_ceiling_cpu"] / row["post_real_cpu"]
                 row["post_tail"] = row["post_real_p99"] / row["post_real_p50"]
                 # Feed p99, one request at a time: idle, then under a login flood.
                 idle = gen.start(
@@ -307,9 +326,12 @@ def measure_cell(
                 cell.rounds.append(row)
                 print(
                     f"  {engine} workers={workers} round {r + 1} (load {row['load']:.1f}): "
-                    f"me {row['me_real']:.0f}/{row['me_ceiling']:.0f} = {row['me']:.2f}; "
-                    f"feed {row['feed_real']:.0f}/{row['feed_ceiling']:.0f} = {row['feed']:.2f}; "
+                    f"me {row['me_real']:.0f}/{row['me_ceiling']:.0f} = {row['me']:.2f} "
+                    f"(cpu {cpu_text(row, 'me')}); "
+                    f"feed {row['feed_real']:.0f}/{row['feed_ceiling']:.0f} = {row['feed']:.2f} "
+                    f"(cpu {cpu_text(row, 'feed')}); "
                     f"post {row['post_real']:.0f}/{row['post_ceiling']:.0f} = {row['post']:.2f} "
+                    f"(cpu {cpu_text(row, 'post')}) "
                     f"(p50/p99 {row['post_real_p50'] * 1e3:.1f}/{row['post_real_p99'] * 1e3:.1f} "
                     f"ms = {row['post_tail']:.1f}x; ceiling {row['post_ceiling_p50'] * 1e3:.1f}/"
                     f"{row['post_ceiling_p99'] * 1e3:.1f}); "
@@ -322,6 +344,12 @@ def measure_cell(
             if ceiling is not None:
                 ceiling.stop()
     return cell
+
+
+def cpu_text(row: dict[str, Any], name: str) -> str:
+    """Server CPU µs per request, real/ceiling, and the ceiling's ÷ the real's."""
+    real, ceiling = row[f"{name}_real_cpu"] * 1e6, row[f"{name}_ceiling_cpu"] * 1e6
+    return f"{real:.0f}/{ceiling:.0f} us = {row[f'{name}_cpu']:.2f}"
 
 
 def verdict(key: str, value: float) -> str:
@@ -351,6 +379,9 @@ def report(cells: list[Cell], args: argparse.Namespace) -> str:
         f"{args.flood_clients} login clients; Python {platform.python_version()}, "
         f"load avg {os.getloadavg()[0]:.1f}",
         "",
+        "Ratios are real / ceiling req/s (the goals); in brackets the same ratio from server CPU "
+        "per request (ceiling / real), which a busy machine disturbs less.",
+        "",
         "| engine | workers | load | GET /v1/me real/ceiling req/s | **me** (>= 0.35) "
         "| feed real/ceiling | **feed** (>= 0.5) | post real/ceiling | **post** (>= 0.5) "
         "| post p50/p99 ms | **post tail** (<= 5) | feed p99 idle/flood ms | **flood** (<= 3) |",
@@ -362,10 +393,13 @@ def report(cells: list[Cell], args: argparse.Namespace) -> str:
             f"{max(r['load'] for r in c.rounds):.1f} "
             f"| {c.median('me_real'):.0f} / {c.median('me_ceiling'):.0f} "
             f"| **{c.median('me'):.2f}** {verdict('me', c.median('me'))} "
+            f"({c.median('me_cpu'):.2f}) "
             f"| {c.median('feed_real'):.0f} / {c.median('feed_ceiling'):.0f} "
             f"| **{c.median('feed'):.2f}** {verdict('feed', c.median('feed'))} "
+            f"({c.median('feed_cpu'):.2f}) "
             f"| {c.median('post_real'):.0f} / {c.median('post_ceiling'):.0f} "
             f"| **{c.median('post'):.2f}** {verdict('post', c.median('post'))} "
+            f"({c.median('post_cpu'):.2f}) "
             f"| {c.median('post_real_p50') * 1e3:.1f} / {c.median('post_real_p99') * 1e3:.1f} "
             f"| **{c.median('post_tail'):.1f}** {verdict('post_tail', c.median('post_tail'))} "
             f"| {c.median('idle_p99') * 1e3:.1f} / {c.median('busy_p99') * 1e3:.1f} "

@@ -22,6 +22,7 @@ class LoadResult:
     seconds: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)  # seconds, per request
+    cpu_per_request: float = 0.0  # the server's CPU seconds per answer, when measured
 
     @property
     def per_second(self) -> float:

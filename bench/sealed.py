@@ -1,4 +1,4 @@
-"""Sealed warnings (docs/protocol.md §35): filing one against posting a normal warning, and
+"""Sealed warnings (docs/protocol.md §36): filing one against posting a normal warning, and
 the server's match detection at 1,000 and 100,000 sealed warnings in a circle.
 
 Run from the repository root::

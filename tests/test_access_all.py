@@ -72,6 +72,13 @@ OTHER: dict[tuple[str, str], tuple[str, Body, dict[str, Expected]]] = {
     ("GET", "/join"): ("/join", None, public((200, None))),
     ("GET", "/takedown"): ("/takedown", None, public((200, None))),
     ("GET", "/receipt"): ("/receipt", None, public((200, None))),
+    ("GET", "/sw.js"): ("/sw.js", None, public((200, None))),
+    # This test's server publishes no signed web release (tests/test_web_release.py does).
+    ("GET", "/web-release.json"): (
+        "/web-release.json",
+        None,
+        public((404, "release_not_published")),
+    ),
     ("GET", "/static/vendor/{name}"): (
         "/static/vendor/libsodium-sumo.mjs",
         None,

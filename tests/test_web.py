@@ -1,5 +1,6 @@
 import base64
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def test_entry_pages_are_the_app_with_a_strict_policy(http: TestClient, path: st
     assert policy["form-action"] == "'self'"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert '<script type="module" src="/static/ui/app.js"></script>' in response.text
+    assert re.search(
+        r'<script type="module" src="/static/ui/app.js" integrity="sha256-[^"]+">', response.text
+    )
 
 
 def test_the_only_inline_script_allowed_is_the_import_map(http: TestClient) -> None:
@@ -48,8 +51,12 @@ def test_the_only_inline_script_allowed_is_the_import_map(http: TestClient) -> N
 
 def test_the_import_map_names_only_vendored_modules(http: TestClient) -> None:
     html = http.get("/").text
-    targets = re.findall(r'"(/static/vendor/[^"]+)"', html)
-    assert len(targets) == 2
+    [import_map] = re.findall(r'<script type="importmap">(.*?)</script>', html, re.DOTALL)
+    targets = list(json.loads(import_map)["imports"].values())
+    assert sorted(targets) == [
+        "/static/vendor/libsodium-sumo.mjs",
+        "/static/vendor/libsodium-wrappers-sumo.mjs",
+    ]
     for target in targets:
         response = http.get(target)
         assert response.status_code == 200

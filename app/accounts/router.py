@@ -192,7 +192,7 @@ def logout(session: Session, current: CurrentSession, address: ClientAddress) ->
 
 
 @router.get("/me", response_model=MeOut)
-def me(user: CurrentUser) -> MeOut:
+async def me(user: CurrentUser) -> MeOut:  # loaded with the session: no I/O here
     return me_out(user)
 
 

@@ -291,13 +291,32 @@ class Audit:
             raise AuditFailure("bad_signature", f"key record: {exc}") from exc
         return chain
 
+    @staticmethod
+    def _check_extends(verified: KeyRecord, chain: list[KeyRecord]) -> None:
+        """The chain fetched now must pass through the record the sync verified: records
+        appended since (a confirm, removal or role change during the verify) are an honest
+        append, checked record by record in ``_all_key_records`` and used from here on. Only
+        a chain that cannot have ``verified`` in its history is a fork."""
+        if not chain or chain[-1].seq < verified.seq:
+            raise AuditFailure(
+                "rolled_back",
+                f"the server now shows {len(chain)} key records; this verify saw record "
+                f"{verified.seq}",
+            )
+        at = next((r for r in chain if r.seq == verified.seq), None)
+        if at is None or not hmac.compare_digest(at.hash(), verified.hash()):
+            raise AuditFailure(
+                "forked",
+                f"key record {verified.seq} differs from the one this verify checked: the two "
+                "histories cannot both be true",
+            )
+
     def _identity(self, username: str) -> PublicIdentity:
         return self.client.user_keys(username).identity
 
     def _check_signatures(self, circle: VerifiedCircle, records: list[Record]) -> int:
         chain = self._all_key_records(circle.circle_id)
-        if chain and chain[-1].hash() != circle.record.hash():
-            raise AuditFailure("forked", "the key records differ from the ones just verified")
+        self._check_extends(circle.record, chain)
         by_hash = {b64encode(r.hash()): r for r in chain}
         admins = {(m.user, m.fp) for r in chain for m in r.members if m.role in ADMIN_ROLES}
         state = self.moderation.state(circle)

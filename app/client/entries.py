@@ -1,7 +1,6 @@
 """Warnings for the SDK: seal, post, read, sync, check, corroborate, retract; every entry
 verified before it is used."""
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +10,8 @@ from typing import Any
 
 from app.client.cache import CircleCopy, MemoryCache, WarningCache
 from app.client.circles import Circles, VerifiedCircle
-from app.client.errors import ApiError, ProtocolError, TransportError
+from app.client.delivery import deliver
+from app.client.errors import ProtocolError
 from app.client.namecheck import NameCheck, check_name
 from app.client.sync import sync_copy
 from app.crypto import CryptoError, b64decode, b64encode
@@ -33,9 +33,6 @@ from app.crypto.entries import (
 from app.crypto.names import normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
-
-POST_ATTEMPTS = 3  # a lost answer is retried with the same entry id (posting is idempotent)
-RETRY_SECONDS = 0.5
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost 5x (a feed makes 10,000)
@@ -185,11 +182,11 @@ class Entries:
         anonymous: bool = False,
         expires_in_days: int | None = None,
     ) -> dict[str, Any]:
-        """Seal and post a warning. Posting is idempotent on the entry id, so when the answer
-        is lost (the connection broke, or the database was briefly unavailable: 503) the very
-        same request is sent again, up to ``POST_ATTEMPTS`` times: a warning whose commit
-        landed is never stored twice (the retry sends the same bytes: a fresh seal would have a
-        new nonce, and the server refuses different content under a known id)."""
+        """Seal and post a warning, once (``app.client.delivery``): the entry id is fixed
+        before anything is sent, a lost answer is sent again byte for byte (posting is
+        idempotent on the entry id; a fresh seal would have a new nonce, and the server
+        refuses different content under a known id), and a rotation between the sync and the
+        POST (``stale_epoch``) is followed by one sync and a new seal of the same fields."""
         aliases = aliases or []
         body = self._payload(
             subject=subject,
@@ -202,30 +199,23 @@ class Entries:
             contact=contact,
             anonymous=anonymous,
         )
-        circle = self.circles.sync(circle_id)
         entry_id = uuid.uuid4()
-        context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
-        signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
-        envelope = seal(body, key=circle.key, context=context, signing_key=signing)
-        request = {
-            "entry_id": str(entry_id),
-            "epoch": circle.epoch,
-            "anonymous": anonymous,
-            **self._envelope_json(envelope),
-            "expires_in_days": expires_in_days,
-        }
-        for attempt in range(1, POST_ATTEMPTS + 1):
-            try:
-                result: dict[str, Any] = self.client.request(
-                    "POST", f"/v1/circles/{circle_id}/entries", json=request
-                )
-                return result
-            except (TransportError, ApiError) as exc:
-                passing = isinstance(exc, TransportError) or exc.status == 503
-                if not passing or attempt == POST_ATTEMPTS:
-                    raise
-                time.sleep(RETRY_SECONDS * attempt)
-        raise AssertionError("unreachable")
+
+        def build() -> tuple[str, dict[str, Any]]:
+            circle = self.circles.sync(circle_id)
+            context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
+            signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+            envelope = seal(body, key=circle.key, context=context, signing_key=signing)
+            return f"/v1/circles/{circle_id}/entries", {
+                "entry_id": str(entry_id),
+                "epoch": circle.epoch,
+                "anonymous": anonymous,
+                **self._envelope_json(envelope),
+                "expires_in_days": expires_in_days,
+            }
+
+        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
+        return result
 
     @staticmethod
     def _envelope_json(envelope: Envelope) -> dict[str, str]:
@@ -422,25 +412,27 @@ class Entries:
     def corroborate(
         self, circle_id: uuid.UUID, entry_id: str, *, text: str, anonymous: bool = False
     ) -> dict[str, Any]:
-        circle = self.circles.sync(circle_id)
+        """Seal and send a corroboration, once: as ``post`` (the id is fixed; a lost answer
+        is sent again as it was, a rotation in between is followed by one new seal)."""
         corroboration_id = uuid.uuid4()
-        context = EnvelopeContext(
-            CORROBORATION, circle_id, circle.epoch, uuid.UUID(entry_id), corroboration_id
-        )
-        signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
-        envelope = seal(
-            {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
-        )
-        result: dict[str, Any] = self.client.request(
-            "POST",
-            f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations",
-            json={
+
+        def build() -> tuple[str, dict[str, Any]]:
+            circle = self.circles.sync(circle_id)
+            context = EnvelopeContext(
+                CORROBORATION, circle_id, circle.epoch, uuid.UUID(entry_id), corroboration_id
+            )
+            signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
+            envelope = seal(
+                {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
+            )
+            return f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations", {
                 "corroboration_id": str(corroboration_id),
                 "epoch": circle.epoch,
                 "anonymous": anonymous,
                 **self._envelope_json(envelope),
-            },
-        )
+            }
+
+        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
         return result
 
     def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.client.circles import Circles, VerifiedCircle, _protocol
+from app.client.delivery import deliver
 from app.client.entries import Entries, _envelope
 from app.client.errors import ApiError, ProtocolError
 from app.client.sdk import Client
@@ -279,54 +280,57 @@ class Moderation:
             check_report_fields(reason, note)
         except CryptoError as exc:
             raise ProtocolError("bad_report", str(exc)) from exc
-        circle = self.circles.sync(circle_id)
-        state = self.state(circle)
-        if state.current is None:
-            raise ProtocolError(
-                "moderation_key_missing", "no admin has set up moderation for this circle yet"
-            )
-        if state.stale:
-            raise ProtocolError(
-                "moderation_key_stale",
-                "the circle's admins changed since its moderation key was made; "
-                "an admin's client renews it on their next moderation command",
-            )
-        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
-        row = detail["entry"]
-        if row["ciphertext"] is None:
-            raise ProtocolError("entry_gone", "this entry is gone or hidden; nothing to report")
-        context = EnvelopeContext(ENTRY, circle_id, int(row["epoch"]), uuid.UUID(entry_id))
-        try:
-            opened = open_envelope(_envelope(row), keys=circle.keys, context=context)
-        except CryptoError as exc:
-            raise _protocol(exc) from exc
         case_id = uuid.uuid4()
-        report = Report(
-            circle_id=circle_id,
-            case_id=case_id,
-            entry_id=uuid.UUID(entry_id),
-            reporter=self.circles.username,
-            reason=reason,
-            note=note,
-            body=opened.body_bytes,
-            opening=opened.opening,
-        )
-        sealed = seal_report(
-            report,
-            identity=self.circles.identity,
-            public_key=state.current.public_key,
-            generation=state.current.generation,
-        )
-        result: dict[str, Any] = self.client.request(
-            "POST",
-            f"/v1/circles/{circle_id}/reports",
-            json={
+
+        def build() -> tuple[str, dict[str, Any]]:
+            circle = self.circles.sync(circle_id)
+            state = self.state(circle)
+            if state.current is None:
+                raise ProtocolError(
+                    "moderation_key_missing", "no admin has set up moderation for this circle yet"
+                )
+            if state.stale:
+                raise ProtocolError(
+                    "moderation_key_stale",
+                    "the circle's admins changed since its moderation key was made; "
+                    "an admin's client renews it on their next moderation command",
+                )
+            detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+            row = detail["entry"]
+            if row["ciphertext"] is None:
+                raise ProtocolError("entry_gone", "this entry is gone or hidden; nothing to report")
+            context = EnvelopeContext(ENTRY, circle_id, int(row["epoch"]), uuid.UUID(entry_id))
+            try:
+                opened = open_envelope(_envelope(row), keys=circle.keys, context=context)
+            except CryptoError as exc:
+                raise _protocol(exc) from exc
+            report = Report(
+                circle_id=circle_id,
+                case_id=case_id,
+                entry_id=uuid.UUID(entry_id),
+                reporter=self.circles.username,
+                reason=reason,
+                note=note,
+                body=opened.body_bytes,
+                opening=opened.opening,
+            )
+            sealed = seal_report(
+                report,
+                identity=self.circles.identity,
+                public_key=state.current.public_key,
+                generation=state.current.generation,
+            )
+            return f"/v1/circles/{circle_id}/reports", {
                 "case_id": str(case_id),
                 "entry_id": entry_id,
                 "generation": state.current.generation,
                 "ciphertext": b64encode(sealed),
-            },
-        )
+            }
+
+        # Sent once (app.client.delivery): the case id is fixed, a lost answer is sent again
+        # as it was, and a moderation key renewed in between (the server's or this sync's
+        # moderation_key_stale) is followed by one sync and a new seal to the newest key.
+        result: dict[str, Any] = deliver(self.client, build, stale="moderation_key_stale")
         return {"case_id": result["case_id"], "status": result["status"]}
 
     def entry_cases(self, circle_id: uuid.UUID, entry_id: str) -> list[dict[str, Any]] | None:

@@ -1,4 +1,4 @@
-"""Sealed warnings for the SDK (docs/protocol.md §35): file, list, withdraw and publish
+"""Sealed warnings for the SDK (docs/protocol.md §36): file, list, withdraw and publish
 one's own; as an admin, set k and open the matches the server shows.
 
 Every value the server hands over is checked before it is used: the settings chain and
@@ -365,7 +365,7 @@ class Sealed:
         circle, moderation = self.moderation.ensure_key(circle_id)
         settings = self._usable(circle)
         # A match opened under an earlier k stays readable (its filers chose that k); a k
-        # the signed chain never held is refused (§35.7).
+        # the signed chain never held is refused (§36.7).
         chain_ks = {record.k for record in self.state(circle).records}
         rows = self.client.request("GET", f"/v1/circles/{circle_id}/sealed/matches")
         if not rows:

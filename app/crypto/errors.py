@@ -9,7 +9,9 @@ CryptoError
 ├── RecordChainBroken   a key record does not follow the one before it
 ├── UntrustedSigner     a record's signer, or a key's id, is not what the circle vouches for
 ├── WrongEpoch          a wrap or key is for another circle or epoch
-└── InvalidWork         a proof of work does not meet its challenge
+├── InvalidWork         a proof of work does not meet its challenge
+├── ReleaseRollback     a signed web release older than the one pinned
+└── ReleaseFork         a different signed web release under the pinned release number
 """
 
 
@@ -51,3 +53,11 @@ class WrongEpoch(CryptoError):
 
 class InvalidWork(CryptoError):
     """A proof of work does not meet its challenge's work, or is not in its canonical form."""
+
+
+class ReleaseRollback(CryptoError):
+    """A web release manifest is properly signed but older than the release pinned (§35.4)."""
+
+
+class ReleaseFork(CryptoError):
+    """A web release manifest has the pinned release number but other content (§35.4)."""

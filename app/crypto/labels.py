@@ -116,7 +116,7 @@ OPRF_FINALIZE_LABEL: Final = b"Finalize"
 OPRF_CHALLENGE_LABEL: Final = b"Challenge"
 OPRF_COMPOSITE_LABEL: Final = b"Composite"
 
-# Sealed warnings (§35): opened to the admins only when k members name the same person.
+# Sealed warnings (§36): opened to the admins only when k members name the same person.
 PERSON_SEAL_SECRET: Final = _person("bc.v1.seal-root")
 PERSON_SEAL_VALUE: Final = _person("bc.v1.seal-value")
 PERSON_SEAL_TAG: Final = _person("bc.v1.seal-tag")
@@ -135,6 +135,11 @@ SEALED_FILING_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-filing.v1\x00"
 SEALED_SETTINGS_TYPE: Final = "backchannel.sealed-settings"
 SEALED_SETTINGS_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-settings.v1\x00"
 SEALED_EVALUATION_AD_PREFIX: Final = b"backchannel.sealed-evaluation.v1\x00"
+# Web releases (§35): the signed manifest of the web client's assets and the release key.
+RELEASE_TYPE: Final = "backchannel.web-release"
+RELEASE_SIGNATURE_CONTEXT: Final = b"backchannel.web-release.v1\x00"
+RELEASE_ROTATION_CONTEXT: Final = b"backchannel.release-key-rotation.v1\x00"
+RELEASE_FINGERPRINT_PREFIX: Final = b"backchannel.release-key.v1\x00"
 
 # A device's own files (never on the wire): the encrypted copy of synced warnings.
 PERSON_LOCAL_CACHE_KEY: Final = _person("bc.v1.cache-key")

@@ -1,5 +1,5 @@
 """Sealed warnings, part one: the circle's settings record and the per-name values
-(docs/protocol.md §35.1 to §35.4). The filing envelope and the match are in
+(docs/protocol.md §36.1 to §36.4). The filing envelope and the match are in
 ``sealed_filings``.
 
 A sealed warning is opened to the circle's admins only when ``k`` different members have
@@ -12,7 +12,7 @@ one point of it, and ``k`` points give its constant, which unwraps every filing'
 
 Decisions: the circle seal secret is derived from the circle's epoch-0 key, which every
 member holds through the previous-key boxes (§12): it survives rotations, so open filings
-keep matching after a removal; the cost is that a removed member keeps it (§35.1). Scalar
+keep matching after a removal; the cost is that a removed member keeps it (§36.1). Scalar
 arithmetic is libsodium's (``ristretto.scalar_*``); nothing here does group arithmetic.
 Pure functions, no I/O; ``web/src/protocol/sealed.js`` is the JavaScript mirror.
 """
@@ -61,7 +61,7 @@ def _keyed(key: bytes, person: bytes, message: bytes, size: int = 32) -> bytes:
     return out
 
 
-# -- §35.1 the circle seal secret and the per-name value ---------------------------------
+# -- §36.1 the circle seal secret and the per-name value ---------------------------------
 
 
 def seal_secret(first_key: CircleKey) -> bytes:
@@ -88,7 +88,7 @@ def name_value(secret: bytes, output: bytes) -> bytes:
     return _keyed(secret, labels.PERSON_SEAL_VALUE, output)
 
 
-# -- §35.2 tags, polynomials and points --------------------------------------------------
+# -- §36.2 tags, polynomials and points --------------------------------------------------
 
 
 def _scalar_of(number: int) -> bytes:
@@ -168,7 +168,7 @@ def interpolate(points: Sequence[tuple[bytes, bytes]]) -> bytes:
     return total
 
 
-# -- §35.3 the settings record -----------------------------------------------------------
+# -- §36.3 the settings record -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ class SealedSettings:
 
 
 def check_settings_successor(previous: SealedSettings | None, record: SealedSettings) -> None:
-    """§35.3 chain rules: seq and prev follow, same circle, the same VOPRF key throughout."""
+    """§36.3 chain rules: seq and prev follow, same circle, the same VOPRF key throughout."""
     if previous is None:
         if record.seq != 0 or record.prev is not None:
             raise RecordChainBroken("the first settings record is seq 0 with no prev")
@@ -289,7 +289,7 @@ def check_settings_successor(previous: SealedSettings | None, record: SealedSett
         raise RecordChainBroken("the circle's VOPRF key changed")
 
 
-# -- §35.4 the evaluation note: who asked, sealed to the admins ----------------------------
+# -- §36.4 the evaluation note: who asked, sealed to the admins ----------------------------
 
 
 def _note_ad(circle_id: uuid.UUID, generation: int, ephemeral: bytes, public: bytes) -> bytes:

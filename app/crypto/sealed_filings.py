@@ -1,5 +1,5 @@
 """Sealed warnings, part two: the filing envelope and opening a match (docs/protocol.md
-§35.5 to §35.7).
+§36.5 to §36.7).
 
 A filing is one signed JSON record: the warning encrypted under a fresh key ``W``; ``W``
 wrapped under each name's ``f(0)``; the filer's points ``f(x)`` sealed to the circle's
@@ -290,7 +290,7 @@ def open_match(
     identities: Mapping[str, PublicIdentity],
     moderation_keys: Mapping[int, ModerationKey],
 ) -> list[OpenedFiling]:
-    """Verify a match the server shows and open every filing in it (§35.7).
+    """Verify a match the server shows and open every filing in it (§36.7).
 
     ``identities``: the current members the circle's newest signed record lists, by
     username; a filer outside it (removed, or invented) is refused. ``k``: the circle's

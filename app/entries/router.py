@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.circles import access
-from app.deps import CurrentUser, Session
+from app.deps import CurrentUser, Session, on_database
 from app.entries import service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
@@ -96,17 +96,20 @@ def corroboration_out(item: Corroboration, author: str | None) -> CorroborationO
 
 
 @router.post("/entries", response_model=PostedOut, status_code=201)
-def post_entry(
-    circle_id: uuid.UUID, body: EntryCreate, session: Session, user: CurrentUser
+async def post_entry(
+    request: Request, circle_id: uuid.UUID, body: EntryCreate, session: Session, user: CurrentUser
 ) -> PostedOut:
-    entry = service.post_entry(session, circle_id=circle_id, actor=user, request=body)
+    entry = await on_database(
+        request, service.post_entry, session, circle_id=circle_id, actor=user, request=body
+    )
     return PostedOut(
         entry_id=entry.id, seq=entry.seq, created_at=entry.created_at, expires_at=entry.expires_at
     )
 
 
 @router.get("/entries", response_model=EntryPage, response_class=Response)
-def list_entries(
+async def list_entries(
+    request: Request,
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
@@ -119,7 +122,9 @@ def list_entries(
     entry changed after a change number (``changed_after``); at most one of them."""
     if sum(p is not None for p in (before, after, changed_after)) > 1:
         raise InvalidRequest("give at most one of before, after and changed_after")
-    page = service.list_entries(
+    page = await on_database(
+        request,
+        service.list_entries,
         session,
         circle_id=circle_id,
         actor=user,

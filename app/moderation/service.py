@@ -204,6 +204,16 @@ def file_report(
     session: Session, *, circle_id: uuid.UUID, actor: User, request: ReportCreate
 ) -> Case:
     circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
+    existing = session.get(Case, request.case_id)
+    if (
+        existing is not None
+        and existing.kind == "report"
+        and existing.circle_id == circle.id
+        and existing.reporter_id == actor.id
+        and existing.entry_id == request.entry_id
+        and existing.ciphertext == request.ciphertext
+    ):
+        return existing  # the same report sent again (its answer was lost): idempotent
     entry = session.get(Entry, request.entry_id)
     if entry is None or entry.circle_id != circle.id:
         raise EntryNotFound()

@@ -17,7 +17,7 @@ from app.db import Base, UTCDateTime
 
 
 class SealedSettingsRow(Base):
-    """One admin-signed settings record (§35.3): the pinned VOPRF key, k, the daily limit."""
+    """One admin-signed settings record (§36.3): the pinned VOPRF key, k, the daily limit."""
 
     __tablename__ = "sealed_settings"
 

@@ -1,4 +1,4 @@
-"""HTTP for sealed warnings (docs/protocol.md §35.8). The service checks who may do what."""
+"""HTTP for sealed warnings (docs/protocol.md §36.8). The service checks who may do what."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""Sealed-warning rules (docs/protocol.md §35): settings, evaluations, filings and matches.
+"""Sealed-warning rules (docs/protocol.md §36): settings, evaluations, filings and matches.
 
 The server holds the circle's VOPRF key, counts evaluations, stores signed filings and
 groups them by tag. It never sees a name or a point, so it cannot open a filing; what it

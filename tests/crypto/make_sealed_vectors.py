@@ -1,5 +1,5 @@
 """Generate docs/vectors/sealed-v1.json: the sealed-warning values a second client must
-compute byte for byte (docs/protocol.md §35).
+compute byte for byte (docs/protocol.md §36).
 
     .venv/bin/python -m tests.crypto.make_sealed_vectors > docs/vectors/sealed-v1.json
 

@@ -1,4 +1,4 @@
-"""docs/vectors/sealed-v1.json, checked byte for byte by the Python client (§35); the
+"""docs/vectors/sealed-v1.json, checked byte for byte by the Python client (§36); the
 browser client checks the same file in web/test/vectors/sealed.test.js."""
 
 import json

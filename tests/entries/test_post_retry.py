@@ -74,7 +74,7 @@ def test_a_lost_answer_is_retried_with_the_same_entry_id(
     assert len(_stored(http, world)) == 1
 
 
-def test_a_refusal_is_not_retried(world: World, http: TestClient) -> None:
+def test_stale_epoch_is_resealed_once_then_raised(world: World, http: TestClient) -> None:
     def refuse(n: int) -> httpx.Response:
         return httpx.Response(409, json={"error": {"code": "stale_epoch", "message": "x"}})
 
@@ -82,4 +82,15 @@ def test_a_refusal_is_not_retried(world: World, http: TestClient) -> None:
     with pytest.raises(ApiError) as refused:
         entries.post(world.circle_id, subject="x", text="t", categories=["other"])
     assert (refused.value.status, refused.value.code) == (409, "stale_epoch")
+    assert len(posts) == 2 and posts[0] == posts[1]  # one new seal, under the same entry id
+
+
+def test_a_refusal_is_not_retried(world: World, http: TestClient) -> None:
+    def refuse(n: int) -> httpx.Response:
+        return httpx.Response(409, json={"error": {"code": "entry_exists", "message": "x"}})
+
+    entries, posts = _entries_through(http, world, refuse)
+    with pytest.raises(ApiError) as refused:
+        entries.post(world.circle_id, subject="x", text="t", categories=["other"])
+    assert (refused.value.status, refused.value.code) == (409, "entry_exists")
     assert len(posts) == 1  # a 4xx is an answer: sending it again would not change it

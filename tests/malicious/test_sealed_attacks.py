@@ -1,4 +1,4 @@
-"""A malicious server against sealed warnings (docs/protocol.md §35, threat model "Sealed
+"""A malicious server against sealed warnings (docs/protocol.md §36, threat model "Sealed
 warnings"): each attack is named by the client's own error, and nothing opens early.
 
   a settings record with another VOPRF key (key partition) ......... bad_signature

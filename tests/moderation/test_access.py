@@ -151,7 +151,7 @@ MATRIX: dict[tuple[str, str], tuple[Body, dict[str, int] | None, dict[str, Expec
         everyone((404, "receipt_not_found")),
     ),
     ("GET", "/v1/server/keys"): (None, None, everyone((200, None))),
-    # Sealed warnings (§35): nothing set up in this scene, so members reach that rule.
+    # Sealed warnings (§36): nothing set up in this scene, so members reach that rule.
     ("GET", "/v1/circles/{circle_id}/sealed/settings"): (None, None, member_only((200, None))),
     ("POST", "/v1/circles/{circle_id}/sealed/settings"): (
         lambda s: {"record": "{}", "signature": ZERO_SIG},

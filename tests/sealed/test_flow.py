@@ -1,4 +1,4 @@
-"""Sealed warnings end to end (docs/protocol.md §35): nothing opens until k different
+"""Sealed warnings end to end (docs/protocol.md §36): nothing opens until k different
 members name the same person under the exact name rules; then only the admins read it."""
 
 import pytest

@@ -16,6 +16,7 @@ import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, ope
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
+import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
 const M = {
@@ -53,20 +54,6 @@ const DOC_SHOTS = [
   "17-sealed-warning-phone",
   "18-sealed-match",
 ];
-
-const steps = [];
-async function step(name, fn) {
-  const started = Date.now();
-  process.stdout.write(`• ${name} … `);
-  try {
-    await fn();
-  } catch (error) {
-    process.stdout.write("FAILED\n");
-    throw error;
-  }
-  steps.push(name);
-  process.stdout.write(`ok (${Date.now() - started} ms)\n`);
-}
 
 const server = await startServer();
 const browser = await launch();

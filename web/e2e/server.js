@@ -38,9 +38,10 @@ function environment(directory) {
   return env;
 }
 
-export async function startServer() {
+/** `extra`: more BACKCHANNEL_* settings (the release test's BACKCHANNEL_WEB_RELEASE). */
+export async function startServer(extra = {}) {
   const directory = await mkdtemp(path.join(os.tmpdir(), "backchannel-e2e-"));
-  const env = environment(directory);
+  const env = { ...environment(directory), ...extra };
   await run(path.join(BIN, "backchannel-server"), ["migrate"], { env, cwd: REPO });
   const port = await freePort();
   const child = spawn(path.join(BIN, "backchannel-server"), ["serve", "--host", "127.0.0.1", "--port", String(port)], {

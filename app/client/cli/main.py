@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from app.client.cli import accounts, audit, circles, entries, moderation, sealed, takedown
+from app.client.cli import accounts, audit, circles, entries, moderation, sealed, takedown, web
 from app.client.cli.context import state
 from app.version import describe
 
@@ -36,7 +36,7 @@ def _main(
     state.server = server
 
 
-for module in (accounts, circles, entries, sealed, moderation, takedown, audit):
+for module in (accounts, circles, entries, sealed, moderation, takedown, audit, web):
     app.add_typer(module.app)
 
 

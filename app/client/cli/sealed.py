@@ -1,5 +1,5 @@
 """`backchannel seal` and `backchannel sealed list|withdraw|publish|settings`: warnings
-that open to the admins only when k members name the same person (docs/protocol.md §35)."""
+that open to the admins only when k members name the same person (docs/protocol.md §36)."""
 
 from typing import Annotated
 

@@ -52,6 +52,22 @@ function failure(code, message) {
   return new AuditFailure(code, message);
 }
 
+/**
+ * The key-record chain fetched now must pass through the record the sync verified: records
+ * appended since (a confirm, removal or role change during the verify) are an honest append,
+ * checked record by record in `#keyRecords` and used from here on. Only a chain that cannot
+ * have `verified` in its history is a fork.
+ */
+function checkExtends(verified, chain) {
+  if (!chain.length || chain.at(-1).seq < verified.seq) {
+    throw failure("rolled_back", `the server now shows ${chain.length} key records; this verify saw record ${verified.seq}`);
+  }
+  const at = chain.find((r) => r.seq === verified.seq);
+  if (at === undefined || !equalBytes(at.hash(), verified.hash())) {
+    throw failure("forked", `key record ${verified.seq} differs from the one this verify checked: the two histories cannot both be true`);
+  }
+}
+
 export class Audit {
   constructor(circles, moderation, pins) {
     this.circles = circles;
@@ -226,9 +242,7 @@ export class Audit {
 
   async #checkSignatures(circle, records) {
     const chain = await this.#keyRecords(circle.circleId);
-    if (chain.length && b64(chain.at(-1).hash()) !== b64(circle.record.hash())) {
-      throw failure("forked", "the key records differ from the ones just verified");
-    }
+    checkExtends(circle.record, chain);
     const byHash = new Map(chain.map((r) => [b64(r.hash()), r]));
     const admins = new Set(chain.flatMap((r) => r.members.filter((m) => ADMIN_ROLES.includes(m.role)).map((m) => `${m.user} ${m.fp}`)));
     const state = await this.moderation.state(circle);

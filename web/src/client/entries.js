@@ -21,6 +21,7 @@ import { equalBytes } from "../protocol/hash.js";
 import { normaliseName } from "../protocol/names.js";
 import { randomUuid } from "../protocol/random.js";
 import { MemoryCache } from "./cache.js";
+import { deliver } from "./delivery.js";
 import { mapped, ProtocolError } from "./errors.js";
 import { checkName } from "./namecheck.js";
 import { syncCopy } from "./sync.js";
@@ -114,22 +115,25 @@ export class Entries {
     this.authors = new Map(); // "circle/user" -> Ed25519 public key
   }
 
+  /**
+   * Seal and post a warning, once (delivery.js): the entry id is fixed before anything is
+   * sent, a lost answer is sent again byte for byte (posting is idempotent on the entry id),
+   * and a rotation between the sync and the POST (`stale_epoch`) is followed by one sync and
+   * a new seal of the same fields.
+   */
   async post(circleId, fields, { expiresInDays = null } = {}) {
     const body = warningBody(fields);
-    const circle = await this.circles.sync(circleId);
     const entryId = randomUuid();
-    const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
-    const signingKey = signingKeyFor(this.circles.identity, context, { anonymous: body.attribution === "anonymous" });
-    const envelope = seal(body, { key: circle.key, context, signingKey });
-    return this.client.request("POST", `/v1/circles/${circle.circleId}/entries`, {
-      json: {
-        entry_id: entryId,
-        epoch: circle.epoch,
-        anonymous: body.attribution === "anonymous",
-        ...envelope.toJson(),
-        expires_in_days: expiresInDays,
-      },
-    });
+    const anonymous = body.attribution === "anonymous";
+    const build = async () => {
+      const circle = await this.circles.sync(circleId);
+      const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
+      const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
+      const envelope = seal(body, { key: circle.key, context, signingKey });
+      const json = { entry_id: entryId, epoch: circle.epoch, anonymous, ...envelope.toJson(), expires_in_days: expiresInDays };
+      return [`/v1/circles/${circle.circleId}/entries`, json];
+    };
+    return deliver(this.client, build, { stale: "stale_epoch" });
   }
 
   /**
@@ -281,21 +285,24 @@ export class Entries {
     return checkName(this, uuid(circleId), name);
   }
 
+  /** Seal and send a corroboration, once: as `post` (a fixed id, one new seal on a rotation). */
   async corroborate(circleId, entryId, { text, anonymous = false }) {
-    const circle = await this.circles.sync(circleId);
     const corroborationId = randomUuid();
-    const context = new EnvelopeContext({
-      kind: CORROBORATION,
-      circleId: circle.circleId,
-      epoch: circle.epoch,
-      entryId: uuid(entryId),
-      corroborationId,
-    });
-    const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
-    const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
-    return this.client.request("POST", `/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, {
-      json: { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson() },
-    });
+    const build = async () => {
+      const circle = await this.circles.sync(circleId);
+      const context = new EnvelopeContext({
+        kind: CORROBORATION,
+        circleId: circle.circleId,
+        epoch: circle.epoch,
+        entryId: uuid(entryId),
+        corroborationId,
+      });
+      const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
+      const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
+      const json = { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson() };
+      return [`/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, json];
+    };
+    return deliver(this.client, build, { stale: "stale_epoch" });
   }
 
   /** Sign with the key the warning was signed with: the identity key or the per-entry key (§24). */

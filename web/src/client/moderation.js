@@ -23,6 +23,7 @@ import { ACTIONS } from "../protocol/decisions.js";
 import { checkReportFields, Report, sealReport } from "../protocol/reports.js";
 import { TakedownLink } from "../protocol/takedowns.js";
 import { decide, dismissCases, listCases } from "./cases.js";
+import { deliver } from "./delivery.js";
 import { ApiError, mapped, ProtocolError } from "./errors.js";
 
 export { ACTIONS };
@@ -236,43 +237,48 @@ export class Moderation {
     } catch (error) {
       throw new ProtocolError("bad_report", error.message);
     }
-    const circle = await this.circles.sync(circleId);
-    const state = await this.state(circle);
-    if (state.current === null) {
-      throw new ProtocolError("moderation_key_missing", "no admin has set up moderation for this circle yet");
-    }
-    if (state.stale) {
-      throw new ProtocolError(
-        "moderation_key_stale",
-        "the circle's admins changed since its moderation key was made; it is renewed when an admin next opens Moderation",
-      );
-    }
     const eid = uuid(entryId);
-    const { entry: row } = await this.client.request("GET", `/v1/circles/${circle.circleId}/entries/${eid}`);
-    if (row.ciphertext === null) {
-      throw new ProtocolError("entry_gone", "this warning is gone or hidden; nothing to report");
-    }
-    const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: row.epoch, entryId: eid });
-    const opened = await mapped(() => openEnvelope(Envelope.fromJson(row), { keys: circle.keys, context }));
     const caseId = randomUuid();
-    const report = new Report({
-      circleId: circle.circleId,
-      caseId,
-      entryId: eid,
-      reporter: this.circles.username,
-      reason,
-      note,
-      body: opened.bodyBytes,
-      opening: opened.opening,
-    });
-    const sealed = sealReport(report, {
-      identity: this.circles.identity,
-      publicKey: state.current.publicKey,
-      generation: state.current.generation,
-    });
-    return this.client.request("POST", `/v1/circles/${circle.circleId}/reports`, {
-      json: { case_id: caseId, entry_id: eid, generation: state.current.generation, ciphertext: b64(sealed) },
-    });
+    const build = async () => {
+      const circle = await this.circles.sync(circleId);
+      const state = await this.state(circle);
+      if (state.current === null) {
+        throw new ProtocolError("moderation_key_missing", "no admin has set up moderation for this circle yet");
+      }
+      if (state.stale) {
+        throw new ProtocolError(
+          "moderation_key_stale",
+          "the circle's admins changed since its moderation key was made; it is renewed when an admin next opens Moderation",
+        );
+      }
+      const { entry: row } = await this.client.request("GET", `/v1/circles/${circle.circleId}/entries/${eid}`);
+      if (row.ciphertext === null) {
+        throw new ProtocolError("entry_gone", "this warning is gone or hidden; nothing to report");
+      }
+      const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: row.epoch, entryId: eid });
+      const opened = await mapped(() => openEnvelope(Envelope.fromJson(row), { keys: circle.keys, context }));
+      const report = new Report({
+        circleId: circle.circleId,
+        caseId,
+        entryId: eid,
+        reporter: this.circles.username,
+        reason,
+        note,
+        body: opened.bodyBytes,
+        opening: opened.opening,
+      });
+      const sealed = sealReport(report, {
+        identity: this.circles.identity,
+        publicKey: state.current.publicKey,
+        generation: state.current.generation,
+      });
+      const json = { case_id: caseId, entry_id: eid, generation: state.current.generation, ciphertext: b64(sealed) };
+      return [`/v1/circles/${circle.circleId}/reports`, json];
+    };
+    // Sent once (delivery.js): the case id is fixed, a lost answer is sent again as it was, and
+    // a moderation key renewed in between (the server's or this sync's moderation_key_stale) is
+    // followed by one sync and a new seal to the newest key.
+    return deliver(this.client, build, { stale: "moderation_key_stale" });
   }
 
   // -- cases (admins): cases.js ------------------------------------------------------

@@ -1,5 +1,5 @@
 /**
- * Sealed warnings for the browser SDK (docs/protocol.md §35), as app/client/sealed.py:
+ * Sealed warnings for the browser SDK (docs/protocol.md §36), as app/client/sealed.py:
  * file, list, withdraw and publish one's own; as an admin, set k and open the matches the
  * server shows. The settings chain and its admin signature pin the VOPRF key and k; every
  * evaluation is checked against that key; every match is verified before it is shown.

@@ -10,7 +10,9 @@
  * ├── RecordChainBroken   a record does not follow the one before it
  * ├── UntrustedSigner     a signer, or a key's id, is not what the circle vouches for
  * ├── WrongEpoch          a wrap, key or sealed value belongs to another context
- * └── InvalidWork         a proof of work does not meet its challenge
+ * ├── InvalidWork         a proof of work does not meet its challenge
+ * ├── ReleaseRollback     a signed web release older than the one pinned
+ * └── ReleaseFork         a different signed web release under the pinned release number
  *
  * The names are those of app/crypto/errors.py and docs/protocol.md.
  */
@@ -30,6 +32,8 @@ export class RecordChainBroken extends CryptoError {}
 export class UntrustedSigner extends CryptoError {}
 export class WrongEpoch extends CryptoError {}
 export class InvalidWork extends CryptoError {}
+export class ReleaseRollback extends CryptoError {}
+export class ReleaseFork extends CryptoError {}
 
 /** An inclusion or consistency proof does not verify (§33.2; the reference's merkle.ProofError). */
 export class ProofError extends CryptoError {}

@@ -26,3 +26,4 @@ export * from "./audit.js";
 export * from "./voprf.js";
 export * from "./sealed.js";
 export * from "./sealedfilings.js";
+export * from "./release.js";

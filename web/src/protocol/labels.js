@@ -104,7 +104,7 @@ export const OPRF_FINALIZE_LABEL = rfc("Finalize");
 export const OPRF_CHALLENGE_LABEL = rfc("Challenge");
 export const OPRF_COMPOSITE_LABEL = rfc("Composite");
 
-// §35 sealed warnings.
+// §36 sealed warnings.
 export const PERSON_SEAL_SECRET = person("bc.v1.seal-root");
 export const PERSON_SEAL_VALUE = person("bc.v1.seal-value");
 export const PERSON_SEAL_TAG = person("bc.v1.seal-tag");
@@ -123,6 +123,11 @@ export const SEALED_FILING_SIGNATURE_CONTEXT = context("backchannel.sealed-filin
 export const SEALED_SETTINGS_TYPE = "backchannel.sealed-settings";
 export const SEALED_SETTINGS_SIGNATURE_CONTEXT = context("backchannel.sealed-settings.v1");
 export const SEALED_EVALUATION_AD_PREFIX = context("backchannel.sealed-evaluation.v1");
+// §35 web releases (SHA-256 and Ed25519 only, so the service worker needs only WebCrypto)
+export const RELEASE_TYPE = "backchannel.web-release";
+export const RELEASE_SIGNATURE_CONTEXT = context("backchannel.web-release.v1");
+export const RELEASE_ROTATION_CONTEXT = context("backchannel.release-key-rotation.v1");
+export const RELEASE_FINGERPRINT_PREFIX = context("backchannel.release-key.v1");
 
 // Retired: the server-side name index (its subkey and tokens) is gone (§25); listed so that
 // no new label reuses them.

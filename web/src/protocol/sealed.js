@@ -1,5 +1,5 @@
 /**
- * Sealed warnings, part one (§35.1 to §35.4), as app/crypto/sealed.py: the circle seal
+ * Sealed warnings, part one (§36.1 to §36.4), as app/crypto/sealed.py: the circle seal
  * secret, per-name values, tags, polynomials and points over the ristretto255 scalar field
  * (libsodium's scalar operations), the admin-signed settings record, and the evaluation
  * note. The filing envelope and the match are in sealedfilings.js.
@@ -34,7 +34,7 @@ export const TAG_BYTES = 32;
 
 const keyed = (key, personal, message, size = 32) => blake2b(message, { size, key, personal });
 
-/** S = KDF(epoch_key[0], "bc.v1.seal-root") (§35.1). */
+/** S = KDF(epoch_key[0], "bc.v1.seal-root") (§36.1). */
 export function sealSecret(firstKey) {
   return kdf(firstKey.toBytes(), labels.PERSON_SEAL_SECRET);
 }
@@ -92,7 +92,7 @@ export function sealWrapKey(constant) {
   return kdf(constant, labels.PERSON_SEAL_WRAP);
 }
 
-/** What v and k fix (§35.2): the tag and f(x) = a_0 + a_1 x + … + a_{k-1} x^{k-1}. */
+/** What v and k fix (§36.2): the tag and f(x) = a_0 + a_1 x + … + a_{k-1} x^{k-1}. */
 export class NamePolynomial {
   constructor(k, tag, coefficients) {
     this.k = k;
@@ -152,7 +152,7 @@ export function interpolate(points) {
 
 const SETTINGS_FIELDS = ["circle", "evaluations_per_day", "k", "oprf_public_key", "prev", "seq", "signer", "type", "v"];
 
-/** The admin-signed settings record (§35.3). */
+/** The admin-signed settings record (§36.3). */
 export class SealedSettings {
   constructor({ circleId, seq, oprfPublicKey, k, evaluationsPerDay, prev, signer }) {
     Object.assign(this, { circleId, seq, oprfPublicKey, k, evaluationsPerDay, prev, signer });
@@ -234,7 +234,7 @@ export class SealedSettings {
   }
 }
 
-/** §35.3 chain rules; RecordChainBroken otherwise. */
+/** §36.3 chain rules; RecordChainBroken otherwise. */
 export function checkSettingsSuccessor(previous, record) {
   if (previous === null) {
     if (record.seq !== 0 || record.prev !== null) {
@@ -259,7 +259,7 @@ function noteAssociatedData(circleId, generation, epk, publicKey) {
   return concat(labels.SEALED_EVALUATION_AD_PREFIX, uuidBytes(circleId), uint64be(generation), epk, publicKey);
 }
 
-/** What an evaluation's audit leaf carries, sealed to the admins (§35.4). */
+/** What an evaluation's audit leaf carries, sealed to the admins (§36.4). */
 export function sealEvaluationNote(note, { circleId, generation, moderationPublic }) {
   return sealTo(moderationPublic, canonicalJson(note), (epk) =>
     noteAssociatedData(circleId, generation, epk, moderationPublic),

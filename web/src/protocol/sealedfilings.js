@@ -1,5 +1,5 @@
 /**
- * Sealed warnings, part two (§35.5 to §35.7), as app/crypto/sealed_filings.py: the filing
+ * Sealed warnings, part two (§36.5 to §36.7), as app/crypto/sealed_filings.py: the filing
  * record (the warning under a fresh key W, W wrapped under each name's f(0), the filer's
  * points sealed to the moderation key, W sealed to the filer), its signature, and opening a
  * match, which checks every filing (signature, listed member, circle, k, tag, distinct
@@ -120,7 +120,7 @@ const pointsAd = (circleId, filingId, generation, epk, publicKey) =>
   concat(labels.SEALED_SHARE_AD_PREFIX, uuidBytes(circleId), uuidBytes(filingId), uint64be(generation), epk, publicKey);
 const selfPrefix = (circleId, filingId) => concat(labels.SEALED_SELF_PREFIX, uuidBytes(circleId), uuidBytes(filingId));
 
-/** The filing and the filer's signature over it (§35.5). `payload` is a warning body. */
+/** The filing and the filer's signature over it (§36.5). `payload` is a warning body. */
 export function sealFiling(payload, { circleId, filingId, filer, identity, polynomials, moderationPublic, generation }) {
   if (polynomials.length === 0 || new Set(polynomials.map((p) => p.k)).size !== 1) {
     throw new InvalidKey("a filing needs polynomials of one k");
@@ -212,7 +212,7 @@ export function openFilingPoints(filing, key) {
 }
 
 /**
- * Verify a match the server shows and open every filing in it (§35.7). `filings` is
+ * Verify a match the server shows and open every filing in it (§36.7). `filings` is
  * [{filing, signature}]; `identities` a Map of the active members the newest signed record
  * lists; `k` the match's k, which the caller checked against the settings chain.
  */

@@ -18,6 +18,7 @@ import { TrustStore } from "../client/trust.js";
 import { ready } from "../protocol/sodium.js";
 import { showCircle } from "./circle.js";
 import { field, fingerprintBlock, focusHeading, h, nextPaint, replace } from "./dom.js";
+import { ensureIntegrity, showRelease } from "./integrity.js";
 import { describe } from "./messages.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
@@ -373,6 +374,8 @@ function takeFragment(path) {
 
 async function start() {
   status("Loading…", { busy: true });
+  const integrity = await ensureIntegrity();
+  showRelease(integrity).catch(fail);
   await ready();
   status("");
   const path = window.location.pathname;

@@ -1,4 +1,4 @@
-// docs/vectors/sealed-v1.json (§35), byte for byte as tests/crypto/test_sealed_vectors.py
+// docs/vectors/sealed-v1.json (§36), byte for byte as tests/crypto/test_sealed_vectors.py
 // checks it: the seal secret, forms, VOPRF inputs and outputs, per-name values, tags,
 // coefficients, points, interpolation, the settings record, and opening the sealed filings
 // (as their filer and as admins) with every refusal.
