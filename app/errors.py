@@ -315,6 +315,16 @@ class MemberSetMismatch(Conflict):
     message = "The record or wraps do not match the circle's members."
 
 
+class CircleDeleted(Gone):
+    code = "circle_deleted"
+    message = "This circle was deleted by an owner; GET /v1/circles says by whom."
+
+
+class InvalidDeletion(InvalidRequest):
+    code = "invalid_deletion"
+    message = "The deletion statement is malformed, stale or not validly signed."
+
+
 class CircleChanged(Conflict):
     code = "circle_changed"
     message = "The circle changed since you looked; refresh and try again."

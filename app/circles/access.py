@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.circles.models import Circle, Membership
 from app.crypto.circles import ADMIN_ROLES
-from app.errors import AdminRequired, CircleNotFound, MembershipPending, NotAMember
+from app.errors import AdminRequired, CircleDeleted, CircleNotFound, MembershipPending, NotAMember
 
 # What the checks below refuse with, for the OpenAPI document of every circle route.
-REFUSALS = (CircleNotFound, MembershipPending, NotAMember, AdminRequired)
+REFUSALS = (CircleNotFound, CircleDeleted, MembershipPending, NotAMember, AdminRequired)
 
 # One round trip for both rows (every circle request starts here); built once. Only for
 # reads: see ``membership``.
@@ -49,6 +49,9 @@ def membership(
         circle, found = (None, None) if row is None else (row.Circle, row.Membership)
     if circle is None or found is None:
         raise CircleNotFound()
+    if circle.deleted_at is not None:
+        # Only to those who were in it; outsiders still cannot tell it ever existed.
+        raise CircleDeleted()
     return circle, found
 
 

@@ -24,6 +24,11 @@ class Circle(Base):
     change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     entry_ttl_days: Mapped[int] = mapped_column(Integer, default=730, server_default="730")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The tombstone of a deleted circle (app/circles/deletion.py): its content is gone.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    deletion: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    deletion_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
 
 
 class Membership(Base):

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.accounts.router import user_out
-from app.circles import access, rotation, service
+from app.circles import access, deletion, rotation, service
 from app.circles.schemas import (
     CircleCreateRequest,
     CircleOut,
     ConfirmRequest,
+    DeleteRequest,
+    Deletion,
     EpochKeyOut,
     EventOut,
     LeaveRequest,
@@ -30,6 +32,7 @@ from app.errors import (
     CircleChanged,
     CircleExists,
     DepartureRequired,
+    InvalidDeletion,
     InvalidDeparture,
     InvalidRecord,
     LastOwner,
@@ -54,6 +57,7 @@ router = APIRouter(
         RotationRequired,
         DepartureRequired,
         InvalidDeparture,
+        InvalidDeletion,
         MemberSetMismatch,
         CircleChanged,
         RotationDue,
@@ -65,7 +69,18 @@ router = APIRouter(
 
 
 def circle_out(mine: MyCircle) -> CircleOut:
-    active = mine.membership.status == "active"
+    circle = mine.circle
+    active = mine.membership.status == "active" and circle.deleted_at is None
+    tombstone = None
+    if circle.deleted_at is not None:
+        assert circle.deleted_by is not None and circle.deletion is not None
+        assert circle.deletion_signature is not None
+        tombstone = Deletion(
+            by=circle.deleted_by,
+            at=circle.deleted_at,
+            statement=circle.deletion.decode("utf-8"),
+            signature=circle.deletion_signature,
+        )
     return CircleOut(
         circle_id=mine.circle.id,
         role=mine.membership.role,
@@ -75,6 +90,7 @@ def circle_out(mine: MyCircle) -> CircleOut:
         rotation_due=mine.circle.rotation_due,
         meta_epoch=mine.circle.meta_epoch if active else None,
         meta=mine.circle.meta_ciphertext if active else None,
+        deletion=tombstone,
     )
 
 
@@ -225,6 +241,15 @@ def leave_circle(
 ) -> MembershipOut:
     member, circle = rotation.leave_circle(session, circle_id=circle_id, actor=user, request=body)
     return _membership_out(circle_id, user.username, member.role, member.status, circle.epoch)
+
+
+@router.post("/{circle_id}/delete", response_model=CircleOut)
+def delete_circle(
+    circle_id: uuid.UUID, body: DeleteRequest, session: Session, user: CurrentUser
+) -> CircleOut:
+    """An owner deletes the circle (docs/api.md): its content goes, a tombstone stays."""
+    circle = deletion.delete_circle(session, circle_id=circle_id, actor=user, request=body)
+    return circle_out(service.list_circles(session, user=user, only=circle.id)[0])
 
 
 @router.post("/{circle_id}/rotate", response_model=CircleOut)

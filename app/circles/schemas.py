@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -57,6 +58,24 @@ class LeaveRequest(BaseModel):
     signature: Signature64
 
 
+class DeleteRequest(BaseModel):
+    """An owner's signed deletion statement (docs/protocol.md §16.9)."""
+
+    model_config = REQUEST_CONFIG
+
+    statement: Annotated[str, Field(max_length=512)]
+    signature: Signature64
+
+
+class Deletion(BaseModel):
+    """A deleted circle's tombstone, for its members' clients to check."""
+
+    by: str
+    at: datetime
+    statement: str
+    signature: Signature64
+
+
 class Departure(BaseModel):
     statement: str
     signature: Signature64
@@ -77,6 +96,7 @@ class CircleOut(BaseModel):
     rotation_due: bool
     meta_epoch: int | None
     meta: Annotated[bytes, B64Bytes(0, 4096)] | None
+    deletion: Deletion | None = None
 
 
 class MemberOut(BaseModel):

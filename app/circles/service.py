@@ -120,13 +120,18 @@ class MyCircle:
     membership: Membership
 
 
-def list_circles(session: Session, *, user: User) -> list[MyCircle]:
-    rows = session.execute(
+def list_circles(session: Session, *, user: User, only: uuid.UUID | None = None) -> list[MyCircle]:
+    """The user's circles (pending too); a deleted one still shows to its active members,
+    with its tombstone, so their clients can say it was deleted and by whom."""
+    query = (
         select(Circle, Membership)
         .join(Membership, Membership.circle_id == Circle.id)
         .where(Membership.user_id == user.id, Membership.status.in_(("active", "pending")))
         .order_by(Membership.created_at)
-    ).all()
+    )
+    if only is not None:
+        query = query.where(Circle.id == only)
+    rows = session.execute(query).all()
     return [MyCircle(circle, member) for circle, member in rows]
 
 

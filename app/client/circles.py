@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from app.client.deletion import delete_circle, read_tombstone
 from app.client.errors import ProtocolError, protocol_error
 from app.client.sdk import Client, _parse_identity
 from app.client.trust import TrustStore
@@ -120,6 +121,19 @@ class Circles:
         out = []
         for c in circles:
             name = None
+            if c.get("deletion") is not None:
+                cid = uuid.UUID(c["circle_id"])
+                out.append(
+                    {
+                        "circle_id": c["circle_id"],
+                        "name": self.trust.pin(str(cid)).name,
+                        "role": c["role"],
+                        "status": "deleted",
+                        "epoch": c["epoch"],
+                        **read_tombstone(self, cid, c["deletion"]),
+                    }
+                )
+                continue
             if c["status"] == "active":
                 try:
                     name = self.sync(uuid.UUID(c["circle_id"])).name
@@ -177,6 +191,7 @@ class Circles:
             except CryptoError as exc:
                 raise _protocol(exc) from exc
         pin.seq, pin.record, pin.epoch = latest.seq, latest.to_bytes().decode(), latest.epoch
+        pin.name = name  # so a deleted circle can still be named
         pin.inviter_fingerprint = pin.invite_record = None
         pin.joined = joined
         pin.admins_since = admins_since
@@ -578,6 +593,10 @@ class Circles:
             "POST", f"/v1/circles/{circle_id}/rotate", json=self._rotation(circle, without=None)
         )
         return result
+
+    def delete(self, circle_id: uuid.UUID) -> dict[str, Any]:
+        """As an owner: delete the circle for everyone (a signed statement, §16.9)."""
+        return delete_circle(self, circle_id)
 
     def leave(self, circle_id: uuid.UUID) -> dict[str, Any]:
         """Leave with a signed departure (or withdraw a pending request, which needs none)."""

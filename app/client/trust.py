@@ -25,6 +25,7 @@ class CirclePin:
     # Seq of the first record of the current run of records with the newest admin set
     # (owners and admins with their fingerprints); -1: not known yet.
     admins_since: int = -1
+    name: str | None = None  # the circle's name at the last verified sync
 
 
 @dataclass

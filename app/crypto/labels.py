@@ -59,6 +59,8 @@ CIRCLE_META_AD_PREFIX: Final = b"backchannel.circle-meta.v1\x00"
 INVITE_PREFIX: Final = "bcinvite1"
 LEAVE_TYPE: Final = "backchannel.leave"
 LEAVE_SIGNATURE_CONTEXT: Final = b"backchannel.leave.v1\x00"
+CIRCLE_DELETE_TYPE: Final = "backchannel.circle-delete"
+CIRCLE_DELETE_SIGNATURE_CONTEXT: Final = b"backchannel.circle-delete.v1\x00"
 
 # Entries (warnings) and corroborations.
 PERSON_FRANKING: Final = _person("bc.v1.franking")

@@ -416,6 +416,14 @@ def void_departed(session: Session, *, circle_id: uuid.UUID, user_id: uuid.UUID)
         _wipe(session, filing, "void")
 
 
+def delete_circle_content(session: Session, *, circle_id: uuid.UUID) -> None:
+    """A deleted circle's sealed warnings go with its other content (app.circles.deletion)."""
+    matches = select(SealedMatch.id).where(SealedMatch.circle_id == circle_id)
+    session.execute(delete(SealedMatchFiling).where(SealedMatchFiling.match_id.in_(matches)))
+    for model in (SealedTag, SealedMatch, SealedFiling, SealedEvaluation, SealedSettingsRow):
+        session.execute(delete(model).where(model.circle_id == circle_id))
+
+
 # --- Matches (admins) -------------------------------------------------------------------------
 
 

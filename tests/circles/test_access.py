@@ -196,6 +196,18 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
     ("GET", "/v1/circles/{circle_id}/audit/head"): (None, MEMBER_READ),
     ("GET", "/v1/circles/{circle_id}/audit/consistency"): (None, MEMBER_READ),
     ("GET", "/v1/circles/{circle_id}/audit/inclusion"): (None, MEMBER_READ),
+    # Only an owner deletes; this statement is unsigned, so it reaches the statement check.
+    ("POST", "/v1/circles/{circle_id}/delete"): (
+        lambda _: {"statement": "{}", "signature": SIG},
+        {
+            "outsider": DENY_OUTSIDER,
+            "removed": DENY_REMOVED,
+            "pending": DENY_PENDING,
+            "member": (403, "owner_required"),
+            "admin": (403, "owner_required"),
+            "owner": (422, "invalid_deletion"),
+        },
+    ),
     # Last: it changes the world for the callers it lets through.
     ("POST", "/v1/circles/{circle_id}/leave"): (
         None,

@@ -114,3 +114,33 @@ def test_register_with_an_invite_on_an_invite_only_server(
             "pending",
             made["fingerprint"],
         )
+
+
+def test_an_owner_deletes_a_circle_and_members_see_who(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    fps = {who: c.json(who, "register", who)["fingerprint"] for who in ("alice", "bob")}
+    cid = c.json("alice", "circle", "create", "Film crews Berlin")["circle_id"]
+    c.json("bob", "join", c.json("alice", "invite", "create", cid)["invite"])
+    c.json("alice", "member", "confirm", cid, "bob", "--fingerprint", fps["bob"])
+    assert c.json("bob", "circle", "list")[0]["name"] == "Film crews Berlin"  # bob's device pins it
+
+    refused = c.run("bob", "circle", "delete", cid, "--yes", "--json")
+    assert refused.exit_code == 1 and "owner_required" in refused.output
+    asked = c.run("alice", "circle", "delete", cid, stdin="n\n")
+    assert asked.exit_code == 1
+    assert c.json("alice", "circle", "delete", cid, "--yes") == {
+        "circle_id": cid,
+        "status": "deleted",
+    }
+
+    [row] = c.json("bob", "circle", "list")
+    assert (row["status"], row["deleted_by"], row["verified"], row["name"]) == (
+        "deleted",
+        "alice",
+        True,
+        "Film crews Berlin",
+    )
+    human = c.run("bob", "circle", "list")
+    assert "deleted by alice" in human.output
+    gone = c.run("bob", "read", cid, "--json")
+    assert gone.exit_code == 1 and "circle_deleted" in gone.output

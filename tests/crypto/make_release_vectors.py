@@ -55,6 +55,52 @@ def outcome(signed_text: str, pin: ReleasePin | None) -> dict[str, Any]:
     return {"pin_after": pin_json(after)}
 
 
+def refusals(good: dict[str, Any]) -> list[dict[str, str]]:
+    """Served files of the wrong shape: both clients refuse each with InvalidKey, before
+    any signature is checked (the signature is the good one of release 5). The size limits
+    (1000 assets, 256 KiB) are checked by the tests themselves, to keep this file small."""
+    manifest = good["manifest"]
+    rotations = manifest["rotations"]
+
+    def edit(**changes: Any) -> dict[str, Any]:
+        return {**good, "manifest": {**manifest, **changes}}
+
+    def assets(extra: dict[str, Any]) -> dict[str, Any]:
+        return edit(assets={**manifest["assets"], **extra})
+
+    digest = "0" * 64
+    cases: list[tuple[str, Any]] = [
+        ("a path with ..", assets({"/static/../app.js": digest})),
+        ("a path without its leading slash", assets({"static/app.js": digest})),
+        ("a path with a query", assets({"/static/app.js?v=1": digest})),
+        ("a hidden name", assets({"/static/.env": digest})),
+        ("an uppercase digest", assets({"/x.js": "A" * 64})),
+        ("a short digest", assets({"/x.js": "0" * 63})),
+        ("a digest that is not text", assets({"/x.js": 7})),
+        ("no assets", edit(assets={})),
+        ("release 0", edit(release=0)),
+        ("release true", edit(release=True)),
+        ("release 2^53", edit(release=2**53)),
+        ("an empty version", edit(version="")),
+        ("a version with a space", edit(version="1.0 beta")),
+        ("a 31-byte key", edit(key=b64encode(bytes(31)))),
+        ("another type", edit(type="backchannel.web-release2")),
+        ("version 2", edit(v=2)),
+        ("a broken chain", edit(rotations=[rotations[1], rotations[0]])),
+        ("a chain that does not end at the key", edit(rotations=rotations[:1])),
+        (
+            "a rotation to the same key",
+            edit(rotations=[{**rotations[0], "new": rotations[0]["old"]}]),
+        ),
+        ("17 rotations", edit(rotations=rotations * 8 + rotations[:1])),
+        ("a rotation with an unknown field", edit(rotations=[{**r, "at": 1} for r in rotations])),
+        ("no signature", {"manifest": manifest}),
+        ("a 63-byte signature", {**good, "signature": b64encode(bytes(63))}),
+        ("not an object", [good]),
+    ]
+    return [{"name": name, "file": canonical_json(value).decode("ascii")} for name, value in cases]
+
+
 def build_vectors() -> dict[str, Any]:
     public = {name: release_public_key(seed) for name, seed in SEEDS.items()}
     a_to_b = Rotation.sign(SEEDS["A"], public["B"])
@@ -116,6 +162,7 @@ def build_vectors() -> dict[str, Any]:
     return {
         "protocol": "backchannel",
         "layer": "web-release",
+        "refusals": refusals(json.loads(text[5])),
         "version": 1,
         "labels": {
             "RELEASE_TYPE": labels.RELEASE_TYPE,

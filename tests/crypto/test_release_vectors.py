@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.crypto import b64decode, b64encode, labels
+from app.crypto.circles import canonical_json
 from app.crypto.errors import CryptoError, InvalidKey
 from app.crypto.release import (
     ReleasePin,
@@ -93,3 +94,23 @@ def test_assets_are_checked_against_the_manifest() -> None:
         check_asset(signed.manifest, "/static/ui/app.js", VECTORS["assets"]["old_script"].encode())
     with pytest.raises(InvalidKey, match="not part of release 2"):
         check_asset(signed.manifest, "/static/ui/extra.js", script)
+
+
+@pytest.mark.parametrize("case", VECTORS["refusals"], ids=lambda case: case["name"])
+def test_refusal(case: dict[str, Any]) -> None:
+    with pytest.raises(InvalidKey):
+        SignedRelease.parse(case["file"].encode("ascii"))
+
+
+def test_size_limits() -> None:
+    good = json.loads(VECTORS["releases"]["2"]["file"])
+    digest = "0" * 64
+    many = {
+        **good,
+        "manifest": {**good["manifest"], "assets": {f"/a{i}": digest for i in range(1001)}},
+    }
+    with pytest.raises(InvalidKey, match="1 to 1000 assets"):
+        SignedRelease.parse(canonical_json(many))
+    huge = {**good, "manifest": {**good["manifest"], "version": "x" * 300_000}}
+    with pytest.raises(InvalidKey, match="256 KiB"):
+        SignedRelease.parse(canonical_json(huge))

@@ -15,7 +15,13 @@ from app.crypto import b64encode
 from app.crypto.moderation import ModerationKey
 from app.crypto.sealed import NamePolynomial
 from app.crypto.sealed_filings import seal_filing
-from app.sealed.models import SealedFiling
+from app.sealed.models import (
+    SealedEvaluation,
+    SealedFiling,
+    SealedMatch,
+    SealedSettingsRow,
+    SealedTag,
+)
 from tests.conftest import Person
 from tests.moderation.test_confidentiality import _raw_database
 from tests.sealed.conftest import Ring, sealed_of
@@ -119,3 +125,13 @@ def test_names_and_text_never_reach_the_database_or_the_logs(
     for marker in (SUBJECT, TEXT, "Markerbach", "markerbach", "MARKER-SEALED"):
         assert marker.encode() not in stored, marker
         assert marker not in caplog.text, marker
+
+
+def test_a_deleted_circle_keeps_no_sealed_warning(ring: Ring, engine: Engine) -> None:
+    ring.seal(ring.world.bob, SUBJECT, text=TEXT)
+    ring.seal(ring.world.carol, SUBJECT, text=TEXT)
+    ring.world.alice.circles.delete(ring.cid)
+    with Session(engine) as session:
+        for model in (SealedFiling, SealedTag, SealedMatch, SealedSettingsRow, SealedEvaluation):
+            count = session.scalar(select(func.count()).select_from(model))
+            assert count == 0, model.__name__

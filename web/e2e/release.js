@@ -74,7 +74,9 @@ Path(output).write_bytes(signed.to_bytes())
 
 /** The malicious server: the real one behind a proxy that can answer some paths itself. */
 function startProxy(upstream) {
-  const state = { swaps: new Map(), release: null, seen: [], down: false };
+  // releases: answers for the next requests of the release file, one each, before `release`;
+  // posts: answers to POSTs of a path; slow: paths answered only after that many ms.
+  const state = { swaps: new Map(), release: null, releases: [], posts: new Map(), slow: new Map(), seen: [], down: false };
   const proxy = http.createServer((request, response) => {
     const where = new URL(request.url, upstream).pathname;
     state.seen.push(where);
@@ -83,11 +85,14 @@ function startProxy(upstream) {
       response.end("down for maintenance");
       return;
     }
-    const body = where === "/web-release.json" && state.release !== null ? state.release : state.swaps.get(where);
+    const release = where === "/web-release.json" ? (state.releases.shift() ?? state.release) : null;
+    const body = release ?? (request.method === "POST" ? state.posts.get(where) : undefined) ?? state.swaps.get(where);
     if (body !== undefined) {
       const type = where.endsWith(".json") ? "application/json" : where.endsWith(".js") ? "text/javascript" : "text/html";
-      response.writeHead(200, { "Content-Type": type, "Cache-Control": "no-cache" });
-      response.end(body);
+      setTimeout(() => {
+        response.writeHead(200, { "Content-Type": type, "Cache-Control": "no-cache" });
+        response.end(body);
+      }, state.slow.get(where) ?? 0);
       return;
     }
     const target = new URL(request.url, upstream);
@@ -220,6 +225,63 @@ try {
     assert.equal(await footerKey(), keyA);
   });
 
+  await step("a navigation the network would answer (a POSTed form, an API address) runs nothing the server sent", async () => {
+    const injected = (mark) => `<!doctype html><title>injected</title><h1>Injected</h1><script>fetch("/v1/${mark}")</script>`;
+    proxy.posts.set("/", injected("steal-post"));
+    proxy.swaps.set("/v1/page", injected("steal-api-page"));
+    proxy.swaps.set("/v1/code.js", 'fetch("/v1/steal-api-code");');
+    const before = proxy.seen.length;
+    // Any site can send a browser here with a POSTed form; this page does it to itself.
+    await Promise.all([
+      page.waitForNavigation(),
+      page.evaluate(() => {
+        const form = Object.assign(document.createElement("form"), { method: "post", action: "/" });
+        document.body.append(form);
+        form.submit();
+      }),
+    ]);
+    await expectApp(); // the checked page, not the server's answer to the POST
+    await page.goto("/v1/page");
+    await page.getByRole("heading", { name: "This address is not a page of Backchannel" }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator("script").count(), 0);
+    await page.goto("/");
+    await expectApp();
+    // Code is served from checked bytes at any path, the API's included.
+    await page.evaluate(() => import("/v1/code.js").catch(() => null)).catch(() => null);
+    await expectAlarm("/v1/code.js is not part of release 3", "release-08-alarm-api-code");
+    const stolen = proxy.seen.slice(before).filter((where) => where.startsWith("/v1/steal"));
+    assert.deepEqual(stolen, [], "nothing the server sent for these ran");
+    for (const where of ["/v1/page", "/v1/code.js"]) {
+      assert.ok(!proxy.seen.slice(before).includes(where), `the worker never asked the server for ${where}`);
+    }
+    proxy.posts.clear();
+    proxy.swaps.clear();
+    await page.reload();
+    await expectApp();
+  });
+
+  await step("two tabs checking at once cannot pin an older release over a newer one", async () => {
+    // Release 4 lists one more file, which the server answers slowly; release 6 is quick. The
+    // tab that got 4 finishes last: it must not pin 4 over the 6 the other tab accepted.
+    proxy.swaps.set("/static/ui/slow.js", "// slow\n");
+    proxy.slow.set("/static/ui/slow.js", 3000);
+    const older = await cutChanged("a", 4, { "/static/ui/slow.js": "// slow\n" });
+    const newer = await cut("a", 6);
+    proxy.releases.push(older, newer);
+    const other = await context.newPage();
+    await Promise.all([page.goto("/"), other.goto("/")]);
+    await other.close();
+    proxy.release = older;
+    await page.reload();
+    await expectAlarm("older release", "release-09-alarm-race");
+    proxy.release = newer;
+    proxy.swaps.clear();
+    proxy.slow.clear();
+    await page.reload();
+    await expectApp();
+    assert.match(await footer(), /signed release 6 /);
+  });
+
   await step("a server that does not answer is an outage, not an alarm", async () => {
     proxy.down = true;
     await page.reload();
@@ -230,20 +292,20 @@ try {
   });
 
   await step("a new release by key B with A's statement, and a changed module, is accepted", async () => {
-    const changed = `${domJs}\n// release 5\n`;
+    const changed = `${domJs}\n// release 7\n`;
     // The page's SRI names dom.js's hash: a release that changes a module changes the page too.
     const page5 = (await (await fetch(`${upstream.url}/`)).text()).replace(
       /"\/static\/ui\/dom\.js":"sha256-[^"]+"/,
       `"/static/ui/dom.js":"sha256-${createHash("sha256").update(changed).digest("base64")}"`,
     );
-    proxy.release = await cutChanged("b", 5, { "/static/ui/dom.js": changed, "/": page5, "/join": page5, "/takedown": page5, "/receipt": page5 }, ["a-to-b.json"]);
+    proxy.release = await cutChanged("b", 7, { "/static/ui/dom.js": changed, "/": page5, "/join": page5, "/takedown": page5, "/receipt": page5 }, ["a-to-b.json"]);
     proxy.swaps.set("/static/ui/dom.js", changed);
     for (const entry of ["/", "/join", "/takedown", "/receipt"]) {
       proxy.swaps.set(entry, page5);
     }
     await page.reload();
     await expectApp();
-    assert.match(await footer(), /signed release 5 \(9\.9\.9\)/);
+    assert.match(await footer(), /signed release 7 \(9\.9\.9\)/);
     assert.equal(await footerKey(), keyB);
   });
 

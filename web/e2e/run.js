@@ -16,6 +16,7 @@ import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, ope
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
+import { accountStory, deletionStory } from "./account.js";
 import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
@@ -51,8 +52,11 @@ const DOC_SHOTS = [
   "14-receipt-phone",
   "15-audit-log-phone",
   "16-audit-log-tampered-phone",
-  "17-sealed-warning-phone",
-  "18-sealed-match",
+  "17-account-phone",
+  "18-account",
+  "19-circle-deleted-phone",
+  "20-sealed-warning-phone",
+  "21-sealed-match",
 ];
 
 const server = await startServer();
@@ -310,7 +314,7 @@ try {
     await form.getByLabel("stalking").check();
     await form.getByLabel("What happened", { exact: true }).fill(M.sealedText);
     await form.getByLabel(/Only if I am not the only one/).check();
-    await bob.shot("17-sealed-warning-phone");
+    await bob.shot("20-sealed-warning-phone");
     await form.getByRole("button", { name: "Seal warning" }).click();
     await bob.page.getByText(/Sealed\. Nobody can read it until 2 members/).waitFor();
     await bob.page.locator("article.sealed", { hasText: "Sealed: nobody can read it" }).waitFor();
@@ -327,7 +331,7 @@ try {
     for (const expected of ["bob", "carol", M.sealedText, "Same in Brno, from the terminal."]) {
       assert.ok(text.includes(expected), `the match shows ${expected}`);
     }
-    await alice.shot("18-sealed-match");
+    await alice.shot("21-sealed-match");
     const published = await carol.json("sealed", "publish", circleId, filed.filing_id, "--anonymous");
     await tab(bob.page, "Warnings");
     const card = bob.page.locator("article.warning", { hasText: "Same in Brno, from the terminal." });
@@ -336,8 +340,11 @@ try {
     assert.ok(published.entry_id);
   });
 
+  await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
+
   await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
 
+  await deletionStory({ step, alice, bob, carol, M });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);

@@ -52,10 +52,41 @@ def circle_list(as_json: JsonFlag = False) -> None:
                 "role": c["role"],
                 "epoch": c["epoch"],
                 "status": c["status"],
+                **(
+                    {
+                        "deleted_by": c["deleted_by"],
+                        "deleted_at": c["deleted_at"],
+                        "verified": c["verified"],
+                    }
+                    if c["status"] == "deleted"
+                    else {}
+                ),
             }
             for c in circles.list_circles()
         ]
+        for row in rows:
+            if row["status"] == "deleted" and not as_json:
+                checked = "" if row["verified"] else " (the server says so; it did not verify)"
+                row["status"] = f"deleted by {row['deleted_by']}{checked}"
         table(as_json, rows, ["circle_id", "name", "role", "status", "epoch"], "Your circles")
+
+
+@circle_app.command("delete")
+def circle_delete(
+    circle_id: CircleId,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask to confirm.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete a circle for everyone (owners only): its warnings and keys go, members see
+    that you deleted it. This cannot be undone."""
+    with circles_session(as_json) as circles:
+        cid = parse_uuid(circle_id)
+        if not yes and not typer.confirm(
+            "Delete this circle and every warning in it, for every member?"
+        ):
+            raise typer.Exit(1)
+        circles.delete(cid)
+        emit(as_json, {"circle_id": circle_id, "status": "deleted"}, "The circle was deleted.")
 
 
 @circle_app.command("leave")

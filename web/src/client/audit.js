@@ -28,12 +28,22 @@ export class AuditPins {
   }
 
   static load(storage, username) {
-    const key = `backchannel.audit.${username}`;
+    const pins = new AuditPins({ storage, key: `backchannel.audit.${username}` });
+    pins.refresh();
+    return pins;
+  }
+
+  /** Take the stored pins (shared by every tab of the page): another tab may have moved one on. */
+  refresh() {
+    if (this.storage === null) {
+      return;
+    }
     try {
-      const raw = JSON.parse(storage.getItem(key) ?? "{}");
-      return new AuditPins({ serverKey: raw.serverKey ?? null, circles: raw.circles ?? {}, storage, key });
+      const raw = JSON.parse(this.storage.getItem(this.key) ?? "{}");
+      this.serverKey = raw.serverKey ?? null;
+      this.circles = raw.circles ?? {};
     } catch {
-      return new AuditPins({ storage, key });
+      // unreadable: keep what this page holds
     }
   }
 
@@ -153,6 +163,7 @@ export class Audit {
 
   /** §33.6 steps 1-10; returns {ok, treeSize, root, signaturesChecked} or throws AuditFailure. */
   async verify(circleId) {
+    this.pins.refresh(); // another tab may have verified (or been refused) since
     const circle = await this.circles.sync(circleId);
     const cid = circle.circleId;
     const headRow = await this.client.request("GET", `/v1/circles/${cid}/audit/head`);
@@ -201,9 +212,12 @@ export class Audit {
       }
     }
     const signatures = await this.#checkSignatures(circle, records);
-    this.pins.serverKey = b64(key);
-    this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
-    this.pins.save();
+    this.pins.refresh();
+    if ((this.pins.circles[cid]?.size ?? -1) <= head.size) { // a pin never moves back
+      this.pins.serverKey = b64(key);
+      this.pins.circles[cid] = { size: head.size, root: b64(head.root), leaves: b64(concat(...leaves)) };
+      this.pins.save();
+    }
     return { ok: true, treeSize: head.size, root: b64(head.root), signaturesChecked: signatures, records };
   }
 

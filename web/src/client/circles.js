@@ -10,6 +10,7 @@ import { Invite } from "../protocol/membership.js";
 import { randomUuid } from "../protocol/random.js";
 import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
 import { mapped, ProtocolError } from "./errors.js";
+import { deleteCircle, readTombstone } from "./deletion.js";
 import { leave, remove, rotate } from "./rotation.js";
 import { parseIdentity } from "./sdk.js";
 
@@ -69,6 +70,10 @@ export class Circles {
     const circles = await this.client.request("GET", "/v1/circles");
     return Promise.all(
       circles.map(async (c) => {
+        if (c.deletion) {
+          const tombstone = await readTombstone(this, c.circle_id, c.deletion);
+          return { circleId: c.circle_id, role: c.role, status: "deleted", epoch: c.epoch, problem: null, ...tombstone };
+        }
         let name = null;
         let problem = null;
         if (c.status === "active") {
@@ -127,6 +132,7 @@ export class Circles {
       invite_record: null,
       joined,
       admins_since: since,
+      name: meta?.name ?? null, // so a deleted circle can still be named
     });
     return new VerifiedCircle({
       circleId: cid,
@@ -404,6 +410,11 @@ export class Circles {
 
   async leave(circleId) {
     return leave(this, circleId);
+  }
+
+  /** As an owner: delete the circle for everyone (a signed statement, §16.9). */
+  async delete(circleId) {
+    return deleteCircle(this, circleId);
   }
 
   async invites(circleId) {

@@ -104,7 +104,7 @@ export class Client {
   }
 
   /** Send one request; return the decoded JSON body, or throw ApiError / TransportError. */
-  async request(method, path, { json, params } = {}) {
+  async request(method, path, { json, params, keepalive = false } = {}) {
     let url = this.baseUrl + path;
     if (params) {
       const query = new URLSearchParams();
@@ -119,7 +119,7 @@ export class Client {
     if (this.token) {
       headers.Authorization = `Bearer ${this.token}`;
     }
-    const init = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
+    const init = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", keepalive };
     if (json !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(json);

@@ -3,9 +3,11 @@
  * record and, after joining, the invite anchor. The same state as app/client/trust.py.
  *
  * Nothing in it is secret (the server holds all of it), but it names the circles an
- * account is in and their members, so it is kept in sessionStorage, per account: it
- * survives a reload of the tab (the invite anchor must reach the first sync after an
- * admin confirms) and is gone when the tab closes. Without storage it stays in memory.
+ * account is in and their members. The page keeps it in localStorage, per account, so
+ * every tab of this browser shares one view: a returning person does not re-verify
+ * everyone, and a record one tab refused stays refused in all. Each read takes the
+ * stored copy (another tab may have moved a pin on) and each write changes only its own
+ * circle. "Sign out everywhere on this device" deletes it. Without storage it stays in memory.
  */
 
 function emptyPin() {
@@ -18,6 +20,7 @@ function emptyPin() {
     joined: {}, // user -> seq of the record that last added them
     admins_since: -1, // seq where the newest admin set began; -1: not known yet
     moderation: -1, // newest moderation key generation verified here; -1: none
+    name: null, // the circle's name at the last verified sync
   };
 }
 
@@ -34,20 +37,26 @@ export class TrustStore {
 
   /** The store of one account in `storage` (sessionStorage in the page). */
   static load(storage, username) {
-    const key = `backchannel.trust.${username}`;
-    let circles = {};
-    try {
-      const raw = storage.getItem(key);
-      if (raw !== null) {
-        circles = JSON.parse(raw).circles ?? {};
-      }
-    } catch {
-      circles = {};
+    const store = new TrustStore({ storage, key: `backchannel.trust.${username}` });
+    store.refresh();
+    return store;
+  }
+
+  /** Take the stored copy, which another tab may have changed since. */
+  refresh() {
+    if (this.storage === null) {
+      return;
     }
-    return new TrustStore({ circles, storage, key });
+    try {
+      const raw = this.storage.getItem(this.key);
+      this.circles = raw === null ? {} : (JSON.parse(raw).circles ?? {});
+    } catch {
+      // unreadable: keep what this page holds
+    }
   }
 
   pin(circleId) {
+    this.refresh();
     if (!Object.hasOwn(this.circles, circleId)) {
       this.circles[circleId] = emptyPin();
     }
@@ -56,6 +65,7 @@ export class TrustStore {
 
   /** Replace a circle's pin (a sync stores it only once everything verified). */
   store(circleId, pin) {
+    this.refresh();
     this.circles[circleId] = pin;
     this.save();
   }

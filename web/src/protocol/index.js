@@ -27,3 +27,4 @@ export * from "./voprf.js";
 export * from "./sealed.js";
 export * from "./sealedfilings.js";
 export * from "./release.js";
+export * from "./deletion.js";

@@ -48,6 +48,8 @@ export const CIRCLE_META_AD_PREFIX = context("backchannel.circle-meta.v1");
 export const INVITE_PREFIX = "bcinvite1";
 export const LEAVE_TYPE = "backchannel.leave";
 export const LEAVE_SIGNATURE_CONTEXT = context("backchannel.leave.v1");
+export const CIRCLE_DELETE_TYPE = "backchannel.circle-delete";
+export const CIRCLE_DELETE_SIGNATURE_CONTEXT = context("backchannel.circle-delete.v1");
 
 // §18 warnings
 export const PERSON_FRANKING = person("bc.v1.franking");

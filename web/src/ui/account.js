@@ -4,8 +4,9 @@
  */
 import { ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
-import { act, app, newClient, show, showAuth, showRecoveryCode, signedIn, status } from "./app.js";
-import { field, formatTime, h, replace } from "./dom.js";
+import { act, app, newClient, show, showAuth, showRecoveryCode, signedIn, signOutDevice, status } from "./app.js";
+import { confirmButton, field, formatTime, h, replace } from "./dom.js";
+import { exitHelp } from "./safety.js";
 
 /** What this browser calls itself in the session list ("Firefox on Android"): no version. */
 export function deviceLabel(agent = navigator.userAgent) {
@@ -45,6 +46,8 @@ export async function showAccount(notice = "") {
     h("p", { class: "meta" }, "Signed in as ", h("strong", {}, app.account.username)),
     sessions,
     passphraseForm(),
+    deviceBox(),
+    exitHelpBox(),
   );
   if (notice) {
     status(notice);
@@ -112,6 +115,24 @@ function passphraseForm() {
   field("New passphrase", next, `At least ${MIN_PASSPHRASE_LENGTH} characters, not a common passphrase, without your username.`),
   field("New passphrase again", again),
   submit);
+}
+
+function deviceBox() {
+  const forget = confirmButton("Sign out everywhere on this device", {
+    question: "Sign out in every tab of this browser, and delete what it keeps of your account (its sealed sign-in, and which circles and keys it has verified)? Next time you log in, compare fingerprints again.",
+    yes: "Yes, sign out on this device",
+    no: "Cancel",
+    label: "Confirm signing out on this device",
+  }, (yes) => act(yes, () => signOutDevice()));
+  return h("section", { class: "card" },
+    h("h2", {}, "This device"),
+    h("p", {}, "This browser remembers, for your account, which circles and keys it has verified, so other tabs and later visits trust the same things. A reload keeps you signed in in the same tab; your keys are stored sealed under a key the browser will not hand out."),
+    forget);
+}
+
+/** What quick exit does and does not do, with how to clear the browser's history. */
+export function exitHelpBox() {
+  return h("details", { class: "help" }, h("summary", {}, "About quick exit and your browser history"), h("p", {}, exitHelp()));
 }
 
 /** Forgot the passphrase: the recovery code opens the keys; a new code replaces it. */

@@ -1,8 +1,9 @@
 /**
  * The web client's entry point: one page for `/`, `/join`, `/takedown` and `/receipt`.
  *
- * Keys are derived, opened and used in this tab only; they live in memory and are gone
- * on reload or logout. Secrets carried by a link (an invite, a takedown link, a receipt)
+ * Keys are derived, opened and used in this tab only. To survive a reload they are also
+ * kept sealed under a non-extractable device key (client/profile.js) in this tab's
+ * sessionStorage; logout, quick exit and "sign out everywhere on this device" drop them. Secrets carried by a link (an invite, a takedown link, a receipt)
  * are in the URL fragment, which browsers never send; they are read once and removed
  * from the address bar and history.
  */
@@ -11,15 +12,17 @@ import { Audit, AuditPins } from "../client/audit.js";
 import { Entries } from "../client/entries.js";
 import { ApiError, ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
-import { Client } from "../client/sdk.js";
+import { Account, Client } from "../client/sdk.js";
 import { Moderation } from "../client/moderation.js";
 import { Sealed } from "../client/sealed.js";
 import { TrustStore } from "../client/trust.js";
 import { ready } from "../protocol/sodium.js";
+import { deviceLabel, exitHelpBox, showAccount, showRecover } from "./account.js";
 import { showCircle } from "./circle.js";
-import { field, fingerprintBlock, focusHeading, h, nextPaint, replace } from "./dom.js";
+import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replace } from "./dom.js";
 import { ensureIntegrity, showRelease } from "./integrity.js";
 import { describe } from "./messages.js";
+import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
 const main = document.getElementById("main");
@@ -99,12 +102,14 @@ function renderAccountBar() {
     accountBar,
     h("span", { class: "who" }, "Signed in as ", h("strong", {}, app.account.username)),
     h("button", { type: "button", class: "secondary", onclick: () => showHome() }, "My circles"),
+    h("button", { type: "button", class: "secondary", onclick: () => showAccount() }, "My account"),
     h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, () => signOut()) }, "Log out"),
   );
 }
 
-function newClient() {
+export function newClient() {
   return new Client({
+    deviceLabel: deviceLabel(),
     onKdf: async (phase) => {
       if (phase === "start") {
         status("Deriving keys… this takes a few seconds; your passphrase never leaves this device.", { busy: true });
@@ -116,29 +121,65 @@ function newClient() {
   });
 }
 
-function signedIn(client, account) {
+export function signedIn(client, account) {
   app.client = client;
   app.account = account;
   app.circles = new Circles(client, {
     username: account.username,
     identity: account.identity,
-    trust: TrustStore.load(window.sessionStorage, account.username),
+    trust: TrustStore.load(window.localStorage, account.username),
   });
   app.entries = new Entries(app.circles);
   app.moderation = new Moderation(app.circles, app.entries);
   app.sealed = new Sealed(app.moderation);
-  app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.sessionStorage, account.username));
+  app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));
   renderAccountBar();
+  tabProfile.save(account).catch(() => undefined); // without IndexedDB a reload asks again
 }
 
-async function signOut({ quiet = false } = {}) {
+/** Forget the keys in memory; return the client that held the session. */
+function drop() {
   const client = app.client;
   Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });
+  tabProfile.clear();
   renderAccountBar();
+  return client;
+}
+
+export async function signOut({ quiet = false } = {}) {
+  const client = drop();
   if (client && !quiet) {
     await client.logout().catch(() => undefined); // the keys are dropped either way
   }
   showAuth();
+}
+
+/** "Sign out everywhere on this device": this session, the device key, the pins, every tab. */
+export async function signOutDevice() {
+  await forgetThisDevice(drop());
+  showAuth();
+  status("Signed out on this device. Nothing of your account is kept in this browser now.");
+}
+
+/** After a reload: the tab's sealed sign-in, if it still opens and its session still lives. */
+async function resume() {
+  const saved = await tabProfile.load().catch(() => null);
+  if (saved === null) {
+    return false;
+  }
+  const client = newClient();
+  client.token = saved.token;
+  try {
+    const me = await client.me();
+    if (me.username !== saved.username || me.fingerprint !== saved.identity.fingerprint) {
+      throw new Error("another account");
+    }
+  } catch {
+    tabProfile.clear();
+    return false;
+  }
+  signedIn(client, new Account({ username: saved.username, token: saved.token, identity: saved.identity }));
+  return true;
 }
 
 // -- signing in ----------------------------------------------------------------------
@@ -220,10 +261,15 @@ export function showAuth(mode = "login") {
       h("button", { type: "button", class: "link", onclick: () => showAuth(registering ? "login" : "register") },
         registering ? "Log in" : "Create an account"),
     ),
+    registering
+      ? null
+      : h("p", {}, "Forgot your passphrase? ",
+        h("button", { type: "button", class: "link", onclick: () => showRecover() }, "Use your recovery code")),
+    exitHelpBox(),
   );
 }
 
-function showRecoveryCode(account) {
+export function showRecoveryCode(account, { recovered = false } = {}) {
   const done = h("input", { type: "checkbox", id: "wrote-it-down" });
   const next = h("button", { type: "button", disabled: true, onclick: () => afterSignIn() }, "Continue");
   done.addEventListener("change", () => {
@@ -231,6 +277,9 @@ function showRecoveryCode(account) {
   });
   show(
     h("h1", {}, "Write this down"),
+    recovered
+      ? h("p", { class: "notice" }, "You are back in. Your other sessions have ended, and your old recovery code no longer works: this is the new one.")
+      : null,
     h("p", {}, "This is your recovery code. It is shown ", h("strong", {}, "once"), ". If you forget your passphrase, it is the only way back into your account. Keep it on paper, somewhere safe."),
     h("p", { class: "recovery-code", "aria-label": `Recovery code: ${String(account.recoveryCode)}` }, String(account.recoveryCode)),
     h("h2", {}, "Your fingerprint"),
@@ -291,6 +340,8 @@ export async function showHome() {
         act(create, async () => {
           status("Creating the circle…", { busy: true });
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
+          // The moderation key from the start, so members can report at once (as the CLI does).
+          await app.moderation.ensureKey(circle.circleId);
           showCircle(circle.circleId, "invite", `Created “${circle.name}”. Invite people with a link.`);
         });
       },
@@ -317,6 +368,14 @@ function circleItem(c) {
   if (c.status === "pending") {
     return h("li", { class: "circle pending" }, h("span", { class: "circle-name" }, "A circle you asked to join"),
       h("span", { class: "meta" }, "Waiting for an admin to confirm you. Read them your fingerprint (above)."));
+  }
+  if (c.status === "deleted") {
+    const when = c.deletedAt ? ` on ${formatTime(c.deletedAt)}` : "";
+    return h("li", { class: "circle deleted" },
+      h("span", { class: "circle-name" }, c.name ? h("bdi", {}, c.name) : "A circle you were in"),
+      h("span", { class: "meta" }, c.verified
+        ? [`Deleted by ${c.deletedBy}${when}. Its warnings are gone from the server.`]
+        : [`The server says ${c.deletedBy} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
   }
   if (c.problem) {
     const { title, text } = describe(c.problem);
@@ -386,10 +445,26 @@ async function start() {
     showTakedown(takeFragment("/takedown"));
   } else if (path === "/receipt") {
     showReceipt(takeFragment("/receipt"));
+  } else if (await resume()) {
+    showHome();
   } else {
     showAuth();
   }
 }
+
+function leave() {
+  quickExit(drop);
+}
+
+document.getElementById("quick-exit").addEventListener("click", leave);
+listenForEscape(leave);
+listenForDeviceSignOut(() => {
+  if (app.account) {
+    drop();
+    showAuth();
+    status("You were signed out on this device from another tab.");
+  }
+});
 
 window.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();

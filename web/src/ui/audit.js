@@ -4,7 +4,7 @@
  */
 import { AuditFailure } from "../client/audit.js";
 import { act, app, status } from "./app.js";
-import { formatDate, h, replace } from "./dom.js";
+import { formatTime, h, replace } from "./dom.js";
 
 const KIND_TEXT = {
   circle_created: "created the circle",
@@ -50,7 +50,7 @@ export async function auditPanel(panel, circle) {
       replace(verdict, h("p", { class: "verdict good" },
         `The audit log verifies: ${result.treeSize} records, ${result.signaturesChecked} signatures checked.`));
       replace(list, h("ol", { class: "records", start: "0" }, result.records.map((r) =>
-        h("li", {}, h("span", {}, describeRecord(r.body)), h("span", { class: "meta" }, ` · ${formatDate(r.body.at)}`)))));
+        h("li", {}, h("span", {}, describeRecord(r.body)), h("span", { class: "meta" }, ` · ${formatTime(r.body.at)}`)))));
     } catch (error) {
       if (!(error instanceof AuditFailure)) {
         throw error;

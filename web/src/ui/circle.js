@@ -10,6 +10,7 @@ import { membersPanel } from "./members.js";
 import { copyBox } from "./takedown.js";
 import { moderationPanel, reportButton } from "./moderation.js";
 import { auditPanel } from "./audit.js";
+import { describe } from "./messages.js";
 
 const TABS = [
   ["feed", "Warnings"],
@@ -29,9 +30,21 @@ export function label(category) {
 /** Open a circle on one tab; the sync verifies its record chain and keys first. */
 export async function showCircle(circleId, tab = "feed", notice = "") {
   status("Verifying the circle…", { busy: true });
-  const circle = await act(null, () => app.circles.sync(circleId));
+  let circle = await act(null, () => app.circles.sync(circleId));
   if (!circle) {
     return;
+  }
+  if (circle.isAdmin) {
+    // A circle made by an older client has no moderation key: members cannot report until
+    // an admin's client makes one, so the first admin to open it does.
+    try {
+      if (await app.moderation.setUpIfMissing(circle)) {
+        circle = await app.circles.sync(circleId);
+      }
+    } catch (error) {
+      const { text } = describe(error);
+      notice = `${notice} Moderation is not set up for this circle yet: ${text}`.trim();
+    }
   }
   status("");
   const panel = h("div", { class: "panel", id: "panel" });

@@ -98,6 +98,14 @@ export function formatDate(iso) {
     : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
+/** A date and time in the reader's own time zone, e.g. "5 Dec 2026, 16:02". */
+export function formatTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
 /**
  * A button that asks first: a click opens an inline "are you sure?" after it, whose
  * confirming button runs `onYes(button)`; the other closes it and gives focus back.

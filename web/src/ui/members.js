@@ -24,6 +24,7 @@ export async function membersPanel(panel, circle) {
     h("p", { class: "hint" }, "This list comes from the circle's signed record, which your browser verified."),
     h("ul", { class: "members" }, rows),
     leaveBox(circle),
+    circle.role === "owner" ? deleteBox(circle) : null,
   );
 }
 
@@ -46,7 +47,78 @@ function memberRow(member, circle) {
     }));
     row.append(remove);
   }
+  row.append(...roleButtons(member, circle, me));
   return row;
+}
+
+/** Change a role (signed in this browser), then renew the moderation key for the new admins. */
+async function changeRole(circle, username, role) {
+  status(`Signing the new role of ${username}…`, { busy: true });
+  await app.circles.setRole(circle.circleId, username, role);
+  await app.moderation.ensureKey(circle.circleId).catch(() => undefined); // the tab says so if not
+}
+
+/**
+ * Promote, demote, hand over ownership. Admins move members and admins; only an owner
+ * makes or unmakes owners (the server enforces the same, and keeps one owner at least).
+ */
+function roleButtons(member, circle, me) {
+  const buttons = [];
+  const owners = circle.record.members.filter((m) => m.role === "owner").length;
+  const button = (text, onClick, danger = false) => {
+    const b = h("button", { type: "button", class: danger ? "secondary danger" : "secondary" }, text);
+    b.addEventListener("click", () => act(b, onClick));
+    return b;
+  };
+  const done = (text) => showCircleTab(circle, "members", text);
+  if (me) {
+    if (member.role === "owner" && owners > 1) {
+      buttons.push(button("Step down to admin", async () => {
+        await changeRole(circle, member.user, "admin");
+        await done("You are now an admin.");
+      }));
+    } else if (member.role === "admin") {
+      buttons.push(button("Step down to member", async () => {
+        await changeRole(circle, member.user, "member");
+        await done("You are now a member.");
+      }));
+    }
+    return buttons;
+  }
+  if (!circle.isAdmin) {
+    return buttons;
+  }
+  if (member.role === "member") {
+    buttons.push(button(`Make ${member.user} an admin`, async () => {
+      await changeRole(circle, member.user, "admin");
+      await done(`${member.user} is now an admin.`);
+    }));
+  }
+  if (member.role === "admin") {
+    buttons.push(button(`Make ${member.user} a member`, async () => {
+      await changeRole(circle, member.user, "member");
+      await done(`${member.user} is now a member.`);
+    }));
+  }
+  if (circle.role === "owner" && member.role !== "owner") {
+    buttons.push(confirmButton(`Hand ownership to ${member.user}`, {
+      question: `Make ${member.user} the owner, and yourself an admin? Only an owner can undo it.`,
+      yes: `Yes, hand it to ${member.user}`,
+      no: "Cancel",
+      label: `Confirm handing ownership to ${member.user}`,
+    }, (yes) => act(yes, async () => {
+      await changeRole(circle, member.user, "owner");
+      await changeRole(circle, app.account.username, "admin");
+      await done(`${member.user} is now the owner; you are an admin.`);
+    })));
+  }
+  if (circle.role === "owner" && member.role === "owner") {
+    buttons.push(button(`Make ${member.user} an admin`, async () => {
+      await changeRole(circle, member.user, "admin");
+      await done(`${member.user} is now an admin.`);
+    }));
+  }
+  return buttons;
 }
 
 /** A pending member: fingerprint large, compared before anything is signed (§16.4). */
@@ -75,6 +147,22 @@ function pendingCard(member, circle) {
   field("What they read to you (optional, checked digit by digit)", typed),
   checkRow(compared, `I compared it with ${member.username} and it matches`),
   confirm);
+}
+
+function deleteBox(circle) {
+  const remove = confirmButton("Delete this circle", {
+    question: "Delete this circle for everyone? Every warning, corroboration, invite and report in it is deleted from the server. Members will see that you deleted it. This cannot be undone.",
+    yes: "Yes, delete the circle",
+    no: "Keep it",
+    label: "Confirm deleting the circle",
+  }, (yes) => act(yes, async () => {
+    status("Signing the deletion…", { busy: true });
+    await app.circles.delete(circle.circleId);
+    await showHome();
+    status("The circle was deleted.");
+  }));
+  return h("div", { class: "leave" }, h("h3", {}, "Delete the circle"),
+    h("p", { class: "hint" }, "Only owners can. The server keeps only a record that it was deleted, by you, and the audit log."), remove);
 }
 
 function leaveBox(circle) {

@@ -10,7 +10,8 @@
  * older asset, a manifest by another key, an older or forked release: the person gets the
  * full-page alarm below instead, and nothing the server sent runs.
  *
- * The API (/v1/) is data, not code, and passes through untouched.
+ * The API (/v1/) is data, not code: fetches of it pass through untouched. Navigations never
+ * do (whatever their method or path), nor does any request for code or styles.
  *
  * What this cannot do (said in the threat model): check itself (the browser fetches this
  * file from the server on its update checks, and a server that changes it replaces it), or
@@ -52,18 +53,24 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("fetch", (event) => {
-  const url = new URL(event.request.url);
-  if (url.origin !== self.location.origin || event.request.method !== "GET") {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) {
     return;
   }
-  if (PASS_THROUGH.some((pattern) => pattern.test(url.pathname))) {
-    return;
-  }
-  if (event.request.mode === "navigate") {
+  // Every navigation, whatever its method or path, is answered here: a page the network
+  // answered (a form POSTed to this origin from anywhere, a link to /v1/…) would run
+  // whatever the server sent, unchecked and with this origin's storage.
+  if (request.mode === "navigate") {
     event.respondWith(navigate(url));
-  } else {
-    event.respondWith(asset(url, event.clientId));
+    return;
   }
+  // Data (fetch, XHR: no destination) may go to the network: the API, and any non-GET. Code,
+  // styles and documents may not, at any path: only checked bytes are served for them.
+  if (request.destination === "" && (request.method !== "GET" || PASS_THROUGH.some((pattern) => pattern.test(url.pathname)))) {
+    return;
+  }
+  event.respondWith(asset(url, event.clientId));
 });
 
 class Refused extends Error {
@@ -98,10 +105,9 @@ async function navigate(url) {
   try {
     const release = await checkedRelease();
     const body = release.bodies.get(url.pathname);
-    if (body === undefined) {
-      throw new Refused("This page is not part of the release", `${url.pathname} is not part of release ${release.signed.manifest.release}.`);
-    }
-    return respond(url.pathname, body);
+    // Not a page of the release (an API path, a mistyped address): nothing to check, and
+    // nothing of the server's is shown either.
+    return body === undefined ? notAPage(url.pathname) : respond(url.pathname, body);
   } catch (error) {
     return error instanceof Unreachable ? unreachablePage() : alarmPage(await describe(error));
   }
@@ -125,8 +131,22 @@ async function asset(url, clientId) {
   return new Response("Refused: not part of the signed release.", { status: 403, headers: { "Content-Type": "text/plain" } });
 }
 
-/** Fetch and check the release and every asset it lists; pin it; keep the checked bytes. */
-async function checkedRelease() {
+/** The checks in progress: one at a time, so that each reads the pin the one before stored. */
+let checking = Promise.resolve();
+
+/**
+ * Fetch and check the release and every asset it lists; pin it; keep the checked bytes.
+ * Navigations (several tabs, a session restore) are checked one after another: two checks
+ * that both read the same pin would each accept a newer release, and the slower one would
+ * pin its own, older one over the newer (a rollback the pin exists to refuse).
+ */
+function checkedRelease() {
+  const turn = checking.then(checkNow);
+  checking = turn.catch(() => {});
+  return turn;
+}
+
+async function checkNow() {
   const response = await get(RELEASE_PATH, { cache: "no-store" });
   if (!response.ok) {
     throw new Refused("The server no longer publishes a signed release", `${RELEASE_PATH} answered ${response.status}.`);
@@ -261,6 +281,19 @@ function unreachablePage() {
 <p>Your browser could not fetch this site's code to check it, so nothing was loaded. Reload later.</p>
 </main></body></html>`;
   return new Response(html, { status: 503, headers: PAGE_HEADERS });
+}
+
+/** A navigation to an address that is no page of the release: said plainly, no alarm. */
+function notAPage(path) {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<title>Backchannel: not a page</title>
+<style>body{font:1.05rem/1.5 system-ui,sans-serif;margin:0}main{max-width:40rem;margin:0 auto;padding:2rem 1.25rem}</style>
+</head><body><main>
+<h1>This address is not a page of Backchannel</h1>
+<p>${escape(path)} is not part of the signed release, so your browser did not load it. <a href="/">Open Backchannel</a>.</p>
+</main></body></html>`;
+  return new Response(html, { status: 404, headers: PAGE_HEADERS });
 }
 
 /** The full-page alarm: made here, with no script at all, so nothing from the server runs. */

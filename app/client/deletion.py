@@ -1,0 +1,63 @@
+"""Deleting a circle, and reading that one was deleted (docs/protocol.md §16.9).
+
+An owner's client signs the deletion at the newest record it verified. Every member's
+client checks the tombstone the server shows against the record this device pinned: the
+signer must be an owner there, with the key listed there, and the signature must verify.
+Only then does it say "deleted by …"; otherwise it says the server claims so.
+"""
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from app.client.errors import ClientError, ProtocolError
+from app.crypto import CryptoError, b64decode, b64encode
+from app.crypto.circles import KeyRecord
+from app.crypto.deletion import deletion_statement, sign_deletion, verify_deletion
+
+if TYPE_CHECKING:
+    from app.client.circles import Circles
+
+
+def delete_circle(circles: "Circles", circle_id: uuid.UUID) -> dict[str, Any]:
+    """As an owner: delete the circle for everyone, signed at the newest verified record."""
+    circle = circles.sync(circle_id)
+    if circle.role != "owner":
+        raise ProtocolError("owner_required", "only an owner can delete a circle")
+    statement = deletion_statement(
+        circle_id=circle_id, by=circles.username, record_seq=circle.record.seq
+    )
+    result: dict[str, Any] = circles.client.request(
+        "POST",
+        f"/v1/circles/{circle_id}/delete",
+        json={
+            "statement": statement.decode("utf-8"),
+            "signature": b64encode(sign_deletion(circles.identity, statement)),
+        },
+    )
+    return result
+
+
+def read_tombstone(
+    circles: "Circles", circle_id: uuid.UUID, tombstone: dict[str, Any]
+) -> dict[str, Any]:
+    """What the list says of a deleted circle: who, when, the name this device last saw,
+    and whether the statement verified against this device's pinned record."""
+    pin = circles.trust.pin(str(circle_id))
+    by = str(tombstone.get("by"))
+    verified = False
+    if pin.seq >= 0:
+        try:
+            listed = KeyRecord.parse(pin.record.encode()).member(by)
+            if listed is not None and listed.role == "owner":
+                keys = circles.client.user_keys(by, verified_fp=listed.fp)
+                if keys.fingerprint == listed.fp:
+                    deletion = verify_deletion(
+                        str(tombstone["statement"]).encode("utf-8"),
+                        b64decode(str(tombstone["signature"])),
+                        circle_id=circle_id,
+                        signer=keys.identity,
+                    )
+                    verified = deletion.by == by
+        except (CryptoError, ClientError, KeyError, ValueError):
+            verified = False
+    return {"deleted_by": by, "deleted_at": tombstone.get("at"), "verified": verified}

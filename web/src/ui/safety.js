@@ -1,0 +1,80 @@
+/**
+ * Leaving in a hurry, and leaving this device for good.
+ *
+ * Quick exit (the button in the header, or Escape three times within two seconds): the
+ * keys in memory and this tab's storage go, the session is ended on the server, and the
+ * page is replaced by a neutral site with `location.replace`, so Back does not return here.
+ * A page cannot delete the earlier entries of the browser's history; the help text says
+ * how to clear it.
+ */
+import { TabProfile } from "../client/profile.js";
+
+export const NEUTRAL_SITE = "https://www.bbc.com/weather";
+const SIGNED_OUT = "backchannel.signed-out"; // a storage event tells the other tabs
+
+export const tabProfile = new TabProfile({ storage: window.sessionStorage, indexedDB: window.indexedDB });
+
+/** Leave now. `drop()` forgets the keys in memory and returns the session's client, if any. */
+export function quickExit(drop) {
+  const client = drop();
+  if (client?.token) {
+    // keepalive: the request outlives the page that is being replaced.
+    client.request("POST", "/v1/auth/logout", { keepalive: true }).catch(() => undefined);
+  }
+  try {
+    window.sessionStorage.clear();
+  } catch {
+    // storage disabled: nothing was kept there
+  }
+  document.body.replaceChildren();
+  window.location.replace(NEUTRAL_SITE);
+}
+
+/** Escape pressed three times within two seconds runs `onExit`. */
+export function listenForEscape(onExit) {
+  let presses = [];
+  window.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") {
+      return;
+    }
+    const now = Date.now();
+    presses = presses.filter((at) => now - at < 2000).concat(now);
+    if (presses.length >= 3) {
+      presses = [];
+      onExit();
+    }
+  });
+}
+
+/**
+ * Sign out everywhere on this device: end this session, delete the device key (no tab's
+ * sealed sign-in opens again), the trust and audit pins, and tell the other tabs.
+ */
+export async function forgetThisDevice(client) {
+  await client?.logout().catch(() => undefined);
+  await tabProfile.forgetDevice().catch(() => undefined);
+  for (const key of Object.keys(window.localStorage)) {
+    if (key.startsWith("backchannel.")) {
+      window.localStorage.removeItem(key);
+    }
+  }
+  window.sessionStorage.clear();
+  window.localStorage.setItem(SIGNED_OUT, String(Date.now()));
+  window.localStorage.removeItem(SIGNED_OUT);
+}
+
+/** Run `onSignedOut` when another tab signs this device out. */
+export function listenForDeviceSignOut(onSignedOut) {
+  window.addEventListener("storage", (event) => {
+    if (event.key === SIGNED_OUT && event.newValue !== null) {
+      onSignedOut();
+    }
+  });
+}
+
+export function exitHelp() {
+  return [
+    "Quick exit (or Escape three times) replaces this page with a weather site, ends your session and forgets your keys in this tab. ",
+    "It cannot remove the pages you visited before from your browser's history. To clear them: open the browser's history (Ctrl+H, or ⌘+Y on a Mac, or History in the menu on a phone), and delete the entries for this site — or use a private window next time.",
+  ];
+}
