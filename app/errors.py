@@ -433,6 +433,21 @@ class BadCiphertext(InvalidRequest):
     message = "Ciphertexts are padded to a size bucket."
 
 
+class SelfCorroboration(Forbidden):
+    code = "self_corroboration"
+    message = "This is your own warning: authors cannot corroborate what they posted."
+
+
+class BadExpiry(InvalidRequest):
+    code = "bad_expiry"
+    message = "expires_at is a whole Unix second between 1 and 3650 days from now."
+
+
+class BadTerms(InvalidRequest):
+    code = "bad_terms_signature"
+    message = "The entry's terms (author tag, expiry) are not signed by its author key."
+
+
 # Moderation and audit.
 class ModerationKeyMissing(Conflict):
     code = "moderation_key_missing"

@@ -48,7 +48,7 @@ from app import security_log
 from app.accounts.credentials import log_authentication
 from app.accounts.tokens import token_hash
 from app.crypto import CryptoError, fingerprint
-from app.crypto.entries import BUCKETS, ENTRY, Envelope, EnvelopeContext
+from app.crypto.entries import BUCKETS, ENTRY, Envelope, EnvelopeContext, verify_terms
 from app.entries.schemas import EntryCreate
 from app.errors import error_body
 from app.guard import NoSniff, RequestGuard
@@ -117,7 +117,8 @@ _MEMBERSHIP = "SELECT status FROM memberships WHERE circle_id = %s AND user_id =
 _FEED = (
     "SELECT e.id, e.seq, e.epoch, e.status, e.anonymous,"
     " CASE WHEN e.anonymous THEN NULL ELSE u.username END, e.author_key, e.commitment, e.nonce,"
-    " e.ciphertext, e.signature, e.corroboration_count, e.created_at, e.expires_at, e.change_seq"
+    " e.ciphertext, e.signature, e.corroboration_count, e.created_at, e.expires_at, e.change_seq,"
+    " e.author_tag, e.terms_signature"
     " FROM entries e JOIN users u ON u.id = e.author_id WHERE e.circle_id = %s{before}"
     " ORDER BY e.seq DESC LIMIT %s"
 )
@@ -128,9 +129,9 @@ _EXISTING = (
 _BUMP = "UPDATE circles SET entry_seq = %s, change_seq = %s WHERE id = %s"
 _INSERT = (
     "INSERT INTO entries (id, circle_id, seq, epoch, author_id, anonymous, author_key,"
-    " commitment, nonce, ciphertext, signature, status, corroboration_count, created_at,"
-    " expires_at, wiped_at, change_seq)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'live', 0, %s, %s, NULL, %s)"
+    " commitment, nonce, ciphertext, signature, author_tag, terms_signature, status,"
+    " corroboration_count, created_at, expires_at, wiped_at, change_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'live', 0, %s, %s, NULL, %s)"
 )
 
 
@@ -418,6 +419,8 @@ class Ceiling:
                     "nonce": None if hidden or e[8] is None else _b64(bytes(e[8])),
                     "ciphertext": None if hidden or e[9] is None else _b64(bytes(e[9])),
                     "signature": None if hidden or e[10] is None else _b64(bytes(e[10])),
+                    "author_tag": None if e[15] is None else _b64(bytes(e[15])),
+                    "terms_signature": None if e[16] is None else _b64(bytes(e[16])),
                     "corroborations": e[11],
                     "created_at": _utc(store.read_ts(e[12])),
                     "expires_at": _utc(store.read_ts(e[13])),
@@ -465,7 +468,7 @@ class Ceiling:
         # The membership is read after the lock is held (app/circles/access.py says why).
         found = await q(_MEMBERSHIP, (store.uid(circle_id), user[5]))
         self.member(found[0][0] if found else None)
-        _, epoch, entry_seq, change_seq, ttl_days = circles[0]
+        _, epoch, entry_seq, change_seq, _ = circles[0]
         existing = await q(_EXISTING, (store.uid(body.entry_id),))
         if existing:
             e_circle, e_author, e_sig, e_ct, e_seq, e_created, e_expires = existing[0]
@@ -515,7 +518,32 @@ class Ceiling:
                 "request_rejected",
             ) from exc
         now = _now()
-        expires = now + timedelta(days=body.expires_in_days or ttl_days)
+        # The signed terms (§24.2): the expiry window, then the author's signature over them.
+        now_s = int(now.timestamp())
+        if not now_s + 86_400 - 3_600 <= body.expires_at <= now_s + 3650 * 86_400 + 3_600:
+            raise Refused(
+                422,
+                "bad_expiry",
+                "expires_at is a whole Unix second between 1 and 3650 days from now.",
+                "request_rejected",
+            )
+        try:
+            verify_terms(
+                body.author_key,
+                body.terms_signature,
+                circle_id=circle_id,
+                entry_id=body.entry_id,
+                tag=body.author_tag,
+                expires_at=body.expires_at,
+            )
+        except CryptoError as exc:
+            raise Refused(
+                422,
+                "bad_terms_signature",
+                "The entry's terms (author tag, expiry) are not signed by its author key.",
+                "request_rejected",
+            ) from exc
+        expires = datetime.fromtimestamp(body.expires_at, UTC)
         seq, change = entry_seq + 1, change_seq + 1
         await q(_BUMP, (seq, change, store.uid(circle_id)))
         await q(
@@ -532,6 +560,8 @@ class Ceiling:
                 body.nonce,
                 body.ciphertext,
                 body.signature,
+                body.author_tag,
+                body.terms_signature,
                 store.ts(now),
                 store.ts(expires),
                 change,

@@ -47,7 +47,15 @@ from app.client.entries import Entries
 from app.client.sdk import Client
 from app.client.trust import TrustStore
 from app.crypto import AccountKeys, b64encode
-from app.crypto.entries import ENTRY, EnvelopeContext, seal, signing_key_for
+from app.crypto import b64encode as b64
+from app.crypto.entries import (
+    ENTRY,
+    EnvelopeContext,
+    author_tag,
+    seal,
+    sign_terms,
+    signing_key_for,
+)
 from bench.common import fresh_database, usable_engines
 from bench.entries_sync import free_port, payload, post_payload
 from bench.loadgen import Generator, LoadResult, request_bytes
@@ -182,6 +190,11 @@ def build_world(base_url: str, posts: int) -> World:
         context = EnvelopeContext(ENTRY, circle.circle_id, verified.epoch, entry_id)
         signing = signing_key_for(account.identity, context, anonymous=i % 3 == 2)
         envelope = seal(body, key=verified.key, context=context, signing_key=signing)
+        tag = author_tag(account.identity, circle_id=circle.circle_id, entry_id=entry_id)
+        expires_at = int(time.time()) + 730 * 86_400
+        terms = sign_terms(
+            signing, circle_id=circle.circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
+        )
         world.post_bodies.append(
             json.dumps(
                 {
@@ -189,7 +202,9 @@ def build_world(base_url: str, posts: int) -> World:
                     "epoch": verified.epoch,
                     "anonymous": i % 3 == 2,
                     **Entries._envelope_json(envelope),
-                    "expires_in_days": None,
+                    "author_tag": b64(tag),
+                    "expires_at": expires_at,
+                    "terms_signature": b64(terms),
                 }
             ).encode()
         )

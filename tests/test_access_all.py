@@ -130,6 +130,12 @@ OTHER: dict[tuple[str, str], tuple[str, Body, dict[str, Expected]]] = {
         lambda: {"auth_key": KEY},
         any_account(WRONG_KEY),
     ),
+    # A wrong passphrase key: refused before anything is deleted, for every caller.
+    ("POST", "/v1/me/delete"): (
+        "/v1/me/delete",
+        lambda: {"auth_key": KEY, "warnings": "keep", "departures": []},
+        any_account(WRONG_KEY),
+    ),
     ("GET", "/v1/users/{username}"): ("/v1/users/alice", None, any_account((200, None))),
     # Last: it ends the caller's session.
     ("POST", "/v1/auth/logout"): ("/v1/auth/logout", None, any_account((204, None))),

@@ -21,7 +21,15 @@ from app.accounts.models import AuthSession
 from app.accounts.tokens import token_hash
 from app.circles.models import Circle
 from app.client.entries import Entries
-from app.crypto.entries import ENTRY, EnvelopeContext, seal, signing_key_for
+from app.crypto import b64encode
+from app.crypto.entries import (
+    ENTRY,
+    EnvelopeContext,
+    author_tag,
+    seal,
+    sign_terms,
+    signing_key_for,
+)
 from app.entries.models import Entry
 from app.settings import Settings
 from bench.entries_sync import payload
@@ -59,12 +67,19 @@ def _post_body(person: Person, circle_id: uuid.UUID, **changes: Any) -> dict[str
     envelope = seal(
         payload(1, anonymous=anonymous), key=circle.key, context=context, signing_key=signing
     )
+    tag = author_tag(person.circles.identity, circle_id=circle_id, entry_id=entry_id)
+    expires_at = int(datetime.now(UTC).timestamp()) + 730 * 86_400
+    terms = sign_terms(
+        signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
+    )
     body = {
         "entry_id": str(entry_id),
         "epoch": circle.epoch,
         "anonymous": anonymous,
         **Entries._envelope_json(envelope),
-        "expires_in_days": None,
+        "author_tag": b64encode(tag),
+        "expires_at": expires_at,
+        "terms_signature": b64encode(terms),
     }
     return body | changes
 
@@ -197,6 +212,13 @@ def test_post_refusals(world: World, http: TestClient, ceiling: TestClient) -> N
         "missing field": (world.bob, path, {k: v for k, v in other.items() if k != "nonce"}, 422),
         "not base64": (world.bob, path, {**other, "nonce": "!!"}, 422),
         "not an object": (world.bob, path, [1, 2], 422),
+        "expiry outside the window": (world.bob, path, {**other, "expires_at": 1}, 422),
+        "expiry not as signed": (
+            world.bob,
+            path,
+            {**other, "expires_at": other["expires_at"] + 1},
+            422,
+        ),
     }
     for name, (person, where, body, status) in cases.items():
         headers = _auth(person) if person else {}

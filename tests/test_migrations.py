@@ -156,7 +156,7 @@ def test_0006_drops_the_name_tokens_and_numbers_existing_entries_as_changes(
                     "b32": bytes(32),
                 },
             )
-        upgrade(database_url)
+        upgrade(database_url, "0006")  # 0011 would delete this self-corroboration
         with engine.connect() as conn:
             assert "entry_tokens" not in inspect(conn).get_table_names()
             rows = conn.execute(text("SELECT seq, change_seq FROM entries ORDER BY seq")).all()
@@ -168,3 +168,4 @@ def test_0006_drops_the_name_tokens_and_numbers_existing_entries_as_changes(
         assert kept == 1
     finally:
         engine.dispose()
+        upgrade(database_url)

@@ -24,7 +24,14 @@ from app.client.cli.main import app as member_cli
 from app.crypto import CryptoError, b64encode
 from app.crypto.errors import UntrustedSigner
 from app.crypto.release import ReleasePin, SignedRelease, check_release
-from app.web import WORKER, ReleaseMismatch, asset_digests, content_security_policy, entry_paths
+from app.web import (
+    WORKER,
+    ReleaseMismatch,
+    asset_digests,
+    content_security_policy,
+    entry_paths,
+    security_headers,
+)
 
 
 @pytest.fixture
@@ -192,6 +199,18 @@ def test_the_worker_sends_the_servers_policy() -> None:
     [policy] = re.findall(r"const POLICY =\s*((?:\"[^\"]*\"\s*\+?\s*)+);", source)
     text = "".join(re.findall(r'"([^"]*)"', policy))
     assert text == content_security_policy()
+
+
+def test_the_worker_sends_every_security_header_the_server_sends() -> None:
+    """Its pages must not lose the server's other headers either: without
+    Cross-Origin-Opener-Policy, a page that opened Backchannel in a new window keeps a
+    handle on it (it can navigate it away, count its frames)."""
+    source = WORKER.read_text()
+    [block] = re.findall(r"const HEADERS = \{(.*?)\};", source, re.DOTALL)
+    sent = dict(re.findall(r'"([A-Za-z-]+)": "([^"]*)"', block))
+    expected = security_headers(content_security_policy())
+    del expected["Content-Security-Policy"]  # per page, above
+    assert sent == expected
 
 
 # -- `backchannel web verify` ----------------------------------------------------------------

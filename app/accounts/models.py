@@ -26,6 +26,9 @@ class User(Base):
     recovery_bundle: Mapped[bytes] = mapped_column(LargeBinary(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     credentials_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the person deleted the account (app/accounts/deletion.py): no secret is left,
+    # the name stays taken and the public keys stay, so what they left still verifies.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     sessions: Mapped[list["AuthSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

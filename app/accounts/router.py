@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.accounts import service, sessions
+from app.accounts import deletion, service, sessions
 from app.accounts.models import User
 from app.accounts.schemas import (
+    AccountDeletedOut,
+    AccountDeleteRequest,
     IdentityOut,
     KdfParamsOut,
     LoginRequest,
@@ -35,7 +37,10 @@ from app.deps import (
     SettingsDep,
 )
 from app.errors import (
+    CircleChanged,
+    DepartureRequired,
     InvalidCredentials,
+    InvalidDeparture,
     InvalidIdentity,
     InviteExpired,
     InviteNotFound,
@@ -43,6 +48,7 @@ from app.errors import (
     InviteRevoked,
     InviteUsedUp,
     KdfParametersRejected,
+    LastOwner,
     RateLimited,
     UsernameTaken,
     UserNotFound,
@@ -244,6 +250,28 @@ def end_my_sessions(
         address=address,
     )
     return SessionsEndedOut(ended=ended)
+
+
+@router.post(
+    "/me/delete",
+    response_model=AccountDeletedOut,
+    dependencies=[Argon2Slot],
+    responses=error_responses(DepartureRequired, InvalidDeparture, LastOwner, CircleChanged),
+)
+def delete_me(
+    body: AccountDeleteRequest,
+    session: Session,
+    settings: SettingsDep,
+    current: CurrentSession,
+    address: ClientAddress,
+) -> AccountDeletedOut:
+    """Delete the caller's account after the passphrase is proved again (docs/api.md)."""
+    done = deletion.delete_account(
+        session, settings, current=current, request=body, address=address
+    )
+    return AccountDeletedOut(
+        circles_left=done.circles_left, warnings_retracted=done.warnings_retracted
+    )
 
 
 @router.get("/users/{username}", response_model=UserOut)

@@ -166,5 +166,30 @@ class SessionsEndRequest(BaseModel):
     session_ids: list[UUIDField] | None = Field(default=None, min_length=1, max_length=100)
 
 
+class AccountDeparture(BaseModel):
+    """The signed leave statement (docs/protocol.md §16.6) for one circle the account is in."""
+
+    model_config = REQUEST_CONFIG
+
+    circle_id: UUIDField
+    statement: Annotated[str, Field(max_length=512)]
+    signature: Signature64
+
+
+class AccountDeleteRequest(BaseModel):
+    model_config = REQUEST_CONFIG
+
+    auth_key: Key32  # the passphrase-derived key again: re-authentication
+    # What happens to the warnings and corroborations the person posted: wiped for everyone
+    # ("retract"), or left in place, shown as from "a former member" ("keep").
+    warnings: Literal["retract", "keep"]
+    departures: list[AccountDeparture] = Field(default_factory=list, max_length=1000)
+
+
+class AccountDeletedOut(BaseModel):
+    circles_left: int
+    warnings_retracted: int
+
+
 class SessionsEndedOut(BaseModel):
     ended: int

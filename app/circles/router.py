@@ -140,6 +140,7 @@ def list_members(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> R
                 "statement": m.departure.decode("utf-8"),
                 "signature": _b64(m.departure_signature),
             },
+            "account_deleted": bool(m.account_deleted),
         }
         for m in service.list_members(session, circle_id=circle_id, user=user)
     ]

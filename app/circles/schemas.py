@@ -106,6 +106,8 @@ class MemberOut(BaseModel):
     fingerprint: str
     identity: IdentityOut
     departure: Departure | None = None
+    # The person deleted their account: what they left shows as from "a former member".
+    account_deleted: bool = False
 
 
 class RecordOut(BaseModel):

@@ -150,6 +150,7 @@ class MemberRow:
     status: str
     departure: bytes | None
     departure_signature: bytes | None
+    account_deleted: bool
 
 
 def list_members(session: Session, *, circle_id: uuid.UUID, user: User) -> list[MemberRow]:
@@ -166,6 +167,7 @@ def list_members(session: Session, *, circle_id: uuid.UUID, user: User) -> list[
             Membership.status,
             Membership.departure,
             Membership.departure_signature,
+            User.deleted_at.is_not(None),
         )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.circle_id == circle_id)

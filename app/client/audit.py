@@ -9,7 +9,8 @@
 4. a consistency proof from the tree head this device pinned last time, and the
    pinned leaves themselves (so a changed record is named);
 5. every admin signature inside the records: key records (through their hashes),
-   moderation key records, decisions.
+   moderation key records, decisions; and every author signature: retractions and the
+   signed terms an expiry relies on (``audit_entries``).
 
 Then it pins the new head. State lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
 """
@@ -21,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.client.audit_entries import check_entry_record
 from app.client.circles import Circles, VerifiedCircle
-from app.client.errors import ClientError
+from app.client.errors import AuditFailure, ClientError
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 from app.client.sdk import _parse_identity
@@ -41,15 +43,6 @@ from app.crypto.moderation import ModerationKey
 
 AUDIT_FILE = "audit.json"
 PAGE = 1000
-
-
-class AuditFailure(ClientError):
-    """The log does not verify; ``code`` says how, ``message`` names the record."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -412,6 +405,13 @@ class Audit:
                     )
                 cases[decision.case_id.hex] = (seen + 1, decision.hash())
                 checked += 1
+            else:
+                checked += check_entry_record(
+                    circle.circle_id,
+                    record.seq,
+                    record.body,
+                    lambda user: self._identity(user).ed25519_public,
+                )
         return checked
 
     # -- showing ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.client.errors import ClientError, ProtocolError
 from app.crypto import CryptoError, b64decode, b64encode
-from app.crypto.circles import KeyRecord
+from app.crypto.circles import KeyRecord, leave_statement, sign_leave
 from app.crypto.deletion import deletion_statement, sign_deletion, verify_deletion
 
 if TYPE_CHECKING:
@@ -61,3 +61,33 @@ def read_tombstone(
         except (CryptoError, ClientError, KeyError, ValueError):
             verified = False
     return {"deleted_by": by, "deleted_at": tombstone.get("at"), "verified": verified}
+
+
+def delete_account(circles: "Circles", *, passphrase: str, warnings: str) -> dict[str, Any]:
+    """Delete this account: a signed departure from every circle it is active in, and
+    ``warnings`` "retract" (wipe them for everyone) or "keep" (left, as a former member's)."""
+    if warnings not in ("retract", "keep"):
+        raise ProtocolError("bad_choice", "warnings must be retract or keep")
+    departures = []
+    for row in circles.client.request("GET", "/v1/circles"):
+        if row["status"] != "active" or row.get("deletion") is not None:
+            continue
+        cid = uuid.UUID(row["circle_id"])
+        statement = leave_statement(
+            circle_id=cid, user=circles.username, record_seq=int(row["record_seq"])
+        )
+        departures.append(
+            {
+                "circle_id": str(cid),
+                "statement": statement.decode("utf-8"),
+                "signature": b64encode(sign_leave(circles.identity, statement)),
+            }
+        )
+    auth_key = circles.client.reauthenticate(username=circles.username, passphrase=passphrase)
+    result: dict[str, Any] = circles.client.request(
+        "POST",
+        "/v1/me/delete",
+        json={"auth_key": auth_key, "warnings": warnings, "departures": departures},
+    )
+    circles.client.token = None
+    return result

@@ -1,6 +1,7 @@
 """Warnings for the SDK: seal, post, read, sync, check, corroborate, retract; every entry
 verified before it is used."""
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from app.client.delivery import deliver
 from app.client.errors import ProtocolError
 from app.client.namecheck import NameCheck, check_name
 from app.client.sync import sync_copy
+from app.client.terms import check_terms
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.entries import (
     ALIAS_LIMIT,
@@ -23,16 +25,21 @@ from app.crypto.entries import (
     SEVERITIES,
     Envelope,
     EnvelopeContext,
+    author_tag,
     check_corroboration_body,
     check_entry_body,
     open_envelope,
     seal,
     sign_retraction,
+    sign_terms,
     signing_key_for,
 )
 from app.crypto.names import normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
+
+DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
+DAY = 86_400
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost 5x (a feed makes 10,000)
@@ -199,19 +206,29 @@ class Entries:
             contact=contact,
             anonymous=anonymous,
         )
+        days = DEFAULT_TTL_DAYS if expires_in_days is None else expires_in_days
+        if not 1 <= days <= 3650:
+            raise ProtocolError("bad_expiry", "a warning lives 1 to 3650 days")
         entry_id = uuid.uuid4()
+        expires_at = int(time.time()) + days * DAY  # signed in the terms (§24.2)
 
         def build() -> tuple[str, dict[str, Any]]:
             circle = self.circles.sync(circle_id)
             context = EnvelopeContext(ENTRY, circle_id, circle.epoch, entry_id)
             signing = signing_key_for(self.circles.identity, context, anonymous=anonymous)
             envelope = seal(body, key=circle.key, context=context, signing_key=signing)
+            tag = author_tag(self.circles.identity, circle_id=circle_id, entry_id=entry_id)
+            terms = sign_terms(
+                signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
+            )
             return f"/v1/circles/{circle_id}/entries", {
                 "entry_id": str(entry_id),
                 "epoch": circle.epoch,
                 "anonymous": anonymous,
                 **self._envelope_json(envelope),
-                "expires_in_days": expires_in_days,
+                "author_tag": b64encode(tag),
+                "expires_at": expires_at,
+                "terms_signature": b64encode(terms),
             }
 
         result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
@@ -265,8 +282,9 @@ class Entries:
             raise
 
     def open(self, circle: VerifiedCircle, row: dict[str, Any]) -> ReadEntry:
-        """Verify (signature, author, context) and decrypt one entry row."""
+        """Verify (signature, author, context, signed terms) and decrypt one entry row."""
         if row["ciphertext"] is None:  # a tombstone: retracted or expired
+            check_terms(circle.circle_id, row)
             return ReadEntry(
                 row["entry_id"],
                 int(row["seq"]),
@@ -295,6 +313,7 @@ class Entries:
             body = check_entry_body(opened.body)
         except CryptoError as exc:
             raise _protocol(exc) from exc
+        check_terms(circle.circle_id, row)  # after the envelope: §23's order names the error
         anonymous = body["attribution"] == "anonymous"
         if anonymous != bool(row["anonymous"]):
             raise ProtocolError("author_mismatch", "the entry's attribution was changed")
@@ -409,11 +428,29 @@ class Entries:
 
     # -- acting on entries -----------------------------------------------------------
 
+    def is_mine(self, circle_id: uuid.UUID, entry_id: str, author_key: bytes) -> bool:
+        """Whether this member wrote the entry: signed by their identity key, or by the
+        per-entry key only their identity derives (an anonymous post)."""
+        context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
+        return any(
+            bytes(signing_key_for(self.circles.identity, context, anonymous=a).verify_key)
+            == author_key
+            for a in (False, True)
+        )
+
     def corroborate(
         self, circle_id: uuid.UUID, entry_id: str, *, text: str, anonymous: bool = False
     ) -> dict[str, Any]:
         """Seal and send a corroboration, once: as ``post`` (the id is fixed; a lost answer
-        is sent again as it was, a rotation in between is followed by one new seal)."""
+        is sent again as it was, a rotation in between is followed by one new seal). Never on
+        your own warning (§24.1): this client refuses before sending, and the server refuses
+        the tag."""
+        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+        if self.is_mine(circle_id, entry_id, b64decode(detail["entry"]["author_key"])):
+            raise ProtocolError(
+                "self_corroboration",
+                "this is your own warning: only other members can corroborate it",
+            )
         corroboration_id = uuid.uuid4()
 
         def build() -> tuple[str, dict[str, Any]]:
@@ -430,6 +467,11 @@ class Entries:
                 "epoch": circle.epoch,
                 "anonymous": anonymous,
                 **self._envelope_json(envelope),
+                "author_tag": b64encode(
+                    author_tag(
+                        self.circles.identity, circle_id=circle_id, entry_id=uuid.UUID(entry_id)
+                    )
+                ),
             }
 
         result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
@@ -441,7 +483,7 @@ class Entries:
         detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
         author_key = b64decode(detail["entry"]["author_key"])
         context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
-        for anonymous in (False, True):
+        for anonymous in (False, True):  # the same derivation as is_mine
             key = signing_key_for(self.circles.identity, context, anonymous=anonymous)
             if bytes(key.verify_key) == author_key:
                 signature = sign_retraction(key, circle_id=circle_id, entry_id=uuid.UUID(entry_id))

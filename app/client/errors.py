@@ -4,6 +4,7 @@ ClientError
 ├── ApiError           the server answered with an error; ``code`` is its stable code
 ├── TransportError     the server could not be reached
 ├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
+├── AuditFailure       a circle's audit log does not verify (app.client.audit)
 ├── NotLoggedIn        no usable profile in BACKCHANNEL_HOME
 └── WeakPassphrase     the chosen passphrase is too short or too long
     ├── CommonPassphrase              it is on the bundled list of common passphrases
@@ -43,6 +44,15 @@ class TransportError(ClientError):
 
 class ProtocolError(ClientError):
     """Raised with a specific ``code`` when the server's data does not verify."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class AuditFailure(ClientError):
+    """The log does not verify; ``code`` says how, ``message`` names the record."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")

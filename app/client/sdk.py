@@ -305,6 +305,12 @@ class Client:
         data = self.request("POST", "/v1/me/sessions/end", json=body)
         return int(data["ended"])
 
+    def reauthenticate(self, *, username: str, passphrase: str) -> str:
+        """The passphrase's auth key again (base64), for the calls that ask for it."""
+        username = normalise_username(username)
+        params, salt = self._announced_kdf(username)
+        return b64encode(AccountKeys.from_passphrase(passphrase, salt, params).auth_key)
+
     def change_passphrase(
         self, *, username: str, current: str, new: str, identity: IdentityKeys
     ) -> None:

@@ -285,6 +285,78 @@ def verify_retraction(
         raise BadSignature("the retraction is not signed by the entry's author key") from exc
 
 
+def author_tag(identity: IdentityKeys, *, circle_id: uuid.UUID, entry_id: uuid.UUID) -> bytes:
+    """§24.1: BLAKE2b-256(circle_id || entry_id, key = Ed25519 seed, person "bc.v1.author-tag").
+
+    The author sends it with a warning; every corroborator sends *their own* tag for the
+    same entry. Only the same identity key gives the same tag, so the server refuses a
+    self-corroboration by comparing two opaque values; tags of different entries are
+    unrelated (a PRF under a key only the author holds), so they link nothing."""
+    tag: bytes = blake2b(
+        circle_id.bytes + entry_id.bytes,
+        digest_size=32,
+        key=bytes(identity.signing_key),
+        person=labels.PERSON_AUTHOR_TAG,
+        encoder=RawEncoder,
+    )
+    return tag
+
+
+TERMS_MESSAGE_BYTES = len(labels.TERMS_SIGNATURE_CONTEXT) + 16 + 16 + 32 + 8
+
+
+def terms_message(
+    *, circle_id: uuid.UUID, entry_id: uuid.UUID, tag: bytes, expires_at: int
+) -> bytes:
+    """§24.2: "backchannel.entry-terms.v1\\0" || circle_id || entry_id || author_tag
+    || expires_at (u64 BE, Unix seconds)."""
+    if len(tag) != 32:
+        raise InvalidKey("an author tag is 32 bytes")
+    return (
+        labels.TERMS_SIGNATURE_CONTEXT + circle_id.bytes + entry_id.bytes + tag + _u64(expires_at)
+    )
+
+
+def sign_terms(
+    signing_key: SigningKey,
+    *,
+    circle_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    tag: bytes,
+    expires_at: int,
+) -> bytes:
+    """Signed by the key that signs the envelope (identity, or the per-entry anonymous key)."""
+    message = terms_message(circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at)
+    return bytes(signing_key.sign(message).signature)
+
+
+def verify_terms(
+    author_key: bytes,
+    signature: bytes,
+    *,
+    circle_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    tag: bytes,
+    expires_at: int,
+) -> None:
+    try:
+        message = terms_message(
+            circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
+        )
+        if len(author_key) != 32 or len(signature) != 64:
+            raise InvalidKey("an author key is 32 bytes, a signature 64")
+        # The binding VerifyKey.verify wraps, without its per-call object (a sync checks
+        # the terms of every row, as it checks every envelope).
+        nacl.bindings.crypto_sign_open(signature + message, author_key)
+    except (
+        InvalidKey,
+        nacl.exceptions.BadSignatureError,
+        nacl.exceptions.ValueError,
+        nacl.exceptions.TypeError,
+    ) as exc:
+        raise BadSignature("the entry's terms are not signed by its author key") from exc
+
+
 def _short_text(value: Any, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit
 

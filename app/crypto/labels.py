@@ -65,10 +65,12 @@ CIRCLE_DELETE_SIGNATURE_CONTEXT: Final = b"backchannel.circle-delete.v1\x00"
 # Entries (warnings) and corroborations.
 PERSON_FRANKING: Final = _person("bc.v1.franking")
 PERSON_ANON_ENTRY: Final = _person("bc.v1.anon-key")
+PERSON_AUTHOR_TAG: Final = _person("bc.v1.author-tag")
 ENTRY_AD_PREFIX: Final = b"backchannel.entry.v1\x00"
 CORROBORATION_AD_PREFIX: Final = b"backchannel.corroboration.v1\x00"
 ENVELOPE_SIGNATURE_CONTEXT: Final = b"backchannel.envelope-sig.v1\x00"
 RETRACT_SIGNATURE_CONTEXT: Final = b"backchannel.retract.v1\x00"
+TERMS_SIGNATURE_CONTEXT: Final = b"backchannel.entry-terms.v1\x00"
 ENTRY_PAYLOAD_VERSION: Final = 1
 
 # Moderation: the circle's moderation key, reports, takedown requests, decisions.

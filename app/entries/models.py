@@ -34,6 +34,11 @@ class Entry(Base):
     nonce: Mapped[bytes | None] = mapped_column(LargeBinary(24), nullable=True)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    # §24: the author's per-entry tag and the signed terms (tag, expiry). Kept in the
+    # tombstone, so an expiry can be checked against what the author signed. Null for
+    # entries posted before migration 0011.
+    author_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    terms_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16))  # live | hidden | retracted | expired | removed
     corroboration_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -66,4 +71,6 @@ class Corroboration(Base):
     nonce: Mapped[bytes | None] = mapped_column(LargeBinary(24), nullable=True)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    # The corroborator's own tag for the entry (§24.1); null before migration 0011.
+    author_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from datetime import datetime
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,21 +15,21 @@ from app.settings import Settings
 logger = logging.getLogger("backchannel.purge")
 
 
-def purge_once(factory: sessionmaker[Session]) -> int:
-    """One pass, in batches, each batch its own transaction."""
+def purge_once(factory: sessionmaker[Session], *, now: datetime | None = None) -> int:
+    """One pass, in batches, each batch its own transaction (``now``: a test's clock)."""
     total = 0
     while True:
         with session_scope(factory) as session:
-            count = purge_expired(session, now=utcnow())
+            count = purge_expired(session, now=now or utcnow())
         total += count
         if count == 0:
             return total
 
 
-def purge_all(settings: Settings) -> int:
+def purge_all(settings: Settings, *, now: datetime | None = None) -> int:
     engine = make_engine(settings.database_url)
     try:
-        return purge_once(make_session_factory(engine, write=True))
+        return purge_once(make_session_factory(engine, write=True), now=now)
     finally:
         engine.dispose()
 

@@ -28,12 +28,15 @@ from app.errors import (
     AuthorMismatch,
     BadCiphertext,
     BadEnvelope,
+    BadExpiry,
+    BadTerms,
     CorroborationExists,
     EntryExists,
     EntryGone,
     EntryNotFound,
     InvalidRequest,
     NotAuthor,
+    SelfCorroboration,
     StaleEpoch,
 )
 from app.openapi import error_responses
@@ -54,6 +57,9 @@ router = APIRouter(
         AlreadyCorroborated,
         CorroborationExists,
         EntryGone,
+        SelfCorroboration,
+        BadExpiry,
+        BadTerms,
     ),
 )
 
@@ -72,6 +78,8 @@ def entry_out(view: EntryView) -> EntryOut:
         nonce=None if view.redacted else e.nonce,
         ciphertext=None if view.redacted else e.ciphertext,
         signature=None if view.redacted else e.signature,
+        author_tag=e.author_tag,
+        terms_signature=e.terms_signature,
         corroborations=e.corroboration_count,
         created_at=e.created_at,
         expires_at=e.expires_at,
@@ -165,6 +173,8 @@ def feed_page_json(page: FeedPage, next_before: int | None) -> bytes:
                 "nonce": _b64(e.nonce),
                 "ciphertext": _b64(e.ciphertext),
                 "signature": _b64(e.signature),
+                "author_tag": _b64(e.author_tag),
+                "terms_signature": _b64(e.terms_signature),
                 "corroborations": e.corroboration_count,
                 "created_at": _utc(e.created_at),
                 "expires_at": _utc(e.expires_at),

@@ -24,11 +24,14 @@ class EnvelopeIn(BaseModel):
 
 class EntryCreate(EnvelopeIn):
     entry_id: UUIDField
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    author_tag: Key32  # §24.1: the author's tag for this entry
+    expires_at: int = Field(ge=0, le=2**53)  # Unix seconds, signed in the terms (§24.2)
+    terms_signature: Signature64
 
 
 class CorroborationCreate(EnvelopeIn):
     corroboration_id: UUIDField
+    author_tag: Key32  # the corroborator's own tag for the entry (§24.1)
 
 
 class RetractRequest(BaseModel):
@@ -49,6 +52,8 @@ class EntryOut(BaseModel):
     nonce: Nonce | None
     ciphertext: Annotated[bytes, B64Bytes(0, MAX_PADDED + 16)] | None
     signature: Signature64 | None
+    author_tag: Key32 | None  # null for entries posted before tags existed (§24.1)
+    terms_signature: Signature64 | None  # null likewise: their expiry is the server's word
     corroborations: int  # corroborations ever accepted for this entry (not people)
     created_at: datetime
     expires_at: datetime

@@ -6,9 +6,10 @@ the circle's change counter (``stamp_change``; ``list_entries`` with ``changed_a
 """
 
 import dataclasses
+import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, select, update
@@ -20,6 +21,7 @@ from app.circles.access import active_member
 from app.circles.models import Circle
 from app.crypto import CryptoError
 from app.crypto.circles import ADMIN_ROLES
+from app.crypto.encoding import b64encode
 from app.crypto.entries import (
     BUCKETS,
     CORROBORATION,
@@ -27,6 +29,7 @@ from app.crypto.entries import (
     Envelope,
     EnvelopeContext,
     verify_retraction,
+    verify_terms,
 )
 from app.db import utcnow
 from app.entries.models import Corroboration, Entry
@@ -36,15 +39,21 @@ from app.errors import (
     AuthorMismatch,
     BadCiphertext,
     BadEnvelope,
+    BadExpiry,
+    BadTerms,
     CorroborationExists,
     EntryExists,
     EntryGone,
     EntryNotFound,
     NotAuthor,
+    SelfCorroboration,
     StaleEpoch,
 )
 
 _CIPHERTEXT_SIZES = frozenset(b + 16 for b in BUCKETS)  # padded plaintext + Poly1305 tag
+DAY = 86_400
+MIN_TTL_DAYS, MAX_TTL_DAYS = 1, 3650
+CLOCK_SKEW = 3_600  # seconds a client's clock may be off when it signs its expiry
 
 
 def _check_envelope(
@@ -80,6 +89,27 @@ def _envelope_columns(request: EnvelopeIn) -> dict[str, object]:
     }
 
 
+def _check_terms(request: EntryCreate, *, circle: Circle, now: datetime) -> datetime:
+    """§24.2: the expiry the author signed, within the window; it is the one stored."""
+    now_s = int(now.timestamp())
+    earliest = now_s + MIN_TTL_DAYS * DAY - CLOCK_SKEW
+    latest = now_s + MAX_TTL_DAYS * DAY + CLOCK_SKEW
+    if not earliest <= request.expires_at <= latest:
+        raise BadExpiry()
+    try:
+        verify_terms(
+            request.author_key,
+            request.terms_signature,
+            circle_id=circle.id,
+            entry_id=request.entry_id,
+            tag=request.author_tag,
+            expires_at=request.expires_at,
+        )
+    except CryptoError as exc:
+        raise BadTerms() from exc
+    return datetime.fromtimestamp(request.expires_at, UTC)
+
+
 def _same_entry(entry: Entry, request: EntryCreate, actor: User) -> bool:
     return (
         entry.author_id == actor.id
@@ -101,18 +131,20 @@ def post_entry(
     context = EnvelopeContext(ENTRY, circle.id, request.epoch, request.entry_id)
     _check_envelope(request, actor=actor, circle=circle, context=context)
     now = utcnow()
+    expires_at = _check_terms(request, circle=circle, now=now)
     circle.entry_seq += 1
-    days = request.expires_in_days or circle.entry_ttl_days
     entry = Entry(
         id=request.entry_id,
         circle_id=circle.id,
         seq=circle.entry_seq,
         author_id=actor.id,
         **_envelope_columns(request),
+        author_tag=request.author_tag,
+        terms_signature=request.terms_signature,
         status="live",
         corroboration_count=0,
         created_at=now,
-        expires_at=now + timedelta(days=days),
+        expires_at=expires_at,
         wiped_at=None,
         change_seq=0,
     )
@@ -162,6 +194,8 @@ class FeedEntry:
     nonce: bytes | None
     ciphertext: bytes | None
     signature: bytes | None
+    author_tag: bytes | None
+    terms_signature: bytes | None
     corroboration_count: int
     created_at: datetime
     expires_at: datetime
@@ -182,6 +216,8 @@ _FEED = (
         Entry.nonce,
         Entry.ciphertext,
         Entry.signature,
+        Entry.author_tag,
+        Entry.terms_signature,
         Entry.corroboration_count,
         Entry.created_at,
         Entry.expires_at,
@@ -287,6 +323,7 @@ def corroborate(
         raise EntryNotFound()
     if entry.status != "live":
         raise EntryGone()
+    _refuse_own(entry, actor=actor, tag=request.author_tag)
     existing = session.scalar(
         select(Corroboration).where(
             Corroboration.entry_id == entry.id, Corroboration.author_id == actor.id
@@ -308,6 +345,7 @@ def corroborate(
         circle_id=circle.id,
         author_id=actor.id,
         **_envelope_columns(request),
+        author_tag=request.author_tag,
         created_at=utcnow(),
     )
     session.add(item)
@@ -315,6 +353,17 @@ def corroborate(
     stamp_change(circle, entry)
     session.flush()
     return item
+
+
+def _refuse_own(entry: Entry, *, actor: User, tag: bytes) -> None:
+    """No self-corroboration (§24.1). The tag comparison needs no knowledge of who wrote
+    the entry: the corroborator's tag for this entry equals the entry's tag only when the
+    same identity key made both. While the server still records each entry's account
+    (``author_id``; a later change removes it for anonymous posts) it also compares
+    accounts, which stops a modified client that sends a made-up tag."""
+    own_tag = entry.author_tag is not None and hmac.compare_digest(entry.author_tag, tag)
+    if own_tag or entry.author_id == actor.id:
+        raise SelfCorroboration()
 
 
 def wipe_entry(
@@ -361,9 +410,28 @@ def retract(
         circle_id=circle.id,
         kind="entry_retracted",
         actor="" if entry.anonymous else actor.username,
-        details={"entry_id": entry.id.hex},
+        # The author's signed retraction (§24): any member's audit check verifies it.
+        details={
+            "entry_id": entry.id.hex,
+            "author_key": b64encode(entry.author_key),
+            "signature": b64encode(signature),
+        },
     )
     return entry
+
+
+def expiry_details(entry: Entry) -> dict[str, Any]:
+    """An expiry's log record carries the author's signed terms (§24.2), so any member can
+    check that the server wiped the entry no earlier than its author asked."""
+    details: dict[str, Any] = {"entry_id": entry.id.hex}
+    if entry.author_tag is not None and entry.terms_signature is not None:
+        details.update(
+            expires_at=int(entry.expires_at.timestamp()),
+            author_key=b64encode(entry.author_key),
+            author_tag=b64encode(entry.author_tag),
+            terms_signature=b64encode(entry.terms_signature),
+        )
+    return details
 
 
 def purge_expired(session: Session, *, now: datetime, batch: int = 500) -> int:
@@ -404,7 +472,7 @@ def purge_expired(session: Session, *, now: datetime, batch: int = 500) -> int:
                 circle_id=entry.circle_id,
                 kind="entry_expired",
                 actor="",
-                details={"entry_id": entry.id.hex},
+                details=expiry_details(entry),
             )
             wiped += 1
     return wiped

@@ -135,12 +135,28 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
     ),
     ("GET", "/v1/circles/{circle_id}/entries"): (None, MEMBER_READ),
     ("POST", "/v1/circles/{circle_id}/entries"): (
-        lambda w: ENVELOPE | {"entry_id": str(uuid.uuid4()), "epoch": 0},
+        lambda w: (
+            ENVELOPE
+            | {
+                "entry_id": str(uuid.uuid4()),
+                "epoch": 0,
+                "author_tag": b64encode(b"\x08" * 32),
+                "expires_at": 2_000_000_000,
+                "terms_signature": SIG,
+            }
+        ),
         member_only((409, "stale_epoch")),
     ),
     ("GET", "/v1/circles/{circle_id}/entries/{entry_id}"): (None, member_only(NO_ENTRY)),
     ("POST", "/v1/circles/{circle_id}/entries/{entry_id}/corroborations"): (
-        lambda w: ENVELOPE | {"corroboration_id": str(uuid.uuid4()), "epoch": 1},
+        lambda w: (
+            ENVELOPE
+            | {
+                "corroboration_id": str(uuid.uuid4()),
+                "epoch": 1,
+                "author_tag": b64encode(b"\x08" * 32),
+            }
+        ),
         member_only(NO_ENTRY),
     ),
     ("POST", "/v1/circles/{circle_id}/entries/{entry_id}/retract"): (

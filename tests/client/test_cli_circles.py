@@ -144,3 +144,22 @@ def test_an_owner_deletes_a_circle_and_members_see_who(live_server: str, tmp_pat
     assert "deleted by alice" in human.output
     gone = c.run("bob", "read", cid, "--json")
     assert gone.exit_code == 1 and "circle_deleted" in gone.output
+
+
+def test_a_member_deletes_their_account_on_the_cli(live_server: str, tmp_path: Path) -> None:
+    c = Cli(live_server, tmp_path)
+    fps = {who: c.json(who, "register", who)["fingerprint"] for who in ("alice", "bob")}
+    cid = c.json("alice", "circle", "create", "Film crews Berlin")["circle_id"]
+    c.json("bob", "join", c.json("alice", "invite", "create", cid)["invite"])
+    c.json("alice", "member", "confirm", cid, "bob", "--fingerprint", fps["bob"])
+    c.json("bob", "post", cid, "--subject", "Jan Novák", "--category", "harassment", "--text", "x")
+
+    owner = c.run("alice", "account", "delete", "--warnings", "keep", "--yes", "--json")
+    assert owner.exit_code == 1 and "last_owner" in owner.output
+    deleted = c.json("bob", "account", "delete", "--warnings", "retract", "--yes")
+    assert deleted == {"deleted": True, "circles_left": 1, "warnings_retracted": 1}
+    gone = c.run("bob", "whoami", "--json")
+    assert gone.exit_code == 1 and "not logged in" in gone.output
+    members = {m["username"]: m["status"] for m in c.json("alice", "member", "list", cid)}
+    assert members["bob"] == "left"
+    assert c.json("alice", "check", cid, "jan novak")["matches"] == []

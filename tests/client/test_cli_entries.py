@@ -74,6 +74,20 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
     assert shown["corroborations"] == 1
     assert shown["corroboration_texts"][0]["text"] == "Same thing happened to me in 2023"
 
+    # Authors cannot corroborate their own warnings, named or anonymous (§24.1).
+    for who, own in (("alice", entry_id), ("bob", anon)):
+        mine = c.run(who, "corroborate", cid, own, "--text", "me too", "--json")
+        assert mine.exit_code == 1 and "self_corroboration" in mine.output
+    # A named post says, in one sentence, what it proves and to whom.
+    named_post = c.run(
+        "alice", "post", cid, "--subject", "Petra Nowak", "--category", "other", "--text", "x"
+    )
+    said_named = " ".join(named_post.output.split())
+    assert named_post.exit_code == 0 and "any member can prove to anyone" in said_named
+    assert c.json("alice", "retract", cid, said_named.split(": ")[1].split()[0])
+    post_help = " ".join(c.run("alice", "post", "--help").output.split())
+    assert "an anonymous warning carries no such proof" in post_help
+
     refused = c.run("alice", "retract", cid, anon, "--json")
     assert refused.exit_code == 1 and "not_author" in refused.output
     assert c.json("bob", "retract", cid, anon)["status"] == "retracted"

@@ -47,14 +47,17 @@ from app.crypto.entries import (
     Envelope,
     EnvelopeContext,
     anonymous_signing_key,
+    author_tag,
     check_entry_body,
     commitment,
     open_envelope,
     pad,
     seal,
     sign_retraction,
+    sign_terms,
     signing_key_for,
     verify_retraction,
+    verify_terms,
 )
 from app.crypto.names import exact_keys, normalise_name
 
@@ -125,7 +128,8 @@ ANONYMOUS_BODY: dict[str, Any] = {
 }
 NAMED_CORROBORATION_BODY = {"v": 1, "text": "Same on a shoot in 2023 \u2013 he did it to me too."}
 ANONYMOUS_CORROBORATION_BODY = {"v": 1, "text": "I was never paid for March."}
-NAMED_EXPIRES_IN_DAYS = 365
+NAMED_EXPIRES_AT = 1_798_761_600  # 2027-01-01T00:00:00Z
+ANONYMOUS_EXPIRES_AT = 1_830_297_600  # 2028-01-01T00:00:00Z
 
 # (description, input); the expected value is what app.crypto.names computes.
 NAME_CASES: list[tuple[str, str]] = [
@@ -332,7 +336,7 @@ def envelope_vector(
 
 
 def entry_request(
-    vector: dict[str, Any], envelope: Envelope, expires: int | None
+    vector: dict[str, Any], envelope: Envelope, terms: dict[str, Any]
 ) -> dict[str, Any]:
     """The POST /entries body as the reference client sends it (no name travels)."""
     return {
@@ -340,17 +344,124 @@ def entry_request(
         "epoch": vector["epoch"],
         "anonymous": vector["anonymous"],
         **envelope_json(envelope),
-        "expires_in_days": expires,
+        "author_tag": b64encode(bytes.fromhex(terms["author_tag"])),
+        "expires_at": terms["expires_at"],
+        "terms_signature": b64encode(bytes.fromhex(terms["signature"])),
     }
 
 
-def corroboration_request(vector: dict[str, Any], envelope: Envelope) -> dict[str, Any]:
+def corroboration_request(
+    vector: dict[str, Any], envelope: Envelope, corroborator: IdentityKeys
+) -> dict[str, Any]:
+    tag = author_tag(corroborator, circle_id=CIRCLE_ID, entry_id=uuid.UUID(vector["entry_id"]))
     return {
         "corroboration_id": vector["corroboration_id"],
         "epoch": vector["epoch"],
         "anonymous": vector["anonymous"],
         **envelope_json(envelope),
+        "author_tag": b64encode(tag),
     }
+
+
+def tag_vector(description: str, who: str, keys: IdentityKeys, entry_id: uuid.UUID) -> dict:
+    """§24.1: BLAKE2b-256(circle_id || entry_id, key = Ed25519 seed, person)."""
+    message = CIRCLE_ID.bytes + entry_id.bytes
+    tag = author_tag(keys, circle_id=CIRCLE_ID, entry_id=entry_id)
+    assert tag == blake2b(
+        message,
+        digest_size=32,
+        key=bytes(keys.signing_key),
+        person=labels.PERSON_AUTHOR_TAG,
+        encoder=RawEncoder,
+    )
+    return {
+        "case": description,
+        "who": who,
+        "circle_id": str(CIRCLE_ID),
+        "entry_id": str(entry_id),
+        "key": bytes(keys.signing_key).hex(),
+        "message": message.hex(),
+        "tag": tag.hex(),
+    }
+
+
+def terms_vector(
+    entry: dict[str, Any], signing: SigningKey, tag: bytes, expires_at: int
+) -> dict[str, Any]:
+    """§24.2: the author's signature over the entry's tag and expiry."""
+    entry_id = uuid.UUID(entry["entry_id"])
+    message = (
+        labels.TERMS_SIGNATURE_CONTEXT
+        + CIRCLE_ID.bytes
+        + entry_id.bytes
+        + tag
+        + expires_at.to_bytes(8, "big")
+    )
+    signature = sign_terms(
+        signing, circle_id=CIRCLE_ID, entry_id=entry_id, tag=tag, expires_at=expires_at
+    )
+    assert signature == bytes(signing.sign(message).signature)
+    assert bytes(signing.verify_key).hex() == entry["author_key"]
+    return {
+        "name": entry["name"],
+        "circle_id": str(CIRCLE_ID),
+        "entry_id": entry["entry_id"],
+        "author_key": entry["author_key"],
+        "author_tag": tag.hex(),
+        "expires_at": expires_at,
+        "message": message.hex(),
+        "message_length": len(message),
+        "signature": signature.hex(),
+    }
+
+
+def terms_cases(terms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a reader (or the server) gets for each set of terms: valid, or the error."""
+    named, anonymous = terms
+    specs: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        ("valid: the named entry's terms", named, {}),
+        ("valid: the anonymous entry's terms", anonymous, {}),
+        ("expiry one second earlier than signed", named, {"expires_at": named["expires_at"] - 1}),
+        ("the other entry's tag", named, {"author_tag": anonymous["author_tag"]}),
+        ("checked for the other entry id", named, {"entry_id": anonymous["entry_id"]}),
+        (
+            "the anonymous terms under the identity key",
+            anonymous,
+            {"author_key": named["author_key"]},
+        ),
+        (
+            "signature with one bit flipped",
+            named,
+            {"signature": flip(bytes.fromhex(named["signature"])).hex()},
+        ),
+        ("a tag of 31 bytes", named, {"author_tag": named["author_tag"][:62]}),
+    ]
+    out = []
+    for description, base, change in specs:
+        case = {
+            k: v
+            for k, v in (base | change).items()
+            if k in ("circle_id", "entry_id", "author_key", "author_tag", "expires_at", "signature")
+        }
+        error = error_name(
+            lambda c=case: verify_terms(
+                bytes.fromhex(c["author_key"]),
+                bytes.fromhex(c["signature"]),
+                circle_id=uuid.UUID(c["circle_id"]),
+                entry_id=uuid.UUID(c["entry_id"]),
+                tag=bytes.fromhex(c["author_tag"]),
+                expires_at=c["expires_at"],
+            )
+        )
+        assert description.startswith("valid") == (error is None), description
+        out.append(
+            {
+                "case": description,
+                **case,
+                **({"valid": True} if error is None else {"error": error}),
+            }
+        )
+    return out
 
 
 def error_name(action: Callable[[], Any]) -> str | None:
@@ -795,11 +906,26 @@ def build_vectors() -> dict[str, Any]:
     named, named_envelope = envelope_vector(
         "named_entry", named_context, NAMED_BODY, "alice", anonymous=False
     )
-    named["request"] = entry_request(named, named_envelope, NAMED_EXPIRES_IN_DAYS)
+    anonymous_key = anonymous_signing_key(alice, circle_id=CIRCLE_ID, object_id=ANONYMOUS_ENTRY_ID)
     anonymous, anonymous_envelope = envelope_vector(
         "anonymous_entry", anonymous_context, ANONYMOUS_BODY, "alice", anonymous=True
     )
-    anonymous["request"] = entry_request(anonymous, anonymous_envelope, None)
+    terms = [
+        terms_vector(
+            named,
+            alice.signing_key,
+            author_tag(alice, circle_id=CIRCLE_ID, entry_id=NAMED_ENTRY_ID),
+            NAMED_EXPIRES_AT,
+        ),
+        terms_vector(
+            anonymous,
+            anonymous_key,
+            author_tag(alice, circle_id=CIRCLE_ID, entry_id=ANONYMOUS_ENTRY_ID),
+            ANONYMOUS_EXPIRES_AT,
+        ),
+    ]
+    named["request"] = entry_request(named, named_envelope, terms[0])
+    anonymous["request"] = entry_request(anonymous, anonymous_envelope, terms[1])
     corroboration, corroboration_envelope = envelope_vector(
         "named_corroboration",
         named_corroboration_context,
@@ -807,7 +933,7 @@ def build_vectors() -> dict[str, Any]:
         "bob",
         anonymous=False,
     )
-    corroboration["request"] = corroboration_request(corroboration, corroboration_envelope)
+    corroboration["request"] = corroboration_request(corroboration, corroboration_envelope, bob)
     anonymous_corroboration, anonymous_corroboration_envelope = envelope_vector(
         "anonymous_corroboration",
         anonymous_corroboration_context,
@@ -816,10 +942,8 @@ def build_vectors() -> dict[str, Any]:
         anonymous=True,
     )
     anonymous_corroboration["request"] = corroboration_request(
-        anonymous_corroboration, anonymous_corroboration_envelope
+        anonymous_corroboration, anonymous_corroboration_envelope, bob
     )
-
-    anonymous_key = anonymous_signing_key(alice, circle_id=CIRCLE_ID, object_id=ANONYMOUS_ENTRY_ID)
     return {
         "protocol": "backchannel",
         "layer": "entries",
@@ -842,6 +966,8 @@ def build_vectors() -> dict[str, Any]:
             "CORROBORATION_AD_PREFIX": labels.CORROBORATION_AD_PREFIX.hex(),
             "ENVELOPE_SIGNATURE_CONTEXT": labels.ENVELOPE_SIGNATURE_CONTEXT.hex(),
             "RETRACT_SIGNATURE_CONTEXT": labels.RETRACT_SIGNATURE_CONTEXT.hex(),
+            "PERSON_AUTHOR_TAG": labels.PERSON_AUTHOR_TAG.hex(),
+            "TERMS_SIGNATURE_CONTEXT": labels.TERMS_SIGNATURE_CONTEXT.hex(),
             "ENTRY_PAYLOAD_VERSION": labels.ENTRY_PAYLOAD_VERSION,
         },
         # The server-side name index is gone (§25); its label must never be reused.
@@ -904,6 +1030,15 @@ def build_vectors() -> dict[str, Any]:
             retraction_vector(anonymous, anonymous_key, "anonymous"),
         ],
         "retraction_cases": retraction_cases(named, anonymous, alice),
+        # §24.1: the same identity gives the same tag for an entry; nothing else does.
+        "author_tags": [
+            tag_vector("alice, her named entry", "alice", alice, NAMED_ENTRY_ID),
+            tag_vector("alice, her anonymous entry", "alice", alice, ANONYMOUS_ENTRY_ID),
+            tag_vector("bob corroborating alice's named entry", "bob", bob, NAMED_ENTRY_ID),
+            tag_vector("bob corroborating alice's anonymous entry", "bob", bob, ANONYMOUS_ENTRY_ID),
+        ],
+        "terms": terms,
+        "terms_cases": terms_cases(terms),
         "names": name_vectors(),
     }
 

@@ -527,3 +527,84 @@ def test_equivalent_spellings_share_an_exact_key() -> None:
     ):
         assert by_input[text] & jan, text
     assert not by_input["@jnovak"] & jan
+
+
+# -- §24: author tags and signed terms ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", VECTORS["author_tags"], ids=lambda c: c["case"])
+def test_author_tags(case: dict[str, Any]) -> None:
+    from app.crypto.entries import author_tag
+
+    message = h(case["message"])
+    assert message == uuid.UUID(case["circle_id"]).bytes + uuid.UUID(case["entry_id"]).bytes
+    raw = hashlib.blake2b(
+        message, digest_size=32, key=h(case["key"]), person=labels.PERSON_AUTHOR_TAG
+    ).digest()
+    assert raw == h(case["tag"])
+    assert h(case["key"]) == h(PEOPLE[case["who"]]["ed25519_seed"])
+    keys = IdentityKeys(bytes(range(32)), h(case["key"]))
+    tag = author_tag(
+        keys, circle_id=uuid.UUID(case["circle_id"]), entry_id=uuid.UUID(case["entry_id"])
+    )
+    assert tag == h(case["tag"])
+
+
+def test_a_corroborators_tag_differs_from_the_authors() -> None:
+    tags = {(c["who"], c["entry_id"]): c["tag"] for c in VECTORS["author_tags"]}
+    assert len(set(tags.values())) == len(tags) == 4
+    for entry in VECTORS["entries"]:
+        request = entry["request"]
+        assert b64decode(request["author_tag"]).hex() == tags[("alice", entry["entry_id"])]
+    for corroboration in VECTORS["corroborations"]:
+        request = corroboration["request"]
+        assert b64decode(request["author_tag"]).hex() == tags[("bob", corroboration["entry_id"])]
+
+
+@pytest.mark.parametrize("case", VECTORS["terms"], ids=lambda c: c["name"])
+def test_terms(case: dict[str, Any]) -> None:
+    from app.crypto.entries import terms_message, verify_terms
+
+    message = terms_message(
+        circle_id=uuid.UUID(case["circle_id"]),
+        entry_id=uuid.UUID(case["entry_id"]),
+        tag=h(case["author_tag"]),
+        expires_at=case["expires_at"],
+    )
+    assert message == h(case["message"]) and len(message) == case["message_length"] == 99
+    assert message.startswith(labels.TERMS_SIGNATURE_CONTEXT)
+    assert message[-8:] == case["expires_at"].to_bytes(8, "big")
+    crypto_sign_open(h(case["signature"]) + message, h(case["author_key"]))  # raw libsodium
+    verify_terms(
+        h(case["author_key"]),
+        h(case["signature"]),
+        circle_id=uuid.UUID(case["circle_id"]),
+        entry_id=uuid.UUID(case["entry_id"]),
+        tag=h(case["author_tag"]),
+        expires_at=case["expires_at"],
+    )
+    [entry] = [e for e in VECTORS["entries"] if e["entry_id"] == case["entry_id"]]
+    parsed = EntryCreate.model_validate(entry["request"])
+    assert parsed.expires_at == case["expires_at"]
+    assert parsed.terms_signature == h(case["signature"])
+
+
+@pytest.mark.parametrize("case", VECTORS["terms_cases"], ids=lambda c: c["case"])
+def test_terms_cases(case: dict[str, Any]) -> None:
+    from app.crypto.entries import verify_terms
+
+    def check() -> None:
+        verify_terms(
+            h(case["author_key"]),
+            h(case["signature"]),
+            circle_id=uuid.UUID(case["circle_id"]),
+            entry_id=uuid.UUID(case["entry_id"]),
+            tag=h(case["author_tag"]),
+            expires_at=case["expires_at"],
+        )
+
+    if case.get("valid"):
+        check()
+    else:
+        with pytest.raises(getattr(errors, case["error"])):
+            check()

@@ -60,7 +60,8 @@ def test_anonymous_entries_name_no_author_anywhere(world: World, http: TestClien
     entry = bob.post(
         world.circle_id, subject="Anon Subject", text="quiet", categories=["other"], anonymous=True
     )
-    bob.corroborate(world.circle_id, entry["entry_id"], text="anon too", anonymous=True)
+    carol = Entries(world.carol.circles)  # authors cannot corroborate their own (§24.1)
+    carol.corroborate(world.circle_id, entry["entry_id"], text="anon too", anonymous=True)
     bob.retract(world.circle_id, entry["entry_id"])
     entry2 = bob.post(
         world.circle_id, subject="Anon Subject", text="again", categories=["other"], anonymous=True

@@ -4,13 +4,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from app.client.entries import Entries
 from app.client.errors import ApiError, ProtocolError
 from app.db import utcnow
-from app.entries.models import Entry
 from tests.conftest import World
 
 
@@ -139,14 +137,9 @@ def test_expiry_wipes_and_records(world: World, engine: Engine, settings: object
 
     entry_id = post(world, expires_in_days=1)
     keep = post(world, subject="Someone Else", aliases=[])
-    with Session(engine) as session:
-        session.execute(
-            update(Entry)
-            .where(Entry.id == uuid.UUID(entry_id))
-            .values(expires_at=utcnow() - timedelta(seconds=1))
-        )
-        session.commit()
-    assert purge_all(settings) == 1  # type: ignore[arg-type]
+    # The author signed the expiry (§24.2): the clock moves, not the stored time.
+    assert purge_all(settings, now=utcnow() + timedelta(hours=23)) == 0  # type: ignore[arg-type]
+    assert purge_all(settings, now=utcnow() + timedelta(days=1, hours=1)) == 1  # type: ignore[arg-type]
     statuses = {e.entry_id: e.status for e in entries(world.carol).pages(world.circle_id)}
     assert statuses == {entry_id: "expired", keep: "live"}
     events = world.alice.client.request("GET", f"/v1/circles/{world.circle_id}/events")

@@ -123,7 +123,7 @@ export async function accountStory({ step, server, browser, alice, bob, carol, s
     await logIn(tabB, "dora", third);
     await toAccount(tabB);
     assert.equal(await tabB.locator("li.session").count(), 2);
-    await tabB.getByLabel(/Your passphrase/).fill(third);
+    await tabB.getByLabel("Your passphrase (needed to end a session)").fill(third);
     await tabB.getByRole("button", { name: /^End the session on Chrome on Linux/ }).click();
     await tabB.getByText("1 session ended.").waitFor({ timeout: 60_000 });
     await page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "My circles" }).click();
@@ -147,6 +147,18 @@ export async function accountStory({ step, server, browser, alice, bob, carol, s
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("backchannel."))), []);
     await page.reload();
     await page.getByRole("heading", { name: "Log in" }).waitFor();
+
+    // Delete the account: the passphrase again, a choice for the warnings; then it is gone.
+    await logIn(page, "dora", third);
+    await toAccount(page);
+    await page.getByLabel("Leave them: members see them as from “a former member”").check();
+    await page.getByLabel("Your passphrase", { exact: true }).fill(third);
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await page.getByText("Your account was deleted.").waitFor({ timeout: 60_000 });
+    await page.getByLabel("Username").fill("dora");
+    await page.getByLabel("Passphrase", { exact: true }).fill(third);
+    await page.getByRole("button", { name: "Log in" }).click();
+    assert.match(await alertText(page), /That username and passphrase do not match an account/);
     assert.deepEqual(dora.problems, []);
     await dora.context.close();
   });

@@ -3,11 +3,13 @@
  * body recorded, screenshots saved under web/e2e/output/.
  */
 import { mkdir, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
 export const OUTPUT = path.join(import.meta.dirname, "output");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 /** Chromium, with `output` (the screenshots' folder) emptied first. */
 export async function launch(output = OUTPUT) {
@@ -49,6 +51,8 @@ export async function person(browser, server, name, options = DESKTOP) {
       }
     }).observe(document, { subtree: true, childList: true, characterData: true });
   });
+  // axe-core in every page (an init script, so the page's CSP does not apply to it).
+  await context.addInitScript({ path: AXE });
   const page = await context.newPage();
   page.on("console", (message) => {
     // An API error answer (a wrong passphrase's 401) is logged by the browser as a failed
@@ -70,7 +74,20 @@ export async function person(browser, server, name, options = DESKTOP) {
     async statuses() {
       return page.evaluate(() => window.__statuses);
     },
+    /** axe-core on the page as it is now: serious and critical violations become problems. */
+    async checkAccessibility(label) {
+      const found = await page.evaluate(async () => {
+        const { violations } = await window.axe.run(document, { resultTypes: ["violations"] });
+        return violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+      });
+      for (const violation of found) {
+        problems.push(`axe on ${label}: ${violation}`);
+      }
+    },
     async shot(label) {
+      await this.checkAccessibility(label);
       const file = path.join(OUTPUT, `${label}.png`);
       await page.screenshot({ path: file, fullPage: true });
       return file;
@@ -116,9 +133,32 @@ export async function tab(page, name) {
   await page.getByRole("navigation", { name: "Circle sections" }).getByRole("button", { name, exact: true }).click();
 }
 
-/** The text of the alert region once it shows. */
+/** The text of the alert region once it shows; it must be on screen and hold the focus. */
 export async function alertText(page) {
   const alert = page.getByRole("alert");
   await alert.locator(".alert").waitFor();
+  const { visible, focused } = await page.evaluate(() => {
+    const region = document.getElementById("alert");
+    const box = region.getBoundingClientRect();
+    return { visible: box.top >= 0 && box.bottom <= window.innerHeight, focused: document.activeElement === region };
+  });
+  if (!visible || !focused) {
+    throw new Error(`the error is not ${visible ? "focused" : "on screen"}`);
+  }
   return alert.textContent();
+}
+
+/** Keyboard only: press Tab until the focused control's name (label or text) is `name`. */
+export async function tabTo(page, name, { backwards = false } = {}) {
+  for (let presses = 0; presses < 80; presses++) {
+    await page.keyboard.press(backwards ? "Shift+Tab" : "Tab");
+    const current = await page.evaluate(() => {
+      const el = document.activeElement;
+      return (el.getAttribute("aria-label") || el.labels?.[0]?.textContent || el.textContent || "").trim();
+    });
+    if (current === name) {
+      return;
+    }
+  }
+  throw new Error(`Tab never reached "${name}"`);
 }

@@ -154,10 +154,12 @@ try {
     await page.screenshot({ path: path.join(OUTPUT, "release-01-footer.png"), fullPage: true });
   });
 
-  await step("the worker serves the page with the server's policy, and the page's SRI holds", async () => {
+  await step("the worker serves the page with the server's policy and security headers, and the page's SRI holds", async () => {
     const served = await page.goto("/");
     const direct = await fetch(`${upstream.url}/`);
-    assert.equal(served.headers()["content-security-policy"], direct.headers.get("content-security-policy"));
+    for (const name of ["content-security-policy", "cross-origin-opener-policy", "x-frame-options", "x-content-type-options", "referrer-policy"]) {
+      assert.equal(served.headers()[name], direct.headers.get(name), name);
+    }
     await expectApp();
   });
 

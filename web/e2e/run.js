@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, openCircle, OUTPUT, person, PHONE, register, tab } from "./browser.js";
+import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, openCircle, OUTPUT, person, PHONE, register, tab, tabTo } from "./browser.js";
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
@@ -177,6 +177,8 @@ try {
     await form.getByLabel("Where / organisation").fill(M.affiliation);
     await form.getByLabel(/How members can reach you/).fill(M.contact);
     await form.getByLabel("What happened", { exact: true }).fill(M.narrative);
+    // What a named warning proves, and to whom, in one sentence before posting (threat model, Attribution).
+    assert.match(await form.locator(".proof").textContent(), /any member can prove to anyone, even outside this circle/);
     const width = await bob.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
     await bob.shot("07-post-warning-phone");
@@ -185,6 +187,9 @@ try {
     const card = bob.page.locator("article.warning", { hasText: M.subject });
     await card.waitFor();
     assert.match(await card.textContent(), /Posted by bob/);
+    // No "me too" on your own warning (§24.1): its corroborations can be read, not added to.
+    assert.equal(await card.getByRole("button", { name: "Corroborate", exact: true }).count(), 0);
+    await card.getByRole("button", { name: "Corroborations", exact: true }).waitFor();
   });
 
   await step("alice reads the feed and checks the name in another spelling", async () => {
@@ -226,9 +231,11 @@ try {
     await alice.page.getByText("Your corroboration was added.").waitFor();
     const again = alice.page.locator("article.warning", { hasText: M.subject });
     await again.getByText("1 corroboration").waitFor();
-    await again.getByRole("button", { name: "Corroborate" }).click();
+    // Readable in the card without pressing anything (on a phone too).
     await again.getByText(M.corroboration).waitFor();
-    assert.match(await again.locator(".corroborations").textContent(), /anonymous/);
+    assert.match(await again.locator("section.corroborations").textContent(), /anonymous/);
+    await openCircle(bob.page, M.circle);
+    await bob.page.locator("article.warning", { hasText: M.subject }).getByText(M.corroboration).waitFor();
   });
 
   await step("keyboard only: a wrong passphrase is shown in plain words", async () => {
@@ -245,6 +252,58 @@ try {
     await mallory.page.keyboard.press("Enter");
     assert.match(await alertText(mallory.page), /That username and passphrase do not match an account/);
     await mallory.shot("10-login-error");
+  });
+
+  await step("keyboard only: register, create a circle, post, check a name, log out", async () => {
+    const erin = await person(browser, server, "erin", DESKTOP);
+    people.push(erin);
+    const { page } = erin;
+    const typed = { passphrase: "passphrase Marmot-Lantern-6620", circle: "Keyboard Circle Marker-3391", subject: "Keyboard Subject Marker-7710" };
+    Object.values(typed).forEach((value) => secrets.add(value));
+    await page.goto("/");
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    await tabTo(page, "Create an account");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Create an account" }).waitFor();
+    await tabTo(page, "Username");
+    await page.keyboard.type("erin");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(typed.passphrase);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(typed.passphrase);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Write this down" }).waitFor({ timeout: 60_000 });
+    secrets.add((await page.locator(".recovery-code").textContent()).trim());
+    await tabTo(page, "I have written down my recovery code");
+    await page.keyboard.press("Space");
+    await tabTo(page, "Continue");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "My circles" }).waitFor();
+    await tabTo(page, "Name");
+    await page.keyboard.type(typed.circle);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: typed.circle }).waitFor();
+    await tabTo(page, "Post a warning");
+    await page.keyboard.press("Enter");
+    await tabTo(page, "Who is it about?");
+    await page.keyboard.type(typed.subject);
+    await tabTo(page, "harassment");
+    await page.keyboard.press("Space");
+    await tabTo(page, "What happened");
+    await page.keyboard.type("Seen with the keyboard only.");
+    await tabTo(page, "Post warning");
+    await page.keyboard.press("Enter");
+    await page.getByText("Your warning was posted.").waitFor();
+    await tabTo(page, "Check a name");
+    await page.keyboard.press("Enter");
+    await tabTo(page, "Name or handle");
+    await page.keyboard.type("keyboard subject marker 7710");
+    await page.keyboard.press("Enter");
+    await page.getByText(/1 warning may be about/).waitFor();
+    await erin.checkAccessibility("keyboard-check");
+    await tabTo(page, "Log out", { backwards: true });
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
   });
 
   const carol = cliUser(server, "carol", PASS.carol);

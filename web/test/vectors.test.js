@@ -66,6 +66,9 @@ const SUITES = {
       "retractions",
       "retraction_cases",
       "names",
+      "author_tags",
+      "terms",
+      "terms_cases",
     ],
   ],
   "name-rules-v1.json": ["name-rules.test.js", ["unicode_version", "sources", "transliteration", "sounds"]],
@@ -111,6 +114,10 @@ const SUITES = {
       "users",
       "values",
     ],
+  ],
+  "release-v1.json": [
+    "release.test.js",
+    ["labels", "keys", "assets", "rotation_a_to_b", "releases", "cases", "refusals"],
   ],
   "voprf-v1.json": [
     "voprf.test.js",

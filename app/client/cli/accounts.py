@@ -11,6 +11,7 @@ from app.client.cache import CACHE_DIR
 from app.client.circles import Circles
 from app.client.cli.context import client, existing_profile, secret, server_url
 from app.client.cli.output import JsonFlag, emit, errors, out, working
+from app.client.deletion import delete_account
 from app.client.errors import ClientError, ProtocolError
 from app.client.profile import Profile, home
 from app.client.trust import TrustStore
@@ -21,6 +22,8 @@ passphrase_app = typer.Typer(no_args_is_help=True, help="Change your passphrase.
 app.add_typer(passphrase_app, name="passphrase")
 sessions_app = typer.Typer(no_args_is_help=True, help="See and end your sessions.")
 app.add_typer(sessions_app, name="sessions")
+account_app = typer.Typer(no_args_is_help=True, help="Delete your account.")
+app.add_typer(account_app, name="account")
 
 
 @app.command()
@@ -233,6 +236,45 @@ def sessions_end(
                 username=profile.username, passphrase=passphrase, session_ids=session_ids or None
             )
         emit(as_json, {"ended": ended}, f"Sessions ended: {ended}")
+
+
+@account_app.command("delete")
+def account_delete(
+    warnings: Annotated[
+        str,
+        typer.Option(
+            help="retract: wipe your warnings for everyone; keep: leave them, shown as from "
+            "a former member."
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask to confirm.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete your account (asks for your passphrase again). You leave every circle; this
+    cannot be undone, and the name is never given out again."""
+    with errors(as_json):
+        if warnings not in ("retract", "keep"):
+            raise ProtocolError("bad_choice", "--warnings must be retract or keep")
+        profile = Profile.load()
+        if not yes and not typer.confirm(f"Delete the account {profile.username} for good?"):
+            raise typer.Exit(1)
+        passphrase = secret("BACKCHANNEL_PASSPHRASE", "Passphrase")
+        with (
+            working(as_json, "deriving keys…"),
+            client(server_url(profile), profile.token) as http,
+        ):
+            circles = Circles(
+                http, username=profile.username, identity=profile.identity, trust=TrustStore.load()
+            )
+            result = delete_account(circles, passphrase=passphrase, warnings=warnings)
+        Profile.delete()
+        shutil.rmtree(home() / CACHE_DIR, ignore_errors=True)
+        emit(
+            as_json,
+            {"deleted": True, **result},
+            f"Account deleted; you left {result['circles_left']} circle(s) and "
+            f"{result['warnings_retracted']} warning(s) were retracted.",
+        )
 
 
 @app.command()

@@ -21,6 +21,13 @@ from app.client.profile import home, write_private
 
 app = typer.Typer()
 CURSOR_FILE = "cursors.json"
+# What a named warning proves and to whom (docs/threat-model.md, Attribution); the web says
+# the same at its post form.
+NAMED_PROOF = (
+    "A named warning is signed with your key, so any member can prove to anyone, even outside "
+    "this circle, that you wrote its text; an anonymous warning carries no such proof, though "
+    "the server still records which account posted it."
+)
 
 
 def _cursors() -> dict[str, int]:
@@ -70,11 +77,21 @@ def post(
     affiliation: Annotated[str | None, typer.Option()] = None,
     happened: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
     contact: Annotated[str | None, typer.Option(help="How members can reach you.")] = None,
-    anonymous: Annotated[bool, typer.Option("--anonymous", help="Hide your name.")] = False,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous",
+            help="Hide your name: members cannot see, or prove to anyone, that you wrote it.",
+        ),
+    ] = False,
     expires_in: Annotated[int | None, typer.Option(min=1, max=3650, help="Days.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Post a warning. It is encrypted and signed on this device."""
+    """Post a warning. It is encrypted and signed on this device.
+
+    A named warning is signed with your key, so any member can prove to anyone, even outside
+    this circle, that you wrote its text; an anonymous warning carries no such proof, though
+    the server still records which account posted it."""
     with circles_session(as_json) as circles:
         result = Entries(circles).post(
             parse_uuid(circle_id),
@@ -94,6 +111,8 @@ def post(
             {"entry_id": result["entry_id"]},
             f"Posted ({'anonymously' if anonymous else 'under your name'}): {result['entry_id']}",
         )
+        if not as_json and not anonymous:
+            out.print(Text(NAMED_PROOF, style="dim"))
 
 
 @app.command()

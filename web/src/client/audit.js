@@ -1,7 +1,8 @@
 /**
  * Verifying a circle's audit log (docs/protocol.md §33.6), as app/client/audit.py:
- * records, RFC 6962 tree, signed tree head, pinned history, and every admin signature
- * inside the records. Nothing the server says is trusted until it is checked.
+ * records, RFC 6962 tree, signed tree head, pinned history, every admin signature
+ * inside the records, and every author signature (retractions, the signed terms an expiry
+ * relies on: auditentries.js). Nothing the server says is trusted until it is checked.
  *
  * Pins (the server's tree-head key, and per circle the last verified head and its leaf
  * hashes) are kept like the trust store: sessionStorage, per account, for the tab's life.
@@ -14,13 +15,13 @@ import { parseJson } from "../protocol/json.js";
 import { eventHash } from "../protocol/membership.js";
 import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
 import { Decision } from "../protocol/decisions.js";
-import { ClientError } from "./errors.js";
+import { checkEntryRecord } from "./auditentries.js";
+import { AuditFailure, ClientError } from "./errors.js";
 import { parseIdentity } from "./sdk.js";
 
-const PAGE = 1000;
+export { AuditFailure };
 
-/** The log does not verify; `code` says how (changed_record, forked, …), the message names the record. */
-export class AuditFailure extends ClientError {}
+const PAGE = 1000;
 
 export class AuditPins {
   constructor({ serverKey = null, circles = {}, storage = null, key = null } = {}) {
@@ -306,6 +307,9 @@ export class Audit {
         checked += 1;
       } else if (kind === "case_decided") {
         checked += await this.#checkDecision(circle, record, details, { adminIdentity, cases, filed });
+      } else {
+        checked += await checkEntryRecord(circle.circleId, record.seq, record.body, async (user) =>
+          (await this.client.userKeys(user)).identity.ed25519Public);
       }
     }
     return checked;

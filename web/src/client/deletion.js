@@ -4,6 +4,7 @@
  * verifies under the key the record this browser pinned lists for an owner.
  */
 import { deletionStatement, signDeletion, verifyDeletion } from "../protocol/deletion.js";
+import { leaveStatement, signLeave } from "../protocol/membership.js";
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import { KeyRecord } from "../protocol/records.js";
 import { ProtocolError } from "./errors.js";
@@ -44,4 +45,38 @@ export async function readTombstone(circles, circleId, tombstone) {
     }
   }
   return { deletedBy: by, deletedAt: tombstone.at ?? null, verified, name: pin.name ?? null };
+}
+
+/**
+ * Delete this account: a signed departure from every circle it is active in, and `warnings`
+ * "retract" (wipe them for everyone) or "keep" (left, shown as from a former member).
+ */
+export async function deleteAccount(circles, { passphrase, warnings }) {
+  if (warnings !== "retract" && warnings !== "keep") {
+    throw new ProtocolError("bad_choice", "warnings must be retract or keep");
+  }
+  const departures = [];
+  for (const row of await circles.client.request("GET", "/v1/circles")) {
+    if (row.status !== "active" || row.deletion) {
+      continue;
+    }
+    const statement = leaveStatement({ circleId: row.circle_id, user: circles.username, recordSeq: row.record_seq });
+    departures.push({
+      circle_id: row.circle_id,
+      statement: new TextDecoder().decode(statement),
+      signature: b64(signLeave(circles.identity, statement)),
+    });
+  }
+  const authKey = await circles.client.reauthenticate(circles.username, passphrase);
+  const result = await circles.client.request("POST", "/v1/me/delete", {
+    json: { auth_key: authKey, warnings, departures },
+  });
+  circles.client.token = null;
+  return result;
+}
+
+/** Usernames in a circle whose accounts were deleted: what they left shows as a former member's. */
+export async function formerMembers(circles, circleId) {
+  const rows = await circles.client.request("GET", `/v1/circles/${uuid(circleId)}/members`);
+  return new Set(rows.filter((row) => row.account_deleted === true).map((row) => row.username));
 }

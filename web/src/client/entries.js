@@ -5,6 +5,7 @@
  */
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import {
+  authorTag,
   CATEGORIES,
   CORROBORATION,
   ENTRY,
@@ -16,6 +17,7 @@ import {
   SEVERITIES,
   signingKeyFor,
   signRetraction,
+  signTerms,
 } from "../protocol/entries.js";
 import { equalBytes } from "../protocol/hash.js";
 import { normaliseName } from "../protocol/names.js";
@@ -25,9 +27,12 @@ import { deliver } from "./delivery.js";
 import { mapped, ProtocolError } from "./errors.js";
 import { checkName } from "./namecheck.js";
 import { syncCopy } from "./sync.js";
+import { checkTerms } from "./terms.js";
 
 export { CATEGORIES, SEVERITIES };
 
+export const DEFAULT_TTL_DAYS = 730; // a warning's life unless its author chooses (1..3650 days, §24.2)
+const DAY = 86400;
 const ALIAS_LIMIT = 20;
 const FIELD_LIMIT = 200;
 const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
@@ -123,14 +128,29 @@ export class Entries {
    */
   async post(circleId, fields, { expiresInDays = null } = {}) {
     const body = warningBody(fields);
+    const days = expiresInDays ?? DEFAULT_TTL_DAYS;
+    if (!Number.isInteger(days) || days < 1 || days > 3650) {
+      throw new ProtocolError("bad_expiry", "A warning lives 1 to 3650 days.");
+    }
     const entryId = randomUuid();
     const anonymous = body.attribution === "anonymous";
+    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
     const build = async () => {
       const circle = await this.circles.sync(circleId);
       const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
       const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
       const envelope = seal(body, { key: circle.key, context, signingKey });
-      const json = { entry_id: entryId, epoch: circle.epoch, anonymous, ...envelope.toJson(), expires_in_days: expiresInDays };
+      const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId });
+      const terms = signTerms(signingKey, { circleId: circle.circleId, entryId, tag, expiresAt });
+      const json = {
+        entry_id: entryId,
+        epoch: circle.epoch,
+        anonymous,
+        ...envelope.toJson(),
+        author_tag: b64(tag),
+        expires_at: expiresAt,
+        terms_signature: b64(terms),
+      };
       return [`/v1/circles/${circle.circleId}/entries`, json];
     };
     return deliver(this.client, build, { stale: "stale_epoch" });
@@ -189,6 +209,7 @@ export class Entries {
       authorKey: row.author_key,
     };
     if (row.ciphertext === null) {
+      checkTerms(circle.circleId, row);
       return tombstone(common); // retracted, expired, removed or hidden: the status only
     }
     if (row.anonymous === (row.author !== null)) {
@@ -199,6 +220,7 @@ export class Entries {
       const env = Envelope.fromJson(row);
       return { envelope: env, body: openEntry(env, { keys: circle.keys, context }).body };
     });
+    checkTerms(circle.circleId, row); // after the envelope: §23's order names the error
     const anonymous = body.attribution === "anonymous";
     if (anonymous !== row.anonymous) {
       throw new ProtocolError("author_mismatch", "the warning's attribution was changed");
@@ -285,8 +307,15 @@ export class Entries {
     return checkName(this, uuid(circleId), name);
   }
 
-  /** Seal and send a corroboration, once: as `post` (a fixed id, one new seal on a rotation). */
+  /**
+   * Seal and send a corroboration, once: as `post` (a fixed id, one new seal on a rotation).
+   * Never on your own warning (§24.1): refused here before sending, and by the server.
+   */
   async corroborate(circleId, entryId, { text, anonymous = false }) {
+    const detail = await this.client.request("GET", `/v1/circles/${uuid(circleId)}/entries/${uuid(entryId)}`);
+    if (this.isMine(uuid(circleId), { entryId: uuid(entryId), authorKey: detail.entry.author_key })) {
+      throw new ProtocolError("self_corroboration", "This is your own warning: only other members can corroborate it.");
+    }
     const corroborationId = randomUuid();
     const build = async () => {
       const circle = await this.circles.sync(circleId);
@@ -299,7 +328,8 @@ export class Entries {
       });
       const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
       const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
-      const json = { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson() };
+      const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId: uuid(entryId) });
+      const json = { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson(), author_tag: b64(tag) };
       return [`/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, json];
     };
     return deliver(this.client, build, { stale: "stale_epoch" });

@@ -5,6 +5,7 @@
  * ├── ApiError           the server answered with an error; `code` is its stable code
  * ├── TransportError     the server could not be reached
  * ├── ProtocolError      the server's answer failed a cryptographic check (possible attack)
+ * ├── AuditFailure       a circle's audit log does not verify (audit.js)
  * └── WeakPassphrase     the chosen passphrase is too short or too long
  *     ├── CommonPassphrase              it is on the bundled list of common passphrases
  *     └── PassphraseContainsUsername    it contains the username
@@ -44,6 +45,9 @@ export class TransportError extends ClientError {
     super("server_unreachable", message);
   }
 }
+
+/** The log does not verify; `code` says how (changed_record, forked, …), the message names the record. */
+export class AuditFailure extends ClientError {}
 
 /** Raised with a specific `code` when the server's data does not verify. */
 export class ProtocolError extends ClientError {}

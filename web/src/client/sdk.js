@@ -309,15 +309,19 @@ export class Client {
    * again, so a stolen token alone cannot end its owner's sessions.
    */
   async endSessions(typedName, passphrase, { sessionIds = null } = {}) {
-    const name = username(typedName);
-    const { params, salt } = await this.#announcedKdf(name);
-    const keys = await this.#derive(passphrase, salt, params);
-    const body = { auth_key: b64(keys.authKey) };
+    const body = { auth_key: await this.reauthenticate(typedName, passphrase) };
     if (sessionIds !== null) {
       body.session_ids = sessionIds;
     }
     const data = await this.request("POST", "/v1/me/sessions/end", { json: body });
     return Number(data.ended);
+  }
+
+  /** The passphrase's auth key again (base64), for the calls that ask for it. */
+  async reauthenticate(typedName, passphrase) {
+    const name = username(typedName);
+    const { params, salt } = await this.#announcedKdf(name);
+    return b64((await this.#derive(passphrase, salt, params)).authKey);
   }
 
   /** Re-derive with the current passphrase, then store keys derived from the new one. */

@@ -302,6 +302,39 @@ export function verifyRetraction(authorKey, signature, { circleId, entryId }) {
   verifySignature(signature, retractMessage({ circleId, entryId }), authorKey, "retraction signature");
 }
 
+/**
+ * §24.1: BLAKE2b-256(circle_id || entry_id, key = Ed25519 seed, personal = P("bc.v1.author-tag")).
+ * Only the same identity gives the same tag for an entry; tags of different entries link nothing.
+ */
+export function authorTag(identity, { circleId, entryId }) {
+  return blake2b(concat(uuidBytes(circleId), uuidBytes(entryId)), {
+    size: 32,
+    key: identity.ed25519Seed,
+    personal: labels.PERSON_AUTHOR_TAG,
+  });
+}
+
+/** §24.2: "backchannel.entry-terms.v1\0" || circle_id || entry_id || author_tag || expires_at (u64 BE). */
+export function termsMessage({ circleId, entryId, tag, expiresAt }) {
+  requireSize(tag, 32, "an author tag");
+  return concat(labels.TERMS_SIGNATURE_CONTEXT, uuidBytes(circleId), uuidBytes(entryId), tag, uint64be(expiresAt));
+}
+
+/** Signed by the key that signs the envelope: the identity's, or the per-entry anonymous one. */
+export function signTerms(signingKey, { circleId, entryId, tag, expiresAt }) {
+  return signingKey.sign(termsMessage({ circleId, entryId, tag, expiresAt }));
+}
+
+export function verifyTerms(authorKey, signature, { circleId, entryId, tag, expiresAt }) {
+  let message;
+  try {
+    message = termsMessage({ circleId, entryId, tag, expiresAt });
+  } catch (error) {
+    throw new BadSignature(`malformed terms: ${error.message}`);
+  }
+  verifySignature(signature, message, authorKey, "terms signature");
+}
+
 const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
 const SUBJECT_LIMIT = 200;
 const ALIAS_LIMIT = 20;

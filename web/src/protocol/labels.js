@@ -54,10 +54,12 @@ export const CIRCLE_DELETE_SIGNATURE_CONTEXT = context("backchannel.circle-delet
 // §18 warnings
 export const PERSON_FRANKING = person("bc.v1.franking");
 export const PERSON_ANON_ENTRY = person("bc.v1.anon-key");
+export const PERSON_AUTHOR_TAG = person("bc.v1.author-tag");
 export const ENTRY_AD_PREFIX = context("backchannel.entry.v1");
 export const CORROBORATION_AD_PREFIX = context("backchannel.corroboration.v1");
 export const ENVELOPE_SIGNATURE_CONTEXT = context("backchannel.envelope-sig.v1");
 export const RETRACT_SIGNATURE_CONTEXT = context("backchannel.retract.v1");
+export const TERMS_SIGNATURE_CONTEXT = context("backchannel.entry-terms.v1");
 export const ENTRY_PAYLOAD_VERSION = 1;
 
 // §28 moderation and the audit log

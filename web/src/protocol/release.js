@@ -132,12 +132,17 @@ export async function parseSignedRelease(raw) {
   for (const rotation of manifest.rotations) {
     await verifyEd25519(
       rotation.old,
-      concat(labels.RELEASE_ROTATION_CONTEXT, rotation.old, rotation.new),
+      rotationMessage(rotation.old, rotation.new),
       rotation.signature,
       "rotation statement",
     );
   }
   return Object.freeze({ manifest, signature, digest: await sha256(manifestBytes) });
+}
+
+/** What the old key signs to hand over to the new one (§35; Python: Rotation.message). */
+export function rotationMessage(oldKey, newKey) {
+  return concat(labels.RELEASE_ROTATION_CONTEXT, oldKey, newKey);
 }
 
 /** A pin as stored: { key, release, digest } with the bytes as base64. */

@@ -2,9 +2,10 @@
  * The account: this browser's name in the session list, the sessions themselves (see,
  * end), a passphrase change, and getting back in with the recovery code.
  */
+import { deleteAccount } from "../client/deletion.js";
 import { ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
-import { act, app, newClient, show, showAuth, showRecoveryCode, signedIn, signOutDevice, status } from "./app.js";
+import { act, app, newClient, show, showAuth, showRecoveryCode, signedIn, signOut, signOutDevice, status } from "./app.js";
 import { confirmButton, field, formatTime, h, replace } from "./dom.js";
 import { exitHelp } from "./safety.js";
 
@@ -47,6 +48,7 @@ export async function showAccount(notice = "") {
     sessions,
     passphraseForm(),
     deviceBox(),
+    deleteForm(),
     exitHelpBox(),
   );
   if (notice) {
@@ -128,6 +130,33 @@ function deviceBox() {
     h("h2", {}, "This device"),
     h("p", {}, "This browser remembers, for your account, which circles and keys it has verified, so other tabs and later visits trust the same things. A reload keeps you signed in in the same tab; your keys are stored sealed under a key the browser will not hand out."),
     forget);
+}
+
+function deleteForm() {
+  const retract = h("input", { type: "radio", name: "warnings", value: "retract", id: "warnings-retract", required: true });
+  const keep = h("input", { type: "radio", name: "warnings", value: "keep", id: "warnings-keep" });
+  const passphrase = passphraseInput("passphrase", "current-password");
+  const submit = h("button", { type: "submit", class: "danger" }, "Delete my account");
+  return h("form", {
+    class: "card",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(submit, async () => {
+        status("Checking your passphrase and leaving your circles…", { busy: true });
+        await deleteAccount(app.circles, { passphrase: passphrase.value, warnings: retract.checked ? "retract" : "keep" });
+        passphrase.value = "";
+        await signOut({ quiet: true });
+        status("Your account was deleted.");
+      });
+    },
+  },
+  h("h2", {}, "Delete my account"),
+  h("p", {}, "You leave every circle, with a signed departure. Your name is never given out again. This cannot be undone. If you are the only owner of a circle, hand it to someone or delete the circle first."),
+  h("fieldset", {}, h("legend", {}, "Your warnings"),
+    h("div", { class: "check" }, retract, h("label", { for: "warnings-retract" }, "Retract them: they are wiped for everyone")),
+    h("div", { class: "check" }, keep, h("label", { for: "warnings-keep" }, "Leave them: members see them as from “a former member”"))),
+  field("Your passphrase", passphrase),
+  submit);
 }
 
 /** What quick exit does and does not do, with how to clear the browser's history. */

@@ -51,6 +51,9 @@ export function status(text, { busy = false } = {}) {
 /** Show an error in plain words; a session that ended sends the user to log in. */
 export function fail(error) {
   status("");
+  if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
+    signOut({ quiet: true }); // the login page first, so the alert below keeps the focus
+  }
   const { title, text, security } = describe(error);
   replace(
     alertRegion,
@@ -58,9 +61,10 @@ export function fail(error) {
       h("button", { type: "button", class: "link", onclick: clearAlert }, "Dismiss")),
   );
   alertRegion.hidden = false;
-  if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
-    signOut({ quiet: true });
-  }
+  // On a phone the form that failed may be far below the alert: bring it into view and
+  // move focus there, so the failure is seen (and read out) rather than silent.
+  alertRegion.scrollIntoView({ block: "center", behavior: "instant" });
+  alertRegion.focus({ preventScroll: true });
 }
 
 export function clearAlert() {

@@ -3,6 +3,7 @@
  * shows what this tab verified (the signed record, opened envelopes), never the server's
  * word alone.
  */
+import { formerMembers } from "../client/deletion.js";
 import { CATEGORIES, SEVERITIES } from "../client/entries.js";
 import { act, app, show, status } from "./app.js";
 import { confirmButton, field, focusHeading, formatDate, h, replace } from "./dom.js";
@@ -103,6 +104,16 @@ const PANELS = {
 
 // -- warnings -------------------------------------------------------------------------
 
+/** Per circle, the authors whose accounts were deleted (the feed fills it). */
+const FORMER = new Map();
+
+function byline(entry, circleId) {
+  if (!entry.author) {
+    return "Posted anonymously";
+  }
+  return FORMER.get(circleId)?.has(entry.author) ? "Posted by a former member" : ["Posted by ", h("bdi", {}, entry.author)];
+}
+
 const GONE = {
   retracted: "Retracted by its author.",
   expired: "Expired.",
@@ -131,25 +142,41 @@ export function warningCard(entry, circle, { actions = true } = {}) {
     details.length ? h("dl", {}, details.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
     entry.text ? h("p", { class: "narrative" }, entry.text) : null,
     h("p", { class: "meta" },
-      entry.author ? `Posted by ${entry.author}` : "Posted anonymously",
+      byline(entry, circle.circleId),
       ` · ${formatDate(entry.createdAt)}`,
       entry.corroborations ? ` · ${entry.corroborations} corroboration${entry.corroborations === 1 ? "" : "s"}` : ""),
   );
+  if (entry.corroborations && entry.status === "live") {
+    card.append(corroborationList(entry, circle)); // readable without pressing anything
+  }
   if (actions && entry.status === "live") {
     card.append(warningActions(entry, circle));
   }
   return card;
 }
 
+/** The "me too"s of a warning, fetched and verified in the background, shown in the card. */
+function corroborationList(entry, circle) {
+  const box = h("section", { class: "corroborations", "aria-label": `Corroborations of the warning about ${entry.subject}` },
+    h("p", { class: "meta" }, "Loading corroborations…"));
+  app.entries.show(circle.circleId, entry.entryId).then(({ corroborations: items }) => {
+    replace(box, items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
+      h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null);
+  }, () => replace(box, h("p", { class: "meta" }, "The corroborations could not be loaded; reload to try again.")));
+  return box;
+}
+
 function warningActions(entry, circle) {
   const box = h("div", { class: "actions" });
-  const more = h("button", { type: "button", class: "secondary" }, "Corroborate");
+  const mine = app.entries.isMine(circle.circleId, entry);
+  // Authors cannot corroborate their own warnings (§24.1): they only read what others added.
+  const more = h("button", { type: "button", class: "secondary" }, mine ? "Corroborations" : "Corroborate");
   more.addEventListener("click", () => act(more, async () => {
     more.remove();
-    box.append(await corroborations(entry, circle));
+    box.append(await corroborations(entry, circle, { form: !mine }));
   }));
   box.append(more);
-  if (app.entries.isMine(circle.circleId, entry)) {
+  if (mine) {
     const retract = confirmButton("Retract", {
       question: "Retract this warning? Its text is wiped for everyone; this cannot be undone.",
       yes: "Yes, retract it",
@@ -166,9 +193,12 @@ function warningActions(entry, circle) {
   return box;
 }
 
-/** Corroborations of a warning, and a form to add one. */
-async function corroborations(entry, circle) {
-  const { corroborations: items } = await app.entries.show(circle.circleId, entry.entryId);
+/** The form to add a corroboration (the existing ones are already in the card); for the
+ * warning's own author, who cannot corroborate it, only a word when there are none. */
+async function corroborations(entry, circle, { form: withForm = true } = {}) {
+  if (!withForm) {
+    return h("div", { class: "corroborations" }, entry.corroborations ? null : h("p", {}, "No corroborations yet."));
+  }
   const text = h("textarea", { rows: "3", required: true });
   const anonymous = h("input", { type: "checkbox" });
   const add = h("button", { type: "submit" }, "Add my corroboration");
@@ -185,10 +215,7 @@ async function corroborations(entry, circle) {
   field("Something similar happened to me", text, "Encrypted in this browser; only members can read it."),
   checkRow(anonymous, "Post anonymously (members will not see it was you)"),
   add);
-  return h("div", { class: "corroborations" },
-    items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
-      h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null,
-    form);
+  return h("div", { class: "corroborations" }, form);
 }
 
 export function checkRow(input, text) {
@@ -202,7 +229,11 @@ export function showCircleTab(circle, tab, notice = "") {
 }
 
 async function feedPanel(panel, circle, before = null) {
-  const page = await app.entries.feed(circle.circleId, { before });
+  const [page, former] = await Promise.all([
+    app.entries.feed(circle.circleId, { before }),
+    formerMembers(app.circles, circle.circleId),
+  ]);
+  FORMER.set(circle.circleId, former);
   const list = h("div", { class: "feed" });
   if (before === null) {
     replace(panel, h("h2", {}, "Warnings"),
@@ -285,6 +316,7 @@ function postPanel(panel, circle) {
   field("How members can reach you about it", contact, "Optional."),
   field("What happened", text),
   checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
+  h("p", { class: "hint proof" }, NAMED_PROOF),
   checkRow(sealed, "Only if I am not the only one: keep it sealed until other members name the same person; then only the circle's admins can read it"),
   h("p", { class: "hint" }, "A sealed warning matches only the same name or alias (spelling, accents and word order aside), never a surname alone. Until it matches, nobody can read it or learn whom it names: not the server, not the admins. You can withdraw it, or publish it yourself, at any time."),
   submit);
@@ -338,6 +370,12 @@ function sealedCard(f, circle) {
   }
   return card;
 }
+
+/** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */
+export const NAMED_PROOF =
+  "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, " +
+  "that you wrote its text; an anonymous warning carries no such proof, though the server still records " +
+  "which account posted it.";
 
 /** What each level of a check promises, in the words the page shows (§25.3). */
 const LEVEL_TEXT = {

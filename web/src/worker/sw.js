@@ -29,6 +29,14 @@ const PASS_THROUGH = [/^\/v1\//, /^\/healthz$/];
 const POLICY =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+// The server's other security headers (app/web.py security_headers; the test compares them).
+const HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "X-Frame-Options": "DENY",
+  "Cache-Control": "no-cache",
+};
 const TYPES = {
   js: "text/javascript; charset=utf-8",
   mjs: "text/javascript; charset=utf-8",
@@ -220,12 +228,7 @@ async function sha256Base64(text) {
 
 async function respond(path, bytes) {
   const extension = path.includes(".") ? path.slice(path.lastIndexOf(".") + 1) : "html";
-  const headers = {
-    "Content-Type": TYPES[extension] ?? "text/html; charset=utf-8",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-  };
+  const headers = { "Content-Type": TYPES[extension] ?? "text/html; charset=utf-8", ...HEADERS };
   if (extension === "html") {
     const html = new TextDecoder().decode(bytes);
     const hashes = [];
@@ -267,6 +270,7 @@ const PAGE_HEADERS = {
   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
   "Cache-Control": "no-store",
 };
 

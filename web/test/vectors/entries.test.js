@@ -14,6 +14,7 @@ import {
   EnvelopeContext,
   SEVERITIES,
   anonymousSigningKey,
+  authorTag,
   checkEntryBody,
   commitment,
   openCorroboration,
@@ -22,10 +23,13 @@ import {
   retractMessage,
   seal,
   signRetraction,
+  signTerms,
   signingKeyFor,
+  termsMessage,
   unpad,
   verifyCommitment,
   verifyRetraction,
+  verifyTerms,
 } from "../../src/protocol/entries.js";
 import { IdentityKeys } from "../../src/protocol/identity.js";
 import { canonicalJson } from "../../src/protocol/json.js";
@@ -280,4 +284,55 @@ describe("entries-v1.json names", () => {
     assertThrowsNamed(() => checkEntryBody({ ...V.entries[0].body, categories: [] }), "DecryptionFailed");
     assertThrowsNamed(() => checkEntryBody({ ...V.entries[0].body, happened: "2024-13" }), "DecryptionFailed");
   });
+});
+
+describe("entries-v1.json author tags and signed terms (§24.1, §24.2)", () => {
+  for (const c of V.author_tags) {
+    test(c.case, () => {
+      assertBytes(concat(uuidBytes(c.circle_id), uuidBytes(c.entry_id)), c.message);
+      const tag = authorTag(identities[c.who], { circleId: c.circle_id, entryId: c.entry_id });
+      assertBytes(tag, c.tag);
+    });
+  }
+  test("requests carry the author's tag (entries) and the corroborator's own (corroborations)", () => {
+    const tags = new Map(V.author_tags.map((c) => [`${c.who} ${c.entry_id}`, c.tag]));
+    for (const entry of V.entries) {
+      assertBytes(fromB64(entry.request.author_tag), tags.get(`alice ${entry.entry_id}`));
+    }
+    for (const corroboration of V.corroborations) {
+      assertBytes(fromB64(corroboration.request.author_tag), tags.get(`bob ${corroboration.entry_id}`));
+    }
+  });
+  V.terms.forEach((c, i) => {
+    test(`${c.name}: message, signature and request`, () => {
+      const terms = { circleId: c.circle_id, entryId: c.entry_id, tag: bytes(c.author_tag), expiresAt: c.expires_at };
+      const message = termsMessage(terms);
+      assertBytes(message, c.message);
+      assert.equal(message.length, 99);
+      const entry = V.entries[i];
+      const signingKey = signingKeyFor(identities[entry.author], contextOf(entry), { anonymous: entry.anonymous });
+      assertBytes(signingKey.publicKey, c.author_key);
+      const signature = signTerms(signingKey, terms);
+      assertBytes(signature, c.signature);
+      verifyTerms(bytes(c.author_key), signature, terms);
+      assert.equal(entry.request.expires_at, c.expires_at);
+      assert.equal(entry.request.terms_signature, b64(signature));
+    });
+  });
+  for (const c of V.terms_cases) {
+    test(c.case, () => {
+      const check = () =>
+        verifyTerms(bytes(c.author_key), bytes(c.signature), {
+          circleId: c.circle_id,
+          entryId: c.entry_id,
+          tag: bytes(c.author_tag),
+          expiresAt: c.expires_at,
+        });
+      if (c.valid) {
+        check();
+      } else {
+        assertThrowsNamed(check, c.error);
+      }
+    });
+  }
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { loadVectors } from "../../test-support/helpers.js";
-import { b64, fromHex, hex, utf8 } from "../../src/protocol/encoding.js";
+import { b64, fromB64, fromHex, hex, utf8 } from "../../src/protocol/encoding.js";
 import { canonicalJson } from "../../src/protocol/json.js";
 import * as labels from "../../src/protocol/labels.js";
 import {
@@ -12,6 +12,7 @@ import {
   checkRelease,
   parseSignedRelease,
   releaseKeyFingerprint,
+  rotationMessage,
 } from "../../src/protocol/release.js";
 
 const V = loadVectors("release-v1.json");
@@ -39,6 +40,15 @@ describe("web releases (§35)", () => {
       assert.equal(b64(publicKey), key.public);
       assert.equal(await releaseKeyFingerprint(publicKey), key.fingerprint);
     }
+  });
+
+  test("the rotation statement from key A to key B", async () => {
+    const [oldKey, newKey] = [fromB64(V.keys.A.public), fromB64(V.keys.B.public)];
+    const message = rotationMessage(oldKey, newKey);
+    assert.equal(hex(message), V.rotation_a_to_b.message);
+    const key = await crypto.subtle.importKey("raw", oldKey, { name: "Ed25519" }, false, ["verify"]);
+    const signature = fromB64(V.rotation_a_to_b.signature);
+    assert.ok(await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message));
   });
 
   test("digests of the signed releases", async () => {

@@ -1,7 +1,7 @@
 """sealed warnings
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 15:41:24.194807
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from app.db import UTCDateTime
 
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
