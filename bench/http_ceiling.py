@@ -128,7 +128,7 @@ def start(kind: str, workers: int, loop: str, env: dict[str, str]) -> Server:
         stdout=subprocess.DEVNULL,  # uvicorn's access log: same cost for both, not read
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a busy shared VM can take a minute to spawn workers
     probe = "/healthz" if kind == "real" else "/v1/me"
     while True:
         try:

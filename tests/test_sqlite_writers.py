@@ -64,8 +64,8 @@ def test_reads_answer_while_another_process_holds_the_write_lock(
     assert statuses == [201] * 16
     assert elapsed >= HOLD_SECONDS  # the posts did wait for the other process
     assert len(reads) >= 5
-    # A blocked loop would hold every read for the rest of the 2 s. On this shared VM a read
-    # now and then misses 50 ms by a little whatever the code, so 1 in 20 may.
+    # A blocked loop would hold every read for the rest of the 2 s. On a busy shared VM a read
+    # now and then misses 50 ms whatever the code, so 1 in 20 may.
     slow = [r for r in reads if r > 0.05]
     assert len(slow) <= len(reads) // 20, f"{len(slow)} of {len(reads)} reads took > 50 ms"
-    assert max(reads) < 0.5
+    assert max(reads) < 1.0  # a blocked loop: about 1.5 s or more

@@ -6,7 +6,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.circles import queries
 from app.circles.models import Circle, Membership
+from app.circles.queries import CircleCounters
 from app.crypto.circles import ADMIN_ROLES
 from app.errors import AdminRequired, CircleDeleted, CircleNotFound, MembershipPending, NotAMember
 
@@ -47,23 +49,42 @@ def membership(
             _CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user.id}
         ).one_or_none()
         circle, found = (None, None) if row is None else (row.Circle, row.Membership)
+    _require_visible(circle, found)
+    assert circle is not None and found is not None
+    return circle, found
+
+
+def _require_visible(circle: Circle | CircleCounters | None, found: object | None) -> None:
     if circle is None or found is None:
         raise CircleNotFound()
     if circle.deleted_at is not None:
         # Only to those who were in it; outsiders still cannot tell it ever existed.
         raise CircleDeleted()
-    return circle, found
 
 
 def active_member(
     session: Session, *, circle_id: uuid.UUID, user: User, lock: bool = False
 ) -> tuple[Circle, Membership]:
     circle, found = membership(session, circle_id=circle_id, user=user, lock=lock)
-    if found.status == "pending":
-        raise MembershipPending()
-    if found.status != "active":
-        raise NotAMember()
+    _require_active(found.status)
     return circle, found
+
+
+def active_member_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> CircleCounters:
+    """``active_member(lock=True)`` for the hot write paths: the same rule over the same two
+    rows, read with Core (``queries.lock_circle``), giving the circle's counters."""
+    circle, found = queries.lock_circle(session, circle_id=circle_id, user_id=user.id)
+    _require_visible(circle, found)
+    assert circle is not None
+    _require_active(found.status)
+    return circle
+
+
+def _require_active(status: str) -> None:
+    if status == "pending":
+        raise MembershipPending()
+    if status != "active":
+        raise NotAMember()
 
 
 def circle_admin(

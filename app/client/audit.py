@@ -17,6 +17,7 @@ Then it pins the new head. State lives in ``BACKCHANNEL_HOME/audit.json`` (0600)
 
 import hmac
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -442,10 +443,11 @@ class Audit:
                 {
                     "seq": record.seq,
                     "kind": body.get("kind"),
-                    "actor": body.get("actor"),
-                    "subject": body.get("subject"),
+                    # As everywhere else in the SDK: null for none, ids with dashes.
+                    "actor": body.get("actor") or None,
+                    "subject": body.get("subject") or None,
                     "at": body.get("at"),
-                    "details": details,
+                    "details": {key: _dashed(key, value) for key, value in details.items()},
                     "leaf_hash": record.leaf.hex(),
                 }
             )
@@ -476,3 +478,10 @@ class Audit:
 
 
 __all__ = ["Audit", "AuditFailure", "AuditPins"]
+
+
+def _dashed(key: str, value: Any) -> Any:
+    """An id in a record's details (stored as 32 hex digits) in the SDK's usual form."""
+    if key.endswith("_id") and isinstance(value, str) and re.fullmatch("[0-9a-f]{32}", value):
+        return str(uuid.UUID(hex=value))
+    return value

@@ -381,7 +381,11 @@ class Circles:
         try:
             invite = Invite.parse(invite_text)
         except CryptoError as exc:
-            raise ProtocolError("bad_invite", str(exc)) from exc
+            raise ProtocolError(
+                "bad_invite",
+                f"{exc}: paste the whole invite you were sent "
+                "(bcinvite1… or https://…/join#bcinvite1…)",
+            ) from exc
         result: dict[str, Any] = self.client.request(
             "POST",
             "/v1/invites/redeem",
@@ -456,8 +460,9 @@ class Circles:
             if normalise_fingerprint(fingerprint) != target.fingerprint:
                 raise ProtocolError(
                     "fingerprint_mismatch",
-                    f"{username}'s key fingerprint is {target.fingerprint}, "
-                    "not the one you were given; not confirming",
+                    f"the fingerprint you were given is not {username}'s key: not confirming. "
+                    f"Ask {username} to read their fingerprint to you again, in person or on a "
+                    "call you trust",
                 )
         elif ask is None or not ask(target):
             raise ProtocolError("not_confirmed", "fingerprint not confirmed")

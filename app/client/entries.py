@@ -142,7 +142,9 @@ class Entries:
         unknown = [c for c in categories if c not in CATEGORIES]
         if unknown or not categories:
             raise ProtocolError(
-                "bad_category", f"categories are: {', '.join(CATEGORIES)} (got {unknown})"
+                "bad_category",
+                (f"unknown category {', '.join(map(repr, unknown))}: " if unknown else "")
+                + f"give one or more of {', '.join(CATEGORIES)}",
             )
         if severity is not None and severity not in SEVERITIES:
             raise ProtocolError("bad_severity", f"severity is one of {', '.join(SEVERITIES)}")
@@ -493,4 +495,8 @@ class Entries:
                     json={"signature": b64encode(signature)},
                 )
                 return result
-        raise ProtocolError("not_author", "this entry was not signed by any of your keys")
+        raise ProtocolError(
+            "not_author",
+            "you can retract only your own warnings; if this one is wrong, report it to the "
+            "circle's admins (backchannel report)",
+        )

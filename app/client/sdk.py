@@ -343,11 +343,21 @@ class Client:
         """Open the recovery bundle, set a new passphrase and a new one-time recovery code."""
         username = normalise_username(username)
         check_passphrase(new_passphrase, username=username)
-        data = self.request(
-            "POST",
-            "/v1/auth/recovery/bundle",
-            json={"username": username, "recovery_auth_key": b64encode(code.auth_key)},
-        )
+        try:
+            data = self.request(
+                "POST",
+                "/v1/auth/recovery/bundle",
+                json={"username": username, "recovery_auth_key": b64encode(code.auth_key)},
+            )
+        except ApiError as exc:
+            if exc.code != "invalid_credentials":
+                raise
+            raise ApiError(
+                exc.status,
+                exc.code,
+                "the username or the recovery code is wrong, or the code was used already "
+                "(each recovery prints a new one): check both and try again",
+            ) from None
         if data["username"] != username:
             raise ProtocolError("wrong_account", "the server answered for a different account")
         published = _parse_identity(data["identity"])

@@ -79,7 +79,7 @@ class RecoveryCode:
         """Accept any case, spaces or dashes, and the usual O/0, I/L/1 confusions."""
         if len(text) > 80 or not text.isascii():
             raise InvalidKey("a recovery code is 32 characters")
-        chars = [_CROCKFORD_ALIASES.get(ch, ch) for ch in text.upper() if ch not in " -\t"]
+        chars = [_CROCKFORD_ALIASES.get(ch, ch) for ch in text.upper() if ch not in " -\t\r\n"]
         if len(chars) != 32 or any(ch not in _CROCKFORD for ch in chars):
             raise InvalidKey("a recovery code is 32 characters of 0-9 and A-Z")
         value = 0

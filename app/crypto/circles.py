@@ -26,6 +26,7 @@ from nacl.public import PublicKey, SealedBox
 from nacl.signing import SigningKey, VerifyKey
 
 from app.crypto import labels
+from app.crypto.encoding import pasted_token
 from app.crypto.errors import (
     BadSignature,
     DecryptionFailed,
@@ -485,10 +486,13 @@ class Invite:
 
     @classmethod
     def parse(cls, text: str) -> "Invite":
-        """Strict: exactly the form ``__str__`` writes (surrounding whitespace aside)."""
+        """Strict: exactly the form ``__str__`` writes, once pasted (whitespace and angle
+        brackets, §1) and taken out of a link (``https://…/join#bcinvite1…``)."""
         from app.crypto.identity import normalise_fingerprint
 
-        text = text.strip()
+        text = pasted_token(text)
+        if "#" in text:
+            text = text.rsplit("#", 1)[1]
         if len(text) > 300 or not _INVITE_FORM.fullmatch(text):
             raise InvalidKey("this is not a Backchannel invite")
         _, circle_hex, invite_hex, secret_text, digits, anchor_text = text.split(".")

@@ -20,3 +20,18 @@ def b64decode(text: str) -> bytes:
     if binascii.b2a_base64(raw, newline=False) != encoded:  # e.g. "AB==" for b"\x00"
         raise InvalidKey("not canonical base64")
     return raw
+
+
+PASTED_LIMIT = 2000
+
+
+def pasted_token(text: str) -> str:
+    """A token as people paste it (protocol.md §1, "Pasted tokens"): every whitespace
+    character in it is dropped (a terminal's line breaks, a mail client's wrapping), then
+    one pair of surrounding ``<angle brackets>``."""
+    if len(text) > PASTED_LIMIT:
+        raise InvalidKey("this is too long to be a Backchannel token")
+    joined = "".join(text.split())
+    if len(joined) >= 2 and joined[0] == "<" and joined[-1] == ">":
+        joined = joined[1:-1]
+    return joined

@@ -79,7 +79,7 @@ def normalise_fingerprint(text: str) -> str:
     """Accept a fingerprint typed with any spacing or dashes; return the canonical form."""
     if _CANONICAL_FINGERPRINT.fullmatch(text):
         return text
-    if len(text) > 80 or any(ch not in "0123456789 -\t" for ch in text):
+    if len(text) > 80 or any(ch not in "0123456789 -\t\r\n" for ch in text):
         raise InvalidKey("a fingerprint is 30 digits")
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) != 30:

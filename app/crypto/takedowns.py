@@ -15,6 +15,7 @@ from nacl.public import PrivateKey
 
 from app.crypto import labels
 from app.crypto.circles import canonical_json, load_json
+from app.crypto.encoding import pasted_token
 from app.crypto.errors import DecryptionFailed, InvalidKey, WrongEpoch
 from app.crypto.kdf import subkey
 from app.crypto.moderation import (
@@ -57,7 +58,7 @@ _RECEIPT_FORM = re.compile(
 
 def _split_url(text: str, path: str) -> tuple[str, str]:
     """``<base>/<path>#<fragment>`` → (base, fragment); the fragment never reaches a server."""
-    text = text.strip()
+    text = pasted_token(text)
     marker = f"/{path}#"
     if len(text) > 600 or marker not in text:
         raise InvalidKey(f"this is not a Backchannel {path} link")

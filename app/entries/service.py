@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.circles import events
-from app.circles.access import active_member
+from app.circles import queries as circle_queries
+from app.circles.access import active_member, active_member_locked
 from app.circles.models import Circle
+from app.circles.queries import CircleCounters
 from app.crypto import CryptoError
 from app.crypto.circles import ADMIN_ROLES
 from app.crypto.encoding import b64encode
@@ -32,6 +34,7 @@ from app.crypto.entries import (
     verify_terms,
 )
 from app.db import utcnow
+from app.entries import queries
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import CorroborationCreate, EntryCreate, EnvelopeIn
 from app.errors import (
@@ -57,7 +60,7 @@ CLOCK_SKEW = 3_600  # seconds a client's clock may be off when it signs its expi
 
 
 def _check_envelope(
-    body: EnvelopeIn, *, actor: User, circle: Circle, context: EnvelopeContext
+    body: EnvelopeIn, *, actor: User, circle: Circle | CircleCounters, context: EnvelopeContext
 ) -> None:
     """Defence in depth: clients verify again; the server refuses what cannot be genuine."""
     if body.epoch != circle.epoch:
@@ -89,7 +92,9 @@ def _envelope_columns(request: EnvelopeIn) -> dict[str, object]:
     }
 
 
-def _check_terms(request: EntryCreate, *, circle: Circle, now: datetime) -> datetime:
+def _check_terms(
+    request: EntryCreate, *, circle: Circle | CircleCounters, now: datetime
+) -> datetime:
     """§24.2: the expiry the author signed, within the window; it is the one stored."""
     now_s = int(now.timestamp())
     earliest = now_s + MIN_TTL_DAYS * DAY - CLOCK_SKEW
@@ -110,23 +115,35 @@ def _check_terms(request: EntryCreate, *, circle: Circle, now: datetime) -> date
     return datetime.fromtimestamp(request.expires_at, UTC)
 
 
-def _same_entry(entry: Entry, request: EntryCreate, actor: User) -> bool:
-    return (
+def _same_entry(entry: Any, request: EntryCreate, actor: User) -> bool:
+    """``entry``: an ``Entry`` or a row of ``queries.existing_entry``."""
+    return bool(
         entry.author_id == actor.id
         and entry.signature == request.signature
         and entry.ciphertext == request.ciphertext
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What a post answers: the stored entry's id, seq and times."""
+
+    id: uuid.UUID
+    seq: int
+    created_at: datetime
+    expires_at: datetime
+
+
 def post_entry(
     session: Session, *, circle_id: uuid.UUID, actor: User, request: EntryCreate
-) -> Entry:
-    """Store a warning; posting the same entry id again returns the stored one (idempotent)."""
-    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
-    existing = session.get(Entry, request.entry_id)
+) -> Posted:
+    """Store a warning; posting the same entry id again returns the stored one (idempotent).
+    The hottest write: its reads and writes are Core statements (``queries``), not ORM."""
+    circle = active_member_locked(session, circle_id=circle_id, user=actor)
+    existing = queries.existing_entry(session, request.entry_id)
     if existing is not None:
         if existing.circle_id == circle.id and _same_entry(existing, request, actor):
-            return existing
+            return Posted(existing.id, existing.seq, existing.created_at, existing.expires_at)
         raise EntryExists()
     context = EnvelopeContext(ENTRY, circle.id, request.epoch, request.entry_id)
     _check_envelope(request, actor=actor, circle=circle, context=context)
@@ -149,12 +166,12 @@ def post_entry(
         change_seq=0,
     )
     stamp_change(circle, entry)
-    session.add(entry)
-    session.flush()
-    return entry
+    circle_queries.store_counters(session, circle)
+    queries.insert_entry(session, entry)
+    return Posted(entry.id, entry.seq, entry.created_at, entry.expires_at)
 
 
-def stamp_change(circle: Circle, entry: Entry) -> None:
+def stamp_change(circle: Circle | CircleCounters, entry: Entry) -> None:
     """Give ``entry`` the circle's next change number. The caller holds the circle row's
     lock until it commits, so change numbers become visible in increasing order and a
     reader's cursor (``changed_after``) never skips a change that commits later."""

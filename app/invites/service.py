@@ -141,12 +141,14 @@ def redeem_invite(
 ) -> tuple[Membership, User]:
     """Check secret, revocation, expiry and uses (in that order); the joiner becomes pending."""
     invite = _valid_invite(session, circle_id=circle_id, invite_id=invite_id, secret=secret)
-    if invite.uses >= invite.max_uses:
-        raise InviteUsedUp()
-    now = utcnow()
+    # Before the uses: someone who redeems their own single-use invite again is told they
+    # are in (or waiting), not that the invite is used up.
     member = session.get(Membership, (circle_id, actor.id))
     if member is not None and member.status in ("active", "pending"):
         raise AlreadyMember()
+    if invite.uses >= invite.max_uses:
+        raise InviteUsedUp()
+    now = utcnow()
     if member is None:
         member = Membership(circle_id=circle_id, user_id=actor.id, created_at=now)
         session.add(member)

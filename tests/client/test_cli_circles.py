@@ -49,7 +49,12 @@ def test_circle_story_through_the_cli(live_server: str, tmp_path: Path) -> None:
 
     invite = c.json("alice", "invite", "create", cid, "--max-uses", "1", "--expires-in", "7")
     assert invite["invite"].startswith("bcinvite1.") and invite["invite_id"]
-    assert c.json("bob", "join", invite["invite"]) == {"circle_id": cid, "status": "pending"}
+    assert c.json("bob", "join", invite["invite"]) == {
+        "circle_id": cid,
+        "status": "pending",
+        "fingerprint": fps["bob"],
+        "inviter_fingerprint": fps["alice"],
+    }
     members = {m["username"]: m for m in c.json("alice", "member", "list", cid)}
     assert members["bob"]["status"] == "pending" and members["bob"]["fingerprint"] == fps["bob"]
 

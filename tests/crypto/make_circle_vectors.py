@@ -434,6 +434,17 @@ def invite_vectors(alice_fp: str, anchor: KeyRecord) -> dict[str, Any]:
         "the canonical string": text,
         "surrounding spaces and a newline": "  " + text + "\n",
         "surrounding tab and CR LF": "\t" + text + "\r\n",
+        # Pasted (§1, "Pasted tokens"): whitespace anywhere is dropped, then <angle brackets>.
+        "a space inside": text.replace(".", " .", 1),
+        "fingerprint with spaces": variant(4, alice_fp),
+        "wrapped at 60 columns": "\n".join(text[i : i + 60] for i in range(0, len(text), 60)),
+        "in angle brackets": f"<{text}>",
+        "the web's link": f"https://backchannel.example/join#{text}",
+        "the web's link, wrapped, in angle brackets": "<https://backchannel.example/join#"
+        + text[:50]
+        + "\r\n  "
+        + text[50:]
+        + ">",
     }
     reject = {
         "empty": "",
@@ -456,13 +467,13 @@ def invite_vectors(alice_fp: str, anchor: KeyRecord) -> dict[str, Any]:
         "fingerprint of 29 digits": variant(4, parts[4][:-1]),
         "fingerprint of 31 digits": variant(4, parts[4] + "0"),
         "fingerprint with a letter": variant(4, parts[4][:5] + "x" + parts[4][6:]),
-        "fingerprint with spaces": variant(4, alice_fp),
         "record hash empty": variant(5, ""),
         "record hash of 31 bytes": variant(5, b64url(anchor.hash()[:31])),
         "record hash of 33 bytes": variant(5, b64url(anchor.hash() + b"\x00")),
         "record hash with = padding": variant(5, parts[5] + "="),
         "record hash with a non-zero unused bit": variant(5, non_canonical_tail(parts[5])),
-        "a space inside": text.replace(".", " .", 1),
+        "a letter inside the fingerprint": variant(4, parts[4][:10] + "o" + parts[4][11:]),
+        "only one angle bracket": f"<{text}",
         "too long": text + "A" * 200,
     }
     cases = []

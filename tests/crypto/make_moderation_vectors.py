@@ -608,6 +608,9 @@ def link_cases(link: TakedownLink) -> list[dict[str, Any]]:
     accept = {
         "the link as written": text,
         "surrounding spaces and a newline": "  " + text + "\n",
+        # Pasted (§1, "Pasted tokens"): whitespace anywhere is dropped, then <angle brackets>.
+        "wrapped at 60 columns": "\n".join(text[i : i + 60] for i in range(0, len(text), 60)),
+        "in angle brackets, wrapped with CR LF": "<" + text[:70] + "\r\n" + text[70:] + ">",
         "a base with a path": f"https://example.org/bc/takedown#{fragment}",
         "a base with a port, over http": f"http://localhost:8000/takedown#{fragment}",
         "a base ending in a slash (dropped)": f"{BASE_URL}//takedown#{fragment}",
@@ -666,7 +669,12 @@ def receipt_cases(receipt: Receipt) -> list[dict[str, Any]]:
             value if i == index else p for i, p in enumerate(parts)
         )
 
-    accept = {"the receipt as written": text, "surrounding tab and CR LF": "\t" + text + "\r\n"}
+    accept = {
+        "the receipt as written": text,
+        "surrounding tab and CR LF": "\t" + text + "\r\n",
+        "wrapped at 60 columns": "\n".join(text[i : i + 60] for i in range(0, len(text), 60)),
+        "in angle brackets, wrapped with spaces": "<" + text[:80] + "\n    " + text[80:] + ">",
+    }
     reject = {
         "the fragment alone": fragment,
         "takedown path": text.replace("/receipt#", "/takedown#"),

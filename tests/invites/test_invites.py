@@ -102,3 +102,12 @@ def test_members_cannot_create_invites(world: World) -> None:
     with pytest.raises(ApiError) as caught:
         world.bob.circles.create_invite(world.circle_id)
     assert (caught.value.status, caught.value.code) == (403, "admin_required")
+
+
+def test_redeeming_your_own_used_up_invite_again_says_you_are_in(world: World) -> None:
+    """Joining twice is `already_member`, not `invite_used_up` (issue 12, item 5)."""
+    invite, _ = world.alice.circles.create_invite(world.circle_id, max_uses=1)
+    world.frank.circles.join(str(invite))
+    with pytest.raises(ApiError) as caught:
+        world.frank.circles.join(str(invite))
+    assert (caught.value.status, caught.value.code) == (409, "already_member")

@@ -128,6 +128,12 @@ try {
     await alice.shot("02-invite-link");
   });
 
+  await step("a cut-off invite link is refused on arrival, before any account is made", async () => {
+    await bob.page.goto(invite.slice(0, invite.length - 12));
+    assert.match(await alertText(bob.page), /That is not an invite/);
+    assert.equal(await bob.page.getByText("You have been invited to a circle").count(), 0);
+  });
+
   await step("bob opens the link on a phone, registers and asks to join", async () => {
     await bob.page.goto(invite);
     await bob.page.getByText("You have been invited to a circle").waitFor();

@@ -4,13 +4,13 @@ import shutil
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.panel import Panel
+from rich.text import Text
 
 from app.client.cache import CACHE_DIR
 from app.client.circles import Circles
 from app.client.cli.context import client, existing_profile, secret, server_url
-from app.client.cli.output import JsonFlag, emit, errors, out, working
+from app.client.cli.ids import pick
+from app.client.cli.output import JsonFlag, emit, errors, out, say, short_id, shown, token, working
 from app.client.deletion import delete_account
 from app.client.errors import ClientError, ProtocolError
 from app.client.profile import Profile, home
@@ -58,29 +58,29 @@ def register(
                 )
                 joined = circles.join(invite)
         code = str(account.recovery_code)
-        human = (
-            f"Registered [bold]{account.username}[/]\nFingerprint: [bold]{account.fingerprint}[/]"
-        )
+        data = {
+            "username": account.username,
+            "fingerprint": account.fingerprint,
+            "recovery_code": code,
+            **({} if joined is None else {"joined": joined}),
+        }
+        if as_json:
+            emit(True, data, "")
+            return
+        out.print(say("Registered ", (shown(account.username), "bold")))
+        token(account.fingerprint, label="Fingerprint:")
         if joined is not None:
-            human += "\nAsked to join the circle. Read your fingerprint to an admin."
-        emit(
-            as_json,
-            {
-                "username": account.username,
-                "fingerprint": account.fingerprint,
-                "recovery_code": code,
-                **({} if joined is None else {"joined": joined}),
-            },
-            human,
+            out.print("Asked to join the circle. Read your fingerprint to an admin.")
+        _recovery_code(
+            code,
+            "Recovery code: write this down now. It is shown once; it restores your "
+            "account if you forget the passphrase.",
         )
-        if not as_json:
-            out.print(
-                Panel(
-                    f"[bold]{code}[/]",
-                    title="Recovery code — write this down now",
-                    subtitle="shown once; it restores your account if you forget the passphrase",
-                )
-            )
+
+
+def _recovery_code(code: str, title: str) -> None:
+    out.print(Text(title, style="bold"))
+    token(code)
 
 
 @app.command()
@@ -113,9 +113,10 @@ def login(username: str, as_json: JsonFlag = False) -> None:
         emit(
             as_json,
             {"username": account.username, "fingerprint": account.fingerprint},
-            f"Logged in as [bold]{account.username}[/]\n"
-            f"Fingerprint: [bold]{account.fingerprint}[/]",
+            say("Logged in as ", (shown(account.username), "bold")),
         )
+        if not as_json:
+            token(account.fingerprint, label="Fingerprint:")
 
 
 def _identity_changed(old: str, new: str) -> ClientError:
@@ -135,8 +136,10 @@ def whoami(as_json: JsonFlag = False) -> None:
         emit(
             as_json,
             {"username": profile.username, "fingerprint": profile.fingerprint},
-            f"[bold]{profile.username}[/]  fingerprint {profile.fingerprint}",
+            say((shown(profile.username), "bold")),
         )
+        if not as_json:
+            token(profile.fingerprint, label="Fingerprint:")
 
 
 @passphrase_app.command("change")
@@ -188,16 +191,16 @@ def recover(username: str, as_json: JsonFlag = False) -> None:
                 "fingerprint": account.fingerprint,
                 "recovery_code": fresh,
             },
-            f"Recovered [bold]{account.username}[/]; every other session has ended.\n"
-            f"Fingerprint: [bold]{account.fingerprint}[/]",
+            say(
+                "Recovered ",
+                (shown(account.username), "bold"),
+                "; every other session has ended.",
+            ),
         )
         if not as_json:
-            out.print(
-                Panel(
-                    f"[bold]{fresh}[/]",
-                    title="Your NEW recovery code — write it down",
-                    subtitle="the old code no longer works",
-                )
+            token(account.fingerprint, label="Fingerprint:")
+            _recovery_code(
+                fresh, "Your NEW recovery code: write it down. The old one no longer works."
             )
 
 
@@ -208,19 +211,29 @@ def sessions_list(as_json: JsonFlag = False) -> None:
         profile = Profile.load()
         with client(server_url(profile), profile.token) as http:
             rows = http.sessions()
-        human = "\n".join(
-            f"{row['session_id']}  {escape(row.get('device_label') or 'unnamed device')}"
-            f"  since {row['created_at']}  last used {row['last_used_at']}"
-            + ("  (this device)" if row["current"] else "")
-            for row in rows
-        )
-        emit(as_json, rows, human)
+        if as_json:
+            emit(True, rows, "")
+            return
+        for row in rows:
+            out.print(
+                say(
+                    shown(row.get("device_label") or "unnamed device"),
+                    f" since {row['created_at'][:16]}, last used {row['last_used_at'][:16]}"
+                    + (" (this device)" if row["current"] else "")
+                    + " · id ",
+                ),
+                end="",
+            )
+            token(short_id(row["session_id"]))
 
 
 @sessions_app.command("end")
 def sessions_end(
     session_ids: Annotated[
-        list[str] | None, typer.Argument(help="Sessions to end (default: every other one).")
+        list[str] | None,
+        typer.Argument(
+            help="Sessions to end, by the id `sessions list` shows (default: every other one)."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -228,13 +241,21 @@ def sessions_end(
     with errors(as_json):
         profile = Profile.load()
         passphrase = secret("BACKCHANNEL_PASSPHRASE", "Passphrase")
-        with (
-            working(as_json, "deriving keys…"),
-            client(server_url(profile), profile.token) as http,
-        ):
-            ended = http.end_sessions(
-                username=profile.username, passphrase=passphrase, session_ids=session_ids or None
-            )
+        with client(server_url(profile), profile.token) as http:
+            rows = http.sessions() if session_ids else []
+            chosen = [
+                pick(
+                    "session",
+                    text,
+                    [(str(r["session_id"]), None) for r in rows],
+                    listed_by="backchannel sessions list",
+                )
+                for text in session_ids or []
+            ]
+            with working(as_json, "deriving keys…"):
+                ended = http.end_sessions(
+                    username=profile.username, passphrase=passphrase, session_ids=chosen or None
+                )
         emit(as_json, {"ended": ended}, f"Sessions ended: {ended}")
 
 

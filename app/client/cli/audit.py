@@ -1,11 +1,14 @@
 """`backchannel audit show|verify`: a circle's tamper-evident log, checked on this device."""
 
+import json
+
 import typer
-from rich.table import Table
+from rich.padding import Padding
 
 from app.client.audit import Audit, AuditFailure, AuditPins
-from app.client.cli.context import CircleId, circles_session, parse_uuid
-from app.client.cli.output import JsonFlag, emit, err, out
+from app.client.cli.context import CircleId, circles_session
+from app.client.cli.ids import circle_arg
+from app.client.cli.output import JsonFlag, emit, err, out, say, shown
 
 app = typer.Typer()
 audit_app = typer.Typer(
@@ -18,24 +21,27 @@ app.add_typer(audit_app, name="audit")
 def audit_show(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """The circle's audit records (reasons decrypted if you are an admin)."""
     with circles_session(as_json) as circles:
-        records = Audit(circles, AuditPins.load()).show(parse_uuid(circle_id))
+        records = Audit(circles, AuditPins.load()).show(circle_arg(circles, circle_id))
         if as_json:
             emit(True, records, "")
             return
-        table = Table(title="Audit log")
-        for column in ("#", "when", "what", "by", "about", "details"):
-            table.add_column(column)
         for r in records:
-            details = ", ".join(f"{k}={v}" for k, v in r["details"].items())
-            table.add_row(
-                str(r["seq"]),
-                r["at"][:19],
-                r["kind"],
-                r["actor"] or "-",
-                r["subject"] or "-",
-                details,
-            )
-        out.print(table)
+            line = say(f"#{r['seq']} {str(r['at'])[:19]} ", (str(r["kind"]), "bold"))
+            if r["actor"]:
+                line += say(" by ", shown(r["actor"]))
+            if r["subject"]:
+                line += say(" about ", shown(r["subject"]))
+            out.print(line)
+            for key, value in r["details"].items():
+                multiline = key in ("reason", "response")
+                shown_value = shown(_detail(value), multiline=multiline)
+                out.print(Padding(say(f"{key}: ", shown_value), (0, 0, 0, 4)), style="dim")
+
+
+def _detail(value: object) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return "-" if value is None else str(value)
 
 
 @audit_app.command("verify")
@@ -43,17 +49,18 @@ def audit_verify(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Check the log against the server's signed tree head and what this device saw before."""
     with circles_session(as_json) as circles:
         try:
-            result = Audit(circles, AuditPins.load()).verify(parse_uuid(circle_id))
+            result = Audit(circles, AuditPins.load()).verify(circle_arg(circles, circle_id))
         except AuditFailure as exc:
             if as_json:
                 emit(True, {"ok": False, "error": exc.code, "message": exc.message}, "")
-                err.print(f"[bold red]audit log FAILED[/] [{exc.code}] {exc.message}")
-                raise typer.Exit(code=2) from None
-            err.print(f"[bold red]audit log FAILED[/] [{exc.code}] {exc.message}")
+            err.print(say(("audit log FAILED", "bold red"), f" [{exc.code}] {exc.message}"))
             raise typer.Exit(code=2) from None
         emit(
             as_json,
             result,
-            f"[bold green]audit log verified[/]: {result['tree_size']} records, "
-            f"root {result['root'][:16]}…, {result['signatures_checked']} signatures checked",
+            say(
+                ("audit log verified", "bold green"),
+                f": {result['tree_size']} records, root {result['root'][:16]}…, "
+                f"{result['signatures_checked']} signatures checked",
+            ),
         )

@@ -8,12 +8,13 @@ from app.client.circles import Member
 from app.client.cli.context import (
     CircleId,
     circles_session,
-    parse_uuid,
     renew_moderation_key,
 )
-from app.client.cli.output import JsonFlag, emit, out, table
+from app.client.cli.ids import circle_arg, invite_arg
+from app.client.cli.output import JsonFlag, emit, out, say, short_id, shown, table, token
 from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
+from app.crypto.circles import Invite
 
 app = typer.Typer()
 circle_app = typer.Typer(no_args_is_help=True, help="Create, list and leave circles.")
@@ -37,7 +38,7 @@ def circle_create(
         emit(
             as_json,
             {"circle_id": str(circle.circle_id), "name": circle.name, "epoch": circle.epoch},
-            f"Created [bold]{circle.name}[/] ({circle.circle_id})",
+            say("Created ", (shown(circle.name), "bold"), f" (id {short_id(circle.circle_id)})"),
         )
 
 
@@ -64,11 +65,28 @@ def circle_list(as_json: JsonFlag = False) -> None:
             }
             for c in circles.list_circles()
         ]
-        for row in rows:
-            if row["status"] == "deleted" and not as_json:
-                checked = "" if row["verified"] else " (the server says so; it did not verify)"
-                row["status"] = f"deleted by {row['deleted_by']}{checked}"
-        table(as_json, rows, ["circle_id", "name", "role", "status", "epoch"], "Your circles")
+        if not as_json:  # the name is known once you are in: say why there is none
+            for row in rows:
+                if row["status"] == "deleted":
+                    checked = "" if row["verified"] else " (the server says so; it did not verify)"
+                    row["status"] = f"deleted by {row['deleted_by']}{checked}"
+            rows = [r | {"name": _unnamed(r["status"])} if r["name"] is None else r for r in rows]
+        table(
+            as_json,
+            rows,
+            ["circle_id", "name", "role", "status", "epoch"],
+            "Your circles",
+            ids=["circle_id"],
+            empty="You are in no circle. Create one (circle create) or join with an invite.",
+        )
+
+
+def _unnamed(status: str) -> str:
+    if status == "pending":
+        return "(waiting for an admin to confirm you; the name shows once you are in)"
+    if status == "active":
+        return "(its name did not verify on this device)"
+    return f"(you are no longer in it: {status})"
 
 
 @circle_app.command("delete")
@@ -80,20 +98,20 @@ def circle_delete(
     """Delete a circle for everyone (owners only): its warnings and keys go, members see
     that you deleted it. This cannot be undone."""
     with circles_session(as_json) as circles:
-        cid = parse_uuid(circle_id)
+        cid = circle_arg(circles, circle_id)
         if not yes and not typer.confirm(
             "Delete this circle and every warning in it, for every member?"
         ):
             raise typer.Exit(1)
         circles.delete(cid)
-        emit(as_json, {"circle_id": circle_id, "status": "deleted"}, "The circle was deleted.")
+        emit(as_json, {"circle_id": str(cid), "status": "deleted"}, "The circle was deleted.")
 
 
 @circle_app.command("leave")
 def circle_leave(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Leave a circle (or withdraw a pending request). The key rotates on the next admin action."""
     with circles_session(as_json) as circles:
-        result = circles.leave(parse_uuid(circle_id))
+        result = circles.leave(circle_arg(circles, circle_id))
         emit(as_json, {"circle_id": circle_id, "status": result["status"]}, "You left the circle.")
 
 
@@ -101,7 +119,7 @@ def circle_leave(circle_id: CircleId, as_json: JsonFlag = False) -> None:
 def circle_rotate(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Start a new key epoch for the current members."""
     with circles_session(as_json) as circles:
-        result = circles.rotate(parse_uuid(circle_id))
+        result = circles.rotate(circle_arg(circles, circle_id))
         emit(
             as_json,
             {"circle_id": circle_id, "epoch": result["epoch"]},
@@ -120,7 +138,7 @@ def invite_create(
     """Make an invite string to send privately; it names you by fingerprint."""
     with circles_session(as_json) as circles:
         invite, created = circles.create_invite(
-            parse_uuid(circle_id), role=role, max_uses=max_uses, expires_in_days=expires_in
+            circle_arg(circles, circle_id), role=role, max_uses=max_uses, expires_in_days=expires_in
         )
         emit(
             as_json,
@@ -129,26 +147,37 @@ def invite_create(
                 "invite_id": created["invite_id"],
                 "expires_at": created["expires_at"],
             },
-            f"Send this privately:\n[bold]{invite}[/]\nExpires {created['expires_at']}",
+            say("Send this privately (it works until ", created["expires_at"][:16], "):"),
         )
+        if not as_json:
+            token(str(invite))
 
 
 @invite_app.command("list")
 def invite_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """The circle's invites: role, uses, expiry, and whether they were withdrawn (admins)."""
     with circles_session(as_json) as circles:
-        rows = circles.invites(parse_uuid(circle_id))
+        rows = circles.invites(circle_arg(circles, circle_id))
         table(
             as_json,
             rows,
             ["invite_id", "role", "uses", "max_uses", "expires_at", "revoked", "created_by"],
             "Invites",
+            ids=["invite_id"],
+            empty="No invites.",
         )
 
 
 @invite_app.command("revoke")
-def invite_revoke(circle_id: CircleId, invite_id: str, as_json: JsonFlag = False) -> None:
+def invite_revoke(
+    circle_id: CircleId,
+    invite_id: Annotated[str, typer.Argument(help="The invite's id as `invite list` shows it.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw an invite: nobody can use it any more (admins)."""
     with circles_session(as_json) as circles:
-        result = circles.revoke_invite(parse_uuid(circle_id), str(parse_uuid(invite_id)))
+        cid = circle_arg(circles, circle_id)
+        result = circles.revoke_invite(cid, invite_arg(circles, cid, invite_id))
         emit(
             as_json,
             {"invite_id": result["invite_id"], "revoked": result["revoked"]},
@@ -161,15 +190,22 @@ def join(invite: str, as_json: JsonFlag = False) -> None:
     """Redeem an invite. An admin must compare your fingerprint before you are in."""
     with circles_session(as_json) as circles:
         result = circles.join(invite)
-        emit(
-            as_json,
-            result,
-            f"Request sent. Read your fingerprint to an admin: [bold]{circles.fingerprint}[/]",
+        inviter = Invite.parse(invite).inviter_fingerprint  # checked against the server by join
+        data = {**result, "fingerprint": circles.fingerprint, "inviter_fingerprint": inviter}
+        if as_json:
+            emit(True, data, "")
+            return
+        out.print(
+            say("Invited by the person with this fingerprint (check it with them if you can):")
         )
+        token(inviter)
+        out.print(say("Request sent. Read your fingerprint to an admin:"))
+        token(circles.fingerprint)
 
 
 @member_app.command("list")
 def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """The circle's members and people waiting to join, with their fingerprints."""
     with circles_session(as_json) as circles:
         rows = [
             {
@@ -178,9 +214,15 @@ def member_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
                 "status": m.status,
                 "fingerprint": m.fingerprint,
             }
-            for m in circles.members(parse_uuid(circle_id))
+            for m in circles.members(circle_arg(circles, circle_id))
         ]
-        table(as_json, rows, ["username", "role", "status", "fingerprint"], "Members")
+        table(
+            as_json,
+            rows,
+            ["username", "role", "status", "fingerprint"],
+            "Members",
+            empty="No members.",
+        )
 
 
 @member_app.command("confirm")
@@ -196,19 +238,22 @@ def member_confirm(
 
     def ask(member: Member) -> bool:
         out.print(
-            f"{member.username} asks to join as {member.role}. Their fingerprint:\n"
-            f"  [bold]{member.fingerprint}[/]"
+            say(shown(member.username), f" asks to join as {member.role}. Their fingerprint:")
         )
+        token(member.fingerprint)
         return typer.confirm("Does it match what they read to you?", default=False)
 
     with circles_session(as_json) as circles:
         result = circles.confirm(
-            parse_uuid(circle_id), username, fingerprint=fingerprint, ask=None if as_json else ask
+            circle_arg(circles, circle_id),
+            username,
+            fingerprint=fingerprint,
+            ask=None if as_json else ask,
         )
         emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
-            f"{username} is now a member.",
+            say(shown(username), " is now a member."),
         )
 
 
@@ -216,22 +261,24 @@ def member_confirm(
 def member_remove(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
     """Remove a member; the circle key rotates so they cannot read anything new."""
     with circles_session(as_json) as circles:
-        result = circles.remove(parse_uuid(circle_id), username)
-        renew_moderation_key(circles, parse_uuid(circle_id))
+        cid = circle_arg(circles, circle_id)
+        result = circles.remove(cid, username)
+        renew_moderation_key(circles, cid)
         emit(
             as_json,
             {"username": result["username"], "status": result["status"], "epoch": result["epoch"]},
-            f"{username} was removed (key epoch {result['epoch']}).",
+            say(shown(username), f" was removed (key epoch {result['epoch']})."),
         )
 
 
 _PROMOTE = {"member": "admin", "admin": "owner"}
 _DEMOTE = {"owner": "admin", "admin": "member"}
+_ARTICLE = {"member": "a", "admin": "an", "owner": "an"}
 
 
 def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: bool) -> None:
     with circles_session(as_json) as circles:
-        cid = parse_uuid(circle_id)
+        cid = circle_arg(circles, circle_id)
         current = next(
             (
                 m.role
@@ -240,24 +287,39 @@ def _change_role(circle_id: str, username: str, table: dict[str, str], as_json: 
             ),
             None,
         )
+        if current is None:
+            raise ProtocolError(
+                "not_a_member",
+                f"{username} is not an active member of this circle (member list shows who is)",
+            )
         if current not in table:
-            raise ProtocolError("role_unchanged", f"{username} cannot move from {current}")
+            raise ProtocolError(
+                "role_unchanged",
+                f"{username} is {_ARTICLE[current]} {current} already"
+                + (
+                    ": there is no lower role (to take them out, use member remove)"
+                    if current == "member"
+                    else ": there is no higher role"
+                ),
+            )
         result = circles.set_role(cid, username, table[current])
         renew_moderation_key(circles, cid)
         emit(
             as_json,
             {"username": username, "role": result["role"]},
-            f"{username} is now {result['role']}.",
+            say(shown(username), f" is now {result['role']}."),
         )
 
 
 @member_app.command("promote")
 def member_promote(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
+    """Make a member an admin, or an admin an owner (owners)."""
     _change_role(circle_id, username, _PROMOTE, as_json)
 
 
 @member_app.command("demote")
 def member_demote(circle_id: CircleId, username: str, as_json: JsonFlag = False) -> None:
+    """Make an owner an admin, or an admin a member (owners)."""
     _change_role(circle_id, username, _DEMOTE, as_json)
 
 
@@ -265,5 +327,7 @@ def member_demote(circle_id: CircleId, username: str, as_json: JsonFlag = False)
 def takedown_link(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """A link anyone can use to send this circle's admins an encrypted takedown request."""
     with circles_session(as_json) as circles:
-        link = Moderation(circles).takedown_link(parse_uuid(circle_id))
-        emit(as_json, {"link": link}, f"Takedown link (publish it where people find it):\n{link}")
+        link = Moderation(circles).takedown_link(circle_arg(circles, circle_id))
+        emit(as_json, {"link": link}, say("Takedown link (publish it where people find it):"))
+        if not as_json:
+            token(link)

@@ -14,13 +14,15 @@ from app.client.cache import CACHE_DIR, FileCache
 from app.client.circles import Circles, VerifiedCircle
 from app.client.cli import output
 from app.client.entries import Entries
-from app.client.errors import ClientError, NotLoggedIn, ProtocolError
+from app.client.errors import ClientError, NotLoggedIn
 from app.client.profile import Profile, home
 from app.client.sdk import Client
 from app.client.trust import TrustStore
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-CircleId = Annotated[str, typer.Argument(help="The circle's id.")]
+CircleId = Annotated[
+    str, typer.Argument(help="The circle: its name, its id, or the first 6+ characters of the id.")
+]
 
 
 class State:
@@ -98,7 +100,8 @@ def renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
     try:
         Moderation(circles).ensure_key(circle_id)
     except ClientError as exc:
-        output.err.print(f"[dim]moderation key not renewed: {getattr(exc, 'message', exc)}[/]")
+        message = getattr(exc, "message", None) or str(exc)
+        output.err.print(output.say(f"moderation key not renewed: {message}"), style="dim")
 
 
 def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
@@ -108,13 +111,7 @@ def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
 
     try:
         if Moderation(circles).set_up_if_missing(circle):
-            output.err.print("[dim]this circle had no moderation key; one was made[/]")
+            output.err.print("this circle had no moderation key; one was made", style="dim")
     except ClientError as exc:
-        output.err.print(f"[dim]moderation key not set up: {getattr(exc, 'message', exc)}[/]")
-
-
-def parse_uuid(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ProtocolError("bad_circle_id", f"{text!r} is not a circle id") from None
+        message = getattr(exc, "message", None) or str(exc)
+        output.err.print(output.say(f"moderation key not set up: {message}"), style="dim")

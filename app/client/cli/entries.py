@@ -4,20 +4,32 @@ import json
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.text import Text
 
 from app.client.cli.context import (
     CircleId,
     circles_session,
     device_entries,
-    parse_uuid,
     set_up_moderation,
 )
-from app.client.cli.output import JsonFlag, emit, out, working
+from app.client.cli.ids import circle_arg, entry_arg
+from app.client.cli.output import (
+    JsonFlag,
+    emit,
+    out,
+    say,
+    short_id,
+    shown,
+    shown_list,
+    token,
+    working,
+)
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
+from app.crypto.entries import CATEGORIES, SEVERITIES
 
 app = typer.Typer()
 CURSOR_FILE = "cursors.json"
@@ -45,25 +57,34 @@ def _save_cursor(circle_id: str, seq: int) -> None:
 
 
 def _print_entry(entry: ReadEntry) -> None:
+    """One warning: who it is about, what it says, then its details and its id, each
+    user string shown exactly as written (:func:`output.shown`)."""
     if entry.subject is None:
-        out.print(f"[dim]{entry.entry_id}: {entry.status}[/]")
+        out.print(say((entry.status, "dim"), "  id "), end="")
+        token(short_id(entry.entry_id))
         return
-    by = entry.author or "anonymous"
-    aka = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
-    meta = ", ".join(entry.categories) + (f"; {entry.severity}" if entry.severity else "")
-    body = entry.text or ""
+    out.print(Rule(style="dim"))
+    heading = say((shown(entry.subject), "bold"))
+    if entry.aliases:
+        heading.append_text(say(" (also: ", shown_list(entry.aliases), ")"))
+    out.print(heading)
+    out.print(Padding(shown(entry.text, multiline=True), (0, 0, 0, 2)))
+    details = [
+        say("categories: ", ", ".join(entry.categories))
+        + (say("; ", entry.severity) if entry.severity else Text()),
+        say("by ", shown(entry.author) if entry.author else Text("anonymous")),
+    ]
+    if entry.affiliation:
+        details.append(say("affiliation: ", shown(entry.affiliation)))
     if entry.happened:
-        body += f"\n[dim]when: {entry.happened}[/]"
+        details.append(say("when: ", shown(entry.happened)))
     if entry.contact:
-        body += f"\n[dim]contact the author: {entry.contact}[/]"
-    out.print(
-        Panel(
-            body,
-            title=f"[bold]{entry.subject}[/]{aka}",
-            subtitle=f"{meta} · by {by} · {entry.corroborations} corroboration(s) · "
-            f"{entry.created_at[:10]} · {entry.entry_id}",
-        )
-    )
+        details.append(say("contact the author: ", shown(entry.contact)))
+    details.append(say(f"{entry.corroborations} corroboration(s) · posted {entry.created_at[:10]}"))
+    for line in details:
+        out.print(say("  ", line), style="dim")
+    out.print(Text("  id ", style="dim"), end="")
+    token(short_id(entry.entry_id))
 
 
 @app.command()
@@ -71,10 +92,15 @@ def post(
     circle_id: CircleId,
     subject: Annotated[str, typer.Option(help="The person's name.")],
     text: Annotated[str, typer.Option(help="What happened.")],
-    category: Annotated[list[str], typer.Option(help="One or more categories.")],
+    category: Annotated[
+        list[str],
+        typer.Option(help=f"What happened; repeat for several: {', '.join(CATEGORIES)}."),
+    ],
     alias: Annotated[list[str] | None, typer.Option(help="Other names or handles.")] = None,
-    severity: Annotated[str | None, typer.Option(help="concern, serious or severe")] = None,
-    affiliation: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[str | None, typer.Option(help=" | ".join(SEVERITIES))] = None,
+    affiliation: Annotated[
+        str | None, typer.Option(help="Where they work or what group they belong to.")
+    ] = None,
     happened: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
     contact: Annotated[str | None, typer.Option(help="How members can reach you.")] = None,
     anonymous: Annotated[
@@ -94,7 +120,7 @@ def post(
     the server still records which account posted it."""
     with circles_session(as_json) as circles:
         result = Entries(circles).post(
-            parse_uuid(circle_id),
+            circle_arg(circles, circle_id),
             subject=subject,
             text=text,
             categories=category,
@@ -109,7 +135,8 @@ def post(
         emit(
             as_json,
             {"entry_id": result["entry_id"]},
-            f"Posted ({'anonymously' if anonymous else 'under your name'}): {result['entry_id']}",
+            say(f"Posted ({'anonymously' if anonymous else 'under your name'}): ")
+            + say((short_id(result["entry_id"]), "bold")),
         )
         if not as_json and not anonymous:
             out.print(Text(NAMED_PROOF, style="dim"))
@@ -123,7 +150,7 @@ def read(
 ) -> None:
     """Read what is new since your last read (everything the first time)."""
     with circles_session(as_json) as circles:
-        cid = parse_uuid(circle_id)
+        cid = circle_arg(circles, circle_id)
         after = 0 if all_entries else _cursors().get(str(cid), 0)
         with working(as_json, "syncing and verifying"):
             copy = device_entries(circles).sync(cid)
@@ -133,16 +160,16 @@ def read(
             for held in copy.warnings.values()
             if held.data["seq"] > after
         ]
-        if copy.last_seq > after:
-            _save_cursor(str(cid), copy.last_seq)
         newest_first = sorted(entries, key=lambda e: e.seq, reverse=True)
         if as_json:
             emit(True, [e.as_json() for e in newest_first], "")
-            return
-        if not entries:
+        elif not entries:
             out.print("Nothing new.")
-        for entry in newest_first:
+        for entry in [] if as_json else newest_first:
             _print_entry(entry)
+        # Only once every entry was shown: a failure above leaves them new for the next read.
+        if copy.last_seq > after:
+            _save_cursor(str(cid), copy.last_seq)
 
 
 # What each level promises (docs/protocol.md §25.3); the web page says the same.
@@ -167,25 +194,33 @@ def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
     device: it is matched against the warnings this device has synced."""
     with circles_session(as_json) as circles:
         with working(as_json, "syncing and verifying"):
-            result = device_entries(circles).check(parse_uuid(circle_id), name)
+            result = device_entries(circles).check(circle_arg(circles, circle_id), name)
         if as_json:
             emit(True, result.as_json(), "")
             return
         held = f"the {result.searched} warning(s) this device holds from this circle"
         if not result.matches:
-            out.print(Text(f'No match for "{name}" among {held}.', style="bold"))
             out.print(
-                Text(
+                say(('No match for "', "bold"), shown(name, style="bold"), f'" among {held}.')
+            )
+            out.print(
+                say(
                     "Checked: the same words in any order, ignoring accents, capitals, "
-                    f'spacing and punctuation ("{" ".join(result.words)}"); each word alone '
-                    "and initials; similar-sounding spellings and the Latin spelling of "
-                    "Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."
+                    'spacing and punctuation ("',
+                    shown(" ".join(result.words)),
+                    '"); each word alone and initials; similar-sounding spellings and the '
+                    "Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic "
+                    "names.",
                 )
             )
             out.print(Text(NOT_CHECKED, style="dim"))
             return
         out.print(
-            Text(f'{len(result.matches)} warning(s) may be about "{name}" (searched {held}).')
+            say(
+                f'{len(result.matches)} warning(s) may be about "',
+                shown(name),
+                f'" (searched {held}).',
+            )
         )
         for level, meaning in LEVELS.items():
             found = [m for m in result.matches if m.level == level]
@@ -195,12 +230,17 @@ def check(circle_id: CircleId, name: str, as_json: JsonFlag = False) -> None:
             for match in found:
                 row = match.warning
                 out.print(
-                    Text(
-                        f'- matched "{match.matched_name}": {row["subject"]}: {row["text"]} '
-                        f"({', '.join(row['categories'])}; "
-                        f"{row['corroborations']} corroboration(s); {row['entry_id']})"
+                    say(
+                        '- matched "',
+                        shown(match.matched_name),
+                        '": ',
+                        (shown(row["subject"]), "bold"),
+                        f" ({', '.join(row['categories'])}; "
+                        f"{row['corroborations']} corroboration(s); "
+                        f"id {short_id(row['entry_id'])})",
                     )
                 )
+                out.print(Padding(shown(row["text"], multiline=True), (0, 0, 0, 2)))
 
 
 @app.command()
@@ -213,8 +253,10 @@ def corroborate(
 ) -> None:
     """Add your "me too" to a warning (once per warning)."""
     with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
+        # Never on your own warning: the SDK refuses it (self_corroboration) before sending.
         result = Entries(circles).corroborate(
-            parse_uuid(circle_id), str(parse_uuid(entry_id)), text=text, anonymous=anonymous
+            cid, entry_arg(circles, cid, entry_id), text=text, anonymous=anonymous
         )
         emit(
             as_json,
@@ -227,7 +269,8 @@ def corroborate(
 def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """Withdraw your warning: its content is wiped from the server; a tombstone remains."""
     with circles_session(as_json) as circles:
-        result = Entries(circles).retract(parse_uuid(circle_id), str(parse_uuid(entry_id)))
+        cid = circle_arg(circles, circle_id)
+        result = Entries(circles).retract(cid, entry_arg(circles, cid, entry_id))
         emit(as_json, {"entry_id": result["entry_id"], "status": result["status"]}, "Retracted.")
 
 
@@ -235,9 +278,10 @@ def retract(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> No
 def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
     """One warning with its corroborations."""
     with circles_session(as_json) as circles:
-        entry, items = Entries(circles).show(parse_uuid(circle_id), str(parse_uuid(entry_id)))
+        cid = circle_arg(circles, circle_id)
+        entry, items = Entries(circles).show(cid, entry_arg(circles, cid, entry_id))
         # Its author (and the admins) see whether it was reported and the outcome.
-        cases = Moderation(circles).entry_cases(parse_uuid(circle_id), entry.entry_id)
+        cases = Moderation(circles).entry_cases(cid, entry.entry_id)
         if as_json:
             data = {**entry.as_json(), "corroboration_texts": items}
             if cases is not None:
@@ -246,7 +290,13 @@ def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
             return
         _print_entry(entry)
         for item in items:
-            out.print(f"  + {item['author'] or 'anonymous'}: {item['text']}")
+            out.print(
+                say("  + ", shown(item["author"]) if item["author"] else "anonymous", ": ")
+                + shown(item["text"], multiline=True)
+            )
         for case in cases or []:
             outcome = ", ".join(case["actions"]) or "no decision yet"
-            out.print(f"[yellow]{case['kind']} {case['case_id']}: {case['status']} ({outcome})[/]")
+            out.print(
+                say(f"{case['kind']} {short_id(case['case_id'])}: {case['status']} ({outcome})"),
+                style="yellow",
+            )

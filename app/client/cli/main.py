@@ -1,14 +1,69 @@
 """The `backchannel` entry point: the root command and its groups, one module each."""
 
-from typing import Annotated
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer import _click as click  # Typer carries its own Click; its errors are these
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from app.client.cli import accounts, audit, circles, entries, moderation, sealed, takedown, web
 from app.client.cli.context import state
+from app.client.cli.output import usage_error
 from app.version import describe
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backchannel whisper network.")
+
+class Root(TyperGroup):
+    """The root command: a usage error (an unknown option, a missing argument) is one line,
+    ``error [usage] …`` with where to find help, or with ``--json`` a JSON document on
+    stderr; never a box."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            help_text = exc.ctx.get_help() if exc.ctx is not None else ""
+            if help_text:
+                click.echo(help_text)
+            code = 0
+        except click.exceptions.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "backchannel"
+            usage_error(exc.format_message(), f"{where} --help", as_json="--json" in argv)
+            code = 2
+        except typer.Abort:
+            click.echo("Aborted.", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code or 0)
+
+
+def _placeholder(self: click.Parameter, ctx: click.Context) -> str | None:
+    """Help shows ``--subject TEXT``-style placeholders, not Python types (``<list[str]>``)."""
+    if getattr(self, "is_flag", False):
+        return None
+    if self.metavar is not None:
+        return self.metavar
+    name = (self.name or "value").upper()
+    return f"{name}…" if getattr(self, "multiple", False) else name
+
+
+# Typer has no setting for this; both parameter classes take the same placeholder.
+TyperOption.display_type_rich = _placeholder  # type: ignore[method-assign]
+TyperArgument.display_type_rich = _placeholder  # type: ignore[method-assign]
+
+app = typer.Typer(
+    cls=Root, add_completion=False, no_args_is_help=True, help="Backchannel whisper network."
+)
 
 
 def _print_version(show: bool) -> None:

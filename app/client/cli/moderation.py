@@ -2,9 +2,11 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -16,9 +18,20 @@ from app.client.cases import (
     list_cases,
     open_takedown_ids,
 )
-from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
-from app.client.cli.output import JsonFlag, emit, errors, out
-from app.client.errors import ClientError
+from app.client.cli.context import CircleId, circles_session, device_entries
+from app.client.cli.ids import case_arg, circle_arg, entry_arg
+from app.client.cli.output import (
+    JsonFlag,
+    emit,
+    errors,
+    out,
+    say,
+    short_id,
+    shown,
+    shown_list,
+    token,
+)
+from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
 from app.client.sealed import Sealed
 from app.crypto.decisions import ACTIONS
@@ -41,13 +54,14 @@ def report(
 ) -> None:
     """Report a warning to the circle's admins (encrypted to them; they see what it said)."""
     with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
         result = Moderation(circles).report(
-            parse_uuid(circle_id), str(parse_uuid(entry_id)), reason=reason, note=note
+            cid, entry_arg(circles, cid, entry_id), reason=reason, note=note
         )
         emit(
             as_json,
             {"case_id": result["case_id"]},
-            f"Reported. The admins will review it (case {result['case_id']}).",
+            say(f"Reported. The admins will review it (case {short_id(result['case_id'])})."),
         )
 
 
@@ -60,37 +74,55 @@ def moderation_list(
     """Reports and takedown requests, decrypted and verified on this device."""
     with circles_session(as_json) as circles:
         moderation = Moderation(circles, entries=device_entries(circles))
-        cases = list_cases(moderation, parse_uuid(circle_id), status=status)
+        cases = list_cases(moderation, circle_arg(circles, circle_id), status=status)
         if as_json:
             emit(True, cases, "")
             return
         if not cases:
             out.print("No cases.")
             return
-        table = Table(title="Moderation cases")
-        for column in ("case", "kind", "status", "about", "details"):
-            table.add_column(column)
         for case in cases:
-            if case["kind"] == "report":
-                about = f"entry {case['entry_id']}"
-                details = f"{case['reason']} by {case['reporter']}: {case['note']}"
-                content = case.get("reported_content") or {}
-                details += (
-                    f"\n[dim]reported text ({content.get('subject')}): {content.get('text')}[/]"
+            _print_case(case)
+
+
+def _print_case(case: dict[str, Any]) -> None:
+    """One case: its kind, status and id on the first line, then what people wrote, each
+    string as written (:func:`output.shown`)."""
+    out.print(Rule(style="dim"))
+    head = say((f"{case['kind']} ", "bold"), f"{case['status']} · case ")
+    out.print(head, end="")
+    token(short_id(case["case_id"]))
+    if case.get("unreadable"):
+        out.print(say("  cannot be read: ", case["unreadable"]), style="red")
+        return
+    lines: list[Text] = []
+    if case["kind"] == "report":
+        content = case.get("reported_content") or {}
+        lines.append(say("about entry ", short_id(case["entry_id"])))
+        lines.append(say(f"{case['reason']} by ", shown(case["reporter"]), ": "))
+        lines.append(say("  ", shown(case["note"], multiline=True)))
+        lines.append(say("reported warning: ", shown(content.get("subject"))))
+        lines.append(say("  ", shown(content.get("text"), multiline=True)))
+    else:
+        lines.append(say("name: ", shown(case["name"])))
+        lines.append(say("  ", shown(case["text"], multiline=True)))
+        lines.append(say("contact: ", shown(case["contact"]) if case["contact"] else "-"))
+        for candidate in case["candidates"]:
+            lines.append(
+                say(
+                    f"candidate {short_id(candidate['entry_id'])}: ",
+                    shown(candidate["subject"]),
                 )
-            else:
-                about = f"name: {case['name']}"
-                details = f"{case['text']}\n[dim]contact: {case['contact'] or '-'}[/]"
-                for candidate in case["candidates"]:
-                    details += (
-                        f"\n[dim]candidate {candidate['entry_id']}: {candidate['subject']}[/]"
-                    )
-            for decision in case["decisions"]:
-                details += (
-                    f"\n[dim]{decision['action']} by {decision['signer']}: {decision['reason']}[/]"
-                )
-            table.add_row(case["case_id"], case["kind"], case["status"], about, details)
-        out.print(table)
+            )
+    for decision in case["decisions"]:
+        lines.append(
+            say(f"{decision['action']} by ", shown(decision["signer"]), ": ")
+            + shown(decision["reason"], multiline=True)
+        )
+        if decision.get("response"):
+            lines.append(say("  response: ", shown(decision["response"], multiline=True)))
+    for line in lines:
+        out.print(Padding(line, (0, 0, 0, 2)))
 
 
 @moderation_app.command("matches")
@@ -98,7 +130,7 @@ def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Sealed warnings that matched: k members named the same person. Verified and opened
     on this device; only the circle's admins can read them."""
     with circles_session(as_json) as circles:
-        matches = Sealed(Moderation(circles)).matches(parse_uuid(circle_id))
+        matches = Sealed(Moderation(circles)).matches(circle_arg(circles, circle_id))
         if as_json:
             emit(True, matches, "")
             return
@@ -113,7 +145,9 @@ def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
                 grid.add_column(column)
             for warning in match["warnings"]:
                 grid.add_row(
-                    warning["filer"], Text(warning["subject"] or ""), Text(warning["text"] or "")
+                    shown(warning["filer"]),
+                    shown(warning["subject"]),
+                    shown(warning["text"], multiline=True),
                 )
             out.print(grid)
 
@@ -132,16 +166,17 @@ def moderation_decide(
 ) -> None:
     """Decide a case; the decision is signed by you and lands in the audit log."""
     with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
         result = decide(
             Moderation(circles, entries=device_entries(circles)),
-            parse_uuid(circle_id),
-            str(parse_uuid(case_id)),
+            cid,
+            case_arg(circles, cid, case_id),
             action=action,
             reason=reason,
-            entry_id=None if entry is None else str(parse_uuid(entry)),
+            entry_id=None if entry is None else entry_arg(circles, cid, entry),
             response=response,
         )
-        emit(as_json, result, f"Decided: {result['action']} → case {result['status']}.")
+        emit(as_json, result, say(f"Decided: {result['action']} → case {result['status']}."))
 
 
 @moderation_app.command("dismiss")
@@ -161,17 +196,21 @@ def moderation_dismiss(
     and lands in the audit log, as with `decide`."""
     with circles_session(as_json) as circles:
         if not reason.strip():
-            raise ClientError("say why (--reason); only the circle's admins can read it")
+            raise ProtocolError(
+                "missing_reason", "say why (--reason); only the circle's admins can read it"
+            )
         moderation = Moderation(circles)
-        circle = parse_uuid(circle_id)
-        chosen = [str(parse_uuid(c)) for c in case_ids or []]
+        circle = circle_arg(circles, circle_id)
+        chosen = [case_arg(circles, circle, c) for c in case_ids or []]
         if all_open_takedowns:
             chosen += [c for c in open_takedown_ids(moderation, circle) if c not in chosen]
         if not chosen:
             if all_open_takedowns:
                 emit(as_json, {"dismissed": [], "more": False}, "No open takedown requests.")
                 return
-            raise ClientError("name the cases to dismiss, or give --all-open-takedowns")
+            raise ProtocolError(
+                "no_cases", "name the cases to dismiss, or give --all-open-takedowns"
+            )
         decided = dismiss_cases(moderation, circle, chosen, reason=reason)
         more = all_open_takedowns and len(chosen) >= 1000
         emit(
@@ -187,8 +226,11 @@ def moderation_dismiss(
 def moderation_reveal(circle_id: CircleId, case_id: str, as_json: JsonFlag = False) -> None:
     """Export a report's proof of what the entry said, to escalate to the server operator."""
     with circles_session(as_json) as circles:
-        reveal = export_reveal(Moderation(circles), parse_uuid(circle_id), str(parse_uuid(case_id)))
-        emit(as_json, reveal, json.dumps(reveal, indent=1))
+        cid = circle_arg(circles, circle_id)
+        reveal = export_reveal(Moderation(circles), cid, case_arg(circles, cid, case_id))
+        # Without --json too the output is the JSON document itself, so that
+        # `moderation reveal … > reveal.json` is what `check-reveal` reads.
+        emit(True, reveal, "")
 
 
 @app.command("check-reveal")
@@ -201,11 +243,25 @@ def check_reveal_command(
         try:
             reveal = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ClientError(f"cannot read {path}: {exc}") from exc
+            raise ProtocolError(
+                "unreadable_file",
+                f"cannot read {path} as a reveal ({exc}): give the file `moderation reveal` wrote",
+            ) from exc
         result = check_reveal(reveal)
         signed = (
             "signed by the author key"
             if result["signed_by_author_key"]
-            else ("matches the stored commitment (the entry's signature was wiped)")
+            else "matches the stored commitment (the entry's signature was wiped)"
         )
-        emit(as_json, result, f"[bold green]reveal verified[/]: {signed}\n{result['content']}")
+        if as_json:
+            emit(True, result, "")
+            return
+        content = result["content"]
+        out.print(say(("reveal verified", "bold green"), f": {signed}"))
+        out.print(say("subject: ", shown(content.get("subject"))))
+        if content.get("aliases"):
+            out.print(say("also: ", shown_list(content["aliases"])))
+        out.print(say("text:"))
+        out.print(Padding(shown(content.get("text"), multiline=True), (0, 0, 0, 2)))
+        out.print(say("author key: "), end="")
+        token(result["author_key"])

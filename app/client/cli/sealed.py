@@ -5,15 +5,26 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from app.client.cli.context import CircleId, circles_session, device_entries, parse_uuid
-from app.client.cli.output import JsonFlag, emit, out, working
+from app.client.cli.context import CircleId, circles_session, device_entries
+from app.client.cli.ids import circle_arg, full_uuid
+from app.client.cli.output import JsonFlag, emit, out, shown, working
+from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
 from app.client.sealed import Sealed
 from app.crypto.sealed import MAX_EVALUATIONS, MAX_K, MIN_K
 
 app = typer.Typer()
+
+
+def _filing(text: str) -> str:
+    """A filing id as `sealed list` prints it (the full id)."""
+    found = full_uuid(text)
+    if found is None:
+        raise ProtocolError("bad_filing_id", f"{text!r} is not a filing id (see `sealed list`)")
+    return str(found)
+
+
 sealed_app = typer.Typer(
     no_args_is_help=True,
     help="Your sealed warnings: opened to the admins only if others name the same person.",
@@ -45,7 +56,7 @@ def seal(
     whom it names until k members of the circle have named the same person."""
     with circles_session(as_json) as circles, working(as_json, "Sealing…"):
         result = Sealed(Moderation(circles)).seal(
-            parse_uuid(circle_id),
+            circle_arg(circles, circle_id),
             subject=subject,
             text=text,
             categories=category,
@@ -67,7 +78,7 @@ def seal(
 def sealed_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """Your own sealed warnings in this circle, and whether each has matched."""
     with circles_session(as_json) as circles:
-        rows = Sealed(Moderation(circles)).filings(parse_uuid(circle_id))
+        rows = Sealed(Moderation(circles)).filings(circle_arg(circles, circle_id))
         if as_json:
             emit(True, rows, "")
             return
@@ -82,7 +93,7 @@ def sealed_list(circle_id: CircleId, as_json: JsonFlag = False) -> None:
             if row["status"] == "open" and not row["counts"]:
                 status += " (filed under an earlier k: withdraw and seal again)"
             grid.add_row(
-                row["filing_id"], Text(row["subject"] or "-"), status, row["created_at"][:10]
+                row["filing_id"], shown(row["subject"] or "-"), status, row["created_at"][:10]
             )
         out.print(grid)
 
@@ -92,7 +103,7 @@ def sealed_withdraw(circle_id: CircleId, filing_id: str, as_json: JsonFlag = Fal
     """Withdraw a sealed warning that has not matched; it is deleted from the server."""
     with circles_session(as_json) as circles:
         result = Sealed(Moderation(circles)).withdraw(
-            parse_uuid(circle_id), str(parse_uuid(filing_id))
+            circle_arg(circles, circle_id), _filing(filing_id)
         )
         emit(as_json, result, "Withdrawn: it can no longer match and is deleted.")
 
@@ -108,7 +119,7 @@ def sealed_publish(
     with circles_session(as_json) as circles:
         entries = device_entries(circles)
         result = Sealed(Moderation(circles, entries=entries), entries=entries).publish(
-            parse_uuid(circle_id), str(parse_uuid(filing_id)), anonymous=anonymous
+            circle_arg(circles, circle_id), _filing(filing_id), anonymous=anonymous
         )
         emit(
             as_json,
@@ -133,7 +144,7 @@ def sealed_settings(
     """Admins: set up sealed warnings, or change k or the daily limit (signed, audited)."""
     with circles_session(as_json) as circles:
         record = Sealed(Moderation(circles)).configure(
-            parse_uuid(circle_id), k=k, evaluations_per_day=evaluations_per_day
+            circle_arg(circles, circle_id), k=k, evaluations_per_day=evaluations_per_day
         )
         emit(
             as_json,

@@ -4,17 +4,29 @@ from typing import Annotated
 
 import typer
 
-from app.client.cli.context import http_for
-from app.client.cli.output import JsonFlag, emit, errors, working
-from app.client.errors import ClientError
+from app.client.cli.context import existing_profile, http_for, server_url
+from app.client.cli.output import JsonFlag, emit, errors, say, shown, token, working
+from app.client.errors import ProtocolError
 from app.client.takedown import file_takedown, takedown_status
-from app.crypto import CryptoError
+from app.crypto import CryptoError, labels
+from app.crypto.encoding import pasted_token
 from app.crypto.takedowns import (
     Receipt,
     TakedownLink,
 )
 
 app = typer.Typer()
+
+
+def _whole(text: str, path: str, prefix: str) -> str:
+    """A bare token (the part after ``#``) is completed with this command's server URL
+    (--server, BACKCHANNEL_SERVER, the profile's or the default)."""
+    pasted = pasted_token(text)
+    if pasted.startswith(prefix + "."):
+        return f"{server_url(existing_profile())}/{path}#{pasted}"
+    return text
+
+
 takedown_app = typer.Typer(
     no_args_is_help=True, help="Ask a circle's admins to take down what it says about you."
 )
@@ -33,10 +45,15 @@ def takedown_request(
 ) -> None:
     """File a takedown request; no account needed. Keep the receipt it prints."""
     with errors(as_json):
+        link = _whole(link, "takedown", labels.TAKEDOWN_LINK_PREFIX)
         try:
             base_url = TakedownLink.parse(link).base_url
         except CryptoError as exc:
-            raise ClientError(str(exc)) from exc
+            raise ProtocolError(
+                "bad_link",
+                f"{exc}: give the takedown link the circle published "
+                "(https://…/takedown#bctakedown1…)",
+            ) from exc
         # The server asks for a proof of work first (seconds; more while it is flooded).
         with working(as_json, "encrypting, then the proof of work the server asks for…"):
             result = file_takedown(
@@ -45,9 +62,13 @@ def takedown_request(
         emit(
             as_json,
             {"case_id": result["case_id"], "receipt": result["receipt"]},
-            "Sent, encrypted to the circle's admins. Keep this receipt to check the status "
-            f"(it is the only way to read their answer):\n{result['receipt']}",
+            say(
+                "Sent, encrypted to the circle's admins. Keep this receipt to check the status "
+                "(it is the only way to read their answer):"
+            ),
         )
+        if not as_json:
+            token(result["receipt"])
 
 
 @takedown_app.command("status")
@@ -57,12 +78,18 @@ def takedown_check(
 ) -> None:
     """The status of your takedown request and the admins' response, if any."""
     with errors(as_json):
+        receipt = _whole(receipt, "receipt", labels.RECEIPT_PREFIX)
         try:
             base_url = Receipt.parse(receipt).base_url
         except CryptoError as exc:
-            raise ClientError(str(exc)) from exc
+            raise ProtocolError(
+                "bad_receipt",
+                f"{exc}: give the receipt `takedown request` printed (https://…/receipt#bcreceipt1…)",
+            ) from exc
         result = takedown_status(receipt, http=http_for(base_url))
-        human = f"Status: [bold]{result['status']}[/]"
+        human = say("Status: ", (shown(result["status"]), "bold"))
         if result["response"]:
-            human += f"\nResponse from the admins:\n{result['response']}"
+            human += say("\nResponse from the admins:\n") + shown(
+                result["response"], multiline=True
+            )
         emit(as_json, {"status": result["status"], "response": result["response"]}, human)

@@ -7,7 +7,7 @@ import httpx
 import typer
 
 from app.client.cli.context import http_for
-from app.client.cli.output import JsonFlag, emit, err
+from app.client.cli.output import JsonFlag, emit, err, say
 from app.client.release import check_server
 from app.crypto import CryptoError, b64decode
 from app.crypto.release import SignedRelease
@@ -48,16 +48,25 @@ def web_verify(
             if injected is None:
                 http.close()
     except (CryptoError, OSError, httpx.HTTPError) as exc:
-        emit(as_json, {"ok": False, "error": type(exc).__name__, "message": str(exc)}, "")
-        err.print(f"[bold red]not checked[/]: {exc}")
+        if as_json:
+            emit(True, {"ok": False, "error": type(exc).__name__, "message": str(exc)}, "")
+        err.print(say(("not checked", "bold red"), f": {exc}"), soft_wrap=True)
         raise typer.Exit(code=2) from None
     summary = (
         f"release {result.release} ({result.version}), key {result.key_fingerprint}: "
         f"{result.checked} files checked"
     )
     if result.ok:
-        emit(as_json, result.to_json(), f"[bold green]the server serves exactly[/] {summary}")
+        emit(
+            as_json,
+            result.to_json(),
+            say(("the server serves exactly", "bold green"), f" {summary}"),
+        )
         return
     lines = "\n".join(f"  {d['path']}: {d['problem']}" for d in result.differences)
-    emit(as_json, result.to_json(), f"[bold red]the server differs from[/] {summary}\n{lines}")
+    emit(
+        as_json,
+        result.to_json(),
+        say(("the server differs from", "bold red"), f" {summary}\n{lines}"),
+    )
     raise typer.Exit(code=1)

@@ -118,7 +118,7 @@ export class RecoveryCode {
     if (typeof text !== "string" || text.length > 80 || !/^[\x00-\x7f]*$/.test(text)) {
       throw new InvalidKey("a recovery code is 32 characters");
     }
-    const chars = [...text.toUpperCase()].filter((ch) => !" \t-".includes(ch)).map((ch) => CROCKFORD_ALIASES[ch] ?? ch);
+    const chars = [...text.toUpperCase()].filter((ch) => !" \t\r\n-".includes(ch)).map((ch) => CROCKFORD_ALIASES[ch] ?? ch);
     if (chars.length !== 32 || chars.some((ch) => !CROCKFORD.includes(ch))) {
       throw new InvalidKey("a recovery code is 32 characters of 0-9 and A-Z");
     }

@@ -4,6 +4,7 @@
  * libsodium is ready.
  */
 import { InvalidKey } from "./errors.js";
+import { isPythonSpace } from "./text.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -195,4 +196,23 @@ export function compareBytes(a, b) {
     }
   }
   return a.length - b.length;
+}
+
+export const PASTED_LIMIT = 2000;
+
+/**
+ * A token as people paste it (protocol.md §1, "Pasted tokens"): every whitespace character
+ * in it is dropped (a terminal's line breaks, a mail client's wrapping), then one pair of
+ * surrounding <angle brackets>. Mirrors pasted_token in app/crypto/encoding.py.
+ */
+export function pastedToken(text) {
+  const chars = typeof text === "string" ? [...text] : [];
+  if (chars.length > PASTED_LIMIT) {
+    throw new InvalidKey("this is too long to be a Backchannel token");
+  }
+  let joined = chars.filter((ch) => !isPythonSpace(ch.codePointAt(0))).join("");
+  if (joined.length >= 2 && joined.startsWith("<") && joined.endsWith(">")) {
+    joined = joined.slice(1, -1);
+  }
+  return joined;
 }

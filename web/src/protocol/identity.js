@@ -43,10 +43,10 @@ export function normaliseFingerprint(text) {
   if (isCanonicalFingerprint(text)) {
     return text;
   }
-  if (typeof text !== "string" || text.length > 80 || !/^[0-9 \t-]*$/.test(text)) {
+  if (typeof text !== "string" || text.length > 80 || !/^[0-9 \t\r\n-]*$/.test(text)) {
     throw new InvalidKey("a fingerprint is 30 digits");
   }
-  const digits = text.replace(/[ \t-]/g, "");
+  const digits = text.replace(/[ \t\r\n-]/g, "");
   if (digits.length !== 30) {
     throw new InvalidKey("a fingerprint is 30 digits");
   }

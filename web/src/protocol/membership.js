@@ -3,13 +3,12 @@
  * and the hash of the server's membership events.
  */
 import { InvalidKey } from "./errors.js";
-import { b64, b64url, concat, fromB64url, utf8, uuid, uuidHex } from "./encoding.js";
+import { b64, b64url, concat, fromB64url, pastedToken, utf8, uuid, uuidHex } from "./encoding.js";
 import { equalBytes, hash, requireSize, verifySignature } from "./hash.js";
 import { isCanonicalFingerprint, normaliseFingerprint } from "./identity.js";
 import { canonicalJson, parseJson } from "./json.js";
 import * as labels from "./labels.js";
 import { randomBytes, randomUuid } from "./random.js";
-import { pythonStrip } from "./text.js";
 
 const INVITE = /^bcinvite1\.([0-9a-f]{32})\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})\.([0-9]{30})\.([A-Za-z0-9_-]{43})$/;
 
@@ -51,7 +50,11 @@ export class Invite {
 
   /** The exact written form only, after trimming surrounding whitespace (§14). */
   static parse(text) {
-    const match = typeof text === "string" ? INVITE.exec(pythonStrip(text)) : null;
+    let pasted = pastedToken(text);
+    if (pasted.includes("#")) {
+      pasted = pasted.slice(pasted.lastIndexOf("#") + 1);
+    }
+    const match = INVITE.exec(pasted);
     if (match === null) {
       throw new InvalidKey("not an invite");
     }

@@ -4,7 +4,7 @@
  * response. Nothing here needs an account.
  */
 import { DecryptionFailed, InvalidKey, WrongEpoch } from "./errors.js";
-import { ascii, b64url, concat, fromB64url, fromUtf8, uint64be, utf8, uuid, uuidBytes, uuidHex } from "./encoding.js";
+import { ascii, b64url, concat, fromB64url, fromUtf8, pastedToken, uint64be, utf8, uuid, uuidBytes, uuidHex } from "./encoding.js";
 import { kdf, openBox, requireSize, sealBox, sha256, x25519Public } from "./hash.js";
 import { canonicalJson, hasExactFields, isHex32, parseJson, requireCanonical } from "./json.js";
 import * as labels from "./labels.js";
@@ -27,7 +27,7 @@ const RECEIPT_FRAGMENT =
 
 /** <base>/<path>#<fragment> → [base without trailing "/", fragment] (§31.1). */
 function splitUrl(text, path) {
-  const trimmed = typeof text === "string" ? pythonStrip(text) : "";
+  const trimmed = pastedToken(text);
   const marker = `/${path}#`;
   const at = trimmed.indexOf(marker);
   if (trimmed.length > 600 || at < 0) {

@@ -90,6 +90,11 @@ export function nfkcUnicode14(text) {
 }
 
 /** Python's str.strip() with no argument. */
+/** Python's str.isspace() for one code point. */
+export function isPythonSpace(codePoint) {
+  return PYTHON_SPACE.has(codePoint);
+}
+
 export function pythonStrip(text) {
   const chars = [...text];
   let start = 0;

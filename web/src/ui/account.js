@@ -8,6 +8,7 @@ import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
 import { act, app, newClient, show, showAuth, showRecoveryCode, signedIn, signOut, signOutDevice, status } from "./app.js";
 import { confirmButton, field, formatTime, h, replace } from "./dom.js";
 import { exitHelp } from "./safety.js";
+import { userText } from "./text.js";
 
 /** What this browser calls itself in the session list ("Firefox on Android"): no version. */
 export function deviceLabel(agent = navigator.userAgent) {
@@ -75,7 +76,7 @@ async function listSessions(container) {
       h("ul", { class: "sessions" }, rows.map((row) => {
         const label = row.device_label ?? "Unnamed device";
         const item = h("li", { class: "session" },
-          h("span", { class: "session-name" }, h("bdi", {}, label), row.current ? " (this browser)" : ""),
+          h("span", { class: "session-name" }, userText(label), row.current ? " (this browser)" : ""),
           h("span", { class: "meta" }, `Signed in ${formatTime(row.created_at)} · last used ${formatTime(row.last_used_at)}`));
         if (!row.current) {
           const button = h("button", { type: "button", class: "secondary danger", "aria-label": `End the session on ${label} from ${formatTime(row.created_at)}` }, "End");

@@ -23,6 +23,7 @@ import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replac
 import { ensureIntegrity, showRelease } from "./integrity.js";
 import { describe } from "./messages.js";
 import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
+import { isolated, userText, visible } from "./text.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
 const main = document.getElementById("main");
@@ -346,7 +347,7 @@ export async function showHome() {
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
           // The moderation key from the start, so members can report at once (as the CLI does).
           await app.moderation.ensureKey(circle.circleId);
-          showCircle(circle.circleId, "invite", `Created “${circle.name}”. Invite people with a link.`);
+          showCircle(circle.circleId, "invite", `Created “${isolated(circle.name)}”. Invite people with a link.`);
         });
       },
     }, h("h2", {}, "Create a circle"),
@@ -376,10 +377,10 @@ function circleItem(c) {
   if (c.status === "deleted") {
     const when = c.deletedAt ? ` on ${formatTime(c.deletedAt)}` : "";
     return h("li", { class: "circle deleted" },
-      h("span", { class: "circle-name" }, c.name ? h("bdi", {}, c.name) : "A circle you were in"),
+      h("span", { class: "circle-name" }, c.name ? userText(c.name) : "A circle you were in"),
       h("span", { class: "meta" }, c.verified
-        ? [`Deleted by ${c.deletedBy}${when}. Its warnings are gone from the server.`]
-        : [`The server says ${c.deletedBy} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
+        ? [`Deleted by ${visible(c.deletedBy)}${when}. Its warnings are gone from the server.`]
+        : [`The server says ${visible(c.deletedBy)} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
   }
   if (c.problem) {
     const { title, text } = describe(c.problem);
@@ -388,7 +389,7 @@ function circleItem(c) {
   }
   return h("li", { class: "circle" },
     h("button", { type: "button", class: "circle-open", onclick: () => showCircle(c.circleId) },
-      h("span", { class: "circle-name" }, c.name ?? "(no name)"),
+      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? "(no name)" : userText(c.name)),
       h("span", { class: "meta" }, `You are ${c.role === "member" ? "a member" : `an ${c.role}`}`)));
 }
 
@@ -409,7 +410,7 @@ export function showJoin(inviteText) {
     status("");
     show(
       h("h1", {}, "Request sent"),
-      h("p", {}, `Now ${result.inviter} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
+      h("p", {}, `Now ${visible(result.inviter)} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
       fingerprintBlock(app.account.fingerprint, "Your fingerprint"),
       h("p", {}, "Once you are confirmed, the circle appears in your list with its name and warnings."),
       h("button", { type: "button", onclick: () => showHome() }, "Go to my circles"),
@@ -445,6 +446,16 @@ async function start() {
   if (path === "/join") {
     app.pendingInvite = takeFragment("/join") || null;
     showAuth("register");
+    // A link cut off in a message is refused now, before anyone makes an account for it.
+    if (app.pendingInvite !== null) {
+      try {
+        Circles.parseInvite(app.pendingInvite);
+      } catch (error) {
+        app.pendingInvite = null;
+        showAuth("register");
+        fail(error);
+      }
+    }
   } else if (path === "/takedown") {
     showTakedown(takeFragment("/takedown"));
   } else if (path === "/receipt") {

@@ -5,6 +5,7 @@
 import { AuditFailure } from "../client/audit.js";
 import { act, app, status } from "./app.js";
 import { formatTime, h, replace } from "./dom.js";
+import { userText, visible } from "./text.js";
 
 const KIND_TEXT = {
   circle_created: "created the circle",
@@ -27,11 +28,11 @@ const KIND_TEXT = {
 };
 
 function describeRecord(body) {
-  const who = body.actor ? `${body.actor} ` : "";
-  const whom = body.subject && body.subject !== body.actor ? ` ${body.subject}` : "";
-  const what = KIND_TEXT[body.kind] ?? body.kind;
-  const action = body.kind === "case_decided" && body.details?.action ? ` (${body.details.action})` : "";
-  return `${who}${what}${whom}${action}`;
+  const who = body.actor ? [userText(body.actor), " "] : "";
+  const whom = body.subject && body.subject !== body.actor ? [" ", userText(body.subject)] : "";
+  const what = KIND_TEXT[body.kind] ?? visible(body.kind);
+  const action = body.kind === "case_decided" && body.details?.action ? ` (${visible(body.details.action)})` : "";
+  return [who, what, whom, action];
 }
 
 export async function auditPanel(panel, circle) {

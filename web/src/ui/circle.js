@@ -12,6 +12,7 @@ import { copyBox } from "./takedown.js";
 import { moderationPanel, reportButton } from "./moderation.js";
 import { auditPanel } from "./audit.js";
 import { describe } from "./messages.js";
+import { userList, userText } from "./text.js";
 
 const TABS = [
   ["feed", "Warnings"],
@@ -79,8 +80,8 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
     }
   }
   show(
-    h("h1", {}, circle.name ?? "(no name)"),
-    circle.description ? h("p", { class: "lead" }, circle.description) : null,
+    h("h1", {}, circle.name === null || circle.name === undefined ? "(no name)" : userText(circle.name)),
+    circle.description ? h("p", { class: "lead" }, userText(circle.description, { multiline: true })) : null,
     h("p", { class: "meta" }, `You are ${circle.role === "member" ? "a member" : `an ${circle.role}`} · ${circle.record.members.length} member${circle.record.members.length === 1 ? "" : "s"}`),
     nav,
     panel,
@@ -111,7 +112,7 @@ function byline(entry, circleId) {
   if (!entry.author) {
     return "Posted anonymously";
   }
-  return FORMER.get(circleId)?.has(entry.author) ? "Posted by a former member" : ["Posted by ", h("bdi", {}, entry.author)];
+  return FORMER.get(circleId)?.has(entry.author) ? "Posted by a former member" : ["Posted by ", userText(entry.author)];
 }
 
 const GONE = {
@@ -128,19 +129,19 @@ export function warningCard(entry, circle, { actions = true } = {}) {
       h("p", { class: "meta" }, `Posted ${formatDate(entry.createdAt)}`));
   }
   const details = [
-    entry.aliases.length ? ["Also known as", entry.aliases.join(", ")] : null,
+    entry.aliases.length ? ["Also known as", userList(entry.aliases)] : null,
     entry.severity ? ["Severity", entry.severity] : null,
-    entry.happened ? ["When", entry.happened] : null,
-    entry.affiliation ? ["Where / organisation", entry.affiliation] : null,
-    entry.contact ? ["Contact the author", entry.contact] : null,
+    entry.happened ? ["When", userText(entry.happened)] : null,
+    entry.affiliation ? ["Where / organisation", userText(entry.affiliation)] : null,
+    entry.contact ? ["Contact the author", userText(entry.contact)] : null,
   ].filter(Boolean);
   const card = h(
     "article",
     { class: "warning", "data-entry": entry.entryId },
-    h("h3", {}, entry.subject),
+    h("h3", {}, userText(entry.subject)),
     h("ul", { class: "chips", "aria-label": "Categories" }, entry.categories.map((c) => h("li", {}, label(c)))),
     details.length ? h("dl", {}, details.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
-    entry.text ? h("p", { class: "narrative" }, entry.text) : null,
+    entry.text ? h("p", {}, userText(entry.text, { multiline: true })) : null,
     h("p", { class: "meta" },
       byline(entry, circle.circleId),
       ` · ${formatDate(entry.createdAt)}`,
@@ -160,8 +161,8 @@ function corroborationList(entry, circle) {
   const box = h("section", { class: "corroborations", "aria-label": `Corroborations of the warning about ${entry.subject}` },
     h("p", { class: "meta" }, "Loading corroborations…"));
   app.entries.show(circle.circleId, entry.entryId).then(({ corroborations: items }) => {
-    replace(box, items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", { class: "narrative" }, c.text),
-      h("p", { class: "meta" }, c.author ? `— ${c.author}` : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null);
+    replace(box, items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
+      h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : "— anonymous", ` · ${formatDate(c.createdAt)}`)))) : null);
   }, () => replace(box, h("p", { class: "meta" }, "The corroborations could not be loaded; reload to try again.")));
   return box;
 }
@@ -388,13 +389,13 @@ function checkResult(result, typed, circle) {
   const held = `${result.searched} warning${result.searched === 1 ? "" : "s"} this browser holds from this circle`;
   if (result.matches.length === 0) {
     return [
-      h("p", { class: "notice" }, h("strong", {}, `No match for “`, h("bdi", {}, typed), "”"), ` among the ${held}.`),
+      h("p", { class: "notice" }, h("strong", {}, `No match for “`, userText(typed), "”"), ` among the ${held}.`),
       h("p", {}, "Checked: the same words in any order, ignoring accents, capitals, spacing and punctuation (",
-        h("bdi", {}, result.words.join(" ")), "); each word alone and initials; similar-sounding spellings and the Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."),
+        userText(result.words.join(" ")), "); each word alone and initials; similar-sounding spellings and the Latin spelling of Cyrillic, Greek, Armenian, Georgian, Hebrew and Arabic names."),
       h("p", { class: "hint" }, "Not checked: nicknames (Bill for William), other forms of a surname (Nováková for Novák), other misspellings, and warnings that are hidden, retracted or expired. Try the surname alone too."),
     ];
   }
-  const parts = [h("p", { class: "notice" }, h("strong", {}, `${result.matches.length} warning${result.matches.length === 1 ? "" : "s"} may be about “`, h("bdi", {}, typed), "”"),
+  const parts = [h("p", { class: "notice" }, h("strong", {}, `${result.matches.length} warning${result.matches.length === 1 ? "" : "s"} may be about “`, userText(typed), "”"),
     ` (searched the ${held}).`)];
   for (const level of ["exact", "partial", "possible"]) {
     const found = result.matches.filter((m) => m.level === level);
@@ -406,7 +407,7 @@ function checkResult(result, typed, circle) {
       h("h3", {}, `${title} (${found.length})`),
       h("p", { class: "hint" }, meaning),
       found.map((m) => [
-        h("p", { class: "matched" }, `${title}: matched “`, h("bdi", {}, m.matchedName), "”"),
+        h("p", { class: "matched" }, `${title}: matched “`, userText(m.matchedName), "”"),
         warningCard(m.warning, circle),
       ])));
   }

@@ -6,6 +6,7 @@
 import { act, app, showHome, status } from "./app.js";
 import { checkRow, showCircleTab } from "./circle.js";
 import { confirmButton, field, fingerprintBlock, h, replace } from "./dom.js";
+import { userText, visible } from "./text.js";
 
 function roleText(role) {
   return role === "member" ? "member" : role;
@@ -31,19 +32,19 @@ export async function membersPanel(panel, circle) {
 function memberRow(member, circle) {
   const me = member.user === app.account.username;
   const row = h("li", { class: "member" },
-    h("span", { class: "member-name" }, member.user, me ? " (you)" : ""),
+    h("span", { class: "member-name" }, userText(member.user), me ? " (you)" : ""),
     h("span", { class: "meta" }, roleText(member.role)),
-    h("span", { class: "fp-small", "aria-label": `Fingerprint of ${member.user}: ${member.fp}` }, member.fp));
+    h("span", { class: "fp-small", "aria-label": `Fingerprint of ${visible(member.user)}: ${member.fp}` }, member.fp));
   if (circle.isAdmin && !me && (member.role !== "owner" || circle.role === "owner")) {
     const remove = confirmButton("Remove", {
-      question: `Remove ${member.user}? The circle gets a new key, made in this browser and shared with everyone else. ${member.user} keeps what they have already read but sees nothing new.`,
-      yes: `Yes, remove ${member.user}`,
+      question: `Remove ${visible(member.user)}? The circle gets a new key, made in this browser and shared with everyone else. ${visible(member.user)} keeps what they have already read but sees nothing new.`,
+      yes: `Yes, remove ${visible(member.user)}`,
       no: "Cancel",
-      label: `Confirm removing ${member.user}`,
+      label: `Confirm removing ${visible(member.user)}`,
     }, (yes) => act(yes, async () => {
       status("Renewing the circle key…", { busy: true });
       await app.circles.remove(circle.circleId, member.user);
-      showCircleTab(circle, "members", `${member.user} was removed and the circle key renewed.`);
+      showCircleTab(circle, "members", `${visible(member.user)} was removed and the circle key renewed.`);
     }));
     row.append(remove);
   }
@@ -125,27 +126,27 @@ function roleButtons(member, circle, me) {
 function pendingCard(member, circle) {
   const typed = h("input", { inputmode: "numeric", autocomplete: "off", spellcheck: "false" });
   const compared = h("input", { type: "checkbox" });
-  const confirm = h("button", { type: "submit" }, `Confirm ${member.username}`);
+  const confirm = h("button", { type: "submit" }, `Confirm ${visible(member.username)}`);
   return h("form", {
     class: "card pending",
-    "aria-label": `Pending: ${member.username}`,
+    "aria-label": `Pending: ${visible(member.username)}`,
     onsubmit: (event) => {
       event.preventDefault();
       act(confirm, async () => {
-        status(`Confirming ${member.username}…`, { busy: true });
+        status(`Confirming ${visible(member.username)}…`, { busy: true });
         await app.circles.confirm(circle.circleId, member.username, {
           fingerprint: typed.value.trim() || null,
           compared: compared.checked,
         });
-        showCircleTab(circle, "members", `${member.username} is now a member.`);
+        showCircleTab(circle, "members", `${visible(member.username)} is now a member.`);
       });
     },
   },
-  h("h4", {}, `${member.username} asks to join as ${roleText(member.role)}`),
-  h("p", {}, `Ask ${member.username} to read their fingerprint to you — in person or on a call where you recognise their voice. It must match this exactly:`),
-  fingerprintBlock(member.fingerprint, `Fingerprint of ${member.username}`),
+  h("h4", {}, `${visible(member.username)} asks to join as ${roleText(member.role)}`),
+  h("p", {}, `Ask ${visible(member.username)} to read their fingerprint to you — in person or on a call where you recognise their voice. It must match this exactly:`),
+  fingerprintBlock(member.fingerprint, `Fingerprint of ${visible(member.username)}`),
   field("What they read to you (optional, checked digit by digit)", typed),
-  checkRow(compared, `I compared it with ${member.username} and it matches`),
+  checkRow(compared, `I compared it with ${visible(member.username)} and it matches`),
   confirm);
 }
 

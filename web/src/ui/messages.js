@@ -5,6 +5,7 @@
  * written for people.
  */
 import { ApiError, ClientError, ProtocolError } from "../client/errors.js";
+import { visible } from "./text.js";
 
 const PLAIN = {
   invalid_credentials: "That username and passphrase do not match an account.",
@@ -99,7 +100,7 @@ export function describe(error) {
         title: "Security check failed",
         text:
           "The server's answer did not verify, so nothing from it was used. " +
-          `This can mean the server or the network is tampering with your data. (${error.code}: ${error.message})`,
+          `This can mean the server or the network is tampering with your data. (${visible(error.code)}: ${visible(error.message)})`,
       };
     }
     let text = PLAIN[error.code] ?? error.message;
@@ -107,9 +108,9 @@ export function describe(error) {
       const wait = error.retryAfter ?? 60;
       text = `Too many attempts. Wait ${wait} second${wait === 1 ? "" : "s"} and try again.`;
     } else if (error instanceof ApiError && PLAIN[error.code] === undefined) {
-      text = `${error.message} (${error.code})`;
+      text = `${visible(error.message)} (${visible(error.code)})`;
     } else if (error instanceof ProtocolError && PLAIN[error.code] === undefined) {
-      text = `${error.message} (${error.code})`;
+      text = `${visible(error.message)} (${visible(error.code)})`;
     }
     return { security: false, title: "That did not work", text };
   }

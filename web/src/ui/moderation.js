@@ -8,6 +8,7 @@ import { act, app, status } from "./app.js";
 import { checkRow, showCircleTab } from "./circle.js";
 import { field, formatDate, h, replace } from "./dom.js";
 import { copyBox } from "./takedown.js";
+import { userText } from "./text.js";
 
 const REASON_TEXT = {
   false: "It is not true",
@@ -187,23 +188,23 @@ function caseCard(c, circle, box = null) {
   }
   if (c.kind === "report") {
     card.append(h("dl", {},
-      h("dt", {}, "Reported by"), h("dd", {}, c.reporter, c.reporterVerified ? "" : " (not in the circle's signed record: unverified)"),
+      h("dt", {}, "Reported by"), h("dd", {}, userText(c.reporter), c.reporterVerified ? "" : " (not in the circle's signed record: unverified)"),
       h("dt", {}, "Reason"), h("dd", {}, REASON_TEXT[c.reason] ?? c.reason),
-      c.note ? [h("dt", {}, "Note"), h("dd", { class: "narrative" }, c.note)] : null,
+      c.note ? [h("dt", {}, "Note"), h("dd", {}, userText(c.note, { multiline: true }))] : null,
       h("dt", {}, "The warning said"),
-      h("dd", {}, h("strong", {}, c.reported.subject ?? ""), h("span", { class: "narrative" }, c.reported.text ? ` — ${c.reported.text}` : ""),
+      h("dd", {}, h("strong", {}, userText(c.reported.subject ?? "")), c.reported.text ? [" — ", userText(c.reported.text, { multiline: true })] : "",
         h("span", { class: "meta" }, ` (${c.reported.check})`))));
   } else {
     card.append(h("dl", {},
-      h("dt", {}, "About"), h("dd", {}, c.name),
-      h("dt", {}, "Contact"), h("dd", {}, c.contact || "(none given)"),
-      h("dt", {}, "Request"), h("dd", { class: "narrative" }, c.text)));
+      h("dt", {}, "About"), h("dd", {}, userText(c.name)),
+      h("dt", {}, "Contact"), h("dd", {}, c.contact ? userText(c.contact) : "(none given)"),
+      h("dt", {}, "Request"), h("dd", {}, userText(c.text, { multiline: true }))));
   }
   if (c.decisions.length) {
     card.append(h("ol", { class: "decisions", "aria-label": "Decisions" }, c.decisions.map((d) => h("li", {},
       `${d.action} by ${d.signer}${d.signerVerified ? "" : " (unverified)"}, ${formatDate(d.createdAt)}`,
-      d.reason ? [": ", h("span", { class: "narrative" }, d.reason)] : null,
-      d.response ? [h("br"), "Response sent: ", h("span", { class: "narrative" }, d.response)] : null))));
+      d.reason ? [": ", userText(d.reason, { multiline: true })] : null,
+      d.response ? [h("br"), "Response sent: ", userText(d.response, { multiline: true })] : null))));
   }
   const actions = allowed(c.status);
   if (actions.length) {
@@ -251,6 +252,6 @@ function targets(c) {
   return h("fieldset", {}, h("legend", {}, "Which warning does this decide on?"),
     c.candidates.map((candidate, i) => {
       const radio = h("input", { type: "radio", name: `target-${c.caseId}`, value: candidate.entryId, checked: i === 0 && candidate.level === "exact" });
-      return checkRow(radio, `${candidate.subject}: ${(candidate.text ?? "").slice(0, 120)} (${candidate.level} match)`);
+      return checkRow(radio, [userText(candidate.subject), ": ", userText([...(candidate.text ?? "")].slice(0, 120).join("")), ` (${candidate.level} match)`]);
     }));
 }

@@ -15,6 +15,7 @@ import {
 import { Client } from "../client/sdk.js";
 import { act, show, status } from "./app.js";
 import { field, formatDate, h, replace } from "./dom.js";
+import { userText } from "./text.js";
 
 const STATUS_TEXT = {
   open: "Received. The circle's admins have not decided yet.",
@@ -148,7 +149,7 @@ export function showReceipt(fragment) {
     replace(answer,
       h("p", { class: "verdict good" }, STATUS_TEXT[result.status] ?? result.status),
       h("p", { class: "meta" }, `Last change: ${formatDate(result.updatedAt)}`),
-      result.response ? [h("h2", {}, "The admins' answer"), h("p", { class: "narrative card" }, result.response)] : null,
+      result.response ? [h("h2", {}, "The admins' answer"), h("p", { class: "card" }, userText(result.response, { multiline: true }))] : null,
     );
   });
   refresh.addEventListener("click", check);

@@ -1,0 +1,72 @@
+"""Core statements for the hot write paths (issue 19): the rows ``access`` decides on, read
+without ORM objects. The rule itself stays in ``access``; a test holds these to the ORM path."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from app.circles.models import Circle, Membership
+
+
+@dataclass(slots=True)
+class CircleCounters:
+    """What a post reads and bumps on its circle, read under the circle row's lock."""
+
+    id: uuid.UUID
+    epoch: int
+    entry_seq: int
+    change_seq: int
+    entry_ttl_days: int
+    deleted_at: datetime | None
+
+
+_LOCK_CIRCLE = (
+    select(
+        Circle.id,
+        Circle.epoch,
+        Circle.entry_seq,
+        Circle.change_seq,
+        Circle.entry_ttl_days,
+        Circle.deleted_at,
+    )
+    .where(Circle.id == bindparam("circle_id"))
+    .with_for_update()
+)
+_MEMBERSHIP = select(Membership.status, Membership.role).where(
+    Membership.circle_id == bindparam("circle_id"), Membership.user_id == bindparam("user_id")
+)
+_CIRCLES: Table = Circle.__table__  # type: ignore[assignment]
+_STORE_COUNTERS = (
+    update(_CIRCLES)
+    .where(_CIRCLES.c.id == bindparam("circle_id"))
+    .values(entry_seq=bindparam("new_entry_seq"), change_seq=bindparam("new_change_seq"))
+)
+
+
+def lock_circle(
+    session: Session, *, circle_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[CircleCounters | None, Any]:
+    """The circle's counters with its row locked, then the caller's membership (status,
+    role) read after the lock is held, as ``access.membership(lock=True)`` reads them."""
+    conn = session.connection()  # Core on the session's transaction: no ORM layer
+    row = conn.execute(_LOCK_CIRCLE, {"circle_id": circle_id}).one_or_none()
+    if row is None:
+        return None, None
+    found = conn.execute(_MEMBERSHIP, {"circle_id": circle_id, "user_id": user_id})
+    return CircleCounters(*row), found.one_or_none()
+
+
+def store_counters(session: Session, circle: CircleCounters) -> None:
+    """Write the counters back (the post path loads no ``Circle`` object: none goes stale)."""
+    session.connection().execute(
+        _STORE_COUNTERS,
+        {
+            "circle_id": circle.id,
+            "new_entry_seq": circle.entry_seq,
+            "new_change_seq": circle.change_seq,
+        },
+    )

@@ -1,0 +1,132 @@
+"""The Core statements of the post path answer what the ORM path they replaced answered
+(issue 19): the same access decision and counters, the same stored entry."""
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.circles import access
+from app.circles.models import Circle
+from app.circles.queries import lock_circle, store_counters
+from app.client.entries import Entries
+from app.db import utcnow
+from app.entries import queries
+from app.entries.models import Entry
+from app.errors import BackchannelError, CircleDeleted
+from tests.conftest import World
+
+
+def _decision(check: Callable[..., object], **kw: object) -> object:
+    try:
+        return check(**kw)
+    except BackchannelError as exc:
+        return type(exc)
+
+
+def _orm_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
+    circle = access.active_member(session, circle_id=circle_id, user=user, lock=True)[0]
+    return (
+        circle.id,
+        circle.epoch,
+        circle.entry_seq,
+        circle.change_seq,
+        circle.entry_ttl_days,
+        circle.deleted_at,
+    )
+
+
+def _core_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
+    return dataclasses.astuple(access.active_member_locked(session, circle_id=circle_id, user=user))
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_the_locked_access_check_decides_as_the_orm_one(
+    world: World, engine: Engine, deleted: bool
+) -> None:
+    Entries(world.bob.circles).post(world.circle_id, subject="S", text="t", categories=["other"])
+    if deleted:
+        with Session(engine) as session, session.begin():
+            circle = session.get(Circle, world.circle_id)
+            assert circle is not None
+            circle.deleted_at = utcnow()
+    for role, person in world.everyone().items():
+        for circle_id in (world.circle_id, uuid.uuid4()):
+            with Session(engine) as session:
+                user = session.scalars(select(User).where(User.username == person.name)).one()
+                orm = _decision(_orm_locked, session=session, circle_id=circle_id, user=user)
+                session.rollback()
+                core = _decision(_core_locked, session=session, circle_id=circle_id, user=user)
+            assert core == orm, role
+            if role == "member" and circle_id == world.circle_id:
+                assert (orm is CircleDeleted) if deleted else not isinstance(orm, type)
+
+
+def test_existing_entry_reads_what_the_orm_reads(world: World, engine: Engine) -> None:
+    posted = Entries(world.bob.circles).post(
+        world.circle_id, subject="S", text="t", categories=["other"]
+    )
+    with Session(engine) as session:
+        row = queries.existing_entry(session, uuid.UUID(posted["entry_id"]))
+        entry = session.get(Entry, uuid.UUID(posted["entry_id"]))
+        assert entry is not None and row is not None
+        for key in row._fields:
+            assert getattr(row, key) == getattr(entry, key), key
+        assert queries.existing_entry(session, uuid.uuid4()) is None
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_a_core_insert_stores_what_the_orm_stores(
+    world: World, engine: Engine, anonymous: bool
+) -> None:
+    """The same transient entry, once through ``insert_entry`` and once through the ORM."""
+    template = Entries(world.bob.circles).post(
+        world.circle_id, subject="S", text="t", categories=["other"], anonymous=anonymous
+    )
+    with Session(engine) as session, session.begin():
+        stored = session.get(Entry, uuid.UUID(template["entry_id"]))
+        assert stored is not None
+        user = session.scalars(select(User).where(User.username == "bob")).one()
+        counters, _ = lock_circle(session, circle_id=world.circle_id, user_id=user.id)
+        assert counters is not None
+        now = utcnow()
+        made = []
+        for core in (True, False):
+            counters.entry_seq += 1
+            counters.change_seq += 1
+            entry = Entry(
+                **{
+                    c.key: getattr(stored, c.key)
+                    for c in Entry.__table__.columns
+                    if c.key not in ("id", "seq", "change_seq", "created_at", "expires_at")
+                },
+                id=uuid.uuid4(),
+                seq=counters.entry_seq,
+                change_seq=counters.change_seq,
+                created_at=now,
+                expires_at=now + timedelta(days=3),
+            )
+            if core:
+                queries.insert_entry(session, entry)
+            else:
+                session.add(entry)
+                session.flush()
+            made.append(entry.id)
+        store_counters(session, counters)
+    with Session(engine) as session:
+        rows = [session.get(Entry, entry_id) for entry_id in made]
+        columns = [
+            c.key for c in Entry.__table__.columns if c.key not in ("id", "seq", "change_seq")
+        ]
+        first, second = rows
+        assert first is not None and second is not None
+        assert [getattr(first, k) for k in columns] == [getattr(second, k) for k in columns]
+        assert (first.seq + 1, first.change_seq + 1) == (second.seq, second.change_seq)
+        counters_now, _ = lock_circle(session, circle_id=world.circle_id, user_id=first.author_id)
+        assert counters_now is not None
+        assert (counters_now.entry_seq, counters_now.change_seq) == (second.seq, second.change_seq)
