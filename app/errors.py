@@ -529,3 +529,62 @@ class DecisionConflict(Conflict):
 class DecisionNotAllowed(Conflict):
     code = "decision_not_allowed"
     message = "This action does not apply to the case or entry in its current state."
+
+
+# Sealed warnings (docs/protocol.md §36).
+class SealedNotSetUp(Conflict):
+    code = "sealed_not_set_up"
+    message = "No admin has set up sealed warnings in this circle yet."
+
+
+class InvalidSealedSettings(InvalidRequest):
+    code = "invalid_sealed_settings"
+    message = "The settings record or its signature is not acceptable."
+
+
+class SealedSettingsConflict(Conflict):
+    code = "sealed_settings_conflict"
+    message = "Another admin changed the sealed-warning settings first; sync and try again."
+
+
+class SealedKeyUnavailable(BackchannelError):
+    status_code = 503
+    code = "sealed_key_unavailable"
+    message = "This server's secret key no longer gives the circle's pinned VOPRF key."
+
+
+class EvaluationLimit(BackchannelError):
+    status_code = 429
+    code = "evaluation_limit"
+    message = "You have used this circle's daily name evaluations; try again tomorrow."
+    security_event = "rate_limited"
+
+
+class InvalidBlinded(InvalidRequest):
+    code = "invalid_blinded"
+    message = "Blinded elements must be canonical ristretto255 elements, 1 to 10 per request."
+
+
+class InvalidSealedFiling(InvalidRequest):
+    code = "invalid_sealed_filing"
+    message = "The sealed filing is malformed, not signed by you, or not for this circle."
+
+
+class SealedThresholdChanged(Conflict):
+    code = "sealed_k_changed"
+    message = "The circle's k changed; sync the settings and seal again."
+
+
+class FilingExists(Conflict):
+    code = "filing_exists"
+    message = "A sealed filing with this id already exists."
+
+
+class FilingNotFound(NotFound):
+    code = "filing_not_found"
+    message = "No such sealed filing of yours in this circle."
+
+
+class FilingClosed(Conflict):
+    code = "filing_closed"
+    message = "This sealed filing has matched or was withdrawn; it cannot be withdrawn now."

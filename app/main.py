@@ -27,6 +27,7 @@ from app.invites import router as invites_router
 from app.migrate import SchemaOutOfRange, check_schema
 from app.moderation import router as moderation_router
 from app.openapi import install_openapi
+from app.sealed import router as sealed_router
 from app.settings import Settings
 from app.version import API_VERSION
 from app.web import install_web_client, load_release
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(circles_router.router)
     authenticated.include_router(invites_router.router)
     authenticated.include_router(moderation_router.router)
+    authenticated.include_router(sealed_router.router)
     authenticated.include_router(audit_router.router)
     app.include_router(authenticated)
     app.include_router(accounts_router.public_router)

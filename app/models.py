@@ -7,6 +7,7 @@ from app.db import Base
 from app.entries import models as entries_models
 from app.invites import models as invites_models
 from app.moderation import models as moderation_models
+from app.sealed import models as sealed_models
 
 metadata = Base.metadata
 
@@ -18,4 +19,5 @@ __all__ = [
     "invites_models",
     "metadata",
     "moderation_models",
+    "sealed_models",
 ]

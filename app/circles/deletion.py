@@ -4,7 +4,7 @@ What stays (docs/protocol.md §16.9): the ``circles`` row with the statement, wh
 when; the memberships, so each member's list says the circle was deleted and by whom;
 the key records, which say who was an owner; and the audit log, whose last record is
 the deletion. Everything a member wrote or a key opened goes: warnings, corroborations,
-wrapped keys, invites, moderation keys and cases.
+wrapped keys, invites, moderation keys and cases, sealed warnings.
 """
 
 import uuid
@@ -25,6 +25,7 @@ from app.entries.models import Corroboration, Entry
 from app.errors import CircleChanged, InvalidDeletion, OwnerRequired
 from app.invites.models import InviteRow
 from app.moderation.models import Case, DecisionRow, ModerationKeyRow, ModerationWrap
+from app.sealed import service as sealed
 
 # Children before parents, so no foreign key is left pointing at a deleted row.
 _CONTENT = (
@@ -65,6 +66,7 @@ def delete_circle(
         actor=actor.username,
         details={"deletion_signature": b64encode(request.signature)},
     )
+    sealed.delete_circle_content(session, circle_id=circle.id)
     for model in _CONTENT:
         session.execute(delete(model).where(model.circle_id == circle.id))
     circle.meta_ciphertext = b""

@@ -77,7 +77,7 @@ def _add_nodes(session: Session, circle_id: uuid.UUID, seq: int, leaf: bytes) ->
     session.add(AuditNode(circle_id=circle_id, node=node_key(0, seq), hash=leaf))
     for level, position in closed[1:]:
         left = session.get(AuditNode, (circle_id, node_key(level - 1, position * 2)))
-        if left is None:  # every earlier leaf stored its nodes (migration 0013 backfilled)
+        if left is None:  # every earlier leaf stored its nodes (migration 0014 backfilled)
             raise RuntimeError(f"audit node {level - 1}/{position * 2} of {circle_id} is missing")
         current = merkle.node_hash(left.hash, current)
         session.add(AuditNode(circle_id=circle_id, node=node_key(level, position), hash=current))

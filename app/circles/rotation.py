@@ -27,6 +27,7 @@ from app.errors import (
     RotationRequired,
     WrongMemberState,
 )
+from app.sealed import service as sealed
 
 _WRAPS = cast(Table, Wrap.__table__)
 
@@ -131,6 +132,7 @@ def remove_member(
     was = member.status
     member.status = "removed"
     member.updated_at = utcnow()
+    sealed.void_departed(session, circle_id=circle.id, user_id=user.id)
     epoch = circle.epoch
     remaining = None
     if was == "active":
@@ -189,6 +191,7 @@ def leave_circle(
         circle.rotation_due = True
     member.status = "left"
     member.updated_at = utcnow()
+    sealed.void_departed(session, circle_id=circle.id, user_id=actor.id)
     events.append(
         session,
         circle_id=circle.id,

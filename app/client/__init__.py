@@ -28,6 +28,7 @@ from app.client.errors import (
 from app.client.moderation import Moderation
 from app.client.passphrase import check_passphrase
 from app.client.sdk import Account, Client, UserKeys
+from app.client.sealed import Sealed
 from app.client.takedown import file_takedown, takedown_status
 from app.client.trust import TrustStore
 
@@ -48,6 +49,7 @@ __all__ = [
     "PassphraseContainsUsername",
     "ProtocolError",
     "ReadEntry",
+    "Sealed",
     "TransportError",
     "TrustStore",
     "UserKeys",

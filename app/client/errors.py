@@ -23,6 +23,7 @@ from app.crypto.errors import (
     UntrustedSigner,
     WrongEpoch,
 )
+from app.crypto.sealed_filings import NotEnoughFilers
 
 
 class ClientError(Exception):
@@ -76,6 +77,7 @@ class PassphraseContainsUsername(WeakPassphrase):
 
 
 PROTOCOL_CODES: dict[type[CryptoError], str] = {
+    NotEnoughFilers: "not_enough_filers",  # before UntrustedSigner, its base
     BadSignature: "bad_signature",
     BadProof: "bad_proof",
     UntrustedSigner: "untrusted_signer",

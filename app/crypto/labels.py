@@ -120,6 +120,25 @@ OPRF_FINALIZE_LABEL: Final = b"Finalize"
 OPRF_CHALLENGE_LABEL: Final = b"Challenge"
 OPRF_COMPOSITE_LABEL: Final = b"Composite"
 
+# Sealed warnings (§36): opened to the admins only when k members name the same person.
+PERSON_SEAL_SECRET: Final = _person("bc.v1.seal-root")
+PERSON_SEAL_VALUE: Final = _person("bc.v1.seal-value")
+PERSON_SEAL_TAG: Final = _person("bc.v1.seal-tag")
+PERSON_SEAL_COEF: Final = _person("bc.v1.seal-coef")
+PERSON_SEAL_POINT: Final = _person("bc.v1.seal-point")
+PERSON_SEAL_WRAP: Final = _person("bc.v1.seal-wrap")
+PERSON_SEAL_SETTINGS: Final = _person("bc.v1.seal-set")
+PERSON_SEAL_OPRF_KEY: Final = _person("bc.v1.seal-oprf")  # server only: its OPRF key seed
+SEALED_NAME_PREFIX: Final = b"backchannel.sealed-name.v1\x00"
+SEALED_BODY_AD_PREFIX: Final = b"backchannel.sealed-body.v1\x00"
+SEALED_WRAP_AD_PREFIX: Final = b"backchannel.sealed-wrap.v1\x00"
+SEALED_SHARE_AD_PREFIX: Final = b"backchannel.sealed-share.v1\x00"
+SEALED_SELF_PREFIX: Final = b"backchannel.sealed-self.v1\x00"
+SEALED_FILING_TYPE: Final = "backchannel.sealed-filing"
+SEALED_FILING_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-filing.v1\x00"
+SEALED_SETTINGS_TYPE: Final = "backchannel.sealed-settings"
+SEALED_SETTINGS_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-settings.v1\x00"
+SEALED_EVALUATION_AD_PREFIX: Final = b"backchannel.sealed-evaluation.v1\x00"
 # Web releases (§35): the signed manifest of the web client's assets and the release key.
 RELEASE_TYPE: Final = "backchannel.web-release"
 RELEASE_SIGNATURE_CONTEXT: Final = b"backchannel.web-release.v1\x00"

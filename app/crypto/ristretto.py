@@ -116,3 +116,8 @@ def scalar_mul(a: bytes, b: bytes) -> bytes:
 def scalar_sub(a: bytes, b: bytes) -> bytes:
     difference: bytes = rbcl.crypto_core_ristretto255_scalar_sub(a, b)
     return difference
+
+
+def scalar_add(a: bytes, b: bytes) -> bytes:
+    total: bytes = rbcl.crypto_core_ristretto255_scalar_add(a, b)
+    return total

@@ -79,7 +79,7 @@ def _nodes(engine: Engine) -> dict[tuple[uuid.UUID, int, int], bytes]:
         return {(uuid.UUID(str(c)), node % 64, node // 64): bytes(h) for c, node, h in rows}
 
 
-def test_0013_backfills_every_complete_subtree_as_the_app_writes_them(
+def test_0014_backfills_every_complete_subtree_as_the_app_writes_them(
     world: World, engine: Engine, database_url: str
 ) -> None:
     written = _nodes(engine)  # as the app stored them, leaf by leaf
@@ -95,7 +95,7 @@ def test_0013_backfills_every_complete_subtree_as_the_app_writes_them(
                 expected[(circle, level, position)] = tree.node(level, position)
     assert written == expected
     engine.dispose()
-    downgrade(database_url, "0012")
+    downgrade(database_url, "0013")
     with engine.connect() as conn:
         assert "audit_nodes" not in inspect(conn).get_table_names()
     upgrade(database_url)

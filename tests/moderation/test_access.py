@@ -20,7 +20,7 @@ from app.crypto import b64encode
 from tests.moderation.conftest import Desk, error_of
 
 ROLES = ["outsider", "removed", "pending", "member", "admin", "owner"]
-TAGS = {"moderation", "audit"}
+TAGS = {"moderation", "audit", "sealed"}
 Expected = tuple[int, str | None]
 
 DENY = {
@@ -151,6 +151,30 @@ MATRIX: dict[tuple[str, str], tuple[Body, dict[str, int] | None, dict[str, Expec
         everyone((404, "receipt_not_found")),
     ),
     ("GET", "/v1/server/keys"): (None, None, everyone((200, None))),
+    # Sealed warnings (§36): nothing set up in this scene, so members reach that rule.
+    ("GET", "/v1/circles/{circle_id}/sealed/settings"): (None, None, member_only((200, None))),
+    ("POST", "/v1/circles/{circle_id}/sealed/settings"): (
+        lambda s: {"record": "{}", "signature": ZERO_SIG},
+        None,
+        admin_only((422, "invalid_sealed_settings")),
+    ),
+    ("POST", "/v1/circles/{circle_id}/sealed/evaluate"): (
+        lambda s: {"blinded": [b64encode(bytes(32))]},
+        None,
+        member_only((409, "sealed_not_set_up")),
+    ),
+    ("POST", "/v1/circles/{circle_id}/sealed/filings"): (
+        lambda s: {"record": "{}", "signature": ZERO_SIG},
+        None,
+        member_only((409, "sealed_not_set_up")),
+    ),
+    ("GET", "/v1/circles/{circle_id}/sealed/filings"): (None, None, member_only((200, None))),
+    ("POST", "/v1/circles/{circle_id}/sealed/filings/{filing_id}/withdraw"): (
+        None,
+        None,
+        member_only((404, "filing_not_found")),
+    ),
+    ("GET", "/v1/circles/{circle_id}/sealed/matches"): (None, None, admin_only((200, None))),
 }
 
 
@@ -170,7 +194,12 @@ def scene(desk: Desk) -> Scene:
 
 
 def _path(template: str, scene: Scene) -> str:
-    return template.format(circle_id=scene.desk.cid, case_id=scene.case_id, entry_id=scene.entry_id)
+    return template.format(
+        circle_id=scene.desk.cid,
+        case_id=scene.case_id,
+        entry_id=scene.entry_id,
+        filing_id=scene.case_id,
+    )
 
 
 def test_every_moderation_and_audit_route_has_a_row(app: FastAPI) -> None:

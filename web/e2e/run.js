@@ -31,6 +31,8 @@ const M = {
   checked: "ZBIGNIEW  marker qx93",
   corroboration: "Same on my set Marker-Tundra-3391",
   cliCircle: "Cli Circle Marker-Osprey-1290",
+  sealedSubject: "Radomir Sealmark-Vt42",
+  sealedText: "Followed me to the car park Marker-Sealed-5127",
 };
 
 /** One screenshot of each main screen goes to docs/screenshots/ with --update-docs. */
@@ -53,6 +55,8 @@ const DOC_SHOTS = [
   "17-account-phone",
   "18-account",
   "19-circle-deleted-phone",
+  "20-sealed-warning-phone",
+  "21-sealed-match",
 ];
 
 const server = await startServer();
@@ -362,6 +366,43 @@ try {
     const card = bob.page.locator("article.warning", { hasText: "Second Subject Marek" });
     await card.waitFor();
     assert.match(await card.textContent(), /Posted anonymously/);
+  });
+
+  await step("sealed: bob seals in the browser, carol on the CLI; alice opens the match in the browser; carol publishes from the CLI", async () => {
+    await openCircle(alice.page, M.circle);
+    await tab(alice.page, "Moderation"); // the first admin there signs the settings (k = 2)
+    await alice.page.getByRole("form", { name: "Sealed warnings setting" }).waitFor();
+    await openCircle(bob.page, M.circle);
+    await tab(bob.page, "Post a warning");
+    const form = bob.page.locator("form", { has: bob.page.getByRole("heading", { name: "Post a warning" }) });
+    await form.getByLabel("Who is it about?").fill(M.sealedSubject);
+    await form.getByLabel("stalking").check();
+    await form.getByLabel("What happened", { exact: true }).fill(M.sealedText);
+    await form.getByLabel(/Only if I am not the only one/).check();
+    await bob.shot("20-sealed-warning-phone");
+    await form.getByRole("button", { name: "Seal warning" }).click();
+    await bob.page.getByText(/Sealed\. Nobody can read it until 2 members/).waitFor();
+    await bob.page.locator("article.sealed", { hasText: "Sealed: nobody can read it" }).waitFor();
+    const filed = await carol.json("seal", circleId, "--subject", "SEALMARK-VT42, Radomir", "--category", "stalking", "--text", "Same in Brno, from the terminal.");
+    assert.equal(filed.status, "matched");
+    await tab(bob.page, "Warnings");
+    await tab(bob.page, "My sealed warnings");
+    await bob.page.locator("article.sealed", { hasText: "Matched: you are not the only one" }).waitFor();
+    await tab(alice.page, "Warnings");
+    await tab(alice.page, "Moderation");
+    const match = alice.page.locator("article.match");
+    await match.waitFor();
+    const text = await match.textContent();
+    for (const expected of ["bob", "carol", M.sealedText, "Same in Brno, from the terminal."]) {
+      assert.ok(text.includes(expected), `the match shows ${expected}`);
+    }
+    await alice.shot("21-sealed-match");
+    const published = await carol.json("sealed", "publish", circleId, filed.filing_id, "--anonymous");
+    await tab(bob.page, "Warnings");
+    const card = bob.page.locator("article.warning", { hasText: "Same in Brno, from the terminal." });
+    await card.waitFor();
+    assert.match(await card.textContent(), /Posted anonymously/);
+    assert.ok(published.entry_id);
   });
 
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.padding import Padding
 from rich.rule import Rule
+from rich.table import Table
 from rich.text import Text
 
 from app.client.cases import (
@@ -32,6 +33,7 @@ from app.client.cli.output import (
 )
 from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
+from app.client.sealed import Sealed
 from app.crypto.decisions import ACTIONS
 from app.crypto.reports import REASONS
 
@@ -121,6 +123,33 @@ def _print_case(case: dict[str, Any]) -> None:
             lines.append(say("  response: ", shown(decision["response"], multiline=True)))
     for line in lines:
         out.print(Padding(line, (0, 0, 0, 2)))
+
+
+@moderation_app.command("matches")
+def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """Sealed warnings that matched: k members named the same person. Verified and opened
+    on this device; only the circle's admins can read them."""
+    with circles_session(as_json) as circles:
+        matches = Sealed(Moderation(circles)).matches(circle_arg(circles, circle_id))
+        if as_json:
+            emit(True, matches, "")
+            return
+        if not matches:
+            out.print("No sealed warnings have matched.")
+            return
+        for match in matches:
+            grid = Table(
+                title=f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+            )
+            for column in ("filer", "name", "what happened"):
+                grid.add_column(column)
+            for warning in match["warnings"]:
+                grid.add_row(
+                    shown(warning["filer"]),
+                    shown(warning["subject"]),
+                    shown(warning["text"], multiline=True),
+                )
+            out.print(grid)
 
 
 @moderation_app.command("decide")

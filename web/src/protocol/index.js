@@ -24,5 +24,7 @@ export * from "./takedowns.js";
 export * from "./proofs.js";
 export * from "./audit.js";
 export * from "./voprf.js";
+export * from "./sealed.js";
+export * from "./sealedfilings.js";
 export * from "./release.js";
 export * from "./deletion.js";

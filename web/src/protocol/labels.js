@@ -108,6 +108,25 @@ export const OPRF_FINALIZE_LABEL = rfc("Finalize");
 export const OPRF_CHALLENGE_LABEL = rfc("Challenge");
 export const OPRF_COMPOSITE_LABEL = rfc("Composite");
 
+// §36 sealed warnings.
+export const PERSON_SEAL_SECRET = person("bc.v1.seal-root");
+export const PERSON_SEAL_VALUE = person("bc.v1.seal-value");
+export const PERSON_SEAL_TAG = person("bc.v1.seal-tag");
+export const PERSON_SEAL_COEF = person("bc.v1.seal-coef");
+export const PERSON_SEAL_POINT = person("bc.v1.seal-point");
+export const PERSON_SEAL_WRAP = person("bc.v1.seal-wrap");
+export const PERSON_SEAL_SETTINGS = person("bc.v1.seal-set");
+export const PERSON_SEAL_OPRF_KEY = person("bc.v1.seal-oprf"); // server only: its OPRF key seed
+export const SEALED_NAME_PREFIX = context("backchannel.sealed-name.v1");
+export const SEALED_BODY_AD_PREFIX = context("backchannel.sealed-body.v1");
+export const SEALED_WRAP_AD_PREFIX = context("backchannel.sealed-wrap.v1");
+export const SEALED_SHARE_AD_PREFIX = context("backchannel.sealed-share.v1");
+export const SEALED_SELF_PREFIX = context("backchannel.sealed-self.v1");
+export const SEALED_FILING_TYPE = "backchannel.sealed-filing";
+export const SEALED_FILING_SIGNATURE_CONTEXT = context("backchannel.sealed-filing.v1");
+export const SEALED_SETTINGS_TYPE = "backchannel.sealed-settings";
+export const SEALED_SETTINGS_SIGNATURE_CONTEXT = context("backchannel.sealed-settings.v1");
+export const SEALED_EVALUATION_AD_PREFIX = context("backchannel.sealed-evaluation.v1");
 // §35 web releases (SHA-256 and Ed25519 only, so the service worker needs only WebCrypto)
 export const RELEASE_TYPE = "backchannel.web-release";
 export const RELEASE_SIGNATURE_CONTEXT = context("backchannel.web-release.v1");

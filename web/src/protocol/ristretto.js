@@ -94,3 +94,7 @@ export function scalarMul(a, b) {
 export function scalarSub(a, b) {
   return sodium.crypto_core_ristretto255_scalar_sub(a, b);
 }
+
+export function scalarAdd(a, b) {
+  return sodium.crypto_core_ristretto255_scalar_add(a, b);
+}

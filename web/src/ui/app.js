@@ -14,6 +14,7 @@ import { ApiError, ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
 import { Account, Client } from "../client/sdk.js";
 import { Moderation } from "../client/moderation.js";
+import { Sealed } from "../client/sealed.js";
 import { TrustStore } from "../client/trust.js";
 import { ready } from "../protocol/sodium.js";
 import { deviceLabel, exitHelpBox, showAccount, showRecover } from "./account.js";
@@ -37,6 +38,7 @@ export const app = {
   circles: null,
   entries: null,
   moderation: null,
+  sealed: null,
   audit: null,
   pendingInvite: null,
 };
@@ -134,6 +136,7 @@ export function signedIn(client, account) {
   });
   app.entries = new Entries(app.circles);
   app.moderation = new Moderation(app.circles, app.entries);
+  app.sealed = new Sealed(app.moderation);
   app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));
   renderAccountBar();
   tabProfile.save(account).catch(() => undefined); // without IndexedDB a reload asks again
@@ -142,7 +145,7 @@ export function signedIn(client, account) {
 /** Forget the keys in memory; return the client that held the session. */
 function drop() {
   const client = app.client;
-  Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, audit: null });
+  Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });
   tabProfile.clear();
   renderAccountBar();
   return client;

@@ -23,6 +23,8 @@ const KIND_TEXT = {
   report_filed: "a warning was reported",
   takedown_filed: "a takedown request came in",
   case_decided: "decided a case",
+  sealed_settings_changed: "set how many members open a sealed warning",
+  sealed_evaluation: "a name was evaluated for a sealed warning (who: only the admins can see)",
 };
 
 function describeRecord(body) {

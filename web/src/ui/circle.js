@@ -17,6 +17,7 @@ import { userList, userText } from "./text.js";
 const TABS = [
   ["feed", "Warnings"],
   ["post", "Post a warning"],
+  ["sealed", "My sealed warnings"],
   ["check", "Check a name"],
   ["members", "Members"],
   ["invite", "Invite", { admin: true }],
@@ -94,6 +95,7 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
 const PANELS = {
   feed: feedPanel,
   post: postPanel,
+  sealed: sealedPanel,
   check: checkPanel,
   members: membersPanel,
   invite: invitePanel,
@@ -268,14 +270,18 @@ function postPanel(panel, circle) {
   const contact = h("input", { name: "contact", maxlength: "200" });
   const text = h("textarea", { name: "text", rows: "6" });
   const anonymous = h("input", { type: "checkbox", name: "anonymous" });
+  const sealed = h("input", { type: "checkbox", name: "sealed" });
   const submit = h("button", { type: "submit" }, "Post warning");
+  sealed.addEventListener("change", () => {
+    anonymous.disabled = sealed.checked;
+    submit.textContent = sealed.checked ? "Seal warning" : "Post warning";
+  });
   const form = h("form", {
     class: "card",
     onsubmit: (event) => {
       event.preventDefault();
       act(submit, async () => {
-        status("Encrypting and posting…", { busy: true });
-        await app.entries.post(circle.circleId, {
+        const fields = {
           subject: subject.value.trim(),
           aliases: lines(aliases.value),
           categories: boxes.filter((b) => b.checked).map((b) => b.value),
@@ -284,8 +290,17 @@ function postPanel(panel, circle) {
           affiliation: affiliation.value.trim() || null,
           contact: contact.value.trim() || null,
           text: text.value,
-          anonymous: anonymous.checked,
-        });
+        };
+        if (sealed.checked) {
+          status("Sealing… (one evaluation of each name by the server, which learns nothing of it)", { busy: true });
+          const result = await app.sealed.seal(circle.circleId, fields);
+          showCircleTab(circle, "sealed", result.status === "matched"
+            ? "Sealed, and it matched: you are not the only one. The circle's admins can now read it and the others."
+            : `Sealed. Nobody can read it until ${result.k} members have named this person.`);
+          return;
+        }
+        status("Encrypting and posting…", { busy: true });
+        await app.entries.post(circle.circleId, { ...fields, anonymous: anonymous.checked });
         showCircleTab(circle, "feed", "Your warning was posted.");
       });
     },
@@ -303,8 +318,58 @@ function postPanel(panel, circle) {
   field("What happened", text),
   checkRow(anonymous, "Post anonymously: members will not see that it was you (the server still knows who sent it)"),
   h("p", { class: "hint proof" }, NAMED_PROOF),
+  checkRow(sealed, "Only if I am not the only one: keep it sealed until other members name the same person; then only the circle's admins can read it"),
+  h("p", { class: "hint" }, "A sealed warning matches only the same name or alias (spelling, accents and word order aside), never a surname alone. Until it matches, nobody can read it or learn whom it names: not the server, not the admins. You can withdraw it, or publish it yourself, at any time."),
   submit);
   replace(panel, form);
+}
+
+const SEALED_STATUS = {
+  open: "Sealed: nobody can read it",
+  matched: "Matched: you are not the only one. The circle's admins can read it.",
+  withdrawn: "Withdrawn",
+  void: "Void (you left the circle)",
+};
+
+/** One's own sealed warnings, whether each has matched, and the one action to publish it. */
+async function sealedPanel(panel, circle) {
+  const filings = await app.sealed.filings(circle.circleId);
+  replace(panel, h("h2", {}, "My sealed warnings"),
+    filings.length === 0
+      ? h("p", {}, "You have no sealed warnings in this circle. Choose “Only if I am not the only one” when you post a warning.")
+      : filings.map((f) => sealedCard(f, circle)));
+}
+
+function sealedCard(f, circle) {
+  const card = h("article", { class: "card sealed", "aria-label": `Sealed warning ${f.filingId}` },
+    h("h3", {}, f.subject ?? "(withdrawn)"),
+    h("p", { class: f.matched ? "notice" : "meta" }, SEALED_STATUS[f.status] ?? f.status),
+    f.status === "open" && !f.counts ? h("p", { class: "hint" }, "Filed while the circle needed a different number of members; withdraw it and seal it again to count.") : null,
+    f.text ? h("p", { class: "narrative" }, f.text) : null,
+    h("p", { class: "meta" }, `Sealed ${formatDate(f.createdAt)}`));
+  if (f.subject !== null) {
+    const named = h("button", { type: "button" }, "Publish to the circle");
+    const anonymous = h("button", { type: "button", class: "secondary" }, "Publish anonymously");
+    for (const [button, hidden] of [[named, false], [anonymous, true]]) {
+      button.addEventListener("click", () => act(button, async () => {
+        await app.sealed.publish(circle.circleId, f.filingId, { anonymous: hidden });
+        showCircleTab(circle, "feed", "Your warning was published to the circle.");
+      }));
+    }
+    card.append(h("div", { class: "actions" }, named, anonymous));
+  }
+  if (f.status === "open") {
+    card.append(confirmButton("Withdraw", {
+      question: "Withdraw this sealed warning? It is deleted and can no longer match.",
+      yes: "Withdraw it",
+      no: "Keep it",
+      label: `Withdraw the sealed warning about ${f.subject}`,
+    }, (yes) => act(yes, async () => {
+      await app.sealed.withdraw(circle.circleId, f.filingId);
+      showCircleTab(circle, "sealed", "Withdrawn.");
+    })));
+  }
+  return card;
 }
 
 /** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */

@@ -74,6 +74,9 @@ export async function moderationPanel(panel, circle) {
   status("Opening the moderation queue…", { busy: true });
   const { cases } = await app.moderation.listCases(circle.circleId);
   const link = await app.moderation.takedownLink(circle.circleId, window.location.origin);
+  // Sealed warnings: the first admin to open Moderation signs the settings (k = 2 by default).
+  const settings = await app.sealed.configure(circle.circleId);
+  const matches = await app.sealed.matches(circle.circleId);
   status("");
   const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
   const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
@@ -93,7 +96,38 @@ export async function moderationPanel(panel, circle) {
     boxes.size ? bulkForm(boxes, circle) : null,
     open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
     closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
+    sealedSection(matches, settings, circle),
   );
+}
+
+/** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */
+function sealedSection(matches, settings, circle) {
+  const k = h("select", { name: "sealed-k" }, [2, 3, 4, 5].map((n) => h("option", { value: String(n), selected: n === settings.k }, String(n))));
+  k.value = String(settings.k);
+  const save = h("button", { type: "submit", class: "secondary" }, "Save");
+  const form = h("form", {
+    class: "card",
+    "aria-label": "Sealed warnings setting",
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(save, async () => {
+        await app.sealed.configure(circle.circleId, { k: Number(k.value) });
+        showCircleTab(circle, "moderation", `Sealed warnings now open when ${k.value} members name the same person. The change is signed by you and in the audit log.`);
+      });
+    },
+  },
+  field("Sealed warnings open when this many members name the same person", k, "Changing it leaves warnings sealed under the old number uncounted until their authors seal them again."),
+  save);
+  return h("section", { "aria-label": "Sealed warnings" },
+    h("h3", {}, matches.length ? `Sealed warnings that matched (${matches.length})` : "No sealed warnings have matched."),
+    h("p", {}, "Each match was opened in this browser after checking that at least k different members, each in the circle's signed record, signed a warning naming the same person. Nothing here is visible to the rest of the circle unless an author publishes their own warning."),
+    matches.map((m) => h("article", { class: "card match", "aria-label": `Sealed match ${m.matchId}` },
+      h("h4", {}, `${m.filers.length} members: ${m.filers.join(", ")}`),
+      m.kCurrent ? null : h("p", { class: "hint" }, `Opened when the circle needed ${m.k}.`),
+      m.warnings.map((w) => h("div", { class: "sealed-warning" },
+        h("p", {}, h("strong", {}, w.subject ?? ""), ` — from ${w.filer}`),
+        h("p", { class: "narrative" }, w.text ?? ""))))),
+    form);
 }
 
 /** Dismiss the ticked takedown requests at once, each by its own signed decision. */

@@ -4,8 +4,8 @@ Every complete subtree of each circle's audit tree is stored as its leaves are a
 (about two rows per leaf), keyed by ``node = position * 64 + level``; the events that exist are backfilled here, circle by circle.
 Code from before this revision does not write nodes: this is a stop-migrate-start upgrade.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 16:30:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from app.crypto import merkle
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
