@@ -56,8 +56,9 @@ def downgrade() -> None:
     with op.batch_alter_table('moderation_cases', schema=None) as batch_op:
         batch_op.drop_index('ix_moderation_cases_kind')
 
-    with op.batch_alter_table('invites', schema=None) as batch_op:
-        batch_op.drop_column('signups')
+    # DROP COLUMN in place (SQLite 3.35 or later): a batch copy of this table would drop and
+    # re-create it, which the rows that point at it refuse (or cascade away).
+    op.drop_column('invites', 'signups')
 
     with op.batch_alter_table('registration_hits', schema=None) as batch_op:
         batch_op.drop_index('ix_registration_hits_scope')

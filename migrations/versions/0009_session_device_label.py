@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.drop_column("device_label")
+    # DROP COLUMN in place (SQLite 3.35 or later): a batch copy of this table would drop and
+    # re-create it, which the rows that point at it refuse (or cascade away).
+    op.drop_column("auth_sessions", "device_label")

@@ -31,8 +31,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("circles", schema=None) as batch_op:
-        batch_op.drop_column("deletion_signature")
-        batch_op.drop_column("deletion")
-        batch_op.drop_column("deleted_by")
-        batch_op.drop_column("deleted_at")
+    # DROP COLUMN in place (SQLite 3.35 or later): a batch copy of this table would drop and
+    # re-create it, which the rows that point at it refuse (or cascade away).
+    for column in ("deletion_signature", "deletion", "deleted_by", "deleted_at"):
+        op.drop_column("circles", column)

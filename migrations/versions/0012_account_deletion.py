@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("deleted_at")
+    # DROP COLUMN in place (SQLite 3.35 or later): a batch copy of this table would drop and
+    # re-create it, which the rows that point at it refuse (or cascade away).
+    op.drop_column("users", "deleted_at")
