@@ -243,12 +243,13 @@ CREDENTIAL_ROUTES = {
     ("POST", "/v1/auth/recovery/complete"),
     ("POST", "/v1/me/passphrase"),
     ("POST", "/v1/me/sessions/end"),
+    ("POST", "/v1/me/delete"),
 }
 
 
 @pytest.mark.asvs("6.1.3", "6.3.4")
 def test_there_is_no_undocumented_authentication_pathway(http: TestClient) -> None:
-    """ASVS 6.1.3, 6.3.4: the routes that take a credential are exactly the known six, each
+    """ASVS 6.1.3, 6.3.4: the routes that take a credential are exactly the known seven, each
     documented in docs/api.md, each checked by the same Argon2 verifier and throttle; every
     other route is public by design or needs a session (tests/test_access_all.py)."""
     from pathlib import Path

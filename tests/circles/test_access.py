@@ -250,7 +250,10 @@ def _circle_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def test_every_circle_route_has_a_row(app: FastAPI) -> None:
-    assert _circle_routes(app) == set(MATRIX)
+    # Sealed warnings' routes have their rows in tests/moderation/test_access.py's matrix
+    # (with the moderation and audit routes: a sealed match opens to the admins).
+    own = {(method, path) for method, path in _circle_routes(app) if "/sealed/" not in path}
+    assert own == set(MATRIX)
 
 
 @pytest.mark.asvs("8.2.1", "8.3.1")
@@ -293,6 +296,7 @@ def test_anonymous_gets_401_everywhere(app: FastAPI, http: TestClient) -> None:
             invite_id=uuid.uuid4(),
             entry_id=uuid.uuid4(),
             case_id=uuid.uuid4(),
+            filing_id=uuid.uuid4(),
         )
         response = http.request(method, path + QUERIES.get(template, ""))
         assert response.status_code == 401, (method, template)

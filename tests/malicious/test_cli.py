@@ -117,6 +117,8 @@ def test_cli_audit_verify_with_two_records_swapped(live_server: str, tmp_path: P
     def swap(rows: list[dict[str, Any]], _: httpx.Request) -> None:
         rows[3], rows[4] = rows[4], rows[3]
 
+    # The records swapped are ones bob already verified: an incremental verify never reads
+    # them again (docs/protocol.md), a full one does.
     with malicious_server(on("GET", f"/v1/circles/{cid}/audit/records", swap)):
-        _refused(c, "bob", "reordered", "audit", "verify", cid)
+        _refused(c, "bob", "reordered", "audit", "verify", cid, "--full")
     assert _kept(c, "bob") == before
