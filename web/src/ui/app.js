@@ -437,6 +437,16 @@ function takeFragment(path) {
 }
 
 async function start() {
+  // A link pasted into a tab already on /join, /takedown or /receipt changes only the
+  // fragment, which loads nothing: start again so the new link is read (and dropped again).
+  // In-page anchors (the skip link's #main) name an element and are left alone.
+  window.addEventListener("hashchange", () => {
+    const fragment = window.location.hash.slice(1);
+    const linkPage = ["/join", "/takedown", "/receipt"].includes(window.location.pathname);
+    if (linkPage && fragment && !document.getElementById(fragment)) {
+      window.location.reload();
+    }
+  });
   status("Loading…", { busy: true });
   const integrity = await ensureIntegrity();
   showRelease(integrity).catch(fail);
