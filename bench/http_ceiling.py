@@ -58,7 +58,7 @@ from app.crypto.entries import (
 )
 from bench.common import fresh_database, usable_engines
 from bench.entries_sync import free_port, payload, post_payload
-from bench.loadgen import Generator, LoadResult, request_bytes
+from bench.loadgen import Generator, LoadResult, idle_then_flooded, request_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-http-ceiling-secret-key-long-enough-x"
@@ -315,21 +315,15 @@ def measure_cell(
                 row["post_cpu"] = row["post_ceiling_cpu"] / row["post_real_cpu"]
                 row["post_tail"] = row["post_real_p99"] / row["post_real_p50"]
                 # Feed p99, one request at a time: idle, then under a login flood.
-                idle = gen.start(
-                    real.port, feed, connections=1, seconds=args.seconds, max_requests=10**6
-                ).result()
-                hammer = flood.start(
+                idle, busy, logins = idle_then_flooded(
+                    gen,
+                    flood,
                     real.port,
+                    feed,
                     login,
-                    connections=args.flood_clients,
-                    seconds=args.seconds + 2.0,
-                    max_requests=10**6,
+                    seconds=args.seconds,
+                    flood_clients=args.flood_clients,
                 )
-                time.sleep(1.0)  # the flood is running
-                busy = gen.start(
-                    real.port, feed, connections=1, seconds=args.seconds, max_requests=10**6
-                ).result()
-                logins = hammer.result()
                 row.update(
                     idle_p99=idle.percentile(99),
                     busy_p99=busy.percentile(99),

@@ -129,3 +129,29 @@ class Generator:
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
+
+
+def idle_then_flooded(
+    gen: Generator,
+    flood: Generator,
+    port: int,
+    probe: list[bytes],
+    flood_requests: list[bytes],
+    *,
+    seconds: float,
+    flood_clients: int,
+) -> tuple[LoadResult, LoadResult, LoadResult]:
+    """The probe one request at a time for ``seconds`` on a quiet server, then again while
+    ``flood_clients`` connections send ``flood_requests`` (started a second before the probe
+    and outlasting it): (idle, busy, the flood's own result)."""
+    idle = gen.start(port, probe, connections=1, seconds=seconds, max_requests=10**6).result()
+    hammer = flood.start(
+        port,
+        flood_requests,
+        connections=flood_clients,
+        seconds=seconds + 2.0,
+        max_requests=10**6,
+    )
+    time.sleep(1.0)  # the flood is running
+    busy = gen.start(port, probe, connections=1, seconds=seconds, max_requests=10**6).result()
+    return idle, busy, hammer.result()

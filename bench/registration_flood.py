@@ -45,7 +45,7 @@ from app.client.sdk import Client
 from app.crypto import AccountKeys, IdentityKeys, KdfParams, b64decode, b64encode
 from bench.common import fresh_database, usable_engines
 from bench.entries_sync import free_port
-from bench.loadgen import Generator, request_bytes
+from bench.loadgen import Generator, idle_then_flooded, request_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-registration-flood-secret-key-long-x"
@@ -171,22 +171,16 @@ def measure(
             registrations = flood_requests(args.flood_requests, kdf)
             share = len(registrations) // args.rounds  # each round its own, unused names
             for r in range(args.rounds):
-                idle = gen.start(
-                    server.port, login, connections=1, seconds=args.seconds, max_requests=10**6
-                ).result()
                 batch = registrations[r * share : (r + 1) * share]
-                hammer = flood.start(
+                idle, busy, flooded = idle_then_flooded(
+                    gen,
+                    flood,
                     server.port,
+                    login,
                     batch,
-                    connections=args.flood_clients,
-                    seconds=args.seconds + 2.0,
-                    max_requests=10**6,
+                    seconds=args.seconds,
+                    flood_clients=args.flood_clients,
                 )
-                time.sleep(1.0)  # the flood is running
-                busy = gen.start(
-                    server.port, login, connections=1, seconds=args.seconds, max_requests=10**6
-                ).result()
-                flooded = hammer.result()
                 if idle.ok() != idle.requests or busy.ok() != busy.requests:
                     raise RuntimeError(f"logins failed: {idle.statuses} {busy.statuses}")
                 if 409 in flooded.statuses:  # loadgen cycled past its share: names repeat
