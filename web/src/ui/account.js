@@ -9,7 +9,7 @@ import { act, app, current, newClient, show, showAuth, showRecoveryCode, signedI
 import { confirmButton, field, formatTime, h, replace } from "./dom.js";
 import { exitHelp } from "./safety.js";
 import { t, tx } from "./i18n/index.js";
-import { isolated, userText } from "./text.js";
+import { userText, visible } from "./text.js";
 
 /**
  * What this browser calls itself in the session list ("Firefox on Android"): no version.
@@ -86,7 +86,7 @@ async function listSessions(container) {
           h("span", { class: "session-name" }, label === null ? t("account.unnamed_device") : userText(label), row.current ? t("account.this_browser") : ""),
           h("span", { class: "meta" }, t("account.session_times", { created: formatTime(row.created_at), used: formatTime(row.last_used_at) })));
         if (!row.current) {
-          const device = label === null ? t("account.unnamed_device") : isolated(label);
+          const device = label === null ? t("account.unnamed_device") : visible(label);
           const button = h("button", { type: "button", class: "secondary danger", "aria-label": t("account.end_label", { device, date: formatTime(row.created_at) }) }, t("account.end"));
           button.addEventListener("click", () => end(button, [row.session_id]));
           item.append(button);

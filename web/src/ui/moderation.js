@@ -9,7 +9,7 @@ import { checkRow, showCircleTab } from "./circle.js";
 import { field, formatDate, h, replace } from "./dom.js";
 import { copyBox } from "./takedown.js";
 import { t, tx } from "./i18n/index.js";
-import { isolated, userList, userText, visible } from "./text.js";
+import { userList, userText, visible } from "./text.js";
 
 /** A report's reason, a case's status, a decision's action, in words (`report.reason_<r>`, …). */
 function said(prefix, value) {
@@ -38,7 +38,7 @@ export function reportButton(entry, circle) {
     const send = h("button", { type: "submit" }, t("report.send"));
     const form = h("form", {
       class: "card report",
-      "aria-label": t("report.form_label", { subject: isolated(entry.subject) }),
+      "aria-label": t("report.form_label", { subject: visible(entry.subject) }),
       onsubmit: (event) => {
         event.preventDefault();
         act(send, async () => {

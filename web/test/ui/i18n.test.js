@@ -255,6 +255,12 @@ test("placeholders are filled as text, plural forms chosen by the language's rul
   assert.deepEqual(tx("bar.signed_in_as", { name: node }), ["Signed in as ", node]);
   assert.equal(t("no.such.key"), "no.such.key");
   assert.equal(message("common.dismiss", {}, "xx"), "Dismiss");
+  setLanguage("ar");
+  const forms = [0, 1, 2, 3, 11, 100].map((count) => t("circle.member_count", { count }));
+  assert.deepEqual(forms, ["لا أعضاء", "عضو واحد", "عضوان", "3 أعضاء", "11 عضوًا", "100 عضو"]);
+  setLanguage("es");
+  assert.equal(t("account.sessions_ended", { count: 1 }), "Se cerró 1 sesión.");
+  setLanguage("en");
 });
 
 test("the language follows the browser unless the reader chose one", () => {

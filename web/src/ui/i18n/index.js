@@ -11,13 +11,17 @@
  * The language follows the browser (navigator.languages) unless the reader chose one
  * with the switcher, which is kept in localStorage.
  */
+import ar from "./ar.js";
 import en from "./en.js";
+import es from "./es.js";
 
-export const CATALOGUES = { en };
+export const CATALOGUES = { en, es, ar };
 
 /** The languages offered, each named in itself (the switcher shows these names as they are). */
 export const LANGUAGES = [
   ["en", "English"], // i18n-exempt: a language's own name
+  ["es", "Español"], // i18n-exempt: a language's own name
+  ["ar", "العربية"],
 ];
 
 const RIGHT_TO_LEFT = new Set(["ar"]);
