@@ -203,6 +203,7 @@ class Driver:
         post = self.rng.choice(posts)
 
         def action() -> None:
+            post.retracting = True
             self.landed(
                 circle.circle_id,
                 "entry_retracted",
@@ -216,14 +217,23 @@ class Driver:
         posts = self.world.others_posts(circle.circle_id, person.name)
         if not posts:
             return None
-        entry_id = str(self.rng.choice(posts).entry_id)
-        return lambda: self.landed(
-            circle.circle_id,
-            "report_filed",
-            lambda: person.moderation.report(
-                circle.circle_id, entry_id, reason="other", note="soak"
-            ),
-        )
+        post = self.rng.choice(posts)
+
+        def action() -> None:
+            try:
+                self.landed(
+                    circle.circle_id,
+                    "report_filed",
+                    lambda: person.moderation.report(
+                        circle.circle_id, str(post.entry_id), reason="other", note="soak"
+                    ),
+                )
+            except ProtocolError as exc:
+                if exc.code == "entry_gone" and post.retracting:  # its author retracted it
+                    raise Refused(exc.code) from exc
+                raise
+
+        return action
 
     def verify(self, person: Person, circle: CircleState) -> Callable[[], Any]:
         return lambda: person.audit.verify(circle.circle_id)

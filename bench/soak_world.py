@@ -63,6 +63,7 @@ class Post:
     text: str
     entry_id: str | None = None  # None: the answer was lost
     retracted: bool = False
+    retracting: bool = False  # a retraction was sent (its answer may not be in yet)
 
 
 @dataclass
