@@ -6,6 +6,7 @@
  */
 import { LiveStream, SeenStore } from "../client/live.js";
 import { act, status } from "./app.js";
+import { t } from "./i18n/index.js";
 
 let stream = null;
 let seenStore = null;
@@ -95,7 +96,7 @@ export function followFeed(list, { circleId, lastSeq, newest, card }) {
         list.prepend(card(entry));
       }
       markSeen(circleId, page.lastSeq);
-      status(arrived.length === 1 ? "A new warning arrived." : `${arrived.length} new warnings arrived.`);
+      status(t("feed.arrived", { count: arrived.length }));
     });
     return true;
   });
