@@ -63,13 +63,13 @@ export async function languageStory({ step, server, browser, people, secrets }) 
     const code = await register(page, es, "elena", passphrase);
     secrets.add(code);
     await noHorizontalScroll(page);
-    await elena.shot("22-spanish-recovery-code-phone");
+    await elena.shot("24-spanish-recovery-code-phone");
     await acknowledge(page, es);
     await page.getByRole("navigation", { name: es["page.account_nav"] }).getByRole("button", { name: es["bar.my_account"] }).click();
     await page.getByRole("heading", { level: 1, name: es["bar.my_account"] }).waitFor();
     await page.locator("li.session").first().waitFor();
     await noHorizontalScroll(page);
-    await elena.shot("23-spanish-account-phone");
+    await elena.shot("25-spanish-account-phone");
   });
 
   await step("the switcher turns the page to Arabic, right to left: a circle and a warning, names isolated (phone)", async () => {
@@ -97,7 +97,7 @@ export async function languageStory({ step, server, browser, people, secrets }) 
     const lefts = await page.locator(".fingerprint .fp-group").evaluateAll((groups) => groups.map((g) => g.getBoundingClientRect().left));
     assert.equal(lefts.length, 6);
     assert.ok(lefts[0] < lefts[1] && lefts[1] < lefts[2], `fingerprint groups in reading order: ${lefts}`);
-    await farah.shot("26-arabic-circles-phone");
+    await farah.shot("28-arabic-circles-phone");
 
     await page.getByLabel(ar["home.name"], { exact: true }).fill(circle);
     await page.getByRole("button", { name: ar["home.create_circle"], exact: true }).click();
@@ -117,7 +117,7 @@ export async function languageStory({ step, server, browser, people, secrets }) 
     assert.match(await card.textContent(), new RegExp(ar["warning.posted_by"].replace("{name}", "farah")));
     assert.deepEqual(await unisolated(page, [circle, subject, alias, "Marker-Sahara-3302", "farah"]), []);
     await noHorizontalScroll(page);
-    await farah.shot("24-arabic-feed-phone");
+    await farah.shot("26-arabic-feed-phone");
 
     // The choice is remembered: a reload keeps Arabic (and the sign-in, as in English).
     await page.reload();
@@ -126,6 +126,6 @@ export async function languageStory({ step, server, browser, people, secrets }) 
     await page.getByRole("button", { name: circle }).click();
     await page.locator("article.warning", { hasText: subject }).waitFor();
     await page.setViewportSize({ width: 1100, height: 800 });
-    await farah.shot("25-arabic-feed");
+    await farah.shot("27-arabic-feed");
   });
 }

@@ -58,11 +58,13 @@ const DOC_SHOTS = [
   "19-circle-deleted-phone",
   "20-sealed-warning-phone",
   "21-sealed-match",
-  "22-spanish-recovery-code-phone",
-  "23-spanish-account-phone",
-  "24-arabic-feed-phone",
-  "25-arabic-feed",
-  "26-arabic-circles-phone",
+  "22-live-arrival-phone",
+  "23-new-count",
+  "24-spanish-recovery-code-phone",
+  "25-spanish-account-phone",
+  "26-arabic-feed-phone",
+  "27-arabic-feed",
+  "28-arabic-circles-phone",
 ];
 
 const server = await startServer();
@@ -341,7 +343,24 @@ try {
     const circle = circles.find((c) => c.name === M.circle);
     assert.ok(circle, "the CLI opens the circle the browser made, name and all");
     circleId = circle.circle_id;
+    // Live (docs/protocol.md §37): bob's feed is open on his phone, alice is on My circles.
+    await tab(bob.page, "Warnings");
+    await bob.page.locator("article.warning", { hasText: M.subject }).waitFor();
+    await alice.page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "My circles" }).click();
+    await alice.page.locator(".circle-open", { hasText: M.circle }).waitFor();
     await carol.json("post", circleId, "--subject", "Cli Subject Petrov", "--alias", "@petrov", "--category", "stalking", "--text", "Posted from the terminal.");
+    // Without a refresh: the warning appears at the top of bob's open feed, marked new…
+    const arrived = bob.page.locator("article.warning.new", { hasText: "Cli Subject Petrov" });
+    await arrived.waitFor({ timeout: 20000 });
+    assert.match(await arrived.textContent(), /New since your last visit/);
+    await bob.shot("22-live-arrival-phone");
+    // …and alice's list counts it as new to her, until she opens the circle.
+    const badge = alice.page.locator(".circle-open", { hasText: M.circle }).locator(".unseen");
+    await badge.filter({ hasText: "1 new" }).waitFor({ timeout: 20000 });
+    await alice.shot("23-new-count");
+    await openCircle(alice.page, M.circle);
+    await alice.page.locator("article.warning.new", { hasText: "Cli Subject Petrov" }).waitFor();
+    assert.equal(await alice.page.locator("article.warning.new").count(), 1, "only carol's warning is new to alice");
     await tab(bob.page, "Warnings");
     const fromCli = bob.page.locator("article.warning", { hasText: "Cli Subject Petrov" });
     await fromCli.waitFor();
