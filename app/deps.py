@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -10,12 +11,13 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import joinedload, sessionmaker
 
 from app import security_log
 from app.accounts import service as accounts
 from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
+from app.accounts.queries import Account, SignedIn
 from app.db import finish, is_unavailable, session_scope
 from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
@@ -113,10 +115,12 @@ async def bearer_token(request: Request) -> str | None:
 PresentedToken = Annotated[str | None, Depends(bearer_token)]
 
 
-async def current_session(
+async def current_caller(
     request: Request, session: Session, settings: SettingsDep, token: PresentedToken
-) -> AuthSession:
-    """The live session behind the token; a refused token is logged (ASVS 16.3.1)."""
+) -> SignedIn:
+    """The live session behind the token, with its account, read on every request (no cache:
+    a logout or an ended session holds on the next request in every worker); a refused token
+    is logged (ASVS 16.3.1). Every authenticated route depends on it."""
     write = request.method not in _READ_METHODS
     try:
         if token is None:
@@ -154,7 +158,7 @@ async def current_session(
 
 def _authenticate(
     session: OrmSession, settings: Settings, *, token: str, write: bool
-) -> tuple[AuthSession, bool]:
+) -> tuple[SignedIn, bool]:
     """The session, and whether a read must still record its use apart. A write records it
     in its own transaction. (A read's transaction must not write: on SQLite, turning a read
     snapshot into a write fails outright when another request wrote since.)"""
@@ -165,7 +169,7 @@ def _authenticate(
     return record, due and not write
 
 
-async def _record_use_apart(request: Request, record: AuthSession) -> None:
+async def _record_use_apart(request: Request, record: SignedIn) -> None:
     """A read's use, in a short write transaction of its own, off the loop (on SQLite after
     the process's write turn)."""
     state = request.app.state
@@ -176,7 +180,7 @@ async def _record_use_apart(request: Request, record: AuthSession) -> None:
         await run_in_threadpool(_record_use, state.write_factory, record)
 
 
-def _record_use(write_factory: sessionmaker[OrmSession], record: AuthSession) -> None:
+def _record_use(write_factory: sessionmaker[OrmSession], record: SignedIn) -> None:
     """Best effort: if the database cannot take the write just now, the read still answers
     and a later request records it."""
     try:
@@ -188,11 +192,36 @@ def _record_use(write_factory: sessionmaker[OrmSession], record: AuthSession) ->
         logger.warning("session use not recorded: database unavailable")
 
 
+CurrentCaller = Annotated[SignedIn, Depends(current_caller)]
+
+
+async def current_account(caller: CurrentCaller) -> Account:
+    """The caller's account as read with the session (no I/O here): for the hot routes."""
+    return caller.user
+
+
+CurrentAccount = Annotated[Account, Depends(current_account)]
+
+
+async def current_session(request: Request, session: Session, caller: CurrentCaller) -> AuthSession:
+    """The checked session as an ORM object with its ``User``, for the routes that change
+    them (logout, passphrase, sessions, deletion and the rest): one more read by primary key
+    in the request's transaction, after ``current_caller`` applied the rule."""
+    record = await on_database(request, _load_session, session, caller.id)
+    if record is None:  # gone since the check (its account deleted): as an ended session
+        raise SessionEnded()
+    return record
+
+
+def _load_session(session: OrmSession, session_id: uuid.UUID) -> AuthSession | None:
+    return session.get(AuthSession, session_id, options=[joinedload(AuthSession.user)])
+
+
 CurrentSession = Annotated[AuthSession, Depends(current_session)]
 
 
 async def current_user(auth: CurrentSession) -> User:
-    return auth.user  # loaded with the session (``authenticate``): no I/O here
+    return auth.user  # loaded with the session (``current_session``): no I/O here
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

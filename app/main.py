@@ -20,7 +20,7 @@ from app.circles import router as circles_router
 from app.circles import stream as events_router
 from app.circles.stream import StreamSlots
 from app.db import make_engine, make_session_factory
-from app.deps import current_session
+from app.deps import current_caller
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # order changes nothing else.
     # Everything in ``authenticated`` requires a session; public routes are the explicit
     # exceptions below it.
-    authenticated = APIRouter(dependencies=[Depends(current_session)])
+    authenticated = APIRouter(dependencies=[Depends(current_caller)])
     authenticated.include_router(entries_router.router)
     authenticated.include_router(accounts_router.router)
     authenticated.include_router(circles_router.router)

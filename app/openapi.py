@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import argon2_slot, current_session, get_session
+from app.deps import argon2_slot, current_caller, get_session
 from app.errors import (
     BackchannelError,
     DatabaseUnavailable,
@@ -87,7 +87,7 @@ def shared_errors(route: RouteContext) -> list[type[BackchannelError]]:
     """The refusals that follow from how the route is built, whatever its domain."""
     calls = _calls(route)
     errors: list[type[BackchannelError]] = []
-    if current_session in calls:
+    if current_caller in calls:
         errors.append(NotAuthenticated)  # SessionEnded shares the code
     if (route.methods or set()) & _BODY_METHODS:  # app/guard.py runs before routing
         errors += [PayloadTooLarge, UnsupportedMediaType]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.accounts import deletion, service, sessions
 from app.accounts.models import User
+from app.accounts.queries import Account
 from app.accounts.schemas import (
     AccountDeletedOut,
     AccountDeleteRequest,
@@ -28,6 +29,7 @@ from app.crypto import fingerprint
 from app.deps import (
     Argon2Slot,
     ClientAddress,
+    CurrentAccount,
     CurrentSession,
     CurrentUser,
     PresentedToken,
@@ -80,7 +82,7 @@ router = APIRouter(
 )
 
 
-def _identity(user: User) -> IdentityOut:
+def _identity(user: User | Account) -> IdentityOut:
     return IdentityOut(
         x25519_public=user.x25519_public,
         ed25519_public=user.ed25519_public,
@@ -88,7 +90,7 @@ def _identity(user: User) -> IdentityOut:
     )
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: User | Account) -> UserOut:
     return UserOut(
         username=user.username,
         fingerprint=fingerprint(user.ed25519_public, user.x25519_public),
@@ -96,7 +98,7 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def me_out(user: User) -> MeOut:
+def me_out(user: User | Account) -> MeOut:
     return MeOut(
         **user_out(user).model_dump(),
         kdf=KdfParamsOut(
@@ -198,7 +200,7 @@ def logout(session: Session, current: CurrentSession, address: ClientAddress) ->
 
 
 @router.get("/me", response_model=MeOut, response_class=Response)
-async def me(user: CurrentUser) -> Response:
+async def me(user: CurrentAccount) -> Response:
     """The account, loaded with the session (no I/O here); written once by its model, not
     validated and encoded again by FastAPI (a hot path: every client start asks)."""
     return Response(me_out(user).model_dump_json(), media_type="application/json")

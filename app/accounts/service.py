@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from app.accounts import registration
+from app.accounts import queries, registration
 from app.accounts.credentials import check_credential, log_authentication
 from app.accounts.models import AuthSession, User
 from app.accounts.passwords import hash_secret
+from app.accounts.queries import SignedIn
 from app.accounts.schemas import (
     KdfParamsIn,
     PassphraseChangeRequest,
@@ -215,21 +216,14 @@ def login(
     return _start_session(session, settings, user, previous=previous, device_label=device_label)
 
 
-# Built once: every authenticated request runs it, and building it costs more than running it.
-# The account comes in the same query, so ``auth.user`` needs no second round trip.
-_SESSION_BY_TOKEN = (
-    select(AuthSession)
-    .options(joinedload(AuthSession.user))
-    .where(AuthSession.token_hash == bindparam("digest"))
-)
-
-
-def authenticate(session: Session, settings: Settings, *, token: str) -> AuthSession:
-    """Resolve a bearer token to a live session; raise ``NotAuthenticated`` otherwise."""
+def authenticate(session: Session, settings: Settings, *, token: str) -> SignedIn:
+    """Resolve a bearer token to a live session; raise ``NotAuthenticated`` otherwise. The
+    lookup is one prebuilt Core statement (``queries.session_by_digest``): every
+    authenticated request makes it."""
     if not token or len(token) > 128:
         raise NotAuthenticated()
     digest = token_hash(settings.server_key, token)
-    record = session.scalar(_SESSION_BY_TOKEN, {"digest": digest})
+    record = queries.session_by_digest(session, digest)
     # The lookup is by keyed hash; compare again in constant time for defence in depth.
     if record is None or not hmac.compare_digest(record.token_hash, digest):
         raise NotAuthenticated()
@@ -246,24 +240,19 @@ def session_ended(record: AuthSession | Any, settings: Settings) -> bool:
     return record.revoked_at is not None or now >= record.expires_at or now >= idle_deadline
 
 
-def use_due(record: AuthSession) -> bool:
+def use_due(record: AuthSession | SignedIn) -> bool:
     """Whether this use of the session should be recorded (``record_use``)."""
     return utcnow() - record.last_used_at >= _TOUCH_INTERVAL
 
 
-def record_use(session: Session, record: AuthSession) -> None:
+def record_use(session: Session, record: AuthSession | SignedIn) -> None:
     """Move the session's idle deadline, in ``session``: the request's own transaction for a
     write, a short write transaction of its own for a read. (A read's transaction must not
     write: on SQLite, turning a read snapshot into a write fails outright when another
     request wrote since, so parallel reads with one token would fail at the moment the use
     is due.) Conditional, so parallel requests record it once."""
     now = utcnow()
-    session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == record.id, AuthSession.last_used_at <= now - _TOUCH_INTERVAL)
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    queries.record_use(session, session_id=record.id, now=now, due=now - _TOUCH_INTERVAL)
 
 
 def logout(session: Session, *, current: AuthSession, address: str) -> None:

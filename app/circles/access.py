@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.accounts.queries import Account
 from app.circles import queries
 from app.circles.models import Circle, Membership
 from app.circles.queries import CircleCounters
@@ -28,7 +29,7 @@ _CIRCLE_AND_MEMBERSHIP = (
 
 
 def membership(
-    session: Session, *, circle_id: uuid.UUID, user: User, lock: bool = False
+    session: Session, *, circle_id: uuid.UUID, user: User | Account, lock: bool = False
 ) -> tuple[Circle, Membership]:
     """The circle and the caller's membership; outsiders get 404 (existence is not revealed).
 
@@ -63,14 +64,16 @@ def _require_visible(circle: Circle | CircleCounters | None, found: object | Non
 
 
 def active_member(
-    session: Session, *, circle_id: uuid.UUID, user: User, lock: bool = False
+    session: Session, *, circle_id: uuid.UUID, user: User | Account, lock: bool = False
 ) -> tuple[Circle, Membership]:
     circle, found = membership(session, circle_id=circle_id, user=user, lock=lock)
     _require_active(found.status)
     return circle, found
 
 
-def active_member_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> CircleCounters:
+def active_member_locked(
+    session: Session, *, circle_id: uuid.UUID, user: User | Account
+) -> CircleCounters:
     """``active_member(lock=True)`` for the hot write paths: the same rule over the same two
     rows, read with Core (``queries.lock_circle``), giving the circle's counters."""
     circle, found = queries.lock_circle(session, circle_id=circle_id, user_id=user.id)

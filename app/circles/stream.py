@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from app.circles import live
 from app.circles.live import CirclePosition
 from app.db import finish, is_unavailable
-from app.deps import CurrentSession
+from app.deps import CurrentCaller
 from app.errors import StreamsFull, TooManyStreams
 from app.openapi import error_responses
 from app.settings import Settings
@@ -182,7 +182,7 @@ def _by_id(position: CirclePosition) -> str:
         **error_responses(TooManyStreams, StreamsFull),
     },
 )
-async def events(request: Request, auth: CurrentSession) -> Response:
+async def events(request: Request, auth: CurrentCaller) -> Response:
     """Live updates for the caller's circles: ids and sequence numbers, never content."""
     request.app.state.event_streams.take(auth.id)
     return EventStream(request, session_id=auth.id, user_id=auth.user_id)

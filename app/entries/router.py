@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.circles import access
-from app.deps import CurrentUser, Session, on_database
+from app.deps import CurrentAccount, CurrentUser, Session, on_database
 from app.entries import service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
@@ -105,7 +105,11 @@ def corroboration_out(item: Corroboration, author: str | None) -> CorroborationO
 
 @router.post("/entries", response_model=PostedOut, status_code=201)
 async def post_entry(
-    request: Request, circle_id: uuid.UUID, body: EntryCreate, session: Session, user: CurrentUser
+    request: Request,
+    circle_id: uuid.UUID,
+    body: EntryCreate,
+    session: Session,
+    user: CurrentAccount,
 ) -> PostedOut:
     entry = await on_database(
         request, service.post_entry, session, circle_id=circle_id, actor=user, request=body
@@ -120,7 +124,7 @@ async def list_entries(
     request: Request,
     circle_id: uuid.UUID,
     session: Session,
-    user: CurrentUser,
+    user: CurrentAccount,
     before: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     changed_after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.accounts.queries import Account
 from app.circles import events
 from app.circles import queries as circle_queries
 from app.circles.access import active_member, active_member_locked
@@ -60,7 +61,11 @@ CLOCK_SKEW = 3_600  # seconds a client's clock may be off when it signs its expi
 
 
 def _check_envelope(
-    body: EnvelopeIn, *, actor: User, circle: Circle | CircleCounters, context: EnvelopeContext
+    body: EnvelopeIn,
+    *,
+    actor: User | Account,
+    circle: Circle | CircleCounters,
+    context: EnvelopeContext,
 ) -> None:
     """Defence in depth: clients verify again; the server refuses what cannot be genuine."""
     if body.epoch != circle.epoch:
@@ -115,7 +120,7 @@ def _check_terms(
     return datetime.fromtimestamp(request.expires_at, UTC)
 
 
-def _same_entry(entry: Any, request: EntryCreate, actor: User) -> bool:
+def _same_entry(entry: Any, request: EntryCreate, actor: User | Account) -> bool:
     """``entry``: an ``Entry`` or a row of ``queries.existing_entry``."""
     return bool(
         entry.author_id == actor.id
@@ -135,7 +140,7 @@ class Posted:
 
 
 def post_entry(
-    session: Session, *, circle_id: uuid.UUID, actor: User, request: EntryCreate
+    session: Session, *, circle_id: uuid.UUID, actor: User | Account, request: EntryCreate
 ) -> Posted:
     """Store a warning; posting the same entry id again returns the stored one (idempotent).
     The hottest write: its reads and writes are Core statements (``queries``), not ORM."""
@@ -268,7 +273,7 @@ def list_entries(
     session: Session,
     *,
     circle_id: uuid.UUID,
-    actor: User,
+    actor: User | Account,
     before: int | None,
     after: int | None,
     changed_after: int | None,
