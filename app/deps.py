@@ -17,7 +17,7 @@ from app import security_log
 from app.accounts import service as accounts
 from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
-from app.accounts.queries import Account, SignedIn
+from app.accounts.queries import SignedIn
 from app.db import finish, is_unavailable, session_scope
 from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
@@ -104,7 +104,11 @@ ClientAddress = Annotated[str, Depends(client_address)]
 
 
 async def bearer_token(request: Request) -> str | None:
-    """The bearer token the request presents, if any (checked by ``current_session``)."""
+    """The bearer token the request presents, if any (checked by ``current_caller``)."""
+    return _bearer(request)
+
+
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -115,12 +119,13 @@ async def bearer_token(request: Request) -> str | None:
 PresentedToken = Annotated[str | None, Depends(bearer_token)]
 
 
-async def current_caller(
-    request: Request, session: Session, settings: SettingsDep, token: PresentedToken
-) -> SignedIn:
+async def current_caller(request: Request, session: Session) -> SignedIn:
     """The live session behind the token, with its account, read on every request (no cache:
     a logout or an ended session holds on the next request in every worker); a refused token
-    is logged (ASVS 16.3.1). Every authenticated route depends on it."""
+    is logged (ASVS 16.3.1). Every authenticated route depends on it, so it reads the
+    settings and the header itself rather than through two more dependencies."""
+    settings: Settings = request.app.state.settings
+    token = _bearer(request)
     write = request.method not in _READ_METHODS
     try:
         if token is None:
@@ -193,14 +198,6 @@ def _record_use(write_factory: sessionmaker[OrmSession], record: SignedIn) -> No
 
 
 CurrentCaller = Annotated[SignedIn, Depends(current_caller)]
-
-
-async def current_account(caller: CurrentCaller) -> Account:
-    """The caller's account as read with the session (no I/O here): for the hot routes."""
-    return caller.user
-
-
-CurrentAccount = Annotated[Account, Depends(current_account)]
 
 
 async def current_session(request: Request, session: Session, caller: CurrentCaller) -> AuthSession:

@@ -29,7 +29,7 @@ from app.crypto import fingerprint
 from app.deps import (
     Argon2Slot,
     ClientAddress,
-    CurrentAccount,
+    CurrentCaller,
     CurrentSession,
     CurrentUser,
     PresentedToken,
@@ -200,10 +200,10 @@ def logout(session: Session, current: CurrentSession, address: ClientAddress) ->
 
 
 @router.get("/me", response_model=MeOut, response_class=Response)
-async def me(user: CurrentAccount) -> Response:
+async def me(caller: CurrentCaller) -> Response:
     """The account, loaded with the session (no I/O here); written once by its model, not
     validated and encoded again by FastAPI (a hot path: every client start asks)."""
-    return Response(me_out(user).model_dump_json(), media_type="application/json")
+    return Response(me_out(caller.user).model_dump_json(), media_type="application/json")
 
 
 @router.post("/me/passphrase", response_model=MeOut, dependencies=[Argon2Slot])

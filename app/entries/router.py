@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.circles import access
-from app.deps import CurrentAccount, CurrentUser, Session, on_database
+from app.deps import CurrentCaller, CurrentUser, Session, on_database
 from app.entries import service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
@@ -109,10 +109,10 @@ async def post_entry(
     circle_id: uuid.UUID,
     body: EntryCreate,
     session: Session,
-    user: CurrentAccount,
+    caller: CurrentCaller,
 ) -> PostedOut:
     entry = await on_database(
-        request, service.post_entry, session, circle_id=circle_id, actor=user, request=body
+        request, service.post_entry, session, circle_id=circle_id, actor=caller.user, request=body
     )
     return PostedOut(
         entry_id=entry.id, seq=entry.seq, created_at=entry.created_at, expires_at=entry.expires_at
@@ -124,7 +124,7 @@ async def list_entries(
     request: Request,
     circle_id: uuid.UUID,
     session: Session,
-    user: CurrentAccount,
+    caller: CurrentCaller,
     before: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
     changed_after: Annotated[int | None, Query(ge=0, le=INTEGER_MAX)] = None,
@@ -139,7 +139,7 @@ async def list_entries(
         service.list_entries,
         session,
         circle_id=circle_id,
-        actor=user,
+        actor=caller.user,
         before=before,
         after=after,
         changed_after=changed_after,
