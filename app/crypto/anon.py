@@ -43,6 +43,7 @@ TOKEN_INPUT_BYTES = len(labels.ANON_TOKEN_PREFIX) + 16 + 8 + TOKEN_RANDOM_BYTES 
 MAX_TOKENS_PER_WEEK, DEFAULT_TOKENS_PER_WEEK = 64, 16
 MAX_TOKEN_BATCH = 8
 WEEK_SECONDS = 7 * 86_400
+MAX_TOKEN_EPOCH = 2**53  # exclusive; the same bound in both clients (JavaScript integers)
 SEALED_AUTHOR_MIN, SEALED_AUTHOR_MAX = 32 + 24 + 16, 2048
 
 
@@ -148,7 +149,7 @@ def token_scope(raw_input: bytes) -> TokenScope:
         raise InvalidKey("not an anonymous posting token")
     at = len(prefix)
     epoch = int.from_bytes(raw_input[at + 16 : at + 24], "big")
-    if epoch >= 2**63:
+    if epoch >= MAX_TOKEN_EPOCH:
         raise InvalidKey("epoch out of range")
     return TokenScope(uuid.UUID(bytes=raw_input[at : at + 16]), epoch)
 

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from app.client.cli.context import (
     CircleId,
+    anonymous_entries,
     circles_session,
     device_entries,
     set_up_moderation,
@@ -119,7 +120,7 @@ def post(
     this circle, that you wrote its text; an anonymous warning carries no such proof, though
     the server still records which account posted it."""
     with circles_session(as_json) as circles:
-        result = Entries(circles).post(
+        result = anonymous_entries(circles).post(
             circle_arg(circles, circle_id),
             subject=subject,
             text=text,
@@ -255,7 +256,7 @@ def corroborate(
     with circles_session(as_json) as circles:
         cid = circle_arg(circles, circle_id)
         # Never on your own warning: the SDK refuses it (self_corroboration) before sending.
-        result = Entries(circles).corroborate(
+        result = anonymous_entries(circles).corroborate(
             cid, entry_arg(circles, cid, entry_id), text=text, anonymous=anonymous
         )
         emit(
