@@ -38,8 +38,9 @@ CURSOR_FILE = "cursors.json"
 # the same at its post form.
 NAMED_PROOF = (
     "A named warning is signed with your key, so any member can prove to anyone, even outside "
-    "this circle, that you wrote its text; an anonymous warning carries no such proof, though "
-    "the server still records which account posted it."
+    "this circle, that you wrote its text; an anonymous warning carries no such proof, and the "
+    "server does not learn who posted it (only the circle's admins can unmask it, and every "
+    "member sees that they did)."
 )
 
 
@@ -117,8 +118,9 @@ def post(
     """Post a warning. It is encrypted and signed on this device.
 
     A named warning is signed with your key, so any member can prove to anyone, even outside
-    this circle, that you wrote its text; an anonymous warning carries no such proof, though
-    the server still records which account posted it."""
+    this circle, that you wrote its text; an anonymous warning carries no such proof, and the
+    server does not learn who posted it (only the circle's admins can unmask it, and every
+    member sees that they did)."""
     with circles_session(as_json) as circles:
         result = anonymous_entries(circles).post(
             circle_arg(circles, circle_id),

@@ -10,6 +10,7 @@
 import { Circles } from "../client/circles.js";
 import { Audit, AuditPins } from "../client/audit.js";
 import { Entries } from "../client/entries.js";
+import { StorageTokenStore } from "../client/anon.js";
 import { ApiError, ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
 import { Account, Client } from "../client/sdk.js";
@@ -134,7 +135,7 @@ export function signedIn(client, account) {
     identity: account.identity,
     trust: TrustStore.load(window.localStorage, account.username),
   });
-  app.entries = new Entries(app.circles);
+  app.entries = new Entries(app.circles, { tokens: new StorageTokenStore(window.localStorage, account.username) });
   app.moderation = new Moderation(app.circles, app.entries);
   app.sealed = new Sealed(app.moderation);
   app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));
@@ -347,6 +348,7 @@ export async function showHome() {
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
           // The moderation key from the start, so members can report at once (as the CLI does).
           await app.moderation.ensureKey(circle.circleId);
+          await app.entries.anonymous.certify(circle.circleId); // the token key (§37.1)
           showCircle(circle.circleId, "invite", `Created “${isolated(circle.name)}”. Invite people with a link.`);
         });
       },

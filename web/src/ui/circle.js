@@ -43,6 +43,8 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
       if (await app.moderation.setUpIfMissing(circle)) {
         circle = await app.circles.sync(circleId);
       }
+      // This epoch's token key, so members can post anonymously (§37.1).
+      await app.entries.anonymous.certify(circle.circleId);
     } catch (error) {
       const { text } = describe(error);
       notice = `${notice} Moderation is not set up for this circle yet: ${text}`.trim();
@@ -375,8 +377,8 @@ function sealedCard(f, circle) {
 /** What a named warning proves and to whom (docs/threat-model.md, Attribution); the CLI says the same. */
 export const NAMED_PROOF =
   "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, " +
-  "that you wrote its text; an anonymous warning carries no such proof, though the server still records " +
-  "which account posted it.";
+  "that you wrote its text; an anonymous warning carries no such proof, and the server does not learn who " +
+  "posted it (only the circle's admins can unmask it, and every member sees that they did).";
 
 /** What each level of a check promises, in the words the page shows (§25.3). */
 const LEVEL_TEXT = {

@@ -44,6 +44,7 @@ function memberRow(member, circle) {
     }, (yes) => act(yes, async () => {
       status("Renewing the circle key…", { busy: true });
       await app.circles.remove(circle.circleId, member.user);
+      await app.entries.anonymous.certify(circle.circleId).catch(() => undefined); // the new epoch's token key
       showCircleTab(circle, "members", `${visible(member.user)} was removed and the circle key renewed.`);
     }));
     row.append(remove);
