@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(authenticated)
     app.include_router(accounts_router.public_router)
     app.include_router(entries_router.public_router)
+    app.include_router(moderation_router.anonymous_router)
     app.include_router(moderation_router.public_router)
     app.include_router(audit_router.public_router)
     install_web_client(app, load_release(settings.web_release))

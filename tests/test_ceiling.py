@@ -159,6 +159,7 @@ def test_a_due_use_is_recorded_by_reads_and_writes(
 def test_feed_pages_and_their_refusals(
     world: World, http: TestClient, ceiling: TestClient, engine: Engine
 ) -> None:
+    world.open_anonymous()
     bob = Entries(world.bob.circles)
     bob.post(world.circle_id, subject="Jan Novák", text="ü ß 東京", categories=["other"])
     bob.post(world.circle_id, subject="Anon", text="t", categories=["other"], anonymous=True)

@@ -168,6 +168,17 @@ def token_period(unix_seconds: int) -> int:
     return unix_seconds // WEEK_SECONDS
 
 
+# -- §37.5 the author's view of the cases on an anonymous warning ------------------------
+
+CASES_WINDOW_SECONDS = 300
+
+
+def author_cases_message(circle_id: uuid.UUID, entry_id: uuid.UUID, at: int) -> bytes:
+    """``"backchannel.author-cases.v1\0" || circle_id || entry_id || u64(at)``: signed by
+    an anonymous warning's per-entry key to read its cases without a session."""
+    return labels.ANON_CASES_SIGNATURE_CONTEXT + circle_id.bytes + entry_id.bytes + u64(at)
+
+
 # -- §37.3 the sealed author -------------------------------------------------------------
 
 

@@ -148,6 +148,7 @@ ANON_TOKEN_PREFIX: Final = b"backchannel.anon-token.v1\x00"
 ANON_AUTHOR_TYPE: Final = "backchannel.anon-author"
 ANON_AUTHOR_SIGNATURE_CONTEXT: Final = b"backchannel.anon-author-sig.v1\x00"
 ANON_AUTHOR_AD_PREFIX: Final = b"backchannel.anon-author.v1\x00"
+ANON_CASES_SIGNATURE_CONTEXT: Final = b"backchannel.author-cases.v1\x00"
 # Web releases (§35): the signed manifest of the web client's assets and the release key.
 RELEASE_TYPE: Final = "backchannel.web-release"
 RELEASE_SIGNATURE_CONTEXT: Final = b"backchannel.web-release.v1\x00"

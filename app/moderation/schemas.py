@@ -169,6 +169,15 @@ class CaseOut(BaseModel):
     decisions: list[DecisionOut]
 
 
+class AuthorCasesRequest(BaseModel):
+    """An anonymous warning's author, asking for its cases without a session (§37.5)."""
+
+    model_config = REQUEST_CONFIG
+
+    at: int = Field(ge=0, le=2**53)  # Unix seconds, within five minutes of the server's
+    signature: Signature64  # by the per-entry key over author_cases_message
+
+
 class CaseSummary(BaseModel):
     """What an entry's author learns: that it was reported and the outcome; never by whom."""
 

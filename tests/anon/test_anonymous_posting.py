@@ -26,7 +26,10 @@ from app.crypto.entries import (
     sign_terms,
     signing_key_for,
 )
+from app.crypto.reports import REASONS
 from tests.conftest import Person, World
+
+REASON = sorted(REASONS)[0]
 
 BODY = {
     "v": 1,
@@ -277,3 +280,23 @@ def test_a_sealed_author_naming_someone_else_is_shown_unverified(
     assert http.post(path, json=body).status_code == 201
     unmasked = Anonymous(world.alice.circles).unmask(world.circle_id, body["entry_id"])
     assert (unmasked.user, unmasked.verified) == ("carol", False)
+
+
+def test_the_author_of_an_anonymous_warning_sees_its_cases(opened: World, http: TestClient) -> None:
+    """The server does not know the author any more: the per-entry key proves it (§37.5)."""
+    world = opened
+    posted = Entries(world.bob.circles).post(
+        world.circle_id, subject="Jan Novák", text="x", categories=["harassment"], anonymous=True
+    )
+    entry_id = str(posted["entry_id"])
+    Moderation(world.carol.circles).report(world.circle_id, entry_id, reason=REASON, note="n")
+    cases = Moderation(world.bob.circles).entry_cases(world.circle_id, entry_id)
+    assert cases is not None and [c["kind"] for c in cases] == ["report"]
+    assert Moderation(world.dave.circles).entry_cases(world.circle_id, entry_id) is None
+    # Another member cannot sign for the per-entry key; a stale time is refused.
+    path = f"/v1/anon/circles/{world.circle_id}/entries/{entry_id}/moderation"
+    answer = http.post(path, json={"at": int(time.time()), "signature": b64encode(bytes(64))})
+    refused(answer, 404, "entry_not_found")
+    refused(
+        http.post(path, json={"at": 1, "signature": b64encode(bytes(64))}), 422, "invalid_request"
+    )

@@ -18,6 +18,7 @@ from unittest import mock
 from app.crypto import IdentityKeys, b64encode, labels
 from app.crypto.anon import (
     IssuanceRecord,
+    author_cases_message,
     author_claim,
     author_claim_message,
     seal_author,
@@ -119,6 +120,11 @@ def build_vectors() -> dict[str, Any]:
                 signed.to_bytes().decode().replace('{"circle"', '{ "circle"'),
                 signed.to_bytes().decode().replace(',"v":1}', ',"v":1,"x":1}'),
             ],
+        },
+        "author_cases": {
+            "entry_id": str(ENTRY),
+            "at": 1_800_000_000,
+            "message": author_cases_message(CIRCLE, ENTRY, 1_800_000_000).hex(),
         },
         "tokens": tokens,
         "token_refuse": refuse,

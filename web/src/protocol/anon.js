@@ -125,6 +125,11 @@ export function outputsEqual(expected, given) {
   return given instanceof Uint8Array && given.length === OPRF_OUTPUT_BYTES && equalBytes(expected, given);
 }
 
+/** Signed by an anonymous warning's per-entry key to read its cases without a session (§37.5). */
+export function authorCasesMessage(circleId, entryId, at) {
+  return concat(labels.ANON_CASES_SIGNATURE_CONTEXT, uuidBytes(circleId), uuidBytes(entryId), uint64be(at));
+}
+
 export function authorClaimMessage(circleId, objectId, authorKey) {
   requireSize(authorKey, 32, "an author key");
   return concat(labels.ANON_AUTHOR_SIGNATURE_CONTEXT, uuidBytes(circleId), uuidBytes(objectId), authorKey);

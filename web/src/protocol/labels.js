@@ -136,6 +136,7 @@ export const ANON_TOKEN_PREFIX = context("backchannel.anon-token.v1");
 export const ANON_AUTHOR_TYPE = "backchannel.anon-author";
 export const ANON_AUTHOR_SIGNATURE_CONTEXT = context("backchannel.anon-author-sig.v1");
 export const ANON_AUTHOR_AD_PREFIX = context("backchannel.anon-author.v1");
+export const ANON_CASES_SIGNATURE_CONTEXT = context("backchannel.author-cases.v1");
 // §35 web releases (SHA-256 and Ed25519 only, so the service worker needs only WebCrypto)
 export const RELEASE_TYPE = "backchannel.web-release";
 export const RELEASE_SIGNATURE_CONTEXT = context("backchannel.web-release.v1");

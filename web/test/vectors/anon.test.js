@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { bytes, loadVectors } from "../../test-support/helpers.js";
 import {
   IssuanceRecord,
+  authorCasesMessage,
   authorClaim,
   authorClaimMessage,
   openAuthor,
@@ -66,6 +67,11 @@ test("token inputs, outputs, nullifiers and scopes", () => {
   for (const raw of Object.values(V.token_refuse)) {
     assert.throws(() => tokenScope(bytes(raw)), raw);
   }
+});
+
+test("the author's request for their anonymous warning's cases", () => {
+  const v = V.author_cases;
+  assert.equal(hex(authorCasesMessage(V.circle_id, v.entry_id, v.at)), v.message);
 });
 
 test("the sealed author opens for the admins only", () => {
