@@ -278,7 +278,7 @@ class World:
 
     def open_anonymous(self) -> None:
         """alice (an admin) makes the moderation key and signs the epoch's token key, which
-        anonymous posting needs (docs/protocol.md §37)."""
+        anonymous posting needs (docs/protocol.md §38)."""
         from app.client.anon import Anonymous
 
         Anonymous(self.alice.circles).set_up(self.circle_id)

@@ -8,7 +8,7 @@ from app.db import Base, UTCDateTime
 
 
 class IssuanceRecordRow(Base):
-    """An admin-signed issuance record (§37.1): the circle's token key for one epoch."""
+    """An admin-signed issuance record (§38.1): the circle's token key for one epoch."""
 
     __tablename__ = "anon_issuance_records"
 

@@ -1,4 +1,4 @@
-"""HTTP for token issuance and the admins' unmask (docs/protocol.md §37). Spending a
+"""HTTP for token issuance and the admins' unmask (docs/protocol.md §38). Spending a
 token is in ``app.entries.router.public_router``: those requests carry no session."""
 
 import uuid

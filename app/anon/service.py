@@ -1,4 +1,4 @@
-"""Anonymous posting tokens (docs/protocol.md §37): the issuance record, blind issuance,
+"""Anonymous posting tokens (docs/protocol.md §38): the issuance record, blind issuance,
 spending a token, and the admins' audited unmask.
 
 Issuance is authenticated: the server knows which member took how many tokens in which

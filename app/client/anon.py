@@ -1,4 +1,4 @@
-"""Anonymous posting tokens for the SDK (docs/protocol.md §37): fetch them blindly, keep
+"""Anonymous posting tokens for the SDK (docs/protocol.md §38): fetch them blindly, keep
 a stock, spend one per anonymous warning or corroboration, and (as an admin) sign each
 epoch's issuance key and unmask an abusive poster.
 
@@ -210,7 +210,7 @@ class Anonymous:
     def sealed_author(
         self, circle: VerifiedCircle, *, object_id: uuid.UUID, author_key: bytes
     ) -> dict[str, Any]:
-        """The author, sealed to the newest moderation key (§37.3)."""
+        """The author, sealed to the newest moderation key (§38.3)."""
         moderation = self._moderation()
         state = moderation.state(circle)
         if state.current is None and circle.role in ("owner", "admin"):

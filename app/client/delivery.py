@@ -42,7 +42,7 @@ def deliver(
     client: Client, build: Build, *, stale: str | tuple[str, ...], anonymous: bool = False
 ) -> Any:
     """``build()`` syncs and seals, returning the POST's path and body; see the module.
-    ``anonymous``: the POST goes without the session (a token stands for it, §37)."""
+    ``anonymous``: the POST goes without the session (a token stands for it, §38)."""
     stale_codes = (stale,) if isinstance(stale, str) else stale
     request: tuple[str, dict[str, Any]] | None = None
     resealed = False

@@ -255,7 +255,7 @@ class Entries:
     def _anonymous_fields(
         self, circle: VerifiedCircle, object_id: uuid.UUID, author_key: bytes
     ) -> dict[str, Any]:
-        """What an anonymous request carries instead of a session (§37): a token and the
+        """What an anonymous request carries instead of a session (§38): a token and the
         author sealed to the admins."""
         return {
             "token": self.anonymous.take(circle),
@@ -522,7 +522,7 @@ class Entries:
             if bytes(key.verify_key) == author_key:
                 signature = sign_retraction(key, circle_id=circle_id, entry_id=uuid.UUID(entry_id))
                 # An anonymous warning's retraction goes without the session: the per-entry
-                # key's signature is the proof (§37.6), and a session would name the author.
+                # key's signature is the proof (§38.6), and a session would name the author.
                 prefix = "/v1/anon/circles" if anonymous else "/v1/circles"
                 result: dict[str, Any] = self.client.request(
                     "POST",

@@ -359,7 +359,7 @@ class Moderation:
     def entry_cases(self, circle_id: uuid.UUID, entry_id: str) -> list[dict[str, Any]] | None:
         """What the author of an entry (or an admin) learns about its reports; None otherwise.
         For one's own anonymous warning the server no longer knows the author: the request
-        goes without the session, signed by the per-entry key (§37.5)."""
+        goes without the session, signed by the per-entry key (§38.5)."""
         try:
             rows: list[dict[str, Any]] = self.client.request(
                 "GET", f"/v1/circles/{circle_id}/entries/{entry_id}/moderation"

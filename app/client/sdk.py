@@ -158,7 +158,7 @@ class Client:
         """Send one request; return the decoded JSON body or raise ``ApiError``.
         ``anonymous``: without the session token and, when this client owns its connection
         pool, on a connection of its own (a kept-alive one would tie the request to the
-        session's requests, docs/protocol.md §37.7)."""
+        session's requests, docs/protocol.md §38.7)."""
         headers = {} if anonymous or not self.token else {"Authorization": f"Bearer {self.token}"}
         try:
             if anonymous and self._owns_http:

@@ -1,4 +1,4 @@
-"""Anonymous posting tokens and the sealed author (docs/protocol.md §37).
+"""Anonymous posting tokens and the sealed author (docs/protocol.md §38).
 
 A member obtains tokens by blind issuance (Privacy Pass style: RFC 9497 VOPRF, §34) under
 the circle's issuance key for one epoch, which an admin signed into an issuance record;
@@ -47,7 +47,7 @@ MAX_TOKEN_EPOCH = 2**53  # exclusive; the same bound in both clients (JavaScript
 SEALED_AUTHOR_MIN, SEALED_AUTHOR_MAX = 32 + 24 + 16, 2048
 
 
-# -- §37.1 the issuance record -----------------------------------------------------------
+# -- §38.1 the issuance record -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class IssuanceRecord:
         )
 
 
-# -- §37.2 tokens ------------------------------------------------------------------------
+# -- §38.2 tokens ------------------------------------------------------------------------
 
 
 def token_input(circle_id: uuid.UUID, epoch: int, random: bytes | None = None) -> bytes:
@@ -168,7 +168,7 @@ def token_period(unix_seconds: int) -> int:
     return unix_seconds // WEEK_SECONDS
 
 
-# -- §37.5 the author's view of the cases on an anonymous warning ------------------------
+# -- §38.5 the author's view of the cases on an anonymous warning ------------------------
 
 CASES_WINDOW_SECONDS = 300
 
@@ -179,7 +179,7 @@ def author_cases_message(circle_id: uuid.UUID, entry_id: uuid.UUID, at: int) -> 
     return labels.ANON_CASES_SIGNATURE_CONTEXT + circle_id.bytes + entry_id.bytes + u64(at)
 
 
-# -- §37.3 the sealed author -------------------------------------------------------------
+# -- §38.3 the sealed author -------------------------------------------------------------
 
 
 def author_claim_message(circle_id: uuid.UUID, object_id: uuid.UUID, author_key: bytes) -> bytes:

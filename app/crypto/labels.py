@@ -139,7 +139,7 @@ SEALED_FILING_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-filing.v1\x00"
 SEALED_SETTINGS_TYPE: Final = "backchannel.sealed-settings"
 SEALED_SETTINGS_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-settings.v1\x00"
 SEALED_EVALUATION_AD_PREFIX: Final = b"backchannel.sealed-evaluation.v1\x00"
-# Anonymous posting tokens (§37): blind issuance per circle and epoch, spent without a session.
+# Anonymous posting tokens (§38): blind issuance per circle and epoch, spent without a session.
 PERSON_ANON_OPRF_KEY: Final = _person("bc.v1.anon-oprf")  # server only: its OPRF key seed
 PERSON_ANON_SPENT: Final = _person("bc.v1.anon-spent")
 ANON_ISSUANCE_TYPE: Final = "backchannel.anon-issuance"

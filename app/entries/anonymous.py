@@ -1,4 +1,4 @@
-"""Anonymous warnings and corroborations (docs/protocol.md §37): sent with one token and no
+"""Anonymous warnings and corroborations (docs/protocol.md §38): sent with one token and no
 session, stored with no account.
 
 What stands in for the account: the token (a current member of this circle, this epoch),
@@ -66,7 +66,7 @@ def _check_anonymous(
     envelope: EnvelopeFields,
     context: EnvelopeContext,
 ) -> None:
-    """Token, envelope and sealed author, in the order §37.4 gives."""
+    """Token, envelope and sealed author, in the order §38.4 gives."""
     tokens.spend(
         session,
         settings,

@@ -28,7 +28,7 @@ class Entry(Base):
     seq: Mapped[int] = mapped_column(Integer)  # per circle, assigned under the circle lock
     epoch: Mapped[int] = mapped_column(Integer)
     # The posting account, for a named entry only: an anonymous one is posted with a token
-    # and no session (§37), and the server never learns who wrote it.
+    # and no session (§38), and the server never learns who wrote it.
     author_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id"), index=True, nullable=True
     )
@@ -43,7 +43,7 @@ class Entry(Base):
     # entries posted before migration 0011.
     author_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     terms_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
-    # §37.3: an anonymous entry's author sealed to moderation key generation
+    # §38.3: an anonymous entry's author sealed to moderation key generation
     # ``author_generation``; only the admins open it (an audited unmask).
     sealed_author: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     author_generation: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -87,7 +87,7 @@ class Corroboration(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# One corroboration per identity and entry, named or anonymous (§24.1, §37.5).
+# One corroboration per identity and entry, named or anonymous (§24.1, §38.5).
 Index(
     "uq_corroborations_entry_id_author_tag",
     Corroboration.entry_id,

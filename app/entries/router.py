@@ -72,7 +72,7 @@ router = APIRouter(
     ),
 )
 
-# §37: anonymous warnings and corroborations come with a token and no session, so the
+# §38: anonymous warnings and corroborations come with a token and no session, so the
 # server never learns whose they are. Hung outside the authenticated parent.
 public_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",

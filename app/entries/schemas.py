@@ -22,7 +22,7 @@ class EnvelopeFields(BaseModel):
 
 
 class EnvelopeIn(EnvelopeFields):
-    anonymous: bool  # only false is accepted with a session (§37: anonymous needs a token)
+    anonymous: bool  # only false is accepted with a session (§38: anonymous needs a token)
 
 
 class EntryFields(EnvelopeFields):

@@ -93,7 +93,7 @@ def check_envelope(
 
 def _named_only(body: EnvelopeIn) -> None:
     """With a session only named envelopes: an anonymous one sent with a session would tell
-    the server its author (§37)."""
+    the server its author (§38)."""
     if body.anonymous:
         raise AnonymousNeedsToken()
 
@@ -400,7 +400,7 @@ def existing_corroboration(
     session: Session, entry: Entry, *, tag: bytes, actor: User | None
 ) -> Corroboration | None:
     """The corroboration this identity (its tag) or, with a session, this account already
-    made of ``entry``: one each, named or anonymous (§24.1, §37.5)."""
+    made of ``entry``: one each, named or anonymous (§24.1, §38.5)."""
     same = Corroboration.author_tag == tag
     if actor is not None:
         same = same | (Corroboration.author_id == actor.id)
@@ -414,7 +414,7 @@ def refuse_own(entry: Entry, *, actor: User | None, tag: bytes) -> None:
     """No self-corroboration (§24.1). The tag comparison needs no knowledge of who wrote
     the entry: the corroborator's tag for this entry equals the entry's tag only when the
     same identity key made both. For a named entry and a corroboration with a session the
-    accounts are compared too; an anonymous entry has no account (§37.5 says what that
+    accounts are compared too; an anonymous entry has no account (§38.5 says what that
     leaves to a modified client)."""
     own_tag = entry.author_tag is not None and hmac.compare_digest(entry.author_tag, tag)
     own_account = actor is not None and entry.author_id == actor.id
@@ -452,7 +452,7 @@ def retract(
     if entry is None or entry.circle_id != circle.id:
         raise EntryNotFound()
     if entry.author_id is None or entry.author_id != actor.id:
-        raise NotAuthor()  # an anonymous entry is retracted without a session (§37.6)
+        raise NotAuthor()  # an anonymous entry is retracted without a session (§38.6)
     retract_signed(session, circle, entry, signature=signature, actor=actor.username)
     return entry
 

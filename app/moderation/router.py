@@ -246,7 +246,7 @@ def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
     )
 
 
-# §37.5: the author of an anonymous warning reads its cases without a session.
+# §38.5: the author of an anonymous warning reads its cases without a session.
 anonymous_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",
     tags=["moderation"],

@@ -170,7 +170,7 @@ class CaseOut(BaseModel):
 
 
 class AuthorCasesRequest(BaseModel):
-    """An anonymous warning's author, asking for its cases without a session (§37.5)."""
+    """An anonymous warning's author, asking for its cases without a session (§38.5)."""
 
     model_config = REQUEST_CONFIG
 

@@ -509,7 +509,7 @@ def anonymous_entry_cases(
     session: Session, *, circle_id: uuid.UUID, entry_id: uuid.UUID, at: int, signature: bytes
 ) -> list[tuple[Case, list[str]]]:
     """An anonymous warning's cases and outcomes for its author, who proves it with the
-    per-entry key over a recent time instead of a session (§37.5)."""
+    per-entry key over a recent time instead of a session (§38.5)."""
     entry = session.get(Entry, entry_id)
     if entry is None or entry.circle_id != circle_id or not entry.anonymous:
         raise EntryNotFound()

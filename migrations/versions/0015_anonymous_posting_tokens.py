@@ -1,7 +1,7 @@
 """anonymous posting tokens: anonymous entries and corroborations keep no account
 
 Adds the issuance records (an admin-signed issuance key per circle and epoch), the
-per-member issuance counts and the spent-token nullifiers (docs/protocol.md §37), and a
+per-member issuance counts and the spent-token nullifiers (docs/protocol.md §38), and a
 sealed author (``sealed_author``, ``author_generation``) on entries and corroborations.
 
 ``author_id`` becomes nullable on both tables, and this revision **nulls it on every

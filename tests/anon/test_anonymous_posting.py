@@ -1,4 +1,4 @@
-"""Anonymous warnings and corroborations through the real HTTP path (docs/protocol.md §37):
+"""Anonymous warnings and corroborations through the real HTTP path (docs/protocol.md §38):
 a token and no session; nothing in the rows names the account; the rules that needed
 the author still hold; the admins can unmask, audited, and nobody else can."""
 
@@ -283,7 +283,7 @@ def test_a_sealed_author_naming_someone_else_is_shown_unverified(
 
 
 def test_the_author_of_an_anonymous_warning_sees_its_cases(opened: World, http: TestClient) -> None:
-    """The server does not know the author any more: the per-entry key proves it (§37.5)."""
+    """The server does not know the author any more: the per-entry key proves it (§38.5)."""
     world = opened
     posted = Entries(world.bob.circles).post(
         world.circle_id, subject="Jan Novák", text="x", categories=["harassment"], anonymous=True

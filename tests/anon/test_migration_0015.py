@@ -1,4 +1,4 @@
-"""Migration 0015 (docs/protocol.md §37.8): existing anonymous warnings and corroborations
+"""Migration 0015 (docs/protocol.md §38.8): existing anonymous warnings and corroborations
 lose their account, on both engines, and nothing else changes."""
 
 from sqlalchemy import Engine, text

@@ -163,7 +163,7 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
         lambda w: {"signature": SIG},
         member_only(NO_ENTRY),
     ),
-    # Anonymous posting (§37): issuance with a session; spending is under /v1/anon (no
+    # Anonymous posting (§38): issuance with a session; spending is under /v1/anon (no
     # session), in tests/test_access_all.py.
     ("GET", "/v1/circles/{circle_id}/anon/issuance"): (None, MEMBER_READ),
     ("POST", "/v1/circles/{circle_id}/anon/issuance"): (

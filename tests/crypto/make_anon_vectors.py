@@ -1,5 +1,5 @@
 """Generate docs/vectors/anon-v1.json: the anonymous-posting values a second client must
-compute byte for byte (docs/protocol.md §37).
+compute byte for byte (docs/protocol.md §38).
 
     .venv/bin/python -m tests.crypto.make_anon_vectors > docs/vectors/anon-v1.json
 
@@ -92,9 +92,11 @@ def build_vectors() -> dict[str, Any]:
             ephemeral=EPHEMERAL,
         )
     return {
+        "protocol": "backchannel",
+        "layer": "anon",
+        "version": 1,
         "labels": {name: _label(getattr(labels, name)) for name in sorted(LABELS)},
         "circle_id": str(CIRCLE),
-        "other_circle_id": str(OTHER_CIRCLE),
         "issuance_keys": {
             "seed": OPRF_SEED.hex(),
             "mode": 1,

@@ -1,4 +1,4 @@
-"""docs/vectors/anon-v1.json, checked byte for byte by the Python client (§37); the browser
+"""docs/vectors/anon-v1.json, checked byte for byte by the Python client (§38); the browser
 client checks the same file in web/test/vectors/anon.test.js."""
 
 import json

@@ -147,7 +147,7 @@ def test_authors_cannot_corroborate_their_own_warnings(world: World, engine: Eng
 
 
 def test_the_tag_alone_refuses_without_the_account_link(world: World, engine: Engine) -> None:
-    """An anonymous warning has no account at the server (§37): the tag alone refuses its
+    """An anonymous warning has no account at the server (§38): the tag alone refuses its
     author's honest client, even on the named route with a session."""
     cid = world.circle_id
     world.open_anonymous()

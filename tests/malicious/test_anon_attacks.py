@@ -1,4 +1,4 @@
-"""A malicious server against anonymous posting tokens (docs/protocol.md §37.2).
+"""A malicious server against anonymous posting tokens (docs/protocol.md §38.2).
 
 To recognise one member's tokens when they are spent, the server would issue that member's
 tokens under a key of its own (a "per-member key"): the VOPRF proof is checked against the

@@ -121,7 +121,7 @@ def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
         if Moderation(circles).set_up_if_missing(circle):
             output.err.print("this circle had no moderation key; one was made", style="dim")
         if circle.role in ADMIN_ROLES:
-            # The epoch's token key, so members can post anonymously (§37.1).
+            # The epoch's token key, so members can post anonymously (§38.1).
             Anonymous(circles).certify(circle.circle_id)
     except ClientError as exc:
         message = getattr(exc, "message", None) or str(exc)

@@ -1,5 +1,5 @@
 /**
- * Anonymous posting tokens for the browser SDK (docs/protocol.md §37), as
+ * Anonymous posting tokens for the browser SDK (docs/protocol.md §38), as
  * app/client/anon.py: fetch tokens blindly, keep a stock, spend one per anonymous warning or
  * corroboration, seal the author to the admins, and (as an admin) sign each epoch's
  * issuance key and unmask an abusive poster. Every batch's proof is checked against the key
@@ -168,7 +168,7 @@ export class Anonymous {
     return { input, output };
   }
 
-  /** The author, sealed to the newest moderation key (§37.3). */
+  /** The author, sealed to the newest moderation key (§38.3). */
   async sealedAuthor(circle, { objectId, authorKey }) {
     let state = await this.moderation.state(circle);
     if (state.current === null && ADMIN_ROLES.includes(circle.role)) {

@@ -358,7 +358,7 @@ export class Entries {
       const key = signingKeyFor(this.circles.identity, context, { anonymous });
       if (equalBytes(key.publicKey, authorKey)) {
         const signature = signRetraction(key, { circleId: cid, entryId: eid });
-        // An anonymous warning's retraction goes without the session (§37.6).
+        // An anonymous warning's retraction goes without the session (§38.6).
         const prefix = anonymous ? "/v1/anon/circles" : "/v1/circles";
         return this.client.request("POST", `${prefix}/${cid}/entries/${eid}/retract`, { json: { signature: b64(signature) }, anonymous });
       }

@@ -315,7 +315,7 @@ export class Moderation {
   }
 
   /** One's own anonymous warning: the server no longer knows its author, so the request goes
-   * without the session, signed by the per-entry key over the current time (§37.5). */
+   * without the session, signed by the per-entry key over the current time (§38.5). */
   async #ownAnonymousCases(circleId, entryId) {
     const context = new EnvelopeContext({ kind: ENTRY, circleId, epoch: 0, entryId });
     const key = signingKeyFor(this.circles.identity, context, { anonymous: true });

@@ -104,7 +104,7 @@ export class Client {
   }
 
   /** Send one request; return the decoded JSON body, or throw ApiError / TransportError. */
-  /** `anonymous`: without the session token (a token of §37 stands for it). */
+  /** `anonymous`: without the session token (a token of §38 stands for it). */
   async request(method, path, { json, params, keepalive = false, anonymous = false } = {}) {
     let url = this.baseUrl + path;
     if (params) {

@@ -1,5 +1,5 @@
 /**
- * Anonymous posting tokens and the sealed author (§37), as app/crypto/anon.py: the
+ * Anonymous posting tokens and the sealed author (§38), as app/crypto/anon.py: the
  * admin-signed issuance record that pins an epoch's token key, token inputs and their
  * scope, the nullifier, and the author claim sealed to the circle's moderation key.
  */
@@ -23,7 +23,7 @@ export const SEALED_AUTHOR_MAX = 2048;
 
 const RECORD_FIELDS = ["circle", "epoch", "oprf_public_key", "signer", "tokens_per_week", "type", "v"];
 
-/** The admin-signed record pinning a circle's token key for one epoch (§37.1). */
+/** The admin-signed record pinning a circle's token key for one epoch (§38.1). */
 export class IssuanceRecord {
   constructor({ circleId, epoch, oprfPublicKey, tokensPerWeek, signer }) {
     Object.assign(this, { circleId, epoch, oprfPublicKey, tokensPerWeek, signer });
@@ -95,7 +95,7 @@ export class IssuanceRecord {
   }
 }
 
-/** "backchannel.anon-token.v1\0" || circle_id || u64(epoch) || 32 random bytes (§37.2). */
+/** "backchannel.anon-token.v1\0" || circle_id || u64(epoch) || 32 random bytes (§38.2). */
 export function tokenInput(circleId, epoch, random = null) {
   const tail = random === null ? randomBytes(TOKEN_RANDOM_BYTES) : random;
   requireSize(tail, TOKEN_RANDOM_BYTES, "a token's random part");
@@ -116,7 +116,7 @@ export function tokenScope(input) {
   return { circleId: uuid(hex(input.subarray(at, at + 16))), epoch: Number(epoch) };
 }
 
-/** What the server keeps of a spent token (§37.4). */
+/** What the server keeps of a spent token (§38.4). */
 export function tokenNullifier(input) {
   return hash(labels.PERSON_ANON_SPENT, input);
 }
@@ -125,7 +125,7 @@ export function outputsEqual(expected, given) {
   return given instanceof Uint8Array && given.length === OPRF_OUTPUT_BYTES && equalBytes(expected, given);
 }
 
-/** Signed by an anonymous warning's per-entry key to read its cases without a session (§37.5). */
+/** Signed by an anonymous warning's per-entry key to read its cases without a session (§38.5). */
 export function authorCasesMessage(circleId, entryId, at) {
   return concat(labels.ANON_CASES_SIGNATURE_CONTEXT, uuidBytes(circleId), uuidBytes(entryId), uint64be(at));
 }
@@ -139,7 +139,7 @@ function authorAd(circleId, objectId, generation, epk, publicKey) {
   return concat(labels.ANON_AUTHOR_AD_PREFIX, uuidBytes(circleId), uuidBytes(objectId), uint64be(generation), epk, publicKey);
 }
 
-/** The plaintext sealed to the admins: who wrote it, signed by their identity key (§37.3). */
+/** The plaintext sealed to the admins: who wrote it, signed by their identity key (§38.3). */
 export function authorClaim(identity, username, { circleId, objectId, authorKey }) {
   const signature = identity.sign(authorClaimMessage(circleId, objectId, authorKey));
   return canonicalJson({ v: 1, type: labels.ANON_AUTHOR_TYPE, user: username, signature: b64(signature) });

@@ -127,7 +127,7 @@ export const SEALED_FILING_SIGNATURE_CONTEXT = context("backchannel.sealed-filin
 export const SEALED_SETTINGS_TYPE = "backchannel.sealed-settings";
 export const SEALED_SETTINGS_SIGNATURE_CONTEXT = context("backchannel.sealed-settings.v1");
 export const SEALED_EVALUATION_AD_PREFIX = context("backchannel.sealed-evaluation.v1");
-// §37 anonymous posting tokens.
+// §38 anonymous posting tokens.
 export const PERSON_ANON_OPRF_KEY = person("bc.v1.anon-oprf"); // server only: its OPRF key seed
 export const PERSON_ANON_SPENT = person("bc.v1.anon-spent");
 export const ANON_ISSUANCE_TYPE = "backchannel.anon-issuance";

@@ -1,4 +1,4 @@
-// docs/vectors/anon-v1.json (§37), byte for byte as tests/crypto/test_anon_vectors.py checks
+// docs/vectors/anon-v1.json (§38), byte for byte as tests/crypto/test_anon_vectors.py checks
 // it: the per-epoch issuance keys, the admin-signed issuance record, token inputs, their
 // VOPRF outputs and nullifiers, the inputs to refuse, and the sealed author.
 import assert from "node:assert/strict";
