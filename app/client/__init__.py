@@ -4,6 +4,7 @@ The names below are the SDK's public surface, documented in docs/sdk.md; import 
 here. Everything else in ``app.client`` and ``app.crypto`` is internal and may change.
 """
 
+from app.client.anon import Anonymous, FileTokenStore, MemoryTokenStore
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cases import (
     check_reveal,
@@ -34,6 +35,7 @@ from app.client.trust import TrustStore
 
 __all__ = [
     "Account",
+    "Anonymous",
     "ApiError",
     "Audit",
     "AuditFailure",
@@ -43,7 +45,9 @@ __all__ = [
     "ClientError",
     "CommonPassphrase",
     "Entries",
+    "FileTokenStore",
     "Member",
+    "MemoryTokenStore",
     "Moderation",
     "NotLoggedIn",
     "PassphraseContainsUsername",
