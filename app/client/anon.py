@@ -77,6 +77,16 @@ class FileTokenStore:
         write_private(self.path, json.dumps(data).encode())
 
 
+def _shared_stock(circles: Circles) -> TokenStore:
+    """The default stock: in memory, one per ``Circles`` (every ``Entries`` made for the same
+    account shares it, so a fetched batch is not dropped with the object that fetched it)."""
+    stock: TokenStore | None = getattr(circles, "_anonymous_tokens", None)
+    if stock is None:
+        stock = MemoryTokenStore()
+        circles._anonymous_tokens = stock  # type: ignore[attr-defined]
+    return stock
+
+
 @dataclass(frozen=True)
 class Unmasked:
     object_id: str
@@ -92,7 +102,7 @@ class Anonymous:
     ) -> None:
         self.circles = circles
         self.client = circles.client
-        self.tokens: TokenStore = tokens if tokens is not None else MemoryTokenStore()
+        self.tokens: TokenStore = tokens if tokens is not None else _shared_stock(circles)
         self.batch = max(1, min(batch, MAX_TOKEN_BATCH))
 
     def _moderation(self) -> Any:

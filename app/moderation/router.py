@@ -249,7 +249,7 @@ def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
 # §38.5: the author of an anonymous warning reads its cases without a session.
 anonymous_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",
-    tags=["moderation"],
+    tags=["anonymous"],
     responses=error_responses(EntryNotFound, InvalidRequest),
 )
 

@@ -71,10 +71,12 @@ export class StorageTokenStore {
 }
 
 export class Anonymous {
-  constructor(circles, { tokens = new MemoryTokenStore(), batch = 4 } = {}) {
+  constructor(circles, { tokens = null, batch = 4 } = {}) {
     this.circles = circles;
     this.client = circles.client;
-    this.tokens = tokens;
+    // By default one stock per Circles, shared by every Entries made for the same account.
+    circles.anonymousTokens ??= new MemoryTokenStore();
+    this.tokens = tokens ?? circles.anonymousTokens;
     this.batch = Math.max(1, Math.min(batch, MAX_TOKEN_BATCH));
     this.moderation = new Moderation(circles, null);
   }

@@ -121,7 +121,7 @@ export class Entries {
     this.circles = circles;
     this.client = circles.client;
     this.cache = cache;
-    this.anonymous = new Anonymous(circles, tokens === undefined ? {} : { tokens });
+    this.anonymous = new Anonymous(circles, { tokens: tokens ?? null });
     this.authors = new Map(); // "circle/user" -> Ed25519 public key
   }
 
