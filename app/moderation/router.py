@@ -159,7 +159,8 @@ def list_cases(
     session: Session,
     user: CurrentUser,
     status: Annotated[
-        Literal["open", "hidden", "dismissed", "removed", "restored"] | None, Query()
+        Literal["open", "decided", "hidden", "dismissed", "removed", "restored"] | None,
+        Query(),
     ] = None,
     kind: Annotated[Literal["report", "takedown"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=service.PAGE_MAX)] = service.PAGE_DEFAULT,

@@ -63,6 +63,7 @@ from app.moderation.models import (
 from app.moderation.schemas import DecisionCreate, ModerationKeyCreate, ReportCreate
 
 OPEN_STATUSES = ("open", "hidden")
+DECIDED_STATUSES = ("dismissed", "removed", "restored")  # no decision can follow
 
 
 # --- Moderation keys --------------------------------------------------------------------------
@@ -362,6 +363,8 @@ def list_cases(
         query = query.where(Case.kind == kind)
     if status == "open":
         query = query.where(OPEN_PREDICATE)  # as the partial index ix_moderation_cases_open
+    elif status == "decided":
+        query = query.where(Case.status.in_(DECIDED_STATUSES))
     elif status is not None:
         query = query.where(Case.status == status)
     if position is not None:

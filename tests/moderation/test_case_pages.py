@@ -93,6 +93,7 @@ def test_a_status_filter_pages_too(desk: Desk, gina: Person) -> None:
     assert _walk(desk, desk.world.carol, status="open", limit=2) == [open_ids[:2], open_ids[2:]]
     dismissed = list(reversed(made[1::2]))
     assert _walk(desk, desk.world.carol, status="dismissed", limit=1) == [[c] for c in dismissed]
+    assert _walk(desk, desk.world.carol, status="decided", limit=5) == [dismissed]
     assert _walk(desk, desk.world.carol, kind="takedown") == [[]]
 
 

@@ -70,7 +70,10 @@ def report(
 @moderation_app.command("list")
 def moderation_list(
     circle_id: CircleId,
-    status: Annotated[str | None, typer.Option(help="open, hidden, dismissed, removed…")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="open (and hidden), decided, hidden, dismissed, removed, restored"),
+    ] = None,
     kind: Annotated[str | None, typer.Option(help="report or takedown")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200, help="Cases on a page.")] = PAGE_SIZE,
     cursor: Annotated[

@@ -72,32 +72,60 @@ export function reportButton(entry, circle) {
 
 export async function moderationPanel(panel, circle) {
   status("Opening the moderation queue…", { busy: true });
-  const { cases } = await app.moderation.listCases(circle.circleId);
+  // A page of each (newest first), with a button for more: the panel costs the same
+  // however many cases the circle has had.
+  const waiting = await app.moderation.listCases(circle.circleId, { status: "open" });
+  const decided = await app.moderation.listCases(circle.circleId, { status: "decided" });
   const link = await app.moderation.takedownLink(circle.circleId, window.location.origin);
   // Sealed warnings: the first admin to open Moderation signs the settings (k = 2 by default).
   const settings = await app.sealed.configure(circle.circleId);
   const matches = await app.sealed.matches(circle.circleId);
   status("");
-  const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
-  const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
   // Open takedown requests can be dismissed together (a flood of junk): when there are
   // several, each gets a box.
-  const bulky = open.filter((c) => c.kind === "takedown" && c.status === "open");
+  const bulky = waiting.cases.filter((c) => c.kind === "takedown" && c.status === "open");
   const boxes = new Map(
     bulky.length > 1 ? bulky.map((c) => [c.caseId, h("input", { type: "checkbox", name: "bulk" })]) : [],
   );
+  const more = waiting.nextCursor === null ? "" : ", newest first";
   replace(
     panel,
     h("h2", {}, "Moderation"),
     h("section", { class: "card" }, h("h3", {}, "Takedown link"),
       h("p", {}, "Publish this link (on a website, in a letter). Anyone who finds a warning about them here can ask for it to be taken down, without an account; the request is encrypted to this circle's admins."),
       copyBox(link, "Takedown link", "Copy takedown link")),
-    h("h3", {}, open.length ? `Waiting for a decision (${open.length})` : "Nothing is waiting for a decision."),
+    h("h3", {}, waiting.cases.length ? `Waiting for a decision${more}` : "Nothing is waiting for a decision."),
     boxes.size ? bulkForm(boxes, circle) : null,
-    open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
-    closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
+    caseList(waiting, circle, "open", boxes),
+    decided.cases.length ? [h("h3", {}, "Decided"), caseList(decided, circle, "decided")] : null,
     sealedSection(matches, settings, circle),
   );
+}
+
+/** A page of cases and, while the server has more, a button that adds the next page. */
+function caseList(page, circle, wanted, boxes = new Map()) {
+  const list = h("div", { class: "cases" }, page.cases.map((c) => caseCard(c, circle, boxes.get(c.caseId))));
+  if (page.nextCursor === null) {
+    return list;
+  }
+  let cursor = page.nextCursor;
+  const more = h("button", { type: "button", class: "secondary more" }, wanted === "open" ? "More open cases" : "More decided cases");
+  more.addEventListener("click", () => act(more, async () => {
+    status("Loading more cases…", { busy: true });
+    const next = await app.moderation.listCases(circle.circleId, { status: wanted, cursor });
+    status("");
+    const cards = next.cases.map((c) => caseCard(c, circle));
+    list.append(...cards);
+    cursor = next.nextCursor;
+    if (cursor === null) {
+      more.remove();
+    }
+    if (cards.length) {
+      cards[0].setAttribute("tabindex", "-1");
+      cards[0].focus(); // keyboard and screen-reader users land on the first new case
+    }
+  }));
+  return [list, more];
 }
 
 /** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */
