@@ -8,6 +8,7 @@
  * how to clear it.
  */
 import { TabProfile } from "../client/profile.js";
+import { t } from "./i18n/index.js";
 
 export const NEUTRAL_SITE = "https://www.bbc.com/weather";
 const SIGNED_OUT = "backchannel.signed-out"; // a storage event tells the other tabs
@@ -34,7 +35,7 @@ export function quickExit(drop) {
 export function listenForEscape(onExit) {
   let presses = [];
   window.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") {
+    if (event.key !== "Escape") { // i18n-exempt: a key's name
       return;
     }
     const now = Date.now();
@@ -73,8 +74,5 @@ export function listenForDeviceSignOut(onSignedOut) {
 }
 
 export function exitHelp() {
-  return [
-    "Quick exit (or Escape three times) replaces this page with a weather site, ends your session and forgets your keys in this tab. ",
-    "It cannot remove the pages you visited before from your browser's history. To clear them: open the browser's history (Ctrl+H, or ⌘+Y on a Mac, or History in the menu on a phone), and delete the entries for this site — or use a private window next time.",
-  ];
+  return [t("exit.help_what"), " ", t("exit.help_history")];
 }
