@@ -86,11 +86,13 @@ class Settings(BaseSettings):
     # removal or a deletion ends it within that, in every worker), sends a comment line
     # every ``events_heartbeat_seconds`` so proxies keep it open, and ends after
     # ``events_max_seconds`` (the client reconnects). At most ``events_per_session`` per
-    # session and ``events_max_streams`` in all, per worker.
+    # session, ``events_per_account`` per account (sessions are one login each) and
+    # ``events_max_streams`` in all, per worker.
     events_poll_seconds: float = Field(default=2.0, gt=0, le=30)
     events_heartbeat_seconds: float = Field(default=20.0, gt=0)
     events_max_seconds: float = Field(default=900.0, gt=0)
     events_per_session: int = Field(default=3, ge=1)
+    events_per_account: int = Field(default=6, ge=1)
     events_max_streams: int = Field(default=200, ge=1)
 
     # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
