@@ -188,3 +188,26 @@ def test_one_account_cannot_take_every_stream_of_a_worker(
         # The worker still has room for someone else.
         with stream(url, world.carol.client.token) as other:
             other.until("circles")
+
+
+def test_heartbeats_then_an_end_to_reconnect(world: World, make_app: Any) -> None:
+    """Comment lines keep proxies from closing a quiet stream; after its lifetime it ends
+    with ``reconnect`` (the client opens a new one), and its slot is free again."""
+    application: FastAPI = make_app(
+        events_poll_seconds=POLL, events_heartbeat_seconds=0.3, events_max_seconds=1.5
+    )
+    token = world.bob.client.token
+    with serving(application) as url, stream(url, token) as events:
+        lines = []
+        for line in events.lines:
+            lines.append(line)
+            if line.startswith("data: ") and "reconnect" in line:
+                break
+        assert lines[0] == "retry: 3000"
+        assert lines.count(": keep-alive") >= 2
+        assert lines[-2:] == ["event: end", 'data: {"code":"reconnect"}']
+        assert all(
+            line.startswith(("retry:", ": keep-alive", "event:", "data:")) or not line
+            for line in lines
+        )
+    assert application.state.event_streams.held == {}

@@ -17,6 +17,7 @@ import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
 import { accountStory, deletionStory } from "./account.js";
+import { languageStory } from "./languages.js";
 import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
@@ -59,6 +60,11 @@ const DOC_SHOTS = [
   "21-sealed-match",
   "22-live-arrival-phone",
   "23-new-count",
+  "24-spanish-recovery-code-phone",
+  "25-spanish-account-phone",
+  "26-arabic-feed-phone",
+  "27-arabic-feed",
+  "28-arabic-circles-phone",
 ];
 
 const server = await startServer();
@@ -426,9 +432,11 @@ try {
 
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
-  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId, PASS });
 
   await deletionStory({ step, alice, bob, carol, M });
+
+  await languageStory({ step, server, browser, people, secrets });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);
