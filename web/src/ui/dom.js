@@ -2,6 +2,7 @@
  * A few DOM helpers. Text always goes in as text nodes (never innerHTML): everything a
  * warning says came from another member and is shown exactly as written.
  */
+import { locale, t } from "./i18n/index.js";
 
 /** h("p", {class: "x", onclick: fn}, "text", child, [more]) → an element. */
 export function h(tag, props = {}, ...children) {
@@ -82,11 +83,14 @@ export function focusHeading(root) {
   }
 }
 
-/** A fingerprint, large and in groups, easy to read aloud and compare. */
+/**
+ * A fingerprint, large and in groups, easy to read aloud and compare. Always left to right,
+ * in the CLI's order: in a right-to-left page, digit groups would otherwise be reversed.
+ */
 export function fingerprintBlock(fingerprint, label) {
   return h(
     "p",
-    { class: "fingerprint", "aria-label": `${label}: ${fingerprint}` },
+    { class: "fingerprint", dir: "ltr", "aria-label": t("common.title_text", { title: label, text: fingerprint }) },
     fingerprint.split(" ").map((group) => h("span", { class: "fp-group" }, group)),
   );
 }
@@ -95,7 +99,7 @@ export function formatDate(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? iso
-    : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+    : date.toLocaleDateString(locale(), { year: "numeric", month: "short", day: "numeric" });
 }
 
 /** A date and time in the reader's own time zone, e.g. "5 Dec 2026, 16:02". */
@@ -103,7 +107,7 @@ export function formatTime(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? iso
-    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    : date.toLocaleString(locale(), { dateStyle: "medium", timeStyle: "short" });
 }
 
 /**
