@@ -432,7 +432,7 @@ try {
 
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
-  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId, PASS });
 
   await deletionStory({ step, alice, bob, carol, M });
 
