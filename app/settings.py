@@ -55,9 +55,19 @@ class Settings(BaseSettings):
     session_idle_seconds: int = Field(default=24 * 3600, ge=1)
     session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)
 
+    # An ended session (logged out, expired, idle) is deleted this long after it ended; until
+    # then a request with its token is logged as "session_ended" rather than "invalid_token".
+    ended_session_retention_seconds: int = Field(default=24 * 3600, ge=0)
+
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
-    # How often each worker wipes expired warnings (0 turns the task off).
+    # How often each worker runs the retention pass: wipes expired warnings and deletes what
+    # no rule needs any more (app/retention.py). 0 turns the task off.
     purge_interval_seconds: float = Field(default=3600.0, ge=0)
+
+    # Logs (docs/operations.md, Logs): security events name no client address unless this is
+    # set, and uvicorn's access log (no address, no query string either way) can be turned off.
+    log_addresses: bool = False
+    access_log: bool = True
     # Rotations carry one wrap per member (about 250 bytes each in JSON).
     max_rotation_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
