@@ -41,6 +41,7 @@ __all__ = ["Entries", "ReadEntry"]
 
 DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
 DAY = 86_400
+HOUR = 3_600
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost 5x (a feed makes 10,000)
@@ -214,6 +215,8 @@ class Entries:
             raise ProtocolError("bad_expiry", "a warning lives 1 to 3650 days")
         entry_id = uuid.uuid4()
         expires_at = int(time.time()) + days * DAY  # signed in the terms (§24.2)
+        if anonymous:  # the nearest whole hour: the expiry must not date the post (§24.2)
+            expires_at = (expires_at + HOUR // 2) // HOUR * HOUR
 
         def build() -> tuple[str, dict[str, Any]]:
             circle = self.circles.sync(circle_id)

@@ -33,6 +33,7 @@ export { CATEGORIES, SEVERITIES };
 
 export const DEFAULT_TTL_DAYS = 730; // a warning's life unless its author chooses (1..3650 days, §24.2)
 const DAY = 86400;
+const HOUR = 3600;
 const ALIAS_LIMIT = 20;
 const FIELD_LIMIT = 200;
 const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
@@ -134,7 +135,11 @@ export class Entries {
     }
     const entryId = randomUuid();
     const anonymous = body.attribution === "anonymous";
-    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    let expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    if (anonymous) {
+      // The nearest whole hour: the expiry must not date the post (§24.2).
+      expiresAt = Math.floor((expiresAt + HOUR / 2) / HOUR) * HOUR;
+    }
     const build = async () => {
       const circle = await this.circles.sync(circleId);
       const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
