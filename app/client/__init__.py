@@ -7,6 +7,8 @@ here. Everything else in ``app.client`` and ``app.crypto`` is internal and may c
 from app.client.anon import Anonymous, FileTokenStore, MemoryTokenStore
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cases import (
+    CasePage,
+    cases_page,
     check_reveal,
     decide,
     dismiss_cases,
@@ -40,6 +42,7 @@ __all__ = [
     "Audit",
     "AuditFailure",
     "AuditPins",
+    "CasePage",
     "Circles",
     "Client",
     "ClientError",
@@ -59,6 +62,7 @@ __all__ = [
     "UserKeys",
     "VerifiedCircle",
     "WeakPassphrase",
+    "cases_page",
     "check_passphrase",
     "check_reveal",
     "decide",

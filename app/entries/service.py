@@ -33,7 +33,7 @@ from app.crypto.entries import (
     verify_retraction,
     verify_terms,
 )
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.entries import queries
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import (
@@ -429,7 +429,7 @@ def wipe_entry(
     The caller holds ``circle``'s lock (the wipe is a change readers must learn of)."""
     entry.status = status
     entry.nonce = entry.ciphertext = entry.signature = None
-    entry.wiped_at = now
+    entry.wiped_at = coarse(now) if entry.anonymous else now
     stamp_change(circle, entry)
     session.execute(
         update(Corroboration)

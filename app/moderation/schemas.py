@@ -178,6 +178,14 @@ class AuthorCasesRequest(BaseModel):
     signature: Signature64  # by the per-entry key over author_cases_message
 
 
+class CasePage(BaseModel):
+    """One page of a circle's cases, newest first; ``next_cursor`` (when there may be more)
+    is passed back as ``cursor`` for the next page."""
+
+    cases: list[CaseOut]
+    next_cursor: str | None
+
+
 class CaseSummary(BaseModel):
     """What an entry's author learns: that it was reported and the outcome; never by whom."""
 

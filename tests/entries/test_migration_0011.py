@@ -17,7 +17,7 @@ def test_0011_removes_self_corroborations_and_stamps_the_change(
     cid = world.circle_id
     entry_id = Entries(world.bob.circles).post(
         cid, subject="Jan Novák", text="Grabbed my arm", categories=["harassment"]
-    )["entry_id"]  # named: an anonymous one has no account since 0015, so 0015's downgrade drops it
+    )["entry_id"]  # named: an anonymous one has no account since 0016, so 0016's downgrade drops it
     Entries(world.carol.circles).corroborate(cid, entry_id, text="me too")
     reader = Entries(world.alice.circles, cache=MemoryCache())
     assert reader.sync(cid).warnings[entry_id].data["corroborations"] == 1

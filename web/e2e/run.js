@@ -17,6 +17,7 @@ import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
 import { accountStory, deletionStory } from "./account.js";
+import { languageStory } from "./languages.js";
 import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
@@ -57,6 +58,13 @@ const DOC_SHOTS = [
   "19-circle-deleted-phone",
   "20-sealed-warning-phone",
   "21-sealed-match",
+  "22-live-arrival-phone",
+  "23-new-count",
+  "24-spanish-recovery-code-phone",
+  "25-spanish-account-phone",
+  "26-arabic-feed-phone",
+  "27-arabic-feed",
+  "28-arabic-circles-phone",
 ];
 
 const server = await startServer();
@@ -335,7 +343,24 @@ try {
     const circle = circles.find((c) => c.name === M.circle);
     assert.ok(circle, "the CLI opens the circle the browser made, name and all");
     circleId = circle.circle_id;
+    // Live (docs/protocol.md §37): bob's feed is open on his phone, alice is on My circles.
+    await tab(bob.page, "Warnings");
+    await bob.page.locator("article.warning", { hasText: M.subject }).waitFor();
+    await alice.page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "My circles" }).click();
+    await alice.page.locator(".circle-open", { hasText: M.circle }).waitFor();
     await carol.json("post", circleId, "--subject", "Cli Subject Petrov", "--alias", "@petrov", "--category", "stalking", "--text", "Posted from the terminal.");
+    // Without a refresh: the warning appears at the top of bob's open feed, marked new…
+    const arrived = bob.page.locator("article.warning.new", { hasText: "Cli Subject Petrov" });
+    await arrived.waitFor({ timeout: 20000 });
+    assert.match(await arrived.textContent(), /New since your last visit/);
+    await bob.shot("22-live-arrival-phone");
+    // …and alice's list counts it as new to her, until she opens the circle.
+    const badge = alice.page.locator(".circle-open", { hasText: M.circle }).locator(".unseen");
+    await badge.filter({ hasText: "1 new" }).waitFor({ timeout: 20000 });
+    await alice.shot("23-new-count");
+    await openCircle(alice.page, M.circle);
+    await alice.page.locator("article.warning.new", { hasText: "Cli Subject Petrov" }).waitFor();
+    assert.equal(await alice.page.locator("article.warning.new").count(), 1, "only carol's warning is new to alice");
     await tab(bob.page, "Warnings");
     const fromCli = bob.page.locator("article.warning", { hasText: "Cli Subject Petrov" });
     await fromCli.waitFor();
@@ -407,9 +432,11 @@ try {
 
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
-  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId, PASS });
 
   await deletionStory({ step, alice, bob, carol, M });
+
+  await languageStory({ step, server, browser, people, secrets });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);

@@ -22,8 +22,17 @@ import { deviceLabel, exitHelpBox, showAccount, showRecover } from "./account.js
 import { showCircle } from "./circle.js";
 import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replace } from "./dom.js";
 import { ensureIntegrity, showRelease } from "./integrity.js";
+import { onLive, startLive, stopLive, unseenIn } from "./live.js";
 import { describe } from "./messages.js";
-import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
+import {
+  forgetThisDevice,
+  listenForAlarms,
+  listenForDeviceSignOut,
+  listenForEscape,
+  quickExit,
+  shareAlarm,
+  tabProfile,
+} from "./safety.js";
 import { isolated, userText, visible } from "./text.js";
 import { LANGUAGES, language, setLanguage, startLanguage, t, tx } from "./i18n/index.js";
 import { showReceipt, showTakedown } from "./takedown.js";
@@ -52,9 +61,13 @@ export function status(text, { busy = false } = {}) {
   statusRegion.hidden = !text;
 }
 
-/** Show an error in plain words; a session that ended sends the user to log in. */
-export function fail(error) {
+/** Show an error in plain words; a session that ended sends the user to log in. A fork or
+ * rollback is shown in this browser's other tabs too (`shareAlarm`), unless it came from one. */
+export function fail(error, { shared = false } = {}) {
   status("");
+  if (!shared && app.account) {
+    shareAlarm(app.account.username, error);
+  }
   if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
     signOut({ quiet: true }); // the login page first, so the alert below keeps the focus
   }
@@ -181,11 +194,19 @@ export function signedIn(client, account) {
   app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));
   renderAccountBar();
   tabProfile.save(account).catch(() => undefined); // without IndexedDB a reload asks again
+  startLive(client, account.username, {
+    onEnded: (error) => {
+      if (app.client === client) {
+        fail(error); // a 401: back to the login page, saying the session ended
+      }
+    },
+  });
 }
 
 /** Forget the keys in memory; return the client that held the session. */
 function drop() {
   const client = app.client;
+  stopLive();
   Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });
   tabProfile.clear();
   renderAccountBar();
@@ -240,7 +261,7 @@ function authIntro() {
 export function showAuth(mode = "login") {
   current(() => showAuth(mode));
   const registering = mode === "register";
-  const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
+  const username = h("input", { name: "username", dir: "ltr", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const passphrase = h("input", {
     name: "passphrase",
     type: "password",
@@ -324,7 +345,7 @@ export function showRecoveryCode(account, { recovered = false } = {}) {
       ? h("p", { class: "notice" }, t("recovery.recovered"))
       : null,
     h("p", {}, tx("recovery.explain", { once: h("strong", {}, t("recovery.once")) })),
-    h("p", { class: "recovery-code", "aria-label": t("recovery.code_label", { code: String(account.recoveryCode) }) }, String(account.recoveryCode)),
+    h("p", { class: "recovery-code", dir: "ltr", "aria-label": t("recovery.code_label", { code: String(account.recoveryCode) }) }, String(account.recoveryCode)),
     h("h2", {}, t("fingerprint.yours")),
     h("p", {}, t("recovery.fingerprint_explain")),
     fingerprintBlock(account.fingerprint, t("fingerprint.yours")),
@@ -406,7 +427,24 @@ export async function showHome() {
     replace(list, h("h2", {}, t("home.circles")), circles.length === 0
       ? h("p", {}, t("home.none"))
       : h("ul", { class: "circle-list" }, circles.map(circleItem)));
+    showUnseen(list);
+    onLive(() => {
+      if (!list.isConnected) {
+        return false;
+      }
+      showUnseen(list);
+      return true;
+    });
   });
+}
+
+/** Each circle's count of warnings posted since the person last looked (from the stream). */
+function showUnseen(list) {
+  for (const badge of list.querySelectorAll("[data-unseen]")) {
+    const count = unseenIn(badge.dataset.unseen);
+    badge.hidden = !count;
+    badge.textContent = count ? t("home.unseen", { count }) : "";
+  }
 }
 
 function circleItem(c) {
@@ -428,7 +466,8 @@ function circleItem(c) {
   }
   return h("li", { class: "circle" },
     h("button", { type: "button", class: "circle-open", onclick: () => showCircle(c.circleId) },
-      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? t("circle.no_name") : userText(c.name)),
+      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? t("circle.no_name") : userText(c.name),
+        h("span", { class: "unseen", "data-unseen": c.circleId, hidden: true })),
       h("span", { class: "meta" }, t(`role.you_are_${c.role}`))));
 }
 
@@ -533,6 +572,21 @@ listenForDeviceSignOut(() => {
     status(t("device.signed_out_elsewhere"));
   }
 });
+
+// Removed from a circle, or it was deleted, while it is open or listed: say so now.
+onLive((kind, data) => {
+  if (kind !== "gone" || !app.account) {
+    return true;
+  }
+  if (main.querySelector(`[data-circle="${data.circle_id}"]`)) {
+    showHome().then(() => fail(new ApiError(403, data.code, "")));
+  } else if (main.querySelector(".circle-list")) {
+    showHome();
+  }
+  return true;
+});
+// A fork or rollback another tab of this browser found is shown here at once.
+listenForAlarms(() => app.account?.username, (error) => fail(error, { shared: true }));
 
 window.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();

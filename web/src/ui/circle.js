@@ -6,6 +6,7 @@
 import { formerMembers } from "../client/deletion.js";
 import { CATEGORIES, SEVERITIES } from "../client/entries.js";
 import { act, app, current, show, status } from "./app.js";
+import { followFeed, markSeen, seenIn } from "./live.js";
 import { confirmButton, field, focusHeading, formatDate, h, replace } from "./dom.js";
 import { membersPanel } from "./members.js";
 import { copyBox } from "./takedown.js";
@@ -37,6 +38,8 @@ export function label(category) {
 /** Open a circle on one tab; the sync verifies its record chain and keys first. */
 export async function showCircle(circleId, tab = "feed", notice = "") {
   current(() => showCircle(circleId, tab));
+  // What was new when the circle was opened stays marked while it is open.
+  NEW_SINCE.set(circleId, seenIn(circleId));
   status(t("circle.verifying"), { busy: true });
   let circle = await act(null, () => app.circles.sync(circleId));
   if (!circle) {
@@ -57,7 +60,7 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
     }
   }
   status("");
-  const panel = h("div", { class: "panel", id: "panel" });
+  const panel = h("div", { class: "panel", id: "panel", "data-circle": circleId });
   const tabs = TABS.filter(([, options]) => !options?.admin || circle.isAdmin);
   const nav = h(
     "nav",
@@ -116,6 +119,8 @@ const PANELS = {
 
 /** Per circle, the authors whose accounts were deleted (the feed fills it). */
 const FORMER = new Map();
+/** Per circle, the newest position seen before it was opened: newer warnings are marked new. */
+const NEW_SINCE = new Map();
 
 function byline(entry, circleId) {
   if (!entry.author) {
@@ -128,7 +133,7 @@ function byline(entry, circleId) {
 const GONE = new Set(["retracted", "expired", "removed", "hidden"]);
 
 /** One verified warning as a card. */
-export function warningCard(entry, circle, { actions = true } = {}) {
+export function warningCard(entry, circle, { actions = true, isNew = false } = {}) {
   if (entry.subject === null) {
     return h("article", { class: "warning gone" }, h("p", {}, GONE.has(entry.status) ? t(`gone.${entry.status}`) : t("gone.other", { status: entry.status })),
       h("p", { class: "meta" }, t("warning.posted_on", { date: formatDate(entry.createdAt) })));
@@ -142,7 +147,8 @@ export function warningCard(entry, circle, { actions = true } = {}) {
   ].filter(Boolean);
   const card = h(
     "article",
-    { class: "warning", "data-entry": entry.entryId },
+    { class: isNew ? "warning new" : "warning", "data-entry": entry.entryId },
+    isNew ? h("p", { class: "new-mark" }, t("feed.new_mark")) : null,
     h("h3", {}, userText(entry.subject)),
     h("ul", { class: "chips", "aria-label": t("warning.categories") }, entry.categories.map((c) => h("li", {}, label(c)))),
     details.length ? h("dl", {}, details.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
@@ -167,9 +173,16 @@ function corroborationList(entry, circle) {
     h("p", { class: "meta" }, t("warning.loading_corroborations")));
   app.entries.show(circle.circleId, entry.entryId).then(({ corroborations: items }) => {
     replace(box, items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
-      h("p", { class: "meta" }, c.author ? ["— ", userText(c.author)] : t("warning.by_anonymous"), ` · ${formatDate(c.createdAt)}`)))) : null);
+      h("p", { class: "meta" }, corroboratorLine(c.author, circle.circleId), ` · ${formatDate(c.createdAt)}`)))) : null);
   }, () => replace(box, h("p", { class: "meta" }, t("warning.corroborations_failed"))));
   return box;
+}
+
+function corroboratorLine(author, circleId) {
+  if (!author) {
+    return t("warning.by_anonymous");
+  }
+  return FORMER.get(circleId)?.has(author) ? t("feed.by_former") : ["— ", userText(author)];
 }
 
 function warningActions(entry, circle) {
@@ -250,10 +263,20 @@ async function feedPanel(panel, circle, before = null) {
     panel.append(list);
   }
   if (page.entries.length === 0 && before === null) {
-    list.append(h("p", {}, t("feed.empty")));
+    list.append(h("p", { class: "empty" }, t("feed.empty")));
   }
+  const since = NEW_SINCE.get(circle.circleId) ?? seenIn(circle.circleId);
   for (const entry of page.entries) {
-    list.append(warningCard(entry, circle));
+    list.append(warningCard(entry, circle, { isNew: entry.seq > since }));
+  }
+  if (before === null) {
+    markSeen(circle.circleId, page.lastSeq);
+    followFeed(list, {
+      circleId: circle.circleId,
+      lastSeq: page.lastSeq,
+      newest: () => app.entries.feed(circle.circleId),
+      card: (entry) => warningCard(entry, circle, { isNew: entry.seq > since }),
+    });
   }
   if (page.nextBefore !== null) {
     panel.append(h("button", { type: "button", class: "secondary older", onclick: (e) => act(e.currentTarget, () => feedPanel(panel, circle, page.nextBefore)) }, t("feed.older")));

@@ -7,6 +7,7 @@
  * A page cannot delete the earlier entries of the browser's history; the help text says
  * how to clear it.
  */
+import { AuditFailure, ProtocolError } from "../client/errors.js";
 import { TabProfile } from "../client/profile.js";
 import { t } from "./i18n/index.js";
 
@@ -75,4 +76,40 @@ export function listenForDeviceSignOut(onSignedOut) {
 
 export function exitHelp() {
   return [t("exit.help_what"), " ", t("exit.help_history")];
+}
+
+// A history that cannot be true (docs/protocol.md §10.5, §33): a key-record fork or
+// rollback, or an audit log that does not verify. What one tab found, every tab of this
+// browser shows at once. Nothing secret: the code and the SDK's own message.
+const ALARMS = new Set(["fork", "rollback"]);
+
+/** Tell this browser's other tabs (a `storage` event) that `error` was a fork, a rollback
+ * or an audit log that does not verify. */
+export function shareAlarm(username, error) {
+  if (!(error instanceof AuditFailure || (error instanceof ProtocolError && ALARMS.has(error.code)))) {
+    return;
+  }
+  const alarm = { kind: error instanceof AuditFailure ? "audit" : "protocol", code: error.code, message: error.message, at: Date.now() };
+  try {
+    window.localStorage.setItem(`backchannel.alarm.${username}`, JSON.stringify(alarm));
+  } catch {
+    // storage disabled: this tab still shows it
+  }
+}
+
+/** Run `onAlarm(error)` when another tab of the signed-in account (`username()`) finds one. */
+export function listenForAlarms(username, onAlarm) {
+  window.addEventListener("storage", (event) => {
+    const who = username();
+    if (!who || event.key !== `backchannel.alarm.${who}` || event.newValue === null) {
+      return;
+    }
+    try {
+      const alarm = JSON.parse(event.newValue);
+      const Kind = alarm.kind === "audit" ? AuditFailure : ProtocolError;
+      onAlarm(new Kind(String(alarm.code), String(alarm.message)));
+    } catch {
+      // unreadable: nothing to show
+    }
+  });
 }

@@ -249,6 +249,19 @@ export default {
   "feed.empty": "لا توجد تحذيرات بعد. إن كان لديك تحذير فانشره: لا يقرؤه إلا أعضاء هذه الدائرة.",
   "feed.older": "عرض التحذيرات الأقدم",
 
+  // -- الجديد منذ زيارتك الأخيرة (التحديثات المباشرة) -----------------------------------------
+  "feed.arrived": {
+    zero: "لم يصل أي تحذير جديد.",
+    one: "وصل تحذير جديد.",
+    two: "وصل تحذيران جديدان.",
+    few: "وصلت {count} تحذيرات جديدة.",
+    many: "وصل {count} تحذيرًا جديدًا.",
+    other: "وصل {count} تحذير جديد.",
+  },
+  "feed.new_mark": "جديد منذ زيارتك الأخيرة",
+  "feed.by_former": "— عضو سابق",
+  "home.unseen": { zero: "لا جديد", one: "{count} جديد", two: "{count} جديدان", few: "{count} جديدة", many: "{count} جديدًا", other: "{count} جديد" },
+
   // -- النشر ---------------------------------------------------------------------------------
   "post.severity_none": "غير محددة",
   "post.submit": "نشر التحذير",
@@ -529,6 +542,11 @@ export default {
   "moderation.waiting": "بانتظار قرار ({count})",
   "moderation.nothing_waiting": "لا شيء بانتظار قرار.",
   "moderation.decided": "تم البتّ فيها ({count})",
+  "moderation.waiting_paged": "بانتظار قرار (الأحدث أولاً)",
+  "moderation.decided_paged": "تم البتّ فيها (الأحدث أولاً)",
+  "moderation.more_open": "المزيد من الحالات المفتوحة",
+  "moderation.more_decided": "المزيد من الحالات التي تم البتّ فيها",
+  "moderation.loading_more": "جارٍ تحميل المزيد من الحالات…",
   "moderation.save": "حفظ",
   "moderation.sealed_setting": "إعداد التحذيرات المختومة",
   "moderation.sealed_saved": {
@@ -596,6 +614,9 @@ export default {
   "case.decisions": "القرارات",
   "case.decision": "{action} من {name}، {date}",
   "case.decision_unverified": "{action} من {name} (غير متحقق منه)، {date}",
+  "case.check_opened": "(فُتح وتم التحقق من توقيعه ({name}))",
+  "case.check_wiped": "(الالتزام فقط: مُحي التحذير)",
+  "case.anonymous": "دون ذكر الاسم",
   "case.response_sent": "الرد المُرسَل:",
   "decision.dismiss": "رفض",
   "decision.hide": "إخفاء",

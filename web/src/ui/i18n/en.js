@@ -225,6 +225,12 @@ export default {
   "feed.empty": "No warnings yet. If you have one, post it: only this circle's members can read it.",
   "feed.older": "Show older warnings",
 
+  // -- new since your last visit (live updates, docs/protocol.md §37) --------------------
+  "feed.arrived": { one: "A new warning arrived.", other: "{count} new warnings arrived." },
+  "feed.new_mark": "New since your last visit",
+  "feed.by_former": "— a former member",
+  "home.unseen": { one: "{count} new", other: "{count} new" },
+
   // -- posting -----------------------------------------------------------------------------
   "post.severity_none": "Not stated",
   "post.submit": "Post warning",
@@ -490,6 +496,11 @@ export default {
   "moderation.waiting": "Waiting for a decision ({count})",
   "moderation.nothing_waiting": "Nothing is waiting for a decision.",
   "moderation.decided": "Decided ({count})",
+  "moderation.waiting_paged": "Waiting for a decision (newest first)",
+  "moderation.decided_paged": "Decided (newest first)",
+  "moderation.more_open": "More open cases",
+  "moderation.more_decided": "More decided cases",
+  "moderation.loading_more": "Loading more cases…",
   "moderation.save": "Save",
   "moderation.sealed_setting": "Sealed warnings setting",
   "moderation.sealed_saved": {
@@ -544,6 +555,9 @@ export default {
   "case.decisions": "Decisions",
   "case.decision": "{action} by {name}, {date}",
   "case.decision_unverified": "{action} by {name} (unverified), {date}",
+  "case.check_opened": "(opened and signed ({name}))",
+  "case.check_wiped": "(commitment only: the warning was wiped)",
+  "case.anonymous": "anonymous",
   "case.response_sent": "Response sent:",
   "decision.dismiss": "dismiss",
   "decision.hide": "hide",

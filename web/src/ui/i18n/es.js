@@ -236,6 +236,12 @@ export default {
   "feed.empty": "Todavía no hay avisos. Si tienes uno, publícalo: solo los miembros de este círculo pueden leerlo.",
   "feed.older": "Mostrar avisos anteriores",
 
+  // -- nuevo desde tu última visita (actualizaciones en directo) --------------------------
+  "feed.arrived": { one: "Ha llegado un aviso nuevo.", many: "Han llegado {count} avisos nuevos.", other: "Han llegado {count} avisos nuevos." },
+  "feed.new_mark": "Nuevo desde tu última visita",
+  "feed.by_former": "— un antiguo miembro",
+  "home.unseen": { one: "{count} nuevo", many: "{count} nuevos", other: "{count} nuevos" },
+
   // -- publicar ----------------------------------------------------------------------------
   "post.severity_none": "Sin indicar",
   "post.submit": "Publicar aviso",
@@ -512,6 +518,11 @@ export default {
   "moderation.waiting": "Esperando una decisión ({count})",
   "moderation.nothing_waiting": "No hay nada esperando una decisión.",
   "moderation.decided": "Decididos ({count})",
+  "moderation.waiting_paged": "Esperando una decisión (los más recientes primero)",
+  "moderation.decided_paged": "Decididos (los más recientes primero)",
+  "moderation.more_open": "Más casos abiertos",
+  "moderation.more_decided": "Más casos decididos",
+  "moderation.loading_more": "Cargando más casos…",
   "moderation.save": "Guardar",
   "moderation.sealed_setting": "Ajuste de los avisos sellados",
   "moderation.sealed_saved": {
@@ -569,6 +580,9 @@ export default {
   "case.decisions": "Decisiones",
   "case.decision": "{action} por {name}, {date}",
   "case.decision_unverified": "{action} por {name} (sin verificar), {date}",
+  "case.check_opened": "(abierto y con firma verificada ({name}))",
+  "case.check_wiped": "(solo el compromiso: el aviso se borró)",
+  "case.anonymous": "anónimo",
   "case.response_sent": "Respuesta enviada:",
   "decision.dismiss": "desestimado",
   "decision.hide": "ocultado",

@@ -15,8 +15,8 @@ on disk), never by a batch copy: dropping the old ``entries`` table would cascad
 corroborations. Downgrading deletes the anonymous rows made after this revision (the old
 schema cannot hold a row without its account) and restores NOT NULL.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05 19:40:00.000000
 """
 
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""Migration 0015 (docs/protocol.md §38.8): existing anonymous warnings and corroborations
+"""Migration 0016 (docs/protocol.md §38.8): existing anonymous warnings and corroborations
 lose their account, on both engines, and nothing else changes."""
 
 from sqlalchemy import Engine, text
@@ -9,7 +9,7 @@ from app.migrate import downgrade, upgrade
 from tests.conftest import World
 
 
-def test_0015_nulls_the_account_of_existing_anonymous_rows(
+def test_0016_nulls_the_account_of_existing_anonymous_rows(
     world: World, engine: Engine, database_url: str, http: TestClient
 ) -> None:
     cid = world.circle_id
@@ -17,8 +17,8 @@ def test_0015_nulls_the_account_of_existing_anonymous_rows(
     anonymous = bob.post(cid, subject="Jan Novák", text="t", categories=["harassment"])
     named = bob.post(cid, subject="Someone Else", text="t", categories=["other"])
     engine.dispose()
-    downgrade(database_url, "0014")
-    with engine.begin() as conn:  # what a pre-0015 server stored for an anonymous post
+    downgrade(database_url, "0015")
+    with engine.begin() as conn:  # what a pre-0016 server stored for an anonymous post
         conn.execute(
             text("UPDATE entries SET anonymous = true WHERE seq = 1"),
         )
