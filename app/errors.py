@@ -118,6 +118,11 @@ class UsernameTaken(Conflict):
     message = "That username is taken."
 
 
+class InvalidCursor(InvalidRequest):
+    code = "invalid_cursor"
+    message = "The page cursor is not one this server wrote."
+
+
 class KdfParametersRejected(InvalidRequest):
     code = "kdf_params_rejected"
     message = "The key-derivation parameters are not the ones this server announces."

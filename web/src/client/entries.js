@@ -307,6 +307,24 @@ export class Entries {
     return syncCopy(this, uuid(circleId));
   }
 
+  /**
+   * A full read of the circle: every warning, oldest first, as the page's copy holds it
+   * after a sync (§26.9). Only what changed since the last sync is fetched and verified
+   * (new warnings, and tombstones for retracted, expired, hidden or removed ones, whose
+   * text leaves the copy), so the cost follows the changes, not the history. The copy is
+   * kept in memory by `cache` (cache.js: one per Entries object, so per tab; nothing is
+   * written to the browser's storage).
+   */
+  async readAll(circleId) {
+    const copy = await this.sync(circleId);
+    return [...copy.warnings.values()]
+      .map((held) => {
+        const { changeSeq: _, ...entry } = held.data;
+        return entry;
+      })
+      .sort((a, b) => a.seq - b.seq);
+  }
+
   /** Sync, then match `name` against every live warning the page holds (§25.3). */
   async check(circleId, name) {
     return checkName(this, uuid(circleId), name);
