@@ -138,18 +138,43 @@ def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
             out.print("No sealed warnings have matched.")
             return
         for match in matches:
-            grid = Table(
-                title=f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
-            )
-            for column in ("filer", "name", "what happened"):
-                grid.add_column(column)
-            for warning in match["warnings"]:
-                grid.add_row(
-                    shown(warning["filer"]),
-                    shown(warning["subject"]),
-                    shown(warning["text"], multiline=True),
-                )
-            out.print(grid)
+            _print_match(match)
+
+
+# What an excluded filing's reason means to an admin (§36.7).
+_EXCLUDED = {
+    "unreadable_share": "its share does not open with the moderation key",
+    "bad_share": "its share fails the commitments sealed with it",
+    "other_commitments": "it committed to another polynomial than the verified shares",
+    "decryption_failed": "its warning does not open with the matched key",
+}
+
+
+def _print_match(match: dict[str, Any]) -> None:
+    if match["opened"]:
+        title = f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+    else:
+        title = f"Match {match['match_id']}: waiting, fewer than k = {match['k']} shares verify"
+    grid = Table(title=title)
+    for column in ("filer", "name", "what happened"):
+        grid.add_column(column)
+    for warning in match["warnings"]:
+        grid.add_row(
+            shown(warning["filer"]),
+            shown(warning["subject"]),
+            shown(warning["text"], multiline=True),
+        )
+    out.print(grid)
+    for left in match["excluded"]:
+        out.print(
+            say(
+                "  left out: ",
+                shown(left["filer"]),
+                f"'s filing {short_id(left['filing_id'])}: ",
+                _EXCLUDED.get(left["reason"], left["reason"]),
+            ),
+            style="yellow",
+        )
 
 
 @moderation_app.command("decide")

@@ -100,6 +100,14 @@ export async function moderationPanel(panel, circle) {
   );
 }
 
+/** What an excluded filing's reason means to an admin (§36.7). */
+const EXCLUDED = {
+  unreadable_share: "its share does not open with the moderation key",
+  bad_share: "its share fails the commitments sealed with it",
+  other_commitments: "it committed to another polynomial than the verified shares",
+  decryption_failed: "its warning does not open with the matched key",
+};
+
 /** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */
 function sealedSection(matches, settings, circle) {
   const k = h("select", { name: "sealed-k" }, [2, 3, 4, 5].map((n) => h("option", { value: String(n), selected: n === settings.k }, String(n))));
@@ -122,11 +130,12 @@ function sealedSection(matches, settings, circle) {
     h("h3", {}, matches.length ? `Sealed warnings that matched (${matches.length})` : "No sealed warnings have matched."),
     h("p", {}, "Each match was opened in this browser after checking that at least k different members, each in the circle's signed record, signed a warning naming the same person. Nothing here is visible to the rest of the circle unless an author publishes their own warning."),
     matches.map((m) => h("article", { class: "card match", "aria-label": `Sealed match ${m.matchId}` },
-      h("h4", {}, `${m.filers.length} members: ${m.filers.join(", ")}`),
+      h("h4", {}, m.opened ? `${m.filers.length} members: ${m.filers.join(", ")}` : `Waiting: fewer than ${m.k} members' shares check out`),
       m.kCurrent ? null : h("p", { class: "hint" }, `Opened when the circle needed ${m.k}.`),
       m.warnings.map((w) => h("div", { class: "sealed-warning" },
         h("p", {}, h("strong", {}, w.subject ?? ""), ` — from ${w.filer}`),
-        h("p", { class: "narrative" }, w.text ?? ""))))),
+        h("p", { class: "narrative" }, w.text ?? ""))),
+      m.excluded.map((e) => h("p", { class: "hint excluded" }, `Left out: ${e.filer}'s filing — ${EXCLUDED[e.reason] ?? e.reason}.`)))),
     form);
 }
 
