@@ -81,11 +81,14 @@ def schema() -> None:
 
 @cli.command()
 def purge() -> None:
-    """Wipe every warning past its expiry now (the server also does this periodically)."""
-    from app.entries.purge import purge_all
+    """Wipe every warning past its expiry, and sealed-warning evaluation rows past their
+    retention, now (the server also does this periodically)."""
+    from app.entries.purge import purge_all, purge_all_evaluations
 
-    count = purge_all(Settings())
+    settings = Settings()
+    count = purge_all(settings)
     typer.echo(f"expired entries wiped: {count}")
+    typer.echo(f"sealed evaluation rows purged: {purge_all_evaluations(settings)}")
 
 
 signing_app = typer.Typer(help="The server's tree-head signing key (audit log).")

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # How often each worker wipes expired warnings (0 turns the task off).
     purge_interval_seconds: float = Field(default=3600.0, ge=0)
+    # Sealed-warning evaluation rows (who asked the VOPRF how many names when) exist only to
+    # count the daily limit; they are deleted once this old (never less than the 24-hour
+    # window they count in), by each evaluation for its own member and by the purge pass.
+    sealed_evaluation_retention_seconds: int = Field(default=24 * 3600, ge=24 * 3600)
     # Rotations carry one wrap per member (about 250 bytes each in JSON).
     max_rotation_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 

@@ -11,7 +11,7 @@ import functools
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -235,6 +235,15 @@ def evaluate(
         raise EvaluationLimit()
     evaluation = VoprfServer(key).blind_evaluate(blinded)
     now = utcnow()
+    # This member's rows past the retention no longer count: gone now, not at the next
+    # purge pass (the index on circle, user, time finds them).
+    session.execute(
+        delete(SealedEvaluation).where(
+            SealedEvaluation.circle_id == circle.id,
+            SealedEvaluation.user_id == actor.id,
+            SealedEvaluation.created_at <= now - _retention(settings),
+        )
+    )
     session.add(
         SealedEvaluation(
             circle_id=circle.id, user_id=actor.id, elements=len(blinded), created_at=now
@@ -254,6 +263,25 @@ def evaluate(
         details={"generation": generation.generation, "note": b64encode(note)},
     )
     return [bytes(e) for e in evaluation.elements], bytes(evaluation.proof)
+
+
+def _retention(settings: Settings) -> timedelta:
+    return max(WINDOW, timedelta(seconds=settings.sealed_evaluation_retention_seconds))
+
+
+def purge_evaluations(
+    session: Session, settings: Settings, *, now: datetime, batch: int = 5000
+) -> int:
+    """Delete up to ``batch`` evaluation rows older than the retention, every circle; the
+    audit leaves (whose notes say the same to the admins) stay."""
+    stale = (
+        select(SealedEvaluation.id)
+        .where(SealedEvaluation.created_at <= now - _retention(settings))
+        .limit(batch)
+        .scalar_subquery()
+    )
+    result = session.execute(delete(SealedEvaluation).where(SealedEvaluation.id.in_(stale)))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- Filings ----------------------------------------------------------------------------------
