@@ -6,7 +6,7 @@
 import { ACTIONS, REASONS } from "../client/moderation.js";
 import { act, app, status } from "./app.js";
 import { checkRow, showCircleTab } from "./circle.js";
-import { field, formatDate, h, replace } from "./dom.js";
+import { field, formatDate, formatTime, h, replace } from "./dom.js";
 import { copyBox } from "./takedown.js";
 import { userText } from "./text.js";
 
@@ -97,7 +97,45 @@ export async function moderationPanel(panel, circle) {
     open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
     closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
     sealedSection(matches, settings, circle),
+    probesSection(circle),
   );
+}
+
+/**
+ * Who asked the server to evaluate names for sealed warnings, how many forms and when: the
+ * audit log's evaluation records, verified in full and their notes opened in this browser
+ * (only admins can). Loaded on request: it verifies the whole log.
+ */
+function probesSection(circle) {
+  const result = h("div", { "aria-live": "polite" });
+  const show = h("button", { type: "button", class: "secondary" }, "Show who evaluated names");
+  show.addEventListener("click", () => act(show, async () => {
+    status("Verifying the audit log…", { busy: true });
+    const rows = await app.audit.evaluations(circle.circleId);
+    status("");
+    if (rows.length === 0) {
+      replace(result, h("p", {}, "Nobody has evaluated a name for a sealed warning."));
+      return;
+    }
+    const totals = new Map();
+    for (const row of rows) {
+      const key = row.user ?? "";
+      const total = totals.get(key) ?? { count: 0, forms: 0 };
+      totals.set(key, { count: total.count + 1, forms: total.forms + (row.forms ?? 0) });
+    }
+    const byCount = [...totals.entries()].sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : 1));
+    replace(result,
+      h("ul", { class: "probe-totals" }, byCount.map(([user, t]) =>
+        h("li", {}, user ? userText(user) : "(a note that does not open)", `: ${t.count} evaluation${t.count === 1 ? "" : "s"}, ${t.forms} name form${t.forms === 1 ? "" : "s"}`))),
+      h("ol", { class: "records probes" }, rows.map((r) =>
+        h("li", {}, r.user ? userText(r.user) : "(a note that does not open)",
+          ` asked for ${r.forms ?? "?"} name form${r.forms === 1 ? "" : "s"}`,
+          h("span", { class: "meta" }, ` · ${formatTime(r.at)} · record ${r.seq}`)))));
+  }));
+  return h("section", { class: "card", "aria-label": "Sealed-warning evaluations" },
+    h("h3", {}, "Who evaluated names"),
+    h("p", {}, "Each sealed warning asks the server to evaluate its names (one or two forms per name), and each evaluation is an audit record whose who and when only the admins can read. Many evaluations by one member can mean they are testing names. The server wrote these notes: it is its word."),
+    show, result);
 }
 
 /** What an excluded filing's reason means to an admin (§36.7). */
