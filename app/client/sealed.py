@@ -260,6 +260,8 @@ class Sealed:
         circle key record on this object (a change of either is refused by the server, and
         ``seal`` then checks again)."""
         cached = self._checked.get(circle.circle_id)
+        if not fresh and cached is None:
+            cached = self._pinned(circle)
         if not fresh and cached is not None and cached[0] == circle.record.seq:
             return cached[1], cached[2]
         settings = self._usable(circle)
@@ -270,7 +272,34 @@ class Sealed:
                 "the circle's moderation key is not current; an admin's client renews it",
             )
         self._checked[circle.circle_id] = (circle.record.seq, settings, moderation.current)
+        pin = self.circles.trust.pin(str(circle.circle_id))
+        pin.sealed_checked_at = circle.record.seq
+        pin.sealed_settings = settings.to_bytes().decode()
+        pin.sealed_moderation = moderation.current.to_bytes().decode()
+        self.circles.trust.save()
         return settings, moderation.current
+
+    def _pinned(
+        self, circle: VerifiedCircle
+    ) -> tuple[int, SealedSettings, ModerationKeyRecord] | None:
+        """What this device verified at an earlier run (a cold CLI), if the circle's key
+        record is still the one it was verified at: two GETs and a user lookup fewer."""
+        pin = self.circles.trust.circles.get(str(circle.circle_id))
+        if (
+            pin is None
+            or pin.sealed_checked_at != circle.record.seq
+            or pin.sealed_settings is None
+            or pin.sealed_moderation is None
+        ):
+            return None
+        try:
+            settings = SealedSettings.parse(pin.sealed_settings.encode())
+            moderation = ModerationKeyRecord.parse(pin.sealed_moderation.encode())
+        except CryptoError:
+            return None
+        if settings.circle_id != circle.circle_id:
+            return None
+        return pin.sealed_checked_at, settings, moderation
 
     # -- one's own filings ---------------------------------------------------------------
 

@@ -246,3 +246,23 @@ def test_a_spoiled_share_shown_first_does_not_block_k_honest_ones(
         assert match["opened"] is opened
         assert match["filers"] == (["bob", "carol"] if opened else [])
         assert [(e["filer"], e["reason"]) for e in match["excluded"]] == [("gina", "bad_share")]
+
+
+def test_a_cold_seal_reuses_what_this_device_verified_until_k_changes(
+    world: World, server: MaliciousServer
+) -> None:
+    """A cold CLI (a new SDK object each run) skips the settings and moderation-key checks
+    its device made at the same key record; when k changed, the server refuses the filing
+    (409) and the SDK checks afresh, so the pinned copy never files under a stale k."""
+    cid = world.circle_id
+    sealed_of(world, "alice").configure(cid)
+    seal(world, "bob", "Jan Novák")
+    server.sent.clear()
+    assert seal(world, "bob", "Petra Schmidt")["k"] == 2
+    paths = [path for _, path in server.sent]
+    assert f"/v1/circles/{cid}/sealed/settings" not in paths
+    assert f"/v1/circles/{cid}/moderation/keys" not in paths
+    sealed_of(world, "alice").configure(cid, k=3)
+    server.sent.clear()
+    assert seal(world, "bob", "Max Weber")["k"] == 3
+    assert server.sent.count(("POST", f"/v1/circles/{cid}/sealed/filings")) == 2
