@@ -13,7 +13,9 @@ Every error response has the shape ``{"error": {"code": "...", "message": "..."}
     ├── NotFound (404 not_found) ─ UserNotFound (404 user_not_found)
     ├── Conflict (409 conflict) ─ UsernameTaken (409 username_taken)
     ├── RateLimited (429 rate_limited)
+    ├── TooManyStreams (429 too_many_streams)
     └── ServerBusy (503 server_busy) ─ DatabaseUnavailable (503 database_unavailable)
+                                     ─ StreamsFull (503 streams_full)
 """
 
 import logging
@@ -153,6 +155,25 @@ class DatabaseUnavailable(ServerBusy):
     code = "database_unavailable"
     message = "The database is unavailable; try again shortly."
     security_event = "backend_unavailable"
+
+
+class TooManyStreams(BackchannelError):
+    """A session holds as many live update streams (GET /v1/events) as it may."""
+
+    status_code = 429
+    code = "too_many_streams"
+    message = "This session already holds the most live update streams it may; close one."
+    security_event = "rate_limited"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "5"})
+
+
+class StreamsFull(ServerBusy):
+    """This worker holds as many live update streams as its operator allows."""
+
+    code = "streams_full"
+    message = "The server holds as many live update streams as it can; try again shortly."
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

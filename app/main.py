@@ -17,6 +17,8 @@ from app.accounts import router as accounts_router
 from app.audit import router as audit_router
 from app.audit.signing import ensure_key as ensure_signing_key
 from app.circles import router as circles_router
+from app.circles import stream as events_router
+from app.circles.stream import StreamSlots
 from app.db import make_engine, make_session_factory
 from app.deps import current_session
 from app.entries import router as entries_router
@@ -85,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_turn = asyncio.Lock()
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
+    app.state.event_streams = StreamSlots(
+        per_session=settings.events_per_session, total=settings.events_max_streams
+    )
 
     install_error_handlers(app)
     app.add_middleware(
@@ -126,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(moderation_router.router)
     authenticated.include_router(sealed_router.router)
     authenticated.include_router(audit_router.router)
+    authenticated.include_router(events_router.router)
     app.include_router(authenticated)
     app.include_router(accounts_router.public_router)
     app.include_router(moderation_router.public_router)

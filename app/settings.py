@@ -85,6 +85,18 @@ class Settings(BaseSettings):
     takedown_server_load_step: int = Field(default=400, ge=1)
     takedown_challenge_seconds: int = Field(default=600, ge=60)
 
+    # Live update streams (GET /v1/events, docs/api.md): each re-reads its session and the
+    # caller's circles from the database every ``events_poll_seconds`` (so a logout, a
+    # removal or a deletion ends it within that, in every worker), sends a comment line
+    # every ``events_heartbeat_seconds`` so proxies keep it open, and ends after
+    # ``events_max_seconds`` (the client reconnects). At most ``events_per_session`` per
+    # session and ``events_max_streams`` in all, per worker.
+    events_poll_seconds: float = Field(default=2.0, gt=0, le=30)
+    events_heartbeat_seconds: float = Field(default=20.0, gt=0)
+    events_max_seconds: float = Field(default=900.0, gt=0)
+    events_per_session: int = Field(default=3, ge=1)
+    events_max_streams: int = Field(default=200, ge=1)
+
     # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client
     # (comma-separated, e.g. "10.0.0.5, 2001:db8::/64"). Empty: the header is ignored and
     # the client is the TCP peer, so nobody can pick the address the per-address limits see.

@@ -52,15 +52,16 @@ def postgres_version(url: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(engine_name: str, tag: str = "") -> Iterator[str]:
-    """A migrated, empty database, removed afterwards (SQLite file or ``bc_bench_<pid>``)."""
+def fresh_database(engine_name: str, tag: str = "", base: str | None = None) -> Iterator[str]:
+    """A migrated, empty database, removed afterwards (SQLite file or ``bc_bench_<pid>`` on
+    ``base``, by default ``postgres_url()``)."""
     if engine_name == "sqlite":
         with tempfile.TemporaryDirectory(prefix="bc-bench-") as tmp:
             url = f"sqlite:///{tmp}/bench{tag}.db"
             upgrade(url)
             yield url
         return
-    base = postgres_url()
+    base = base or postgres_url()
     name = f"bc_bench_{os.getpid()}{tag}"
     admin = pg_admin(base)
     with psycopg.connect(admin, autocommit=True) as conn:

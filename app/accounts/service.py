@@ -3,6 +3,7 @@
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -232,11 +233,17 @@ def authenticate(session: Session, settings: Settings, *, token: str) -> AuthSes
     # The lookup is by keyed hash; compare again in constant time for defence in depth.
     if record is None or not hmac.compare_digest(record.token_hash, digest):
         raise NotAuthenticated()
-    now = utcnow()
-    idle_deadline = record.last_used_at + timedelta(seconds=settings.session_idle_seconds)
-    if record.revoked_at is not None or now >= record.expires_at or now >= idle_deadline:
+    if session_ended(record, settings):
         raise SessionEnded()
     return record
+
+
+def session_ended(record: AuthSession | Any, settings: Settings) -> bool:
+    """Revoked, past its lifetime or idle too long: the one rule every check of a session
+    applies (a request's ``authenticate``, each tick of a live update stream)."""
+    now = utcnow()
+    idle_deadline = record.last_used_at + timedelta(seconds=settings.session_idle_seconds)
+    return record.revoked_at is not None or now >= record.expires_at or now >= idle_deadline
 
 
 def use_due(record: AuthSession) -> bool:

@@ -91,3 +91,10 @@ def delete_account(circles: "Circles", *, passphrase: str, warnings: str) -> dic
     )
     circles.client.token = None
     return result
+
+
+def former_members(circles: "Circles", circle_id: uuid.UUID) -> set[str]:
+    """Usernames in a circle whose accounts were deleted: what they left shows as a former
+    member's (the server's unsigned word: docs/threat-model.md, Deleting an account)."""
+    rows = circles.client.request("GET", f"/v1/circles/{circle_id}/members")
+    return {row["username"] for row in rows if row.get("account_deleted") is True}

@@ -6,6 +6,8 @@ Use it as a context manager; pass ``http=`` to inject an ``httpx.Client``
 
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -165,6 +167,29 @@ class Client:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    @contextmanager
+    def stream(self, path: str, *, read_timeout: float = 60.0) -> Iterator[Iterator[str]]:
+        """Open a streamed GET (Server-Sent Events) and yield its lines as they come; a
+        refusal raises ``ApiError`` as ``request`` does. ``read_timeout`` must outlast the
+        server's heartbeat."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        timeout = httpx.Timeout(10.0, read=read_timeout)
+        try:
+            with self._http.stream(
+                "GET", self.base_url + path, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        error = response.json()["error"]
+                        code, message = str(error["code"]), str(error["message"])
+                    except (ValueError, KeyError, TypeError):
+                        code, message = "http_error", f"HTTP {response.status_code}"
+                    raise ApiError(response.status_code, code, message)
+                yield response.iter_lines()
+        except httpx.HTTPError as exc:
+            raise TransportError(f"lost {self.base_url}: {type(exc).__name__}") from exc
 
     # -- accounts ----------------------------------------------------------------
 

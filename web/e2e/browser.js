@@ -6,6 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { atPhoneWidth } from "./steps.js";
 
 export const OUTPUT = path.join(import.meta.dirname, "output");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -29,6 +30,9 @@ export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor:
  */
 export async function person(browser, server, name, options = DESKTOP) {
   const context = await browser.newContext({ ...options, baseURL: server.url });
+  if (options.isMobile) {
+    atPhoneWidth(context);
+  }
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
   const requests = [];
   const problems = [];

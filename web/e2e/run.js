@@ -57,7 +57,9 @@ const DOC_SHOTS = [
   "19-circle-deleted-phone",
   "20-sealed-warning-phone",
   "21-sealed-match",
-  "22-sealed-probes",
+  "22-live-arrival-phone",
+  "23-new-count",
+  "24-sealed-probes",
 ];
 
 const server = await startServer();
@@ -336,7 +338,24 @@ try {
     const circle = circles.find((c) => c.name === M.circle);
     assert.ok(circle, "the CLI opens the circle the browser made, name and all");
     circleId = circle.circle_id;
+    // Live (docs/protocol.md §37): bob's feed is open on his phone, alice is on My circles.
+    await tab(bob.page, "Warnings");
+    await bob.page.locator("article.warning", { hasText: M.subject }).waitFor();
+    await alice.page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "My circles" }).click();
+    await alice.page.locator(".circle-open", { hasText: M.circle }).waitFor();
     await carol.json("post", circleId, "--subject", "Cli Subject Petrov", "--alias", "@petrov", "--category", "stalking", "--text", "Posted from the terminal.");
+    // Without a refresh: the warning appears at the top of bob's open feed, marked new…
+    const arrived = bob.page.locator("article.warning.new", { hasText: "Cli Subject Petrov" });
+    await arrived.waitFor({ timeout: 20000 });
+    assert.match(await arrived.textContent(), /New since your last visit/);
+    await bob.shot("22-live-arrival-phone");
+    // …and alice's list counts it as new to her, until she opens the circle.
+    const badge = alice.page.locator(".circle-open", { hasText: M.circle }).locator(".unseen");
+    await badge.filter({ hasText: "1 new" }).waitFor({ timeout: 20000 });
+    await alice.shot("23-new-count");
+    await openCircle(alice.page, M.circle);
+    await alice.page.locator("article.warning.new", { hasText: "Cli Subject Petrov" }).waitFor();
+    assert.equal(await alice.page.locator("article.warning.new").count(), 1, "only carol's warning is new to alice");
     await tab(bob.page, "Warnings");
     const fromCli = bob.page.locator("article.warning", { hasText: "Cli Subject Petrov" });
     await fromCli.waitFor();
@@ -404,7 +423,7 @@ try {
     await probes.locator("ol.probes li", { hasText: "carol" }).waitFor();
     const listed = await probes.textContent();
     assert.ok(/bob.*: 1 evaluation, \d+ name forms?/.test(listed) && /carol.*: 1 evaluation/.test(listed), listed);
-    await alice.shot("22-sealed-probes");
+    await alice.shot("24-sealed-probes");
     const published = await carol.json("sealed", "publish", circleId, filed.filing_id, "--anonymous");
     await tab(bob.page, "Warnings");
     const card = bob.page.locator("article.warning", { hasText: "Same in Brno, from the terminal." });

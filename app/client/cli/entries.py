@@ -1,6 +1,8 @@
 """`backchannel post|read|check|corroborate|retract|show`: warnings from the command line."""
 
 import json
+import uuid
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
@@ -8,6 +10,7 @@ from rich.padding import Padding
 from rich.rule import Rule
 from rich.text import Text
 
+from app.client.circles import Circles
 from app.client.cli.context import (
     CircleId,
     circles_session,
@@ -17,15 +20,18 @@ from app.client.cli.context import (
 from app.client.cli.ids import circle_arg, entry_arg
 from app.client.cli.output import (
     JsonFlag,
+    author,
     emit,
     out,
     say,
     short_id,
     shown,
     shown_list,
+    table,
     token,
     working,
 )
+from app.client.deletion import former_members
 from app.client.entries import Entries, ReadEntry
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
@@ -56,9 +62,10 @@ def _save_cursor(circle_id: str, seq: int) -> None:
     write_private(home() / CURSOR_FILE, json.dumps(cursors).encode())
 
 
-def _print_entry(entry: ReadEntry) -> None:
+def _print_entry(entry: ReadEntry, former: Iterable[str] = ()) -> None:
     """One warning: who it is about, what it says, then its details and its id, each
-    user string shown exactly as written (:func:`output.shown`)."""
+    user string shown exactly as written (:func:`output.shown`); the author of a deleted
+    account (``former``) is "a former member", as the web shows it."""
     if entry.subject is None:
         out.print(say((entry.status, "dim"), "  id "), end="")
         token(short_id(entry.entry_id))
@@ -72,7 +79,7 @@ def _print_entry(entry: ReadEntry) -> None:
     details = [
         say("categories: ", ", ".join(entry.categories))
         + (say("; ", entry.severity) if entry.severity else Text()),
-        say("by ", shown(entry.author) if entry.author else Text("anonymous")),
+        say("by ", author(entry.author, former)),
     ]
     if entry.affiliation:
         details.append(say("affiliation: ", shown(entry.affiliation)))
@@ -142,14 +149,51 @@ def post(
             out.print(Text(NAMED_PROOF, style="dim"))
 
 
+def _new_counts(circles: Circles, as_json: bool) -> None:
+    """Per circle, how many live warnings are new since your last read: an incremental sync
+    of each circle's copy on this device (only what changed since the last one)."""
+    cursors = _cursors()
+    rows = []
+    with working(as_json, "syncing and verifying"):
+        for row in circles.list_circles():
+            if row["status"] != "active":
+                continue
+            copy = device_entries(circles).sync(uuid.UUID(row["circle_id"]))
+            after = cursors.get(str(copy.circle_id), 0)
+            new = sum(
+                1
+                for held in copy.warnings.values()
+                if held.data["seq"] > after and held.data["subject"] is not None
+            )
+            rows.append({"circle_id": row["circle_id"], "name": row["name"], "new": new})
+    table(
+        as_json,
+        rows,
+        ["circle_id", "name", "new"],
+        "New since your last read",
+        ids=["circle_id"],
+        empty="You are in no circle yet.",
+    )
+
+
 @app.command()
 def read(
-    circle_id: CircleId,
+    circle_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="The circle: its name, its id, or the first 6+ characters of the id. "
+            "Without one: how many warnings are new in each circle."
+        ),
+    ] = None,
     all_entries: Annotated[bool, typer.Option("--all", help="Ignore the saved cursor.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Read what is new since your last read (everything the first time)."""
+    """Read what is new since your last read (everything the first time); without a circle,
+    count what is new in each."""
     with circles_session(as_json) as circles:
+        if circle_id is None:
+            _new_counts(circles, as_json)
+            return
         cid = circle_arg(circles, circle_id)
         after = 0 if all_entries else _cursors().get(str(cid), 0)
         with working(as_json, "syncing and verifying"):
@@ -165,8 +209,9 @@ def read(
             emit(True, [e.as_json() for e in newest_first], "")
         elif not entries:
             out.print("Nothing new.")
+        former = set() if as_json or not entries else former_members(circles, cid)
         for entry in [] if as_json else newest_first:
-            _print_entry(entry)
+            _print_entry(entry, former)
         # Only once every entry was shown: a failure above leaves them new for the next read.
         if copy.last_seq > after:
             _save_cursor(str(cid), copy.last_seq)
@@ -288,10 +333,11 @@ def show(circle_id: CircleId, entry_id: str, as_json: JsonFlag = False) -> None:
                 data["moderation"] = cases
             emit(True, data, "")
             return
-        _print_entry(entry)
+        former = former_members(circles, cid)
+        _print_entry(entry, former)
         for item in items:
             out.print(
-                say("  + ", shown(item["author"]) if item["author"] else "anonymous", ": ")
+                say("  + ", author(item["author"], former), ": ")
                 + shown(item["text"], multiline=True)
             )
         for case in cases or []:

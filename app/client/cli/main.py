@@ -8,7 +8,17 @@ import typer
 from typer import _click as click  # Typer carries its own Click; its errors are these
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from app.client.cli import accounts, audit, circles, entries, moderation, sealed, takedown, web
+from app.client.cli import (
+    accounts,
+    audit,
+    circles,
+    entries,
+    live,
+    moderation,
+    sealed,
+    takedown,
+    web,
+)
 from app.client.cli.context import state
 from app.client.cli.output import usage_error
 from app.version import describe
@@ -91,7 +101,7 @@ def _main(
     state.server = server
 
 
-for module in (accounts, circles, entries, sealed, moderation, takedown, audit, web):
+for module in (accounts, circles, entries, live, sealed, moderation, takedown, audit, web):
     app.add_typer(module.app)
 
 

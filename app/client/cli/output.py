@@ -82,6 +82,16 @@ def say(*parts: Part) -> Text:
     return line
 
 
+def author(name: str | None, former: Iterable[str] = ()) -> Text:
+    """Who wrote a warning or a "me too": their name, "anonymous", or "a former member" for
+    an account since deleted (the web feed says the same)."""
+    if not name:
+        return Text("anonymous")
+    if name in former:
+        return Text("a former member")
+    return shown(name)
+
+
 def short_id(value: object) -> str:
     """The short form of an id shown to people (the full one is in ``--json``)."""
     return str(value).replace("-", "")[:SHORT_ID] if value else "-"

@@ -21,11 +21,22 @@ import { deviceLabel, exitHelpBox, showAccount, showRecover } from "./account.js
 import { showCircle } from "./circle.js";
 import { field, fingerprintBlock, focusHeading, formatTime, h, nextPaint, replace } from "./dom.js";
 import { ensureIntegrity, showRelease } from "./integrity.js";
+import { onLive, startLive, stopLive, unseenIn } from "./live.js";
 import { describe } from "./messages.js";
-import { forgetThisDevice, listenForDeviceSignOut, listenForEscape, quickExit, tabProfile } from "./safety.js";
+import {
+  forgetThisDevice,
+  listenForAlarms,
+  listenForDeviceSignOut,
+  listenForEscape,
+  quickExit,
+  shareAlarm,
+  tabProfile,
+} from "./safety.js";
 import { isolated, userText, visible } from "./text.js";
+import { LANGUAGES, language, setLanguage, startLanguage, t, tx } from "./i18n/index.js";
 import { showReceipt, showTakedown } from "./takedown.js";
 
+startLanguage();
 const main = document.getElementById("main");
 const statusRegion = document.getElementById("status");
 const alertRegion = document.getElementById("alert");
@@ -49,9 +60,13 @@ export function status(text, { busy = false } = {}) {
   statusRegion.hidden = !text;
 }
 
-/** Show an error in plain words; a session that ended sends the user to log in. */
-export function fail(error) {
+/** Show an error in plain words; a session that ended sends the user to log in. A fork or
+ * rollback is shown in this browser's other tabs too (`shareAlarm`), unless it came from one. */
+export function fail(error, { shared = false } = {}) {
   status("");
+  if (!shared && app.account) {
+    shareAlarm(app.account.username, error);
+  }
   if (error instanceof ApiError && error.code === "not_authenticated" && app.account) {
     signOut({ quiet: true }); // the login page first, so the alert below keeps the focus
   }
@@ -59,7 +74,7 @@ export function fail(error) {
   replace(
     alertRegion,
     h("div", { class: security ? "alert security" : "alert" }, h("strong", {}, title), " ", h("span", {}, text),
-      h("button", { type: "button", class: "link", onclick: clearAlert }, "Dismiss")),
+      h("button", { type: "button", class: "link", onclick: clearAlert }, t("common.dismiss"))),
   );
   alertRegion.hidden = false;
   // On a phone the form that failed may be far below the alert: bring it into view and
@@ -91,6 +106,44 @@ export async function act(button, fn) {
   }
 }
 
+/** The view on screen, to draw again in another language. */
+let redraw = null;
+let integrityState = null;
+
+/** Remember how to draw the current view again (each top-level view calls this first). */
+export function current(draw) {
+  redraw = draw;
+}
+
+/** The page's own fixed words (index.html marks them `data-i18n`), and the language switcher. */
+function translatePage() {
+  document.title = t("app.name");
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of document.querySelectorAll("[data-i18n-aria-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel));
+  }
+  const chooser = document.getElementById("language");
+  if (chooser) {
+    replace(chooser, LANGUAGES.map(([code, name]) => h("option", { value: code, lang: code, selected: code === language() }, name)));
+    chooser.value = language();
+    chooser.hidden = LANGUAGES.length < 2;
+  }
+}
+
+function switchLanguage(lang) {
+  setLanguage(lang, { remember: true });
+  translatePage();
+  renderAccountBar();
+  clearAlert();
+  status("");
+  redraw?.();
+  if (integrityState !== null) {
+    showRelease(integrityState).catch(fail);
+  }
+}
+
 /** Render a view into <main> and move focus to its heading. */
 export function show(...children) {
   replace(main, ...children);
@@ -105,10 +158,10 @@ function renderAccountBar() {
   }
   replace(
     accountBar,
-    h("span", { class: "who" }, "Signed in as ", h("strong", {}, app.account.username)),
-    h("button", { type: "button", class: "secondary", onclick: () => showHome() }, "My circles"),
-    h("button", { type: "button", class: "secondary", onclick: () => showAccount() }, "My account"),
-    h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, () => signOut()) }, "Log out"),
+    h("span", { class: "who" }, tx("bar.signed_in_as", { name: h("strong", {}, app.account.username) })),
+    h("button", { type: "button", class: "secondary", onclick: () => showHome() }, t("bar.my_circles")),
+    h("button", { type: "button", class: "secondary", onclick: () => showAccount() }, t("bar.my_account")),
+    h("button", { type: "button", class: "secondary", onclick: (e) => act(e.currentTarget, () => signOut()) }, t("bar.log_out")),
   );
 }
 
@@ -117,10 +170,10 @@ export function newClient() {
     deviceLabel: deviceLabel(),
     onKdf: async (phase) => {
       if (phase === "start") {
-        status("Deriving keys… this takes a few seconds; your passphrase never leaves this device.", { busy: true });
+        status(t("auth.deriving"), { busy: true });
         await nextPaint();
       } else {
-        status("Keys derived. Talking to the server…", { busy: true });
+        status(t("auth.derived"), { busy: true });
       }
     },
   });
@@ -140,11 +193,19 @@ export function signedIn(client, account) {
   app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));
   renderAccountBar();
   tabProfile.save(account).catch(() => undefined); // without IndexedDB a reload asks again
+  startLive(client, account.username, {
+    onEnded: (error) => {
+      if (app.client === client) {
+        fail(error); // a 401: back to the login page, saying the session ended
+      }
+    },
+  });
 }
 
 /** Forget the keys in memory; return the client that held the session. */
 function drop() {
   const client = app.client;
+  stopLive();
   Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });
   tabProfile.clear();
   renderAccountBar();
@@ -163,7 +224,7 @@ export async function signOut({ quiet = false } = {}) {
 export async function signOutDevice() {
   await forgetThisDevice(drop());
   showAuth();
-  status("Signed out on this device. Nothing of your account is kept in this browser now.");
+  status(t("device.signed_out"));
 }
 
 /** After a reload: the tab's sealed sign-in, if it still opens and its session still lives. */
@@ -177,7 +238,7 @@ async function resume() {
   try {
     const me = await client.me();
     if (me.username !== saved.username || me.fingerprint !== saved.identity.fingerprint) {
-      throw new Error("another account");
+      throw new Error("another account"); // i18n-exempt: caught below, never shown
     }
   } catch {
     tabProfile.clear();
@@ -191,17 +252,13 @@ async function resume() {
 
 function authIntro() {
   if (app.pendingInvite) {
-    return h("p", { class: "notice" }, "You have been invited to a circle. Log in, or create an account, to join it.");
+    return h("p", { class: "notice" }, t("auth.invited"));
   }
-  return h(
-    "p",
-    { class: "lead" },
-    "Warnings about people who harass or abuse, shared only with the members of your circles. ",
-    "Everything is encrypted in this browser before it is sent; the server stores ciphertext only.",
-  );
+  return h("p", { class: "lead" }, t("auth.lead"));
 }
 
 export function showAuth(mode = "login") {
+  current(() => showAuth(mode));
   const registering = mode === "register";
   const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const passphrase = h("input", {
@@ -212,7 +269,7 @@ export function showAuth(mode = "login") {
     minlength: registering ? String(MIN_PASSPHRASE_LENGTH) : null,
   });
   const repeat = registering ? h("input", { name: "repeat", type: "password", required: true, autocomplete: "new-password" }) : null;
-  const submit = h("button", { type: "submit" }, registering ? "Create account" : "Log in");
+  const submit = h("button", { type: "submit" }, registering ? t("auth.create_account") : t("auth.log_in"));
   const form = h(
     "form",
     {
@@ -221,7 +278,7 @@ export function showAuth(mode = "login") {
         event.preventDefault();
         act(submit, async () => {
           if (registering && passphrase.value !== repeat.value) {
-            throw new ClientError("passphrase_mismatch", "The two passphrases differ. Type the same passphrase twice.");
+            throw new ClientError("passphrase_mismatch", t("auth.passphrases_differ"));
           }
           const client = newClient();
           // Arriving from a /join# link: the invite goes with the registration, for a server
@@ -243,54 +300,55 @@ export function showAuth(mode = "login") {
         });
       },
     },
-    h("h2", {}, registering ? "Create an account" : "Log in"),
-    field("Username", username),
+    h("h2", {}, registering ? t("auth.create_an_account") : t("auth.log_in")),
+    field(t("auth.username"), username),
     field(
-      "Passphrase",
+      t("auth.passphrase"),
       passphrase,
       registering
-        ? `At least ${MIN_PASSPHRASE_LENGTH} characters, not a common passphrase, without your username. Several unrelated words work well.`
+        ? t("auth.passphrase_hint", { min: MIN_PASSPHRASE_LENGTH })
         : null,
     ),
-    registering ? field("Passphrase again", repeat) : null,
+    registering ? field(t("auth.passphrase_again"), repeat) : null,
     submit,
   );
   show(
-    h("h1", {}, "Backchannel"),
+    h("h1", {}, t("app.name")),
     authIntro(),
     form,
     h(
       "p",
       {},
-      registering ? "Already have an account? " : "New here? ",
+      registering ? t("auth.have_account") : t("auth.new_here"),
       h("button", { type: "button", class: "link", onclick: () => showAuth(registering ? "login" : "register") },
-        registering ? "Log in" : "Create an account"),
+        registering ? t("auth.log_in") : t("auth.create_an_account")),
     ),
     registering
       ? null
-      : h("p", {}, "Forgot your passphrase? ",
-        h("button", { type: "button", class: "link", onclick: () => showRecover() }, "Use your recovery code")),
+      : h("p", {}, t("auth.forgot"),
+        h("button", { type: "button", class: "link", onclick: () => showRecover() }, t("auth.use_recovery_code"))),
     exitHelpBox(),
   );
 }
 
 export function showRecoveryCode(account, { recovered = false } = {}) {
+  current(() => showRecoveryCode(account, { recovered }));
   const done = h("input", { type: "checkbox", id: "wrote-it-down" });
-  const next = h("button", { type: "button", disabled: true, onclick: () => afterSignIn() }, "Continue");
+  const next = h("button", { type: "button", disabled: true, onclick: () => afterSignIn() }, t("common.continue"));
   done.addEventListener("change", () => {
     next.disabled = !done.checked;
   });
   show(
-    h("h1", {}, "Write this down"),
+    h("h1", {}, t("recovery.title")),
     recovered
-      ? h("p", { class: "notice" }, "You are back in. Your other sessions have ended, and your old recovery code no longer works: this is the new one.")
+      ? h("p", { class: "notice" }, t("recovery.recovered"))
       : null,
-    h("p", {}, "This is your recovery code. It is shown ", h("strong", {}, "once"), ". If you forget your passphrase, it is the only way back into your account. Keep it on paper, somewhere safe."),
-    h("p", { class: "recovery-code", "aria-label": `Recovery code: ${String(account.recoveryCode)}` }, String(account.recoveryCode)),
-    h("h2", {}, "Your fingerprint"),
-    h("p", {}, "Admins compare this with you before they let you into a circle. You can always see it again on your circles page."),
-    fingerprintBlock(account.fingerprint, "Your fingerprint"),
-    h("div", { class: "check" }, done, h("label", { for: "wrote-it-down" }, "I have written down my recovery code")),
+    h("p", {}, tx("recovery.explain", { once: h("strong", {}, t("recovery.once")) })),
+    h("p", { class: "recovery-code", "aria-label": t("recovery.code_label", { code: String(account.recoveryCode) }) }, String(account.recoveryCode)),
+    h("h2", {}, t("fingerprint.yours")),
+    h("p", {}, t("recovery.fingerprint_explain")),
+    fingerprintBlock(account.fingerprint, t("fingerprint.yours")),
+    h("div", { class: "check" }, done, h("label", { for: "wrote-it-down" }, t("recovery.written_down"))),
     next,
   );
 }
@@ -322,79 +380,98 @@ function inviteFrom(text) {
 }
 
 export async function showHome() {
+  current(() => showHome());
   if (!app.account) {
     showAuth();
     return;
   }
-  const list = h("div", { class: "circles" }, h("p", {}, "Loading your circles…"));
+  const list = h("div", { class: "circles" }, h("p", {}, t("home.loading")));
   const name = h("input", { name: "name", required: true, maxlength: "200" });
   const description = h("input", { name: "description", maxlength: "500" });
-  const create = h("button", { type: "submit" }, "Create circle");
+  const create = h("button", { type: "submit" }, t("home.create_circle"));
   const pasted = h("input", { name: "invite", required: true, autocomplete: "off", spellcheck: "false" });
-  const join = h("button", { type: "submit" }, "Continue");
+  const join = h("button", { type: "submit" }, t("common.continue"));
   show(
-    h("h1", {}, "My circles"),
-    h("section", { class: "card" }, h("h2", {}, "Your fingerprint"),
-      h("p", {}, "Read this to an admin when you join a circle."),
-      fingerprintBlock(app.account.fingerprint, "Your fingerprint")),
+    h("h1", {}, t("bar.my_circles")),
+    h("section", { class: "card" }, h("h2", {}, t("fingerprint.yours")),
+      h("p", {}, t("home.fingerprint_explain")),
+      fingerprintBlock(app.account.fingerprint, t("fingerprint.yours"))),
     list,
     h("form", {
       class: "card",
       onsubmit: (event) => {
         event.preventDefault();
         act(create, async () => {
-          status("Creating the circle…", { busy: true });
+          status(t("home.creating"), { busy: true });
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
           // The moderation key from the start, so members can report at once (as the CLI does).
           await app.moderation.ensureKey(circle.circleId);
-          showCircle(circle.circleId, "invite", `Created “${isolated(circle.name)}”. Invite people with a link.`);
+          showCircle(circle.circleId, "invite", t("home.created", { name: isolated(circle.name) }));
         });
       },
-    }, h("h2", {}, "Create a circle"),
-      field("Name", name, "Only members see it: it is encrypted before it is sent."),
-      field("Description (optional)", description), create),
+    }, h("h2", {}, t("home.create_a_circle")),
+      field(t("home.name"), name, t("home.name_hint")),
+      field(t("home.description"), description), create),
     h("form", {
       class: "card",
       onsubmit: (event) => {
         event.preventDefault();
         act(join, async () => showJoin(inviteFrom(pasted.value)));
       },
-    }, h("h2", {}, "Join with an invite"), field("Invite link or text", pasted), join),
+    }, h("h2", {}, t("home.join_title")), field(t("home.invite_field"), pasted), join),
   );
   await act(null, async () => {
     const circles = await app.circles.list();
-    replace(list, h("h2", {}, "Circles"), circles.length === 0
-      ? h("p", {}, "You are not in any circle yet. Create one, or open an invite link someone sent you.")
+    replace(list, h("h2", {}, t("home.circles")), circles.length === 0
+      ? h("p", {}, t("home.none"))
       : h("ul", { class: "circle-list" }, circles.map(circleItem)));
+    showUnseen(list);
+    onLive(() => {
+      if (!list.isConnected) {
+        return false;
+      }
+      showUnseen(list);
+      return true;
+    });
   });
+}
+
+/** Each circle's count of warnings posted since the person last looked (from the stream). */
+function showUnseen(list) {
+  for (const badge of list.querySelectorAll("[data-unseen]")) {
+    const count = unseenIn(badge.dataset.unseen);
+    badge.hidden = !count;
+    badge.textContent = count ? t("home.unseen", { count }) : "";
+  }
 }
 
 function circleItem(c) {
   if (c.status === "pending") {
-    return h("li", { class: "circle pending" }, h("span", { class: "circle-name" }, "A circle you asked to join"),
-      h("span", { class: "meta" }, "Waiting for an admin to confirm you. Read them your fingerprint (above)."));
+    return h("li", { class: "circle pending" }, h("span", { class: "circle-name" }, t("home.pending_name")),
+      h("span", { class: "meta" }, t("home.pending_meta")));
   }
   if (c.status === "deleted") {
-    const when = c.deletedAt ? ` on ${formatTime(c.deletedAt)}` : "";
+    const params = { who: visible(c.deletedBy), when: c.deletedAt ? formatTime(c.deletedAt) : "" };
+    const key = `home.deleted_${c.verified ? "verified" : "unverified"}${c.deletedAt ? "_when" : ""}`;
     return h("li", { class: "circle deleted" },
-      h("span", { class: "circle-name" }, c.name ? userText(c.name) : "A circle you were in"),
-      h("span", { class: "meta" }, c.verified
-        ? [`Deleted by ${visible(c.deletedBy)}${when}. Its warnings are gone from the server.`]
-        : [`The server says ${visible(c.deletedBy)} deleted this circle${when}; this browser could not check it (it never verified this circle, or the statement does not verify).`]));
+      h("span", { class: "circle-name" }, c.name ? userText(c.name) : t("home.deleted_name")),
+      h("span", { class: "meta" }, t(key, params)));
   }
   if (c.problem) {
     const { title, text } = describe(c.problem);
-    return h("li", { class: "circle problem" }, h("span", { class: "circle-name" }, "A circle that did not verify"),
-      h("span", { class: "meta" }, `${title}: ${text}`));
+    return h("li", { class: "circle problem" }, h("span", { class: "circle-name" }, t("home.problem_name")),
+      h("span", { class: "meta" }, t("common.title_text", { title, text })));
   }
   return h("li", { class: "circle" },
     h("button", { type: "button", class: "circle-open", onclick: () => showCircle(c.circleId) },
-      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? "(no name)" : userText(c.name)),
-      h("span", { class: "meta" }, `You are ${c.role === "member" ? "a member" : `an ${c.role}`}`)));
+      h("span", { class: "circle-name" }, c.name === null || c.name === undefined ? t("circle.no_name") : userText(c.name),
+        h("span", { class: "unseen", "data-unseen": c.circleId, hidden: true })),
+      h("span", { class: "meta" }, t(`role.you_are_${c.role}`))));
 }
 
 /** The join page: what the invite says, then redeem it and show the fingerprint to read out. */
 export function showJoin(inviteText) {
+  current(() => showJoin(inviteText));
   app.pendingInvite = null;
   let invite;
   try {
@@ -403,24 +480,24 @@ export function showJoin(inviteText) {
     showHome().then(() => fail(error));
     return;
   }
-  const button = h("button", { type: "button" }, "Ask to join");
+  const button = h("button", { type: "button" }, t("join.ask"));
   button.addEventListener("click", () => act(button, async () => {
-    status("Sending your request…", { busy: true });
+    status(t("join.sending"), { busy: true });
     const result = await app.circles.join(inviteText);
     status("");
     show(
-      h("h1", {}, "Request sent"),
-      h("p", {}, `Now ${visible(result.inviter)} (or another admin) must confirm you. Read them your fingerprint — in person or on a call you trust — so they know the request is really yours:`),
-      fingerprintBlock(app.account.fingerprint, "Your fingerprint"),
-      h("p", {}, "Once you are confirmed, the circle appears in your list with its name and warnings."),
-      h("button", { type: "button", onclick: () => showHome() }, "Go to my circles"),
+      h("h1", {}, t("join.sent")),
+      h("p", {}, t("join.sent_explain", { inviter: visible(result.inviter) })),
+      fingerprintBlock(app.account.fingerprint, t("fingerprint.yours")),
+      h("p", {}, t("join.once_confirmed")),
+      h("button", { type: "button", onclick: () => showHome() }, t("join.go_home")),
     );
   }));
   show(
-    h("h1", {}, "Join a circle"),
-    h("p", {}, "You were invited by the person with this fingerprint. If you can, check it with them:"),
-    fingerprintBlock(invite.inviterFingerprint, "Inviter's fingerprint"),
-    h("p", {}, "The circle's name and warnings are shown once an admin has confirmed you."),
+    h("h1", {}, t("join.title")),
+    h("p", {}, t("join.invited_by")),
+    fingerprintBlock(invite.inviterFingerprint, t("join.inviter_fingerprint")),
+    h("p", {}, t("join.shown_once_confirmed")),
     button,
   );
 }
@@ -437,6 +514,8 @@ function takeFragment(path) {
 }
 
 async function start() {
+  translatePage();
+  document.getElementById("language")?.addEventListener("change", (event) => switchLanguage(event.target.value));
   // A link pasted into a tab already on /join, /takedown or /receipt changes only the
   // fragment, which loads nothing: start again so the new link is read (and dropped again).
   // In-page anchors (the skip link's #main) name an element and are left alone.
@@ -447,8 +526,9 @@ async function start() {
       window.location.reload();
     }
   });
-  status("Loading…", { busy: true });
+  status(t("common.loading"), { busy: true });
   const integrity = await ensureIntegrity();
+  integrityState = integrity;
   showRelease(integrity).catch(fail);
   await ready();
   status("");
@@ -487,9 +567,24 @@ listenForDeviceSignOut(() => {
   if (app.account) {
     drop();
     showAuth();
-    status("You were signed out on this device from another tab.");
+    status(t("device.signed_out_elsewhere"));
   }
 });
+
+// Removed from a circle, or it was deleted, while it is open or listed: say so now.
+onLive((kind, data) => {
+  if (kind !== "gone" || !app.account) {
+    return true;
+  }
+  if (main.querySelector(`[data-circle="${data.circle_id}"]`)) {
+    showHome().then(() => fail(new ApiError(403, data.code, "")));
+  } else if (main.querySelector(".circle-list")) {
+    showHome();
+  }
+  return true;
+});
+// A fork or rollback another tab of this browser found is shown here at once.
+listenForAlarms(() => app.account?.username, (error) => fail(error, { shared: true }));
 
 window.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();

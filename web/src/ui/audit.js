@@ -5,32 +5,34 @@
 import { AuditFailure } from "../client/audit.js";
 import { act, app, status } from "./app.js";
 import { formatTime, h, replace } from "./dom.js";
+import { t } from "./i18n/index.js";
 import { userText, visible } from "./text.js";
 
-const KIND_TEXT = {
-  circle_created: "created the circle",
-  invite_created: "made an invite",
-  invite_revoked: "withdrew an invite",
-  invite_redeemed: "opened an invite",
-  member_confirmed: "confirmed",
-  role_changed: "changed the role of",
-  member_removed: "removed",
-  member_left: "left",
-  key_rotated: "renewed the circle key",
-  entry_retracted: "retracted a warning",
-  entry_expired: "a warning expired",
-  moderation_key_rotated: "renewed the moderation key",
-  report_filed: "a warning was reported",
-  takedown_filed: "a takedown request came in",
-  case_decided: "decided a case",
-  sealed_settings_changed: "set how many members open a sealed warning",
-  sealed_evaluation: "a name was evaluated for a sealed warning (who: only the admins can see)",
-};
+/** The kinds of record this page can put in words (`audit.kind_<kind>`). */
+const KINDS = new Set([
+  "circle_created",
+  "invite_created",
+  "invite_revoked",
+  "invite_redeemed",
+  "member_confirmed",
+  "role_changed",
+  "member_removed",
+  "member_left",
+  "key_rotated",
+  "entry_retracted",
+  "entry_expired",
+  "moderation_key_rotated",
+  "report_filed",
+  "takedown_filed",
+  "case_decided",
+  "sealed_settings_changed",
+  "sealed_evaluation",
+]);
 
 function describeRecord(body) {
   const who = body.actor ? [userText(body.actor), " "] : "";
   const whom = body.subject && body.subject !== body.actor ? [" ", userText(body.subject)] : "";
-  const what = KIND_TEXT[body.kind] ?? visible(body.kind);
+  const what = KINDS.has(body.kind) ? t(`audit.kind_${body.kind}`) : visible(body.kind);
   const action = body.kind === "case_decided" && body.details?.action ? ` (${visible(body.details.action)})` : "";
   return [who, what, whom, action];
 }
@@ -38,18 +40,18 @@ function describeRecord(body) {
 export async function auditPanel(panel, circle) {
   const verdict = h("div", { "aria-live": "polite" });
   const list = h("div", {});
-  const again = h("button", { type: "button", class: "secondary" }, "Verify again");
-  replace(panel, h("h2", {}, "Audit log"),
-    h("p", {}, "Every change to this circle is a record in a tamper-evident log the server signs. Your browser checks every record, every signature and that the log only ever grew since you last looked."),
+  const again = h("button", { type: "button", class: "secondary" }, t("audit.verify_again"));
+  replace(panel, h("h2", {}, t("tab.audit")),
+    h("p", {}, t("audit.intro")),
     verdict, again, list);
   const run = async () => {
-    status("Verifying the audit log…", { busy: true });
+    status(t("audit.verifying"), { busy: true });
     replace(verdict);
     try {
       const result = await app.audit.verify(circle.circleId, { full: true }); // the page lists every record
       status("");
       replace(verdict, h("p", { class: "verdict good" },
-        `The audit log verifies: ${result.treeSize} records, ${result.signaturesChecked} signatures checked.`));
+        t("audit.verifies", { records: result.treeSize, signatures: result.signaturesChecked })));
       replace(list, h("ol", { class: "records", start: "0" }, result.records.map((r) =>
         h("li", {}, h("span", {}, describeRecord(r.body)), h("span", { class: "meta" }, ` · ${formatTime(r.body.at)}`)))));
     } catch (error) {
@@ -59,9 +61,9 @@ export async function auditPanel(panel, circle) {
       status("");
       replace(list);
       replace(verdict, h("div", { class: "verdict bad", role: "alert" },
-        h("p", {}, "THE AUDIT LOG DOES NOT VERIFY."),
-        h("p", {}, `${error.code}: ${error.message}`),
-        h("p", {}, "The server changed, dropped, reordered or rolled back records, or shows you a different history than before. Tell the circle's other members, through another channel.")));
+        h("p", {}, t("audit.fails")),
+        h("p", {}, t("common.title_text", { title: visible(error.code), text: visible(error.message) })),
+        h("p", {}, t("audit.fails_explain"))));
     }
   };
   again.addEventListener("click", () => act(again, run));

@@ -2,6 +2,7 @@
  * A few DOM helpers. Text always goes in as text nodes (never innerHTML): everything a
  * warning says came from another member and is shown exactly as written.
  */
+import { locale, t } from "./i18n/index.js";
 
 /** h("p", {class: "x", onclick: fn}, "text", child, [more]) → an element. */
 export function h(tag, props = {}, ...children) {
@@ -86,7 +87,7 @@ export function focusHeading(root) {
 export function fingerprintBlock(fingerprint, label) {
   return h(
     "p",
-    { class: "fingerprint", "aria-label": `${label}: ${fingerprint}` },
+    { class: "fingerprint", "aria-label": t("common.title_text", { title: label, text: fingerprint }) },
     fingerprint.split(" ").map((group) => h("span", { class: "fp-group" }, group)),
   );
 }
@@ -95,7 +96,7 @@ export function formatDate(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? iso
-    : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+    : date.toLocaleDateString(locale(), { year: "numeric", month: "short", day: "numeric" });
 }
 
 /** A date and time in the reader's own time zone, e.g. "5 Dec 2026, 16:02". */
@@ -103,7 +104,7 @@ export function formatTime(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? iso
-    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    : date.toLocaleString(locale(), { dateStyle: "medium", timeStyle: "short" });
 }
 
 /**

@@ -9,6 +9,8 @@
  */
 import { parseSignedRelease, releaseKeyFingerprint } from "../protocol/release.js";
 import { h, replace } from "./dom.js";
+import { t, tx } from "./i18n/index.js";
+import { visible } from "./text.js";
 
 const RELEASE_PATH = "/web-release.json";
 const INSTALL_WAIT_MS = 15_000;
@@ -49,11 +51,8 @@ export async function showRelease(state, footer = document.getElementById("relea
     return;
   }
   if (state !== "checked") {
-    const why =
-      state === "unsigned"
-        ? "This server publishes no signed release, so this page's code is not checked."
-        : "This browser cannot run the integrity check, so this page's code is not checked.";
-    replace(footer, h("p", {}, why, " People at risk should use the command-line client."));
+    const why = state === "unsigned" ? t("release.unsigned") : t("release.unsupported");
+    replace(footer, h("p", {}, why, " ", t("release.use_cli")));
     return;
   }
   // Answered by the worker: the release it checked this page against.
@@ -64,9 +63,11 @@ export async function showRelease(state, footer = document.getElementById("relea
     h(
       "p",
       {},
-      `Code checked against signed release ${signed.manifest.release} (${signed.manifest.version}). Release key `,
-      h("span", { class: "release-key" }, fingerprint),
-      ", pinned by this browser on its first visit here (trust on first use): compare it with the release notes.",
+      tx("release.checked", {
+        release: String(signed.manifest.release),
+        version: visible(signed.manifest.version),
+        key: h("span", { class: "release-key" }, fingerprint),
+      }),
     ),
   );
 }

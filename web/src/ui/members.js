@@ -6,10 +6,13 @@
 import { act, app, showHome, status } from "./app.js";
 import { checkRow, showCircleTab } from "./circle.js";
 import { confirmButton, field, fingerprintBlock, h, replace } from "./dom.js";
+import { t } from "./i18n/index.js";
 import { userText, visible } from "./text.js";
 
 function roleText(role) {
-  return role === "member" ? "member" : role;
+  const key = `role.${role}`;
+  const text = t(key);
+  return text === key ? visible(role) : text;
 }
 
 export async function membersPanel(panel, circle) {
@@ -17,12 +20,12 @@ export async function membersPanel(panel, circle) {
   const rows = circle.record.members.map((m) => memberRow(m, circle));
   replace(
     panel,
-    h("h2", {}, "Members"),
+    h("h2", {}, t("tab.members")),
     pending.length
-      ? h("section", { class: "pending-list" }, h("h3", {}, `Waiting for you to confirm (${pending.length})`),
+      ? h("section", { class: "pending-list" }, h("h3", {}, t("members.waiting", { count: pending.length })),
           pending.map((p) => pendingCard(p, circle)))
       : null,
-    h("p", { class: "hint" }, "This list comes from the circle's signed record, which your browser verified."),
+    h("p", { class: "hint" }, t("members.from_record")),
     h("ul", { class: "members" }, rows),
     leaveBox(circle),
     circle.role === "owner" ? deleteBox(circle) : null,
@@ -32,19 +35,20 @@ export async function membersPanel(panel, circle) {
 function memberRow(member, circle) {
   const me = member.user === app.account.username;
   const row = h("li", { class: "member" },
-    h("span", { class: "member-name" }, userText(member.user), me ? " (you)" : ""),
+    h("span", { class: "member-name" }, userText(member.user), me ? t("members.you") : ""),
     h("span", { class: "meta" }, roleText(member.role)),
-    h("span", { class: "fp-small", "aria-label": `Fingerprint of ${visible(member.user)}: ${member.fp}` }, member.fp));
+    h("span", { class: "fp-small", "aria-label": t("members.fingerprint_of_value", { name: visible(member.user), fingerprint: member.fp }) }, member.fp));
   if (circle.isAdmin && !me && (member.role !== "owner" || circle.role === "owner")) {
-    const remove = confirmButton("Remove", {
-      question: `Remove ${visible(member.user)}? The circle gets a new key, made in this browser and shared with everyone else. ${visible(member.user)} keeps what they have already read but sees nothing new.`,
-      yes: `Yes, remove ${visible(member.user)}`,
-      no: "Cancel",
-      label: `Confirm removing ${visible(member.user)}`,
+    const name = visible(member.user);
+    const remove = confirmButton(t("members.remove"), {
+      question: t("members.remove_question", { name }),
+      yes: t("members.remove_yes", { name }),
+      no: t("common.cancel"),
+      label: t("members.remove_label", { name }),
     }, (yes) => act(yes, async () => {
-      status("Renewing the circle key…", { busy: true });
+      status(t("members.renewing"), { busy: true });
       await app.circles.remove(circle.circleId, member.user);
-      showCircleTab(circle, "members", `${visible(member.user)} was removed and the circle key renewed.`);
+      showCircleTab(circle, "members", t("members.removed", { name }));
     }));
     row.append(remove);
   }
@@ -54,7 +58,7 @@ function memberRow(member, circle) {
 
 /** Change a role (signed in this browser), then renew the moderation key for the new admins. */
 async function changeRole(circle, username, role) {
-  status(`Signing the new role of ${username}…`, { busy: true });
+  status(t("members.signing_role", { name: visible(username) }), { busy: true });
   await app.circles.setRole(circle.circleId, username, role);
   await app.moderation.ensureKey(circle.circleId).catch(() => undefined); // the tab says so if not
 }
@@ -72,16 +76,17 @@ function roleButtons(member, circle, me) {
     return b;
   };
   const done = (text) => showCircleTab(circle, "members", text);
+  const name = visible(member.user);
   if (me) {
     if (member.role === "owner" && owners > 1) {
-      buttons.push(button("Step down to admin", async () => {
+      buttons.push(button(t("members.step_down_admin"), async () => {
         await changeRole(circle, member.user, "admin");
-        await done("You are now an admin.");
+        await done(t("members.now_admin_you"));
       }));
     } else if (member.role === "admin") {
-      buttons.push(button("Step down to member", async () => {
+      buttons.push(button(t("members.step_down_member"), async () => {
         await changeRole(circle, member.user, "member");
-        await done("You are now a member.");
+        await done(t("members.now_member_you"));
       }));
     }
     return buttons;
@@ -90,33 +95,33 @@ function roleButtons(member, circle, me) {
     return buttons;
   }
   if (member.role === "member") {
-    buttons.push(button(`Make ${member.user} an admin`, async () => {
+    buttons.push(button(t("members.make_admin", { name }), async () => {
       await changeRole(circle, member.user, "admin");
-      await done(`${member.user} is now an admin.`);
+      await done(t("members.now_admin", { name }));
     }));
   }
   if (member.role === "admin") {
-    buttons.push(button(`Make ${member.user} a member`, async () => {
+    buttons.push(button(t("members.make_member", { name }), async () => {
       await changeRole(circle, member.user, "member");
-      await done(`${member.user} is now a member.`);
+      await done(t("members.now_member", { name }));
     }));
   }
   if (circle.role === "owner" && member.role !== "owner") {
-    buttons.push(confirmButton(`Hand ownership to ${member.user}`, {
-      question: `Make ${member.user} the owner, and yourself an admin? Only an owner can undo it.`,
-      yes: `Yes, hand it to ${member.user}`,
-      no: "Cancel",
-      label: `Confirm handing ownership to ${member.user}`,
+    buttons.push(confirmButton(t("members.hand_over", { name }), {
+      question: t("members.hand_over_question", { name }),
+      yes: t("members.hand_over_yes", { name }),
+      no: t("common.cancel"),
+      label: t("members.hand_over_label", { name }),
     }, (yes) => act(yes, async () => {
       await changeRole(circle, member.user, "owner");
       await changeRole(circle, app.account.username, "admin");
-      await done(`${member.user} is now the owner; you are an admin.`);
+      await done(t("members.handed_over", { name }));
     })));
   }
   if (circle.role === "owner" && member.role === "owner") {
-    buttons.push(button(`Make ${member.user} an admin`, async () => {
+    buttons.push(button(t("members.make_admin", { name }), async () => {
       await changeRole(circle, member.user, "admin");
-      await done(`${member.user} is now an admin.`);
+      await done(t("members.now_admin", { name }));
     }));
   }
   return buttons;
@@ -126,55 +131,56 @@ function roleButtons(member, circle, me) {
 function pendingCard(member, circle) {
   const typed = h("input", { inputmode: "numeric", autocomplete: "off", spellcheck: "false" });
   const compared = h("input", { type: "checkbox" });
-  const confirm = h("button", { type: "submit" }, `Confirm ${visible(member.username)}`);
+  const name = visible(member.username);
+  const confirm = h("button", { type: "submit" }, t("members.confirm", { name }));
   return h("form", {
     class: "card pending",
-    "aria-label": `Pending: ${visible(member.username)}`,
+    "aria-label": t("members.pending_label", { name }),
     onsubmit: (event) => {
       event.preventDefault();
       act(confirm, async () => {
-        status(`Confirming ${visible(member.username)}…`, { busy: true });
+        status(t("members.confirming", { name }), { busy: true });
         await app.circles.confirm(circle.circleId, member.username, {
           fingerprint: typed.value.trim() || null,
           compared: compared.checked,
         });
-        showCircleTab(circle, "members", `${visible(member.username)} is now a member.`);
+        showCircleTab(circle, "members", t("members.now_member", { name }));
       });
     },
   },
-  h("h4", {}, `${visible(member.username)} asks to join as ${roleText(member.role)}`),
-  h("p", {}, `Ask ${visible(member.username)} to read their fingerprint to you — in person or on a call where you recognise their voice. It must match this exactly:`),
-  fingerprintBlock(member.fingerprint, `Fingerprint of ${visible(member.username)}`),
-  field("What they read to you (optional, checked digit by digit)", typed),
-  checkRow(compared, `I compared it with ${visible(member.username)} and it matches`),
+  h("h4", {}, t("members.asks_to_join", { name, role: roleText(member.role) })),
+  h("p", {}, t("members.ask_to_read", { name })),
+  fingerprintBlock(member.fingerprint, t("members.fingerprint_of", { name })),
+  field(t("members.typed"), typed),
+  checkRow(compared, t("members.compared", { name })),
   confirm);
 }
 
 function deleteBox(circle) {
-  const remove = confirmButton("Delete this circle", {
-    question: "Delete this circle for everyone? Every warning, corroboration, invite and report in it is deleted from the server. Members will see that you deleted it. This cannot be undone.",
-    yes: "Yes, delete the circle",
-    no: "Keep it",
-    label: "Confirm deleting the circle",
+  const remove = confirmButton(t("members.delete"), {
+    question: t("members.delete_question"),
+    yes: t("members.delete_yes"),
+    no: t("common.keep_it"),
+    label: t("members.delete_label"),
   }, (yes) => act(yes, async () => {
-    status("Signing the deletion…", { busy: true });
+    status(t("members.deleting"), { busy: true });
     await app.circles.delete(circle.circleId);
     await showHome();
-    status("The circle was deleted.");
+    status(t("members.deleted"));
   }));
-  return h("div", { class: "leave" }, h("h3", {}, "Delete the circle"),
-    h("p", { class: "hint" }, "Only owners can. The server keeps only a record that it was deleted, by you, and the audit log."), remove);
+  return h("div", { class: "leave" }, h("h3", {}, t("members.delete_title")),
+    h("p", { class: "hint" }, t("members.delete_hint")), remove);
 }
 
 function leaveBox(circle) {
-  const leave = confirmButton("Leave this circle", {
-    question: "Leave this circle? You will not see new warnings; an admin must invite you again to come back.",
-    yes: "Yes, leave",
-    no: "Stay",
-    label: "Confirm leaving",
+  const leave = confirmButton(t("members.leave"), {
+    question: t("members.leave_question"),
+    yes: t("members.leave_yes"),
+    no: t("members.stay"),
+    label: t("members.leave_label"),
   }, (yes) => act(yes, async () => {
     await app.circles.leave(circle.circleId);
-    status("You left the circle.");
+    status(t("members.left"));
     showHome();
   }));
   return h("div", { class: "leave" }, leave);

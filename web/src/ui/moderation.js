@@ -8,30 +8,15 @@ import { act, app, status } from "./app.js";
 import { checkRow, showCircleTab } from "./circle.js";
 import { field, formatDate, formatTime, h, replace } from "./dom.js";
 import { copyBox } from "./takedown.js";
-import { userText } from "./text.js";
+import { t, tx } from "./i18n/index.js";
+import { userList, userText, visible } from "./text.js";
 
-const REASON_TEXT = {
-  false: "It is not true",
-  doxxing: "It exposes private details (doxxing)",
-  harassment: "It is itself harassment",
-  "off-topic": "It does not belong in this circle",
-  other: "Something else",
-};
-
-const STATUS_TEXT = {
-  open: "open",
-  hidden: "warning hidden while under review",
-  dismissed: "dismissed",
-  removed: "warning removed",
-  restored: "warning restored",
-};
-
-const ACTION_TEXT = {
-  dismiss: "Dismiss (no action)",
-  hide: "Hide the warning while you review",
-  remove: "Remove the warning (cannot be undone)",
-  restore: "Restore the warning",
-};
+/** A report's reason, a case's status, a decision's action, in words (`report.reason_<r>`, …). */
+function said(prefix, value) {
+  const key = `${prefix}${value}`;
+  const text = t(key);
+  return text === key ? visible(value) : text;
+}
 
 /** The actions a case in this status still allows (docs/api.md, Moderation statuses). */
 function allowed(status) {
@@ -46,24 +31,24 @@ function allowed(status) {
 
 /** A "Report" button for a warning: reason and note, encrypted to the circle's admins. */
 export function reportButton(entry, circle) {
-  const button = h("button", { type: "button", class: "secondary" }, "Report");
+  const button = h("button", { type: "button", class: "secondary" }, t("report.button"));
   button.addEventListener("click", () => {
-    const reason = h("select", { name: "reason" }, REASONS.map((r) => h("option", { value: r }, REASON_TEXT[r] ?? r)));
+    const reason = h("select", { name: "reason" }, REASONS.map((r) => h("option", { value: r }, said("report.reason_", r))));
     const note = h("textarea", { name: "note", rows: "3", maxlength: "4000" });
-    const send = h("button", { type: "submit" }, "Send report to the admins");
+    const send = h("button", { type: "submit" }, t("report.send"));
     const form = h("form", {
       class: "card report",
-      "aria-label": `Report the warning about ${entry.subject}`,
+      "aria-label": t("report.form_label", { subject: visible(entry.subject) }),
       onsubmit: (event) => {
         event.preventDefault();
         act(send, async () => {
           await app.moderation.report(circle.circleId, entry.entryId, { reason: reason.value, note: note.value });
-          form.replaceWith(h("p", { class: "notice" }, "Your report was sent to the circle's admins."));
+          form.replaceWith(h("p", { class: "notice" }, t("report.sent")));
         });
       },
     },
-    h("p", {}, "Your report and a verifiable copy of this warning are encrypted to the circle's admins. The server and the author do not learn who reported."),
-    field("Why?", reason), field("Anything the admins should know (optional)", note), send);
+    h("p", {}, t("report.intro")),
+    field(t("report.why"), reason), field(t("report.note"), note), send);
     button.replaceWith(form);
     reason.focus();
   });
@@ -71,7 +56,7 @@ export function reportButton(entry, circle) {
 }
 
 export async function moderationPanel(panel, circle) {
-  status("Opening the moderation queue…", { busy: true });
+  status(t("moderation.opening"), { busy: true });
   const { cases } = await app.moderation.listCases(circle.circleId);
   const link = await app.moderation.takedownLink(circle.circleId, window.location.origin);
   // Sealed warnings: the first admin to open Moderation signs the settings (k = 2 by default).
@@ -88,17 +73,52 @@ export async function moderationPanel(panel, circle) {
   );
   replace(
     panel,
-    h("h2", {}, "Moderation"),
-    h("section", { class: "card" }, h("h3", {}, "Takedown link"),
-      h("p", {}, "Publish this link (on a website, in a letter). Anyone who finds a warning about them here can ask for it to be taken down, without an account; the request is encrypted to this circle's admins."),
-      copyBox(link, "Takedown link", "Copy takedown link")),
-    h("h3", {}, open.length ? `Waiting for a decision (${open.length})` : "Nothing is waiting for a decision."),
+    h("h2", {}, t("tab.moderation")),
+    h("section", { class: "card" }, h("h3", {}, t("moderation.takedown_link")),
+      h("p", {}, t("moderation.takedown_link_intro")),
+      copyBox(link, t("moderation.takedown_link"), t("moderation.copy_takedown_link"))),
+    h("h3", {}, open.length ? t("moderation.waiting", { count: open.length }) : t("moderation.nothing_waiting")),
     boxes.size ? bulkForm(boxes, circle) : null,
     open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
-    closed.length ? [h("h3", {}, `Decided (${closed.length})`), closed.map((c) => caseCard(c, circle))] : null,
+    closed.length ? [h("h3", {}, t("moderation.decided", { count: closed.length })), closed.map((c) => caseCard(c, circle))] : null,
     sealedSection(matches, settings, circle),
     probesSection(circle),
   );
+}
+
+/** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */
+function sealedSection(matches, settings, circle) {
+  const k = h("select", { name: "sealed-k" }, [2, 3, 4, 5].map((n) => h("option", { value: String(n), selected: n === settings.k }, String(n))));
+  k.value = String(settings.k);
+  const save = h("button", { type: "submit", class: "secondary" }, t("moderation.save"));
+  const form = h("form", {
+    class: "card",
+    "aria-label": t("moderation.sealed_setting"),
+    onsubmit: (event) => {
+      event.preventDefault();
+      act(save, async () => {
+        await app.sealed.configure(circle.circleId, { k: Number(k.value) });
+        showCircleTab(circle, "moderation", t("moderation.sealed_saved", { count: Number(k.value) }));
+      });
+    },
+  },
+  field(t("moderation.sealed_k"), k, t("moderation.sealed_k_hint")),
+  save);
+  return h("section", { "aria-label": t("moderation.sealed_section") },
+    h("h3", {}, matches.length ? t("moderation.sealed_matched", { count: matches.length }) : t("moderation.sealed_none")),
+    h("p", {}, t("moderation.sealed_intro")),
+    matches.map((m) => h("article", { class: "card match", "aria-label": t("moderation.sealed_match_label", { id: m.matchId }) },
+      h("h4", {}, m.opened
+        ? tx("moderation.sealed_filers", { count: m.filers.length, names: userList(m.filers) })
+        : t("moderation.sealed_waiting", { count: m.k })),
+      m.kCurrent ? null : h("p", { class: "hint" }, t("moderation.sealed_opened_at", { count: m.k })),
+      m.warnings.map((w) => h("div", { class: "sealed-warning" },
+        h("p", {}, h("strong", {}, userText(w.subject ?? "")), " ", tx("moderation.sealed_from", { name: userText(w.filer) })),
+        h("p", {}, userText(w.text ?? "", { multiline: true })))),
+      // Filings left out because their filer's share failed its checks (§36.7).
+      m.excluded.map((e) => h("p", { class: "hint excluded" },
+        tx("moderation.sealed_left_out", { name: userText(e.filer), reason: said("moderation.excluded_", e.reason) }))))),
+    form);
 }
 
 /**
@@ -108,73 +128,33 @@ export async function moderationPanel(panel, circle) {
  */
 function probesSection(circle) {
   const result = h("div", { "aria-live": "polite" });
-  const show = h("button", { type: "button", class: "secondary" }, "Show who evaluated names");
+  const show = h("button", { type: "button", class: "secondary" }, t("moderation.probes_show"));
+  const who = (user) => (user === null ? t("moderation.probes_unreadable") : userText(user));
   show.addEventListener("click", () => act(show, async () => {
-    status("Verifying the audit log…", { busy: true });
+    status(t("audit.verifying"), { busy: true });
     const rows = await app.audit.evaluations(circle.circleId);
     status("");
     if (rows.length === 0) {
-      replace(result, h("p", {}, "Nobody has evaluated a name for a sealed warning."));
+      replace(result, h("p", {}, t("moderation.probes_none")));
       return;
     }
     const totals = new Map();
     for (const row of rows) {
-      const key = row.user ?? "";
-      const total = totals.get(key) ?? { count: 0, forms: 0 };
-      totals.set(key, { count: total.count + 1, forms: total.forms + (row.forms ?? 0) });
+      const total = totals.get(row.user) ?? { count: 0, forms: 0 };
+      totals.set(row.user, { count: total.count + 1, forms: total.forms + (row.forms ?? 0) });
     }
-    const byCount = [...totals.entries()].sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : 1));
+    const byCount = [...totals.entries()].sort(([a, x], [b, y]) => y.count - x.count || String(a).localeCompare(String(b)));
     replace(result,
-      h("ul", { class: "probe-totals" }, byCount.map(([user, t]) =>
-        h("li", {}, user ? userText(user) : "(a note that does not open)", `: ${t.count} evaluation${t.count === 1 ? "" : "s"}, ${t.forms} name form${t.forms === 1 ? "" : "s"}`))),
+      h("ul", { class: "probe-totals" }, byCount.map(([user, total]) =>
+        h("li", {}, tx("moderation.probes_total", { name: who(user), count: total.count, forms: total.forms })))),
       h("ol", { class: "records probes" }, rows.map((r) =>
-        h("li", {}, r.user ? userText(r.user) : "(a note that does not open)",
-          ` asked for ${r.forms ?? "?"} name form${r.forms === 1 ? "" : "s"}`,
-          h("span", { class: "meta" }, ` · ${formatTime(r.at)} · record ${r.seq}`)))));
+        h("li", {}, tx("moderation.probes_row", { name: who(r.user), count: r.forms ?? "?" }),
+          h("span", { class: "meta" }, t("moderation.probes_meta", { time: formatTime(r.at), seq: r.seq }))))));
   }));
-  return h("section", { class: "card", "aria-label": "Sealed-warning evaluations" },
-    h("h3", {}, "Who evaluated names"),
-    h("p", {}, "Each sealed warning asks the server to evaluate its names (one or two forms per name), and each evaluation is an audit record whose who and when only the admins can read. Many evaluations by one member can mean they are testing names. The server wrote these notes: it is its word."),
+  return h("section", { class: "card", "aria-label": t("moderation.probes_section") },
+    h("h3", {}, t("moderation.probes_title")),
+    h("p", {}, t("moderation.probes_intro")),
     show, result);
-}
-
-/** What an excluded filing's reason means to an admin (§36.7). */
-const EXCLUDED = {
-  unreadable_share: "its share does not open with the moderation key",
-  bad_share: "its share fails the commitments sealed with it",
-  other_commitments: "it committed to another polynomial than the verified shares",
-  decryption_failed: "its warning does not open with the matched key",
-};
-
-/** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */
-function sealedSection(matches, settings, circle) {
-  const k = h("select", { name: "sealed-k" }, [2, 3, 4, 5].map((n) => h("option", { value: String(n), selected: n === settings.k }, String(n))));
-  k.value = String(settings.k);
-  const save = h("button", { type: "submit", class: "secondary" }, "Save");
-  const form = h("form", {
-    class: "card",
-    "aria-label": "Sealed warnings setting",
-    onsubmit: (event) => {
-      event.preventDefault();
-      act(save, async () => {
-        await app.sealed.configure(circle.circleId, { k: Number(k.value) });
-        showCircleTab(circle, "moderation", `Sealed warnings now open when ${k.value} members name the same person. The change is signed by you and in the audit log.`);
-      });
-    },
-  },
-  field("Sealed warnings open when this many members name the same person", k, "Changing it leaves warnings sealed under the old number uncounted until their authors seal them again."),
-  save);
-  return h("section", { "aria-label": "Sealed warnings" },
-    h("h3", {}, matches.length ? `Sealed warnings that matched (${matches.length})` : "No sealed warnings have matched."),
-    h("p", {}, "Each match was opened in this browser after checking that at least k different members, each in the circle's signed record, signed a warning naming the same person. Nothing here is visible to the rest of the circle unless an author publishes their own warning."),
-    matches.map((m) => h("article", { class: "card match", "aria-label": `Sealed match ${m.matchId}` },
-      h("h4", {}, m.opened ? `${m.filers.length} members: ${m.filers.join(", ")}` : `Waiting: fewer than ${m.k} members' shares check out`),
-      m.kCurrent ? null : h("p", { class: "hint" }, `Opened when the circle needed ${m.k}.`),
-      m.warnings.map((w) => h("div", { class: "sealed-warning" },
-        h("p", {}, h("strong", {}, w.subject ?? ""), ` — from ${w.filer}`),
-        h("p", { class: "narrative" }, w.text ?? ""))),
-      m.excluded.map((e) => h("p", { class: "hint excluded" }, `Left out: ${e.filer}'s filing — ${EXCLUDED[e.reason] ?? e.reason}.`)))),
-    form);
 }
 
 /** Dismiss the ticked takedown requests at once, each by its own signed decision. */
@@ -186,7 +166,7 @@ function bulkForm(boxes, circle) {
   for (const box of boxes.values()) {
     box.addEventListener("change", update);
   }
-  const all = h("button", { type: "button", class: "secondary" }, `Tick all ${boxes.size} open takedown requests`);
+  const all = h("button", { type: "button", class: "secondary" }, t("bulk.tick_all", { count: boxes.size }));
   all.addEventListener("click", () => {
     const tick = ![...boxes.values()].every((b) => b.checked);
     for (const box of boxes.values()) {
@@ -195,63 +175,67 @@ function bulkForm(boxes, circle) {
     update();
   });
   const reason = h("textarea", { name: "bulk-reason", rows: "2", required: true, maxlength: "4000" });
-  const submit = h("button", { type: "submit", class: "danger" }, "Dismiss the ticked requests (", count, ")");
+  const submit = h("button", { type: "submit", class: "danger" }, tx("bulk.dismiss", { count }));
   return h("form", {
     class: "card bulk",
-    "aria-label": "Dismiss takedown requests in bulk",
+    "aria-label": t("bulk.title"),
     onsubmit: (event) => {
       event.preventDefault();
       act(submit, async () => {
         const chosen = [...boxes].filter(([, box]) => box.checked).map(([caseId]) => caseId);
         if (chosen.length === 0) {
-          status("Tick the requests to dismiss first.");
+          status(t("bulk.tick_first"));
           return;
         }
         const done = await app.moderation.dismissCases(circle.circleId, chosen, {
           reason: reason.value,
-          progress: (n) => status(`Dismissed ${n} of ${chosen.length}…`, { busy: true }),
+          progress: (n) => status(t("bulk.progress", { n, total: chosen.length }), { busy: true }),
         });
         status("");
-        showCircleTab(circle, "moderation", `${done.length} requests dismissed. Each decision is signed by you and in the circle's audit log.`);
+        showCircleTab(circle, "moderation", t("bulk.done", { count: done.length }));
       });
     },
   },
-  h("h4", {}, "Dismiss takedown requests in bulk"),
-  h("p", {}, "If this channel was flooded with junk, tick the requests that are junk and dismiss them together. Each one still gets its own decision, signed by you and recorded in the circle's audit log; the requesters see “dismissed”."),
+  h("h4", {}, t("bulk.title")),
+  h("p", {}, t("bulk.intro")),
   all,
-  field("Reason (only the circle's admins can read it)", reason),
+  field(t("decide.reason"), reason),
   submit);
 }
 
 function caseCard(c, circle, box = null) {
-  const title = c.kind === "report" ? "Report" : "Takedown request";
-  const card = h("article", { class: "card case", "aria-label": `${title} ${c.caseId}` },
-    h("h4", {}, `${title} · ${STATUS_TEXT[c.status] ?? c.status}`),
-    h("p", { class: "meta" }, `Filed ${formatDate(c.createdAt)}`),
-    box ? checkRow(box, "Tick to dismiss in bulk") : null);
+  const title = c.kind === "report" ? t("case.report") : t("case.takedown");
+  const card = h("article", { class: "card case", "aria-label": t("case.label", { title, id: c.caseId }) },
+    h("h4", {}, t("case.heading", { title, status: said("case.status_", c.status) })),
+    h("p", { class: "meta" }, t("case.filed", { date: formatDate(c.createdAt) })),
+    box ? checkRow(box, t("bulk.tick")) : null);
   if (c.unreadable) {
-    card.append(h("p", { class: "alert security" }, `This case does not verify and is not shown: ${c.unreadable}`));
+    card.append(h("p", { class: "alert security" }, t("case.unreadable", { why: visible(c.unreadable) })));
     return card;
   }
   if (c.kind === "report") {
     card.append(h("dl", {},
-      h("dt", {}, "Reported by"), h("dd", {}, userText(c.reporter), c.reporterVerified ? "" : " (not in the circle's signed record: unverified)"),
-      h("dt", {}, "Reason"), h("dd", {}, REASON_TEXT[c.reason] ?? c.reason),
-      c.note ? [h("dt", {}, "Note"), h("dd", {}, userText(c.note, { multiline: true }))] : null,
-      h("dt", {}, "The warning said"),
+      h("dt", {}, t("case.reported_by")), h("dd", {}, userText(c.reporter), c.reporterVerified ? "" : t("case.reporter_unverified")),
+      h("dt", {}, t("case.reason")), h("dd", {}, said("report.reason_", c.reason)),
+      c.note ? [h("dt", {}, t("case.note")), h("dd", {}, userText(c.note, { multiline: true }))] : null,
+      h("dt", {}, t("case.warning_said")),
       h("dd", {}, h("strong", {}, userText(c.reported.subject ?? "")), c.reported.text ? [" — ", userText(c.reported.text, { multiline: true })] : "",
         h("span", { class: "meta" }, ` (${c.reported.check})`))));
   } else {
     card.append(h("dl", {},
-      h("dt", {}, "About"), h("dd", {}, userText(c.name)),
-      h("dt", {}, "Contact"), h("dd", {}, c.contact ? userText(c.contact) : "(none given)"),
-      h("dt", {}, "Request"), h("dd", {}, userText(c.text, { multiline: true }))));
+      h("dt", {}, t("case.about")), h("dd", {}, userText(c.name)),
+      h("dt", {}, t("case.contact")), h("dd", {}, c.contact ? userText(c.contact) : t("case.no_contact")),
+      h("dt", {}, t("case.request")), h("dd", {}, userText(c.text, { multiline: true }))));
   }
   if (c.decisions.length) {
-    card.append(h("ol", { class: "decisions", "aria-label": "Decisions" }, c.decisions.map((d) => h("li", {},
-      `${d.action} by ${d.signer}${d.signerVerified ? "" : " (unverified)"}, ${formatDate(d.createdAt)}`,
+    card.append(h("ol", { class: "decisions", "aria-label": t("case.decisions") }, c.decisions.map((d) => h("li", {},
+      tx(d.signerVerified ? "case.decision" : "case.decision_unverified", {
+        action: said("decision.", d.action),
+        name: userText(d.signer),
+        date: formatDate(d.createdAt),
+      }),
       d.reason ? [": ", userText(d.reason, { multiline: true })] : null,
-      d.response ? [h("br"), "Response sent: ", userText(d.response, { multiline: true })] : null))));
+      d.response ? [h("br"), t("case.response_sent"), " ", userText(d.response, { multiline: true })] : null))));
   }
   const actions = allowed(c.status);
   if (actions.length) {
@@ -261,11 +245,11 @@ function caseCard(c, circle, box = null) {
 }
 
 function decideForm(c, circle, actions) {
-  const action = h("select", { name: "action" }, actions.filter((a) => ACTIONS.includes(a)).map((a) => h("option", { value: a }, ACTION_TEXT[a])));
+  const action = h("select", { name: "action" }, actions.filter((a) => ACTIONS.includes(a)).map((a) => h("option", { value: a }, t(`decide.action_${a}`))));
   const reason = h("textarea", { name: "reason", rows: "2", required: true, maxlength: "4000" });
   const response = c.kind === "takedown" ? h("textarea", { name: "response", rows: "2", maxlength: "4000" }) : null;
   const choices = c.kind === "takedown" ? targets(c) : null;
-  const submit = h("button", { type: "submit" }, "Record decision");
+  const submit = h("button", { type: "submit" }, t("decide.submit"));
   return h("form", {
     class: "decide",
     onsubmit: (event) => {
@@ -278,27 +262,27 @@ function decideForm(c, circle, actions) {
           entryId: c.kind === "takedown" ? chosen : null,
           response: response && response.value.trim() ? response.value : null,
         });
-        showCircleTab(circle, "moderation", "The decision was signed and recorded.");
+        showCircleTab(circle, "moderation", t("decide.done"));
       });
     },
   },
-  h("h5", {}, "Decide"),
+  h("h5", {}, t("decide.title")),
   choices,
-  field("Decision", action),
-  field("Reason (only the circle's admins can read it)", reason),
-  response ? field("Response to the requester (optional; they read it with their receipt)", response) : null,
+  field(t("decide.decision"), action),
+  field(t("decide.reason"), reason),
+  response ? field(t("decide.response"), response) : null,
   submit);
 }
 
 /** For a takedown: which warning the decision acts on, from the warnings matching the name. */
 function targets(c) {
   if (c.candidates.length === 0) {
-    return h("p", { class: "hint" }, "None of the live warnings this browser holds from this circle matches the name in the request, even in part or by sound.");
+    return h("p", { class: "hint" }, t("decide.no_candidates"));
   }
   // Only a warning with the same name is chosen in advance: a partial or possible match may be someone else.
-  return h("fieldset", {}, h("legend", {}, "Which warning does this decide on?"),
+  return h("fieldset", {}, h("legend", {}, t("decide.which")),
     c.candidates.map((candidate, i) => {
       const radio = h("input", { type: "radio", name: `target-${c.caseId}`, value: candidate.entryId, checked: i === 0 && candidate.level === "exact" });
-      return checkRow(radio, [userText(candidate.subject), ": ", userText([...(candidate.text ?? "")].slice(0, 120).join("")), ` (${candidate.level} match)`]);
+      return checkRow(radio, [userText(candidate.subject), ": ", userText([...(candidate.text ?? "")].slice(0, 120).join("")), " ", t(`decide.level_${candidate.level}`)]);
     }));
 }

@@ -7,7 +7,9 @@
  * A page cannot delete the earlier entries of the browser's history; the help text says
  * how to clear it.
  */
+import { AuditFailure, ProtocolError } from "../client/errors.js";
 import { TabProfile } from "../client/profile.js";
+import { t } from "./i18n/index.js";
 
 export const NEUTRAL_SITE = "https://www.bbc.com/weather";
 const SIGNED_OUT = "backchannel.signed-out"; // a storage event tells the other tabs
@@ -34,7 +36,7 @@ export function quickExit(drop) {
 export function listenForEscape(onExit) {
   let presses = [];
   window.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") {
+    if (event.key !== "Escape") { // i18n-exempt: a key's name
       return;
     }
     const now = Date.now();
@@ -73,8 +75,39 @@ export function listenForDeviceSignOut(onSignedOut) {
 }
 
 export function exitHelp() {
-  return [
-    "Quick exit (or Escape three times) replaces this page with a weather site, ends your session and forgets your keys in this tab. ",
-    "It cannot remove the pages you visited before from your browser's history. To clear them: open the browser's history (Ctrl+H, or ⌘+Y on a Mac, or History in the menu on a phone), and delete the entries for this site — or use a private window next time.",
-  ];
+  return [t("exit.help_what"), " ", t("exit.help_history")];
+}
+
+// A history that cannot be true (docs/protocol.md §10.5, §33): what one tab found, every
+// tab of this browser shows at once. Nothing secret: the code and the SDK's own message.
+const ALARMS = new Set(["fork", "rollback", "forked", "rolled_back"]);
+
+/** Tell this browser's other tabs (a `storage` event) that `error` was a fork or rollback. */
+export function shareAlarm(username, error) {
+  if (!(error instanceof ProtocolError || error instanceof AuditFailure) || !ALARMS.has(error.code)) {
+    return;
+  }
+  const alarm = { kind: error instanceof AuditFailure ? "audit" : "protocol", code: error.code, message: error.message, at: Date.now() };
+  try {
+    window.localStorage.setItem(`backchannel.alarm.${username}`, JSON.stringify(alarm));
+  } catch {
+    // storage disabled: this tab still shows it
+  }
+}
+
+/** Run `onAlarm(error)` when another tab of the signed-in account (`username()`) finds one. */
+export function listenForAlarms(username, onAlarm) {
+  window.addEventListener("storage", (event) => {
+    const who = username();
+    if (!who || event.key !== `backchannel.alarm.${who}` || event.newValue === null) {
+      return;
+    }
+    try {
+      const alarm = JSON.parse(event.newValue);
+      const Kind = alarm.kind === "audit" ? AuditFailure : ProtocolError;
+      onAlarm(new Kind(String(alarm.code), String(alarm.message)));
+    } catch {
+      // unreadable: nothing to show
+    }
+  });
 }

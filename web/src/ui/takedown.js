@@ -13,51 +13,49 @@ import {
   takedownStatus,
 } from "../client/takedown.js";
 import { Client } from "../client/sdk.js";
-import { act, show, status } from "./app.js";
+import { act, current, show, status } from "./app.js";
 import { field, formatDate, h, replace } from "./dom.js";
-import { userText } from "./text.js";
+import { t } from "./i18n/index.js";
+import { userText, visible } from "./text.js";
 
-const STATUS_TEXT = {
-  open: "Received. The circle's admins have not decided yet.",
-  hidden: "The warning is hidden while the admins review your request.",
-  removed: "The admins removed the warning.",
-  dismissed: "The admins decided not to remove it.",
-  restored: "The admins reviewed it and left the warning up.",
-};
+/** A request's states, each said by `receipt.status_<state>`. */
+const STATUSES = new Set(["open", "hidden", "removed", "dismissed", "restored"]);
 
 /** A read-only copy of a link with a Copy button. */
-export function copyBox(value, labelText, buttonText = "Copy") {
+export function copyBox(value, labelText, buttonText = t("copy.copy")) {
   const box = h("input", { type: "text", readonly: true, value, class: "invite-link", "aria-label": labelText });
   box.addEventListener("focus", () => box.select());
   const copy = h("button", { type: "button" }, buttonText);
   copy.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(value);
-      status("Copied.");
+      status(t("copy.copied"));
     } catch {
       box.select();
-      status("Select the text and copy it (Ctrl+C or ⌘C).");
+      status(t("copy.by_hand"));
     }
   });
   return h("div", { class: "copy" }, box, copy);
 }
 
+/** `what` names the link in the field's label: "takedown" or "receipt". */
 function pasteForm(what, onLink) {
   const input = h("input", { name: "link", required: true, autocomplete: "off", spellcheck: "false" });
-  const go = h("button", { type: "submit" }, "Continue");
+  const go = h("button", { type: "submit" }, t("common.continue"));
   return h("form", {
     class: "card",
     onsubmit: (event) => {
       event.preventDefault();
       act(go, async () => onLink(input.value));
     },
-  }, field(`Paste the ${what}`, input), go);
+  }, field(t(`takedown.paste_${what}`), input), go);
 }
 
 export function showTakedown(fragment) {
+  current(() => showTakedown(fragment));
   if (!fragment) {
-    show(h("h1", {}, "Ask for a takedown"), h("p", {}, "Open the takedown link a circle published, or paste it here."),
-      pasteForm("takedown link", (text) => showTakedown(text.slice(text.indexOf("#") + 1))));
+    show(h("h1", {}, t("takedown.title")), h("p", {}, t("takedown.open_link")),
+      pasteForm("takedown", (text) => showTakedown(text.slice(text.indexOf("#") + 1))));
     return;
   }
   const origin = window.location.origin;
@@ -65,36 +63,36 @@ export function showTakedown(fragment) {
   try {
     link = parseTakedownLink(`${origin}/takedown#${fragment}`, origin);
   } catch (error) {
-    show(h("h1", {}, "Ask for a takedown"));
+    show(h("h1", {}, t("takedown.title")));
     throw error;
   }
   const name = h("input", { name: "name", required: true, maxlength: "200" });
   const contact = h("input", { name: "contact", maxlength: "500" });
   const text = h("textarea", { name: "text", rows: "6", required: true });
   const room = h("p", { class: "hint", "aria-live": "polite" });
-  const send = h("button", { type: "submit" }, "Send request");
+  const send = h("button", { type: "submit" }, t("takedown.send"));
   // What the server keeps of a request is at most 4 KiB for everyone; say so while typing.
   const measure = () => {
     const used = requestSize({ name: name.value, contact: contact.value, text: text.value });
     const over = used - MAX_REQUEST_BYTES;
     room.className = over > 0 ? "hint over" : "hint";
     room.textContent = over > 0
-      ? `Too long by ${over} bytes: shorten your request before sending it.`
-      : `${MAX_REQUEST_BYTES - used} bytes left (a request holds about ${MAX_REQUEST_BYTES} bytes; letters outside A–Z take two or more).`;
+      ? t("takedown.too_long", { over })
+      : t("takedown.room", { left: MAX_REQUEST_BYTES - used, max: MAX_REQUEST_BYTES });
   };
   for (const input of [name, contact, text]) {
     input.addEventListener("input", measure);
   }
   measure();
   show(
-    h("h1", {}, "Ask for a takedown"),
-    h("p", {}, "If a warning in this circle is about you and you want it taken down, tell the circle's admins here. You need no account. Your request is encrypted in this page so that only the circle's admins can read it; the server cannot."),
+    h("h1", {}, t("takedown.title")),
+    h("p", {}, t("takedown.intro")),
     h("form", {
       class: "card",
       onsubmit: (event) => {
         event.preventDefault();
         act(send, async () => {
-          status("Encrypting…", { busy: true });
+          status(t("takedown.encrypting"), { busy: true });
           const result = await fileTakedown(new Client(), link, { name: name.value, contact: contact.value, text: text.value }, {
             progress: (p) => status(progressText(p), { busy: true }),
           });
@@ -103,53 +101,55 @@ export function showTakedown(fragment) {
         });
       },
     },
-    field("Your name, as the warning would name you", name, "The admins use it to find the warning."),
-    field("How the admins can reach you (optional)", contact),
-    field("Your request", text, "Which warning, and why it should come down."),
+    field(t("takedown.name"), name, t("takedown.name_hint")),
+    field(t("takedown.contact"), contact),
+    field(t("takedown.text"), text, t("takedown.text_hint")),
     room,
-    h("p", { class: "hint" }, "Before it is sent, this page does a few seconds of computing (a proof of work) that the server asks of every request, so that nobody can jam this channel with junk. It takes longer while the channel is busy; keep the page open."),
+    h("p", { class: "hint" }, t("takedown.work_hint")),
     send),
   );
 }
 
 function progressText({ stage, work, evaluations, found }) {
   if (stage === "challenge") {
-    return "Asking the server for its challenge…";
+    return t("takedown.challenge");
   }
   if (stage === "sending") {
-    return "Sending…";
+    return t("takedown.sending");
   }
   // The work is random: the expected count of tries is an estimate, never passed.
   const share = Math.min(99, Math.floor((100 * evaluations) / (SOLUTIONS * work)));
-  return `Working on the proof of work: about ${share} % (${found} of ${SOLUTIONS} found)…`;
+  return t("takedown.working", { share, found, total: SOLUTIONS });
 }
 
 function showFiled(result) {
+  current(() => showFiled(result));
   show(
-    h("h1", {}, "Request sent"),
-    h("p", {}, h("strong", {}, "Keep this receipt link."), " It is the only way to see what the admins decide and read their answer. Anyone who has it can read the answer, so keep it private."),
-    copyBox(result.receipt, "Receipt link", "Copy receipt link"),
-    h("p", {}, h("a", { href: result.receipt }, "Open the receipt now")),
+    h("h1", {}, t("join.sent")),
+    h("p", {}, h("strong", {}, t("receipt.keep")), " ", t("receipt.keep_why")),
+    copyBox(result.receipt, t("receipt.link"), t("receipt.copy")),
+    h("p", {}, h("a", { href: result.receipt }, t("receipt.open"))),
   );
 }
 
 export function showReceipt(fragment) {
+  current(() => showReceipt(fragment));
   if (!fragment) {
-    show(h("h1", {}, "Your takedown request"), pasteForm("receipt link", (text) => showReceipt(text.slice(text.indexOf("#") + 1))));
+    show(h("h1", {}, t("receipt.title")), pasteForm("receipt", (text) => showReceipt(text.slice(text.indexOf("#") + 1))));
     return;
   }
   const origin = window.location.origin;
-  const heading = h("h1", {}, "Your takedown request");
-  const answer = h("div", { "aria-live": "polite" }, h("p", {}, "Checking…"));
-  const refresh = h("button", { type: "button", class: "secondary" }, "Check again");
+  const heading = h("h1", {}, t("receipt.title"));
+  const answer = h("div", { "aria-live": "polite" }, h("p", {}, t("receipt.checking")));
+  const refresh = h("button", { type: "button", class: "secondary" }, t("receipt.check_again"));
   show(heading, answer, refresh);
   const check = () => act(refresh, async () => {
     const receipt = parseReceipt(`${origin}/receipt#${fragment}`, origin);
     const result = await takedownStatus(new Client(), receipt);
     replace(answer,
-      h("p", { class: "verdict good" }, STATUS_TEXT[result.status] ?? result.status),
-      h("p", { class: "meta" }, `Last change: ${formatDate(result.updatedAt)}`),
-      result.response ? [h("h2", {}, "The admins' answer"), h("p", { class: "card" }, userText(result.response, { multiline: true }))] : null,
+      h("p", { class: "verdict good" }, STATUSES.has(result.status) ? t(`receipt.status_${result.status}`) : visible(result.status)),
+      h("p", { class: "meta" }, t("receipt.last_change", { date: formatDate(result.updatedAt) })),
+      result.response ? [h("h2", {}, t("receipt.answer")), h("p", { class: "card" }, userText(result.response, { multiline: true }))] : null,
     );
   });
   refresh.addEventListener("click", check);

@@ -1,0 +1,129 @@
+"""`backchannel watch` over a live server, and the CLI's "a former member" label."""
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from typer.testing import CliRunner, Result
+
+from app.client.cli.main import app as cli
+from app.client.deletion import delete_account
+from app.client.entries import Entries
+from tests.conftest import World, passphrase_for, serving
+
+POLL = 0.2
+
+
+def run(server: str, home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    environment = {"BACKCHANNEL_SERVER": server, "BACKCHANNEL_HOME": str(home)}
+    environment.update(env or {})
+    return CliRunner().invoke(cli, list(args), env=environment)
+
+
+def _login(url: str, home: Path, who: str) -> None:
+    env = {"BACKCHANNEL_PASSPHRASE": passphrase_for(who)}
+    result = run(url, home, "login", who, "--json", env=env)
+    assert result.exit_code == 0, result.output
+
+
+def _post(world: World, subject: str) -> None:
+    Entries(world.alice.circles).post(
+        world.circle_id, subject=subject, text=f"about {subject}", categories=["harassment"]
+    )
+
+
+def test_watch_prints_each_new_warning_and_stops_on_removal(
+    world: World, make_app: Any, tmp_path: Path
+) -> None:
+    worker: FastAPI = make_app(events_poll_seconds=POLL)
+    with serving(worker) as url:
+        home = tmp_path / "bob"
+        _login(url, home, "bob")
+        _post(world, "Before Watching")
+        finished: dict[str, Result] = {}
+        watcher = threading.Thread(
+            target=lambda: finished.setdefault(
+                "watch", run(url, home, "watch", str(world.circle_id))
+            )
+        )
+        watcher.start()
+        deadline = time.monotonic() + 20
+        while not worker.state.event_streams.held:  # the stream is open
+            assert time.monotonic() < deadline, "watch never connected"
+            time.sleep(0.05)
+        time.sleep(POLL * 5)  # and its baseline is taken
+        _post(world, "Arrived Live")
+        time.sleep(POLL * 10)
+        world.alice.circles.remove(world.circle_id, "bob")
+        watcher.join(timeout=20)
+        assert not watcher.is_alive(), "watch did not stop when bob was removed"
+    result = finished["watch"]
+    assert result.exit_code == 1
+    assert "Arrived Live" in result.stdout
+    assert "Before Watching" not in result.stdout  # what was there is the baseline
+    assert "by \u2068alice\u2069" in result.stdout  # one line, rendered through output.shown
+    assert "[not_a_member] You are no longer a member of this circle." in result.output
+
+
+def test_watch_exits_when_the_session_ends(world: World, make_app: Any, tmp_path: Path) -> None:
+    worker: FastAPI = make_app(events_poll_seconds=POLL)
+    with serving(worker) as url:
+        home = tmp_path / "bob"
+        _login(url, home, "bob")
+        finished: dict[str, Result] = {}
+        watcher = threading.Thread(
+            target=lambda: finished.setdefault("watch", run(url, home, "watch"))
+        )
+        watcher.start()
+        deadline = time.monotonic() + 20
+        while not worker.state.event_streams.held:
+            assert time.monotonic() < deadline, "watch never connected"
+            time.sleep(0.05)
+        # Bob ends every other session from another device: the watching one among them.
+        world.bob.client.end_sessions(username="bob", passphrase=passphrase_for("bob"))
+        watcher.join(timeout=20)
+        assert not watcher.is_alive(), "watch did not stop when the session ended"
+    result = finished["watch"]
+    assert result.exit_code == 1
+    assert "[session_ended]" in result.output
+
+
+def test_read_shows_a_deleted_accounts_warning_as_a_former_members(
+    world: World, live_server: str, tmp_path: Path
+) -> None:
+    Entries(world.carol.circles).post(
+        world.circle_id, subject="Left Behind", text="kept", categories=["harassment"]
+    )
+    delete_account(world.carol.circles, passphrase=passphrase_for("carol"), warnings="keep")
+    home = tmp_path / "bob"
+    _login(live_server, home, "bob")
+    result = run(live_server, home, "read", str(world.circle_id))
+    assert result.exit_code == 0, result.output
+    assert "Left Behind" in result.stdout
+    assert "by a former member" in result.stdout
+    assert "carol" not in result.stdout
+
+
+def test_read_without_a_circle_counts_what_is_new_in_each(
+    world: World, live_server: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "bob"
+    _login(live_server, home, "bob")
+    _post(world, "First One")
+    _post(world, "Second One")
+
+    def counts() -> list[dict[str, Any]]:
+        result = run(live_server, home, "read", "--json")
+        assert result.exit_code == 0, result.output
+        rows: list[dict[str, Any]] = json.loads(result.stdout.strip().splitlines()[-1])
+        return rows
+
+    assert [(r["circle_id"], r["new"]) for r in counts()] == [(str(world.circle_id), 2)]
+    assert run(live_server, home, "read", str(world.circle_id)).exit_code == 0
+    _post(world, "Third One")
+    assert [r["new"] for r in counts()] == [1]
+    table = run(live_server, home, "read")
+    assert "New since your last read" in table.stdout
