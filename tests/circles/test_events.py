@@ -167,3 +167,26 @@ def test_a_confirmed_member_sees_the_circle_appear(world: World, worker: str) ->
         world.alice.circles.confirm(world.circle_id, "dave", fingerprint=world.dave.fingerprint)
         change, _ = dave.until("circle")
         assert uuid.UUID(change["circle_id"]) == world.circle_id
+
+
+def test_heartbeats_then_an_end_to_reconnect(world: World, make_app: Any) -> None:
+    """Comment lines keep proxies from closing a quiet stream; after its lifetime it ends
+    with ``reconnect`` (the client opens a new one), and its slot is free again."""
+    application: FastAPI = make_app(
+        events_poll_seconds=POLL, events_heartbeat_seconds=0.3, events_max_seconds=1.5
+    )
+    token = world.bob.client.token
+    with serving(application) as url, stream(url, token) as events:
+        lines = []
+        for line in events.lines:
+            lines.append(line)
+            if line.startswith("data: ") and "reconnect" in line:
+                break
+        assert lines[0] == "retry: 3000"
+        assert lines.count(": keep-alive") >= 2
+        assert lines[-2:] == ["event: end", 'data: {"code":"reconnect"}']
+        assert all(
+            line.startswith(("retry:", ": keep-alive", "event:", "data:")) or not line
+            for line in lines
+        )
+    assert application.state.event_streams.held == {}

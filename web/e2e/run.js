@@ -17,6 +17,7 @@ import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
 import { accountStory, deletionStory } from "./account.js";
+import { languageStory } from "./languages.js";
 import { step, steps } from "./steps.js";
 
 const PASS = { alice: "passphrase Quokka-Lantern-7731", bob: "passphrase Heron-Thimble-4408", carol: "passphrase Walrus-Cobalt-9150" };
@@ -59,7 +60,12 @@ const DOC_SHOTS = [
   "21-sealed-match",
   "22-live-arrival-phone",
   "23-new-count",
-  "24-sealed-probes",
+  "24-spanish-recovery-code-phone",
+  "25-spanish-account-phone",
+  "26-arabic-feed-phone",
+  "27-arabic-feed",
+  "28-arabic-circles-phone",
+  "29-sealed-probes",
 ];
 
 const server = await startServer();
@@ -423,7 +429,7 @@ try {
     await probes.locator("ol.probes li", { hasText: "carol" }).waitFor();
     const listed = await probes.textContent();
     assert.ok(/bob.*: 1 evaluation, \d+ name forms?/.test(listed) && /carol.*: 1 evaluation/.test(listed), listed);
-    await alice.shot("24-sealed-probes");
+    await alice.shot("29-sealed-probes");
     const published = await carol.json("sealed", "publish", circleId, filed.filing_id, "--anonymous");
     await tab(bob.page, "Warnings");
     const card = bob.page.locator("article.warning", { hasText: "Same in Brno, from the terminal." });
@@ -434,9 +440,11 @@ try {
 
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
-  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId, PASS });
 
   await deletionStory({ step, alice, bob, carol, M });
+
+  await languageStory({ step, server, browser, people, secrets });
 
   await step("no page ever sent a marker, passphrase, recovery code or invite; the server never saw one in a URL", async () => {
     const everything = people.flatMap((p) => p.requests);

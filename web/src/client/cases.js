@@ -93,6 +93,7 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
     throw new ProtocolError("reveal_mismatch", "the reported content does not match the warning's commitment");
   }
   let check = "commitment only: the warning was wiped";
+  let author = null; // who signed the opened warning (null: anonymous, or wiped)
   if (entry.ciphertext !== null) {
     const opened = await moderation.entries.open(circle, entry); // verifies author and context
     const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: entry.epoch, entryId });
@@ -101,6 +102,7 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
       throw new ProtocolError("reveal_mismatch", "the reported content is not what the warning says");
     }
     check = `opened and signed (${opened.author ?? "anonymous"})`;
+    author = opened.author ?? null;
   }
   const body = await mapped(() => parseJson(report.body));
   return {
@@ -108,7 +110,7 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
     reporterVerified: reporter !== null,
     reason: report.reason,
     note: report.note,
-    reported: { subject: body.subject ?? null, text: body.text ?? null, verified: entry.ciphertext !== null, check },
+    reported: { subject: body.subject ?? null, text: body.text ?? null, verified: entry.ciphertext !== null, check, author },
     entryStatus: entry.status,
   };
 }

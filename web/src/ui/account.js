@@ -176,8 +176,8 @@ export function exitHelpBox() {
 /** Forgot the passphrase: the recovery code opens the keys; a new code replaces it. */
 export function showRecover() {
   current(() => showRecover());
-  const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
-  const code = h("input", { name: "code", required: true, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  const username = h("input", { name: "username", dir: "ltr", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
+  const code = h("input", { name: "code", dir: "ltr", required: true, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
   const next = passphraseInput("next", "new-password");
   const again = passphraseInput("again", "new-password");
   const submit = h("button", { type: "submit" }, t("recover.submit"));

@@ -260,7 +260,7 @@ function authIntro() {
 export function showAuth(mode = "login") {
   current(() => showAuth(mode));
   const registering = mode === "register";
-  const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
+  const username = h("input", { name: "username", dir: "ltr", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const passphrase = h("input", {
     name: "passphrase",
     type: "password",
@@ -344,7 +344,7 @@ export function showRecoveryCode(account, { recovered = false } = {}) {
       ? h("p", { class: "notice" }, t("recovery.recovered"))
       : null,
     h("p", {}, tx("recovery.explain", { once: h("strong", {}, t("recovery.once")) })),
-    h("p", { class: "recovery-code", "aria-label": t("recovery.code_label", { code: String(account.recoveryCode) }) }, String(account.recoveryCode)),
+    h("p", { class: "recovery-code", dir: "ltr", "aria-label": t("recovery.code_label", { code: String(account.recoveryCode) }) }, String(account.recoveryCode)),
     h("h2", {}, t("fingerprint.yours")),
     h("p", {}, t("recovery.fingerprint_explain")),
     fingerprintBlock(account.fingerprint, t("fingerprint.yours")),

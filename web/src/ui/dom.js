@@ -83,11 +83,14 @@ export function focusHeading(root) {
   }
 }
 
-/** A fingerprint, large and in groups, easy to read aloud and compare. */
+/**
+ * A fingerprint, large and in groups, easy to read aloud and compare. Always left to right,
+ * in the CLI's order: in a right-to-left page, digit groups would otherwise be reversed.
+ */
 export function fingerprintBlock(fingerprint, label) {
   return h(
     "p",
-    { class: "fingerprint", "aria-label": t("common.title_text", { title: label, text: fingerprint }) },
+    { class: "fingerprint", dir: "ltr", "aria-label": t("common.title_text", { title: label, text: fingerprint }) },
     fingerprint.split(" ").map((group) => h("span", { class: "fp-group" }, group)),
   );
 }

@@ -66,7 +66,7 @@ export async function showRelease(state, footer = document.getElementById("relea
       tx("release.checked", {
         release: String(signed.manifest.release),
         version: visible(signed.manifest.version),
-        key: h("span", { class: "release-key" }, fingerprint),
+        key: h("span", { class: "release-key", dir: "ltr" }, fingerprint),
       }),
     ),
   );

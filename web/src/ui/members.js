@@ -37,7 +37,7 @@ function memberRow(member, circle) {
   const row = h("li", { class: "member" },
     h("span", { class: "member-name" }, userText(member.user), me ? t("members.you") : ""),
     h("span", { class: "meta" }, roleText(member.role)),
-    h("span", { class: "fp-small", "aria-label": t("members.fingerprint_of_value", { name: visible(member.user), fingerprint: member.fp }) }, member.fp));
+    h("span", { class: "fp-small", dir: "ltr", "aria-label": t("members.fingerprint_of_value", { name: visible(member.user), fingerprint: member.fp }) }, member.fp));
   if (circle.isAdmin && !me && (member.role !== "owner" || circle.role === "owner")) {
     const name = visible(member.user);
     const remove = confirmButton(t("members.remove"), {
@@ -129,7 +129,7 @@ function roleButtons(member, circle, me) {
 
 /** A pending member: fingerprint large, compared before anything is signed (§16.4). */
 function pendingCard(member, circle) {
-  const typed = h("input", { inputmode: "numeric", autocomplete: "off", spellcheck: "false" });
+  const typed = h("input", { inputmode: "numeric", dir: "ltr", autocomplete: "off", spellcheck: "false" });
   const compared = h("input", { type: "checkbox" });
   const name = visible(member.username);
   const confirm = h("button", { type: "submit" }, t("members.confirm", { name }));

@@ -220,7 +220,9 @@ function caseCard(c, circle, box = null) {
       c.note ? [h("dt", {}, t("case.note")), h("dd", {}, userText(c.note, { multiline: true }))] : null,
       h("dt", {}, t("case.warning_said")),
       h("dd", {}, h("strong", {}, userText(c.reported.subject ?? "")), c.reported.text ? [" — ", userText(c.reported.text, { multiline: true })] : "",
-        h("span", { class: "meta" }, ` (${c.reported.check})`))));
+        h("span", { class: "meta" }, " ", c.reported.verified
+          ? tx("case.check_opened", { name: c.reported.author ? userText(c.reported.author) : t("case.anonymous") })
+          : t("case.check_wiped")))));
   } else {
     card.append(h("dl", {},
       h("dt", {}, t("case.about")), h("dd", {}, userText(c.name)),

@@ -78,13 +78,15 @@ export function exitHelp() {
   return [t("exit.help_what"), " ", t("exit.help_history")];
 }
 
-// A history that cannot be true (docs/protocol.md §10.5, §33): what one tab found, every
-// tab of this browser shows at once. Nothing secret: the code and the SDK's own message.
-const ALARMS = new Set(["fork", "rollback", "forked", "rolled_back"]);
+// A history that cannot be true (docs/protocol.md §10.5, §33): a key-record fork or
+// rollback, or an audit log that does not verify. What one tab found, every tab of this
+// browser shows at once. Nothing secret: the code and the SDK's own message.
+const ALARMS = new Set(["fork", "rollback"]);
 
-/** Tell this browser's other tabs (a `storage` event) that `error` was a fork or rollback. */
+/** Tell this browser's other tabs (a `storage` event) that `error` was a fork, a rollback
+ * or an audit log that does not verify. */
 export function shareAlarm(username, error) {
-  if (!(error instanceof ProtocolError || error instanceof AuditFailure) || !ALARMS.has(error.code)) {
+  if (!(error instanceof AuditFailure || (error instanceof ProtocolError && ALARMS.has(error.code)))) {
     return;
   }
   const alarm = { kind: error instanceof AuditFailure ? "audit" : "protocol", code: error.code, message: error.message, at: Date.now() };

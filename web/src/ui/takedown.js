@@ -23,7 +23,7 @@ const STATUSES = new Set(["open", "hidden", "removed", "dismissed", "restored"])
 
 /** A read-only copy of a link with a Copy button. */
 export function copyBox(value, labelText, buttonText = t("copy.copy")) {
-  const box = h("input", { type: "text", readonly: true, value, class: "invite-link", "aria-label": labelText });
+  const box = h("input", { type: "text", readonly: true, value, dir: "ltr", class: "invite-link", "aria-label": labelText });
   box.addEventListener("focus", () => box.select());
   const copy = h("button", { type: "button" }, buttonText);
   copy.addEventListener("click", async () => {
