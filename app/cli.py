@@ -81,14 +81,11 @@ def schema() -> None:
 
 @cli.command()
 def purge() -> None:
-    """Wipe every warning past its expiry, and sealed-warning evaluation rows past their
-    retention, now (the server also does this periodically)."""
-    from app.entries.purge import purge_all, purge_all_evaluations
+    """Wipe every warning past its expiry now (the server also does this periodically)."""
+    from app.entries.purge import purge_all
 
-    settings = Settings()
-    count = purge_all(settings)
+    count = purge_all(Settings())
     typer.echo(f"expired entries wiped: {count}")
-    typer.echo(f"sealed evaluation rows purged: {purge_all_evaluations(settings)}")
 
 
 signing_app = typer.Typer(help="The server's tree-head signing key (audit log).")
@@ -316,11 +313,17 @@ def serve(
     except (ReleaseMismatch, CryptoError, OSError) as exc:
         typer.echo(f"refusing to start: BACKCHANNEL_WEB_RELEASE: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    uvicorn.run("app.main:create_app", **uvicorn_options(host=host, port=port, workers=workers))
+    uvicorn.run(
+        "app.main:create_app",
+        **uvicorn_options(host=host, port=port, workers=workers, settings=settings),
+    )
 
 
-def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+def uvicorn_options(
+    *, host: str, port: int, workers: int, settings: Settings | None = None
+) -> dict[str, Any]:
     """How `serve` runs uvicorn; the HTTP benchmarks run their apps with exactly these."""
+    settings = settings or Settings()
     return {
         "factory": True,
         "host": host,
@@ -333,8 +336,10 @@ def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         "proxy_headers": False,
         "server_header": False,
         "log_level": "info",
-        # The app's loggers as JSON lines with UTC times on stderr (docs/operations.md, Logs).
-        "log_config": log_config(),
+        # The app's loggers as JSON lines with UTC times on stderr (docs/operations.md, Logs);
+        # no address in any line unless BACKCHANNEL_LOG_ADDRESSES, none in the access log.
+        "log_config": log_config(addresses=settings.log_addresses),
+        "access_log": settings.access_log,
     }
 
 

@@ -118,6 +118,11 @@ class UsernameTaken(Conflict):
     message = "That username is taken."
 
 
+class InvalidCursor(InvalidRequest):
+    code = "invalid_cursor"
+    message = "The page cursor is not one this server wrote."
+
+
 class KdfParametersRejected(InvalidRequest):
     code = "kdf_params_rejected"
     message = "The key-derivation parameters are not the ones this server announces."
@@ -158,11 +163,14 @@ class DatabaseUnavailable(ServerBusy):
 
 
 class TooManyStreams(BackchannelError):
-    """A session holds as many live update streams (GET /v1/events) as it may."""
+    """A session (or its account) holds as many live update streams (GET /v1/events) as it
+    may."""
 
     status_code = 429
     code = "too_many_streams"
-    message = "This session already holds the most live update streams it may; close one."
+    message = (
+        "This session or account already holds the most live update streams it may; close one."
+    )
     security_event = "rate_limited"
 
     def __init__(self) -> None:

@@ -88,7 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
     app.state.event_streams = StreamSlots(
-        per_session=settings.events_per_session, total=settings.events_max_streams
+        per_session=settings.events_per_session,
+        per_account=settings.events_per_account,
+        total=settings.events_max_streams,
     )
 
     install_error_handlers(app)

@@ -22,7 +22,7 @@ from app.accounts.schemas import (
 from app.accounts.sessions import end_sessions
 from app.accounts.tokens import fake_salt, new_token, token_hash
 from app.crypto import BadSignature, PublicIdentity
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.errors import (
     InvalidIdentity,
     InviteRequired,
@@ -35,8 +35,8 @@ from app.errors import (
 from app.invites.service import admit_signup
 from app.settings import Settings
 
-# Writing last_used_at on every request would make every read a write; a minute is precise enough.
-_TOUCH_INTERVAL = timedelta(seconds=60)
+# last_used_at is a whole hour (app/retention.py): it cannot be joined with an anonymous
+# post's time, and a session is written at most once an hour, not on every request.
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _start_session(
         user=user,
         token_hash=token_hash(settings.server_key, token),
         created_at=now,
-        last_used_at=now,
+        last_used_at=coarse(now),
         expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
         device_label=device_label,
     )
@@ -248,7 +248,7 @@ def session_ended(record: AuthSession | Any, settings: Settings) -> bool:
 
 def use_due(record: AuthSession) -> bool:
     """Whether this use of the session should be recorded (``record_use``)."""
-    return utcnow() - record.last_used_at >= _TOUCH_INTERVAL
+    return coarse(utcnow()) > record.last_used_at
 
 
 def record_use(session: Session, record: AuthSession) -> None:
@@ -257,11 +257,11 @@ def record_use(session: Session, record: AuthSession) -> None:
     write: on SQLite, turning a read snapshot into a write fails outright when another
     request wrote since, so parallel reads with one token would fail at the moment the use
     is due.) Conditional, so parallel requests record it once."""
-    now = utcnow()
+    hour = coarse(utcnow())
     session.execute(
         update(AuthSession)
-        .where(AuthSession.id == record.id, AuthSession.last_used_at <= now - _TOUCH_INTERVAL)
-        .values(last_used_at=now)
+        .where(AuthSession.id == record.id, AuthSession.last_used_at < hour)
+        .values(last_used_at=hour)
         .execution_options(synchronize_session=False)
     )
 

@@ -6,6 +6,8 @@ here. Everything else in ``app.client`` and ``app.crypto`` is internal and may c
 
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cases import (
+    CasePage,
+    cases_page,
     check_reveal,
     decide,
     dismiss_cases,
@@ -38,6 +40,7 @@ __all__ = [
     "Audit",
     "AuditFailure",
     "AuditPins",
+    "CasePage",
     "Circles",
     "Client",
     "ClientError",
@@ -55,6 +58,7 @@ __all__ = [
     "UserKeys",
     "VerifiedCircle",
     "WeakPassphrase",
+    "cases_page",
     "check_passphrase",
     "check_reveal",
     "decide",

@@ -43,7 +43,7 @@ class CachedWarning:
     Read from a file, ``data`` stays unparsed until it is asked for: a check parses the
     forms of every warning but the data of its matches only."""
 
-    __slots__ = ("_data", "_raw", "entry_id", "expires_at", "forms", "seq", "status")
+    __slots__ = ("_data", "_raw", "entry_id", "expires_at", "forms", "memo", "seq", "status")
 
     def __init__(
         self,
@@ -60,6 +60,9 @@ class CachedWarning:
         self.forms = forms
         self._data = data
         self._raw = raw
+        # What a full read made of this warning (``Entries.read_all``), kept while the
+        # warning is unchanged: a sync replaces a changed warning's object, memo and all.
+        self.memo: Any = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -90,6 +93,8 @@ class CircleCopy:
     warnings: dict[str, CachedWarning] = field(default_factory=dict)
     # Built by the first check after a change (app/client/namecheck.py); never stored.
     index: Any = field(default=None, repr=False, compare=False)
+    # The warnings in seq order, built by the first full read after a change; never stored.
+    ordered: Any = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> bytes:
         """``u32 length || head JSON || the warnings' JSON texts``: the head holds what a

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from app.client.cache import CircleCopy, MemoryCache, WarningCache
@@ -40,6 +41,7 @@ __all__ = ["Entries", "ReadEntry"]
 
 DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
 DAY = 86_400
+HOUR = 3_600
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost 5x (a feed makes 10,000)
@@ -213,6 +215,8 @@ class Entries:
             raise ProtocolError("bad_expiry", "a warning lives 1 to 3650 days")
         entry_id = uuid.uuid4()
         expires_at = int(time.time()) + days * DAY  # signed in the terms (§24.2)
+        if anonymous:  # the nearest whole hour: the expiry must not date the post (§24.2)
+            expires_at = (expires_at + HOUR // 2) // HOUR * HOUR
 
         def build() -> tuple[str, dict[str, Any]]:
             circle = self.circles.sync(circle_id)
@@ -419,6 +423,25 @@ class Entries:
                 {"text": opened.body.get("text"), "author": author, "created_at": row["created_at"]}
             )
         return warning, items
+
+    def read_all(self, circle_id: uuid.UUID) -> list[ReadEntry]:
+        """A full read of the circle: every warning, oldest first, as ``pages()`` gives it,
+        from this device's copy (``cache``) brought up to date first. Only what changed
+        since the copy's cursor is fetched and verified (new warnings, and changes to held
+        ones: a retracted, expired, hidden or removed warning comes back as its tombstone
+        and its text leaves the copy), so the cost follows the changes, not the history
+        (docs/protocol.md §26.9; docs/benchmarks.md, Full read). The entries returned are
+        the copy's own: read them, do not change them."""
+        copy = self.sync(circle_id)
+        if copy.ordered is None:  # changed since the last full read (a sync made a new copy)
+            copy.ordered = sorted(copy.warnings.values(), key=attrgetter("seq"))
+        out: list[ReadEntry] = []
+        for held in copy.ordered:
+            entry = held.memo
+            if entry is None:  # new or changed: opened from the copy once, then reused
+                entry = held.memo = ReadEntry.from_held(held.data)
+            out.append(entry)
+        return out
 
     def sync(self, circle_id: uuid.UUID) -> CircleCopy:
         """Bring this device's copy of the circle's warnings up to date (only changes)."""

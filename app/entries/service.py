@@ -33,7 +33,7 @@ from app.crypto.entries import (
     verify_retraction,
     verify_terms,
 )
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.entries import queries
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import CorroborationCreate, EntryCreate, EnvelopeIn
@@ -160,7 +160,9 @@ def post_entry(
         terms_signature=request.terms_signature,
         status="live",
         corroboration_count=0,
-        created_at=now,
+        # An anonymous warning's time is a whole hour: it cannot be joined with a session's
+        # use or anything else the author did (app/retention.py).
+        created_at=coarse(now) if request.anonymous else now,
         expires_at=expires_at,
         wiped_at=None,
         change_seq=0,
@@ -363,7 +365,7 @@ def corroborate(
         author_id=actor.id,
         **_envelope_columns(request),
         author_tag=request.author_tag,
-        created_at=utcnow(),
+        created_at=coarse(utcnow()) if request.anonymous else utcnow(),
     )
     session.add(item)
     entry.corroboration_count += 1
@@ -390,7 +392,7 @@ def wipe_entry(
     The caller holds ``circle``'s lock (the wipe is a change readers must learn of)."""
     entry.status = status
     entry.nonce = entry.ciphertext = entry.signature = None
-    entry.wiped_at = now
+    entry.wiped_at = coarse(now) if entry.anonymous else now
     stamp_change(circle, entry)
     session.execute(
         update(Corroboration)

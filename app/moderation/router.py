@@ -18,6 +18,7 @@ from app.errors import (
     DecisionNotAllowed,
     EntryGone,
     EntryNotFound,
+    InvalidCursor,
     InvalidDecision,
     InvalidModerationKey,
     ModerationKeyConflict,
@@ -34,6 +35,7 @@ from app.moderation.schemas import (
     CaseCreated,
     CaseDecided,
     CaseOut,
+    CasePage,
     CaseSummary,
     ChallengeOut,
     DecisionBatch,
@@ -65,6 +67,7 @@ router = APIRouter(
         ModeratorSetMismatch,
         InvalidModerationKey,
         InvalidDecision,
+        InvalidCursor,
         DecisionConflict,
         DecisionNotAllowed,
     ),
@@ -150,18 +153,30 @@ def file_report(
     return CaseCreated(case_id=case.id, status=case.status, created_at=case.created_at)
 
 
-@router.get("/moderation/cases", response_model=list[CaseOut])
+@router.get("/moderation/cases", response_model=CasePage)
 def list_cases(
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
     status: Annotated[
-        Literal["open", "hidden", "dismissed", "removed", "restored"] | None, Query()
+        Literal["open", "decided", "hidden", "dismissed", "removed", "restored"] | None,
+        Query(),
     ] = None,
     kind: Annotated[Literal["report", "takedown"] | None, Query()] = None,
-) -> list[CaseOut]:
-    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status, kind=kind)
-    return [_case_out(v) for v in views]
+    limit: Annotated[int, Query(ge=1, le=service.PAGE_MAX)] = service.PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query()] = None,
+) -> CasePage:
+    """One page of cases, newest first; ``cursor`` is a previous page's ``next_cursor``."""
+    page = service.list_cases(
+        session,
+        circle_id=circle_id,
+        actor=user,
+        status=status,
+        kind=kind,
+        limit=limit,
+        cursor=cursor,
+    )
+    return CasePage(cases=[_case_out(v) for v in page.cases], next_cursor=page.next_cursor)
 
 
 @router.get("/moderation/cases/{case_id}", response_model=CaseOut)

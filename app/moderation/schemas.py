@@ -169,6 +169,14 @@ class CaseOut(BaseModel):
     decisions: list[DecisionOut]
 
 
+class CasePage(BaseModel):
+    """One page of a circle's cases, newest first; ``next_cursor`` (when there may be more)
+    is passed back as ``cursor`` for the next page."""
+
+    cases: list[CaseOut]
+    next_cursor: str | None
+
+
 class CaseSummary(BaseModel):
     """What an entry's author learns: that it was reported and the outcome; never by whom."""
 

@@ -11,7 +11,7 @@ import functools
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -241,7 +241,7 @@ def evaluate(
         delete(SealedEvaluation).where(
             SealedEvaluation.circle_id == circle.id,
             SealedEvaluation.user_id == actor.id,
-            SealedEvaluation.created_at <= now - _retention(settings),
+            SealedEvaluation.created_at <= now - evaluation_retention(settings),
         )
     )
     session.add(
@@ -265,23 +265,11 @@ def evaluate(
     return [bytes(e) for e in evaluation.elements], bytes(evaluation.proof)
 
 
-def _retention(settings: Settings) -> timedelta:
+def evaluation_retention(settings: Settings) -> timedelta:
+    """How long an evaluation row is kept (``sealed_evaluation_retention_seconds``, never
+    less than the window it counts in): ``app.retention.purge_held`` deletes older ones, and
+    each evaluation its own member's."""
     return max(WINDOW, timedelta(seconds=settings.sealed_evaluation_retention_seconds))
-
-
-def purge_evaluations(
-    session: Session, settings: Settings, *, now: datetime, batch: int = 5000
-) -> int:
-    """Delete up to ``batch`` evaluation rows older than the retention, every circle; the
-    audit leaves (whose notes say the same to the admins) stay."""
-    stale = (
-        select(SealedEvaluation.id)
-        .where(SealedEvaluation.created_at <= now - _retention(settings))
-        .limit(batch)
-        .scalar_subquery()
-    )
-    result = session.execute(delete(SealedEvaluation).where(SealedEvaluation.id.in_(stale)))
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- Filings ----------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_hostile_text_is_shown_as_written_in_every_view(
     assert notes == requests == sorted("\n".join(g) for g in groups)
     responses = [d["response"] for x in cases for d in x["decisions"] if d.get("response")]
     assert sorted(responses) == requests
-    shown = _clean(c.run("carol", "moderation", "list", cid))
+    shown = _clean(c.run("carol", "moderation", "list", cid, "--details"))
     for text in TEXTS:
         for line in _isolated(text, multiline=True):
             assert line in shown

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table
@@ -12,11 +13,12 @@ from rich.text import Text
 
 from app.client.audit import Audit, AuditPins
 from app.client.cases import (
+    PAGE_SIZE,
+    cases_page,
     check_reveal,
     decide,
     dismiss_cases,
     export_reveal,
-    list_cases,
     open_takedown_ids,
 )
 from app.client.cli.context import CircleId, circles_session, device_entries
@@ -69,21 +71,73 @@ def report(
 @moderation_app.command("list")
 def moderation_list(
     circle_id: CircleId,
-    status: Annotated[str | None, typer.Option(help="open, hidden, dismissed, removed…")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="open (and hidden), decided, hidden, dismissed, removed, restored"),
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="report or takedown")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Cases on a page.")] = PAGE_SIZE,
+    cursor: Annotated[
+        str | None, typer.Option(help="Where the previous page ended (it prints this).")
+    ] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Every case in full, not a table.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Reports and takedown requests, decrypted and verified on this device."""
+    """Reports and takedown requests, newest first, a page at a time; decrypted and
+    verified on this device."""
     with circles_session(as_json) as circles:
         moderation = Moderation(circles, entries=device_entries(circles))
-        cases = list_cases(moderation, circle_arg(circles, circle_id), status=status)
+        cid = circle_arg(circles, circle_id)
+        page = cases_page(moderation, cid, status=status, kind=kind, limit=limit, cursor=cursor)
         if as_json:
-            emit(True, cases, "")
+            emit(True, page.cases, "")
             return
-        if not cases:
-            out.print("No cases.")
-            return
-        for case in cases:
-            _print_case(case)
+        if not page.cases:
+            out.print("No more cases." if cursor else "No cases.")
+        elif details:
+            for case in page.cases:
+                _print_case(case)
+        else:
+            out.print(_case_table(page.cases))
+        if page.next_cursor is not None:
+            more = f"backchannel moderation list {cid} --cursor {page.next_cursor}"
+            for name, value in (("--status", status), ("--kind", kind)):
+                if value is not None:
+                    more += f" {name} {value}"
+            if limit != PAGE_SIZE:
+                more += f" --limit {limit}"
+            if details:
+                more += " --details"
+            token(more, label="More cases:")
+
+
+def _case_table(cases: list[dict[str, Any]]) -> Table:
+    """A page as a table that fits 80 columns: the id, kind, status and day on one side,
+    what the case is about (user text, :func:`output.shown`) folded into the rest."""
+    grid = Table(box=SIMPLE_HEAD, pad_edge=False, expand=False)
+    grid.add_column("case", no_wrap=True, min_width=8)
+    grid.add_column("kind", no_wrap=True)
+    grid.add_column("status", no_wrap=True)
+    grid.add_column("filed", no_wrap=True)
+    grid.add_column("about", overflow="fold", ratio=1)
+    for case in cases:
+        if case.get("unreadable"):
+            about = say(("cannot be read: ", "red"), case["unreadable"])
+        elif case["kind"] == "report":
+            content = case.get("reported_content") or {}
+            about = say(f"{case['reason']}: ", shown(content.get("subject")))
+        else:
+            about = say("name: ", shown(case["name"]))
+        grid.add_row(
+            short_id(case["case_id"]),
+            case.get("kind") or "-",
+            case.get("status") or "-",
+            str(case.get("created_at") or "")[:10],
+            about,
+        )
+    return grid
 
 
 def _print_case(case: dict[str, Any]) -> None:

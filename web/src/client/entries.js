@@ -33,6 +33,7 @@ export { CATEGORIES, SEVERITIES };
 
 export const DEFAULT_TTL_DAYS = 730; // a warning's life unless its author chooses (1..3650 days, §24.2)
 const DAY = 86400;
+const HOUR = 3600;
 const ALIAS_LIMIT = 20;
 const FIELD_LIMIT = 200;
 const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
@@ -134,7 +135,11 @@ export class Entries {
     }
     const entryId = randomUuid();
     const anonymous = body.attribution === "anonymous";
-    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    let expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    if (anonymous) {
+      // The nearest whole hour: the expiry must not date the post (§24.2).
+      expiresAt = Math.floor((expiresAt + HOUR / 2) / HOUR) * HOUR;
+    }
     const build = async () => {
       const circle = await this.circles.sync(circleId);
       const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
@@ -300,6 +305,24 @@ export class Entries {
   /** Bring the page's copy of the circle's warnings up to date: only what changed (§26.9). */
   async sync(circleId) {
     return syncCopy(this, uuid(circleId));
+  }
+
+  /**
+   * A full read of the circle: every warning, oldest first, as the page's copy holds it
+   * after a sync (§26.9). Only what changed since the last sync is fetched and verified
+   * (new warnings, and tombstones for retracted, expired, hidden or removed ones, whose
+   * text leaves the copy), so the cost follows the changes, not the history. The copy is
+   * kept in memory by `cache` (cache.js: one per Entries object, so per tab; nothing is
+   * written to the browser's storage).
+   */
+  async readAll(circleId) {
+    const copy = await this.sync(circleId);
+    return [...copy.warnings.values()]
+      .map((held) => {
+        const { changeSeq: _, ...entry } = held.data;
+        return entry;
+      })
+      .sort((a, b) => a.seq - b.seq);
   }
 
   /** Sync, then match `name` against every live warning the page holds (§25.3). */

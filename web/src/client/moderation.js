@@ -283,9 +283,12 @@ export class Moderation {
 
   // -- cases (admins): cases.js ------------------------------------------------------
 
-  /** Every case, opened and verified; one that does not verify is listed as unreadable. */
-  async listCases(circleId, { status = null } = {}) {
-    return listCases(this, circleId, { status });
+  /**
+   * A page of cases, newest first, opened and verified (one that does not verify is listed
+   * as unreadable): `{ circle, cases, nextCursor }`; pass `nextCursor` as `cursor` for more.
+   */
+  async listCases(circleId, { status = null, kind = null, limit, cursor = null } = {}) {
+    return listCases(this, circleId, { status, kind, limit, cursor });
   }
 
   /** Dismiss many cases at once, each by its own signed decision (a flood of junk). */

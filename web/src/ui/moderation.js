@@ -57,17 +57,18 @@ export function reportButton(entry, circle) {
 
 export async function moderationPanel(panel, circle) {
   status(t("moderation.opening"), { busy: true });
-  const { cases } = await app.moderation.listCases(circle.circleId);
+  // A page of each (newest first), with a button for more: the panel costs the same
+  // however many cases the circle has had.
+  const waiting = await app.moderation.listCases(circle.circleId, { status: "open" });
+  const decided = await app.moderation.listCases(circle.circleId, { status: "decided" });
   const link = await app.moderation.takedownLink(circle.circleId, window.location.origin);
   // Sealed warnings: the first admin to open Moderation signs the settings (k = 2 by default).
   const settings = await app.sealed.configure(circle.circleId);
   const matches = await app.sealed.matches(circle.circleId);
   status("");
-  const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
-  const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
   // Open takedown requests can be dismissed together (a flood of junk): when there are
   // several, each gets a box.
-  const bulky = open.filter((c) => c.kind === "takedown" && c.status === "open");
+  const bulky = waiting.cases.filter((c) => c.kind === "takedown" && c.status === "open");
   const boxes = new Map(
     bulky.length > 1 ? bulky.map((c) => [c.caseId, h("input", { type: "checkbox", name: "bulk" })]) : [],
   );
@@ -77,13 +78,47 @@ export async function moderationPanel(panel, circle) {
     h("section", { class: "card" }, h("h3", {}, t("moderation.takedown_link")),
       h("p", {}, t("moderation.takedown_link_intro")),
       copyBox(link, t("moderation.takedown_link"), t("moderation.copy_takedown_link"))),
-    h("h3", {}, open.length ? t("moderation.waiting", { count: open.length }) : t("moderation.nothing_waiting")),
+    h("h3", {}, heading(waiting, "moderation.waiting", "moderation.waiting_paged", "moderation.nothing_waiting")),
     boxes.size ? bulkForm(boxes, circle) : null,
-    open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
-    closed.length ? [h("h3", {}, t("moderation.decided", { count: closed.length })), closed.map((c) => caseCard(c, circle))] : null,
+    caseList(waiting, circle, "open", boxes),
+    decided.cases.length ? [h("h3", {}, heading(decided, "moderation.decided", "moderation.decided_paged")), caseList(decided, circle, "decided")] : null,
     sealedSection(matches, settings, circle),
     probesSection(circle),
   );
+}
+
+/** A section's heading: its count when the page holds every case, else "newest first". */
+function heading(page, counted, paged, empty = null) {
+  if (!page.cases.length) {
+    return t(empty);
+  }
+  return page.nextCursor === null ? t(counted, { count: page.cases.length }) : t(paged);
+}
+
+/** A page of cases and, while the server has more, a button that adds the next page. */
+function caseList(page, circle, wanted, boxes = new Map()) {
+  const list = h("div", { class: "cases" }, page.cases.map((c) => caseCard(c, circle, boxes.get(c.caseId))));
+  if (page.nextCursor === null) {
+    return list;
+  }
+  let cursor = page.nextCursor;
+  const more = h("button", { type: "button", class: "secondary more" }, t(wanted === "open" ? "moderation.more_open" : "moderation.more_decided"));
+  more.addEventListener("click", () => act(more, async () => {
+    status(t("moderation.loading_more"), { busy: true });
+    const next = await app.moderation.listCases(circle.circleId, { status: wanted, cursor });
+    status("");
+    const cards = next.cases.map((c) => caseCard(c, circle));
+    list.append(...cards);
+    cursor = next.nextCursor;
+    if (cursor === null) {
+      more.remove();
+    }
+    if (cards.length) {
+      cards[0].setAttribute("tabindex", "-1");
+      cards[0].focus(); // keyboard and screen-reader users land on the first new case
+    }
+  }));
+  return [list, more];
 }
 
 /** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */

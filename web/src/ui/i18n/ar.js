@@ -542,6 +542,11 @@ export default {
   "moderation.waiting": "بانتظار قرار ({count})",
   "moderation.nothing_waiting": "لا شيء بانتظار قرار.",
   "moderation.decided": "تم البتّ فيها ({count})",
+  "moderation.waiting_paged": "بانتظار قرار (الأحدث أولاً)",
+  "moderation.decided_paged": "تم البتّ فيها (الأحدث أولاً)",
+  "moderation.more_open": "المزيد من الحالات المفتوحة",
+  "moderation.more_decided": "المزيد من الحالات التي تم البتّ فيها",
+  "moderation.loading_more": "جارٍ تحميل المزيد من الحالات…",
   "moderation.save": "حفظ",
   "moderation.sealed_setting": "إعداد التحذيرات المختومة",
   "moderation.sealed_saved": {

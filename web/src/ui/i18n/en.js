@@ -496,6 +496,11 @@ export default {
   "moderation.waiting": "Waiting for a decision ({count})",
   "moderation.nothing_waiting": "Nothing is waiting for a decision.",
   "moderation.decided": "Decided ({count})",
+  "moderation.waiting_paged": "Waiting for a decision (newest first)",
+  "moderation.decided_paged": "Decided (newest first)",
+  "moderation.more_open": "More open cases",
+  "moderation.more_decided": "More decided cases",
+  "moderation.loading_more": "Loading more cases…",
   "moderation.save": "Save",
   "moderation.sealed_setting": "Sealed warnings setting",
   "moderation.sealed_saved": {

@@ -518,6 +518,11 @@ export default {
   "moderation.waiting": "Esperando una decisión ({count})",
   "moderation.nothing_waiting": "No hay nada esperando una decisión.",
   "moderation.decided": "Decididos ({count})",
+  "moderation.waiting_paged": "Esperando una decisión (los más recientes primero)",
+  "moderation.decided_paged": "Decididos (los más recientes primero)",
+  "moderation.more_open": "Más casos abiertos",
+  "moderation.more_decided": "Más casos decididos",
+  "moderation.loading_more": "Cargando más casos…",
   "moderation.save": "Guardar",
   "moderation.sealed_setting": "Ajuste de los avisos sellados",
   "moderation.sealed_saved": {
