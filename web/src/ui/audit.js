@@ -3,7 +3,7 @@
  * §33.6), and said loudly when it does not verify.
  */
 import { AuditFailure } from "../client/audit.js";
-import { act, app, status } from "./app.js";
+import { act, app, status } from "./shell.js";
 import { shareAlarm } from "./safety.js";
 import { formatTime, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";

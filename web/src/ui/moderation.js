@@ -4,10 +4,8 @@
  * Reasons, notes, requests and responses are encrypted to the admins in this browser.
  */
 import { ACTIONS, REASONS } from "../client/moderation.js";
-import { act, app, status } from "./app.js";
-import { checkRow, showCircleTab } from "./circle.js";
-import { field, formatDate, formatTime, h, replace } from "./dom.js";
-import { copyBox } from "./takedown.js";
+import { act, app, copyBox, nav, status } from "./shell.js";
+import { checkRow, field, formatDate, formatTime, h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
 import { userList, userText, visible } from "./text.js";
 
@@ -133,7 +131,7 @@ function sealedSection(matches, settings, circle) {
       event.preventDefault();
       act(save, async () => {
         await app.sealed.configure(circle.circleId, { k: Number(k.value) });
-        showCircleTab(circle, "moderation", t("moderation.sealed_saved", { count: Number(k.value) }));
+        nav.circle(circle.circleId, "moderation", t("moderation.sealed_saved", { count: Number(k.value) }));
       });
     },
   },
@@ -227,7 +225,7 @@ function bulkForm(boxes, circle) {
           progress: (n) => status(t("bulk.progress", { n, total: chosen.length }), { busy: true }),
         });
         status("");
-        showCircleTab(circle, "moderation", t("bulk.done", { count: done.length }));
+        nav.circle(circle.circleId, "moderation", t("bulk.done", { count: done.length }));
       });
     },
   },
@@ -299,7 +297,7 @@ function decideForm(c, circle, actions) {
           entryId: c.kind === "takedown" ? chosen : null,
           response: response && response.value.trim() ? response.value : null,
         });
-        showCircleTab(circle, "moderation", t("decide.done"));
+        nav.circle(circle.circleId, "moderation", t("decide.done"));
       });
     },
   },

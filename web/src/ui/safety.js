@@ -9,6 +9,7 @@
  */
 import { AuditFailure, ProtocolError } from "../client/errors.js";
 import { TabProfile } from "../client/profile.js";
+import { h } from "./dom.js";
 import { t } from "./i18n/index.js";
 
 export const NEUTRAL_SITE = "https://www.bbc.com/weather";
@@ -112,4 +113,9 @@ export function listenForAlarms(username, onAlarm) {
       // unreadable: nothing to show
     }
   });
+}
+
+/** What quick exit does and does not do, with how to clear the browser's history. */
+export function exitHelpBox() {
+  return h("details", { class: "help" }, h("summary", {}, t("exit.help_title")), h("p", {}, exitHelp()));
 }
