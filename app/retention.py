@@ -11,7 +11,8 @@ Two rules, so that what an operator can be made to hand over is as little as we 
   once the limit or the session no longer needs them: failed-login and registration
   counters after their longest window, ended sessions after
   ``BACKCHANNEL_ENDED_SESSION_RETENTION_SECONDS``, sealed-warning evaluation counts after
-  their day. ``purge_held`` does it, run by `backchannel-server purge` and by each worker's
+  ``BACKCHANNEL_SEALED_EVALUATION_RETENTION_SECONDS`` (default and least: their day).
+  ``purge_held`` does it, run by `backchannel-server purge` and by each worker's
   periodic task (``BACKCHANNEL_PURGE_INTERVAL_SECONDS``).
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import AuthFailure, AuthSession, RegistrationHit
 from app.db import PRECISION, coarse
 from app.sealed.models import SealedEvaluation
-from app.sealed.service import WINDOW as EVALUATION_WINDOW
+from app.sealed.service import evaluation_retention
 from app.settings import Settings
 
 __all__ = ["PRECISION", "Purged", "coarse", "purge_held"]
@@ -86,7 +87,9 @@ def purge_held(session: Session, settings: Settings, *, now: datetime) -> Purged
         )
     )
     evaluations = session.execute(
-        delete(SealedEvaluation).where(SealedEvaluation.created_at <= now - EVALUATION_WINDOW)
+        delete(SealedEvaluation).where(
+            SealedEvaluation.created_at <= now - evaluation_retention(settings)
+        )
     )
     return Purged(
         sessions=_count(sessions),

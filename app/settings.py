@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # How often each worker runs the retention pass: wipes expired warnings and deletes what
     # no rule needs any more (app/retention.py). 0 turns the task off.
     purge_interval_seconds: float = Field(default=3600.0, ge=0)
+    # Sealed-warning evaluation rows (who asked the VOPRF how many names when) exist only to
+    # count the daily limit; they are deleted once this old (never less than the 24-hour
+    # window they count in), by each evaluation for its own member and by the purge pass.
+    sealed_evaluation_retention_seconds: int = Field(default=24 * 3600, ge=24 * 3600)
 
     # Logs (docs/operations.md, Logs): security events name no client address unless this is
     # set, and uvicorn's access log (no address, no query string either way) can be turned off.

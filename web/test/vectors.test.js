@@ -102,6 +102,7 @@ const SUITES = {
       "epoch0_key",
       "filings",
       "interpolation",
+      "share_checks",
       "labels",
       "match",
       "moderation_public",

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.client.anon import Anonymous
+from app.client.audit import Audit, AuditPins
 from app.client.cases import (
     PAGE_SIZE,
     cases_page,
@@ -193,18 +194,78 @@ def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
             out.print("No sealed warnings have matched.")
             return
         for match in matches:
-            grid = Table(
-                title=f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+            _print_match(match)
+
+
+@moderation_app.command("probes")
+def moderation_probes(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """Who asked for sealed-warning name evaluations, how many name forms, and when: the
+    notes of the audit log's evaluation records, which only the admins can open (the
+    server's word, sealed to the moderation key). Many evaluations by one member can mean
+    they are probing names."""
+    with circles_session(as_json) as circles:
+        rows = Audit(circles, AuditPins.load()).evaluations(circle_arg(circles, circle_id))
+        if as_json:
+            emit(True, rows, "")
+            return
+        if not rows:
+            out.print("Nobody has evaluated a name for a sealed warning.")
+            return
+        grid = Table(title="Sealed-warning evaluations (a name is one or two forms)")
+        for column in ("when", "who", "forms", "audit record"):
+            grid.add_column(column)
+        for row in rows:
+            grid.add_row(
+                str(row["at"]),
+                shown(row["user"]) if row["user"] is not None else Text("(unreadable)"),
+                "?" if row["forms"] is None else str(row["forms"]),
+                str(row["seq"]),
             )
-            for column in ("filer", "name", "what happened"):
-                grid.add_column(column)
-            for warning in match["warnings"]:
-                grid.add_row(
-                    shown(warning["filer"]),
-                    shown(warning["subject"]),
-                    shown(warning["text"], multiline=True),
-                )
-            out.print(grid)
+        out.print(grid)
+        totals: dict[str, list[int]] = {}
+        for row in rows:
+            if row["user"] is not None:
+                total = totals.setdefault(row["user"], [0, 0])
+                total[0] += 1
+                total[1] += row["forms"] or 0
+        for user, (count, forms) in sorted(totals.items(), key=lambda t: (-t[1][0], t[0])):
+            out.print(say(shown(user), f": {count} evaluation(s), {forms} form(s)"))
+
+
+# What an excluded filing's reason means to an admin (§36.7).
+_EXCLUDED = {
+    "unreadable_share": "its share does not open with the moderation key",
+    "bad_share": "its share fails the commitments sealed with it",
+    "other_commitments": "it committed to another polynomial than the verified shares",
+    "decryption_failed": "its warning does not open with the matched key",
+}
+
+
+def _print_match(match: dict[str, Any]) -> None:
+    if match["opened"]:
+        title = f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+    else:
+        title = f"Match {match['match_id']}: waiting, fewer than k = {match['k']} shares verify"
+    grid = Table(title=title)
+    for column in ("filer", "name", "what happened"):
+        grid.add_column(column)
+    for warning in match["warnings"]:
+        grid.add_row(
+            shown(warning["filer"]),
+            shown(warning["subject"]),
+            shown(warning["text"], multiline=True),
+        )
+    out.print(grid)
+    for left in match["excluded"]:
+        out.print(
+            say(
+                "  left out: ",
+                shown(left["filer"]),
+                f"'s filing {short_id(left['filing_id'])}: ",
+                _EXCLUDED.get(left["reason"], left["reason"]),
+            ),
+            style="yellow",
+        )
 
 
 @moderation_app.command("decide")

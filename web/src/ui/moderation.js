@@ -5,7 +5,7 @@
  */
 import { ACTIONS, REASONS } from "../client/moderation.js";
 import { act, app, copyBox, nav, status } from "./shell.js";
-import { checkRow, field, formatDate, h, replace } from "./dom.js";
+import { checkRow, field, formatDate, formatTime, h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
 import { userList, userText, visible } from "./text.js";
 
@@ -81,6 +81,7 @@ export async function moderationPanel(panel, circle) {
     caseList(waiting, circle, "open", boxes),
     decided.cases.length ? [h("h3", {}, heading(decided, "moderation.decided", "moderation.decided_paged")), caseList(decided, circle, "decided")] : null,
     sealedSection(matches, settings, circle),
+    probesSection(circle),
   );
 }
 
@@ -140,12 +141,53 @@ function sealedSection(matches, settings, circle) {
     h("h3", {}, matches.length ? t("moderation.sealed_matched", { count: matches.length }) : t("moderation.sealed_none")),
     h("p", {}, t("moderation.sealed_intro")),
     matches.map((m) => h("article", { class: "card match", "aria-label": t("moderation.sealed_match_label", { id: m.matchId }) },
-      h("h4", {}, tx("moderation.sealed_filers", { count: m.filers.length, names: userList(m.filers) })),
+      h("h4", {}, m.opened
+        ? tx("moderation.sealed_filers", { count: m.filers.length, names: userList(m.filers) })
+        : t("moderation.sealed_waiting", { count: m.k })),
       m.kCurrent ? null : h("p", { class: "hint" }, t("moderation.sealed_opened_at", { count: m.k })),
       m.warnings.map((w) => h("div", { class: "sealed-warning" },
         h("p", {}, h("strong", {}, userText(w.subject ?? "")), " ", tx("moderation.sealed_from", { name: userText(w.filer) })),
-        h("p", {}, userText(w.text ?? "", { multiline: true })))))),
+        h("p", {}, userText(w.text ?? "", { multiline: true })))),
+      // Filings left out because their filer's share failed its checks (§36.7).
+      m.excluded.map((e) => h("p", { class: "hint excluded" },
+        tx("moderation.sealed_left_out", { name: userText(e.filer), reason: said("moderation.excluded_", e.reason) }))))),
     form);
+}
+
+/**
+ * Who asked the server to evaluate names for sealed warnings, how many forms and when: the
+ * audit log's evaluation records, verified in full and their notes opened in this browser
+ * (only admins can). Loaded on request: it verifies the whole log.
+ */
+function probesSection(circle) {
+  const result = h("div", { "aria-live": "polite" });
+  const show = h("button", { type: "button", class: "secondary" }, t("moderation.probes_show"));
+  const who = (user) => (user === null ? t("moderation.probes_unreadable") : userText(user));
+  show.addEventListener("click", () => act(show, async () => {
+    status(t("audit.verifying"), { busy: true });
+    const rows = await app.audit.evaluations(circle.circleId);
+    status("");
+    if (rows.length === 0) {
+      replace(result, h("p", {}, t("moderation.probes_none")));
+      return;
+    }
+    const totals = new Map();
+    for (const row of rows) {
+      const total = totals.get(row.user) ?? { count: 0, forms: 0 };
+      totals.set(row.user, { count: total.count + 1, forms: total.forms + (row.forms ?? 0) });
+    }
+    const byCount = [...totals.entries()].sort(([a, x], [b, y]) => y.count - x.count || String(a).localeCompare(String(b)));
+    replace(result,
+      h("ul", { class: "probe-totals" }, byCount.map(([user, total]) =>
+        h("li", {}, tx("moderation.probes_total", { name: who(user), count: total.count, forms: total.forms })))),
+      h("ol", { class: "records probes" }, rows.map((r) =>
+        h("li", {}, tx("moderation.probes_row", { name: who(r.user), count: r.forms ?? "?" }),
+          h("span", { class: "meta" }, t("moderation.probes_meta", { time: formatTime(r.at), seq: r.seq }))))));
+  }));
+  return h("section", { class: "card", "aria-label": t("moderation.probes_section") },
+    h("h3", {}, t("moderation.probes_title")),
+    h("p", {}, t("moderation.probes_intro")),
+    show, result);
 }
 
 /** Dismiss the ticked takedown requests at once, each by its own signed decision. */
