@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import router as accounts_router
+from app.anon import router as anon_router
 from app.audit import router as audit_router
 from app.audit.signing import ensure_key as ensure_signing_key
 from app.circles import router as circles_router
@@ -132,10 +133,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(invites_router.router)
     authenticated.include_router(moderation_router.router)
     authenticated.include_router(sealed_router.router)
+    authenticated.include_router(anon_router.router)
     authenticated.include_router(audit_router.router)
     authenticated.include_router(events_router.router)
     app.include_router(authenticated)
     app.include_router(accounts_router.public_router)
+    app.include_router(entries_router.public_router)
+    app.include_router(moderation_router.anonymous_router)
     app.include_router(moderation_router.public_router)
     app.include_router(audit_router.public_router)
     install_web_client(app, load_release(settings.web_release))

@@ -119,7 +119,7 @@ _FEED = (
     " CASE WHEN e.anonymous THEN NULL ELSE u.username END, e.author_key, e.commitment, e.nonce,"
     " e.ciphertext, e.signature, e.corroboration_count, e.created_at, e.expires_at, e.change_seq,"
     " e.author_tag, e.terms_signature"
-    " FROM entries e JOIN users u ON u.id = e.author_id WHERE e.circle_id = %s{before}"
+    " FROM entries e LEFT JOIN users u ON u.id = e.author_id WHERE e.circle_id = %s{before}"
     " ORDER BY e.seq DESC LIMIT %s"
 )
 _EXISTING = (
@@ -470,6 +470,13 @@ class Ceiling:
         found = await q(_MEMBERSHIP, (store.uid(circle_id), user[5]))
         self.member(found[0][0] if found else None)
         _, epoch, entry_seq, change_seq, _ = circles[0]
+        if body.anonymous:  # anonymous posts go with a token and no session (§38)
+            raise Refused(
+                422,
+                "anonymous_needs_token",
+                "Anonymous warnings and corroborations are sent with a token and no session.",
+                "request_rejected",
+            )
         existing = await q(_EXISTING, (store.uid(body.entry_id),))
         if existing:
             e_circle, e_author, e_sig, e_ct, e_seq, e_created, e_expires = existing[0]
@@ -492,7 +499,7 @@ class Ceiling:
                 "stale_epoch",
                 "The circle key rotated; sync and encrypt under the current epoch.",
             )
-        if (body.author_key == bytes(user[11])) == body.anonymous:
+        if body.author_key != bytes(user[11]):
             raise Refused(
                 422,
                 "author_mismatch",

@@ -161,6 +161,7 @@ def test_a_due_use_is_recorded_by_reads_and_writes(
 def test_feed_pages_and_their_refusals(
     world: World, http: TestClient, ceiling: TestClient, engine: Engine
 ) -> None:
+    world.open_anonymous()
     bob = Entries(world.bob.circles)
     bob.post(world.circle_id, subject="Jan Novák", text="ü ß 東京", categories=["other"])
     bob.post(world.circle_id, subject="Anon", text="t", categories=["other"], anonymous=True)
@@ -256,7 +257,8 @@ def test_a_new_post_is_answered_and_stored_alike(
     monkeypatch.setattr(entries_service, "utcnow", lambda: moment)
     monkeypatch.setattr(bench.ceiling, "_now", lambda: moment)
     path = f"/v1/circles/{world.circle_id}/entries"
-    for anonymous in (False, True):
+    for anonymous in (False,):  # with a session only named posts (§38; the ceiling has no
+        # anonymous route: test_post_refusals checks both refuse an anonymous one alike)
         body = _post_body(world.bob, world.circle_id, sign_anonymously=anonymous)
         with Session(engine) as s:
             circle = s.get(Circle, world.circle_id)

@@ -4,6 +4,7 @@ The names below are the SDK's public surface, documented in docs/sdk.md; import 
 here. Everything else in ``app.client`` and ``app.crypto`` is internal and may change.
 """
 
+from app.client.anon import Anonymous, FileTokenStore, MemoryTokenStore
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cases import (
     CasePage,
@@ -36,6 +37,7 @@ from app.client.trust import TrustStore
 
 __all__ = [
     "Account",
+    "Anonymous",
     "ApiError",
     "Audit",
     "AuditFailure",
@@ -46,7 +48,9 @@ __all__ = [
     "ClientError",
     "CommonPassphrase",
     "Entries",
+    "FileTokenStore",
     "Member",
+    "MemoryTokenStore",
     "Moderation",
     "NotLoggedIn",
     "PassphraseContainsUsername",

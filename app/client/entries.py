@@ -10,6 +10,7 @@ from datetime import date
 from operator import attrgetter
 from typing import Any
 
+from app.client.anon import Anonymous, TokenStore
 from app.client.cache import CircleCopy, MemoryCache, WarningCache
 from app.client.circles import Circles, VerifiedCircle
 from app.client.delivery import deliver
@@ -39,6 +40,9 @@ from app.crypto.names import normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
 
+# Sync and seal again on these: the key rotated (the envelope's epoch, or the token's, is
+# old) or the admins renewed the moderation key the author is sealed to.
+STALE_CODES = ("stale_epoch", "stale_token", "moderation_key_stale")
 DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
 DAY = 86_400
 HOUR = 3_600
@@ -122,10 +126,17 @@ class Entries:
     """``cache`` keeps the synced copy of each circle's warnings (``sync``, ``check``);
     by default in memory, for the life of this object."""
 
-    def __init__(self, circles: Circles, *, cache: WarningCache | None = None) -> None:
+    def __init__(
+        self,
+        circles: Circles,
+        *,
+        cache: WarningCache | None = None,
+        tokens: TokenStore | None = None,
+    ) -> None:
         self.circles = circles
         self.client = circles.client
         self.cache: WarningCache = cache if cache is not None else MemoryCache()
+        self.anonymous = Anonymous(circles, tokens=tokens)
         self._authors: dict[tuple[str, str], bytes] = {}
 
     def _payload(
@@ -227,18 +238,33 @@ class Entries:
             terms = sign_terms(
                 signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
             )
-            return f"/v1/circles/{circle_id}/entries", {
+            fields = {
                 "entry_id": str(entry_id),
                 "epoch": circle.epoch,
-                "anonymous": anonymous,
                 **self._envelope_json(envelope),
                 "author_tag": b64encode(tag),
                 "expires_at": expires_at,
                 "terms_signature": b64encode(terms),
             }
+            if not anonymous:
+                return f"/v1/circles/{circle_id}/entries", {**fields, "anonymous": False}
+            return f"/v1/anon/circles/{circle_id}/entries", {
+                **fields,
+                **self._anonymous_fields(circle, entry_id, envelope.author_key),
+            }
 
-        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
+        result: dict[str, Any] = deliver(self.client, build, stale=STALE_CODES, anonymous=anonymous)
         return result
+
+    def _anonymous_fields(
+        self, circle: VerifiedCircle, object_id: uuid.UUID, author_key: bytes
+    ) -> dict[str, Any]:
+        """What an anonymous request carries instead of a session (§38): a token and the
+        author sealed to the admins."""
+        return {
+            "token": self.anonymous.take(circle),
+            **self.anonymous.sealed_author(circle, object_id=object_id, author_key=author_key),
+        }
 
     @staticmethod
     def _envelope_json(envelope: Envelope) -> dict[str, str]:
@@ -487,10 +513,9 @@ class Entries:
             envelope = seal(
                 {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
             )
-            return f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations", {
+            fields = {
                 "corroboration_id": str(corroboration_id),
                 "epoch": circle.epoch,
-                "anonymous": anonymous,
                 **self._envelope_json(envelope),
                 "author_tag": b64encode(
                     author_tag(
@@ -498,8 +523,15 @@ class Entries:
                     )
                 ),
             }
+            if not anonymous:
+                path = f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations"
+                return path, {**fields, "anonymous": False}
+            return f"/v1/anon/circles/{circle_id}/entries/{entry_id}/corroborations", {
+                **fields,
+                **self._anonymous_fields(circle, corroboration_id, envelope.author_key),
+            }
 
-        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
+        result: dict[str, Any] = deliver(self.client, build, stale=STALE_CODES, anonymous=anonymous)
         return result
 
     def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:
@@ -512,10 +544,14 @@ class Entries:
             key = signing_key_for(self.circles.identity, context, anonymous=anonymous)
             if bytes(key.verify_key) == author_key:
                 signature = sign_retraction(key, circle_id=circle_id, entry_id=uuid.UUID(entry_id))
+                # An anonymous warning's retraction goes without the session: the per-entry
+                # key's signature is the proof (§38.6), and a session would name the author.
+                prefix = "/v1/anon/circles" if anonymous else "/v1/circles"
                 result: dict[str, Any] = self.client.request(
                     "POST",
-                    f"/v1/circles/{circle_id}/entries/{entry_id}/retract",
+                    f"{prefix}/{circle_id}/entries/{entry_id}/retract",
                     json={"signature": b64encode(signature)},
+                    anonymous=anonymous,
                 )
                 return result
         raise ProtocolError(

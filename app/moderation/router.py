@@ -21,6 +21,7 @@ from app.errors import (
     InvalidCursor,
     InvalidDecision,
     InvalidModerationKey,
+    InvalidRequest,
     ModerationKeyConflict,
     ModerationKeyMissing,
     ModerationKeyStale,
@@ -32,6 +33,7 @@ from app.errors import (
 )
 from app.moderation import intake, service
 from app.moderation.schemas import (
+    AuthorCasesRequest,
     CaseCreated,
     CaseDecided,
     CaseOut,
@@ -257,3 +259,30 @@ def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
     return ReceiptStatus(
         case_id=case.id, status=case.status, response=case.response, updated_at=case.updated_at
     )
+
+
+# §38.5: the author of an anonymous warning reads its cases without a session.
+anonymous_router = APIRouter(
+    prefix="/v1/anon/circles/{circle_id}",
+    tags=["anonymous"],
+    responses=error_responses(EntryNotFound, InvalidRequest),
+)
+
+
+@anonymous_router.post("/entries/{entry_id}/moderation", response_model=list[CaseSummary])
+def anonymous_entry_cases(
+    circle_id: uuid.UUID, entry_id: uuid.UUID, body: AuthorCasesRequest, session: Session
+) -> list[CaseSummary]:
+    return [
+        CaseSummary(
+            case_id=case.id,
+            kind=case.kind,
+            status=case.status,
+            actions=actions,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+        )
+        for case, actions in service.anonymous_entry_cases(
+            session, circle_id=circle_id, entry_id=entry_id, at=body.at, signature=body.signature
+        )
+    ]

@@ -22,6 +22,7 @@ from app.circles.access import active_member, circle_admin
 from app.circles.models import Circle
 from app.circles.records import active_members, identity_of
 from app.crypto import CryptoError
+from app.crypto.anon import CASES_WINDOW_SECONDS, author_cases_message
 from app.crypto.circles import ADMIN_ROLES
 from app.crypto.decisions import (
     Decision,
@@ -31,6 +32,7 @@ from app.crypto.encoding import b64encode
 from app.crypto.moderation import (
     ModerationKeyRecord,
     check_moderation_successor,
+    verify_signed,
 )
 from app.crypto.reports import case_hash
 from app.db import utcnow
@@ -48,6 +50,7 @@ from app.errors import (
     InvalidCursor,
     InvalidDecision,
     InvalidModerationKey,
+    InvalidRequest,
     ModerationKeyConflict,
     ModerationKeyMissing,
     ModerationKeyStale,
@@ -567,8 +570,39 @@ def entry_cases(
     entry = session.get(Entry, entry_id)
     if entry is None or entry.circle_id != circle_id:
         raise EntryNotFound()
-    if entry.author_id != actor.id and membership.role not in ADMIN_ROLES:
+    if (entry.author_id is None or entry.author_id != actor.id) and (
+        membership.role not in ADMIN_ROLES
+    ):
         raise EntryNotFound()
+    return cases_of(session, entry)
+
+
+def anonymous_entry_cases(
+    session: Session, *, circle_id: uuid.UUID, entry_id: uuid.UUID, at: int, signature: bytes
+) -> list[tuple[Case, list[str]]]:
+    """An anonymous warning's cases and outcomes for its author, who proves it with the
+    per-entry key over a recent time instead of a session (§38.5)."""
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.circle_id != circle_id or not entry.anonymous:
+        raise EntryNotFound()
+    circle = session.get(Circle, circle_id)
+    if circle is None or circle.deleted_at is not None:
+        raise EntryNotFound()
+    if abs(int(utcnow().timestamp()) - at) > CASES_WINDOW_SECONDS:
+        raise InvalidRequest("the signed time is more than five minutes from the server's")
+    try:
+        verify_signed(
+            entry.author_key,
+            author_cases_message(circle_id, entry_id, at),
+            signature,
+            "author's request",
+        )
+    except CryptoError as exc:
+        raise EntryNotFound() from exc
+    return cases_of(session, entry)
+
+
+def cases_of(session: Session, entry: Entry) -> list[tuple[Case, list[str]]]:
     actions: dict[uuid.UUID, list[str]] = {}
     for case_id, action in session.execute(
         select(DecisionRow.case_id, DecisionRow.action)

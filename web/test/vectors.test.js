@@ -120,6 +120,19 @@ const SUITES = {
     "release.test.js",
     ["labels", "keys", "assets", "rotation_a_to_b", "releases", "cases", "refusals"],
   ],
+  "anon-v1.json": [
+    "anon.test.js",
+    [
+      "author_cases",
+      "circle_id",
+      "issuance_keys",
+      "issuance_record",
+      "labels",
+      "sealed_author",
+      "token_refuse",
+      "tokens",
+    ],
+  ],
   "voprf-v1.json": [
     "voprf.test.js",
     ["labels", "context_strings", "constants", "element_decode", "scalar_decode", "keys", "request", "answers"],

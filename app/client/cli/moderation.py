@@ -11,6 +11,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from app.client.anon import Anonymous
 from app.client.audit import Audit, AuditPins
 from app.client.cases import (
     PAGE_SIZE,
@@ -380,3 +381,29 @@ def check_reveal_command(
         out.print(Padding(shown(content.get("text"), multiline=True), (0, 0, 0, 2)))
         out.print(say("author key: "), end="")
         token(result["author_key"])
+
+
+@moderation_app.command("unmask")
+def moderation_unmask(
+    circle_id: CircleId,
+    entry_id: str,
+    corroboration: Annotated[
+        str | None, typer.Option(help="Unmask this corroboration of the warning instead.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Who wrote an anonymous warning (or corroboration). Admins only; the circle's log
+    records that you asked, for every member to see."""
+    with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
+        eid = entry_arg(circles, cid, entry_id)
+        found = Anonymous(circles).unmask(cid, eid, corroboration)
+        emit(
+            as_json,
+            {"object_id": found.object_id, "user": found.user, "verified": found.verified},
+            say(
+                "Written by ",
+                shown(found.user),
+                "." if found.verified else " (UNVERIFIED: not signed by that member's key).",
+            ),
+        )

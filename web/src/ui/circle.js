@@ -51,6 +51,8 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
       if (await app.moderation.setUpIfMissing(circle)) {
         circle = await app.circles.sync(circleId);
       }
+      // This epoch's token key, so members can post anonymously (§38.1).
+      await app.entries.anonymous.certify(circle.circleId);
     } catch (error) {
       const { text } = describe(error);
       notice = `${notice} ${t("circle.moderation_not_set_up", { text })}`.trim();

@@ -54,6 +54,7 @@ export async function showHome() {
           const circle = await app.circles.create(name.value.trim(), description.value.trim());
           // The moderation key from the start, so members can report at once (as the CLI does).
           await app.moderation.ensureKey(circle.circleId);
+          await app.entries.anonymous.certify(circle.circleId); // the token key (§38.1)
           showCircle(circle.circleId, "invite", t("home.created", { name: isolated(circle.name) }));
         });
       },

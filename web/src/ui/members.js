@@ -47,6 +47,7 @@ function memberRow(member, circle) {
     }, (yes) => act(yes, async () => {
       status(t("members.renewing"), { busy: true });
       await app.circles.remove(circle.circleId, member.user);
+      await app.entries.anonymous.certify(circle.circleId).catch(() => undefined); // the new epoch's token key
       nav.circle(circle.circleId, "members", t("members.removed", { name }));
     }));
     row.append(remove);

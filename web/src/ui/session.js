@@ -5,6 +5,7 @@
 import { Audit, AuditPins } from "../client/audit.js";
 import { Circles } from "../client/circles.js";
 import { Entries } from "../client/entries.js";
+import { StorageTokenStore } from "../client/anon.js";
 import { Moderation } from "../client/moderation.js";
 import { Account, Client } from "../client/sdk.js";
 import { Sealed } from "../client/sealed.js";
@@ -63,7 +64,7 @@ export function signedIn(client, account) {
     identity: account.identity,
     trust: TrustStore.load(window.localStorage, account.username),
   });
-  app.entries = new Entries(app.circles);
+  app.entries = new Entries(app.circles, { tokens: new StorageTokenStore(window.localStorage, account.username) });
   app.moderation = new Moderation(app.circles, app.entries);
   app.sealed = new Sealed(app.moderation);
   app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));

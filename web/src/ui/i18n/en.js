@@ -256,9 +256,9 @@ export default {
   "post.optional": "Optional.",
   "post.text": "What happened",
   "post.anonymous":
-    "Post anonymously: members will not see that it was you (the server still knows who sent it)",
+    "Post anonymously: members will not see that it was you, and the server does not learn it (only the circle's admins can unmask it, and every member sees that they did)",
   "post.named_proof":
-    "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, that you wrote its text; an anonymous warning carries no such proof, though the server still records which account posted it.",
+    "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, that you wrote its text; an anonymous warning carries no such proof, and the server does not learn who posted it (only the circle's admins can unmask it, and every member sees that they did).",
   "post.sealed":
     "Only if I am not the only one: keep it sealed until other members name the same person; then only the circle's admins can read it",
   "post.sealed_hint":

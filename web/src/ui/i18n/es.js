@@ -268,9 +268,9 @@ export default {
   "post.optional": "Opcional.",
   "post.text": "Qué pasó",
   "post.anonymous":
-    "Publicar de forma anónima: los miembros no verán que fuiste tú (el servidor sí sabe quién lo envió)",
+    "Publicar de forma anónima: los miembros no verán que fuiste tú, y el servidor no lo sabrá (solo los administradores del círculo pueden desenmascararlo, y todos los miembros ven que lo hicieron)",
   "post.named_proof":
-    "Un aviso con tu nombre va firmado con tu clave, así que cualquier miembro puede demostrar a cualquiera, incluso fuera de este círculo, que tú escribiste su texto; un aviso anónimo no lleva esa prueba, aunque el servidor sí registra qué cuenta lo publicó.",
+    "Un aviso con tu nombre va firmado con tu clave, así que cualquier miembro puede demostrar a cualquiera, incluso fuera de este círculo, que tú escribiste su texto; un aviso anónimo no lleva esa prueba, y el servidor no sabe quién lo publicó (solo los administradores del círculo pueden desenmascararlo, y todos los miembros ven que lo hicieron).",
   "post.sealed":
     "Solo si no soy la única persona: mantenerlo sellado hasta que otros miembros nombren a la misma persona; entonces solo los admins del círculo podrán leerlo",
   "post.sealed_hint":
