@@ -62,7 +62,7 @@ test: lint typecheck pytest web-test web-e2e
 # Benchmarks against a live server on 127.0.0.1; results and method in docs/benchmarks.md.
 # All of them run; `make bench` fails if any missed its goal (each says which). The soak runs
 # 10 minutes with its faults, restarting the machine's PostgreSQL cluster once (bench/soak.py).
-BENCHES := http_ceiling rotation entries_sync feed_latency voprf name_check registration_flood takedown_flood sealed soak
+BENCHES := http_ceiling rotation entries_sync feed_latency voprf name_check registration_flood takedown_flood sealed moderation_list full_read soak
 bench: install web-deps
 	@rc=0; for b in $(BENCHES); do $(BIN)/python -m bench.$$b || rc=1; done; exit $$rc
 

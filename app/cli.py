@@ -313,11 +313,17 @@ def serve(
     except (ReleaseMismatch, CryptoError, OSError) as exc:
         typer.echo(f"refusing to start: BACKCHANNEL_WEB_RELEASE: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    uvicorn.run("app.main:create_app", **uvicorn_options(host=host, port=port, workers=workers))
+    uvicorn.run(
+        "app.main:create_app",
+        **uvicorn_options(host=host, port=port, workers=workers, settings=settings),
+    )
 
 
-def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+def uvicorn_options(
+    *, host: str, port: int, workers: int, settings: Settings | None = None
+) -> dict[str, Any]:
     """How `serve` runs uvicorn; the HTTP benchmarks run their apps with exactly these."""
+    settings = settings or Settings()
     return {
         "factory": True,
         "host": host,
@@ -330,8 +336,10 @@ def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         "proxy_headers": False,
         "server_header": False,
         "log_level": "info",
-        # The app's loggers as JSON lines with UTC times on stderr (docs/operations.md, Logs).
-        "log_config": log_config(),
+        # The app's loggers as JSON lines with UTC times on stderr (docs/operations.md, Logs);
+        # no address in any line unless BACKCHANNEL_LOG_ADDRESSES, none in the access log.
+        "log_config": log_config(addresses=settings.log_addresses),
+        "access_log": settings.access_log,
     }
 
 

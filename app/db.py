@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# The stated period (app/retention.py): the finest time stored next to anything anonymous,
+# or that could be joined with it.
+PRECISION = timedelta(hours=1)
+
+
+def coarse(moment: datetime) -> datetime:
+    """``moment`` floored to a whole hour (UTC)."""
+    seconds = int(PRECISION.total_seconds())
+    return datetime.fromtimestamp(int(moment.timestamp()) // seconds * seconds, UTC)
 
 
 def normalise_database_url(url: str) -> str:

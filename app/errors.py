@@ -118,6 +118,11 @@ class UsernameTaken(Conflict):
     message = "That username is taken."
 
 
+class InvalidCursor(InvalidRequest):
+    code = "invalid_cursor"
+    message = "The page cursor is not one this server wrote."
+
+
 class KdfParametersRejected(InvalidRequest):
     code = "kdf_params_rejected"
     message = "The key-derivation parameters are not the ones this server announces."
@@ -158,11 +163,14 @@ class DatabaseUnavailable(ServerBusy):
 
 
 class TooManyStreams(BackchannelError):
-    """A session holds as many live update streams (GET /v1/events) as it may."""
+    """A session (or its account) holds as many live update streams (GET /v1/events) as it
+    may."""
 
     status_code = 429
     code = "too_many_streams"
-    message = "This session already holds the most live update streams it may; close one."
+    message = (
+        "This session or account already holds the most live update streams it may; close one."
+    )
     security_event = "rate_limited"
 
     def __init__(self) -> None:
@@ -609,3 +617,56 @@ class FilingNotFound(NotFound):
 class FilingClosed(Conflict):
     code = "filing_closed"
     message = "This sealed filing has matched or was withdrawn; it cannot be withdrawn now."
+
+
+# Anonymous posting tokens (docs/protocol.md §38).
+class AnonNotSetUp(Conflict):
+    code = "anon_not_set_up"
+    message = "No admin has signed this circle's token issuance key for the current epoch yet."
+
+
+class InvalidIssuanceRecord(InvalidRequest):
+    code = "invalid_issuance_record"
+    message = "The issuance record is malformed, not signed by you, or not this epoch's key."
+
+
+class IssuanceRecordExists(Conflict):
+    code = "issuance_record_exists"
+    message = "This epoch's issuance key is already signed."
+
+
+class TokenLimit(BackchannelError):
+    status_code = 429
+    code = "token_limit"
+    message = "You have taken this week's anonymous posting tokens for this circle."
+    security_event = "rate_limited"
+
+
+class BadToken(Forbidden):
+    code = "bad_token"
+    message = "This is not a valid anonymous posting token for this circle."
+
+
+class StaleToken(Conflict):
+    code = "stale_token"
+    message = "This token is for an earlier epoch of the circle; fetch new tokens."
+
+
+class TokenSpent(Conflict):
+    code = "token_spent"
+    message = "This anonymous posting token has been spent already."
+
+
+class AnonymousNeedsToken(InvalidRequest):
+    code = "anonymous_needs_token"
+    message = "Anonymous warnings and corroborations are sent with a token and no session."
+
+
+class InvalidSealedAuthor(InvalidRequest):
+    code = "invalid_sealed_author"
+    message = "The sealed author is missing, the wrong size, or sealed to another key."
+
+
+class NotAnonymous(NotFound):
+    code = "not_anonymous"
+    message = "Only anonymous warnings and corroborations posted with a token can be unmasked."

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import router as accounts_router
+from app.anon import router as anon_router
 from app.audit import router as audit_router
 from app.audit.signing import ensure_key as ensure_signing_key
 from app.circles import router as circles_router
@@ -88,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
     app.state.event_streams = StreamSlots(
-        per_session=settings.events_per_session, total=settings.events_max_streams
+        per_session=settings.events_per_session,
+        per_account=settings.events_per_account,
+        total=settings.events_max_streams,
     )
 
     install_error_handlers(app)
@@ -130,10 +133,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated.include_router(invites_router.router)
     authenticated.include_router(moderation_router.router)
     authenticated.include_router(sealed_router.router)
+    authenticated.include_router(anon_router.router)
     authenticated.include_router(audit_router.router)
     authenticated.include_router(events_router.router)
     app.include_router(authenticated)
     app.include_router(accounts_router.public_router)
+    app.include_router(entries_router.public_router)
+    app.include_router(moderation_router.anonymous_router)
     app.include_router(moderation_router.public_router)
     app.include_router(audit_router.public_router)
     install_web_client(app, load_release(settings.web_release))

@@ -27,7 +27,7 @@ class RevisionRange:
 # The schema revisions this code works with. A new migration moves `newest` to it (a test holds
 # it to the head) and `oldest` with it, unless this code still runs on the schema before it
 # (a contract step: docs/operations.md, Upgrades).
-SCHEMA_REVISIONS = RevisionRange(oldest="0014", newest="0014")
+SCHEMA_REVISIONS = RevisionRange(oldest="0016", newest="0016")
 
 
 class SchemaOutOfRange(RuntimeError):

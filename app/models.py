@@ -1,6 +1,7 @@
 """Imports every domain's models so the metadata is complete (Alembic, tests)."""
 
 from app.accounts import models as accounts_models
+from app.anon import models as anon_models
 from app.audit import models as audit_models
 from app.circles import models as circles_models
 from app.db import Base
@@ -13,6 +14,7 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts_models",
+    "anon_models",
     "audit_models",
     "circles_models",
     "entries_models",

@@ -65,7 +65,15 @@ def request_fields(request: Request) -> dict[str, Any]:
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"time": "…Z", "level", "logger", "message", …event fields}`` on a single line."""
+    """``{"time": "…Z", "level", "logger", "message", …event fields}`` on a single line.
+
+    The client's address is written only when ``addresses`` is true
+    (``BACKCHANNEL_LOG_ADDRESSES``): by default no log line holds one (app/retention.py).
+    """
+
+    def __init__(self, *args: Any, addresses: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.addresses = addresses
 
     def format(self, record: logging.LogRecord) -> str:
         time = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
@@ -76,16 +84,33 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update(getattr(record, "security", {}))
+        if not self.addresses:
+            line.pop("address", None)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         # ensure_ascii escapes every control character: one event is always one line.
         return json.dumps(line, ensure_ascii=True, default=str, separators=(",", ":"))
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging plus the app's loggers as JSON lines on stderr (and nowhere else)."""
+class AccessFormatter(logging.Formatter):
+    """uvicorn's access line without the client's address or the query string (which may name
+    people: ``/v1/auth/params?username=…``): ``"METHOD PATH HTTP/V" STATUS``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _address, method, full_path, http_version, status = args
+            path = str(full_path).split("?", 1)[0]
+            return f'INFO:     "{method} {path} HTTP/{http_version}" {status}'
+        return f"INFO:     {record.getMessage()}"
+
+
+def log_config(*, addresses: bool = False) -> dict[str, Any]:
+    """uvicorn's logging plus the app's loggers as JSON lines on stderr (and nowhere else);
+    the access log names no address and no query string."""
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["json"] = {"()": "app.security_log.JsonFormatter"}
+    config["formatters"]["json"] = {"()": "app.security_log.JsonFormatter", "addresses": addresses}
+    config["formatters"]["access"] = {"()": "app.security_log.AccessFormatter"}
     config["handlers"]["json"] = {
         "formatter": "json",
         "class": "logging.StreamHandler",

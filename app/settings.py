@@ -55,9 +55,23 @@ class Settings(BaseSettings):
     session_idle_seconds: int = Field(default=24 * 3600, ge=1)
     session_lifetime_seconds: int = Field(default=14 * 24 * 3600, ge=1)
 
+    # An ended session (logged out, expired, idle) is deleted this long after it ended; until
+    # then a request with its token is logged as "session_ended" rather than "invalid_token".
+    ended_session_retention_seconds: int = Field(default=24 * 3600, ge=0)
+
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
-    # How often each worker wipes expired warnings (0 turns the task off).
+    # How often each worker runs the retention pass: wipes expired warnings and deletes what
+    # no rule needs any more (app/retention.py). 0 turns the task off.
     purge_interval_seconds: float = Field(default=3600.0, ge=0)
+    # Sealed-warning evaluation rows (who asked the VOPRF how many names when) exist only to
+    # count the daily limit; they are deleted once this old (never less than the 24-hour
+    # window they count in), by each evaluation for its own member and by the purge pass.
+    sealed_evaluation_retention_seconds: int = Field(default=24 * 3600, ge=24 * 3600)
+
+    # Logs (docs/operations.md, Logs): security events name no client address unless this is
+    # set, and uvicorn's access log (no address, no query string either way) can be turned off.
+    log_addresses: bool = False
+    access_log: bool = True
     # Rotations carry one wrap per member (about 250 bytes each in JSON).
     max_rotation_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
@@ -86,11 +100,13 @@ class Settings(BaseSettings):
     # removal or a deletion ends it within that, in every worker), sends a comment line
     # every ``events_heartbeat_seconds`` so proxies keep it open, and ends after
     # ``events_max_seconds`` (the client reconnects). At most ``events_per_session`` per
-    # session and ``events_max_streams`` in all, per worker.
+    # session, ``events_per_account`` per account (sessions are one login each) and
+    # ``events_max_streams`` in all, per worker.
     events_poll_seconds: float = Field(default=2.0, gt=0, le=30)
     events_heartbeat_seconds: float = Field(default=20.0, gt=0)
     events_max_seconds: float = Field(default=900.0, gt=0)
     events_per_session: int = Field(default=3, ge=1)
+    events_per_account: int = Field(default=6, ge=1)
     events_max_streams: int = Field(default=200, ge=1)
 
     # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client

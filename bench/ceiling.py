@@ -49,13 +49,13 @@ from app.accounts.credentials import log_authentication
 from app.accounts.tokens import token_hash
 from app.crypto import CryptoError, fingerprint
 from app.crypto.entries import BUCKETS, ENTRY, Envelope, EnvelopeContext, verify_terms
+from app.db import coarse
 from app.entries.schemas import EntryCreate
 from app.errors import error_body
 from app.guard import NoSniff, RequestGuard
 from app.settings import Settings
 from app.types import INTEGER_MAX
 
-_TOUCH = timedelta(seconds=60)
 _CIPHERTEXT_SIZES = frozenset(b + 16 for b in BUCKETS)
 
 
@@ -104,7 +104,7 @@ _SESSION = (
     " u.x25519_signature, u.key_bundle, u.created_at"
     " FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = %s"
 )
-_TOUCH_SQL = "UPDATE auth_sessions SET last_used_at = %s WHERE id = %s AND last_used_at <= %s"
+_TOUCH_SQL = "UPDATE auth_sessions SET last_used_at = %s WHERE id = %s AND last_used_at < %s"
 _CIRCLE_AND_MEMBERSHIP = (
     "SELECT c.id, c.epoch, c.entry_seq, c.change_seq, c.entry_ttl_days, m.status"
     " FROM circles c LEFT JOIN memberships m ON m.circle_id = c.id AND m.user_id = %s"
@@ -119,7 +119,7 @@ _FEED = (
     " CASE WHEN e.anonymous THEN NULL ELSE u.username END, e.author_key, e.commitment, e.nonce,"
     " e.ciphertext, e.signature, e.corroboration_count, e.created_at, e.expires_at, e.change_seq,"
     " e.author_tag, e.terms_signature"
-    " FROM entries e JOIN users u ON u.id = e.author_id WHERE e.circle_id = %s{before}"
+    " FROM entries e LEFT JOIN users u ON u.id = e.author_id WHERE e.circle_id = %s{before}"
     " ORDER BY e.seq DESC LIMIT %s"
 )
 _EXISTING = (
@@ -304,8 +304,9 @@ class Ceiling:
                 or now >= last_used + self.idle
             ):
                 reason = "session_ended"
-            elif now - last_used >= _TOUCH:
-                touch = (self.store.ts(now), row[0], self.store.ts(now - _TOUCH))
+            elif coarse(now) > last_used:  # last use is a whole hour (app/retention.py)
+                hour = self.store.ts(coarse(now))
+                touch = (hour, row[0], hour)
                 if write:
                     await q(_TOUCH_SQL, touch)
                 else:
@@ -469,6 +470,13 @@ class Ceiling:
         found = await q(_MEMBERSHIP, (store.uid(circle_id), user[5]))
         self.member(found[0][0] if found else None)
         _, epoch, entry_seq, change_seq, _ = circles[0]
+        if body.anonymous:  # anonymous posts go with a token and no session (§38)
+            raise Refused(
+                422,
+                "anonymous_needs_token",
+                "Anonymous warnings and corroborations are sent with a token and no session.",
+                "request_rejected",
+            )
         existing = await q(_EXISTING, (store.uid(body.entry_id),))
         if existing:
             e_circle, e_author, e_sig, e_ct, e_seq, e_created, e_expires = existing[0]
@@ -491,7 +499,7 @@ class Ceiling:
                 "stale_epoch",
                 "The circle key rotated; sync and encrypt under the current epoch.",
             )
-        if (body.author_key == bytes(user[11])) == body.anonymous:
+        if body.author_key != bytes(user[11]):
             raise Refused(
                 422,
                 "author_mismatch",
@@ -544,6 +552,7 @@ class Ceiling:
                 "request_rejected",
             ) from exc
         expires = datetime.fromtimestamp(body.expires_at, UTC)
+        created = coarse(now) if body.anonymous else now  # an anonymous post's hour only
         seq, change = entry_seq + 1, change_seq + 1
         await q(_BUMP, (seq, change, store.uid(circle_id)))
         await q(
@@ -562,12 +571,12 @@ class Ceiling:
                 body.signature,
                 body.author_tag,
                 body.terms_signature,
-                store.ts(now),
+                store.ts(created),
                 store.ts(expires),
                 change,
             ),
         )
-        return _posted(body.entry_id, seq, now, expires)
+        return _posted(body.entry_id, seq, created, expires)
 
 
 def _posted(entry_id: uuid.UUID, seq: int, created: datetime, expires: datetime) -> dict[str, Any]:

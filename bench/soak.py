@@ -82,7 +82,12 @@ def _percentile(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))] if xs else float("nan")
 
 
-def _minutes(log: Log, memory: list[tuple[float, float]], seconds: float) -> list[dict[str, Any]]:
+def _minutes(
+    log: Log,
+    memory: list[tuple[float, float]],
+    loads: list[tuple[float, float]],
+    seconds: float,
+) -> list[dict[str, Any]]:
     out = []
     for minute in range(max(1, round(seconds / 60))):
         window = [s for s in log.samples if minute * 60 <= s.at < (minute + 1) * 60]
@@ -91,12 +96,14 @@ def _minutes(log: Log, memory: list[tuple[float, float]], seconds: float) -> lis
             if s.outcome == "ok":
                 kinds[s.kind].append(s.seconds * 1000)
         rss = [m for t, m in memory if minute * 60 <= t < (minute + 1) * 60]
+        load = [x for t, x in loads if minute * 60 <= t < (minute + 1) * 60]
         out.append(
             {
                 "minute": minute + 1,
                 "actions": len(window),
                 "ok": sum(len(v) for v in kinds.values()),
                 "rss_mib": round(max(rss), 1) if rss else None,
+                "load": round(statistics.mean(load), 1) if load else None,
                 "ms": {
                     k: [round(_percentile(v, 50)), round(_percentile(v, 99)), len(v)]
                     for k, v in sorted(kinds.items())
@@ -152,11 +159,13 @@ def run(
             for t in threads:
                 t.start()
             memory: list[tuple[float, float]] = []
+            loads: list[tuple[float, float]] = []  # the machine's 1-minute load average
             done_faults: list[dict[str, Any]] = []
             pending = list(faults)
             while time.monotonic() < deadline:
                 elapsed = time.monotonic() - log.started
                 memory.append((elapsed, server.rss_mib()))
+                loads.append((elapsed, os.getloadavg()[0]))
                 if pending and elapsed >= pending[0][0] * seconds:
                     _, fault = pending.pop(0)
                     at = round(elapsed, 1)
@@ -174,7 +183,7 @@ def run(
             stop.set()
             for t in threads:
                 t.join(timeout=120)
-            minutes = _minutes(log, memory, seconds)
+            minutes = _minutes(log, memory, loads, seconds)
             violations = list(log.violations)
             figures = check(world, server, violations)
         finally:
@@ -203,12 +212,13 @@ def report(result: dict[str, Any]) -> str:
         f"faults: {result['faults']}",
         f"outcomes: {result['outcomes']}",
         "",
-        "minute  actions  ok/min  RSS MiB  p50/p99 ms per kind",
+        "minute  actions  ok/min  RSS MiB  load  p50/p99 ms per kind",
     ]
     for m in result["minutes"]:
         kinds = "  ".join(f"{k} {a}/{b}" for k, (a, b, _) in m["ms"].items())
         lines.append(
-            f"{m['minute']:>6}  {m['actions']:>7}  {m['ok']:>6}  {m['rss_mib'] or 0:>7.0f}  {kinds}"
+            f"{m['minute']:>6}  {m['actions']:>7}  {m['ok']:>6}  {m['rss_mib'] or 0:>7.0f}"
+            f"  {m['load'] or 0:>4.1f}  {kinds}"
         )
     minutes = result["minutes"]
     if len(minutes) >= 10:

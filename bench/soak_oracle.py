@@ -9,7 +9,8 @@ It checks what issue 14's first paragraph found true of the server, now as a rul
 2. every acknowledged warning is there exactly once for every current member (the members
    the newest signed key record lists), opened and verified by that member's SDK, with the
    words its author wrote (a retracted one as a tombstone); a warning whose answer was lost
-   is there at most once; nothing else is there;
+   is there at most once; nothing else is there; and the member's copy (``read_all``, where
+   the SDK keeps one) says the same as that fresh read;
 3. no removed member can open anything posted after their removal: every entry created
    after it is tried against every circle key that member ever synced (pairs counted);
 4. the audit log's event counts equal the acknowledged actions (plus at most the actions
@@ -55,6 +56,10 @@ def _all_rows(person: Any, circle_id: uuid.UUID) -> list[dict[str, Any]]:
         cursor = int(rows[-1]["seq"])
 
 
+def _shown(entry: Any) -> tuple[Any, ...]:
+    return (entry.entry_id, entry.status, entry.subject, entry.text, entry.author)
+
+
 def _epoch_seconds(stamp: str) -> float:
     from datetime import datetime
 
@@ -89,6 +94,11 @@ def check(world: World, server: Server, violations: list[str]) -> dict[str, Any]
             except ClientError as exc:
                 violations.append(f"{name} cannot read circle {circle.circle_id}: {exc}")
                 continue
+            read_all = getattr(world.people[name].entries, "read_all", None)
+            if read_all is not None:  # the device's copy says what a fresh read says
+                held = [_shown(e) for e in read_all(circle.circle_id)]
+                if held != [_shown(e) for e in read]:
+                    violations.append(f"{name}'s copy of {circle.circle_id} differs from a read")
             seen = Counter(e.entry_id for e in read)
             by_id = {e.entry_id: e for e in read}
             for entry_id, post in expected.items():

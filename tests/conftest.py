@@ -276,6 +276,13 @@ class World:
                 )
         self.alice.circles.remove(self.circle_id, "erin")
 
+    def open_anonymous(self) -> None:
+        """alice (an admin) makes the moderation key and signs the epoch's token key, which
+        anonymous posting needs (docs/protocol.md §38)."""
+        from app.client.anon import Anonymous
+
+        Anonymous(self.alice.circles).set_up(self.circle_id)
+
     def everyone(self) -> dict[str, Person]:
         return {
             "owner": self.alice,

@@ -34,6 +34,26 @@ KDF = {
 BUNDLE = b64encode(b"\x01" + bytes(104))
 
 
+NOWHERE = uuid.uuid4()
+SIG = b64encode(bytes(64))
+
+
+def _anonymous_body(**fields: Any) -> dict[str, Any]:
+    """A well-shaped anonymous request (§38.4) with a token nobody issued."""
+    return {
+        "epoch": 0,
+        "author_key": KEY,
+        "commitment": KEY,
+        "nonce": b64encode(bytes(24)),
+        "ciphertext": b64encode(bytes(528)),
+        "signature": SIG,
+        "token": {"input": b64encode(bytes(82)), "output": b64encode(bytes(64))},
+        "sealed_author": b64encode(bytes(72)),
+        "author_generation": 0,
+        **fields,
+    }
+
+
 def _register_body() -> dict[str, Any]:
     """Well-shaped, but the identity signature is for other keys: 422, nothing stored."""
     one, other = IdentityKeys.generate().public(), IdentityKeys.generate().public()
@@ -141,6 +161,33 @@ OTHER: dict[tuple[str, str], tuple[str, Body, dict[str, Expected]]] = {
         any_account(WRONG_KEY),
     ),
     ("GET", "/v1/users/{username}"): ("/v1/users/alice", None, any_account((200, None))),
+    # Anonymous posting (§38.4): a token and no session; a session changes nothing. A
+    # circle nobody knows answers the same to everyone.
+    ("POST", "/v1/anon/circles/{circle_id}/entries"): (
+        f"/v1/anon/circles/{NOWHERE}/entries",
+        lambda: _anonymous_body(
+            entry_id=str(uuid.uuid4()),
+            author_tag=KEY,
+            expires_at=2_000_000_000,
+            terms_signature=SIG,
+        ),
+        public((404, "circle_not_found")),
+    ),
+    ("POST", "/v1/anon/circles/{circle_id}/entries/{entry_id}/corroborations"): (
+        f"/v1/anon/circles/{NOWHERE}/entries/{uuid.uuid4()}/corroborations",
+        lambda: _anonymous_body(corroboration_id=str(uuid.uuid4()), author_tag=KEY),
+        public((404, "circle_not_found")),
+    ),
+    ("POST", "/v1/anon/circles/{circle_id}/entries/{entry_id}/moderation"): (
+        f"/v1/anon/circles/{NOWHERE}/entries/{uuid.uuid4()}/moderation",
+        lambda: {"at": 1_800_000_000, "signature": SIG},
+        public((404, "entry_not_found")),
+    ),
+    ("POST", "/v1/anon/circles/{circle_id}/entries/{entry_id}/retract"): (
+        f"/v1/anon/circles/{NOWHERE}/entries/{uuid.uuid4()}/retract",
+        lambda: {"signature": SIG},
+        public((404, "circle_not_found")),
+    ),
     # Last: it ends the caller's session.
     ("POST", "/v1/auth/logout"): ("/v1/auth/logout", None, any_account((204, None))),
 }

@@ -206,7 +206,9 @@ CHECKS = [
 ]
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# A live update stream does not end while the session holds, so an in-process call waits
+# out the client's timeout; tests/circles/test_events.py covers it over a live server.
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/v1/events")
 
 
 @schema.parametrize()

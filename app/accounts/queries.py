@@ -77,8 +77,8 @@ _SESSION_BY_TOKEN = (
 _SESSIONS: Table = AuthSession.__table__  # type: ignore[assignment]
 _RECORD_USE = (
     update(_SESSIONS)
-    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.last_used_at <= bindparam("due"))
-    .values(last_used_at=bindparam("now"))
+    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.last_used_at < bindparam("hour"))
+    .values(last_used_at=bindparam("hour"))
 )
 
 
@@ -94,6 +94,6 @@ def session_by_digest(session: Session, digest: bytes) -> SignedIn | None:
     )
 
 
-def record_use(session: Session, *, session_id: uuid.UUID, now: datetime, due: datetime) -> None:
-    """Set the session's last use to ``now`` unless it was recorded after ``due``."""
-    session.connection().execute(_RECORD_USE, {"session_id": session_id, "now": now, "due": due})
+def record_use(session: Session, *, session_id: uuid.UUID, hour: datetime) -> None:
+    """Set the session's last use to ``hour`` unless it is already that late."""
+    session.connection().execute(_RECORD_USE, {"session_id": session_id, "hour": hour})

@@ -23,7 +23,7 @@ from app.accounts.schemas import (
 from app.accounts.sessions import end_sessions
 from app.accounts.tokens import fake_salt, new_token, token_hash
 from app.crypto import BadSignature, PublicIdentity
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.errors import (
     InvalidIdentity,
     InviteRequired,
@@ -36,8 +36,8 @@ from app.errors import (
 from app.invites.service import admit_signup
 from app.settings import Settings
 
-# Writing last_used_at on every request would make every read a write; a minute is precise enough.
-_TOUCH_INTERVAL = timedelta(seconds=60)
+# last_used_at is a whole hour (app/retention.py): it cannot be joined with an anonymous
+# post's time, and a session is written at most once an hour, not on every request.
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _start_session(
         user=user,
         token_hash=token_hash(settings.server_key, token),
         created_at=now,
-        last_used_at=now,
+        last_used_at=coarse(now),
         expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
         device_label=device_label,
     )
@@ -242,7 +242,7 @@ def session_ended(record: AuthSession | Any, settings: Settings) -> bool:
 
 def use_due(record: AuthSession | SignedIn) -> bool:
     """Whether this use of the session should be recorded (``record_use``)."""
-    return utcnow() - record.last_used_at >= _TOUCH_INTERVAL
+    return coarse(utcnow()) > record.last_used_at
 
 
 def record_use(session: Session, record: AuthSession | SignedIn) -> None:
@@ -251,8 +251,7 @@ def record_use(session: Session, record: AuthSession | SignedIn) -> None:
     write: on SQLite, turning a read snapshot into a write fails outright when another
     request wrote since, so parallel reads with one token would fail at the moment the use
     is due.) Conditional, so parallel requests record it once."""
-    now = utcnow()
-    queries.record_use(session, session_id=record.id, now=now, due=now - _TOUCH_INTERVAL)
+    queries.record_use(session, session_id=record.id, hour=coarse(utcnow()))
 
 
 def logout(session: Session, *, current: AuthSession, address: str) -> None:

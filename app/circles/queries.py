@@ -60,6 +60,13 @@ def lock_circle(
     return CircleCounters(*row), found.one_or_none()
 
 
+def lock_circle_alone(session: Session, *, circle_id: uuid.UUID) -> CircleCounters | None:
+    """The circle's counters with its row locked, for a request with no session (an
+    anonymous post, §38): no membership is read, the token stands for it."""
+    row = session.connection().execute(_LOCK_CIRCLE, {"circle_id": circle_id}).one_or_none()
+    return None if row is None else CircleCounters(*row)
+
+
 def store_counters(session: Session, circle: CircleCounters) -> None:
     """Write the counters back (the post path loads no ``Circle`` object: none goes stale)."""
     session.connection().execute(

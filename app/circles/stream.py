@@ -1,7 +1,7 @@
 """HTTP for live updates: ``GET /v1/events``, a Server-Sent Events stream of circle ids and
 sequence numbers (never content) for the caller's circles (docs/api.md, "Live updates").
 
-The request is authenticated like any other (the bearer header, ``current_session``);
+The request is authenticated like any other (the bearer header, ``current_caller``);
 then every ``events_poll_seconds`` the stream re-reads its session and the caller's
 memberships from the database (``app.circles.live``), so a logout, an ended session, a
 removal, a departure or a deletion ends it or its circle within one tick, whichever worker
@@ -35,25 +35,34 @@ RECONNECT_MS = 3000  # the ``retry:`` an EventSource waits before reconnecting
 
 
 class StreamSlots:
-    """How many streams this worker holds, per session and in all (the bounds are per
-    worker: with N workers a session can hold N times ``events_per_session``)."""
+    """How many streams this worker holds, per session, per account and in all (the bounds
+    are per worker: with N workers a session can hold N times ``events_per_session``).
+    The account bound matters because sessions are cheap (one login each): without it one
+    member could fill the worker's table and shut everyone else out."""
 
-    def __init__(self, *, per_session: int, total: int) -> None:
+    def __init__(self, *, per_session: int, per_account: int, total: int) -> None:
         self.per_session = per_session
+        self.per_account = per_account
         self.total = total
         self.held: Counter[uuid.UUID] = Counter()
+        self.by_account: Counter[uuid.UUID] = Counter()
 
-    def take(self, session_id: uuid.UUID) -> None:
+    def take(self, session_id: uuid.UUID, user_id: uuid.UUID) -> None:
         if sum(self.held.values()) >= self.total:
             raise StreamsFull()
-        if self.held[session_id] >= self.per_session:
+        if (
+            self.held[session_id] >= self.per_session
+            or self.by_account[user_id] >= self.per_account
+        ):
             raise TooManyStreams()
         self.held[session_id] += 1
+        self.by_account[user_id] += 1
 
-    def give_back(self, session_id: uuid.UUID) -> None:
-        self.held[session_id] -= 1
-        if self.held[session_id] <= 0:
-            del self.held[session_id]
+    def give_back(self, session_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        for counter, key in ((self.held, session_id), (self.by_account, user_id)):
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]
 
 
 def frame(event: str, data: dict[str, Any]) -> bytes:
@@ -108,7 +117,7 @@ class EventStream(Response):
                     pass  # the client went away mid-send
                 group.cancel_scope.cancel()
         finally:
-            self.state.event_streams.give_back(self.session_id)
+            self.state.event_streams.give_back(self.session_id, self.user_id)
 
     async def _body(self, send: Send, chunk: bytes) -> None:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -184,5 +193,5 @@ def _by_id(position: CirclePosition) -> str:
 )
 async def events(request: Request, auth: CurrentCaller) -> Response:
     """Live updates for the caller's circles: ids and sequence numbers, never content."""
-    request.app.state.event_streams.take(auth.id)
+    request.app.state.event_streams.take(auth.id, auth.user_id)
     return EventStream(request, session_id=auth.id, user_id=auth.user_id)

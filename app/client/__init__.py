@@ -4,8 +4,11 @@ The names below are the SDK's public surface, documented in docs/sdk.md; import 
 here. Everything else in ``app.client`` and ``app.crypto`` is internal and may change.
 """
 
+from app.client.anon import Anonymous, FileTokenStore, MemoryTokenStore
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cases import (
+    CasePage,
+    cases_page,
     check_reveal,
     decide,
     dismiss_cases,
@@ -34,16 +37,20 @@ from app.client.trust import TrustStore
 
 __all__ = [
     "Account",
+    "Anonymous",
     "ApiError",
     "Audit",
     "AuditFailure",
     "AuditPins",
+    "CasePage",
     "Circles",
     "Client",
     "ClientError",
     "CommonPassphrase",
     "Entries",
+    "FileTokenStore",
     "Member",
+    "MemoryTokenStore",
     "Moderation",
     "NotLoggedIn",
     "PassphraseContainsUsername",
@@ -55,6 +62,7 @@ __all__ = [
     "UserKeys",
     "VerifiedCircle",
     "WeakPassphrase",
+    "cases_page",
     "check_passphrase",
     "check_reveal",
     "decide",

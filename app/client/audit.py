@@ -30,7 +30,7 @@ from typing import Any
 
 from app.client.audit_entries import check_entry_record
 from app.client.circles import Circles, VerifiedCircle
-from app.client.errors import AuditFailure, ClientError
+from app.client.errors import AuditFailure, ClientError, ProtocolError
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 from app.client.sdk import _parse_identity
@@ -552,6 +552,48 @@ class Audit:
                     "at": body.get("at"),
                     "details": {key: _dashed(key, value) for key, value in details.items()},
                     "leaf_hash": record.leaf.hex(),
+                }
+            )
+        return out
+
+    def evaluations(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Who asked for sealed-warning evaluations, how many name forms, when (admins;
+        docs/protocol.md §36.4): the ``sealed_evaluation`` records of the verified log, each
+        note opened with the moderation key of its generation. The note is the server's
+        word (it made it), sealed so that only the admins read it; a note that does not
+        open is listed with ``user`` null. Oldest first."""
+        circle = self.circles.sync(circle_id)
+        if circle.role not in ADMIN_ROLES:
+            raise ProtocolError(
+                "not_a_moderator", "only the circle's admins can read who evaluated names"
+            )
+        from app.crypto.sealed import open_evaluation_note  # rbcl: loaded only when needed
+
+        keys = self.moderation.secret_keys(circle, self.moderation.state(circle))
+        out = []
+        for record in self.show(circle_id):
+            if record["kind"] != "sealed_evaluation":
+                continue
+            details = record["details"]
+            note: dict[str, Any] = {}
+            key = keys.get(int(details.get("generation", -1)))
+            if key is not None:
+                try:
+                    note = open_evaluation_note(
+                        b64decode(str(details.get("note", ""))),
+                        key=key,
+                        circle_id=circle_id,
+                        generation=int(details["generation"]),
+                    )
+                except (CryptoError, ValueError):
+                    note = {}
+            user, elements = note.get("user"), note.get("elements")
+            out.append(
+                {
+                    "seq": record["seq"],
+                    "at": record["at"],
+                    "user": user if isinstance(user, str) else None,
+                    "forms": elements if isinstance(elements, int) else None,
                 }
             )
         return out

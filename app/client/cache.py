@@ -43,23 +43,54 @@ class CachedWarning:
     Read from a file, ``data`` stays unparsed until it is asked for: a check parses the
     forms of every warning but the data of its matches only."""
 
-    __slots__ = ("_data", "_raw", "entry_id", "expires_at", "forms", "seq", "status")
+    __slots__ = (
+        "_data",
+        "_forms",
+        "_forms_json",
+        "_raw",
+        "entry_id",
+        "expires_at",
+        "memo",
+        "seq",
+        "status",
+    )
 
     def __init__(
         self,
         data: dict[str, Any] | None,
-        forms: list[NameForms],
+        forms: list[NameForms] | None,
         *,
         head: tuple[str, int, str, str] | None = None,
         raw: bytes | None = None,
+        forms_json: list[Any] | None = None,
     ) -> None:
         if data is not None:
             head = (data["entry_id"], int(data["seq"]), data["status"], data["expires_at"])
-        assert head is not None
+        assert head is not None and (forms is not None or forms_json is not None)
         self.entry_id, self.seq, self.status, self.expires_at = head
-        self.forms = forms
+        self._forms = forms
+        self._forms_json = forms_json
         self._data = data
         self._raw = raw
+        # What a full read made of this warning (``Entries.read_all``), kept while the
+        # warning is unchanged: a sync replaces a changed warning's object, memo and all.
+        self.memo: Any = None
+
+    @property
+    def forms(self) -> list[NameForms]:
+        """The analysed names; read from a file, built at the first check that needs them
+        (a read that checks nothing never pays for them)."""
+        if self._forms is None:
+            assert self._forms_json is not None
+            self._forms = [NameForms.from_json(f) for f in self._forms_json]
+        return self._forms
+
+    @property
+    def forms_json(self) -> list[Any]:
+        if self._forms_json is None:
+            assert self._forms is not None
+            self._forms_json = [f.as_json() for f in self._forms]
+        return self._forms_json
 
     @property
     def data(self) -> dict[str, Any]:
@@ -90,6 +121,8 @@ class CircleCopy:
     warnings: dict[str, CachedWarning] = field(default_factory=dict)
     # Built by the first check after a change (app/client/namecheck.py); never stored.
     index: Any = field(default=None, repr=False, compare=False)
+    # The warnings in seq order, built by the first full read after a change; never stored.
+    ordered: Any = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> bytes:
         """``u32 length || head JSON || the warnings' JSON texts``: the head holds what a
@@ -105,7 +138,7 @@ class CircleCopy:
                     w.seq,
                     w.status,
                     w.expires_at,
-                    [f.as_json() for f in w.forms],
+                    w.forms_json,
                     offset,
                     len(raw),
                 ]
@@ -136,11 +169,14 @@ class CircleCopy:
         for entry_id, seq, status, expires_at, forms, offset, length in head["warnings"]:
             if offset + length > len(bodies):
                 raise ValueError("a warning lies outside the copy")
+            if not isinstance(forms, list):
+                raise ValueError("a warning's names are not a list")
             warnings[entry_id] = CachedWarning(
                 None,
-                [NameForms.from_json(f) for f in forms],
+                None,
                 head=(entry_id, seq, status, expires_at),
                 raw=bytes(bodies[offset : offset + length]),
+                forms_json=forms,
             )
         return cls(circle_id, int(head["change_seq"]), int(head["last_seq"]), warnings)
 

@@ -9,6 +9,8 @@ and the case's chain.
 
 import hmac
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from app.client.circles import VerifiedCircle, _protocol
@@ -31,6 +33,8 @@ from app.crypto.reports import case_hash, open_report, verify_report
 from app.crypto.takedowns import open_own_response, open_takedown, seal_response
 
 __all__ = [
+    "CasePage",
+    "cases_page",
     "check_reveal",
     "decide",
     "dismiss_cases",
@@ -40,17 +44,34 @@ __all__ = [
 ]
 
 
-def list_cases(
-    moderation: Moderation, circle_id: uuid.UUID, *, status: str | None = None
-) -> list[dict[str, Any]]:
+PAGE_SIZE = 50  # cases a page holds unless asked (the server's default; at most 200)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of cases, newest first, each opened and verified (or marked unreadable);
+    ``next_cursor`` is passed back as ``cursor`` for the next page (None: no more)."""
+
+    cases: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def cases_page(
+    moderation: Moderation,
+    circle_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = PAGE_SIZE,
+    cursor: str | None = None,
+) -> CasePage:
+    """One page of the circle's cases (docs/protocol.md §32.8): a constant cost however
+    many cases the circle has had."""
     circle, state = moderation.ensure_key(circle_id)
     keys = moderation.secret_keys(circle, state)
-    params = {"status": status} if status else None
-    rows = moderation.client.request(
-        "GET", f"/v1/circles/{circle_id}/moderation/cases", params=params
-    )
+    page = _fetch_page(moderation, circle_id, status=status, kind=kind, limit=limit, cursor=cursor)
     out = []
-    for row in rows:
+    for row in page["cases"]:
         try:
             out.append(_open_case(moderation, circle, keys, row))
         except ProtocolError as exc:  # one bad case must not hide the others
@@ -65,7 +86,56 @@ def list_cases(
                     "decisions": [],
                 }
             )
-    return out
+    return CasePage(out, page["next_cursor"])
+
+
+def _fetch_page(
+    moderation: Moderation,
+    circle_id: uuid.UUID,
+    *,
+    status: str | None,
+    kind: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit}
+    for name, value in (("status", status), ("kind", kind), ("cursor", cursor)):
+        if value is not None:
+            params[name] = value
+    page: dict[str, Any] = moderation.client.request(
+        "GET", f"/v1/circles/{circle_id}/moderation/cases", params=params
+    )
+    seen = {str(row["case_id"]) for row in page["cases"]}
+    if len(seen) != len(page["cases"]) or len(page["cases"]) > limit:
+        raise ProtocolError("bad_page", "the server returned a malformed page of cases")
+    return page
+
+
+def _rows(
+    moderation: Moderation, circle_id: uuid.UUID, *, status: str | None, kind: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every matching case's row, page after page (a bulk decision needs them all)."""
+    cursor: str | None = None
+    while True:
+        page = _fetch_page(
+            moderation, circle_id, status=status, kind=kind, limit=PAGE_MAX, cursor=cursor
+        )
+        yield from page["cases"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
+
+
+def list_cases(
+    moderation: Moderation,
+    circle_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` cases (one page; ``cases_page`` goes on from there)."""
+    return cases_page(moderation, circle_id, status=status, kind=kind, limit=limit).cases
 
 
 def _open_case(
@@ -381,18 +451,16 @@ def _signed_decision(
 
 
 BATCH = 100  # decisions per request (the server's limit)
+PAGE_MAX = 200  # cases per page at most (the server's limit)
 
 
 def open_takedown_ids(moderation: Moderation, circle_id: uuid.UUID) -> list[str]:
-    """The open takedown requests' case ids, newest first (at most the server's page of
-    1,000), as a bulk dismissal picks them."""
+    """Every open takedown request's case id, newest first, as a bulk dismissal picks
+    them (page after page)."""
     moderation.ensure_key(circle_id)
-    rows = moderation.client.request(
-        "GET",
-        f"/v1/circles/{circle_id}/moderation/cases",
-        params={"status": "open", "kind": "takedown"},
-    )
-    return [str(row["case_id"]) for row in rows]
+    return [
+        str(row["case_id"]) for row in _rows(moderation, circle_id, status="open", kind="takedown")
+    ]
 
 
 def dismiss_cases(
@@ -406,10 +474,14 @@ def dismiss_cases(
     circle, state = moderation.ensure_key(circle_id)
     keys = moderation.secret_keys(circle, state)
     base = f"/v1/circles/{circle_id}/moderation"
-    open_rows = {
-        str(row["case_id"]): row
-        for row in moderation.client.request("GET", f"{base}/cases", params={"status": "open"})
-    }
+    wanted = set(case_ids)
+    open_rows: dict[str, dict[str, Any]] = {}
+    if len(wanted) > 1:  # the open cases page by page, until every one asked for is found
+        for row in _rows(moderation, circle_id, status="open"):
+            if str(row["case_id"]) in wanted:
+                open_rows[str(row["case_id"])] = row
+                if len(open_rows) == len(wanted):
+                    break
     decided: list[dict[str, Any]] = []
     for start in range(0, len(case_ids), BATCH):
         batch = []

@@ -38,8 +38,12 @@ def _passing(exc: ApiError | TransportError) -> bool:
     return isinstance(exc, TransportError) or exc.status == 503
 
 
-def deliver(client: Client, build: Build, *, stale: str) -> Any:
-    """``build()`` syncs and seals, returning the POST's path and body; see the module."""
+def deliver(
+    client: Client, build: Build, *, stale: str | tuple[str, ...], anonymous: bool = False
+) -> Any:
+    """``build()`` syncs and seals, returning the POST's path and body; see the module.
+    ``anonymous``: the POST goes without the session (a token stands for it, §38)."""
+    stale_codes = (stale,) if isinstance(stale, str) else stale
     request: tuple[str, dict[str, Any]] | None = None
     resealed = False
     failures = 0
@@ -48,13 +52,13 @@ def deliver(client: Client, build: Build, *, stale: str) -> Any:
             if request is None:
                 request = build()
             path, body = request
-            return client.request("POST", path, json=body)
+            return client.request("POST", path, json=body, anonymous=anonymous)
         except ProtocolError as exc:  # the sync itself found the state stale
-            if exc.code != stale or resealed:
+            if exc.code not in stale_codes or resealed:
                 raise
             resealed, request = True, None
         except (TransportError, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.code == stale and not resealed:
+            if isinstance(exc, ApiError) and exc.code in stale_codes and not resealed:
                 resealed, request = True, None
                 continue
             failures += 1

@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
+from app.client.anon import Anonymous, TokenStore
 from app.client.cache import CircleCopy, MemoryCache, WarningCache
 from app.client.circles import Circles, VerifiedCircle
 from app.client.delivery import deliver
@@ -38,8 +40,12 @@ from app.crypto.names import normalise_name
 
 __all__ = ["Entries", "ReadEntry"]
 
+# Sync and seal again on these: the key rotated (the envelope's epoch, or the token's, is
+# old) or the admins renewed the moderation key the author is sealed to.
+STALE_CODES = ("stale_epoch", "stale_token", "moderation_key_stale")
 DEFAULT_TTL_DAYS = 730  # a warning's life unless its author chooses (1..3650 days, §24.2)
 DAY = 86_400
+HOUR = 3_600
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost 5x (a feed makes 10,000)
@@ -120,10 +126,17 @@ class Entries:
     """``cache`` keeps the synced copy of each circle's warnings (``sync``, ``check``);
     by default in memory, for the life of this object."""
 
-    def __init__(self, circles: Circles, *, cache: WarningCache | None = None) -> None:
+    def __init__(
+        self,
+        circles: Circles,
+        *,
+        cache: WarningCache | None = None,
+        tokens: TokenStore | None = None,
+    ) -> None:
         self.circles = circles
         self.client = circles.client
         self.cache: WarningCache = cache if cache is not None else MemoryCache()
+        self.anonymous = Anonymous(circles, tokens=tokens)
         self._authors: dict[tuple[str, str], bytes] = {}
 
     def _payload(
@@ -213,6 +226,8 @@ class Entries:
             raise ProtocolError("bad_expiry", "a warning lives 1 to 3650 days")
         entry_id = uuid.uuid4()
         expires_at = int(time.time()) + days * DAY  # signed in the terms (§24.2)
+        if anonymous:  # the nearest whole hour: the expiry must not date the post (§24.2)
+            expires_at = (expires_at + HOUR // 2) // HOUR * HOUR
 
         def build() -> tuple[str, dict[str, Any]]:
             circle = self.circles.sync(circle_id)
@@ -223,18 +238,33 @@ class Entries:
             terms = sign_terms(
                 signing, circle_id=circle_id, entry_id=entry_id, tag=tag, expires_at=expires_at
             )
-            return f"/v1/circles/{circle_id}/entries", {
+            fields = {
                 "entry_id": str(entry_id),
                 "epoch": circle.epoch,
-                "anonymous": anonymous,
                 **self._envelope_json(envelope),
                 "author_tag": b64encode(tag),
                 "expires_at": expires_at,
                 "terms_signature": b64encode(terms),
             }
+            if not anonymous:
+                return f"/v1/circles/{circle_id}/entries", {**fields, "anonymous": False}
+            return f"/v1/anon/circles/{circle_id}/entries", {
+                **fields,
+                **self._anonymous_fields(circle, entry_id, envelope.author_key),
+            }
 
-        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
+        result: dict[str, Any] = deliver(self.client, build, stale=STALE_CODES, anonymous=anonymous)
         return result
+
+    def _anonymous_fields(
+        self, circle: VerifiedCircle, object_id: uuid.UUID, author_key: bytes
+    ) -> dict[str, Any]:
+        """What an anonymous request carries instead of a session (§38): a token and the
+        author sealed to the admins."""
+        return {
+            "token": self.anonymous.take(circle),
+            **self.anonymous.sealed_author(circle, object_id=object_id, author_key=author_key),
+        }
 
     @staticmethod
     def _envelope_json(envelope: Envelope) -> dict[str, str]:
@@ -420,6 +450,25 @@ class Entries:
             )
         return warning, items
 
+    def read_all(self, circle_id: uuid.UUID) -> list[ReadEntry]:
+        """A full read of the circle: every warning, oldest first, as ``pages()`` gives it,
+        from this device's copy (``cache``) brought up to date first. Only what changed
+        since the copy's cursor is fetched and verified (new warnings, and changes to held
+        ones: a retracted, expired, hidden or removed warning comes back as its tombstone
+        and its text leaves the copy), so the cost follows the changes, not the history
+        (docs/protocol.md §26.9; docs/benchmarks.md, Full read). The entries returned are
+        the copy's own: read them, do not change them."""
+        copy = self.sync(circle_id)
+        if copy.ordered is None:  # changed since the last full read (a sync made a new copy)
+            copy.ordered = sorted(copy.warnings.values(), key=attrgetter("seq"))
+        out: list[ReadEntry] = []
+        for held in copy.ordered:
+            entry = held.memo
+            if entry is None:  # new or changed: opened from the copy once, then reused
+                entry = held.memo = ReadEntry.from_held(held.data)
+            out.append(entry)
+        return out
+
     def sync(self, circle_id: uuid.UUID) -> CircleCopy:
         """Bring this device's copy of the circle's warnings up to date (only changes)."""
         return sync_copy(self, circle_id)
@@ -464,10 +513,9 @@ class Entries:
             envelope = seal(
                 {"v": 1, "text": text}, key=circle.key, context=context, signing_key=signing
             )
-            return f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations", {
+            fields = {
                 "corroboration_id": str(corroboration_id),
                 "epoch": circle.epoch,
-                "anonymous": anonymous,
                 **self._envelope_json(envelope),
                 "author_tag": b64encode(
                     author_tag(
@@ -475,8 +523,15 @@ class Entries:
                     )
                 ),
             }
+            if not anonymous:
+                path = f"/v1/circles/{circle_id}/entries/{entry_id}/corroborations"
+                return path, {**fields, "anonymous": False}
+            return f"/v1/anon/circles/{circle_id}/entries/{entry_id}/corroborations", {
+                **fields,
+                **self._anonymous_fields(circle, corroboration_id, envelope.author_key),
+            }
 
-        result: dict[str, Any] = deliver(self.client, build, stale="stale_epoch")
+        result: dict[str, Any] = deliver(self.client, build, stale=STALE_CODES, anonymous=anonymous)
         return result
 
     def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:
@@ -489,10 +544,14 @@ class Entries:
             key = signing_key_for(self.circles.identity, context, anonymous=anonymous)
             if bytes(key.verify_key) == author_key:
                 signature = sign_retraction(key, circle_id=circle_id, entry_id=uuid.UUID(entry_id))
+                # An anonymous warning's retraction goes without the session: the per-entry
+                # key's signature is the proof (§38.6), and a session would name the author.
+                prefix = "/v1/anon/circles" if anonymous else "/v1/circles"
                 result: dict[str, Any] = self.client.request(
                     "POST",
-                    f"/v1/circles/{circle_id}/entries/{entry_id}/retract",
+                    f"{prefix}/{circle_id}/entries/{entry_id}/retract",
                     json={"signature": b64encode(signature)},
+                    anonymous=anonymous,
                 )
                 return result
         raise ProtocolError(

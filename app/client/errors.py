@@ -23,7 +23,7 @@ from app.crypto.errors import (
     UntrustedSigner,
     WrongEpoch,
 )
-from app.crypto.sealed_filings import NotEnoughFilers
+from app.crypto.sealed_filings import NotEnoughFilers, NotEnoughShares
 
 
 class ClientError(Exception):
@@ -78,6 +78,7 @@ class PassphraseContainsUsername(WeakPassphrase):
 
 PROTOCOL_CODES: dict[type[CryptoError], str] = {
     NotEnoughFilers: "not_enough_filers",  # before UntrustedSigner, its base
+    NotEnoughShares: "not_enough_shares",  # before DecryptionFailed, its base
     BadSignature: "bad_signature",
     BadProof: "bad_proof",
     UntrustedSigner: "untrusted_signer",

@@ -5,6 +5,7 @@ takedown requests in ``takedown``. Moderation key records are verified against t
 circle's newest verified key record before a key is used.
 """
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,9 @@ from app.client.entries import Entries, _envelope
 from app.client.errors import ApiError, ProtocolError
 from app.client.sdk import Client
 from app.crypto import CryptoError, PublicIdentity, b64decode, b64encode
+from app.crypto.anon import author_cases_message
 from app.crypto.circles import ADMIN_ROLES, KeyRecord
-from app.crypto.entries import ENTRY, EnvelopeContext, open_envelope
+from app.crypto.entries import ENTRY, EnvelopeContext, open_envelope, signing_key_for
 from app.crypto.moderation import (
     ModerationKey,
     ModerationKeyRecord,
@@ -261,6 +263,27 @@ class Moderation:
             },
         )
 
+    def _own_anonymous_cases(
+        self, circle_id: uuid.UUID, entry_id: str
+    ) -> list[dict[str, Any]] | None:
+        context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
+        key = signing_key_for(self.circles.identity, context, anonymous=True)
+        try:
+            detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+        except ApiError:
+            return None
+        if b64decode(detail["entry"]["author_key"]) != bytes(key.verify_key):
+            return None
+        at = int(time.time())
+        message = author_cases_message(circle_id, uuid.UUID(entry_id), at)
+        rows: list[dict[str, Any]] = self.client.request(
+            "POST",
+            f"/v1/anon/circles/{circle_id}/entries/{entry_id}/moderation",
+            json={"at": at, "signature": b64encode(key.sign(message).signature)},
+            anonymous=True,
+        )
+        return rows
+
     def takedown_link(self, circle_id: uuid.UUID) -> str:
         _, state = self.ensure_key(circle_id)
         assert state.current is not None
@@ -334,15 +357,20 @@ class Moderation:
         return {"case_id": result["case_id"], "status": result["status"]}
 
     def entry_cases(self, circle_id: uuid.UUID, entry_id: str) -> list[dict[str, Any]] | None:
-        """What the author of an entry (or an admin) learns about its reports; None otherwise."""
+        """What the author of an entry (or an admin) learns about its reports; None otherwise.
+        For one's own anonymous warning the server no longer knows the author: the request
+        goes without the session, signed by the per-entry key (§38.5)."""
         try:
             rows: list[dict[str, Any]] = self.client.request(
                 "GET", f"/v1/circles/{circle_id}/entries/{entry_id}/moderation"
             )
         except ApiError as exc:
-            if exc.code == "entry_not_found":
+            if exc.code != "entry_not_found":
+                raise
+            found = self._own_anonymous_cases(circle_id, entry_id)
+            if found is None:
                 return None
-            raise
+            rows = found
         return [
             {
                 "case_id": r["case_id"],

@@ -148,13 +148,30 @@ class Client:
 
     # -- transport ---------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
-        """Send one request; return the decoded JSON body or raise ``ApiError``."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        anonymous: bool = False,
+    ) -> Any:
+        """Send one request; return the decoded JSON body or raise ``ApiError``.
+        ``anonymous``: without the session token and, when this client owns its connection
+        pool, on a connection of its own (a kept-alive one would tie the request to the
+        session's requests, docs/protocol.md §38.7)."""
+        headers = {} if anonymous or not self.token else {"Authorization": f"Bearer {self.token}"}
         try:
-            response = self._http.request(
-                method, self.base_url + path, json=json, params=params, headers=headers
-            )
+            if anonymous and self._owns_http:
+                with httpx.Client(timeout=self._http.timeout) as fresh:
+                    response = fresh.request(
+                        method, self.base_url + path, json=json, params=params, headers=headers
+                    )
+            else:
+                response = self._http.request(
+                    method, self.base_url + path, json=json, params=params, headers=headers
+                )
         except httpx.HTTPError as exc:
             raise TransportError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         if response.status_code >= 400:

@@ -30,7 +30,15 @@ from app.crypto.sealed import (
     oprf_input,
     seal_secret,
 )
-from app.crypto.sealed_filings import SealedFiling, open_match, open_own, seal_filing
+from app.crypto.sealed_filings import (
+    ExcludedFiling,
+    NotEnoughShares,
+    OpenedFiling,
+    SealedFiling,
+    open_match,
+    open_own,
+    seal_filing,
+)
 from app.crypto.voprf import OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient
 
 __all__ = ["Sealed", "SealedState"]
@@ -252,6 +260,8 @@ class Sealed:
         circle key record on this object (a change of either is refused by the server, and
         ``seal`` then checks again)."""
         cached = self._checked.get(circle.circle_id)
+        if not fresh and cached is None:
+            cached = self._pinned(circle)
         if not fresh and cached is not None and cached[0] == circle.record.seq:
             return cached[1], cached[2]
         settings = self._usable(circle)
@@ -262,7 +272,34 @@ class Sealed:
                 "the circle's moderation key is not current; an admin's client renews it",
             )
         self._checked[circle.circle_id] = (circle.record.seq, settings, moderation.current)
+        pin = self.circles.trust.pin(str(circle.circle_id))
+        pin.sealed_checked_at = circle.record.seq
+        pin.sealed_settings = settings.to_bytes().decode()
+        pin.sealed_moderation = moderation.current.to_bytes().decode()
+        self.circles.trust.save()
         return settings, moderation.current
+
+    def _pinned(
+        self, circle: VerifiedCircle
+    ) -> tuple[int, SealedSettings, ModerationKeyRecord] | None:
+        """What this device verified at an earlier run (a cold CLI), if the circle's key
+        record is still the one it was verified at: two GETs and a user lookup fewer."""
+        pin = self.circles.trust.circles.get(str(circle.circle_id))
+        if (
+            pin is None
+            or pin.sealed_checked_at != circle.record.seq
+            or pin.sealed_settings is None
+            or pin.sealed_moderation is None
+        ):
+            return None
+        try:
+            settings = SealedSettings.parse(pin.sealed_settings.encode())
+            moderation = ModerationKeyRecord.parse(pin.sealed_moderation.encode())
+        except CryptoError:
+            return None
+        if settings.circle_id != circle.circle_id:
+            return None
+        return pin.sealed_checked_at, settings, moderation
 
     # -- one's own filings ---------------------------------------------------------------
 
@@ -387,38 +424,56 @@ class Sealed:
                     for (f, _), listed in zip(filings, row["filings"], strict=True)
                 ):
                     raise ProtocolError("wrong_epoch", "a filing listed under another filer")
-                opened = open_match(
-                    filings,
-                    circle_id=circle_id,
-                    tag=b64decode(row["tag"]),
-                    k=int(row["k"]),
-                    identities=members,
-                    moderation_keys=keys,
-                )
+                try:
+                    opening = open_match(
+                        filings,
+                        circle_id=circle_id,
+                        tag=b64decode(row["tag"]),
+                        k=int(row["k"]),
+                        identities=members,
+                        moderation_keys=keys,
+                    )
+                    opened, excluded = opening.opened, opening.excluded
+                except NotEnoughShares as short:
+                    # Members' own filings that fail their checks: not the server's doing,
+                    # so the match is shown as waiting, with who was left out and why.
+                    opened, excluded = [], short.excluded
             except CryptoError as exc:
                 raise _protocol(exc) from exc
-            group = frozenset(str(o.filing.filing_id) for o in opened)
+            group = frozenset(f["filing_id"] for f in row["filings"])
             if group in seen:  # both exact forms of one name (§25.2) matched: one match
                 seen[group]["match_ids"].append(row["match_id"])
                 continue
-            seen[group] = {
-                "match_id": row["match_id"],
-                "match_ids": [row["match_id"]],
-                "k": row["k"],
-                "k_current": row["k"] == settings.k,
-                "created_at": row["created_at"],
-                "filers": sorted({o.filing.filer for o in opened}),
-                "warnings": [
-                    {
-                        "filing_id": str(o.filing.filing_id),
-                        "filer": o.filing.filer,
-                        "subject": o.payload.get("subject"),
-                        "aliases": o.payload.get("aliases", []),
-                        "categories": o.payload.get("categories", []),
-                        "text": o.payload.get("text"),
-                    }
-                    for o in opened
-                ],
-            }
+            seen[group] = _match_view(row, settings.k, opened, excluded)
             out.append(seen[group])
         return out
+
+
+def _match_view(
+    row: dict[str, Any], current_k: int, opened: list[OpenedFiling], excluded: list[ExcludedFiling]
+) -> dict[str, Any]:
+    return {
+        "match_id": row["match_id"],
+        "match_ids": [row["match_id"]],
+        "k": row["k"],
+        "k_current": row["k"] == current_k,
+        "created_at": row["created_at"],
+        "opened": bool(opened),
+        "filers": sorted({o.filing.filer for o in opened}),
+        "warnings": [
+            {
+                "filing_id": str(o.filing.filing_id),
+                "filer": o.filing.filer,
+                "subject": o.payload.get("subject"),
+                "aliases": o.payload.get("aliases", []),
+                "categories": o.payload.get("categories", []),
+                "text": o.payload.get("text"),
+            }
+            for o in opened
+        ],
+        # Filings whose filer sealed a share that fails its checks (§36.7): left out.
+        "excluded": [
+            {"filing_id": str(e.filing.filing_id), "filer": e.filing.filer, "reason": e.reason}
+            for e in excluded
+        ],
+    }

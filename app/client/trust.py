@@ -26,6 +26,13 @@ class CirclePin:
     # (owners and admins with their fingerprints); -1: not known yet.
     admins_since: int = -1
     name: str | None = None  # the circle's name at the last verified sync
+    # Sealed warnings: the settings record and moderation key record this device verified at
+    # key record ``sealed_checked_at`` (texts), so a cold CLI seal need not fetch and verify
+    # them again while the key record is the same (the server refuses a filing made under a
+    # changed k or moderation key, and the SDK then checks afresh).
+    sealed_checked_at: int = -1
+    sealed_settings: str | None = None
+    sealed_moderation: str | None = None
 
 
 @dataclass

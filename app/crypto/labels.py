@@ -132,13 +132,23 @@ PERSON_SEAL_OPRF_KEY: Final = _person("bc.v1.seal-oprf")  # server only: its OPR
 SEALED_NAME_PREFIX: Final = b"backchannel.sealed-name.v1\x00"
 SEALED_BODY_AD_PREFIX: Final = b"backchannel.sealed-body.v1\x00"
 SEALED_WRAP_AD_PREFIX: Final = b"backchannel.sealed-wrap.v1\x00"
-SEALED_SHARE_AD_PREFIX: Final = b"backchannel.sealed-share.v1\x00"
+SEALED_SHARE_AD_PREFIX: Final = b"backchannel.sealed-share.v2\x00"  # v2: with commitments
 SEALED_SELF_PREFIX: Final = b"backchannel.sealed-self.v1\x00"
 SEALED_FILING_TYPE: Final = "backchannel.sealed-filing"
 SEALED_FILING_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-filing.v1\x00"
 SEALED_SETTINGS_TYPE: Final = "backchannel.sealed-settings"
 SEALED_SETTINGS_SIGNATURE_CONTEXT: Final = b"backchannel.sealed-settings.v1\x00"
 SEALED_EVALUATION_AD_PREFIX: Final = b"backchannel.sealed-evaluation.v1\x00"
+# Anonymous posting tokens (§38): blind issuance per circle and epoch, spent without a session.
+PERSON_ANON_OPRF_KEY: Final = _person("bc.v1.anon-oprf")  # server only: its OPRF key seed
+PERSON_ANON_SPENT: Final = _person("bc.v1.anon-spent")
+ANON_ISSUANCE_TYPE: Final = "backchannel.anon-issuance"
+ANON_ISSUANCE_SIGNATURE_CONTEXT: Final = b"backchannel.anon-issuance.v1\x00"
+ANON_TOKEN_PREFIX: Final = b"backchannel.anon-token.v1\x00"
+ANON_AUTHOR_TYPE: Final = "backchannel.anon-author"
+ANON_AUTHOR_SIGNATURE_CONTEXT: Final = b"backchannel.anon-author-sig.v1\x00"
+ANON_AUTHOR_AD_PREFIX: Final = b"backchannel.anon-author.v1\x00"
+ANON_CASES_SIGNATURE_CONTEXT: Final = b"backchannel.author-cases.v1\x00"
 # Web releases (§35): the signed manifest of the web client's assets and the release key.
 RELEASE_TYPE: Final = "backchannel.web-release"
 RELEASE_SIGNATURE_CONTEXT: Final = b"backchannel.web-release.v1\x00"

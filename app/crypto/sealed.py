@@ -145,6 +145,28 @@ class NamePolynomial:
     def wrap_key(self) -> bytes:
         return wrap_key(self.coefficients[0])
 
+    @property
+    def commitments(self) -> tuple[bytes, ...]:
+        """Feldman commitments ``C_j = a_j·G``: deterministic from ``v`` and ``k``, so every
+        honest filer of one name seals the same ones, and any share can be checked."""
+        return tuple(ristretto.mul_base(a) for a in self.coefficients)
+
+
+def share_verifies(x: bytes, y: bytes, commitments: Sequence[bytes]) -> bool:
+    """Feldman's check: ``y·G = C_0 + x·C_1 + … + x^{k-1}·C_{k-1}`` (Horner over the group,
+    libsodium's operations). False for a commitment that is not an element or ``y`` that is
+    not a reduced scalar."""
+    if (
+        not MIN_K <= len(commitments) <= MAX_K
+        or not all(ristretto.is_element(c) for c in commitments)
+        or not ristretto.is_scalar(y)
+    ):
+        return False
+    total = ristretto.IDENTITY
+    for commitment in reversed(commitments):
+        total = ristretto.add(ristretto.mul(x, total), commitment)
+    return hmac.compare_digest(total, ristretto.mul_base(y))
+
 
 def wrap_key(constant: bytes) -> bytes:
     """The AEAD key that wraps each filing's key: a subkey of ``f(0)``."""

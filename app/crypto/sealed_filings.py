@@ -7,22 +7,25 @@ moderation key; and ``W`` sealed to the filer's own X25519 key (to list, publish
 re-file it). The server sees the tags, sizes and the filer, never a name, a point or text.
 
 An admin opens a match only after checking, for every filing: the filer's signature under
-the key the circle's signed record lists for them; the circle, tag and ``k``; one point per
-filer; at least ``k`` filers. The constant interpolated from ``k`` points must unwrap every
-filing's key: a server that groups filings of different names, or invents one, fails there
-(``DecryptionFailed``) or at the signature (``BadSignature``). The JavaScript mirror is
+the key the circle's signed record lists for them; the circle, tag and ``k``; at least
+``k`` distinct filers. Then each filer's share is checked against the Feldman commitments
+sealed with it (``C_j = a_j·G``, deterministic from the name, so honest filers' agree): a
+member who seals a wrong point is excluded and reported, and any ``k`` verified shares
+open the match. A server that groups filings of different names, or invents one, fails at
+the tag (``WrongEpoch``) or the signature (``BadSignature``). The JavaScript mirror is
 ``web/src/protocol/sealedfilings.js``.
 """
 
+import hmac
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nacl.public import PrivateKey
 
-from app.crypto import labels
+from app.crypto import labels, ristretto
 from app.crypto.circles import canonical_json, load_json, open_prefixed, seal_prefixed
 from app.crypto.encoding import b64decode, b64encode
 from app.crypto.entries import pad, unpad
@@ -45,6 +48,7 @@ from app.crypto.sealed import (
     check_k,
     filer_point,
     interpolate,
+    share_verifies,
     wrap_key,
 )
 
@@ -55,6 +59,15 @@ SELF_BOX_BYTES = 48 + len(labels.SEALED_SELF_PREFIX) + 32 + 32  # 139
 
 class NotEnoughFilers(UntrustedSigner):
     """A match shown with fewer than ``k`` distinct members' verified filings."""
+
+
+class NotEnoughShares(DecryptionFailed):
+    """Fewer than ``k`` filers' shares verify against one set of commitments: the match
+    cannot open yet (``excluded`` says which filings failed and why)."""
+
+    def __init__(self, message: str, excluded: "Iterable[ExcludedFiling]" = ()) -> None:
+        super().__init__(message)
+        self.excluded = list(excluded)
 
 
 @dataclass(frozen=True)
@@ -200,7 +213,11 @@ def seal_filing(
     )
     x = filer_point(circle_id, filer)
     points_plain = canonical_json(
-        {"filing": filing_id.hex, "points": [b64encode(p.share(x)) for p in ordered]}
+        {
+            "filing": filing_id.hex,
+            "points": [b64encode(p.share(x)) for p in ordered],
+            "commitments": [[b64encode(c) for c in p.commitments] for p in ordered],
+        }
     )
     ephemeral = PrivateKey.generate()
     ephemeral_public = bytes(ephemeral.public_key)
@@ -255,8 +272,16 @@ def open_own(filing: SealedFiling, identity: IdentityKeys) -> dict[str, Any]:
     return _open_body(filing, file_key)
 
 
-def open_points(filing: SealedFiling, key: ModerationKey) -> dict[bytes, bytes]:
-    """An admin opens a filing's points: ``{tag: f(x)}``."""
+@dataclass(frozen=True)
+class Share:
+    """One filer's point on one name's polynomial and the commitments they sealed with it."""
+
+    point: bytes  # f(x)
+    commitments: tuple[bytes, ...]  # C_j = a_j·G, j = 0 … k-1
+
+
+def open_points(filing: SealedFiling, key: ModerationKey) -> dict[bytes, Share]:
+    """An admin opens a filing's points and commitments: ``{tag: Share}``."""
     sealed = filing.points
     shared = shared_key(bytes(key), sealed[:32])
     ad = _points_ad(
@@ -265,20 +290,49 @@ def open_points(filing: SealedFiling, key: ModerationKey) -> dict[bytes, bytes]:
     plain = open_box(shared, sealed[32:], ad, "sealed points")
     try:
         data = load_json(plain)
-        values = [b64decode(v) for v in data["points"]]
-        if data["filing"] != filing.filing_id.hex or set(data) != {"filing", "points"}:
+        if set(data) != {"filing", "points", "commitments"}:
+            raise DecryptionFailed("the sealed points are malformed")
+        if data["filing"] != filing.filing_id.hex:
             raise WrongEpoch("the points belong to another filing")
-    except (ValueError, KeyError, TypeError) as exc:
+        values = [b64decode(v) for v in data["points"]]
+        commitments = [tuple(b64decode(c) for c in row) for row in data["commitments"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DecryptionFailed("the sealed points are malformed") from exc
-    if len(values) != len(filing.tags) or any(len(v) != SCALAR_BYTES for v in values):
-        raise DecryptionFailed("one point per tag, 32 bytes each")
-    return dict(zip(filing.tags, values, strict=True))
+    if (
+        len(values) != len(filing.tags)
+        or len(commitments) != len(filing.tags)
+        or any(len(v) != SCALAR_BYTES for v in values)
+        or any(len(row) != filing.k or any(len(c) != 32 for c in row) for row in commitments)
+    ):
+        raise DecryptionFailed("one point and k commitments per tag, 32 bytes each")
+    return {
+        tag: Share(value, row)
+        for tag, value, row in zip(filing.tags, values, commitments, strict=True)
+    }
 
 
 @dataclass(frozen=True)
 class OpenedFiling:
     filing: SealedFiling
     payload: dict[str, Any]
+
+
+# Why a filing in a match was left out (§36.7): its points do not open under the moderation
+# key; its share fails its own commitments; it committed to another polynomial than the one
+# k verified shares agree on; or its wrap or body does not open under the key they give.
+EXCLUDED_REASONS = ("unreadable_share", "bad_share", "other_commitments", "decryption_failed")
+
+
+@dataclass(frozen=True)
+class ExcludedFiling:
+    filing: SealedFiling
+    reason: str
+
+
+@dataclass(frozen=True)
+class MatchOpening:
+    opened: list[OpenedFiling]
+    excluded: list[ExcludedFiling]
 
 
 def open_match(
@@ -289,14 +343,20 @@ def open_match(
     k: int,
     identities: Mapping[str, PublicIdentity],
     moderation_keys: Mapping[int, ModerationKey],
-) -> list[OpenedFiling]:
+) -> MatchOpening:
     """Verify a match the server shows and open every filing in it (§36.7).
 
     ``identities``: the current members the circle's newest signed record lists, by
     username; a filer outside it (removed, or invented) is refused. ``k``: the circle's
-    current ``k`` from its verified settings record."""
+    current ``k`` from its verified settings chain.
+
+    What the server controls (which filings, under which tag and ``k``) is checked first and
+    refused as a whole. What a member controls (the share and commitments they sealed, their
+    wrap) is checked per filing: a filing that fails is excluded and reported, and the match
+    opens with any ``k`` distinct filers whose shares verify against the same commitments
+    (``NotEnoughShares`` if there are fewer)."""
     check_k(k)
-    first: dict[str, tuple[SealedFiling, bytes]] = {}
+    filers: set[str] = set()
     for filing, signature in filings:
         identity = identities.get(filing.filer)
         if identity is None:
@@ -304,19 +364,53 @@ def open_match(
         filing.verify_signature(signature, identity)
         if filing.circle_id != circle_id or filing.k != k or tag not in filing.tags:
             raise WrongEpoch("a filing of another circle, name or k")
-        first.setdefault(filing.filer, (filing, signature))
-    if len(first) < k:
-        raise NotEnoughFilers(f"{len(first)} distinct filers; this circle needs {k}")
-    points = []
-    for filer, (filing, _) in sorted(first.items())[:k]:
+        filers.add(filing.filer)
+    if len(filers) < k:
+        raise NotEnoughFilers(f"{len(filers)} distinct filers; this circle needs {k}")
+    excluded: dict[uuid.UUID, ExcludedFiling] = {}
+    # commitments -> {filer: point}: the filers whose share verifies against them
+    groups: dict[tuple[bytes, ...], dict[str, bytes]] = {}
+    commitments_of: dict[uuid.UUID, tuple[bytes, ...]] = {}
+    for filing, _ in filings:
         keys = moderation_keys.get(filing.generation)
         if keys is None:
             raise DecryptionFailed(f"no moderation key of generation {filing.generation}")
-        points.append((filer_point(circle_id, filer), open_points(filing, keys)[tag]))
-    key = wrap_key(interpolate(points))
+        try:
+            share = open_points(filing, keys)[tag]
+        except (DecryptionFailed, WrongEpoch):
+            excluded[filing.filing_id] = ExcludedFiling(filing, "unreadable_share")
+            continue
+        x = filer_point(circle_id, filing.filer)
+        if not share_verifies(x, share.point, share.commitments):
+            excluded[filing.filing_id] = ExcludedFiling(filing, "bad_share")
+            continue
+        commitments_of[filing.filing_id] = share.commitments
+        groups.setdefault(share.commitments, {}).setdefault(filing.filer, share.point)
+    if not groups:
+        raise NotEnoughShares(f"no share verifies; this circle needs {k}", excluded.values())
+    # The commitments most distinct filers verify against (ties: the smallest bytes), so a
+    # spoiler's own commitments never outvote k honest filers.
+    commitments, verified = min(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    if len(verified) < k:
+        raise NotEnoughShares(
+            f"{len(verified)} verified shares; this circle needs {k}", excluded.values()
+        )
+    points = [(filer_point(circle_id, filer), y) for filer, y in sorted(verified.items())[:k]]
+    constant = interpolate(points)
+    if not hmac.compare_digest(ristretto.mul_base(constant), commitments[0]):
+        raise DecryptionFailed("the interpolated constant is not the committed one")
+    key = wrap_key(constant)
     opened = []
     for filing, _ in filings:
-        wrap = filing.wraps[filing.tags.index(tag)]
-        file_key = open_box(key, wrap, _wrap_ad(circle_id, filing.filing_id, tag), "wrap")
-        opened.append(OpenedFiling(filing, _open_body(filing, file_key)))
-    return opened
+        if filing.filing_id in excluded:
+            continue
+        if commitments_of[filing.filing_id] != commitments:
+            excluded[filing.filing_id] = ExcludedFiling(filing, "other_commitments")
+            continue
+        try:
+            wrap = filing.wraps[filing.tags.index(tag)]
+            file_key = open_box(key, wrap, _wrap_ad(circle_id, filing.filing_id, tag), "wrap")
+            opened.append(OpenedFiling(filing, _open_body(filing, file_key)))
+        except DecryptionFailed:
+            excluded[filing.filing_id] = ExcludedFiling(filing, "decryption_failed")
+    return MatchOpening(opened, list(excluded.values()))

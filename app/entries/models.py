@@ -27,7 +27,11 @@ class Entry(Base):
     circle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)  # per circle, assigned under the circle lock
     epoch: Mapped[int] = mapped_column(Integer)
-    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    # The posting account, for a named entry only: an anonymous one is posted with a token
+    # and no session (§38), and the server never learns who wrote it.
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, nullable=True
+    )
     anonymous: Mapped[bool] = mapped_column(Boolean)
     author_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -39,6 +43,10 @@ class Entry(Base):
     # entries posted before migration 0011.
     author_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     terms_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    # §38.3: an anonymous entry's author sealed to moderation key generation
+    # ``author_generation``; only the admins open it (an audited unmask).
+    sealed_author: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    author_generation: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16))  # live | hidden | retracted | expired | removed
     corroboration_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -55,7 +63,8 @@ Index("ix_entries_changes", Entry.circle_id, Entry.change_seq, unique=True)
 
 
 class Corroboration(Base):
-    """A member's "me too" on an entry; one per member per entry, encrypted like entries."""
+    """A member's "me too" on an entry, encrypted like entries; one per account (named) and one
+    per author tag (named or anonymous)."""
 
     __tablename__ = "corroborations"
     __table_args__ = (UniqueConstraint("entry_id", "author_id"),)
@@ -64,7 +73,7 @@ class Corroboration(Base):
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     circle_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     epoch: Mapped[int] = mapped_column(Integer)
-    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     anonymous: Mapped[bool] = mapped_column(Boolean)
     author_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -73,4 +82,15 @@ class Corroboration(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     # The corroborator's own tag for the entry (§24.1); null before migration 0011.
     author_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    sealed_author: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    author_generation: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# One corroboration per identity and entry, named or anonymous (§24.1, §38.5).
+Index(
+    "uq_corroborations_entry_id_author_tag",
+    Corroboration.entry_id,
+    Corroboration.author_tag,
+    unique=True,
+)

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.anon.schemas import AnonymousCorroborationCreate, AnonymousEntryCreate
 from app.circles import access
-from app.deps import CurrentCaller, CurrentUser, Session, on_database
-from app.entries import service
+from app.deps import CurrentCaller, CurrentUser, Session, SettingsDep, on_database
+from app.entries import anonymous, service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
     CorroborationCreate,
@@ -25,19 +26,27 @@ from app.entries.schemas import (
 from app.entries.service import EntryView, FeedPage
 from app.errors import (
     AlreadyCorroborated,
+    AnonymousNeedsToken,
     AuthorMismatch,
     BadCiphertext,
     BadEnvelope,
     BadExpiry,
     BadTerms,
+    BadToken,
+    CircleNotFound,
     CorroborationExists,
     EntryExists,
     EntryGone,
     EntryNotFound,
     InvalidRequest,
+    ModerationKeyMissing,
+    ModerationKeyStale,
     NotAuthor,
+    RotationDue,
     SelfCorroboration,
     StaleEpoch,
+    StaleToken,
+    TokenSpent,
 )
 from app.openapi import error_responses
 from app.types import INTEGER_MAX
@@ -60,6 +69,36 @@ router = APIRouter(
         SelfCorroboration,
         BadExpiry,
         BadTerms,
+        AnonymousNeedsToken,
+    ),
+)
+
+# §38: anonymous warnings and corroborations come with a token and no session, so the
+# server never learns whose they are. Hung outside the authenticated parent.
+public_router = APIRouter(
+    prefix="/v1/anon/circles/{circle_id}",
+    tags=["entries"],
+    responses=error_responses(
+        CircleNotFound,
+        EntryNotFound,
+        EntryGone,
+        EntryExists,
+        AlreadyCorroborated,
+        CorroborationExists,
+        SelfCorroboration,
+        NotAuthor,
+        BadToken,
+        StaleToken,
+        TokenSpent,
+        StaleEpoch,
+        AuthorMismatch,
+        BadEnvelope,
+        BadCiphertext,
+        BadExpiry,
+        BadTerms,
+        ModerationKeyMissing,
+        ModerationKeyStale,
+        RotationDue,
     ),
 )
 
@@ -229,3 +268,39 @@ def retract(
         session, circle_id=circle_id, entry_id=entry_id, actor=user, signature=body.signature
     )
     return entry_out(EntryView(entry, None if entry.anonymous else user.username))
+
+
+@public_router.post("/entries", response_model=PostedOut, status_code=201)
+def post_anonymous(
+    circle_id: uuid.UUID, body: AnonymousEntryCreate, session: Session, settings: SettingsDep
+) -> PostedOut:
+    entry = anonymous.post_anonymous(session, settings, circle_id=circle_id, request=body)
+    return PostedOut(
+        entry_id=entry.id, seq=entry.seq, created_at=entry.created_at, expires_at=entry.expires_at
+    )
+
+
+@public_router.post(
+    "/entries/{entry_id}/corroborations", response_model=CorroborationOut, status_code=201
+)
+def corroborate_anonymous(
+    circle_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    body: AnonymousCorroborationCreate,
+    session: Session,
+    settings: SettingsDep,
+) -> CorroborationOut:
+    item = anonymous.corroborate_anonymous(
+        session, settings, circle_id=circle_id, entry_id=entry_id, request=body
+    )
+    return corroboration_out(item, None)
+
+
+@public_router.post("/entries/{entry_id}/retract", response_model=EntryOut)
+def retract_anonymous(
+    circle_id: uuid.UUID, entry_id: uuid.UUID, body: RetractRequest, session: Session
+) -> EntryOut:
+    entry = anonymous.retract_anonymous(
+        session, circle_id=circle_id, entry_id=entry_id, signature=body.signature
+    )
+    return entry_out(EntryView(entry, None))

@@ -10,11 +10,10 @@ Nonce = Annotated[bytes, B64Bytes(24)]
 Ciphertext = Annotated[bytes, B64Bytes(512 + 16, MAX_PADDED + 16)]
 
 
-class EnvelopeIn(BaseModel):
+class EnvelopeFields(BaseModel):
     model_config = REQUEST_CONFIG
 
     epoch: int = Field(ge=0, le=INTEGER_MAX)
-    anonymous: bool
     author_key: Key32
     commitment: Key32
     nonce: Nonce
@@ -22,16 +21,28 @@ class EnvelopeIn(BaseModel):
     signature: Signature64
 
 
-class EntryCreate(EnvelopeIn):
+class EnvelopeIn(EnvelopeFields):
+    anonymous: bool  # only false is accepted with a session (§38: anonymous needs a token)
+
+
+class EntryFields(EnvelopeFields):
     entry_id: UUIDField
     author_tag: Key32  # §24.1: the author's tag for this entry
     expires_at: int = Field(ge=0, le=2**53)  # Unix seconds, signed in the terms (§24.2)
     terms_signature: Signature64
 
 
-class CorroborationCreate(EnvelopeIn):
+class CorroborationFields(EnvelopeFields):
     corroboration_id: UUIDField
     author_tag: Key32  # the corroborator's own tag for the entry (§24.1)
+
+
+class EntryCreate(EntryFields, EnvelopeIn):
+    pass
+
+
+class CorroborationCreate(CorroborationFields, EnvelopeIn):
+    pass
 
 
 class RetractRequest(BaseModel):

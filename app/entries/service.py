@@ -34,12 +34,19 @@ from app.crypto.entries import (
     verify_retraction,
     verify_terms,
 )
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.entries import queries
 from app.entries.models import Corroboration, Entry
-from app.entries.schemas import CorroborationCreate, EntryCreate, EnvelopeIn
+from app.entries.schemas import (
+    CorroborationCreate,
+    EntryCreate,
+    EntryFields,
+    EnvelopeFields,
+    EnvelopeIn,
+)
 from app.errors import (
     AlreadyCorroborated,
+    AnonymousNeedsToken,
     AuthorMismatch,
     BadCiphertext,
     BadEnvelope,
@@ -60,18 +67,19 @@ MIN_TTL_DAYS, MAX_TTL_DAYS = 1, 3650
 CLOCK_SKEW = 3_600  # seconds a client's clock may be off when it signs its expiry
 
 
-def _check_envelope(
-    body: EnvelopeIn,
+def check_envelope(
+    body: EnvelopeFields,
     *,
-    actor: User | Account,
+    named_key: bytes | None,
     circle: Circle | CircleCounters,
     context: EnvelopeContext,
 ) -> None:
-    """Defence in depth: clients verify again; the server refuses what cannot be genuine."""
+    """Defence in depth: clients verify again; the server refuses what cannot be genuine.
+    ``named_key`` is the caller's identity key (a named envelope must be signed with it);
+    None for an anonymous one, whose caller checks its key names no one."""
     if body.epoch != circle.epoch:
         raise StaleEpoch()
-    if (body.author_key == actor.ed25519_public) == body.anonymous:
-        # Named posts use the identity key; anonymous ones must not (it would name the author).
+    if named_key is not None and not hmac.compare_digest(body.author_key, named_key):
         raise AuthorMismatch()
     if len(body.ciphertext) not in _CIPHERTEXT_SIZES:
         raise BadCiphertext()
@@ -84,11 +92,18 @@ def _check_envelope(
         raise BadEnvelope() from exc
 
 
-def _envelope_columns(request: EnvelopeIn) -> dict[str, object]:
+def _named_only(body: EnvelopeIn) -> None:
+    """With a session only named envelopes: an anonymous one sent with a session would tell
+    the server its author (§38)."""
+    if body.anonymous:
+        raise AnonymousNeedsToken()
+
+
+def envelope_columns(request: EnvelopeFields, *, anonymous: bool) -> dict[str, object]:
     """The envelope as stored: what the author signed, byte for byte."""
     return {
         "epoch": request.epoch,
-        "anonymous": request.anonymous,
+        "anonymous": anonymous,
         "author_key": request.author_key,
         "commitment": request.commitment,
         "nonce": request.nonce,
@@ -97,8 +112,8 @@ def _envelope_columns(request: EnvelopeIn) -> dict[str, object]:
     }
 
 
-def _check_terms(
-    request: EntryCreate, *, circle: Circle | CircleCounters, now: datetime
+def check_terms(
+    request: EntryFields, *, circle: Circle | CircleCounters, now: datetime
 ) -> datetime:
     """§24.2: the expiry the author signed, within the window; it is the one stored."""
     now_s = int(now.timestamp())
@@ -145,24 +160,27 @@ def post_entry(
     """Store a warning; posting the same entry id again returns the stored one (idempotent).
     The hottest write: its reads and writes are Core statements (``queries``), not ORM."""
     circle = active_member_locked(session, circle_id=circle_id, user=actor)
+    _named_only(request)
     existing = queries.existing_entry(session, request.entry_id)
     if existing is not None:
         if existing.circle_id == circle.id and _same_entry(existing, request, actor):
             return Posted(existing.id, existing.seq, existing.created_at, existing.expires_at)
         raise EntryExists()
     context = EnvelopeContext(ENTRY, circle.id, request.epoch, request.entry_id)
-    _check_envelope(request, actor=actor, circle=circle, context=context)
+    check_envelope(request, named_key=actor.ed25519_public, circle=circle, context=context)
     now = utcnow()
-    expires_at = _check_terms(request, circle=circle, now=now)
+    expires_at = check_terms(request, circle=circle, now=now)
     circle.entry_seq += 1
     entry = Entry(
         id=request.entry_id,
         circle_id=circle.id,
         seq=circle.entry_seq,
         author_id=actor.id,
-        **_envelope_columns(request),
+        **envelope_columns(request, anonymous=False),
         author_tag=request.author_tag,
         terms_signature=request.terms_signature,
+        sealed_author=None,
+        author_generation=None,
         status="live",
         corroboration_count=0,
         created_at=now,
@@ -192,13 +210,16 @@ class EntryView:
 
 
 def _views(session: Session, entries: list[Entry]) -> list[EntryView]:
-    named = {e.author_id for e in entries if not e.anonymous}
+    named = {e.author_id for e in entries if e.author_id is not None}
     names = (
         dict(session.execute(select(User.id, User.username).where(User.id.in_(named))).all())
         if named
         else {}
     )
-    return [EntryView(e, None if e.anonymous else names.get(e.author_id)) for e in entries]
+    return [
+        EntryView(e, None if e.anonymous or e.author_id is None else names.get(e.author_id))
+        for e in entries
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +266,7 @@ _FEED = (
         Entry.expires_at,
         Entry.change_seq,
     )
-    .join(User, User.id == Entry.author_id)
+    .outerjoin(User, User.id == Entry.author_id)
     .where(Entry.circle_id == bindparam("circle_id"))
 )
 _FEED_NEWEST = _FEED.order_by(Entry.seq.desc()).limit(bindparam("limit"))
@@ -322,7 +343,7 @@ def get_entry(
     )
     rows = session.execute(
         select(Corroboration, User.username)
-        .join(User, User.id == Corroboration.author_id)
+        .outerjoin(User, User.id == Corroboration.author_id)
         .where(Corroboration.entry_id == entry.id)
         .order_by(Corroboration.created_at)
     ).all()
@@ -345,12 +366,9 @@ def corroborate(
         raise EntryNotFound()
     if entry.status != "live":
         raise EntryGone()
-    _refuse_own(entry, actor=actor, tag=request.author_tag)
-    existing = session.scalar(
-        select(Corroboration).where(
-            Corroboration.entry_id == entry.id, Corroboration.author_id == actor.id
-        )
-    )
+    _named_only(request)
+    refuse_own(entry, actor=actor, tag=request.author_tag)
+    existing = existing_corroboration(session, entry, tag=request.author_tag, actor=actor)
     if existing is not None:
         if existing.id == request.corroboration_id and existing.signature == request.signature:
             return existing  # idempotent retry
@@ -360,14 +378,16 @@ def corroborate(
     context = EnvelopeContext(
         CORROBORATION, circle.id, request.epoch, entry.id, request.corroboration_id
     )
-    _check_envelope(request, actor=actor, circle=circle, context=context)
+    check_envelope(request, named_key=actor.ed25519_public, circle=circle, context=context)
     item = Corroboration(
         id=request.corroboration_id,
         entry_id=entry.id,
         circle_id=circle.id,
         author_id=actor.id,
-        **_envelope_columns(request),
+        **envelope_columns(request, anonymous=False),
         author_tag=request.author_tag,
+        sealed_author=None,
+        author_generation=None,
         created_at=utcnow(),
     )
     session.add(item)
@@ -377,14 +397,29 @@ def corroborate(
     return item
 
 
-def _refuse_own(entry: Entry, *, actor: User, tag: bytes) -> None:
+def existing_corroboration(
+    session: Session, entry: Entry, *, tag: bytes, actor: User | None
+) -> Corroboration | None:
+    """The corroboration this identity (its tag) or, with a session, this account already
+    made of ``entry``: one each, named or anonymous (§24.1, §38.5)."""
+    same = Corroboration.author_tag == tag
+    if actor is not None:
+        same = same | (Corroboration.author_id == actor.id)
+    found: Corroboration | None = session.scalar(
+        select(Corroboration).where(Corroboration.entry_id == entry.id, same).limit(1)
+    )
+    return found
+
+
+def refuse_own(entry: Entry, *, actor: User | None, tag: bytes) -> None:
     """No self-corroboration (§24.1). The tag comparison needs no knowledge of who wrote
     the entry: the corroborator's tag for this entry equals the entry's tag only when the
-    same identity key made both. While the server still records each entry's account
-    (``author_id``; a later change removes it for anonymous posts) it also compares
-    accounts, which stops a modified client that sends a made-up tag."""
+    same identity key made both. For a named entry and a corroboration with a session the
+    accounts are compared too; an anonymous entry has no account (§38.5 says what that
+    leaves to a modified client)."""
     own_tag = entry.author_tag is not None and hmac.compare_digest(entry.author_tag, tag)
-    if own_tag or entry.author_id == actor.id:
+    own_account = actor is not None and entry.author_id == actor.id
+    if own_tag or own_account:
         raise SelfCorroboration()
 
 
@@ -395,7 +430,7 @@ def wipe_entry(
     The caller holds ``circle``'s lock (the wipe is a change readers must learn of)."""
     entry.status = status
     entry.nonce = entry.ciphertext = entry.signature = None
-    entry.wiped_at = now
+    entry.wiped_at = coarse(now) if entry.anonymous else now
     stamp_change(circle, entry)
     session.execute(
         update(Corroboration)
@@ -417,8 +452,17 @@ def retract(
     entry = session.get(Entry, entry_id)
     if entry is None or entry.circle_id != circle.id:
         raise EntryNotFound()
-    if entry.author_id != actor.id:
-        raise NotAuthor()
+    if entry.author_id is None or entry.author_id != actor.id:
+        raise NotAuthor()  # an anonymous entry is retracted without a session (§38.6)
+    retract_signed(session, circle, entry, signature=signature, actor=actor.username)
+    return entry
+
+
+def retract_signed(
+    session: Session, circle: Circle, entry: Entry, *, signature: bytes, actor: str
+) -> None:
+    """Wipe ``entry`` on its author's signature (§24), under ``circle``'s lock, and log it
+    with the signature; ``actor`` is ``""`` for an anonymous entry."""
     if entry.status not in ("live", "hidden"):
         raise EntryGone()
     try:
@@ -431,7 +475,7 @@ def retract(
         session,
         circle_id=circle.id,
         kind="entry_retracted",
-        actor="" if entry.anonymous else actor.username,
+        actor="" if entry.anonymous else actor,
         # The author's signed retraction (§24): any member's audit check verifies it.
         details={
             "entry_id": entry.id.hex,
@@ -439,7 +483,6 @@ def retract(
             "signature": b64encode(signature),
         },
     )
-    return entry
 
 
 def expiry_details(entry: Entry) -> dict[str, Any]:

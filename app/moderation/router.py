@@ -18,8 +18,10 @@ from app.errors import (
     DecisionNotAllowed,
     EntryGone,
     EntryNotFound,
+    InvalidCursor,
     InvalidDecision,
     InvalidModerationKey,
+    InvalidRequest,
     ModerationKeyConflict,
     ModerationKeyMissing,
     ModerationKeyStale,
@@ -31,9 +33,11 @@ from app.errors import (
 )
 from app.moderation import intake, service
 from app.moderation.schemas import (
+    AuthorCasesRequest,
     CaseCreated,
     CaseDecided,
     CaseOut,
+    CasePage,
     CaseSummary,
     ChallengeOut,
     DecisionBatch,
@@ -65,6 +69,7 @@ router = APIRouter(
         ModeratorSetMismatch,
         InvalidModerationKey,
         InvalidDecision,
+        InvalidCursor,
         DecisionConflict,
         DecisionNotAllowed,
     ),
@@ -150,18 +155,30 @@ def file_report(
     return CaseCreated(case_id=case.id, status=case.status, created_at=case.created_at)
 
 
-@router.get("/moderation/cases", response_model=list[CaseOut])
+@router.get("/moderation/cases", response_model=CasePage)
 def list_cases(
     circle_id: uuid.UUID,
     session: Session,
     user: CurrentUser,
     status: Annotated[
-        Literal["open", "hidden", "dismissed", "removed", "restored"] | None, Query()
+        Literal["open", "decided", "hidden", "dismissed", "removed", "restored"] | None,
+        Query(),
     ] = None,
     kind: Annotated[Literal["report", "takedown"] | None, Query()] = None,
-) -> list[CaseOut]:
-    views = service.list_cases(session, circle_id=circle_id, actor=user, status=status, kind=kind)
-    return [_case_out(v) for v in views]
+    limit: Annotated[int, Query(ge=1, le=service.PAGE_MAX)] = service.PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query()] = None,
+) -> CasePage:
+    """One page of cases, newest first; ``cursor`` is a previous page's ``next_cursor``."""
+    page = service.list_cases(
+        session,
+        circle_id=circle_id,
+        actor=user,
+        status=status,
+        kind=kind,
+        limit=limit,
+        cursor=cursor,
+    )
+    return CasePage(cases=[_case_out(v) for v in page.cases], next_cursor=page.next_cursor)
 
 
 @router.get("/moderation/cases/{case_id}", response_model=CaseOut)
@@ -242,3 +259,30 @@ def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
     return ReceiptStatus(
         case_id=case.id, status=case.status, response=case.response, updated_at=case.updated_at
     )
+
+
+# §38.5: the author of an anonymous warning reads its cases without a session.
+anonymous_router = APIRouter(
+    prefix="/v1/anon/circles/{circle_id}",
+    tags=["anonymous"],
+    responses=error_responses(EntryNotFound, InvalidRequest),
+)
+
+
+@anonymous_router.post("/entries/{entry_id}/moderation", response_model=list[CaseSummary])
+def anonymous_entry_cases(
+    circle_id: uuid.UUID, entry_id: uuid.UUID, body: AuthorCasesRequest, session: Session
+) -> list[CaseSummary]:
+    return [
+        CaseSummary(
+            case_id=case.id,
+            kind=case.kind,
+            status=case.status,
+            actions=actions,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+        )
+        for case, actions in service.anonymous_entry_cases(
+            session, circle_id=circle_id, entry_id=entry_id, at=body.at, signature=body.signature
+        )
+    ]

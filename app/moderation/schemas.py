@@ -169,6 +169,23 @@ class CaseOut(BaseModel):
     decisions: list[DecisionOut]
 
 
+class AuthorCasesRequest(BaseModel):
+    """An anonymous warning's author, asking for its cases without a session (§38.5)."""
+
+    model_config = REQUEST_CONFIG
+
+    at: int = Field(ge=0, le=2**53)  # Unix seconds, within five minutes of the server's
+    signature: Signature64  # by the per-entry key over author_cases_message
+
+
+class CasePage(BaseModel):
+    """One page of a circle's cases, newest first; ``next_cursor`` (when there may be more)
+    is passed back as ``cursor`` for the next page."""
+
+    cases: list[CaseOut]
+    next_cursor: str | None
+
+
 class CaseSummary(BaseModel):
     """What an entry's author learns: that it was reported and the outcome; never by whom."""
 

@@ -6,11 +6,13 @@ signatures, who may act, and that each decision follows the case's previous
 one, then stores bytes and appends an audit record.
 """
 
+import base64
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ from app.circles.access import active_member, circle_admin
 from app.circles.models import Circle
 from app.circles.records import active_members, identity_of
 from app.crypto import CryptoError
+from app.crypto.anon import CASES_WINDOW_SECONDS, author_cases_message
 from app.crypto.circles import ADMIN_ROLES
 from app.crypto.decisions import (
     Decision,
@@ -29,6 +32,7 @@ from app.crypto.encoding import b64encode
 from app.crypto.moderation import (
     ModerationKeyRecord,
     check_moderation_successor,
+    verify_signed,
 )
 from app.crypto.reports import case_hash
 from app.db import utcnow
@@ -43,17 +47,26 @@ from app.errors import (
     DecisionNotAllowed,
     EntryGone,
     EntryNotFound,
+    InvalidCursor,
     InvalidDecision,
     InvalidModerationKey,
+    InvalidRequest,
     ModerationKeyConflict,
     ModerationKeyMissing,
     ModerationKeyStale,
     ModeratorSetMismatch,
 )
-from app.moderation.models import Case, DecisionRow, ModerationKeyRow, ModerationWrap
+from app.moderation.models import (
+    OPEN_PREDICATE,
+    Case,
+    DecisionRow,
+    ModerationKeyRow,
+    ModerationWrap,
+)
 from app.moderation.schemas import DecisionCreate, ModerationKeyCreate, ReportCreate
 
 OPEN_STATUSES = ("open", "hidden")
+DECIDED_STATUSES = ("dismissed", "removed", "restored")  # no decision can follow
 
 
 # --- Moderation keys --------------------------------------------------------------------------
@@ -290,6 +303,47 @@ def _decisions(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
     return found
 
 
+PAGE_DEFAULT = 50  # cases in a page unless the client asks for fewer or more
+PAGE_MAX = 200  # the most a page holds (each case carries up to 160 KiB of ciphertext)
+_CURSOR_BYTES = 24  # created_at in microseconds since 1970 (8, big-endian) || case id (16)
+_CURSOR_CHARS = 32  # its unpadded base64url
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[CaseView]
+    next_cursor: str | None  # the position after the last case, when there may be more
+
+
+def page_cursor(case: Case) -> str:
+    """Where a page ended: the last case's (created_at, id), the order's own key. It is a
+    position, not a permission: a list reads only the circle in its path, after the admin
+    check, so a cursor made from another circle's case only says where to start."""
+    micros = (case.created_at - _EPOCH) // timedelta(microseconds=1)
+    raw = micros.to_bytes(8, "big", signed=True) + case.id.bytes
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor names; anything this server could not have written is 422
+    ``invalid_cursor`` (never a 500, never a silent first page)."""
+    if len(cursor) != _CURSOR_CHARS or not _CURSOR_ALPHABET.issuperset(cursor):
+        raise InvalidCursor()
+    raw = base64.urlsafe_b64decode(cursor + "==")
+    if len(raw) != _CURSOR_BYTES:  # 32 characters of the alphabet are 24 bytes exactly
+        raise InvalidCursor()
+    micros = int.from_bytes(raw[:8], "big", signed=True)
+    try:
+        created_at = _EPOCH + timedelta(microseconds=micros)
+    except OverflowError as exc:
+        raise InvalidCursor() from exc
+    return created_at, uuid.UUID(bytes=raw[8:])
+
+
+_CURSOR_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def list_cases(
     session: Session,
     *,
@@ -297,20 +351,41 @@ def list_cases(
     actor: User,
     status: str | None,
     kind: str | None = None,
-    limit: int = 1000,
-) -> list[CaseView]:
+    limit: int = PAGE_DEFAULT,
+    cursor: str | None = None,
+) -> CasePage:
+    """One page of the circle's cases, newest first by (created_at, id); ``cursor`` (a
+    page's ``next_cursor``) continues after the case it names. A case filed while a client
+    pages arrives above its first page, so the pages it goes on to read neither repeat nor
+    skip a case. Each page is an index range scan of ``limit`` rows: its cost does not grow
+    with the circle's history."""
     circle_admin(session, circle_id=circle_id, user=actor)
+    position = read_cursor(cursor) if cursor is not None else None
     query = select(Case).where(Case.circle_id == circle_id)
     if kind is not None:
         query = query.where(Case.kind == kind)
     if status == "open":
-        query = query.where(Case.status.in_(OPEN_STATUSES))
+        query = query.where(OPEN_PREDICATE)  # as the partial index ix_moderation_cases_open
+    elif status == "decided":
+        query = query.where(Case.status.in_(DECIDED_STATUSES))
     elif status is not None:
         query = query.where(Case.status == status)
-    # Newest first: a flood of old junk cannot push new cases out of the page.
-    cases = list(session.scalars(query.order_by(Case.created_at.desc(), Case.id).limit(limit)))
+    if position is not None:
+        created_at, case_id = position
+        # (created_at, id) < position, with a plain range on created_at an index can seek.
+        query = query.where(
+            Case.created_at <= created_at,
+            or_(Case.created_at < created_at, Case.id < case_id),
+        )
+    query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
+    cases = list(session.scalars(query))
+    more = len(cases) > limit
+    cases = cases[:limit]
     decisions = _decisions(session, [c.id for c in cases])
-    return [CaseView(c, decisions[c.id]) for c in cases]
+    return CasePage(
+        [CaseView(c, decisions[c.id]) for c in cases],
+        page_cursor(cases[-1]) if more else None,
+    )
 
 
 def get_case(
@@ -495,8 +570,39 @@ def entry_cases(
     entry = session.get(Entry, entry_id)
     if entry is None or entry.circle_id != circle_id:
         raise EntryNotFound()
-    if entry.author_id != actor.id and membership.role not in ADMIN_ROLES:
+    if (entry.author_id is None or entry.author_id != actor.id) and (
+        membership.role not in ADMIN_ROLES
+    ):
         raise EntryNotFound()
+    return cases_of(session, entry)
+
+
+def anonymous_entry_cases(
+    session: Session, *, circle_id: uuid.UUID, entry_id: uuid.UUID, at: int, signature: bytes
+) -> list[tuple[Case, list[str]]]:
+    """An anonymous warning's cases and outcomes for its author, who proves it with the
+    per-entry key over a recent time instead of a session (§38.5)."""
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.circle_id != circle_id or not entry.anonymous:
+        raise EntryNotFound()
+    circle = session.get(Circle, circle_id)
+    if circle is None or circle.deleted_at is not None:
+        raise EntryNotFound()
+    if abs(int(utcnow().timestamp()) - at) > CASES_WINDOW_SECONDS:
+        raise InvalidRequest("the signed time is more than five minutes from the server's")
+    try:
+        verify_signed(
+            entry.author_key,
+            author_cases_message(circle_id, entry_id, at),
+            signature,
+            "author's request",
+        )
+    except CryptoError as exc:
+        raise EntryNotFound() from exc
+    return cases_of(session, entry)
+
+
+def cases_of(session: Session, entry: Entry) -> list[tuple[Case, list[str]]]:
     actions: dict[uuid.UUID, list[str]] = {}
     for case_id, action in session.execute(
         select(DecisionRow.case_id, DecisionRow.action)

@@ -235,6 +235,15 @@ def evaluate(
         raise EvaluationLimit()
     evaluation = VoprfServer(key).blind_evaluate(blinded)
     now = utcnow()
+    # This member's rows past the retention no longer count: gone now, not at the next
+    # purge pass (the index on circle, user, time finds them).
+    session.execute(
+        delete(SealedEvaluation).where(
+            SealedEvaluation.circle_id == circle.id,
+            SealedEvaluation.user_id == actor.id,
+            SealedEvaluation.created_at <= now - evaluation_retention(settings),
+        )
+    )
     session.add(
         SealedEvaluation(
             circle_id=circle.id, user_id=actor.id, elements=len(blinded), created_at=now
@@ -254,6 +263,13 @@ def evaluate(
         details={"generation": generation.generation, "note": b64encode(note)},
     )
     return [bytes(e) for e in evaluation.elements], bytes(evaluation.proof)
+
+
+def evaluation_retention(settings: Settings) -> timedelta:
+    """How long an evaluation row is kept (``sealed_evaluation_retention_seconds``, never
+    less than the window it counts in): ``app.retention.purge_held`` deletes older ones, and
+    each evaluation its own member's."""
+    return max(WINDOW, timedelta(seconds=settings.sealed_evaluation_retention_seconds))
 
 
 # --- Filings ----------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def everyone(ok: tuple[int, str | None]) -> dict[str, tuple[int, str | None]]:
 INVALID = (422, "invalid_record")
 NO_ENTRY = (404, "entry_not_found")
 ENVELOPE = {
-    "anonymous": True,
+    "anonymous": False,
     "author_key": b64encode(b"\x04" * 32),
     "commitment": b64encode(b"\x05" * 32),
     "nonce": b64encode(b"\x06" * 24),
@@ -162,6 +162,21 @@ MATRIX: dict[tuple[str, str], tuple[Any, dict[str, tuple[int, str | None]]]] = {
     ("POST", "/v1/circles/{circle_id}/entries/{entry_id}/retract"): (
         lambda w: {"signature": SIG},
         member_only(NO_ENTRY),
+    ),
+    # Anonymous posting (§38): issuance with a session; spending is under /v1/anon (no
+    # session), in tests/test_access_all.py.
+    ("GET", "/v1/circles/{circle_id}/anon/issuance"): (None, MEMBER_READ),
+    ("POST", "/v1/circles/{circle_id}/anon/issuance"): (
+        lambda w: RECORD,
+        admin_only((422, "invalid_issuance_record")),
+    ),
+    ("POST", "/v1/circles/{circle_id}/anon/tokens"): (
+        lambda w: {"epoch": 1, "blinded": [b64encode(b"\x00" * 32)]},
+        member_only((409, "anon_not_set_up")),
+    ),
+    ("POST", "/v1/circles/{circle_id}/anon/unmask"): (
+        lambda w: {"entry_id": str(uuid.uuid4())},
+        admin_only(NO_ENTRY),
     ),
     ("GET", "/v1/circles/{circle_id}/moderation/keys"): (None, MEMBER_READ),
     ("POST", "/v1/circles/{circle_id}/moderation/keys"): (

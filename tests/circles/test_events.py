@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
@@ -167,3 +167,47 @@ def test_a_confirmed_member_sees_the_circle_appear(world: World, worker: str) ->
         world.alice.circles.confirm(world.circle_id, "dave", fingerprint=world.dave.fingerprint)
         change, _ = dave.until("circle")
         assert uuid.UUID(change["circle_id"]) == world.circle_id
+
+
+def test_one_account_cannot_take_every_stream_of_a_worker(
+    world: World, make_app: Any, make_client: Any
+) -> None:
+    """Sessions are cheap to make (one login each), so the per-session bound alone would let
+    one member fill a worker's table and shut everyone else out (503 streams_full); each
+    account holds at most ``events_per_account`` streams per worker."""
+    from tests.conftest import PASSPHRASES
+
+    tokens = [make_client().login("bob", PASSPHRASES["bob"]).token for _ in range(3)]
+    small: FastAPI = make_app(events_poll_seconds=POLL, events_max_streams=8, events_per_account=5)
+    with serving(small) as url, ExitStack() as held:
+        opened = [held.enter_context(stream(url, token)) for token in tokens[:2] * 2]
+        opened.append(held.enter_context(stream(url, tokens[2])))
+        for each in opened:  # kept referenced: a dropped reader closes its stream
+            each.until("circles")
+        assert _refusal(url, tokens[2]) == (429, "too_many_streams")
+        # The worker still has room for someone else.
+        with stream(url, world.carol.client.token) as other:
+            other.until("circles")
+
+
+def test_heartbeats_then_an_end_to_reconnect(world: World, make_app: Any) -> None:
+    """Comment lines keep proxies from closing a quiet stream; after its lifetime it ends
+    with ``reconnect`` (the client opens a new one), and its slot is free again."""
+    application: FastAPI = make_app(
+        events_poll_seconds=POLL, events_heartbeat_seconds=0.3, events_max_seconds=1.5
+    )
+    token = world.bob.client.token
+    with serving(application) as url, stream(url, token) as events:
+        lines = []
+        for line in events.lines:
+            lines.append(line)
+            if line.startswith("data: ") and "reconnect" in line:
+                break
+        assert lines[0] == "retry: 3000"
+        assert lines.count(": keep-alive") >= 2
+        assert lines[-2:] == ["event: end", 'data: {"code":"reconnect"}']
+        assert all(
+            line.startswith(("retry:", ": keep-alive", "event:", "data:")) or not line
+            for line in lines
+        )
+    assert application.state.event_streams.held == {}

@@ -88,6 +88,12 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
     post_help = " ".join(c.run("alice", "post", "--help").output.split())
     assert "an anonymous warning carries no such proof" in post_help
 
+    # The admins can unmask an anonymous warning (audited); a member cannot (§38.7).
+    unmasked = c.json("alice", "moderation", "unmask", cid, anon)
+    assert (unmasked["user"], unmasked["verified"]) == ("bob", True)
+    denied = c.run("bob", "moderation", "unmask", cid, anon, "--json")
+    assert denied.exit_code == 1 and "not_a_moderator" in denied.output
+
     refused = c.run("alice", "retract", cid, anon, "--json")
     assert refused.exit_code == 1 and "not_author" in refused.output
     assert c.json("bob", "retract", cid, anon)["status"] == "retracted"

@@ -60,3 +60,24 @@ def test_sealed_story_through_the_cli(live_server: str, tmp_path: Path) -> None:
     entry = c.json("bob", "sealed", "publish", cid, first["filing_id"], "--anonymous")
     shown = c.json("carol", "show", cid, entry["entry_id"])
     assert shown["text"] == TEXT and shown["author"] is None
+
+
+def test_admins_see_who_evaluated_names_and_members_do_not(
+    live_server: str, tmp_path: Path
+) -> None:
+    c = Cli(live_server, tmp_path)
+    cid = _setup(c)
+    c.json("alice", "sealed", "settings", cid)
+    _seal(c, "bob", cid, "Jan Novák")  # two exact forms
+    _seal(c, "bob", cid, "Petra Schmidt")
+    _seal(c, "carol", cid, "Max", text="x")
+    rows = c.json("alice", "moderation", "probes", cid)
+    assert [(r["user"], r["forms"]) for r in rows] == [("bob", 2), ("bob", 2), ("carol", 2)]
+    assert all(r["at"] and isinstance(r["seq"], int) for r in rows)
+    table = c.run("alice", "moderation", "probes", cid)
+    assert table.exit_code == 0
+    # User text is shown isolated (U+2068 … U+2069), as everywhere in the CLI.
+    assert "\u2068bob\u2069: 2 evaluation(s), 4 form(s)" in table.output
+    assert "\u2068carol\u2069: 1 evaluation(s), 2 form(s)" in table.output
+    member = c.run("bob", "moderation", "probes", cid, "--json")
+    assert member.exit_code == 1 and "not_a_moderator" in member.output

@@ -1,6 +1,10 @@
 """`backchannel watch` over a live server, and the CLI's "a former member" label."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -9,9 +13,13 @@ from typing import Any
 from fastapi import FastAPI
 from typer.testing import CliRunner, Result
 
+from app.client.circles import Circles
 from app.client.cli.main import app as cli
 from app.client.deletion import delete_account
 from app.client.entries import Entries
+from app.client.live import Arrival, Gone, watch
+from app.client.sdk import Client
+from app.client.trust import TrustStore
 from tests.conftest import World, passphrase_for, serving
 
 POLL = 0.2
@@ -127,3 +135,67 @@ def test_read_without_a_circle_counts_what_is_new_in_each(
     assert [r["new"] for r in counts()] == [1]
     table = run(live_server, home, "read")
     assert "New since your last read" in table.stdout
+
+
+def test_the_sdk_watch_reconnects_and_misses_nothing(world: World, make_app: Any) -> None:
+    """Streams that end (``end: reconnect`` every second here) are reopened; a warning
+    posted across a reconnect still arrives, verified, exactly once."""
+    worker: FastAPI = make_app(events_poll_seconds=POLL, events_max_seconds=1.0)
+    with serving(worker) as url, Client(url, token=world.bob.client.token) as client:
+        circles = Circles(
+            client,
+            username="bob",
+            identity=world.bob.account.identity,
+            trust=TrustStore.in_memory(),
+        )
+        retries: list[str] = []
+        found: list[Arrival | Gone] = []
+
+        def follow() -> None:
+            for item in watch(
+                Entries(circles),
+                world.circle_id,
+                sleep=lambda _: time.sleep(0.05),
+                on_retry=lambda _, reason: retries.append(reason),
+            ):
+                found.append(item)
+                return
+
+        watcher = threading.Thread(target=follow)
+        watcher.start()
+        deadline = time.monotonic() + 20
+        while "reconnect" not in retries:  # at least one stream ended and was reopened
+            assert time.monotonic() < deadline, "the stream never ended"
+            time.sleep(0.1)
+        time.sleep(POLL * 3)
+        _post(world, "Across A Reconnect")
+        watcher.join(timeout=20)
+        assert not watcher.is_alive()
+    assert len(found) == 1 and isinstance(found[0], Arrival)
+    assert [e.subject for e in found[0].entries] == ["Across A Reconnect"]
+
+
+def test_ctrl_c_stops_watch_cleanly(world: World, live_server: str, tmp_path: Path) -> None:
+    home = tmp_path / "bob"
+    _login(live_server, home, "bob")
+    env = {**os.environ, "BACKCHANNEL_SERVER": live_server, "BACKCHANNEL_HOME": str(home)}
+    watcher = subprocess.Popen(
+        [str(Path(sys.executable).with_name("backchannel")), "watch"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stderr is not None
+        first = watcher.stderr.readline()  # "Watching every circle …" once it runs
+        assert "Watching every circle" in first
+        time.sleep(1.0)
+        watcher.send_signal(signal.SIGINT)
+        _, rest = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0
+    assert "Stopped." in rest
+    assert "Traceback" not in rest

@@ -5,9 +5,13 @@ compute byte for byte (docs/protocol.md §36).
 
 Deterministic parts (the seal secret, name forms and VOPRF inputs, per-name values under a
 fixed VOPRF key, tags, coefficients, points, interpolation, the settings record and its
-signature) are regenerated and compared on every run. The ``filing`` is sealed once with
-random nonces and keys (as a client does): the test opens it (as its filer and as admins
-holding k points) and checks every refusal listed, rather than regenerating it.
+signature, the Feldman commitments and share checks) are regenerated and compared on every
+run. The ``filings`` are sealed once with random nonces and keys (as a client does): the
+test opens them (as their filer and as admins holding k points: alice's and bob's honest,
+carol's with a spoiled share that is excluded) and checks every refusal listed, rather than
+regenerating them:
+
+    .venv/bin/python -m tests.crypto.make_sealed_vectors --filings > docs/vectors/sealed-v1.json
 """
 
 import json
@@ -15,7 +19,7 @@ import sys
 import uuid
 from typing import Any
 
-from app.crypto import IdentityKeys, b64encode, labels
+from app.crypto import IdentityKeys, b64encode, labels, ristretto
 from app.crypto.circles import CircleKey
 from app.crypto.moderation import ModerationKey
 from app.crypto.sealed import (
@@ -27,7 +31,9 @@ from app.crypto.sealed import (
     name_value,
     oprf_input,
     seal_secret,
+    share_verifies,
 )
+from app.crypto.sealed_filings import seal_filing
 from app.crypto.voprf import OprfKey, OprfMode, VoprfServer
 
 CIRCLE = uuid.UUID("8a3f0c6e-5b1d-4f2a-9c7e-1d2b3a4c5d6e")
@@ -70,6 +76,7 @@ def values(names: list[str]) -> list[dict[str, Any]]:
                         "tag": p.tag.hex(),
                         "coefficients": [c.hex() for c in p.coefficients],
                         "wrap_key": p.wrap_key.hex(),
+                        "commitments": [c.hex() for c in p.commitments],
                     }
                     for k, p in polys.items()
                 },
@@ -96,6 +103,7 @@ def build_vectors() -> dict[str, Any]:
             ],
             "f0": interpolate(pts).hex(),
         }
+    share_checks = _share_checks(value)
     record = SealedSettings(
         circle_id=CIRCLE,
         seq=0,
@@ -126,6 +134,7 @@ def build_vectors() -> dict[str, Any]:
         "names": NAMES,
         "values": per_user,
         "interpolation": interpolation,
+        "share_checks": share_checks,
         "settings": {
             "text": record.to_bytes().decode(),
             "hash": record.hash().hex(),
@@ -136,6 +145,73 @@ def build_vectors() -> dict[str, Any]:
     }
 
 
+def _share_checks(value: bytes) -> list[dict[str, Any]]:
+    """Feldman checks (§36.7) of bob's point on the shared name's k = 2 and k = 3
+    polynomials: the honest share, a share off by one, another filer's share at bob's x,
+    commitments of another k, and a commitment that is not an element."""
+    x = filer_point(CIRCLE, "bob")
+    cases = []
+    one = (1).to_bytes(32, "little")
+    for k in (2, 3):
+        poly = NamePolynomial.derive(value, k)
+        honest = poly.share(x)
+        other = poly.share(filer_point(CIRCLE, "carol"))
+        commitments = list(poly.commitments)
+        shorter = list(NamePolynomial.derive(value, 2 if k == 3 else 3).commitments)
+        for note, y, cs in (
+            ("honest", honest, commitments),
+            ("share plus one", ristretto.scalar_add(honest, one), commitments),
+            ("carol's share at bob's x", other, commitments),
+            ("commitments of the other k", honest, shorter),
+            ("the identity as C_1", honest, [commitments[0], bytes(32), *commitments[2:]]),
+            ("an unreduced share", bytes([0xFF] * 32), commitments),
+        ):
+            cases.append(
+                {
+                    "note": f"k = {k}: {note}",
+                    "x": x.hex(),
+                    "y": y.hex(),
+                    "commitments": [c.hex() for c in cs],
+                    "valid": share_verifies(x, y, cs),
+                }
+            )
+    return cases
+
+
+class _Spoiled(NamePolynomial):
+    """A filer who seals the honest commitments with a wrong point (tests only)."""
+
+    def share(self, x: bytes) -> bytes:
+        return ristretto.scalar_add(super().share(x), (1).to_bytes(32, "little"))
+
+
+def sealed_filings(vectors: dict[str, Any]) -> None:
+    """Seal alice's and bob's honest filings and carol's spoiled one about the shared name
+    (random keys and nonces, as a client does) into ``filings`` and ``match``."""
+    shared = next(v for v in vectors["values"]["alice"] if v["form"] == "w:jan novak")
+    honest = NamePolynomial.derive(bytes.fromhex(shared["value"]), 2)
+    spoiled = _Spoiled(honest.k, honest.tag, honest.coefficients)
+    moderation = ModerationKey(MODERATION_SECRET)
+    filings = []
+    for user, poly in (("alice", honest), ("bob", honest), ("carol", spoiled)):
+        filing, signature = seal_filing(
+            {"v": 1, "subject": "Jan Novák", "text": f"what {user} saw"},
+            circle_id=CIRCLE,
+            filing_id=uuid.uuid4(),
+            filer=user,
+            identity=identity(user),
+            polynomials=[poly],
+            moderation_public=moderation.public_key,
+            generation=0,
+        )
+        filings.append({"record": filing.to_bytes().decode(), "signature": b64encode(signature)})
+    vectors["filings"] = filings
+    vectors["match"] = {"generation": 0, "k": 2, "tag": honest.tag.hex()}
+
+
 if __name__ == "__main__":
-    json.dump(build_vectors(), sys.stdout, indent=1, sort_keys=True, ensure_ascii=True)
+    built = build_vectors()
+    if "--filings" in sys.argv:  # without it: the deterministic part only
+        sealed_filings(built)
+    json.dump(built, sys.stdout, indent=1, sort_keys=True, ensure_ascii=True)
     sys.stdout.write("\n")

@@ -10,8 +10,21 @@ import pytest
 from app.crypto import IdentityKeys, b64decode
 from app.crypto.errors import BadSignature, DecryptionFailed, InvalidKey, WrongEpoch
 from app.crypto.moderation import ModerationKey
-from app.crypto.sealed import SealedSettings, check_settings_successor, interpolate
-from app.crypto.sealed_filings import NotEnoughFilers, SealedFiling, open_match, open_own
+from app.crypto.sealed import (
+    NamePolynomial,
+    SealedSettings,
+    check_settings_successor,
+    interpolate,
+    share_verifies,
+)
+from app.crypto.sealed_filings import (
+    MatchOpening,
+    NotEnoughFilers,
+    NotEnoughShares,
+    SealedFiling,
+    open_match,
+    open_own,
+)
 from tests.crypto.make_sealed_vectors import build_vectors
 
 PATH = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "sealed-v1.json"
@@ -30,7 +43,7 @@ def _filings() -> list[tuple[SealedFiling, bytes]]:
     ]
 
 
-def _open(filings: list[tuple[SealedFiling, bytes]], **overrides: object) -> list[object]:
+def _open(filings: list[tuple[SealedFiling, bytes]], **overrides: object) -> MatchOpening:
     arguments: dict[str, object] = {
         "circle_id": CIRCLE,
         "tag": bytes.fromhex(VECTORS["match"]["tag"]),
@@ -39,7 +52,7 @@ def _open(filings: list[tuple[SealedFiling, bytes]], **overrides: object) -> lis
         "moderation_keys": {0: ModerationKey(bytes.fromhex(VECTORS["moderation_secret"]))},
     }
     arguments.update(overrides)
-    return list(open_match(filings, **arguments))  # type: ignore[arg-type]
+    return open_match(filings, **arguments)  # type: ignore[arg-type]
 
 
 def test_file_is_sealed_version_1_and_ascii_only() -> None:
@@ -97,13 +110,33 @@ def test_a_filer_opens_their_own_filing() -> None:
         open_own(filing, _identity("bob"))
 
 
-def test_the_admins_open_the_match_with_two_filers() -> None:
-    opened = _open(_filings())
-    assert [o.payload["text"] for o in opened] == ["what alice saw", "what bob saw"]  # type: ignore[attr-defined]
+def test_commitments_and_share_checks() -> None:
+    for user in VECTORS["values"]:
+        for value in VECTORS["values"][user]:
+            for k, expected in value["by_k"].items():
+                poly = NamePolynomial.derive(bytes.fromhex(value["value"]), int(k))
+                assert [c.hex() for c in poly.commitments] == expected["commitments"]
+    for case in VECTORS["share_checks"]:
+        commitments = [bytes.fromhex(c) for c in case["commitments"]]
+        x, y = bytes.fromhex(case["x"]), bytes.fromhex(case["y"])
+        assert share_verifies(x, y, commitments) is case["valid"], case["note"]
+
+
+def test_the_admins_open_the_match_and_leave_out_the_spoiled_share() -> None:
+    alice, bob, carol = _filings()
+    opening = _open([alice, bob, carol])
+    assert [o.payload["text"] for o in opening.opened] == ["what alice saw", "what bob saw"]
+    assert [(e.filing.filer, e.reason) for e in opening.excluded] == [("carol", "bad_share")]
+    # Carol sorts after alice and bob; first in line, her share still cannot spoil it.
+    opening = _open([carol, bob, alice])
+    assert [o.filing.filer for o in opening.opened] == ["bob", "alice"]
+    with pytest.raises(NotEnoughShares) as short:
+        _open([alice, carol])
+    assert [(e.filing.filer, e.reason) for e in short.value.excluded] == [("carol", "bad_share")]
 
 
 def test_refusals_when_opening_a_match() -> None:
-    alice, bob = _filings()
+    alice, bob, _ = _filings()
     with pytest.raises(NotEnoughFilers):
         _open([alice, alice])
     with pytest.raises(BadSignature):

@@ -128,7 +128,7 @@ def world(live_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             categories=["harassment"],
             contact=text,
             affiliation=text,
-            anonymous=n % 2 == 1,
+            anonymous=n % 20 == 1,  # a few: anonymous posts cost tokens, 16 a week (§38.2)
         )["entry_id"]
     groups = _groups()
     bob_circles = _circles(tmp_path, "bob", live_server, monkeypatch)
@@ -227,7 +227,7 @@ def test_hostile_text_is_shown_as_written_in_every_view(
     assert notes == requests == sorted("\n".join(g) for g in groups)
     responses = [d["response"] for x in cases for d in x["decisions"] if d.get("response")]
     assert sorted(responses) == requests
-    shown = _clean(c.run("carol", "moderation", "list", cid))
+    shown = _clean(c.run("carol", "moderation", "list", cid, "--details"))
     for text in TEXTS:
         for line in _isolated(text, multiline=True):
             assert line in shown

@@ -11,10 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User
 from app.client.entries import Entries
 from app.client.errors import ApiError, ProtocolError
 from app.crypto import b64encode
@@ -123,46 +122,43 @@ def refused(who: Person, path: str, body: dict[str, Any]) -> tuple[int, str]:
 
 
 def test_authors_cannot_corroborate_their_own_warnings(world: World, engine: Engine) -> None:
+    """With a session: named warnings and corroborations (anonymous ones go without a
+    session, tests/anon/test_anonymous_posting.py)."""
     cid = world.circle_id
     base = f"/v1/circles/{cid}/entries"
-    for anonymous_entry in (False, True):
-        posted = send(world.bob, base, entry_request(world.bob, cid, anonymous=anonymous_entry))
-        path = f"{base}/{posted['entry_id']}/corroborations"
-        for anonymous in (False, True):
-            body = corroboration_request(world.bob, cid, posted["entry_id"], anonymous=anonymous)
-            assert refused(world.bob, path, body) == (403, "self_corroboration")
-            # A made-up tag is refused too, while the server still knows the account.
-            body = corroboration_request(
-                world.bob, cid, posted["entry_id"], anonymous=anonymous, tag=secrets.token_bytes(32)
-            )
-            assert refused(world.bob, path, body) == (403, "self_corroboration")
-        # The SDK refuses before sending; another member may corroborate.
-        with pytest.raises(ProtocolError) as caught:
-            Entries(world.bob.circles).corroborate(cid, posted["entry_id"], text="me")
-        assert caught.value.code == "self_corroboration"
-        other = Entries(world.carol.circles).corroborate(
-            cid, posted["entry_id"], text="me too", anonymous=anonymous_entry
-        )
-        assert other["entry_id"] == posted["entry_id"]
+    posted = send(world.bob, base, entry_request(world.bob, cid, anonymous=False))
+    path = f"{base}/{posted['entry_id']}/corroborations"
+    body = corroboration_request(world.bob, cid, posted["entry_id"], anonymous=False)
+    assert refused(world.bob, path, body) == (403, "self_corroboration")
+    # A made-up tag is refused too: the server knows a named warning's account.
+    body = corroboration_request(
+        world.bob, cid, posted["entry_id"], anonymous=False, tag=secrets.token_bytes(32)
+    )
+    assert refused(world.bob, path, body) == (403, "self_corroboration")
+    # The SDK refuses before sending; another member may corroborate.
+    with pytest.raises(ProtocolError) as caught:
+        Entries(world.bob.circles).corroborate(cid, posted["entry_id"], text="me")
+    assert caught.value.code == "self_corroboration"
+    other = Entries(world.carol.circles).corroborate(cid, posted["entry_id"], text="me too")
+    assert other["entry_id"] == posted["entry_id"]
     with Session(engine) as session:
         rows = session.execute(select(Corroboration.author_tag, Entry.author_tag).join(Entry)).all()
-    assert len(rows) == 2 and all(c is not None and c != e for c, e in rows)
+    assert len(rows) == 1 and all(c is not None and c != e for c, e in rows)
 
 
 def test_the_tag_alone_refuses_without_the_account_link(world: World, engine: Engine) -> None:
-    """When the server no longer knows who posted (a later change removes the account link
-    for anonymous posts), the tag still refuses the author's own honest client."""
+    """An anonymous warning has no account at the server (§38): the tag alone refuses its
+    author's honest client, even on the named route with a session."""
     cid = world.circle_id
-    base = f"/v1/circles/{cid}/entries"
-    posted = send(world.bob, base, entry_request(world.bob, cid, anonymous=True))
+    world.open_anonymous()
+    posted = Entries(world.bob.circles).post(
+        cid, subject="Jan Novák", text="x", categories=["harassment"], anonymous=True
+    )
     with Session(engine) as session:
-        frank = session.scalars(select(User.id).where(User.username == "frank")).one()
-        session.execute(
-            update(Entry).where(Entry.id == uuid.UUID(posted["entry_id"])).values(author_id=frank)
-        )
-        session.commit()
-    path = f"{base}/{posted['entry_id']}/corroborations"
-    body = corroboration_request(world.bob, cid, posted["entry_id"], anonymous=True)
+        stored = session.get(Entry, uuid.UUID(str(posted["entry_id"])))
+        assert stored is not None and stored.author_id is None
+    path = f"/v1/circles/{cid}/entries/{posted['entry_id']}/corroborations"
+    body = corroboration_request(world.bob, cid, str(posted["entry_id"]), anonymous=False)
     assert refused(world.bob, path, body) == (403, "self_corroboration")
 
 

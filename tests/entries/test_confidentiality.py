@@ -56,6 +56,7 @@ def test_markers_never_reach_db_logs_or_non_members(
 
 
 def test_anonymous_entries_name_no_author_anywhere(world: World, http: TestClient) -> None:
+    world.open_anonymous()
     bob = Entries(world.bob.circles)
     entry = bob.post(
         world.circle_id, subject="Anon Subject", text="quiet", categories=["other"], anonymous=True

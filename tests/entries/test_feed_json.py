@@ -11,6 +11,7 @@ from tests.conftest import World
 
 
 def test_feed_page_bytes_are_the_declared_model(world: World, http: TestClient) -> None:
+    world.open_anonymous()
     bob, carol = Entries(world.bob.circles), Entries(world.carol.circles)
     named = bob.post(world.circle_id, subject="Jan Novák", text="ü ß 東京", categories=["other"])
     bob.post(world.circle_id, subject="Anon Person", text="t", categories=["other"], anonymous=True)

@@ -16,8 +16,8 @@ def test_0011_removes_self_corroborations_and_stamps_the_change(
 ) -> None:
     cid = world.circle_id
     entry_id = Entries(world.bob.circles).post(
-        cid, subject="Jan Novák", text="Grabbed my arm", categories=["harassment"], anonymous=True
-    )["entry_id"]
+        cid, subject="Jan Novák", text="Grabbed my arm", categories=["harassment"]
+    )["entry_id"]  # named: an anonymous one has no account since 0016, so 0016's downgrade drops it
     Entries(world.carol.circles).corroborate(cid, entry_id, text="me too")
     reader = Entries(world.alice.circles, cache=MemoryCache())
     assert reader.sync(cid).warnings[entry_id].data["corroborations"] == 1
@@ -31,7 +31,7 @@ def test_0011_removes_self_corroborations_and_stamps_the_change(
         return value.hex if sqlite else str(value)
 
     with engine.begin() as conn:
-        # What the old server accepted: bob's "me too" under his own (anonymous) warning.
+        # What the old server accepted: bob's "me too" under his own warning.
         conn.execute(
             text(
                 "INSERT INTO corroborations (id, entry_id, circle_id, epoch, author_id, anonymous,"

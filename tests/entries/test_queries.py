@@ -85,6 +85,8 @@ def test_a_core_insert_stores_what_the_orm_stores(
     world: World, engine: Engine, anonymous: bool
 ) -> None:
     """The same transient entry, once through ``insert_entry`` and once through the ORM."""
+    if anonymous:
+        world.open_anonymous()
     template = Entries(world.bob.circles).post(
         world.circle_id, subject="S", text="t", categories=["other"], anonymous=anonymous
     )

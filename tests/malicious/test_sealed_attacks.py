@@ -10,10 +10,15 @@ warnings"): each attack is named by the client's own error, and nothing opens ea
   a match with an outsider's real filing (not a member) ............ untrusted_signer
   a match under a k the circle never had ........................... wrong_epoch
   a match under a tag none of its filings carries .................. wrong_epoch
+
+And where a member spoils a match with a wrong point (Feldman commitments, §36.7), the
+server can only withhold honest filings (the match waits) or put the spoiled one first: it
+cannot make the spoiled share count, and k honest shares open the match.
 """
 
 import copy
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,8 +31,9 @@ from app.crypto.moderation import ModerationKey
 from app.crypto.sealed import NamePolynomial, SealedSettings
 from app.crypto.sealed_filings import seal_filing
 from app.crypto.voprf import OprfElement, OprfKey, VoprfServer
-from tests.conftest import World
+from tests.conftest import Person, World
 from tests.malicious.conftest import MaliciousServer, on
+from tests.sealed.conftest import seal_spoiled
 
 MATCHES = r"/v1/circles/[^/]+/sealed/matches"
 
@@ -205,3 +211,58 @@ def test_a_match_under_a_tag_no_filing_carries_is_refused(
     other = b64encode(bytes(32))
     with server.attack(on("GET", MATCHES, lambda b, _: [{**rows[0], "tag": other}]), "wrong_epoch"):
         sealed_of(world, "alice").matches(world.circle_id)
+
+
+def test_a_spoiled_share_shown_first_does_not_block_k_honest_ones(
+    world: World, server: MaliciousServer, person: Callable[[str], Person]
+) -> None:
+    cid = world.circle_id
+    sealed_of(world, "alice").configure(cid)
+    gina = person("gina")
+    invite, _ = world.alice.circles.create_invite(cid, role="member")
+    gina.circles.join(str(invite))
+    world.alice.circles.confirm(cid, "gina", fingerprint=gina.fingerprint)
+    seal_spoiled(gina, cid, "Jan Novák")
+    seal(world, "bob", "Jan Novák")
+    seal(world, "carol", "Jan Novák")
+
+    def spoiled_first(body: Any, _: httpx.Request) -> Any:
+        return [
+            {**row, "filings": sorted(row["filings"], key=lambda f: f["filer"] != "gina")}
+            for row in body
+        ]
+
+    def withhold_carol(body: Any, _: httpx.Request) -> Any:
+        return [
+            {**row, "filings": [f for f in row["filings"] if f["filer"] != "carol"]} for row in body
+        ]
+
+    for rule, opened in ((spoiled_first, True), (withhold_carol, False)):
+        server.rules.append(on("GET", MATCHES, rule))
+        try:
+            [match] = sealed_of(world, "alice").matches(cid)
+        finally:
+            server.rules.clear()
+        assert match["opened"] is opened
+        assert match["filers"] == (["bob", "carol"] if opened else [])
+        assert [(e["filer"], e["reason"]) for e in match["excluded"]] == [("gina", "bad_share")]
+
+
+def test_a_cold_seal_reuses_what_this_device_verified_until_k_changes(
+    world: World, server: MaliciousServer
+) -> None:
+    """A cold CLI (a new SDK object each run) skips the settings and moderation-key checks
+    its device made at the same key record; when k changed, the server refuses the filing
+    (409) and the SDK checks afresh, so the pinned copy never files under a stale k."""
+    cid = world.circle_id
+    sealed_of(world, "alice").configure(cid)
+    seal(world, "bob", "Jan Novák")
+    server.sent.clear()
+    assert seal(world, "bob", "Petra Schmidt")["k"] == 2
+    paths = [path for _, path in server.sent]
+    assert f"/v1/circles/{cid}/sealed/settings" not in paths
+    assert f"/v1/circles/{cid}/moderation/keys" not in paths
+    sealed_of(world, "alice").configure(cid, k=3)
+    server.sent.clear()
+    assert seal(world, "bob", "Max Weber")["k"] == 3
+    assert server.sent.count(("POST", f"/v1/circles/{cid}/sealed/filings")) == 2

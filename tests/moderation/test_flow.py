@@ -57,7 +57,7 @@ def test_admin_opens_a_report_and_checks_the_franking_reveal(desk: Desk, gina: P
     entry_id = desk.post_entry()
     case_id = desk.report(gina, entry_id, reason="doxxing", note="it names his street")
 
-    cases = desk.ok(desk.world.carol, "GET", f"/v1/circles/{desk.cid}/moderation/cases")
+    cases = desk.ok(desk.world.carol, "GET", f"/v1/circles/{desk.cid}/moderation/cases")["cases"]
     assert [(c["case_id"], c["kind"], c["status"]) for c in cases] == [
         (str(case_id), "report", "open")
     ]
@@ -199,14 +199,14 @@ def test_dismiss_closes_the_case_and_leaves_the_entry_alone(
         "GET",
         f"/v1/circles/{desk.cid}/moderation/cases",
         params={"status": "open"},
-    )
+    )["cases"]
     assert open_cases == []
     dismissed_cases = desk.ok(
         desk.world.alice,
         "GET",
         f"/v1/circles/{desk.cid}/moderation/cases",
         params={"status": "dismissed"},
-    )
+    )["cases"]
     assert [c["case_id"] for c in dismissed_cases] == [str(case_id)]
 
 
@@ -243,7 +243,7 @@ def test_cases_are_listed_by_status(desk: Desk, gina: Person) -> None:
 
     def listed(status: str | None) -> list[str]:
         params = None if status is None else {"status": status}
-        return [c["case_id"] for c in desk.ok(world.carol, "GET", path, params=params)]
+        return [c["case_id"] for c in desk.ok(world.carol, "GET", path, params=params)["cases"]]
 
     assert listed(None) == [str(fresh), str(hidden)]  # newest first
     assert listed("open") == [str(fresh), str(hidden)]  # a hidden entry still needs a ruling

@@ -27,7 +27,7 @@ def test_the_admins_answer_reaches_the_requester_and_nobody_else(desk: Desk) -> 
     assert status.status_code == 200
     assert (status.json()["status"], status.json()["response"]) == ("open", None)
 
-    [case] = desk.ok(world.carol, "GET", f"/v1/circles/{desk.cid}/moderation/cases")
+    [case] = desk.ok(world.carol, "GET", f"/v1/circles/{desk.cid}/moderation/cases")["cases"]
     assert (case["case_id"], case["kind"], case["entry_id"]) == (
         str(receipt.case_id),
         "takedown",

@@ -8,11 +8,48 @@ import pytest
 
 from app.client.moderation import Moderation
 from app.client.sealed import Sealed
+from app.crypto import b64encode, ristretto
+from app.crypto.sealed import NamePolynomial
+from app.crypto.sealed_filings import seal_filing
 from tests.conftest import Person, World
 
 
 def sealed_of(who: Person) -> Sealed:
     return Sealed(Moderation(who.circles))
+
+
+class SpoiledPolynomial(NamePolynomial):
+    """A malicious member's: the honest tag and commitments, a point off by one."""
+
+    def share(self, x: bytes) -> bytes:
+        return ristretto.scalar_add(super().share(x), (1).to_bytes(32, "little"))
+
+
+def seal_spoiled(who: Person, circle_id: uuid.UUID, subject: str) -> dict[str, Any]:
+    """A member who knows the name files a sealed warning with a wrong point, through the
+    real VOPRF round trip and the real filing route (what their own modified client does)."""
+    sealed = sealed_of(who)
+    circle = who.circles.sync(circle_id)
+    settings, moderation = sealed._prepared(circle, fresh=True)
+    values = sealed._values(circle, settings, [subject])
+    honest = [NamePolynomial.derive(v, settings.k) for v in values]
+    polynomials = [SpoiledPolynomial(p.k, p.tag, p.coefficients) for p in honest]
+    filing, signature = seal_filing(
+        {"v": 1, "subject": subject, "text": "spoiled", "categories": ["harassment"]},
+        circle_id=circle_id,
+        filing_id=uuid.uuid4(),
+        filer=who.name,
+        identity=who.circles.identity,
+        polynomials=polynomials,
+        moderation_public=moderation.public_key,
+        generation=moderation.generation,
+    )
+    result: dict[str, Any] = who.client.request(
+        "POST",
+        f"/v1/circles/{circle_id}/sealed/filings",
+        json={"record": filing.to_bytes().decode(), "signature": b64encode(signature)},
+    )
+    return result
 
 
 class Ring:

@@ -4,7 +4,7 @@ members name the same person under the exact name rules; then only the admins re
 import pytest
 
 from app.client.errors import ApiError, ProtocolError
-from tests.sealed.conftest import Ring, sealed_of
+from tests.sealed.conftest import Ring, seal_spoiled, sealed_of
 
 
 def test_two_members_naming_one_person_differently_open_a_match_to_the_admins(ring: Ring) -> None:
@@ -137,3 +137,19 @@ def test_an_evaluation_names_nobody_in_the_log_the_members_read(ring: Ring) -> N
     records = ring.world.carol.client.request("GET", f"/v1/circles/{ring.cid}/audit/records")
     [leaf] = [r for r in records if '"sealed_evaluation"' in r["body"]]
     assert '"actor":""' in leaf["body"] and "bob" not in leaf["body"]
+
+
+def test_a_member_who_seals_a_wrong_point_cannot_spoil_a_match(ring: Ring) -> None:
+    """Feldman commitments (§36.7): gina's share fails the commitments she sealed with it, so
+    it is left out and reported; bob's and carol's open the match without it."""
+    gina = ring.add_member("gina")
+    assert seal_spoiled(gina, ring.cid, "Jan Novák")["status"] == "open"
+    ring.seal(ring.world.bob, "Jan Novák")  # the server counts two filers: a match
+    [waiting] = ring.matches()
+    assert waiting["opened"] is False and waiting["warnings"] == []
+    assert [(e["filer"], e["reason"]) for e in waiting["excluded"]] == [("gina", "bad_share")]
+    ring.seal(ring.world.carol, "Jan Novák")  # joins the match: two honest shares now
+    [match] = ring.matches()
+    assert match["opened"] is True and match["filers"] == ["bob", "carol"]
+    assert [(e["filer"], e["reason"]) for e in match["excluded"]] == [("gina", "bad_share")]
+    assert {w["filer"] for w in match["warnings"]} == {"bob", "carol"}

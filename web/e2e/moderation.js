@@ -43,7 +43,7 @@ function cliCircleId(circles, name) {
   return circles.find((c) => c.name === name).circle_id;
 }
 
-export async function moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId }) {
+export async function moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId, PASS }) {
   for (const value of Object.values(MARK)) {
     secrets.add(value);
   }
@@ -210,7 +210,14 @@ export async function moderationStory({ step, server, browser, people, alice, bo
     assert.equal(members.find((m) => m.username === "bob")?.status, "left");
   });
 
-  await step("a record changed behind the server's back: the audit view says so, loudly", async () => {
+  await step("a record changed behind the server's back: the audit view says so, loudly, in every tab", async () => {
+    // bob has a second tab open on his circles: it must learn at once, with no action.
+    const other = await bob.context.newPage();
+    await other.goto("/");
+    await other.getByLabel("Username").fill("bob");
+    await other.getByLabel("Passphrase", { exact: true }).fill(PASS.bob);
+    await other.getByRole("button", { name: "Log in" }).click();
+    await other.getByRole("heading", { name: "My circles" }).waitFor({ timeout: 60_000 });
     await tamper(server, circleId, 1);
     await openCircle(bob.page, M.circle);
     await tab(bob.page, "Audit log");
@@ -218,6 +225,10 @@ export async function moderationStory({ step, server, browser, people, alice, bo
     await verdict.waitFor();
     assert.match(await verdict.textContent(), /THE AUDIT LOG DOES NOT VERIFY\.changed_record: record 1/);
     await bob.shot("16-audit-log-tampered-phone");
+    const shared = await alertText(other);
+    assert.match(shared, /Security check failed/);
+    assert.match(shared, /changed_record/);
+    await other.close();
   });
 
   await step("errors from the server show in plain words (an invite used twice)", async () => {

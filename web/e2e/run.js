@@ -65,6 +65,7 @@ const DOC_SHOTS = [
   "26-arabic-feed-phone",
   "27-arabic-feed",
   "28-arabic-circles-phone",
+  "29-sealed-probes",
 ];
 
 const server = await startServer();
@@ -422,6 +423,13 @@ try {
       assert.ok(text.includes(expected), `the match shows ${expected}`);
     }
     await alice.shot("21-sealed-match");
+    // Who evaluated names: bob (in the browser) and carol (on the CLI), from the verified log.
+    const probes = alice.page.getByRole("region", { name: "Sealed-warning evaluations" });
+    await probes.getByRole("button", { name: "Show who evaluated names" }).click();
+    await probes.locator("ol.probes li", { hasText: "carol" }).waitFor();
+    const listed = await probes.textContent();
+    assert.ok(/bob.*: 1 evaluation, \d+ name forms?/.test(listed) && /carol.*: 1 evaluation/.test(listed), listed);
+    await alice.shot("29-sealed-probes");
     const published = await carol.json("sealed", "publish", circleId, filed.filing_id, "--anonymous");
     await tab(bob.page, "Warnings");
     const card = bob.page.locator("article.warning", { hasText: "Same in Brno, from the terminal." });
@@ -432,7 +440,7 @@ try {
 
   await accountStory({ step, server, browser, alice, bob, carol, secrets, PASS, M, circleId });
 
-  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId });
+  await moderationStory({ step, server, browser, people, alice, bob, carol, secrets, M, circleId, PASS });
 
   await deletionStory({ step, alice, bob, carol, M });
 

@@ -11,9 +11,10 @@ import { b64, fromB64, fromUtf8, hex, utf8, uuidHex } from "../src/protocol/enco
 import { signingKeyPair, sign } from "../src/protocol/hash.js";
 import { IdentityKeys } from "../src/protocol/identity.js";
 import { eventBody, eventHash } from "../src/protocol/membership.js";
-import { ModerationKey, ModerationKeyRecord } from "../src/protocol/moderation.js";
+import { ModerationKey, ModerationKeyRecord, sealModerationWrap } from "../src/protocol/moderation.js";
 import { randomBytes, randomUuid } from "../src/protocol/random.js";
 import { KeyRecord } from "../src/protocol/records.js";
+import { sealEvaluationNote } from "../src/protocol/sealed.js";
 import { ready } from "../src/protocol/sodium.js";
 import { Audit, AuditPins } from "../src/client/audit.js";
 import { VerifiedCircle } from "../src/client/circles.js";
@@ -73,7 +74,7 @@ export function auditRow(seq, body) {
  * stand-in server; `world.rotateServerKey()` makes the server sign heads with a
  * new key, announced under the old one's signature (§33.4).
  */
-export function makeWorld() {
+export function makeWorld({ evaluations = [] } = {}) {
   const server = new FakeServer();
   const people = Object.fromEntries(["alice", "bob", "carol"].map((name) => [name, IdentityKeys.generate()]));
   for (const [name, keys] of Object.entries(people)) {
@@ -105,8 +106,9 @@ export function makeWorld() {
     },
   ]);
 
+  const moderationKey = ModerationKey.generate();
   const moderationRecord = ModerationKeyRecord.forKeyRecord(record, {
-    key: ModerationKey.generate(),
+    key: moderationKey,
     generation: 0,
     prev: null,
     signer: "alice",
@@ -118,7 +120,10 @@ export function makeWorld() {
       record: moderationRecord.text,
       public_key: b64(moderationRecord.publicKey),
       signature: moderationSignature,
-      wrap: null,
+      // alice's wrap, when the world has sealed-warning evaluations for her to read
+      wrap: evaluations.length
+        ? b64(sealModerationWrap(moderationKey, { circleId, generation: 0, recipient: alice.publicIdentity().x25519Public }))
+        : null,
       prev_key_box: null,
     },
   ]);
@@ -137,6 +142,19 @@ export function makeWorld() {
       null,
       { generation: 0, record_hash: b64(moderationRecord.hash()), signature: moderationSignature, admins: 1 },
     ],
+    // `evaluations`: [{user, elements}] (or {note} for a note as given), as app/sealed/service.py
+    // appends them: no actor, the who and how many sealed to the moderation key (§36.4).
+    ...evaluations.map(({ user, elements, note }) => [
+      "sealed_evaluation",
+      "",
+      null,
+      {
+        generation: 0,
+        note:
+          note ??
+          b64(sealEvaluationNote({ user, at: AT, elements }, { circleId, generation: 0, moderationPublic: moderationKey.publicKey })),
+      },
+    ]),
   ];
   const rows = [];
   let prev = null;
@@ -184,6 +202,13 @@ export function makeWorld() {
     },
     client() {
       return new Client({ fetch: server.fetch, token: "bob's token" });
+    },
+    /** alice's (the owner's) Moderation and Audit, as bob's below. */
+    alice() {
+      const owned = new VerifiedCircle({ circleId, record, keys: new Map(), meta: null, role: "owner", adminsSince: 0 });
+      const circles = { client: world.client(), sync: async () => owned, identity: alice, username: "alice" };
+      const moderation = new Moderation(circles, null);
+      return { moderation, audit: new Audit(circles, moderation, AuditPins.load(memoryStorage(), "alice")) };
     },
     /** bob's Moderation and Audit over one client; the audit pins saved to `storage`, as the page saves them. */
     bob() {

@@ -102,6 +102,7 @@ const SUITES = {
       "epoch0_key",
       "filings",
       "interpolation",
+      "share_checks",
       "labels",
       "match",
       "moderation_public",
@@ -118,6 +119,19 @@ const SUITES = {
   "release-v1.json": [
     "release.test.js",
     ["labels", "keys", "assets", "rotation_a_to_b", "releases", "cases", "refusals"],
+  ],
+  "anon-v1.json": [
+    "anon.test.js",
+    [
+      "author_cases",
+      "circle_id",
+      "issuance_keys",
+      "issuance_record",
+      "labels",
+      "sealed_author",
+      "token_refuse",
+      "tokens",
+    ],
   ],
   "voprf-v1.json": [
     "voprf.test.js",

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.client.anon import Anonymous, FileTokenStore
 from app.client.cache import CACHE_DIR, FileCache
 from app.client.circles import Circles, VerifiedCircle
 from app.client.cli import output
@@ -18,6 +19,7 @@ from app.client.errors import ClientError, NotLoggedIn
 from app.client.profile import Profile, home
 from app.client.sdk import Client
 from app.client.trust import TrustStore
+from app.crypto.circles import ADMIN_ROLES
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 CircleId = Annotated[
@@ -81,6 +83,11 @@ def circles_session(as_json: bool) -> Iterator[Circles]:
             )
 
 
+def anonymous_entries(circles: Circles) -> Entries:
+    """Warnings with this device's stock of anonymous posting tokens (``tokens.json``)."""
+    return Entries(circles, tokens=FileTokenStore())
+
+
 def device_entries(circles: Circles) -> Entries:
     """Warnings with this device's encrypted copy of each circle (``BACKCHANNEL_HOME/cache``),
     so a read or a check fetches only what changed since the last one."""
@@ -90,7 +97,7 @@ def device_entries(circles: Circles) -> Entries:
         username=circles.username,
         server=circles.client.base_url,
     )
-    return Entries(circles, cache=cache)
+    return Entries(circles, cache=cache, tokens=FileTokenStore())
 
 
 def renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
@@ -99,6 +106,7 @@ def renew_moderation_key(circles: Circles, circle_id: uuid.UUID) -> None:
 
     try:
         Moderation(circles).ensure_key(circle_id)
+        Anonymous(circles).certify(circle_id)  # a new epoch needs its token key signed
     except ClientError as exc:
         message = getattr(exc, "message", None) or str(exc)
         output.err.print(output.say(f"moderation key not renewed: {message}"), style="dim")
@@ -112,6 +120,9 @@ def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
     try:
         if Moderation(circles).set_up_if_missing(circle):
             output.err.print("this circle had no moderation key; one was made", style="dim")
+        if circle.role in ADMIN_ROLES:
+            # The epoch's token key, so members can post anonymously (§38.1).
+            Anonymous(circles).certify(circle.circle_id)
     except ClientError as exc:
         message = getattr(exc, "message", None) or str(exc)
         output.err.print(output.say(f"moderation key not set up: {message}"), style="dim")

@@ -13,6 +13,7 @@ from rich.text import Text
 from app.client.circles import Circles
 from app.client.cli.context import (
     CircleId,
+    anonymous_entries,
     circles_session,
     device_entries,
     set_up_moderation,
@@ -43,8 +44,9 @@ CURSOR_FILE = "cursors.json"
 # the same at its post form.
 NAMED_PROOF = (
     "A named warning is signed with your key, so any member can prove to anyone, even outside "
-    "this circle, that you wrote its text; an anonymous warning carries no such proof, though "
-    "the server still records which account posted it."
+    "this circle, that you wrote its text; an anonymous warning carries no such proof, and the "
+    "server does not learn who posted it (only the circle's admins can unmask it, and every "
+    "member sees that they did)."
 )
 
 
@@ -123,10 +125,11 @@ def post(
     """Post a warning. It is encrypted and signed on this device.
 
     A named warning is signed with your key, so any member can prove to anyone, even outside
-    this circle, that you wrote its text; an anonymous warning carries no such proof, though
-    the server still records which account posted it."""
+    this circle, that you wrote its text; an anonymous warning carries no such proof, and the
+    server does not learn who posted it (only the circle's admins can unmask it, and every
+    member sees that they did)."""
     with circles_session(as_json) as circles:
-        result = Entries(circles).post(
+        result = anonymous_entries(circles).post(
             circle_arg(circles, circle_id),
             subject=subject,
             text=text,
@@ -300,7 +303,7 @@ def corroborate(
     with circles_session(as_json) as circles:
         cid = circle_arg(circles, circle_id)
         # Never on your own warning: the SDK refuses it (self_corroboration) before sending.
-        result = Entries(circles).corroborate(
+        result = anonymous_entries(circles).corroborate(
             cid, entry_arg(circles, cid, entry_id), text=text, anonymous=anonymous
         )
         emit(

@@ -119,13 +119,21 @@ def case_arg(circles: Circles, circle_id: uuid.UUID, text: str) -> str:
     full = full_uuid(text)
     if full is not None:
         return str(full)
-    rows: list[dict[str, Any]] = circles.client.request(
-        "GET", f"/v1/circles/{circle_id}/moderation/cases"
-    )
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:  # every case's id, page after page (a prefix may name an old case)
+        params: dict[str, Any] = {"limit": 200} | ({} if cursor is None else {"cursor": cursor})
+        page: dict[str, Any] = circles.client.request(
+            "GET", f"/v1/circles/{circle_id}/moderation/cases", params=params
+        )
+        ids += [str(r["case_id"]) for r in page["cases"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
     return pick(
         "case",
         text,
-        [(str(r["case_id"]), None) for r in rows],
+        [(case_id, None) for case_id in ids],
         listed_by=f"backchannel moderation list {short_id(circle_id)}",
     )
 

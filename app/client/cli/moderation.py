@@ -5,17 +5,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from app.client.anon import Anonymous
+from app.client.audit import Audit, AuditPins
 from app.client.cases import (
+    PAGE_SIZE,
+    cases_page,
     check_reveal,
     decide,
     dismiss_cases,
     export_reveal,
-    list_cases,
     open_takedown_ids,
 )
 from app.client.cli.context import CircleId, circles_session, device_entries
@@ -68,21 +72,73 @@ def report(
 @moderation_app.command("list")
 def moderation_list(
     circle_id: CircleId,
-    status: Annotated[str | None, typer.Option(help="open, hidden, dismissed, removed…")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="open (and hidden), decided, hidden, dismissed, removed, restored"),
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="report or takedown")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Cases on a page.")] = PAGE_SIZE,
+    cursor: Annotated[
+        str | None, typer.Option(help="Where the previous page ended (it prints this).")
+    ] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Every case in full, not a table.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Reports and takedown requests, decrypted and verified on this device."""
+    """Reports and takedown requests, newest first, a page at a time; decrypted and
+    verified on this device."""
     with circles_session(as_json) as circles:
         moderation = Moderation(circles, entries=device_entries(circles))
-        cases = list_cases(moderation, circle_arg(circles, circle_id), status=status)
+        cid = circle_arg(circles, circle_id)
+        page = cases_page(moderation, cid, status=status, kind=kind, limit=limit, cursor=cursor)
         if as_json:
-            emit(True, cases, "")
+            emit(True, page.cases, "")
             return
-        if not cases:
-            out.print("No cases.")
-            return
-        for case in cases:
-            _print_case(case)
+        if not page.cases:
+            out.print("No more cases." if cursor else "No cases.")
+        elif details:
+            for case in page.cases:
+                _print_case(case)
+        else:
+            out.print(_case_table(page.cases))
+        if page.next_cursor is not None:
+            more = f"backchannel moderation list {cid} --cursor {page.next_cursor}"
+            for name, value in (("--status", status), ("--kind", kind)):
+                if value is not None:
+                    more += f" {name} {value}"
+            if limit != PAGE_SIZE:
+                more += f" --limit {limit}"
+            if details:
+                more += " --details"
+            token(more, label="More cases:")
+
+
+def _case_table(cases: list[dict[str, Any]]) -> Table:
+    """A page as a table that fits 80 columns: the id, kind, status and day on one side,
+    what the case is about (user text, :func:`output.shown`) folded into the rest."""
+    grid = Table(box=SIMPLE_HEAD, pad_edge=False, expand=False)
+    grid.add_column("case", no_wrap=True, min_width=8)
+    grid.add_column("kind", no_wrap=True)
+    grid.add_column("status", no_wrap=True)
+    grid.add_column("filed", no_wrap=True)
+    grid.add_column("about", overflow="fold", ratio=1)
+    for case in cases:
+        if case.get("unreadable"):
+            about = say(("cannot be read: ", "red"), case["unreadable"])
+        elif case["kind"] == "report":
+            content = case.get("reported_content") or {}
+            about = say(f"{case['reason']}: ", shown(content.get("subject")))
+        else:
+            about = say("name: ", shown(case["name"]))
+        grid.add_row(
+            short_id(case["case_id"]),
+            case.get("kind") or "-",
+            case.get("status") or "-",
+            str(case.get("created_at") or "")[:10],
+            about,
+        )
+    return grid
 
 
 def _print_case(case: dict[str, Any]) -> None:
@@ -138,18 +194,78 @@ def moderation_matches(circle_id: CircleId, as_json: JsonFlag = False) -> None:
             out.print("No sealed warnings have matched.")
             return
         for match in matches:
-            grid = Table(
-                title=f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+            _print_match(match)
+
+
+@moderation_app.command("probes")
+def moderation_probes(circle_id: CircleId, as_json: JsonFlag = False) -> None:
+    """Who asked for sealed-warning name evaluations, how many name forms, and when: the
+    notes of the audit log's evaluation records, which only the admins can open (the
+    server's word, sealed to the moderation key). Many evaluations by one member can mean
+    they are probing names."""
+    with circles_session(as_json) as circles:
+        rows = Audit(circles, AuditPins.load()).evaluations(circle_arg(circles, circle_id))
+        if as_json:
+            emit(True, rows, "")
+            return
+        if not rows:
+            out.print("Nobody has evaluated a name for a sealed warning.")
+            return
+        grid = Table(title="Sealed-warning evaluations (a name is one or two forms)")
+        for column in ("when", "who", "forms", "audit record"):
+            grid.add_column(column)
+        for row in rows:
+            grid.add_row(
+                str(row["at"]),
+                shown(row["user"]) if row["user"] is not None else Text("(unreadable)"),
+                "?" if row["forms"] is None else str(row["forms"]),
+                str(row["seq"]),
             )
-            for column in ("filer", "name", "what happened"):
-                grid.add_column(column)
-            for warning in match["warnings"]:
-                grid.add_row(
-                    shown(warning["filer"]),
-                    shown(warning["subject"]),
-                    shown(warning["text"], multiline=True),
-                )
-            out.print(grid)
+        out.print(grid)
+        totals: dict[str, list[int]] = {}
+        for row in rows:
+            if row["user"] is not None:
+                total = totals.setdefault(row["user"], [0, 0])
+                total[0] += 1
+                total[1] += row["forms"] or 0
+        for user, (count, forms) in sorted(totals.items(), key=lambda t: (-t[1][0], t[0])):
+            out.print(say(shown(user), f": {count} evaluation(s), {forms} form(s)"))
+
+
+# What an excluded filing's reason means to an admin (§36.7).
+_EXCLUDED = {
+    "unreadable_share": "its share does not open with the moderation key",
+    "bad_share": "its share fails the commitments sealed with it",
+    "other_commitments": "it committed to another polynomial than the verified shares",
+    "decryption_failed": "its warning does not open with the matched key",
+}
+
+
+def _print_match(match: dict[str, Any]) -> None:
+    if match["opened"]:
+        title = f"Match {match['match_id']}: {len(match['filers'])} members, k = {match['k']}"
+    else:
+        title = f"Match {match['match_id']}: waiting, fewer than k = {match['k']} shares verify"
+    grid = Table(title=title)
+    for column in ("filer", "name", "what happened"):
+        grid.add_column(column)
+    for warning in match["warnings"]:
+        grid.add_row(
+            shown(warning["filer"]),
+            shown(warning["subject"]),
+            shown(warning["text"], multiline=True),
+        )
+    out.print(grid)
+    for left in match["excluded"]:
+        out.print(
+            say(
+                "  left out: ",
+                shown(left["filer"]),
+                f"'s filing {short_id(left['filing_id'])}: ",
+                _EXCLUDED.get(left["reason"], left["reason"]),
+            ),
+            style="yellow",
+        )
 
 
 @moderation_app.command("decide")
@@ -265,3 +381,29 @@ def check_reveal_command(
         out.print(Padding(shown(content.get("text"), multiline=True), (0, 0, 0, 2)))
         out.print(say("author key: "), end="")
         token(result["author_key"])
+
+
+@moderation_app.command("unmask")
+def moderation_unmask(
+    circle_id: CircleId,
+    entry_id: str,
+    corroboration: Annotated[
+        str | None, typer.Option(help="Unmask this corroboration of the warning instead.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Who wrote an anonymous warning (or corroboration). Admins only; the circle's log
+    records that you asked, for every member to see."""
+    with circles_session(as_json) as circles:
+        cid = circle_arg(circles, circle_id)
+        eid = entry_arg(circles, cid, entry_id)
+        found = Anonymous(circles).unmask(cid, eid, corroboration)
+        emit(
+            as_json,
+            {"object_id": found.object_id, "user": found.user, "verified": found.verified},
+            say(
+                "Written by ",
+                shown(found.user),
+                "." if found.verified else " (UNVERIFIED: not signed by that member's key).",
+            ),
+        )

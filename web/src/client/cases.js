@@ -26,12 +26,42 @@ function unreadable(row, error) {
   };
 }
 
-export async function listCases(moderation, circleId, { status = null } = {}) {
+export const PAGE_SIZE = 50; // cases a page holds unless asked (the server's default)
+const PAGE_MAX = 200; // the most the server puts on a page
+
+/** One page of the server's rows (§32.8), checked for shape before anything is opened. */
+async function fetchPage(moderation, circleId, { status = null, kind = null, limit = PAGE_SIZE, cursor = null } = {}) {
+  const page = await moderation.client.request("GET", `/v1/circles/${circleId}/moderation/cases`, {
+    params: { status, kind, limit, cursor },
+  });
+  const ids = new Set(page.cases.map((row) => row.case_id));
+  if (ids.size !== page.cases.length || page.cases.length > limit) {
+    throw new ProtocolError("bad_page", "the server returned a malformed page of cases");
+  }
+  return page;
+}
+
+/** Every matching case's row, page after page (a bulk decision needs them all). */
+async function* allRows(moderation, circleId, { status = null, kind = null } = {}) {
+  let cursor = null;
+  do {
+    const page = await fetchPage(moderation, circleId, { status, kind, limit: PAGE_MAX, cursor });
+    yield* page.cases;
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+}
+
+/**
+ * One page of the circle's cases, newest first, each opened and verified (or listed as
+ * unreadable); pass `nextCursor` back as `cursor` for the next page (null: no more). A
+ * page costs the same however many cases the circle has had.
+ */
+export async function listCases(moderation, circleId, { status = null, kind = null, limit = PAGE_SIZE, cursor = null } = {}) {
   const { circle, state } = await moderation.ensureKey(circleId);
   const keys = await moderation.secretKeys(circle, state);
-  const rows = await moderation.client.request("GET", `/v1/circles/${circle.circleId}/moderation/cases`, { params: { status } });
+  const page = await fetchPage(moderation, circle.circleId, { status, kind, limit, cursor });
   const out = [];
-  for (const row of rows) {
+  for (const row of page.cases) {
     try {
       out.push(await openCase(moderation, circle, keys, row));
     } catch (error) {
@@ -41,7 +71,7 @@ export async function listCases(moderation, circleId, { status = null } = {}) {
       out.push(unreadable(row, error)); // one bad case must not hide the others
     }
   }
-  return { circle, cases: out };
+  return { circle, cases: out, nextCursor: page.next_cursor };
 }
 
 async function openCase(moderation, circle, keys, row) {
@@ -293,9 +323,18 @@ export async function dismissCases(moderation, circleId, caseIds, { reason, prog
   const { circle, state } = await moderation.ensureKey(circleId);
   const keys = await moderation.secretKeys(circle, state);
   const base = `/v1/circles/${circle.circleId}/moderation`;
+  const wanted = new Set(ids);
   const open = new Map();
-  for (const row of await moderation.client.request("GET", `${base}/cases`, { params: { status: "open" } })) {
-    open.set(uuid(row.case_id), row);
+  if (wanted.size > 1) {
+    // The open cases page by page, until every one asked for is found.
+    for await (const row of allRows(moderation, circle.circleId, { status: "open" })) {
+      if (wanted.has(uuid(row.case_id))) {
+        open.set(uuid(row.case_id), row);
+        if (open.size === wanted.size) {
+          break;
+        }
+      }
+    }
   }
   const decided = [];
   for (let start = 0; start < ids.length; start += BATCH) {

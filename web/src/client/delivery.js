@@ -26,7 +26,8 @@ export const RETRY_MS = 500;
 const passing = (error) => error instanceof TransportError || (error instanceof ApiError && error.status === 503);
 
 /** `build()` syncs and seals, resolving to `[path, body]` for the POST; see the module. */
-export async function deliver(client, build, { stale }) {
+export async function deliver(client, build, { stale, anonymous = false }) {
+  const staleCodes = Array.isArray(stale) ? stale : [stale];
   let request = null;
   let resealed = false;
   let failures = 0;
@@ -36,9 +37,9 @@ export async function deliver(client, build, { stale }) {
         request = await build();
       }
       const [path, json] = request;
-      return await client.request("POST", path, { json });
+      return await client.request("POST", path, { json, anonymous });
     } catch (error) {
-      const staleAnswer = (error instanceof ApiError || error instanceof ProtocolError) && error.code === stale;
+      const staleAnswer = (error instanceof ApiError || error instanceof ProtocolError) && staleCodes.includes(error.code);
       if (staleAnswer && !resealed) {
         resealed = true;
         request = null;

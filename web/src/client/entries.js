@@ -22,6 +22,7 @@ import {
 import { equalBytes } from "../protocol/hash.js";
 import { normaliseName } from "../protocol/names.js";
 import { randomUuid } from "../protocol/random.js";
+import { Anonymous } from "./anon.js";
 import { MemoryCache } from "./cache.js";
 import { deliver } from "./delivery.js";
 import { mapped, ProtocolError } from "./errors.js";
@@ -31,8 +32,12 @@ import { checkTerms } from "./terms.js";
 
 export { CATEGORIES, SEVERITIES };
 
+// Sync and seal again on these: the key rotated (the envelope's or the token's epoch is old)
+// or the admins renewed the moderation key the author is sealed to.
+const STALE_CODES = ["stale_epoch", "stale_token", "moderation_key_stale"];
 export const DEFAULT_TTL_DAYS = 730; // a warning's life unless its author chooses (1..3650 days, §24.2)
 const DAY = 86400;
+const HOUR = 3600;
 const ALIAS_LIMIT = 20;
 const FIELD_LIMIT = 200;
 const MONTH = /^[0-9]{4}-(?:0[1-9]|1[0-2])$/;
@@ -113,10 +118,11 @@ function tombstone(common) {
 }
 
 export class Entries {
-  constructor(circles, { cache = new MemoryCache() } = {}) {
+  constructor(circles, { cache = new MemoryCache(), tokens = undefined } = {}) {
     this.circles = circles;
     this.client = circles.client;
     this.cache = cache;
+    this.anonymous = new Anonymous(circles, { tokens: tokens ?? null });
     this.authors = new Map(); // "circle/user" -> Ed25519 public key
   }
 
@@ -134,7 +140,11 @@ export class Entries {
     }
     const entryId = randomUuid();
     const anonymous = body.attribution === "anonymous";
-    const expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    let expiresAt = Math.floor(Date.now() / 1000) + days * DAY; // signed in the terms (§24.2)
+    if (anonymous) {
+      // The nearest whole hour: the expiry must not date the post (§24.2).
+      expiresAt = Math.floor((expiresAt + HOUR / 2) / HOUR) * HOUR;
+    }
     const build = async () => {
       const circle = await this.circles.sync(circleId);
       const context = new EnvelopeContext({ kind: ENTRY, circleId: circle.circleId, epoch: circle.epoch, entryId });
@@ -145,15 +155,18 @@ export class Entries {
       const json = {
         entry_id: entryId,
         epoch: circle.epoch,
-        anonymous,
         ...envelope.toJson(),
         author_tag: b64(tag),
         expires_at: expiresAt,
         terms_signature: b64(terms),
       };
-      return [`/v1/circles/${circle.circleId}/entries`, json];
+      if (!anonymous) {
+        return [`/v1/circles/${circle.circleId}/entries`, { ...json, anonymous: false }];
+      }
+      const extra = await this.anonymous.fields(circle, entryId, envelope.authorKey);
+      return [`/v1/anon/circles/${circle.circleId}/entries`, { ...json, ...extra }];
     };
-    return deliver(this.client, build, { stale: "stale_epoch" });
+    return deliver(this.client, build, { stale: STALE_CODES, anonymous });
   }
 
   /**
@@ -302,6 +315,24 @@ export class Entries {
     return syncCopy(this, uuid(circleId));
   }
 
+  /**
+   * A full read of the circle: every warning, oldest first, as the page's copy holds it
+   * after a sync (§26.9). Only what changed since the last sync is fetched and verified
+   * (new warnings, and tombstones for retracted, expired, hidden or removed ones, whose
+   * text leaves the copy), so the cost follows the changes, not the history. The copy is
+   * kept in memory by `cache` (cache.js: one per Entries object, so per tab; nothing is
+   * written to the browser's storage).
+   */
+  async readAll(circleId) {
+    const copy = await this.sync(circleId);
+    return [...copy.warnings.values()]
+      .map((held) => {
+        const { changeSeq: _, ...entry } = held.data;
+        return entry;
+      })
+      .sort((a, b) => a.seq - b.seq);
+  }
+
   /** Sync, then match `name` against every live warning the page holds (§25.3). */
   async check(circleId, name) {
     return checkName(this, uuid(circleId), name);
@@ -329,10 +360,14 @@ export class Entries {
       const signingKey = signingKeyFor(this.circles.identity, context, { anonymous });
       const envelope = seal({ v: 1, text }, { key: circle.key, context, signingKey });
       const tag = authorTag(this.circles.identity, { circleId: circle.circleId, entryId: uuid(entryId) });
-      const json = { corroboration_id: corroborationId, epoch: circle.epoch, anonymous, ...envelope.toJson(), author_tag: b64(tag) };
-      return [`/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, json];
+      const json = { corroboration_id: corroborationId, epoch: circle.epoch, ...envelope.toJson(), author_tag: b64(tag) };
+      if (!anonymous) {
+        return [`/v1/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, { ...json, anonymous: false }];
+      }
+      const extra = await this.anonymous.fields(circle, corroborationId, envelope.authorKey);
+      return [`/v1/anon/circles/${circle.circleId}/entries/${uuid(entryId)}/corroborations`, { ...json, ...extra }];
     };
-    return deliver(this.client, build, { stale: "stale_epoch" });
+    return deliver(this.client, build, { stale: STALE_CODES, anonymous });
   }
 
   /** Sign with the key the warning was signed with: the identity key or the per-entry key (§24). */
@@ -346,7 +381,9 @@ export class Entries {
       const key = signingKeyFor(this.circles.identity, context, { anonymous });
       if (equalBytes(key.publicKey, authorKey)) {
         const signature = signRetraction(key, { circleId: cid, entryId: eid });
-        return this.client.request("POST", `/v1/circles/${cid}/entries/${eid}/retract`, { json: { signature: b64(signature) } });
+        // An anonymous warning's retraction goes without the session (§38.6).
+        const prefix = anonymous ? "/v1/anon/circles" : "/v1/circles";
+        return this.client.request("POST", `${prefix}/${cid}/entries/${eid}/retract`, { json: { signature: b64(signature) }, anonymous });
       }
     }
     throw new ProtocolError("not_author", "this warning was not signed by any of your keys");

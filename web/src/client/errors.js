@@ -19,7 +19,7 @@ import {
   UntrustedSigner,
   WrongEpoch,
 } from "../protocol/errors.js";
-import { NotEnoughFilers } from "../protocol/sealedfilings.js";
+import { NotEnoughFilers, NotEnoughShares } from "../protocol/sealedfilings.js";
 
 export class ClientError extends Error {
   constructor(code, message) {
@@ -72,6 +72,7 @@ export class PassphraseContainsUsername extends WeakPassphrase {
 
 const CODES = [
   [NotEnoughFilers, "not_enough_filers"], // before UntrustedSigner, its base
+  [NotEnoughShares, "not_enough_shares"], // before DecryptionFailed, its base
   [BadSignature, "bad_signature"],
   [BadProof, "bad_proof"],
   [UntrustedSigner, "untrusted_signer"],

@@ -6,7 +6,8 @@
  * commitment, decisions against the deciding admin's key and the case's chain.
  */
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
-import { ENTRY, Envelope, EnvelopeContext, openEnvelope } from "../protocol/entries.js";
+import { authorCasesMessage } from "../protocol/anon.js";
+import { ENTRY, Envelope, EnvelopeContext, openEnvelope, signingKeyFor } from "../protocol/entries.js";
 import {
   adminSet,
   checkModerationSuccessor,
@@ -283,9 +284,12 @@ export class Moderation {
 
   // -- cases (admins): cases.js ------------------------------------------------------
 
-  /** Every case, opened and verified; one that does not verify is listed as unreadable. */
-  async listCases(circleId, { status = null } = {}) {
-    return listCases(this, circleId, { status });
+  /**
+   * A page of cases, newest first, opened and verified (one that does not verify is listed
+   * as unreadable): `{ circle, cases, nextCursor }`; pass `nextCursor` as `cursor` for more.
+   */
+  async listCases(circleId, { status = null, kind = null, limit, cursor = null } = {}) {
+    return listCases(this, circleId, { status, kind, limit, cursor });
   }
 
   /** Dismiss many cases at once, each by its own signed decision (a flood of junk). */
@@ -303,10 +307,35 @@ export class Moderation {
     try {
       return await this.client.request("GET", `/v1/circles/${uuid(circleId)}/entries/${uuid(entryId)}/moderation`);
     } catch (error) {
-      if (error instanceof ApiError && (error.code === "entry_not_found" || error.status === 403)) {
+      if (error instanceof ApiError && error.code === "entry_not_found") {
+        return this.#ownAnonymousCases(uuid(circleId), uuid(entryId));
+      }
+      if (error instanceof ApiError && error.status === 403) {
         return null;
       }
       throw error;
     }
+  }
+
+  /** One's own anonymous warning: the server no longer knows its author, so the request goes
+   * without the session, signed by the per-entry key over the current time (§38.5). */
+  async #ownAnonymousCases(circleId, entryId) {
+    const context = new EnvelopeContext({ kind: ENTRY, circleId, epoch: 0, entryId });
+    const key = signingKeyFor(this.circles.identity, context, { anonymous: true });
+    let detail;
+    try {
+      detail = await this.client.request("GET", `/v1/circles/${circleId}/entries/${entryId}`);
+    } catch {
+      return null;
+    }
+    if (detail.entry.author_key !== b64(key.publicKey)) {
+      return null;
+    }
+    const at = Math.floor(Date.now() / 1000);
+    const signature = key.sign(authorCasesMessage(circleId, entryId, at));
+    return this.client.request("POST", `/v1/anon/circles/${circleId}/entries/${entryId}/moderation`, {
+      json: { at, signature: b64(signature) },
+      anonymous: true,
+    });
   }
 }

@@ -104,7 +104,8 @@ export class Client {
   }
 
   /** Send one request; return the decoded JSON body, or throw ApiError / TransportError. */
-  async request(method, path, { json, params, keepalive = false } = {}) {
+  /** `anonymous`: without the session token (a token of §38 stands for it). */
+  async request(method, path, { json, params, keepalive = false, anonymous = false } = {}) {
     let url = this.baseUrl + path;
     if (params) {
       const query = new URLSearchParams();
@@ -116,7 +117,7 @@ export class Client {
       url += `?${query}`;
     }
     const headers = {};
-    if (this.token) {
+    if (this.token && !anonymous) {
       headers.Authorization = `Bearer ${this.token}`;
     }
     const init = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", keepalive };

@@ -19,7 +19,7 @@ import {
   sealedNameForms,
   sealedOprfInput,
 } from "../protocol/sealed.js";
-import { SealedFiling, openMatch, openOwnFiling, sealFiling } from "../protocol/sealedfilings.js";
+import { NotEnoughShares, SealedFiling, openMatch, openOwnFiling, sealFiling } from "../protocol/sealedfilings.js";
 import { OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient } from "../protocol/voprf.js";
 import { warningBody } from "./entries.js";
 import { ApiError, mapped, ProtocolError } from "./errors.js";
@@ -268,16 +268,25 @@ export class Sealed {
       if (!chainKs.has(row.k)) {
         throw new ProtocolError("wrong_epoch", "a match under a k this circle never had");
       }
-      const opened = await mapped(() => {
+      const { opened, excluded } = await mapped(() => {
         const filings = row.filings.map((f) => ({ filing: SealedFiling.parse(f.record), signature: fromB64(f.signature, 64) }));
         filings.forEach(({ filing }, i) => {
           if (filing.filer !== row.filings[i].filer || filing.filingId !== uuid(row.filings[i].filing_id)) {
             throw new ProtocolError("wrong_epoch", "a filing listed under another filer");
           }
         });
-        return openMatch(filings, { circleId: circle.circleId, tag: fromB64(row.tag, 32), k: row.k, identities: members, moderationKeys: keys });
+        try {
+          return openMatch(filings, { circleId: circle.circleId, tag: fromB64(row.tag, 32), k: row.k, identities: members, moderationKeys: keys });
+        } catch (error) {
+          // Members' own filings that fail their checks: not the server's doing, so the
+          // match is shown as waiting, with who was left out and why.
+          if (error instanceof NotEnoughShares) {
+            return { opened: [], excluded: error.excluded };
+          }
+          throw error;
+        }
       });
-      const group = opened.map((o) => o.filing.filingId).sort().join(",");
+      const group = row.filings.map((f) => uuid(f.filing_id)).sort().join(",");
       if (seen.has(group)) {
         seen.get(group).matchIds.push(row.match_id);
         continue;
@@ -288,6 +297,7 @@ export class Sealed {
         k: row.k,
         kCurrent: row.k === settings.k,
         createdAt: row.created_at,
+        opened: opened.length > 0,
         filers: [...new Set(opened.map((o) => o.filing.filer))].sort(),
         warnings: opened.map((o) => ({
           filingId: o.filing.filingId,
@@ -297,6 +307,8 @@ export class Sealed {
           categories: o.payload.categories ?? [],
           text: o.payload.text ?? null,
         })),
+        // Filings whose filer sealed a share that fails its checks (§36.7): left out.
+        excluded: excluded.map((e) => ({ filingId: e.filing.filingId, filer: e.filing.filer, reason: e.reason })),
       };
       seen.set(group, match);
       out.push(match);

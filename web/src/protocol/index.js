@@ -26,5 +26,6 @@ export * from "./audit.js";
 export * from "./voprf.js";
 export * from "./sealed.js";
 export * from "./sealedfilings.js";
+export * from "./anon.js";
 export * from "./release.js";
 export * from "./deletion.js";

@@ -120,13 +120,23 @@ export const PERSON_SEAL_OPRF_KEY = person("bc.v1.seal-oprf"); // server only: i
 export const SEALED_NAME_PREFIX = context("backchannel.sealed-name.v1");
 export const SEALED_BODY_AD_PREFIX = context("backchannel.sealed-body.v1");
 export const SEALED_WRAP_AD_PREFIX = context("backchannel.sealed-wrap.v1");
-export const SEALED_SHARE_AD_PREFIX = context("backchannel.sealed-share.v1");
+export const SEALED_SHARE_AD_PREFIX = context("backchannel.sealed-share.v2"); // v2: with commitments
 export const SEALED_SELF_PREFIX = context("backchannel.sealed-self.v1");
 export const SEALED_FILING_TYPE = "backchannel.sealed-filing";
 export const SEALED_FILING_SIGNATURE_CONTEXT = context("backchannel.sealed-filing.v1");
 export const SEALED_SETTINGS_TYPE = "backchannel.sealed-settings";
 export const SEALED_SETTINGS_SIGNATURE_CONTEXT = context("backchannel.sealed-settings.v1");
 export const SEALED_EVALUATION_AD_PREFIX = context("backchannel.sealed-evaluation.v1");
+// §38 anonymous posting tokens.
+export const PERSON_ANON_OPRF_KEY = person("bc.v1.anon-oprf"); // server only: its OPRF key seed
+export const PERSON_ANON_SPENT = person("bc.v1.anon-spent");
+export const ANON_ISSUANCE_TYPE = "backchannel.anon-issuance";
+export const ANON_ISSUANCE_SIGNATURE_CONTEXT = context("backchannel.anon-issuance.v1");
+export const ANON_TOKEN_PREFIX = context("backchannel.anon-token.v1");
+export const ANON_AUTHOR_TYPE = "backchannel.anon-author";
+export const ANON_AUTHOR_SIGNATURE_CONTEXT = context("backchannel.anon-author-sig.v1");
+export const ANON_AUTHOR_AD_PREFIX = context("backchannel.anon-author.v1");
+export const ANON_CASES_SIGNATURE_CONTEXT = context("backchannel.author-cases.v1");
 // §35 web releases (SHA-256 and Ed25519 only, so the service worker needs only WebCrypto)
 export const RELEASE_TYPE = "backchannel.web-release";
 export const RELEASE_SIGNATURE_CONTEXT = context("backchannel.web-release.v1");

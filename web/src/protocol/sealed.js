@@ -126,6 +126,35 @@ export class NamePolynomial {
   get wrapKey() {
     return sealWrapKey(this.coefficients[0]);
   }
+
+  /**
+   * Feldman commitments C_j = a_j·G: deterministic from v and k, so every honest filer of
+   * one name seals the same ones, and any share can be checked.
+   */
+  get commitments() {
+    return this.coefficients.map((a) => ristretto.mulBase(a));
+  }
+}
+
+/**
+ * Feldman's check: y·G = C_0 + x·C_1 + … + x^{k-1}·C_{k-1} (Horner over the group,
+ * libsodium's operations). False for a commitment that is not an element or y that is not
+ * a reduced scalar.
+ */
+export function shareVerifies(x, y, commitments) {
+  if (
+    commitments.length < MIN_K ||
+    commitments.length > MAX_K ||
+    !commitments.every((c) => ristretto.isElement(c)) ||
+    !ristretto.isScalar(y)
+  ) {
+    return false;
+  }
+  let total = ristretto.IDENTITY;
+  for (let j = commitments.length - 1; j >= 0; j -= 1) {
+    total = ristretto.add(ristretto.mul(x, total), commitments[j]);
+  }
+  return equalBytes(total, ristretto.mulBase(y));
 }
 
 /** f(0) from points [x, y] with distinct x (Lagrange); InvalidKey on a repeated x. */

@@ -7,14 +7,15 @@
  */
 import { sodium } from "./sodium.js";
 import { DecryptionFailed, InvalidKey, UntrustedSigner, WrongEpoch } from "./errors.js";
-import { b64, compareBytes, concat, fromB64, uint64be, utf8, uuid, uuidBytes, uuidHex } from "./encoding.js";
+import { b64, compareBytes, concat, fromB64, hex, uint64be, utf8, uuid, uuidBytes, uuidHex } from "./encoding.js";
 import { equalBytes, openBox, sealBox, verifySignature } from "./hash.js";
 import { canonicalJson, compareCodePoints, hasExactFields, isHex32, parseJson, requireCanonical } from "./json.js";
 import * as labels from "./labels.js";
 import { pad, unpad } from "./entries.js";
 import { sharedKey, sealTo } from "./moderation.js";
 import { randomBytes } from "./random.js";
-import { MAX_TAGS, TAG_BYTES, checkK, filerPoint, interpolate, sealWrapKey } from "./sealed.js";
+import * as ristretto from "./ristretto.js";
+import { MAX_TAGS, TAG_BYTES, checkK, filerPoint, interpolate, sealWrapKey, shareVerifies } from "./sealed.js";
 
 const NONCE_BYTES = 24;
 export const WRAP_BYTES = NONCE_BYTES + 32 + 16;
@@ -23,6 +24,24 @@ const MAX_BODY = 65536 + NONCE_BYTES + 16;
 
 /** A match shown with fewer than k distinct members' verified filings. */
 export class NotEnoughFilers extends UntrustedSigner {}
+
+/**
+ * Fewer than k filers' shares verify against one set of commitments: the match cannot open
+ * yet (`excluded` says which filings failed and why).
+ */
+export class NotEnoughShares extends DecryptionFailed {
+  constructor(message, excluded = []) {
+    super(message);
+    this.excluded = excluded;
+  }
+}
+
+/**
+ * Why a filing in a match was left out (§36.7): its points do not open under the moderation
+ * key; its share fails its own commitments; it committed to another polynomial than the one
+ * k verified shares agree on; or its wrap or body does not open under the key they give.
+ */
+export const EXCLUDED_REASONS = ["unreadable_share", "bad_share", "other_commitments", "decryption_failed"];
 
 const FILING_FIELDS = ["body", "circle", "filer", "filing", "generation", "k", "points", "self_box", "tags", "type", "v", "wraps"];
 
@@ -130,7 +149,11 @@ export function sealFiling(payload, { circleId, filingId, filer, identity, polyn
   const body = sealBox(fileKey, pad(canonicalJson(payload)), bodyAd(circleId, filingId), randomBytes(24));
   const wraps = ordered.map((p) => sealBox(p.wrapKey, fileKey, wrapAd(circleId, filingId, p.tag), randomBytes(24)));
   const x = filerPoint(circleId, filer);
-  const plain = canonicalJson({ filing: uuidHex(filingId), points: ordered.map((p) => b64(p.share(x))) });
+  const plain = canonicalJson({
+    filing: uuidHex(filingId),
+    points: ordered.map((p) => b64(p.share(x))),
+    commitments: ordered.map((p) => p.commitments.map(b64)),
+  });
   const points = sealTo(moderationPublic, plain, (epk) => pointsAd(circleId, filingId, generation, epk, moderationPublic));
   const selfBox = sodium.crypto_box_seal(concat(selfPrefix(circleId, filingId), fileKey), identity.x25519Public);
   const filing = new SealedFiling({
@@ -178,7 +201,7 @@ export function openOwnFiling(filing, identity) {
   return openBody(filing, plain.subarray(prefix.length));
 }
 
-/** An admin opens a filing's points: Map(hex(tag) → f(x)). */
+/** An admin opens a filing's points and commitments: Map(b64(tag) → {point, commitments}). */
 export function openFilingPoints(filing, key) {
   const epk = filing.points.subarray(0, 32);
   const plain = openBox(
@@ -193,32 +216,50 @@ export function openFilingPoints(filing, key) {
   } catch {
     throw new DecryptionFailed("the sealed points are malformed");
   }
-  if (!hasExactFields(data, ["filing", "points"]) || !Array.isArray(data.points)) {
+  if (
+    !hasExactFields(data, ["commitments", "filing", "points"]) ||
+    !Array.isArray(data.points) ||
+    !Array.isArray(data.commitments) ||
+    !data.commitments.every(Array.isArray)
+  ) {
     throw new DecryptionFailed("the sealed points are malformed");
   }
   if (data.filing !== uuidHex(filing.filingId)) {
     throw new WrongEpoch("the points belong to another filing");
   }
   let values;
+  let commitments;
   try {
     values = data.points.map((v) => fromB64(v, 32, "point"));
+    commitments = data.commitments.map((row) => row.map((c) => fromB64(c, 32, "commitment")));
   } catch {
     throw new DecryptionFailed("the sealed points are malformed");
   }
-  if (values.length !== filing.tags.length) {
-    throw new DecryptionFailed("one point per tag");
+  if (
+    values.length !== filing.tags.length ||
+    commitments.length !== filing.tags.length ||
+    commitments.some((row) => row.length !== filing.k)
+  ) {
+    throw new DecryptionFailed("one point and k commitments per tag");
   }
-  return new Map(filing.tags.map((tag, i) => [b64(tag), values[i]]));
+  return new Map(filing.tags.map((tag, i) => [b64(tag), { point: values[i], commitments: commitments[i] }]));
 }
 
 /**
  * Verify a match the server shows and open every filing in it (§36.7). `filings` is
  * [{filing, signature}]; `identities` a Map of the active members the newest signed record
  * lists; `k` the match's k, which the caller checked against the settings chain.
+ *
+ * What the server controls (which filings, under which tag and k) is checked first and
+ * refused as a whole. What a member controls (the share and commitments they sealed, their
+ * wrap) is checked per filing: a filing that fails is excluded and reported, and the match
+ * opens with any k distinct filers whose shares verify against the same commitments
+ * (NotEnoughShares if there are fewer). Returns {opened: [{filing, payload}], excluded:
+ * [{filing, reason}]}.
  */
 export function openMatch(filings, { circleId, tag, k, identities, moderationKeys }) {
   checkK(k);
-  const first = new Map();
+  const filers = new Set();
   for (const { filing, signature } of filings) {
     const identity = identities.get(filing.filer);
     if (identity === undefined) {
@@ -228,25 +269,79 @@ export function openMatch(filings, { circleId, tag, k, identities, moderationKey
     if (filing.circleId !== uuid(circleId) || filing.k !== k || !filing.tags.some((t) => equalBytes(t, tag))) {
       throw new WrongEpoch("a filing of another circle, name or k");
     }
-    if (!first.has(filing.filer)) {
-      first.set(filing.filer, filing);
-    }
+    filers.add(filing.filer);
   }
-  if (first.size < k) {
-    throw new NotEnoughFilers(`${first.size} distinct filers; this circle needs ${k}`);
+  if (filers.size < k) {
+    throw new NotEnoughFilers(`${filers.size} distinct filers; this circle needs ${k}`);
   }
-  const chosen = [...first.entries()].sort(([a], [b]) => compareCodePoints(a, b)).slice(0, k);
-  const points = chosen.map(([filer, filing]) => {
+  const excluded = new Map(); // filing id → {filing, reason}
+  const groups = new Map(); // hex(commitments) → {commitments, verified: Map(filer → y)}
+  const groupOf = new Map(); // filing id → hex(commitments)
+  for (const { filing } of filings) {
     const key = moderationKeys.get(filing.generation);
     if (key === undefined) {
       throw new DecryptionFailed(`no moderation key of generation ${filing.generation}`);
     }
-    return [filerPoint(circleId, filer), openFilingPoints(filing, key).get(b64(tag))];
-  });
-  const wrapKey = sealWrapKey(interpolate(points));
-  return filings.map(({ filing }) => {
-    const wrap = filing.wraps[filing.tags.findIndex((t) => equalBytes(t, tag))];
-    const fileKey = openBox(wrapKey, wrap, wrapAd(circleId, filing.filingId, tag), "the wrap does not open");
-    return { filing, payload: openBody(filing, fileKey) };
-  });
+    let share;
+    try {
+      share = openFilingPoints(filing, key).get(b64(tag));
+    } catch (error) {
+      if (!(error instanceof DecryptionFailed || error instanceof WrongEpoch)) {
+        throw error;
+      }
+      excluded.set(filing.filingId, { filing, reason: "unreadable_share" });
+      continue;
+    }
+    if (!shareVerifies(filerPoint(circleId, filing.filer), share.point, share.commitments)) {
+      excluded.set(filing.filingId, { filing, reason: "bad_share" });
+      continue;
+    }
+    const id = share.commitments.map(hex).join("");
+    if (!groups.has(id)) {
+      groups.set(id, { commitments: share.commitments, verified: new Map() });
+    }
+    const group = groups.get(id);
+    if (!group.verified.has(filing.filer)) {
+      group.verified.set(filing.filer, share.point);
+    }
+    groupOf.set(filing.filingId, id);
+  }
+  if (groups.size === 0) {
+    throw new NotEnoughShares(`no share verifies; this circle needs ${k}`, [...excluded.values()]);
+  }
+  // The commitments most distinct filers verify against (ties: the smallest bytes), so a
+  // spoiler's own commitments never outvote k honest filers.
+  const [bestId, best] = [...groups.entries()].sort(
+    ([a, x], [b, y]) => y.verified.size - x.verified.size || (a < b ? -1 : a > b ? 1 : 0),
+  )[0];
+  if (best.verified.size < k) {
+    throw new NotEnoughShares(`${best.verified.size} verified shares; this circle needs ${k}`, [...excluded.values()]);
+  }
+  const chosen = [...best.verified.entries()].sort(([a], [b]) => compareCodePoints(a, b)).slice(0, k);
+  const constant = interpolate(chosen.map(([filer, y]) => [filerPoint(circleId, filer), y]));
+  if (!equalBytes(ristretto.mulBase(constant), best.commitments[0])) {
+    throw new DecryptionFailed("the interpolated constant is not the committed one");
+  }
+  const wrapKey = sealWrapKey(constant);
+  const opened = [];
+  for (const { filing } of filings) {
+    if (excluded.has(filing.filingId)) {
+      continue;
+    }
+    if (groupOf.get(filing.filingId) !== bestId) {
+      excluded.set(filing.filingId, { filing, reason: "other_commitments" });
+      continue;
+    }
+    try {
+      const wrap = filing.wraps[filing.tags.findIndex((t) => equalBytes(t, tag))];
+      const fileKey = openBox(wrapKey, wrap, wrapAd(circleId, filing.filingId, tag), "the wrap does not open");
+      opened.push({ filing, payload: openBody(filing, fileKey) });
+    } catch (error) {
+      if (!(error instanceof DecryptionFailed)) {
+        throw error;
+      }
+      excluded.set(filing.filingId, { filing, reason: "decryption_failed" });
+    }
+  }
+  return { opened, excluded: [...excluded.values()] };
 }

@@ -1,51 +1,16 @@
 /**
- * The account: this browser's name in the session list, the sessions themselves (see,
- * end), a passphrase change, and getting back in with the recovery code.
+ * The account: the sessions (see, end; each named by its device, session.js), a passphrase
+ * change, signing out everywhere on this device, and deleting the account.
  */
 import { deleteAccount } from "../client/deletion.js";
-import { ClientError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
-import { act, app, current, newClient, show, showAuth, showRecoveryCode, signedIn, signOut, signOutDevice, status } from "./app.js";
+import { passphraseInput, repeatCheck } from "./auth.js";
 import { confirmButton, field, formatTime, h, replace } from "./dom.js";
-import { exitHelp } from "./safety.js";
+import { exitHelpBox } from "./safety.js";
+import { signOut, signOutDevice } from "./session.js";
+import { act, app, current, show, status } from "./shell.js";
 import { t, tx } from "./i18n/index.js";
 import { userText, visible } from "./text.js";
-
-/**
- * What this browser calls itself in the session list ("Firefox on Android"): no version.
- * Products keep their names; the words around them are in the reader's language.
- */
-export function deviceLabel(agent = navigator.userAgent) {
-  // i18n-exempt-begin: the names of browsers and systems
-  const browser = [
-    [/Edg\//, "Edge"],
-    [/Firefox\//, "Firefox"],
-    [/OPR\//, "Opera"],
-    [/Chrom(e|ium)\//, "Chrome"],
-    [/Safari\//, "Safari"],
-  ].find(([pattern]) => pattern.test(agent))?.[1] ?? t("device.a_browser");
-  const system = [
-    [/Android/, "Android"],
-    [/iPhone/, "iPhone"],
-    [/iPad/, "iPad"],
-    [/Windows/, "Windows"],
-    [/Mac OS X|Macintosh/, "macOS"],
-    [/CrOS/, "ChromeOS"],
-    [/Linux/, "Linux"],
-  ].find(([pattern]) => pattern.test(agent))?.[1] ?? t("device.unknown_system");
-  // i18n-exempt-end
-  return t("device.label", { browser, system });
-}
-
-function repeatCheck(first, second) {
-  if (first.value !== second.value) {
-    throw new ClientError("passphrase_mismatch", t("account.new_passphrases_differ"));
-  }
-}
-
-function passphraseInput(name, autocomplete) {
-  return h("input", { name, type: "password", required: true, autocomplete, minlength: autocomplete === "new-password" ? String(MIN_PASSPHRASE_LENGTH) : null });
-}
 
 export async function showAccount(notice = "") {
   current(() => showAccount());
@@ -166,46 +131,4 @@ function deleteForm() {
     h("div", { class: "check" }, keep, h("label", { for: "warnings-keep" }, t("account.warnings_keep")))),
   field(t("account.your_passphrase"), passphrase),
   submit);
-}
-
-/** What quick exit does and does not do, with how to clear the browser's history. */
-export function exitHelpBox() {
-  return h("details", { class: "help" }, h("summary", {}, t("exit.help_title")), h("p", {}, exitHelp()));
-}
-
-/** Forgot the passphrase: the recovery code opens the keys; a new code replaces it. */
-export function showRecover() {
-  current(() => showRecover());
-  const username = h("input", { name: "username", dir: "ltr", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
-  const code = h("input", { name: "code", dir: "ltr", required: true, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
-  const next = passphraseInput("next", "new-password");
-  const again = passphraseInput("again", "new-password");
-  const submit = h("button", { type: "submit" }, t("recover.submit"));
-  show(
-    h("h1", {}, t("recover.title")),
-    h("p", {}, t("recover.intro")),
-    h("form", {
-      class: "card",
-      onsubmit: (event) => {
-        event.preventDefault();
-        act(submit, async () => {
-          repeatCheck(next, again);
-          const client = newClient();
-          const account = await client.recover(username.value, code.value, next.value);
-          for (const input of [code, next, again]) {
-            input.value = "";
-          }
-          status("");
-          signedIn(client, account);
-          showRecoveryCode(account, { recovered: true });
-        });
-      },
-    },
-    field(t("auth.username"), username),
-    field(t("recover.code"), code, t("recover.code_hint")),
-    field(t("account.new_passphrase"), next, t("account.new_passphrase_hint", { min: MIN_PASSPHRASE_LENGTH })),
-    field(t("account.new_passphrase_again"), again),
-    submit),
-    h("p", {}, h("button", { type: "button", class: "link", onclick: () => showAuth("login") }, t("recover.back"))),
-  );
 }

@@ -3,7 +3,8 @@
  * §33.6), and said loudly when it does not verify.
  */
 import { AuditFailure } from "../client/audit.js";
-import { act, app, status } from "./app.js";
+import { act, app, status } from "./shell.js";
+import { shareAlarm } from "./safety.js";
 import { formatTime, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
 import { userText, visible } from "./text.js";
@@ -59,6 +60,7 @@ export async function auditPanel(panel, circle) {
         throw error;
       }
       status("");
+      shareAlarm(app.account.username, error); // the account's other tabs say so at once
       replace(list);
       replace(verdict, h("div", { class: "verdict bad", role: "alert" },
         h("p", {}, t("audit.fails")),

@@ -5,11 +5,10 @@
  */
 import { formerMembers } from "../client/deletion.js";
 import { CATEGORIES, SEVERITIES } from "../client/entries.js";
-import { act, app, current, show, status } from "./app.js";
+import { act, app, copyBox, current, show, status } from "./shell.js";
 import { followFeed, markSeen, seenIn } from "./live.js";
-import { confirmButton, field, focusHeading, formatDate, h, replace } from "./dom.js";
+import { checkRow, confirmButton, field, focusHeading, formatDate, h, replace } from "./dom.js";
 import { membersPanel } from "./members.js";
-import { copyBox } from "./takedown.js";
 import { moderationPanel, reportButton } from "./moderation.js";
 import { auditPanel } from "./audit.js";
 import { describe } from "./messages.js";
@@ -52,6 +51,8 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
       if (await app.moderation.setUpIfMissing(circle)) {
         circle = await app.circles.sync(circleId);
       }
+      // This epoch's token key, so members can post anonymously (§38.1).
+      await app.entries.anonymous.certify(circle.circleId);
     } catch (error) {
       const { text } = describe(error);
       notice = `${notice} ${t("circle.moderation_not_set_up", { text })}`.trim();
@@ -235,13 +236,8 @@ async function corroborations(entry, circle, { form: withForm = true } = {}) {
   return h("div", { class: "corroborations" }, form);
 }
 
-export function checkRow(input, text) {
-  input.id ||= `c-${Math.random().toString(36).slice(2)}`;
-  return h("div", { class: "check" }, input, h("label", { for: input.id }, text));
-}
-
 /** Re-open the circle on a tab (after an action changed what it shows). */
-export function showCircleTab(circle, tab, notice = "") {
+function showCircleTab(circle, tab, notice = "") {
   return showCircle(circle.circleId, tab, notice);
 }
 

@@ -134,3 +134,9 @@ export function confirmButton(text, { question, yes, no, label }, onYes) {
   });
   return trigger;
 }
+
+/** A checkbox or radio button with its label beside it. */
+export function checkRow(input, text) {
+  input.id ||= `c-${Math.random().toString(36).slice(2)}`;
+  return h("div", { class: "check" }, input, h("label", { for: input.id }, text));
+}

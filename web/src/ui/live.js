@@ -5,7 +5,7 @@
  * Warnings themselves are fetched and verified by the views, as a manual refresh does.
  */
 import { LiveStream, SeenStore } from "../client/live.js";
-import { act, status } from "./app.js";
+import { act, status } from "./shell.js";
 import { t } from "./i18n/index.js";
 
 let stream = null;

@@ -3,9 +3,8 @@
  * list), confirming pending members after comparing fingerprints, removing members
  * (the circle key is renewed in this browser) and leaving.
  */
-import { act, app, showHome, status } from "./app.js";
-import { checkRow, showCircleTab } from "./circle.js";
-import { confirmButton, field, fingerprintBlock, h, replace } from "./dom.js";
+import { act, app, nav, status } from "./shell.js";
+import { checkRow, confirmButton, field, fingerprintBlock, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
 import { userText, visible } from "./text.js";
 
@@ -48,7 +47,8 @@ function memberRow(member, circle) {
     }, (yes) => act(yes, async () => {
       status(t("members.renewing"), { busy: true });
       await app.circles.remove(circle.circleId, member.user);
-      showCircleTab(circle, "members", t("members.removed", { name }));
+      await app.entries.anonymous.certify(circle.circleId).catch(() => undefined); // the new epoch's token key
+      nav.circle(circle.circleId, "members", t("members.removed", { name }));
     }));
     row.append(remove);
   }
@@ -75,7 +75,7 @@ function roleButtons(member, circle, me) {
     b.addEventListener("click", () => act(b, onClick));
     return b;
   };
-  const done = (text) => showCircleTab(circle, "members", text);
+  const done = (text) => nav.circle(circle.circleId, "members", text);
   const name = visible(member.user);
   if (me) {
     if (member.role === "owner" && owners > 1) {
@@ -144,7 +144,7 @@ function pendingCard(member, circle) {
           fingerprint: typed.value.trim() || null,
           compared: compared.checked,
         });
-        showCircleTab(circle, "members", t("members.now_member", { name }));
+        nav.circle(circle.circleId, "members", t("members.now_member", { name }));
       });
     },
   },
@@ -165,7 +165,7 @@ function deleteBox(circle) {
   }, (yes) => act(yes, async () => {
     status(t("members.deleting"), { busy: true });
     await app.circles.delete(circle.circleId);
-    await showHome();
+    await nav.home();
     status(t("members.deleted"));
   }));
   return h("div", { class: "leave" }, h("h3", {}, t("members.delete_title")),
@@ -181,7 +181,7 @@ function leaveBox(circle) {
   }, (yes) => act(yes, async () => {
     await app.circles.leave(circle.circleId);
     status(t("members.left"));
-    showHome();
+    nav.home();
   }));
   return h("div", { class: "leave" }, leave);
 }

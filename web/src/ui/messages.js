@@ -4,7 +4,7 @@
  * Never a stack trace; unknown server errors show the server's message, which is
  * written for people.
  */
-import { ApiError, ClientError, ProtocolError } from "../client/errors.js";
+import { ApiError, AuditFailure, ClientError, ProtocolError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
 import { t } from "./i18n/index.js";
 import { visible } from "./text.js";
@@ -96,7 +96,7 @@ const SECURITY = new Set([
 /** {title, text, security} for an error, in plain words. */
 export function describe(error) {
   if (error instanceof ClientError) {
-    if (SECURITY.has(error.code)) {
+    if (SECURITY.has(error.code) || error instanceof AuditFailure) {
       return {
         security: true,
         title: t("error.security_title"),

@@ -4,10 +4,8 @@
  * Reasons, notes, requests and responses are encrypted to the admins in this browser.
  */
 import { ACTIONS, REASONS } from "../client/moderation.js";
-import { act, app, status } from "./app.js";
-import { checkRow, showCircleTab } from "./circle.js";
-import { field, formatDate, h, replace } from "./dom.js";
-import { copyBox } from "./takedown.js";
+import { act, app, copyBox, nav, status } from "./shell.js";
+import { checkRow, field, formatDate, formatTime, h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
 import { userList, userText, visible } from "./text.js";
 
@@ -57,17 +55,18 @@ export function reportButton(entry, circle) {
 
 export async function moderationPanel(panel, circle) {
   status(t("moderation.opening"), { busy: true });
-  const { cases } = await app.moderation.listCases(circle.circleId);
+  // A page of each (newest first), with a button for more: the panel costs the same
+  // however many cases the circle has had.
+  const waiting = await app.moderation.listCases(circle.circleId, { status: "open" });
+  const decided = await app.moderation.listCases(circle.circleId, { status: "decided" });
   const link = await app.moderation.takedownLink(circle.circleId, window.location.origin);
   // Sealed warnings: the first admin to open Moderation signs the settings (k = 2 by default).
   const settings = await app.sealed.configure(circle.circleId);
   const matches = await app.sealed.matches(circle.circleId);
   status("");
-  const open = cases.filter((c) => c.status === "open" || c.status === "hidden");
-  const closed = cases.filter((c) => !(c.status === "open" || c.status === "hidden"));
   // Open takedown requests can be dismissed together (a flood of junk): when there are
   // several, each gets a box.
-  const bulky = open.filter((c) => c.kind === "takedown" && c.status === "open");
+  const bulky = waiting.cases.filter((c) => c.kind === "takedown" && c.status === "open");
   const boxes = new Map(
     bulky.length > 1 ? bulky.map((c) => [c.caseId, h("input", { type: "checkbox", name: "bulk" })]) : [],
   );
@@ -77,12 +76,47 @@ export async function moderationPanel(panel, circle) {
     h("section", { class: "card" }, h("h3", {}, t("moderation.takedown_link")),
       h("p", {}, t("moderation.takedown_link_intro")),
       copyBox(link, t("moderation.takedown_link"), t("moderation.copy_takedown_link"))),
-    h("h3", {}, open.length ? t("moderation.waiting", { count: open.length }) : t("moderation.nothing_waiting")),
+    h("h3", {}, heading(waiting, "moderation.waiting", "moderation.waiting_paged", "moderation.nothing_waiting")),
     boxes.size ? bulkForm(boxes, circle) : null,
-    open.map((c) => caseCard(c, circle, boxes.get(c.caseId))),
-    closed.length ? [h("h3", {}, t("moderation.decided", { count: closed.length })), closed.map((c) => caseCard(c, circle))] : null,
+    caseList(waiting, circle, "open", boxes),
+    decided.cases.length ? [h("h3", {}, heading(decided, "moderation.decided", "moderation.decided_paged")), caseList(decided, circle, "decided")] : null,
     sealedSection(matches, settings, circle),
+    probesSection(circle),
   );
+}
+
+/** A section's heading: its count when the page holds every case, else "newest first". */
+function heading(page, counted, paged, empty = null) {
+  if (!page.cases.length) {
+    return t(empty);
+  }
+  return page.nextCursor === null ? t(counted, { count: page.cases.length }) : t(paged);
+}
+
+/** A page of cases and, while the server has more, a button that adds the next page. */
+function caseList(page, circle, wanted, boxes = new Map()) {
+  const list = h("div", { class: "cases" }, page.cases.map((c) => caseCard(c, circle, boxes.get(c.caseId))));
+  if (page.nextCursor === null) {
+    return list;
+  }
+  let cursor = page.nextCursor;
+  const more = h("button", { type: "button", class: "secondary more" }, t(wanted === "open" ? "moderation.more_open" : "moderation.more_decided"));
+  more.addEventListener("click", () => act(more, async () => {
+    status(t("moderation.loading_more"), { busy: true });
+    const next = await app.moderation.listCases(circle.circleId, { status: wanted, cursor });
+    status("");
+    const cards = next.cases.map((c) => caseCard(c, circle));
+    list.append(...cards);
+    cursor = next.nextCursor;
+    if (cursor === null) {
+      more.remove();
+    }
+    if (cards.length) {
+      cards[0].setAttribute("tabindex", "-1");
+      cards[0].focus(); // keyboard and screen-reader users land on the first new case
+    }
+  }));
+  return [list, more];
 }
 
 /** Sealed warnings that matched (verified and opened in this browser), and the circle's k. */
@@ -97,7 +131,7 @@ function sealedSection(matches, settings, circle) {
       event.preventDefault();
       act(save, async () => {
         await app.sealed.configure(circle.circleId, { k: Number(k.value) });
-        showCircleTab(circle, "moderation", t("moderation.sealed_saved", { count: Number(k.value) }));
+        nav.circle(circle.circleId, "moderation", t("moderation.sealed_saved", { count: Number(k.value) }));
       });
     },
   },
@@ -107,12 +141,53 @@ function sealedSection(matches, settings, circle) {
     h("h3", {}, matches.length ? t("moderation.sealed_matched", { count: matches.length }) : t("moderation.sealed_none")),
     h("p", {}, t("moderation.sealed_intro")),
     matches.map((m) => h("article", { class: "card match", "aria-label": t("moderation.sealed_match_label", { id: m.matchId }) },
-      h("h4", {}, tx("moderation.sealed_filers", { count: m.filers.length, names: userList(m.filers) })),
+      h("h4", {}, m.opened
+        ? tx("moderation.sealed_filers", { count: m.filers.length, names: userList(m.filers) })
+        : t("moderation.sealed_waiting", { count: m.k })),
       m.kCurrent ? null : h("p", { class: "hint" }, t("moderation.sealed_opened_at", { count: m.k })),
       m.warnings.map((w) => h("div", { class: "sealed-warning" },
         h("p", {}, h("strong", {}, userText(w.subject ?? "")), " ", tx("moderation.sealed_from", { name: userText(w.filer) })),
-        h("p", {}, userText(w.text ?? "", { multiline: true })))))),
+        h("p", {}, userText(w.text ?? "", { multiline: true })))),
+      // Filings left out because their filer's share failed its checks (§36.7).
+      m.excluded.map((e) => h("p", { class: "hint excluded" },
+        tx("moderation.sealed_left_out", { name: userText(e.filer), reason: said("moderation.excluded_", e.reason) }))))),
     form);
+}
+
+/**
+ * Who asked the server to evaluate names for sealed warnings, how many forms and when: the
+ * audit log's evaluation records, verified in full and their notes opened in this browser
+ * (only admins can). Loaded on request: it verifies the whole log.
+ */
+function probesSection(circle) {
+  const result = h("div", { "aria-live": "polite" });
+  const show = h("button", { type: "button", class: "secondary" }, t("moderation.probes_show"));
+  const who = (user) => (user === null ? t("moderation.probes_unreadable") : userText(user));
+  show.addEventListener("click", () => act(show, async () => {
+    status(t("audit.verifying"), { busy: true });
+    const rows = await app.audit.evaluations(circle.circleId);
+    status("");
+    if (rows.length === 0) {
+      replace(result, h("p", {}, t("moderation.probes_none")));
+      return;
+    }
+    const totals = new Map();
+    for (const row of rows) {
+      const total = totals.get(row.user) ?? { count: 0, forms: 0 };
+      totals.set(row.user, { count: total.count + 1, forms: total.forms + (row.forms ?? 0) });
+    }
+    const byCount = [...totals.entries()].sort(([a, x], [b, y]) => y.count - x.count || String(a).localeCompare(String(b)));
+    replace(result,
+      h("ul", { class: "probe-totals" }, byCount.map(([user, total]) =>
+        h("li", {}, tx("moderation.probes_total", { name: who(user), count: total.count, forms: total.forms })))),
+      h("ol", { class: "records probes" }, rows.map((r) =>
+        h("li", {}, tx("moderation.probes_row", { name: who(r.user), count: r.forms ?? "?" }),
+          h("span", { class: "meta" }, t("moderation.probes_meta", { time: formatTime(r.at), seq: r.seq }))))));
+  }));
+  return h("section", { class: "card", "aria-label": t("moderation.probes_section") },
+    h("h3", {}, t("moderation.probes_title")),
+    h("p", {}, t("moderation.probes_intro")),
+    show, result);
 }
 
 /** Dismiss the ticked takedown requests at once, each by its own signed decision. */
@@ -150,7 +225,7 @@ function bulkForm(boxes, circle) {
           progress: (n) => status(t("bulk.progress", { n, total: chosen.length }), { busy: true }),
         });
         status("");
-        showCircleTab(circle, "moderation", t("bulk.done", { count: done.length }));
+        nav.circle(circle.circleId, "moderation", t("bulk.done", { count: done.length }));
       });
     },
   },
@@ -222,7 +297,7 @@ function decideForm(c, circle, actions) {
           entryId: c.kind === "takedown" ? chosen : null,
           response: response && response.value.trim() ? response.value : null,
         });
-        showCircleTab(circle, "moderation", t("decide.done"));
+        nav.circle(circle.circleId, "moderation", t("decide.done"));
       });
     },
   },

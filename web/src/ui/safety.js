@@ -9,6 +9,7 @@
  */
 import { AuditFailure, ProtocolError } from "../client/errors.js";
 import { TabProfile } from "../client/profile.js";
+import { h } from "./dom.js";
 import { t } from "./i18n/index.js";
 
 export const NEUTRAL_SITE = "https://www.bbc.com/weather";
@@ -78,13 +79,15 @@ export function exitHelp() {
   return [t("exit.help_what"), " ", t("exit.help_history")];
 }
 
-// A history that cannot be true (docs/protocol.md §10.5, §33): what one tab found, every
-// tab of this browser shows at once. Nothing secret: the code and the SDK's own message.
-const ALARMS = new Set(["fork", "rollback", "forked", "rolled_back"]);
+// A history that cannot be true (docs/protocol.md §10.5, §33): a key-record fork or
+// rollback, or an audit log that does not verify. What one tab found, every tab of this
+// browser shows at once. Nothing secret: the code and the SDK's own message.
+const ALARMS = new Set(["fork", "rollback"]);
 
-/** Tell this browser's other tabs (a `storage` event) that `error` was a fork or rollback. */
+/** Tell this browser's other tabs (a `storage` event) that `error` was a fork, a rollback
+ * or an audit log that does not verify. */
 export function shareAlarm(username, error) {
-  if (!(error instanceof ProtocolError || error instanceof AuditFailure) || !ALARMS.has(error.code)) {
+  if (!(error instanceof AuditFailure || (error instanceof ProtocolError && ALARMS.has(error.code)))) {
     return;
   }
   const alarm = { kind: error instanceof AuditFailure ? "audit" : "protocol", code: error.code, message: error.message, at: Date.now() };
@@ -110,4 +113,9 @@ export function listenForAlarms(username, onAlarm) {
       // unreadable: nothing to show
     }
   });
+}
+
+/** What quick exit does and does not do, with how to clear the browser's history. */
+export function exitHelpBox() {
+  return h("details", { class: "help" }, h("summary", {}, t("exit.help_title")), h("p", {}, exitHelp()));
 }

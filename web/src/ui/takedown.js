@@ -13,30 +13,13 @@ import {
   takedownStatus,
 } from "../client/takedown.js";
 import { Client } from "../client/sdk.js";
-import { act, current, show, status } from "./app.js";
+import { act, copyBox, current, show, status } from "./shell.js";
 import { field, formatDate, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
 import { userText, visible } from "./text.js";
 
 /** A request's states, each said by `receipt.status_<state>`. */
 const STATUSES = new Set(["open", "hidden", "removed", "dismissed", "restored"]);
-
-/** A read-only copy of a link with a Copy button. */
-export function copyBox(value, labelText, buttonText = t("copy.copy")) {
-  const box = h("input", { type: "text", readonly: true, value, dir: "ltr", class: "invite-link", "aria-label": labelText });
-  box.addEventListener("focus", () => box.select());
-  const copy = h("button", { type: "button" }, buttonText);
-  copy.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      status(t("copy.copied"));
-    } catch {
-      box.select();
-      status(t("copy.by_hand"));
-    }
-  });
-  return h("div", { class: "copy" }, box, copy);
-}
 
 /** `what` names the link in the field's label: "takedown" or "receipt". */
 function pasteForm(what, onLink) {

@@ -273,4 +273,33 @@ describe("the circle changes while the client works (real server)", { skip: !hav
       assert.deepEqual(cases.map((c) => [c.reporter, c.reason]), [["bob", "false"]]);
     });
   }
+
+  test("the moderation list comes a page at a time: each case once, newest first, a case filed meanwhile above the walk", async () => {
+    const { alice, bob, circleId } = await circle({ moderation: true });
+    const filed = [];
+    for (const n of [1, 2, 3, 4, 5]) {
+      const entry = await alice.entries.post(circleId, { subject: `Person ${n}`, text: "t", categories: ["other"] });
+      filed.push((await bob.moderation.report(circleId, entry.entry_id, { reason: "false", note: `n${n}` })).case_id);
+    }
+    const newestFirst = [...filed].reverse();
+    const first = await alice.moderation.listCases(circleId, { limit: 2 });
+    assert.deepEqual(first.cases.map((c) => c.caseId), newestFirst.slice(0, 2));
+    assert.equal(typeof first.nextCursor, "string");
+    const entry = await alice.entries.post(circleId, { subject: "Meanwhile", text: "t", categories: ["other"] });
+    const meanwhile = (await bob.moderation.report(circleId, entry.entry_id, { reason: "false", note: "m" })).case_id;
+    const seen = first.cases.map((c) => c.caseId);
+    let cursor = first.nextCursor;
+    while (cursor !== null) {
+      const page = await alice.moderation.listCases(circleId, { limit: 2, cursor });
+      assert.ok(page.cases.every((c) => c.reporter === "bob" && c.reason === "false")); // opened and verified
+      seen.push(...page.cases.map((c) => c.caseId));
+      cursor = page.nextCursor;
+    }
+    assert.deepEqual(seen, newestFirst);
+    const again = await alice.moderation.listCases(circleId);
+    assert.deepEqual(again.cases.map((c) => c.caseId), [meanwhile, ...newestFirst]);
+    assert.equal(again.nextCursor, null);
+    await assert.rejects(alice.moderation.listCases(circleId, { cursor: "not a cursor" }), (error) => error.code === "invalid_cursor");
+    await assert.rejects(bob.moderation.listCases(circleId), (error) => error.code === "not_a_moderator");
+  });
 });

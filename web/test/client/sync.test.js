@@ -163,3 +163,36 @@ test("a server that rolls its changes back or reorders them is refused, and the 
   assert.equal(w.entries.cache.load(w.circleId), held);
   assert.equal(held.warnings.get(ids[0]).data.corroborations, 0);
 });
+
+test("a full read from the copy equals a fresh one after every kind of change, fetching only the changes", async () => {
+  const w = makeCircle();
+  const ids = ["Retracted Two", "Hidden Two", "Corroborated Two", "Kept Two", "Fifth Two"].map((s) => w.post(s));
+  let fetched = 0;
+  w.server.on("GET", `/v1/circles/${w.circleId}/entries`, (body) => {
+    fetched += body.entries.length;
+  });
+  const fresh = async () => new Entries(w.entries.circles).readAll(w.circleId);
+  const first = await w.entries.readAll(w.circleId);
+  assert.equal(fetched, 5);
+  assert.deepEqual(first.map((e) => e.entryId), ids);
+  fetched = 0;
+  w.change(ids[0], wipe("retracted"));
+  w.change(ids[1], wipe("hidden"));
+  w.change(ids[2], (row) => (row.corroborations = 2));
+  w.state.epoch = 1; // a rotation: the next warnings are sealed under a key the copy lacks
+  const after = [w.post("Rotated A", { epoch: 1 }), w.post("Rotated B", { epoch: 1 })];
+  const read = await w.entries.readAll(w.circleId);
+  assert.equal(fetched, 5); // three changes and two new warnings, nothing else
+  fetched = 0;
+  assert.deepEqual(read, await fresh());
+  assert.deepEqual(read.map((e) => e.entryId), [...ids, ...after]);
+  assert.deepEqual(read.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(read[0].status, "retracted");
+  assert.equal(read[0].text ?? null, null);
+  assert.equal(read[1].subject ?? null, null);
+  assert.equal(read[2].corroborations, 2);
+  assert.ok(!JSON.stringify(read).includes("Retracted Two") && !JSON.stringify(read).includes("Hidden Two"));
+  fetched = 0;
+  assert.deepEqual(await w.entries.readAll(w.circleId), read);
+  assert.equal(fetched, 0); // nothing new: nothing fetched
+});

@@ -22,8 +22,9 @@ import {
   sealSecret,
   sealedNameForms,
   sealedOprfInput,
+  shareVerifies,
 } from "../../src/protocol/sealed.js";
-import { NotEnoughFilers, SealedFiling, openMatch, openOwnFiling } from "../../src/protocol/sealedfilings.js";
+import { NotEnoughFilers, NotEnoughShares, SealedFiling, openMatch, openOwnFiling } from "../../src/protocol/sealedfilings.js";
 import { OprfKey, OprfMode, VoprfServer } from "../../src/protocol/voprf.js";
 
 const V = loadVectors("sealed-v1.json");
@@ -60,6 +61,7 @@ test("seal secret, forms, VOPRF outputs, values, tags and coefficients", () => {
         assert.equal(hex(p.tag), poly.tag);
         assert.deepEqual(p.coefficients.map(hex), poly.coefficients);
         assert.equal(hex(p.wrapKey), poly.wrap_key);
+        assert.deepEqual(p.commitments.map(hex), poly.commitments);
       }
     }
   }
@@ -115,10 +117,26 @@ function open(list, overrides = {}) {
   });
 }
 
+test("Feldman share checks", () => {
+  for (const c of V.share_checks) {
+    assert.equal(shareVerifies(bytes(c.x), bytes(c.y), c.commitments.map(bytes)), c.valid, c.note);
+  }
+});
+
+test("the admins open the match and leave out the spoiled share", () => {
+  const [alice, bob, carol] = filings();
+  let opening = open([alice, bob, carol]);
+  assert.deepEqual(opening.opened.map((o) => o.payload.text), ["what alice saw", "what bob saw"]);
+  assert.deepEqual(opening.excluded.map((e) => [e.filing.filer, e.reason]), [["carol", "bad_share"]]);
+  opening = open([carol, bob, alice]);
+  assert.deepEqual(opening.opened.map((o) => o.filing.filer), ["bob", "alice"]);
+  assert.throws(() => open([alice, carol]), (error) => error instanceof NotEnoughShares && error.excluded[0].reason === "bad_share");
+});
+
 test("the admins open the match, and refuse what does not hold", () => {
   const [alice, bob] = filings();
   assert.deepEqual(
-    open([alice, bob]).map((o) => o.payload.text),
+    open([alice, bob]).opened.map((o) => o.payload.text),
     ["what alice saw", "what bob saw"],
   );
   assert.throws(() => open([alice, alice]), NotEnoughFilers);
@@ -152,7 +170,7 @@ test("a filing sealed here opens here, as its filer and for the admins", async (
   const reparsed = list.map(({ filing, signature }) => ({ filing: SealedFiling.parse(filing.toBytes()), signature }));
   assert.equal(openOwnFiling(reparsed[1].filing, identity("carol")).text, "from carol");
   assert.deepEqual(
-    open(reparsed, { tag: bytes(shared.by_k["2"].tag) }).map((o) => o.payload.text),
+    open(reparsed, { tag: bytes(shared.by_k["2"].tag) }).opened.map((o) => o.payload.text),
     ["from alice", "from carol"],
   );
 });

@@ -256,9 +256,9 @@ export default {
   "post.optional": "Optional.",
   "post.text": "What happened",
   "post.anonymous":
-    "Post anonymously: members will not see that it was you (the server still knows who sent it)",
+    "Post anonymously: members will not see that it was you, and the server does not learn it (only the circle's admins can unmask it, and every member sees that they did)",
   "post.named_proof":
-    "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, that you wrote its text; an anonymous warning carries no such proof, though the server still records which account posted it.",
+    "A named warning is signed with your key, so any member can prove to anyone, even outside this circle, that you wrote its text; an anonymous warning carries no such proof, and the server does not learn who posted it (only the circle's admins can unmask it, and every member sees that they did).",
   "post.sealed":
     "Only if I am not the only one: keep it sealed until other members name the same person; then only the circle's admins can read it",
   "post.sealed_hint":
@@ -496,6 +496,11 @@ export default {
   "moderation.waiting": "Waiting for a decision ({count})",
   "moderation.nothing_waiting": "Nothing is waiting for a decision.",
   "moderation.decided": "Decided ({count})",
+  "moderation.waiting_paged": "Waiting for a decision (newest first)",
+  "moderation.decided_paged": "Decided (newest first)",
+  "moderation.more_open": "More open cases",
+  "moderation.more_decided": "More decided cases",
+  "moderation.loading_more": "Loading more cases…",
   "moderation.save": "Save",
   "moderation.sealed_setting": "Sealed warnings setting",
   "moderation.sealed_saved": {
@@ -515,6 +520,28 @@ export default {
   "moderation.sealed_filers": { one: "{count} member: {names}", other: "{count} members: {names}" },
   "moderation.sealed_opened_at": "Opened when the circle needed {count}.",
   "moderation.sealed_from": "— from {name}",
+  "moderation.sealed_waiting": {
+    one: "Waiting: fewer than {count} member's share checks out",
+    other: "Waiting: fewer than {count} members' shares check out",
+  },
+  "moderation.sealed_left_out": "Left out: {name}'s filing, because {reason}.",
+  "moderation.excluded_unreadable_share": "its share does not open with the moderation key",
+  "moderation.excluded_bad_share": "its share fails the commitments sealed with it",
+  "moderation.excluded_other_commitments": "it committed to another polynomial than the verified shares",
+  "moderation.excluded_decryption_failed": "its warning does not open with the matched key",
+  "moderation.probes_section": "Sealed-warning evaluations",
+  "moderation.probes_title": "Who evaluated names",
+  "moderation.probes_intro":
+    "Each sealed warning asks the server to evaluate its names (one or two forms per name), and each evaluation is an audit record whose who and when only the admins can read. Many evaluations by one member can mean they are testing names. The server wrote these notes: they are its word.",
+  "moderation.probes_show": "Show who evaluated names",
+  "moderation.probes_none": "Nobody has evaluated a name for a sealed warning.",
+  "moderation.probes_unreadable": "(a note that does not open)",
+  "moderation.probes_total": {
+    one: "{name}: {count} evaluation, {forms} name forms",
+    other: "{name}: {count} evaluations, {forms} name forms",
+  },
+  "moderation.probes_row": { one: "{name} asked for {count} name form", other: "{name} asked for {count} name forms" },
+  "moderation.probes_meta": " · {time} · record {seq}",
   "bulk.tick_all": "Tick all {count} open takedown requests",
   "bulk.dismiss": "Dismiss the ticked requests ({count})",
   "bulk.title": "Dismiss takedown requests in bulk",

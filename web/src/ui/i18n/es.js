@@ -268,9 +268,9 @@ export default {
   "post.optional": "Opcional.",
   "post.text": "Qué pasó",
   "post.anonymous":
-    "Publicar de forma anónima: los miembros no verán que fuiste tú (el servidor sí sabe quién lo envió)",
+    "Publicar de forma anónima: los miembros no verán que fuiste tú, y el servidor no lo sabrá (solo los administradores del círculo pueden desenmascararlo, y todos los miembros ven que lo hicieron)",
   "post.named_proof":
-    "Un aviso con tu nombre va firmado con tu clave, así que cualquier miembro puede demostrar a cualquiera, incluso fuera de este círculo, que tú escribiste su texto; un aviso anónimo no lleva esa prueba, aunque el servidor sí registra qué cuenta lo publicó.",
+    "Un aviso con tu nombre va firmado con tu clave, así que cualquier miembro puede demostrar a cualquiera, incluso fuera de este círculo, que tú escribiste su texto; un aviso anónimo no lleva esa prueba, y el servidor no sabe quién lo publicó (solo los administradores del círculo pueden desenmascararlo, y todos los miembros ven que lo hicieron).",
   "post.sealed":
     "Solo si no soy la única persona: mantenerlo sellado hasta que otros miembros nombren a la misma persona; entonces solo los admins del círculo podrán leerlo",
   "post.sealed_hint":
@@ -518,6 +518,11 @@ export default {
   "moderation.waiting": "Esperando una decisión ({count})",
   "moderation.nothing_waiting": "No hay nada esperando una decisión.",
   "moderation.decided": "Decididos ({count})",
+  "moderation.waiting_paged": "Esperando una decisión (los más recientes primero)",
+  "moderation.decided_paged": "Decididos (los más recientes primero)",
+  "moderation.more_open": "Más casos abiertos",
+  "moderation.more_decided": "Más casos decididos",
+  "moderation.loading_more": "Cargando más casos…",
   "moderation.save": "Guardar",
   "moderation.sealed_setting": "Ajuste de los avisos sellados",
   "moderation.sealed_saved": {
@@ -538,6 +543,34 @@ export default {
   "moderation.sealed_filers": { one: "{count} miembro: {names}", many: "{count} miembros: {names}", other: "{count} miembros: {names}" },
   "moderation.sealed_opened_at": "Se abrió cuando el círculo pedía {count}.",
   "moderation.sealed_from": "— de {name}",
+  "moderation.sealed_waiting": {
+    one: "En espera: menos de {count} miembro con una parte que se verifica",
+    many: "En espera: menos de {count} miembros con partes que se verifican",
+    other: "En espera: menos de {count} miembros con partes que se verifican",
+  },
+  "moderation.sealed_left_out": "Excluido: el aviso de {name}, porque {reason}.",
+  "moderation.excluded_unreadable_share": "su parte no se abre con la clave de moderación",
+  "moderation.excluded_bad_share": "su parte no cumple los compromisos sellados con ella",
+  "moderation.excluded_other_commitments": "se comprometió con otro polinomio que las partes verificadas",
+  "moderation.excluded_decryption_failed": "su aviso no se abre con la clave de la coincidencia",
+  "moderation.probes_section": "Evaluaciones de avisos sellados",
+  "moderation.probes_title": "Quién evaluó nombres",
+  "moderation.probes_intro":
+    "Cada aviso sellado pide al servidor que evalúe sus nombres (una o dos formas por nombre), y cada evaluación es un registro de auditoría cuyo quién y cuándo solo pueden leer los administradores. Muchas evaluaciones de un mismo miembro pueden significar que está probando nombres. Estas notas las escribió el servidor: son su palabra.",
+  "moderation.probes_show": "Mostrar quién evaluó nombres",
+  "moderation.probes_none": "Nadie ha evaluado un nombre para un aviso sellado.",
+  "moderation.probes_unreadable": "(una nota que no se abre)",
+  "moderation.probes_total": {
+    one: "{name}: {count} evaluación, {forms} formas de nombre",
+    many: "{name}: {count} evaluaciones, {forms} formas de nombre",
+    other: "{name}: {count} evaluaciones, {forms} formas de nombre",
+  },
+  "moderation.probes_row": {
+    one: "{name} pidió {count} forma de nombre",
+    many: "{name} pidió {count} formas de nombre",
+    other: "{name} pidió {count} formas de nombre",
+  },
+  "moderation.probes_meta": " · {time} · registro {seq}",
   "bulk.tick_all": "Marcar las {count} solicitudes de retirada abiertas",
   "bulk.dismiss": "Desestimar las solicitudes marcadas ({count})",
   "bulk.title": "Desestimar solicitudes de retirada en bloque",

@@ -1,0 +1,292 @@
+"""Anonymous posting tokens for the SDK (docs/protocol.md §38): fetch them blindly, keep
+a stock, spend one per anonymous warning or corroboration, and (as an admin) sign each
+epoch's issuance key and unmask an abusive poster.
+
+Every answer is checked before it is used: the issuance record's admin signature (which
+pins the epoch's key), and the VOPRF proof of every batch against that pinned key, so a
+server that used a key of its own for one member (to recognise their tokens) is caught
+(``bad_proof``) before a single token is kept.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from app.client.circles import Circles, VerifiedCircle, _protocol
+from app.client.errors import ProtocolError
+from app.client.profile import home, write_private
+from app.crypto import CryptoError, b64decode, b64encode
+from app.crypto.anon import (
+    DEFAULT_TOKENS_PER_WEEK,
+    MAX_TOKEN_BATCH,
+    IssuanceRecord,
+    author_claim,
+    open_author,
+    seal_author,
+)
+from app.crypto.anon import token_input as new_token_input
+from app.crypto.voprf import OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient
+
+__all__ = ["Anonymous", "FileTokenStore", "MemoryTokenStore", "TokenStore", "Unmasked"]
+
+TOKENS_FILE = "tokens.json"
+
+
+class TokenStore(Protocol):
+    """Unspent tokens by circle: ``{"epoch": int, "tokens": [[input, output], ...]}``."""
+
+    def load(self, circle_id: uuid.UUID) -> dict[str, Any] | None: ...
+
+    def save(self, circle_id: uuid.UUID, stock: dict[str, Any]) -> None: ...
+
+
+class MemoryTokenStore:
+    def __init__(self) -> None:
+        self._stock: dict[uuid.UUID, dict[str, Any]] = {}
+
+    def load(self, circle_id: uuid.UUID) -> dict[str, Any] | None:
+        return self._stock.get(circle_id)
+
+    def save(self, circle_id: uuid.UUID, stock: dict[str, Any]) -> None:
+        self._stock[circle_id] = stock
+
+
+class FileTokenStore:
+    """The CLI's stock, next to the profile (0600). Spent tokens leave it before they are
+    sent, so the file never holds one that names a post."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else home() / TOKENS_FILE
+
+    def _all(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def load(self, circle_id: uuid.UUID) -> dict[str, Any] | None:
+        found = self._all().get(str(circle_id))
+        return found if isinstance(found, dict) else None
+
+    def save(self, circle_id: uuid.UUID, stock: dict[str, Any]) -> None:
+        data = self._all()
+        data[str(circle_id)] = stock
+        write_private(self.path, json.dumps(data).encode())
+
+
+def _shared_stock(circles: Circles) -> TokenStore:
+    """The default stock: in memory, one per ``Circles`` (every ``Entries`` made for the same
+    account shares it, so a fetched batch is not dropped with the object that fetched it)."""
+    stock: TokenStore | None = getattr(circles, "_anonymous_tokens", None)
+    if stock is None:
+        stock = MemoryTokenStore()
+        circles._anonymous_tokens = stock  # type: ignore[attr-defined]
+    return stock
+
+
+@dataclass(frozen=True)
+class Unmasked:
+    object_id: str
+    user: str
+    verified: bool  # the named member's identity key signed this object's key
+
+
+class Anonymous:
+    """``tokens`` keeps unspent tokens (in memory unless given a store)."""
+
+    def __init__(
+        self, circles: Circles, *, tokens: TokenStore | None = None, batch: int = 4
+    ) -> None:
+        self.circles = circles
+        self.client = circles.client
+        self.tokens: TokenStore = tokens if tokens is not None else _shared_stock(circles)
+        self.batch = max(1, min(batch, MAX_TOKEN_BATCH))
+
+    def _moderation(self) -> Any:
+        from app.client.moderation import Moderation
+
+        return Moderation(self.circles)
+
+    # -- the issuance record -------------------------------------------------------------
+
+    def issuance(self, circle: VerifiedCircle) -> tuple[IssuanceRecord | None, dict[str, Any]]:
+        """This epoch's verified issuance record (None if no admin signed it yet)."""
+        data = self.client.request("GET", f"/v1/circles/{circle.circle_id}/anon/issuance")
+        row = data.get("record")
+        if row is None:
+            return None, data
+        try:
+            record = IssuanceRecord.parse(row["record"].encode())
+            if record.circle_id != circle.circle_id or record.epoch != circle.epoch:
+                raise ProtocolError("wrong_epoch", "an issuance record of another circle or epoch")
+            signer = self._moderation().listed_identity(circle, record.signer, admin=True)
+            if signer is None:
+                raise ProtocolError(
+                    "untrusted_signer", "the issuance key is not signed by a current admin"
+                )
+            record.verify_signature(b64decode(row["signature"]), signer)
+        except CryptoError as exc:
+            raise _protocol(exc) from exc
+        return record, data
+
+    def certify(self, circle_id: uuid.UUID, *, tokens_per_week: int | None = None) -> None:
+        """As an admin: sign this epoch's issuance key (the one moment the server's word on
+        the key is taken, by an admin; every member then checks every batch against it)."""
+        circle = self.circles.sync(circle_id)
+        record, data = self.issuance(circle)
+        if record is not None:
+            return
+        record = IssuanceRecord(
+            circle_id=circle_id,
+            epoch=circle.epoch,
+            oprf_public_key=b64decode(data["oprf_public_key"]),
+            tokens_per_week=tokens_per_week or DEFAULT_TOKENS_PER_WEEK,
+            signer=self.circles.username,
+        )
+        try:
+            record.check()
+        except CryptoError as exc:
+            raise _protocol(exc) from exc
+        self.client.request(
+            "POST",
+            f"/v1/circles/{circle_id}/anon/issuance",
+            json={
+                "record": record.to_bytes().decode(),
+                "signature": b64encode(record.sign(self.circles.identity)),
+            },
+        )
+
+    def set_up(self, circle_id: uuid.UUID) -> None:
+        """As an admin: everything anonymous posting needs (moderation key, issuance key)."""
+        self._moderation().ensure_key(circle_id)
+        self.certify(circle_id)
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def _fetch(self, circle: VerifiedCircle) -> list[list[str]]:
+        record, data = self.issuance(circle)
+        if record is None:
+            if circle.role in ("owner", "admin"):
+                self.certify(circle.circle_id)
+                record, data = self.issuance(circle)
+            if record is None:
+                raise ProtocolError(
+                    "anon_not_set_up",
+                    "no admin has signed this circle's token key for its current epoch yet; "
+                    "an admin's client does it when they next open the circle",
+                )
+        left = int(data["tokens_allowed"]) - int(data["tokens_used"])
+        count = min(self.batch, left)
+        if count <= 0:
+            raise ProtocolError(
+                "token_limit", "you have used this week's anonymous posts in this circle"
+            )
+        try:
+            voprf = VoprfClient(OprfPublicKey(record.oprf_public_key))
+            inputs = [new_token_input(circle.circle_id, circle.epoch) for _ in range(count)]
+            blinded = voprf.blind(inputs)
+        except CryptoError as exc:
+            raise _protocol(exc) from exc
+        answer = self.client.request(
+            "POST",
+            f"/v1/circles/{circle.circle_id}/anon/tokens",
+            json={
+                "epoch": circle.epoch,
+                "blinded": [b64encode(bytes(e)) for e in blinded.elements],
+            },
+        )
+        try:
+            evaluation = OprfEvaluation(
+                [OprfElement(b64decode(e)) for e in answer["evaluated"]],
+                OprfProof(b64decode(answer["proof"])),
+            )
+            outputs = voprf.finalize(blinded, evaluation)
+        except CryptoError as exc:
+            raise _protocol(exc) from exc
+        return [[b64encode(i), b64encode(o)] for i, o in zip(inputs, outputs, strict=True)]
+
+    def take(self, circle: VerifiedCircle) -> dict[str, str]:
+        """One unspent token of the circle's current epoch, removed from the stock first."""
+        stock = self.tokens.load(circle.circle_id)
+        if stock is None or stock.get("epoch") != circle.epoch or not stock.get("tokens"):
+            stock = {"epoch": circle.epoch, "tokens": self._fetch(circle)}
+        token_in, token_out = stock["tokens"].pop(0)
+        self.tokens.save(circle.circle_id, stock)
+        return {"input": token_in, "output": token_out}
+
+    def sealed_author(
+        self, circle: VerifiedCircle, *, object_id: uuid.UUID, author_key: bytes
+    ) -> dict[str, Any]:
+        """The author, sealed to the newest moderation key (§38.3)."""
+        moderation = self._moderation()
+        state = moderation.state(circle)
+        if state.current is None and circle.role in ("owner", "admin"):
+            moderation.ensure_key(circle.circle_id)
+            state = moderation.state(circle)
+        if state.current is None:
+            raise ProtocolError(
+                "moderation_key_missing",
+                "this circle has no moderation key yet; an admin's client makes one",
+            )
+        claim = author_claim(
+            self.circles.identity,
+            self.circles.username,
+            circle_id=circle.circle_id,
+            object_id=object_id,
+            author_key=author_key,
+        )
+        sealed = seal_author(
+            claim,
+            circle_id=circle.circle_id,
+            object_id=object_id,
+            generation=state.current.generation,
+            moderation_public=state.current.public_key,
+        )
+        return {"sealed_author": b64encode(sealed), "author_generation": state.current.generation}
+
+    # -- unmasking (admins) --------------------------------------------------------------
+
+    def unmask(
+        self, circle_id: uuid.UUID, entry_id: str, corroboration_id: str | None = None
+    ) -> Unmasked:
+        """Open the sealed author of an anonymous warning or corroboration. The server logs
+        the request (``author_unmasked``) before it answers: every member can see it."""
+        moderation = self._moderation()
+        circle, state = moderation.ensure_key(circle_id)
+        answer = self.client.request(
+            "POST",
+            f"/v1/circles/{circle_id}/anon/unmask",
+            json={"entry_id": entry_id, "corroboration_id": corroboration_id},
+        )
+        object_id = uuid.UUID(corroboration_id or entry_id)
+        if answer["object_id"] != str(object_id):
+            raise ProtocolError("invalid_data", "the server unmasked another object")
+        try:
+            keys = moderation.secret_keys(circle, state)
+            generation = int(answer["author_generation"])
+            if generation not in keys:
+                raise ProtocolError(
+                    "missing_key", f"this device has no moderation key of generation {generation}"
+                )
+            author_key = b64decode(answer["author_key"])
+            claim = open_author(
+                b64decode(answer["sealed_author"]),
+                key=keys[generation],
+                circle_id=circle_id,
+                object_id=object_id,
+                generation=generation,
+            )
+            identity = moderation._identity(circle, claim.user)
+            verified = True
+            try:
+                claim.verify(
+                    identity, circle_id=circle_id, object_id=object_id, author_key=author_key
+                )
+            except CryptoError:
+                verified = False
+        except CryptoError as exc:
+            raise _protocol(exc) from exc
+        return Unmasked(str(object_id), claim.user, verified)

@@ -1,0 +1,226 @@
+/**
+ * Anonymous posting tokens for the browser SDK (docs/protocol.md §38), as
+ * app/client/anon.py: fetch tokens blindly, keep a stock, spend one per anonymous warning or
+ * corroboration, seal the author to the admins, and (as an admin) sign each epoch's
+ * issuance key and unmask an abusive poster. Every batch's proof is checked against the key
+ * an admin signed, so a server that used a key of its own for one member is caught
+ * (`bad_proof`) before a single token is kept.
+ */
+import {
+  DEFAULT_TOKENS_PER_WEEK,
+  IssuanceRecord,
+  MAX_TOKEN_BATCH,
+  authorClaim,
+  openAuthor,
+  sealAuthor,
+  tokenInput,
+  verifyAuthorClaim,
+} from "../protocol/anon.js";
+import { b64, fromB64, uuid } from "../protocol/encoding.js";
+import { ADMIN_ROLES } from "../protocol/records.js";
+import { OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient } from "../protocol/voprf.js";
+import { mapped, ProtocolError } from "./errors.js";
+import { Moderation } from "./moderation.js";
+
+/** Unspent tokens by circle, in memory: `{epoch, tokens: [[input, output], ...]}`. */
+export class MemoryTokenStore {
+  constructor() {
+    this.stock = new Map();
+  }
+
+  async load(circleId) {
+    return this.stock.get(circleId) ?? null;
+  }
+
+  async save(circleId, stock) {
+    this.stock.set(circleId, stock);
+  }
+}
+
+/** The page's stock in Web Storage (one item per account); spent tokens leave it before
+ * they are sent, so it never holds one that names a post. */
+export class StorageTokenStore {
+  constructor(storage, username) {
+    this.storage = storage;
+    this.item = `backchannel.tokens.${username}`;
+  }
+
+  #all() {
+    try {
+      const data = JSON.parse(this.storage.getItem(this.item) ?? "{}");
+      return data !== null && typeof data === "object" && !Array.isArray(data) ? data : {};
+    } catch {
+      return {};
+    }
+  }
+
+  async load(circleId) {
+    const found = this.#all()[circleId];
+    return found !== null && typeof found === "object" ? found : null;
+  }
+
+  async save(circleId, stock) {
+    const data = this.#all();
+    data[circleId] = stock;
+    try {
+      this.storage.setItem(this.item, JSON.stringify(data));
+    } catch {
+      // a full or disabled storage keeps the stock for this page only
+    }
+  }
+}
+
+export class Anonymous {
+  constructor(circles, { tokens = null, batch = 4 } = {}) {
+    this.circles = circles;
+    this.client = circles.client;
+    // By default one stock per Circles, shared by every Entries made for the same account.
+    circles.anonymousTokens ??= new MemoryTokenStore();
+    this.tokens = tokens ?? circles.anonymousTokens;
+    this.batch = Math.max(1, Math.min(batch, MAX_TOKEN_BATCH));
+    this.moderation = new Moderation(circles, null);
+  }
+
+  /** This epoch's verified issuance record (null if no admin signed it yet) and the answer. */
+  async issuance(circle) {
+    const data = await this.client.request("GET", `/v1/circles/${circle.circleId}/anon/issuance`);
+    if (data.record === null) {
+      return { record: null, data };
+    }
+    const record = await mapped(() => IssuanceRecord.parse(data.record.record));
+    if (record.circleId !== circle.circleId || record.epoch !== circle.epoch) {
+      throw new ProtocolError("wrong_epoch", "an issuance record of another circle or epoch");
+    }
+    const signer = await this.moderation.listedIdentity(circle, record.signer, { admin: true });
+    if (signer === null) {
+      throw new ProtocolError("untrusted_signer", "the issuance key is not signed by a current admin");
+    }
+    await mapped(() => record.verifySignature(fromB64(data.record.signature, 64), signer));
+    return { record, data };
+  }
+
+  /** As an admin: sign this epoch's issuance key (the one moment the server's word is taken). */
+  async certify(circleId, { tokensPerWeek = DEFAULT_TOKENS_PER_WEEK } = {}) {
+    const circle = await this.circles.sync(circleId);
+    const { record, data } = await this.issuance(circle);
+    if (record !== null) {
+      return;
+    }
+    const signed = new IssuanceRecord({
+      circleId: circle.circleId,
+      epoch: circle.epoch,
+      oprfPublicKey: fromB64(data.oprf_public_key, 32),
+      tokensPerWeek,
+      signer: this.circles.username,
+    });
+    await mapped(() => signed.check());
+    await this.client.request("POST", `/v1/circles/${circle.circleId}/anon/issuance`, {
+      json: { record: new TextDecoder().decode(signed.toBytes()), signature: b64(signed.sign(this.circles.identity)) },
+    });
+  }
+
+  /** As an admin: everything anonymous posting needs (moderation key, issuance key). */
+  async setUp(circleId) {
+    await this.moderation.ensureKey(circleId);
+    await this.certify(circleId);
+  }
+
+  async #fetch(circle) {
+    let { record, data } = await this.issuance(circle);
+    if (record === null && ADMIN_ROLES.includes(circle.role)) {
+      await this.certify(circle.circleId);
+      ({ record, data } = await this.issuance(circle));
+    }
+    if (record === null) {
+      throw new ProtocolError(
+        "anon_not_set_up",
+        "No admin has signed this circle's token key for its current epoch yet; an admin's app does it when they next open the circle.",
+      );
+    }
+    const count = Math.min(this.batch, data.tokens_allowed - data.tokens_used);
+    if (count <= 0) {
+      throw new ProtocolError("token_limit", "You have used this week's anonymous posts in this circle.");
+    }
+    const voprf = await mapped(() => new VoprfClient(new OprfPublicKey(record.oprfPublicKey)));
+    const inputs = Array.from({ length: count }, () => tokenInput(circle.circleId, circle.epoch));
+    const blinded = await mapped(() => voprf.blind(inputs));
+    const answer = await this.client.request("POST", `/v1/circles/${circle.circleId}/anon/tokens`, {
+      json: { epoch: circle.epoch, blinded: blinded.elements.map((e) => b64(e.toBytes())) },
+    });
+    const outputs = await mapped(() =>
+      voprf.finalize(
+        blinded,
+        new OprfEvaluation(
+          answer.evaluated.map((e) => new OprfElement(fromB64(e, 32))),
+          new OprfProof(fromB64(answer.proof, 64)),
+        ),
+      ),
+    );
+    return inputs.map((input, i) => [b64(input), b64(outputs[i])]);
+  }
+
+  /** One unspent token of the circle's current epoch, removed from the stock first. */
+  async take(circle) {
+    let stock = await this.tokens.load(circle.circleId);
+    if (stock === null || stock.epoch !== circle.epoch || !Array.isArray(stock.tokens) || stock.tokens.length === 0) {
+      stock = { epoch: circle.epoch, tokens: await this.#fetch(circle) };
+    }
+    const [input, output] = stock.tokens.shift();
+    await this.tokens.save(circle.circleId, stock);
+    return { input, output };
+  }
+
+  /** The author, sealed to the newest moderation key (§38.3). */
+  async sealedAuthor(circle, { objectId, authorKey }) {
+    let state = await this.moderation.state(circle);
+    if (state.current === null && ADMIN_ROLES.includes(circle.role)) {
+      await this.moderation.ensureKey(circle.circleId);
+      state = await this.moderation.state(circle);
+    }
+    if (state.current === null) {
+      throw new ProtocolError("moderation_key_missing", "This circle has no moderation key yet; an admin's app makes one.");
+    }
+    const claim = authorClaim(this.circles.identity, this.circles.username, { circleId: circle.circleId, objectId, authorKey });
+    const sealed = sealAuthor(claim, {
+      circleId: circle.circleId,
+      objectId,
+      generation: state.current.generation,
+      moderationPublic: state.current.publicKey,
+    });
+    return { sealed_author: b64(sealed), author_generation: state.current.generation };
+  }
+
+  /** What an anonymous request carries instead of a session: a token and the sealed author. */
+  async fields(circle, objectId, authorKey) {
+    return { token: await this.take(circle), ...(await this.sealedAuthor(circle, { objectId, authorKey })) };
+  }
+
+  /** As an admin: who wrote an anonymous warning or corroboration; the server logs the asking. */
+  async unmask(circleId, entryId, corroborationId = null) {
+    const { circle, state } = await this.moderation.ensureKey(circleId);
+    const answer = await this.client.request("POST", `/v1/circles/${circle.circleId}/anon/unmask`, {
+      json: { entry_id: uuid(entryId), corroboration_id: corroborationId === null ? null : uuid(corroborationId) },
+    });
+    const objectId = uuid(corroborationId ?? entryId);
+    if (answer.object_id !== objectId) {
+      throw new ProtocolError("invalid_data", "the server unmasked another object");
+    }
+    const keys = await this.moderation.secretKeys(circle, state);
+    const key = keys.get(answer.author_generation);
+    if (key === undefined) {
+      throw new ProtocolError("missing_key", `this device has no moderation key of generation ${answer.author_generation}`);
+    }
+    const authorKey = fromB64(answer.author_key, 32);
+    const claim = await mapped(() =>
+      openAuthor(fromB64(answer.sealed_author), { key, circleId: circle.circleId, objectId, generation: answer.author_generation }),
+    );
+    const identity = await this.moderation.identity(circle, claim.user);
+    let verified = true;
+    try {
+      verifyAuthorClaim(claim, identity, { circleId: circle.circleId, objectId, authorKey });
+    } catch {
+      verified = false;
+    }
+    return { objectId, user: claim.user, verified };
+  }
+}
