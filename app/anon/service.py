@@ -13,7 +13,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -22,6 +22,7 @@ from app.anon.models import Issuance, IssuanceRecordRow, SpentToken
 from app.anon.schemas import IssuanceCreate, TokenRequest
 from app.circles import events
 from app.circles.access import active_member, circle_admin
+from app.circles.models import Membership
 from app.circles.queries import CircleCounters
 from app.circles.records import identity_of
 from app.crypto import CryptoError, labels
@@ -45,6 +46,7 @@ from app.errors import (
     InvalidIssuanceRecord,
     IssuanceRecordExists,
     NotAnonymous,
+    RotationDue,
     StaleEpoch,
     StaleToken,
     TokenLimit,
@@ -219,6 +221,8 @@ def spend(
         raise BadToken()
     if scope.epoch != circle.epoch:
         raise StaleToken()  # also every unspent token of a removed member
+    if _held_by_a_former_member(session, circle_id=circle.id, epoch=circle.epoch):
+        raise RotationDue()
     key, _ = issuance_key(settings, circle.id, scope.epoch)
     if not outputs_equal(VoprfServer(key).evaluate(token_input), token_output):
         raise BadToken()
@@ -230,6 +234,22 @@ def spend(
     )
     session.add(SpentToken(circle_id=circle.id, nullifier=nullifier, epoch=scope.epoch))
     session.flush()
+
+
+def _held_by_a_former_member(session: Session, *, circle_id: uuid.UUID, epoch: int) -> bool:
+    """Whether someone who is no longer an active member (left, or deleted their account:
+    the key is not rotated until an admin's client does it) took tokens of this epoch. Such
+    a token would still pass as "a current member's", so no token of the epoch is taken
+    until the rotation; a removal rotates at once, so it never gets here."""
+    active = exists().where(
+        Membership.circle_id == Issuance.circle_id,
+        Membership.user_id == Issuance.user_id,
+        Membership.status == "active",
+    )
+    found = select(
+        exists().where(Issuance.circle_id == circle_id, Issuance.epoch == epoch, ~active)
+    )
+    return bool(session.scalar(found))
 
 
 @dataclass(frozen=True)

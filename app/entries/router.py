@@ -42,6 +42,7 @@ from app.errors import (
     ModerationKeyMissing,
     ModerationKeyStale,
     NotAuthor,
+    RotationDue,
     SelfCorroboration,
     StaleEpoch,
     StaleToken,
@@ -97,6 +98,7 @@ public_router = APIRouter(
         BadTerms,
         ModerationKeyMissing,
         ModerationKeyStale,
+        RotationDue,
     ),
 )
 
