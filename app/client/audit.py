@@ -22,15 +22,15 @@ lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
 
 import hmac
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.client import audit_view
 from app.client.audit_entries import check_entry_record
 from app.client.circles import Circles, VerifiedCircle
-from app.client.errors import AuditFailure, ClientError, ProtocolError
+from app.client.errors import AuditFailure
 from app.client.moderation import Moderation
 from app.client.profile import home, write_private
 from app.client.sdk import _parse_identity
@@ -42,10 +42,7 @@ from app.crypto.audit import (
 from app.crypto.circles import ADMIN_ROLES, KeyRecord, event_hash, load_json, verify_record
 from app.crypto.decisions import (
     Decision,
-    blob_hash,
-    open_decision_note,
 )
-from app.crypto.moderation import ModerationKey
 
 AUDIT_FILE = "audit.json"
 PAGE = 1000
@@ -112,7 +109,7 @@ class Audit:
 
     # -- fetching --------------------------------------------------------------------------
 
-    def _records(self, circle_id: uuid.UUID, size: int, start: int = 0) -> list[Record]:
+    def fetch_records(self, circle_id: uuid.UUID, size: int, start: int = 0) -> list[Record]:
         """Records ``start`` .. ``size - 1``, each checked against its stored hashes."""
         out: list[Record] = []
         after = start - 1
@@ -224,7 +221,7 @@ class Audit:
             frontier, state = self._incremental(circle_id, head, pin)
             records = frontier.records
         else:
-            records = self._records(circle_id, head.size)  # names a gap in the middle first
+            records = self.fetch_records(circle_id, head.size)  # names a gap in the middle first
             if pin is not None and head.size < int(pin["size"]):
                 raise AuditFailure(
                     "rolled_back",
@@ -232,7 +229,7 @@ class Audit:
                 )
             if pin is not None:  # first: it names exactly which verified record changed
                 self._check_pinned(pin, records)
-            self._check_chain(records, None)
+            self.check_chain(records, None)
             tree = merkle.MerkleTree.from_leaf_hashes(r.leaf for r in records)
             if not hmac.compare_digest(tree.root(), head.root):
                 raise AuditFailure(
@@ -306,9 +303,9 @@ class Audit:
         if not hmac.compare_digest(grown.root(), b64decode(pin["root"])):
             raise AuditFailure("bad_pin", "this device's audit pin is damaged")
         self._check_consistency(circle_id, pin, head)
-        records = self._records(circle_id, head.size, pinned)
+        records = self.fetch_records(circle_id, head.size, pinned)
         last = pin.get("last")
-        self._check_chain(records, None if last is None else b64decode(last))
+        self.check_chain(records, None if last is None else b64decode(last))
         for record in records:
             grown.append_leaf_hash(record.leaf)
         if not hmac.compare_digest(grown.root(), head.root):
@@ -327,7 +324,7 @@ class Audit:
         return _Grown(grown.hashes, records), state
 
     @staticmethod
-    def _check_chain(records: list[Record], prev: bytes | None) -> None:
+    def check_chain(records: list[Record], prev: bytes | None) -> None:
         """Each record's ``seq`` and ``prev`` link; ``prev``: the hash of the record before
         the first one (None from record 0)."""
         for record in records:
@@ -511,122 +508,15 @@ class Audit:
                 )
         return checked
 
-    # -- showing ---------------------------------------------------------------------------
+    # -- showing (audit_view) ---------------------------------------------------------------
 
     def show(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
-        """The records, verified first (``verify``), with decision reasons for admins."""
-        verified = self.verify(circle_id)
-        size = int(verified["tree_size"])
-        circle = self.circles.sync(circle_id)
-        records = self._records(circle_id, size)
-        self._check_chain(records, None)
-        root = merkle.MerkleTree.from_leaf_hashes(r.leaf for r in records).root()
-        if root.hex() != verified["root"]:
-            raise AuditFailure(
-                "root_mismatch", "the records shown do not hash to the head just verified"
-            )
-        keys: dict[int, ModerationKey] = {}
-        if circle.role in ADMIN_ROLES:
-            try:  # read-only: never makes a key generation here
-                keys = self.moderation.secret_keys(circle, self.moderation.state(circle))
-            except ClientError:
-                keys = {}
-        out = []
-        for record in records:
-            body = record.body
-            details = dict(body.get("details") or {})
-            if body.get("kind") == "case_decided" and "decision" in details:
-                decision = Decision.parse(details.pop("decision").encode())  # verified above
-                details.pop("signature", None)
-                details["signer"] = decision.signer
-                key = keys.get(decision.generation)
-                if key is not None:
-                    details["reason"] = self._decision_reason(circle, decision, key)
-            out.append(
-                {
-                    "seq": record.seq,
-                    "kind": body.get("kind"),
-                    # As everywhere else in the SDK: null for none, ids with dashes.
-                    "actor": body.get("actor") or None,
-                    "subject": body.get("subject") or None,
-                    "at": body.get("at"),
-                    "details": {key: _dashed(key, value) for key, value in details.items()},
-                    "leaf_hash": record.leaf.hex(),
-                }
-            )
-        return out
+        """The records, verified first, with decision reasons for admins (``audit_view``)."""
+        return audit_view.show(self, circle_id)
 
     def evaluations(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
-        """Who asked for sealed-warning evaluations, how many name forms, when (admins;
-        docs/protocol.md §36.4): the ``sealed_evaluation`` records of the verified log, each
-        note opened with the moderation key of its generation. The note is the server's
-        word (it made it), sealed so that only the admins read it; a note that does not
-        open is listed with ``user`` null. Oldest first."""
-        circle = self.circles.sync(circle_id)
-        if circle.role not in ADMIN_ROLES:
-            raise ProtocolError(
-                "not_a_moderator", "only the circle's admins can read who evaluated names"
-            )
-        from app.crypto.sealed import open_evaluation_note  # rbcl: loaded only when needed
-
-        keys = self.moderation.secret_keys(circle, self.moderation.state(circle))
-        out = []
-        for record in self.show(circle_id):
-            if record["kind"] != "sealed_evaluation":
-                continue
-            details = record["details"]
-            note: dict[str, Any] = {}
-            key = keys.get(int(details.get("generation", -1)))
-            if key is not None:
-                try:
-                    note = open_evaluation_note(
-                        b64decode(str(details.get("note", ""))),
-                        key=key,
-                        circle_id=circle_id,
-                        generation=int(details["generation"]),
-                    )
-                except (CryptoError, ValueError):
-                    note = {}
-            user, elements = note.get("user"), note.get("elements")
-            out.append(
-                {
-                    "seq": record["seq"],
-                    "at": record["at"],
-                    "user": user if isinstance(user, str) else None,
-                    "forms": elements if isinstance(elements, int) else None,
-                }
-            )
-        return out
-
-    def _decision_reason(
-        self, circle: VerifiedCircle, decision: Decision, key: ModerationKey
-    ) -> str | None:
-        row = self.client.request(
-            "GET", f"/v1/circles/{circle.circle_id}/moderation/cases/{decision.case_id}"
-        )
-        for item in row["decisions"]:
-            if int(item["seq"]) == decision.seq:
-                note = b64decode(item["note"])
-                if not hmac.compare_digest(blob_hash(note), decision.note_hash):
-                    raise AuditFailure("changed_record", "a decision's reason was changed")
-                try:
-                    return open_decision_note(
-                        note,
-                        key=key,
-                        circle_id=circle.circle_id,
-                        case_id=decision.case_id,
-                        generation=decision.generation,
-                    )
-                except CryptoError:
-                    return None
-        return None
+        """Who asked for sealed-warning evaluations, when (admins; ``audit_view``)."""
+        return audit_view.evaluations(self, circle_id)
 
 
 __all__ = ["Audit", "AuditFailure", "AuditPins"]
-
-
-def _dashed(key: str, value: Any) -> Any:
-    """An id in a record's details (stored as 32 hex digits) in the SDK's usual form."""
-    if key.endswith("_id") and isinstance(value, str) and re.fullmatch("[0-9a-f]{32}", value):
-        return str(uuid.UUID(hex=value))
-    return value

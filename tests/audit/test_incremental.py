@@ -161,7 +161,7 @@ def test_a_pin_from_before_frontiers_is_verified_in_full_and_upgraded(
 ) -> None:
     bob = _bob(http, world)
     first = bob.audit.verify(world.circle_id)
-    records = bob.audit._records(world.circle_id, first["tree_size"])
+    records = bob.audit.fetch_records(world.circle_id, first["tree_size"])
     bob.audit.pins.circles[str(world.circle_id)] = {  # what audit.json held before
         "size": first["tree_size"],
         "root": b64encode(bytes.fromhex(first["root"])),

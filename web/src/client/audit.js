@@ -15,9 +15,9 @@ import { parseJson } from "../protocol/json.js";
 import { eventHash } from "../protocol/membership.js";
 import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
 import { Decision } from "../protocol/decisions.js";
-import { openEvaluationNote } from "../protocol/sealed.js";
 import { checkEntryRecord } from "./auditentries.js";
-import { AuditFailure, ClientError, ProtocolError } from "./errors.js";
+import { evaluations } from "./auditview.js";
+import { AuditFailure, ClientError } from "./errors.js";
 import { parseIdentity } from "./sdk.js";
 
 export { AuditFailure };
@@ -164,45 +164,9 @@ export class Audit {
     throw failure("unknown_server_key", "the tree head is signed by a key the server never announced from the pinned one");
   }
 
-  /**
-   * Who asked for sealed-warning evaluations, how many name forms, when (admins; §36.4), as
-   * Audit.evaluations in app/client/audit.py: the sealed_evaluation records of the verified
-   * log, each note opened with the moderation key of its generation. The note is the
-   * server's word (it made it), sealed so that only the admins read it; a note that does
-   * not open is listed with user null. Oldest first: [{seq, at, user, forms}].
-   */
+  /** Who asked for sealed-warning evaluations, when (admins only): auditview.js. */
   async evaluations(circleId) {
-    const circle = await this.circles.sync(circleId);
-    if (!ADMIN_ROLES.includes(circle.role)) {
-      throw new ProtocolError("not_a_moderator", "only the circle's admins can read who evaluated names");
-    }
-    const keys = await this.moderation.secretKeys(circle, await this.moderation.state(circle));
-    const { records } = await this.verify(circleId, { full: true });
-    const out = [];
-    for (const { seq, body } of records) {
-      if (body.kind !== "sealed_evaluation") {
-        continue;
-      }
-      const generation = body.details?.generation;
-      const key = keys.get(generation);
-      let note = {};
-      if (key !== undefined) {
-        try {
-          note = openEvaluationNote(fromB64(String(body.details.note ?? "")), { key, circleId: circle.circleId, generation });
-        } catch (error) {
-          if (!(error instanceof CryptoError)) {
-            throw error;
-          }
-        }
-      }
-      out.push({
-        seq,
-        at: body.at,
-        user: typeof note.user === "string" ? note.user : null,
-        forms: Number.isInteger(note.elements) ? note.elements : null,
-      });
-    }
-    return out;
+    return evaluations(this, circleId);
   }
 
   /**
