@@ -11,18 +11,22 @@ Two rules, so that what an operator can be made to hand over is as little as we 
   once the limit or the session no longer needs them: failed-login and registration
   counters after their longest window, ended sessions after
   ``BACKCHANNEL_ENDED_SESSION_RETENTION_SECONDS``, sealed-warning evaluation counts after
-  ``BACKCHANNEL_SEALED_EVALUATION_RETENTION_SECONDS`` (default and least: their day).
-  ``purge_held`` does it, run by `backchannel-server purge` and by each worker's
-  periodic task (``BACKCHANNEL_PURGE_INTERVAL_SECONDS``).
+  ``BACKCHANNEL_SEALED_EVALUATION_RETENTION_SECONDS`` (default and least: their day),
+  anonymous-token issuance counts after their week, spent tokens of past epochs (refused
+  anyway: their key is gone). ``purge_held`` does it, run by `backchannel-server purge` and
+  by each worker's periodic task (``BACKCHANNEL_PURGE_INTERVAL_SECONDS``).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthFailure, AuthSession, RegistrationHit
+from app.anon.models import Issuance, SpentToken
+from app.circles.models import Circle
+from app.crypto.anon import token_period
 from app.db import PRECISION, coarse
 from app.sealed.models import SealedEvaluation
 from app.sealed.service import evaluation_retention
@@ -39,10 +43,19 @@ class Purged:
     auth_failures: int
     registration_hits: int
     evaluations: int
+    issuances: int
+    spent_tokens: int
 
     @property
     def total(self) -> int:
-        return self.sessions + self.auth_failures + self.registration_hits + self.evaluations
+        return (
+            self.sessions
+            + self.auth_failures
+            + self.registration_hits
+            + self.evaluations
+            + self.issuances
+            + self.spent_tokens
+        )
 
 
 def throttle_horizon(settings: Settings) -> timedelta:
@@ -91,11 +104,19 @@ def purge_held(session: Session, settings: Settings, *, now: datetime) -> Purged
             SealedEvaluation.created_at <= now - evaluation_retention(settings)
         )
     )
+    # The weekly allowance counts only the current week's row (app/anon/service.py).
+    issuances = session.execute(
+        delete(Issuance).where(Issuance.period < token_period(int(now.timestamp())))
+    )
+    current_epoch = select(Circle.epoch).where(Circle.id == SpentToken.circle_id).scalar_subquery()
+    spent = session.execute(delete(SpentToken).where(SpentToken.epoch < current_epoch))
     return Purged(
         sessions=_count(sessions),
         auth_failures=_count(failures),
         registration_hits=_count(hits),
         evaluations=_count(evaluations),
+        issuances=_count(issuances),
+        spent_tokens=_count(spent),
     )
 
 

@@ -204,3 +204,33 @@ def test_no_page_loads_anything_from_another_site(http: TestClient) -> None:
                 for s in sources
             ), (page, directive)
         assert not re.search(r'(?:src|href)="(?:https?:)?//', response.text), page
+
+
+def test_token_counts_go_after_their_week_and_spent_tokens_after_their_epoch(
+    person: Callable[[str], Person], engine: Engine, settings: Settings
+) -> None:
+    """Who took tokens in a past week, and tokens spent in a past epoch, are no rule's any
+    more: the retention pass deletes them; this week's and this epoch's stay."""
+    from app.anon.models import Issuance, SpentToken
+    from app.circles.models import Circle
+    from app.crypto.anon import token_period
+
+    alice = person("alice")
+    circle = alice.circles.create("Retention", "tokens")
+    week = token_period(int(utcnow().timestamp()))
+    with Session(engine) as session:
+        user_id = session.scalars(select(AuthSession.user_id)).one()
+        session.execute(update(Circle).values(epoch=1))
+        session.add_all(
+            Issuance(circle_id=circle.circle_id, user_id=user_id, epoch=1, period=p, tokens=3)
+            for p in (week - 1, week)
+        )
+        session.add_all(
+            SpentToken(circle_id=circle.circle_id, nullifier=bytes([epoch]) * 32, epoch=epoch)
+            for epoch in (0, 1)
+        )
+        session.commit()
+    purge_all(settings)
+    with Session(engine) as session:
+        assert session.scalars(select(Issuance.period)).all() == [week]
+        assert session.scalars(select(SpentToken.epoch)).all() == [1]

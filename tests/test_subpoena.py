@@ -52,13 +52,6 @@ from tests.moderation.conftest import Desk
 OPERATIONS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 ADDRESS = "203.0.113.9"  # TEST-NET-3: the one address every request in the scenario comes from
 SECTION = "## What we hold, and what we can be made to hand over"
-# Until anonymous posts carry no account (issue 17's anonymous posting tokens, engineer
-# "anon"), the entry and corroboration rows store author_id: these checks fail on purpose.
-ANONYMOUS_UNLINKED = pytest.mark.xfail(
-    strict=True,
-    reason="needs anonymous posting tokens (issue 17, anon): entries and corroborations "
-    "still store author_id for anonymous posts",
-)
 
 
 class AccessLogged:
@@ -205,6 +198,7 @@ def scenario(
     desk = Desk(world, http, person)
     desk.create_key()
     gina = desk.add_member("gina")
+    world.open_anonymous()  # alice signs this epoch's token key
     bob, carol, alice = world.bob, world.carol, world.alice
     done = Scenario()
 
@@ -297,7 +291,6 @@ def links(text: str, identifiers: dict[str, set[str]]) -> list[str]:
 # -- the anonymous items ------------------------------------------------------------------------
 
 
-@ANONYMOUS_UNLINKED
 def test_no_row_naming_an_anonymous_item_names_its_author(
     scenario: Scenario, engine: Engine, settings: Settings
 ) -> None:

@@ -16,11 +16,11 @@ from app.client.errors import ApiError, ProtocolError, TransportError
 if TYPE_CHECKING:
     from app.client.entries import Entries, ReadEntry
 
-__all__ = ["Arrival", "Gone", "LiveEvent", "parse_events", "watch"]
+__all__ = ["GONE_CODES", "Arrival", "Gone", "LiveEvent", "gone_event", "parse_events", "watch"]
 
 # Reconnect after a dropped stream or a busy server: 1, 2, 4 … seconds, at most this.
 MAX_BACKOFF = 30.0
-_GONE = frozenset({"not_a_member", "circle_not_found", "circle_deleted"})
+GONE_CODES = frozenset({"not_a_member", "circle_not_found", "circle_deleted"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,19 @@ def _circle(data: dict[str, Any]) -> tuple[uuid.UUID, int]:
         raise ProtocolError("bad_event", "the server sent an unreadable event") from exc
 
 
+def gone_event(data: dict[str, Any]) -> tuple[uuid.UUID, str]:
+    """A ``gone`` event's circle and reason, or ``bad_event``: the server's word decides
+    only which known message is shown, never an unknown one or a malformed id."""
+    try:
+        circle_id = uuid.UUID(str(data["circle_id"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError("bad_event", "the server sent an unreadable event") from exc
+    code = data.get("code")
+    if not isinstance(code, str) or code not in GONE_CODES:
+        raise ProtocolError("bad_event", "the server sent an unreadable event")
+    return circle_id, code
+
+
 def _id(row: dict[str, Any]) -> uuid.UUID:
     return _circle(row)[0]
 
@@ -103,10 +116,10 @@ def watch(
                             raise ApiError(401, "session_ended", "Your session has ended.")
                         break
                     if event.kind == "gone":
-                        cid = uuid.UUID(str(event.data.get("circle_id")))
+                        cid, code = gone_event(event.data)
                         if only in (None, cid) and cid in seen:
                             del seen[cid]
-                            yield Gone(cid, str(event.data.get("code")))
+                            yield Gone(cid, code)
                             if only is not None:
                                 return
                         continue
@@ -155,7 +168,7 @@ def _catch_up(
     try:
         copy = entries.sync(cid)
     except ApiError as exc:
-        if exc.code in _GONE:
+        if exc.code in GONE_CODES:
             seen.pop(cid, None)
             return Gone(cid, "circle_deleted" if exc.code == "circle_deleted" else "not_a_member")
         raise

@@ -19,7 +19,7 @@ from app.circles import queries as circle_queries
 from app.circles.models import Circle
 from app.circles.queries import CircleCounters
 from app.crypto.entries import CORROBORATION, ENTRY, EnvelopeContext
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.entries import queries
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import EnvelopeFields
@@ -126,7 +126,8 @@ def post_anonymous(
         author_generation=request.author_generation,
         status="live",
         corroboration_count=0,
-        created_at=now,
+        # Its hour only: no finer time to join it with its author's requests (app/retention.py).
+        created_at=coarse(now),
         expires_at=expires_at,
         wiped_at=None,
         change_seq=0,
@@ -184,7 +185,7 @@ def corroborate_anonymous(
         author_tag=request.author_tag,
         sealed_author=request.sealed_author,
         author_generation=request.author_generation,
-        created_at=utcnow(),
+        created_at=coarse(utcnow()),
     )
     session.add(item)
     entry.corroboration_count += 1

@@ -100,6 +100,13 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
     after = c.json("alice", "check", cid, "jan novak")["matches"]
     assert [m["warning"]["entry_id"] for m in after] == [entry_id]
 
+    # Logging out leaves nothing on the device that can post as a member: the unspent
+    # anonymous tokens go with the profile and the synced warnings (review finding 7).
+    assert (tmp_path / "bob" / "tokens.json").exists()
+    assert c.json("bob", "logout") == {"logged_out": True}
+    assert not (tmp_path / "bob" / "tokens.json").exists()
+    c.json("bob", "login", "bob")
+
     human = c.run("bob", "read", cid, "--all")
     assert human.exit_code == 0 and "Jan Novák" in human.output
     # The check says each match's level, and an empty one says what it checked.

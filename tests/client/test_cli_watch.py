@@ -199,3 +199,32 @@ def test_ctrl_c_stops_watch_cleanly(world: World, live_server: str, tmp_path: Pa
     assert watcher.returncode == 0
     assert "Stopped." in rest
     assert "Traceback" not in rest
+
+
+def test_a_malformed_gone_event_is_bad_event_and_every_reason_has_words() -> None:
+    """A malicious server's ``gone`` event with a bad id or an unknown reason is refused as
+    ``bad_event`` (it once raised a bare KeyError/ValueError in ``watch``), and each reason
+    the client accepts has a sentence in the CLI."""
+    import uuid as _uuid
+
+    import pytest
+
+    from app.client.cli.live import GONE
+    from app.client.errors import ProtocolError
+    from app.client.live import GONE_CODES, gone_event
+
+    circle = _uuid.uuid4()
+    assert gone_event({"circle_id": str(circle), "code": "circle_deleted"}) == (
+        circle,
+        "circle_deleted",
+    )
+    for hostile in (
+        {"circle_id": "not-an-id", "code": "not_a_member"},
+        {"code": "not_a_member"},
+        {"circle_id": str(circle), "code": "[red]you were banned[/red]"},
+        {"circle_id": str(circle), "code": None},
+    ):
+        with pytest.raises(ProtocolError) as caught:
+            gone_event(hostile)
+        assert caught.value.code == "bad_event"
+    assert set(GONE) == set(GONE_CODES)

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from app.client.anon import TOKENS_FILE
 from app.client.cache import CACHE_DIR
 from app.client.circles import Circles
 from app.client.cli.context import client, existing_profile, secret, server_url
@@ -311,4 +312,6 @@ def logout(as_json: JsonFlag = False) -> None:
                     raise
         Profile.delete()
         shutil.rmtree(home() / CACHE_DIR, ignore_errors=True)  # the synced warnings
+        # Unspent anonymous tokens would let whoever holds the device post as a member.
+        (home() / TOKENS_FILE).unlink(missing_ok=True)
         emit(as_json, {"logged_out": True}, "Logged out; local keys and warnings deleted.")

@@ -19,6 +19,7 @@ app = typer.Typer()
 
 GONE = {
     "not_a_member": "You are no longer a member of this circle.",
+    "circle_not_found": "This circle no longer exists, or you are not in it.",
     "circle_deleted": "This circle was deleted by an owner.",
 }
 

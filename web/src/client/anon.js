@@ -59,6 +59,15 @@ export class StorageTokenStore {
     return found !== null && typeof found === "object" ? found : null;
   }
 
+  /** Forget every unspent token of this account (logout, quick exit). */
+  clear() {
+    try {
+      this.storage.removeItem(this.item);
+    } catch {
+      // a disabled storage held nothing
+    }
+  }
+
   async save(circleId, stock) {
     const data = this.#all();
     data[circleId] = stock;

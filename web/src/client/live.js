@@ -10,9 +10,36 @@
  * seen, in localStorage beside the trust pins (so every tab shares it, and "sign out
  * everywhere on this device" deletes it with them).
  */
-import { ApiError } from "./errors.js";
+import { ApiError, ProtocolError } from "./errors.js";
 
 const MAX_BACKOFF_MS = 30000;
+/** A line longer than this is not an event of ours (they are a few hundred bytes). */
+const MAX_LINE = 65536;
+/** Why a circle left the list, as app/client/live.py's GONE_CODES. */
+export const GONE_CODES = new Set(["not_a_member", "circle_not_found", "circle_deleted"]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function circleRow(row) {
+  return row !== null && typeof row === "object" && UUID.test(String(row.circle_id)) && Number.isSafeInteger(row.last_seq) && row.last_seq >= 0;
+}
+
+/**
+ * Whether an event says only what §37 lets it say: canonical circle ids, whole positions,
+ * a known reason. A malformed one is `bad_event` (the stream reconnects), as in
+ * app/client/live.py, so the server's word never reaches the page as a selector or text.
+ */
+export function wellFormed(kind, data) {
+  switch (kind) {
+    case "circles":
+      return Array.isArray(data.circles) && data.circles.every(circleRow);
+    case "circle":
+      return circleRow(data);
+    case "gone":
+      return UUID.test(String(data.circle_id)) && GONE_CODES.has(data.code);
+    default:
+      return true; // other kinds are ignored by the page
+  }
+}
 
 /** Server-Sent Events from text chunks: `{ kind, data }` per event; comments skipped. */
 export class EventParser {
@@ -27,6 +54,9 @@ export class EventParser {
     let at;
     while ((at = this.#buffer.indexOf("\n")) >= 0) {
       const line = this.#buffer.slice(0, at).replace(/\r$/, "");
+      if (line.length > MAX_LINE) {
+        throw new ProtocolError("bad_event", "the server sent an unreadable event");
+      }
       this.#buffer = this.#buffer.slice(at + 1);
       if (line === "") {
         if (this.#kind) {
@@ -52,6 +82,9 @@ export class EventParser {
       } else if (name === "data") {
         this.#data = value;
       }
+    }
+    if (this.#buffer.length > MAX_LINE) {
+      throw new ProtocolError("bad_event", "the server sent an unreadable event");
     }
     return events;
   }
@@ -150,6 +183,10 @@ export class LiveStream {
         if (event.kind === "end") {
           reader.cancel().catch(() => undefined);
           return event.data.code === "session_ended" ? "session_ended" : "retry";
+        }
+        if (!wellFormed(event.kind, event.data)) {
+          reader.cancel().catch(() => undefined);
+          throw new ProtocolError("bad_event", "the server sent an unreadable event");
         }
         this.onEvent(event.kind, event.data);
       }

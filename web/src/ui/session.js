@@ -83,6 +83,10 @@ export function signedIn(client, account) {
 export function drop() {
   const client = app.client;
   stopLive();
+  if (app.account) {
+    // Unspent anonymous tokens would let whoever holds the device post as a member.
+    new StorageTokenStore(window.localStorage, app.account.username).clear();
+  }
   Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });
   tabProfile.clear();
   renderAccountBar();

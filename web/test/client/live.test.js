@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { EventParser, LiveStream, SeenStore } from "../../src/client/live.js";
+import { EventParser, GONE_CODES, LiveStream, SeenStore, wellFormed } from "../../src/client/live.js";
 import { Client } from "../../src/client/sdk.js";
 
 const CIRCLE = "0b0e8a52-6d8e-4f4e-9a43-5d6c1f0b7c11";
@@ -131,4 +131,34 @@ test("seen positions are per account, shared through storage, and never move bac
   assert.equal(tab1.seen(CIRCLE), 3);
   assert.equal(bob.unseen(CIRCLE, 4), 4);
   assert.deepEqual([...storage.items.keys()].sort(), ["backchannel.seen.alice"]);
+});
+
+test("a malformed event from the server is bad_event: never passed to the page; the stream reconnects", async () => {
+  const bad = [
+    ["gone", { circle_id: "x\"] , body", code: "not_a_member" }],
+    ["gone", { circle_id: CIRCLE, code: "<img src=x>" }],
+    ["circle", { circle_id: CIRCLE, last_seq: -1 }],
+    ["circles", { circles: [{ circle_id: CIRCLE.toUpperCase(), last_seq: 1 }] }],
+  ];
+  for (const [kind, data] of bad) {
+    assert.equal(wellFormed(kind, data), false, JSON.stringify(data));
+  }
+  assert.equal(wellFormed("gone", { circle_id: CIRCLE, code: "circle_deleted" }), true);
+  assert.deepEqual([...GONE_CODES].sort(), ["circle_deleted", "circle_not_found", "not_a_member"]);
+  assert.throws(() => new EventParser().push("data: " + "x".repeat(70000)), { code: "bad_event" });
+  const { fetch } = plannedFetch([
+    { status: 200, chunks: [sse(bad[0])] },
+    { status: 200, chunks: [sse(["gone", { circle_id: CIRCLE, code: "circle_deleted" }], ["end", { code: "session_ended" }])] },
+  ]);
+  const seen = [];
+  const waits = [];
+  await new Promise((resolve) => {
+    new LiveStream(new Client({ fetch, token: "t" }), {
+      onEvent: (kind, data) => seen.push([kind, data.code]),
+      onEnded: resolve,
+      sleep: async (ms) => waits.push(ms),
+    }).start();
+  });
+  assert.deepEqual(seen, [["gone", "circle_deleted"]]);
+  assert.deepEqual(waits, [1000]);
 });
