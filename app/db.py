@@ -91,7 +91,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
+        options: dict[str, Any] = {}
+        if parsed.database and parsed.database != ":memory:":
+            # A connection is a file handle: let the pool grow with the requests in flight
+            # rather than make the 16th wait (on the event loop, where the queries run).
+            options = {"pool_size": 10, "max_overflow": -1}
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, hide_parameters=True, **options
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

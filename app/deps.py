@@ -136,6 +136,11 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
             request, _authenticate, session, settings, token=token, write=write
         )
         if due:
+            # Give the read's connection back before waiting for the write turn: reads that
+            # held theirs while they waited could take every connection of the pool, and
+            # the writer holding the turn then waited for one (30 s, then failed). The read
+            # has read nothing else yet; its next step takes a connection afresh.
+            await on_database(request, session.rollback)
             await _record_use_apart(request, record)
     except NotAuthenticated as exc:
         reason = (

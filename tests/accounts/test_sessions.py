@@ -1,6 +1,7 @@
 """Session tokens: opaque, hashed at rest, ended by logout, idleness, age or credential change."""
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -17,6 +18,7 @@ from app.client.errors import ApiError
 from app.client.sdk import Client
 from app.db import utcnow
 from app.settings import Settings
+from tests.conftest import passphrase_for
 
 
 def _status(http: TestClient, token: str | None) -> tuple[int, str]:
@@ -325,6 +327,51 @@ def test_parallel_reads_when_the_session_is_due_a_touch(
         with Session(engine) as session:
             touched = session.scalars(select(AuthSession.last_used_at)).one()
         assert touched > stale + timedelta(minutes=59)
+
+
+def test_more_due_reads_than_the_pool_holds_do_not_stall(
+    register: Callable[..., Client],
+    make_client: Callable[..., Client],
+    engine: Engine,
+    live_server: str,
+) -> None:
+    """40 reads at once, each on a session due a last-use write (as every active session is
+    at the top of an hour): each read holds its connection while it waits for the write
+    turn, and the writer holding the turn needs one more. With SQLite's default pool (5 + 10)
+    the 16th checkout waited 30 s and failed. A read now gives its connection back before it
+    waits, and SQLite's pool (a connection is a file handle) grows with the requests in
+    flight; PostgreSQL's pool (10 + 20) is shared by 40 requests without a stall."""
+    count = 40
+    register("alice")
+    clients = []
+    for _ in range(count):  # one account, many devices: a session each
+        device = make_client()
+        device.login("alice", passphrase_for("alice"))
+        clients.append(device)
+    stale = utcnow() - timedelta(hours=2)
+    with Session(engine) as session:
+        session.execute(update(AuthSession).values(last_used_at=stale))
+        session.commit()
+
+    def read(job: tuple[threading.Barrier, Client]) -> tuple[int, float]:
+        start, client = job
+        with httpx.Client(base_url=live_server, timeout=60) as http:
+            start.wait()
+            began = time.monotonic()
+            status = http.get(
+                "/v1/me", headers={"authorization": f"Bearer {client.token}"}
+            ).status_code
+            return status, time.monotonic() - began
+
+    barrier = threading.Barrier(count)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(read, [(barrier, c) for c in clients]))
+    assert [status for status, _ in results] == [200] * count
+    assert max(seconds for _, seconds in results) < 10  # no 30-s pool wait
+    with Session(engine) as session:
+        touched = session.scalars(select(AuthSession.last_used_at)).all()
+    # every read's session recorded its use (the registration's own session was not read)
+    assert sum(moment > stale + timedelta(minutes=59) for moment in touched) == count
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
