@@ -25,7 +25,7 @@ def _passphrase_inputs() -> list[str]:
 @pytest.mark.asvs("6.2.6")
 def test_passphrase_fields_are_masked() -> None:
     """ASVS 6.2.6: the passphrase and its repetition are type=password fields."""
-    sign_in = (UI / "app.js").read_text()
+    sign_in = (UI / "auth.js").read_text()  # log in and create an account
     named = [a for a in _inputs(sign_in) if re.search(r'name: "(passphrase|repeat)"', a)]
     assert len(named) == 2
     assert all('type: "password"' in attrs for attrs in named)
@@ -50,9 +50,13 @@ def test_logout_is_in_the_header_of_every_signed_in_view(http: TestClient) -> No
     """ASVS 7.4.4: the one page keeps a header account bar; whenever someone is signed in it
     shows "Log out", whatever view the main area shows."""
     page = http.get("/").text
-    assert '<nav id="account" aria-label="Account"></nav>' in page
+    assert re.search(r'<nav id="account" aria-label="Account"[^>]*></nav>', page)
     assert page.index('<nav id="account"') < page.index('<main id="main"')
-    app_js = (UI / "app.js").read_text()
-    bar = app_js[app_js.index("function renderAccountBar()") :]
+    shell = (UI / "shell.js").read_text()  # the page frame every view shares
+    bar = shell[shell.index("function renderAccountBar()") :]
     bar = bar[: bar.index("\n}\n")]
-    assert "signOut()" in bar and '"Log out"' in bar
+    assert "nav.signOut()" in bar and 't("bar.log_out")' in bar
+    for language in ("en", "es", "ar"):  # the button has its words in every catalogue
+        catalogue = (UI / "i18n" / f"{language}.js").read_text()
+        assert re.search(r'"bar\.log_out": "[^"]+"', catalogue), language
+    assert '"bar.log_out": "Log out"' in (UI / "i18n" / "en.js").read_text()
