@@ -102,6 +102,9 @@ export async function person(browser, server, name, options = DESKTOP) {
 /** Fill the auth form and submit; returns once the next screen's heading shows. */
 export async function register(someone, username, passphrase) {
   const { page } = someone;
+  // The page may still be starting (integrity check, libsodium): wait for one of the two
+  // forms before asking which one is shown, or a login form could be taken for the other.
+  await page.getByRole("heading", { name: /^(Log in|Create an account)$/ }).first().waitFor();
   if (await page.getByRole("heading", { name: "Log in" }).isVisible()) {
     await page.getByRole("button", { name: "Create an account" }).click();
   }
