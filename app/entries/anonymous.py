@@ -28,18 +28,15 @@ from app.entries.service import (
     check_envelope,
     check_terms,
     envelope_columns,
-    existing_corroboration,
-    refuse_own,
+    live_entry_for_update,
     retract_signed,
     stamp_change,
+    stored_corroboration,
 )
 from app.errors import (
-    AlreadyCorroborated,
     AuthorMismatch,
     CircleNotFound,
-    CorroborationExists,
     EntryExists,
-    EntryGone,
     EntryNotFound,
     ModerationKeyMissing,
     ModerationKeyStale,
@@ -149,19 +146,10 @@ def corroborate_anonymous(
     circle = session.get(Circle, circle_id, with_for_update=True, populate_existing=True)
     if circle is None or circle.deleted_at is not None:
         raise CircleNotFound()
-    entry = session.get(Entry, entry_id, with_for_update=True)
-    if entry is None or entry.circle_id != circle.id:
-        raise EntryNotFound()
-    if entry.status != "live":
-        raise EntryGone()
-    refuse_own(entry, actor=None, tag=request.author_tag)
-    existing = existing_corroboration(session, entry, tag=request.author_tag, actor=None)
+    entry = live_entry_for_update(session, circle, entry_id)
+    existing = stored_corroboration(session, entry, request, actor=None)
     if existing is not None:
-        if existing.id == request.corroboration_id and existing.signature == request.signature:
-            return existing  # idempotent retry
-        raise AlreadyCorroborated()
-    if session.get(Corroboration, request.corroboration_id) is not None:
-        raise CorroborationExists()
+        return existing  # idempotent retry
     context = EnvelopeContext(
         CORROBORATION, circle.id, request.epoch, entry.id, request.corroboration_id
     )

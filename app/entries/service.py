@@ -39,6 +39,7 @@ from app.entries import queries
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import (
     CorroborationCreate,
+    CorroborationFields,
     EntryCreate,
     EntryFields,
     EnvelopeFields,
@@ -361,20 +362,11 @@ def corroborate(
     request: CorroborationCreate,
 ) -> Corroboration:
     circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
-    entry = session.get(Entry, entry_id, with_for_update=True)
-    if entry is None or entry.circle_id != circle.id:
-        raise EntryNotFound()
-    if entry.status != "live":
-        raise EntryGone()
+    entry = live_entry_for_update(session, circle, entry_id)
     _named_only(request)
-    refuse_own(entry, actor=actor, tag=request.author_tag)
-    existing = existing_corroboration(session, entry, tag=request.author_tag, actor=actor)
+    existing = stored_corroboration(session, entry, request, actor=actor)
     if existing is not None:
-        if existing.id == request.corroboration_id and existing.signature == request.signature:
-            return existing  # idempotent retry
-        raise AlreadyCorroborated()
-    if session.get(Corroboration, request.corroboration_id) is not None:
-        raise CorroborationExists()
+        return existing  # idempotent retry
     context = EnvelopeContext(
         CORROBORATION, circle.id, request.epoch, entry.id, request.corroboration_id
     )
@@ -395,6 +387,35 @@ def corroborate(
     stamp_change(circle, entry)
     session.flush()
     return item
+
+
+def live_entry_for_update(session: Session, circle: Circle, entry_id: uuid.UUID) -> Entry:
+    """The circle's live entry, locked for a corroboration: 404 if it is not the circle's,
+    410 if it is no longer live. Named and anonymous corroborations both start here."""
+    entry = session.get(Entry, entry_id, with_for_update=True)
+    if entry is None or entry.circle_id != circle.id:
+        raise EntryNotFound()
+    if entry.status != "live":
+        raise EntryGone()
+    return entry
+
+
+def stored_corroboration(
+    session: Session, entry: Entry, request: CorroborationFields, *, actor: User | None
+) -> Corroboration | None:
+    """The corroboration rules a named and an anonymous corroboration share: no
+    self-corroboration, one per identity (409 ``already_corroborated``), and an id used once
+    (409 ``corroboration_exists``). Returns the stored corroboration when this is a retry of
+    it, byte for byte; None for a new one."""
+    refuse_own(entry, actor=actor, tag=request.author_tag)
+    existing = existing_corroboration(session, entry, tag=request.author_tag, actor=actor)
+    if existing is not None:
+        if existing.id == request.corroboration_id and existing.signature == request.signature:
+            return existing
+        raise AlreadyCorroborated()
+    if session.get(Corroboration, request.corroboration_id) is not None:
+        raise CorroborationExists()
+    return None
 
 
 def existing_corroboration(
