@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { alertText, openCircle, person, PHONE, tab } from "./browser.js";
+import { alertText, openCircle, person, PHONE, said, tab } from "./browser.js";
 import { cliUser } from "./cli.js";
 import { BIN } from "./server.js";
 
@@ -178,8 +178,8 @@ export async function moderationStory({ step, server, browser, people, alice, bo
     await tab(alice.page, "Members");
     const row = alice.page.locator("li.member", { hasText: "carol" });
     await row.getByRole("button", { name: "Remove" }).click();
-    await row.getByRole("button", { name: "Yes, remove carol" }).click();
-    await alice.page.getByText("carol was removed and the circle key renewed.").waitFor();
+    await row.getByRole("button", { name: said`Yes, remove ${"carol"}` }).click();
+    await alice.page.getByText(said`${"carol"} was removed and the circle key renewed.`).waitFor();
     assert.equal(await alice.page.locator("li.member", { hasText: "carol" }).count(), 0);
     await assert.rejects(carol.json("read", circleId), /not_a_member/);
     await openCircle(bob.page, M.circle);
