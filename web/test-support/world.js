@@ -80,7 +80,7 @@ export function auditRow(seq, body) {
  * in the log unless `logged` is false (the only admin here stands in for two). The server
  * shows bob (`GET …/anon/issuance`) the record of `shown` and evaluates his tokens under its key.
  */
-export function makeWorld({ evaluations = [], issuance = [], shown = 0 } = {}) {
+export function makeWorld({ evaluations = [], aliceModerates = evaluations.length > 0, issuance = [], shown = 0 } = {}) {
   const server = new FakeServer();
   const people = Object.fromEntries(["alice", "bob", "carol"].map((name) => [name, IdentityKeys.generate()]));
   for (const [name, keys] of Object.entries(people)) {
@@ -126,8 +126,8 @@ export function makeWorld({ evaluations = [], issuance = [], shown = 0 } = {}) {
       record: moderationRecord.text,
       public_key: b64(moderationRecord.publicKey),
       signature: moderationSignature,
-      // alice's wrap, when the world has sealed-warning evaluations for her to read
-      wrap: evaluations.length
+      // alice's wrap, when she is to open something sealed to the admins (evaluations, authors)
+      wrap: aliceModerates
         ? b64(sealModerationWrap(moderationKey, { circleId, generation: 0, recipient: alice.publicIdentity().x25519Public }))
         : null,
       prev_key_box: null,
@@ -232,12 +232,14 @@ export function makeWorld({ evaluations = [], issuance = [], shown = 0 } = {}) {
     client() {
       return new Client({ fetch: server.fetch, token: "bob's token" });
     },
-    /** alice's (the owner's) Moderation and Audit, as bob's below. */
+    /** The moderation key's public half (what the circle's members seal to). */
+    moderationPublic: moderationKey.publicKey,
+    /** alice's (the owner's) Circles, Moderation and Audit, as bob's below. */
     alice() {
       const owned = new VerifiedCircle({ circleId, record, keys: new Map(), meta: null, role: "owner", adminsSince: 0 });
       const circles = { client: world.client(), sync: async () => owned, identity: alice, username: "alice" };
       const moderation = new Moderation(circles, null);
-      return { moderation, audit: new Audit(circles, moderation, AuditPins.load(memoryStorage(), "alice")) };
+      return { circles, moderation, audit: new Audit(circles, moderation, AuditPins.load(memoryStorage(), "alice")) };
     },
     /**
      * bob's Moderation and Audit over one client; the audit pins saved to `storage`, as the
