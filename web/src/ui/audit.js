@@ -28,6 +28,7 @@ const KINDS = new Set([
   "case_decided",
   "sealed_settings_changed",
   "sealed_evaluation",
+  "author_unmasked",
 ]);
 
 function describeRecord(body) {

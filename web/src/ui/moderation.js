@@ -5,7 +5,7 @@
  */
 import { ACTIONS, REASONS } from "../client/moderation.js";
 import { act, app, copyBox, nav, status } from "./shell.js";
-import { checkRow, field, formatDate, formatTime, h, replace } from "./dom.js";
+import { checkRow, confirmButton, field, formatDate, formatTime, h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
 import { isolated, userList, userText } from "./text.js";
 
@@ -256,6 +256,9 @@ function caseCard(c, circle, box = null) {
         h("span", { class: "meta" }, " ", c.reported.verified
           ? tx("case.check_opened", { name: c.reported.author ? userText(c.reported.author) : t("case.anonymous") })
           : t("case.check_wiped")))));
+    if (c.reported.anonymous) {
+      card.append(unmaskAction(c, circle));
+    }
   } else {
     card.append(h("dl", {},
       h("dt", {}, t("case.about")), h("dd", {}, userText(c.name)),
@@ -277,6 +280,30 @@ function caseCard(c, circle, box = null) {
     card.append(decideForm(c, circle, actions));
   }
   return card;
+}
+
+/**
+ * Who wrote a reported anonymous warning: opened in this browser from the author sealed to
+ * the moderation key (§38.3). The server writes `author_unmasked` into the circle's log
+ * before it answers, so the button asks first and says that every member will see it.
+ */
+function unmaskAction(c, circle) {
+  const result = h("div", { "aria-live": "polite" });
+  const button = confirmButton(t("unmask.button"), {
+    question: t("unmask.question"),
+    yes: t("unmask.yes"),
+    no: t("common.cancel"),
+    label: t("unmask.label"),
+  }, (yes) => act(yes, async () => {
+    status(t("unmask.opening"), { busy: true });
+    const found = await app.entries.anonymous.unmask(circle.circleId, c.entryId);
+    status("");
+    yes.closest(".confirm")?.remove();
+    button.remove();
+    replace(result, h("p", { class: found.verified ? "notice unmasked" : "alert security unmasked" },
+      tx(found.verified ? "unmask.written_by" : "unmask.written_by_unverified", { name: userText(found.user) })));
+  }));
+  return h("div", { class: "unmask" }, button, result);
 }
 
 function decideForm(c, circle, actions) {
