@@ -3,13 +3,21 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.circles import access
 from app.crypto.proofs import SOLUTIONS
-from app.deps import CurrentUser, PublicWorkSlot, ReadSession, Session, SettingsDep
+from app.deps import (
+    CurrentUser,
+    PublicWorkSlot,
+    ReadSession,
+    Session,
+    SettingsDep,
+    admit_anonymous,
+)
 from app.errors import (
     AlreadyReported,
+    AnonRateLimited,
     CaseExists,
     CaseNotFound,
     ChallengeExpired,
@@ -265,7 +273,8 @@ def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
 anonymous_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",
     tags=["anonymous"],
-    responses=error_responses(EntryNotFound, InvalidRequest),
+    dependencies=[Depends(admit_anonymous)],
+    responses=error_responses(EntryNotFound, InvalidRequest, AnonRateLimited),
 )
 
 
