@@ -7,13 +7,13 @@ import { ACTIONS, REASONS } from "../client/moderation.js";
 import { act, app, copyBox, nav, status } from "./shell.js";
 import { checkRow, confirmButton, field, formatDate, formatTime, h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
-import { userList, userText, visible } from "./text.js";
+import { isolated, userList, userText } from "./text.js";
 
 /** A report's reason, a case's status, a decision's action, in words (`report.reason_<r>`, …). */
 function said(prefix, value) {
   const key = `${prefix}${value}`;
   const text = t(key);
-  return text === key ? visible(value) : text;
+  return text === key ? isolated(value) : text;
 }
 
 /** The actions a case in this status still allows (docs/api.md, Moderation statuses). */
@@ -36,7 +36,7 @@ export function reportButton(entry, circle) {
     const send = h("button", { type: "submit" }, t("report.send"));
     const form = h("form", {
       class: "card report",
-      "aria-label": t("report.form_label", { subject: visible(entry.subject) }),
+      "aria-label": t("report.form_label", { subject: isolated(entry.subject) }),
       onsubmit: (event) => {
         event.preventDefault();
         act(send, async () => {
@@ -243,7 +243,7 @@ function caseCard(c, circle, box = null) {
     h("p", { class: "meta" }, t("case.filed", { date: formatDate(c.createdAt) })),
     box ? checkRow(box, t("bulk.tick")) : null);
   if (c.unreadable) {
-    card.append(h("p", { class: "alert security" }, t("case.unreadable", { why: visible(c.unreadable) })));
+    card.append(h("p", { class: "alert security" }, t("case.unreadable", { why: isolated(c.unreadable) })));
     return card;
   }
   if (c.kind === "report") {
