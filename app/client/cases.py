@@ -425,7 +425,7 @@ def _signed_decision(
     ciphertext = b64decode(row["ciphertext"])
     if not hmac.compare_digest(case_hash(ciphertext), b64decode(row["case_hash"])):
         raise ProtocolError("case_changed", f"case {row['case_id']} does not match its hash")
-    _open_decisions(moderation, circle, keys, row, ciphertext)  # verify the chain we extend
+    _open_decisions(moderation, circle, keys, row, case_hash(ciphertext))  # the chain we extend
     decisions = row["decisions"]
     prev = Decision.parse(decisions[-1]["decision"].encode()).hash() if decisions else None
     cid = uuid.UUID(row["case_id"])
