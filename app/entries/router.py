@@ -5,11 +5,18 @@ import uuid
 from binascii import b2a_base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.anon.schemas import AnonymousCorroborationCreate, AnonymousEntryCreate
 from app.circles import access
-from app.deps import CurrentCaller, CurrentUser, Session, SettingsDep, on_database
+from app.deps import (
+    CurrentCaller,
+    CurrentUser,
+    Session,
+    SettingsDep,
+    admit_anonymous,
+    on_database,
+)
 from app.entries import anonymous, service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
@@ -25,6 +32,7 @@ from app.entries.schemas import (
 from app.entries.service import EntryView, FeedPage
 from app.errors import (
     AlreadyCorroborated,
+    AnonRateLimited,
     AnonymousNeedsToken,
     AuthorMismatch,
     BadCiphertext,
@@ -77,7 +85,9 @@ router = APIRouter(
 public_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",
     tags=["entries"],
+    dependencies=[Depends(admit_anonymous)],
     responses=error_responses(
+        AnonRateLimited,
         CircleNotFound,
         EntryNotFound,
         EntryGone,
