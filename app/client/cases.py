@@ -100,7 +100,10 @@ class _PageReads:
         self._entries: dict[str, Future[dict[str, Any]]] = {}
         if pool is not None:
             for row in rows:
-                entry_id = str(row.get("entry_id"))
+                try:
+                    entry_id = str(uuid.UUID(str(row.get("entry_id"))))
+                except ValueError:
+                    continue  # the case is unreadable when opened
                 if row.get("kind") == "report" and entry_id not in self._entries:
                     self._entries[entry_id] = pool.submit(self._fetch, entry_id)
 
