@@ -22,7 +22,14 @@ import { OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient } fr
 import { mapped, ProtocolError } from "./errors.js";
 import { Moderation } from "./moderation.js";
 
-/** Unspent tokens by circle, in memory: `{epoch, tokens: [[input, output], ...]}`. */
+/** Epochs whose token key a stock remembers, for audit verify (auditissuance.js). */
+const KEYS_KEPT = 16;
+
+/**
+ * Unspent tokens by circle, in memory: `{epoch, tokens: [[input, output], ...], keys}`;
+ * `keys` (epoch → base64 key) are the issuance keys this device took tokens under, which
+ * audit verify compares with the log's.
+ */
 export class MemoryTokenStore {
   constructor() {
     this.stock = new Map();
@@ -77,6 +84,15 @@ export class StorageTokenStore {
       // a full or disabled storage keeps the stock for this page only
     }
   }
+}
+
+/** Epoch → base64 issuance key, for each epoch this device took tokens of. */
+export async function keysUsed(store, circleId) {
+  const keys = (await store.load(circleId))?.keys;
+  if (keys === null || typeof keys !== "object" || Array.isArray(keys)) {
+    return {};
+  }
+  return Object.fromEntries(Object.entries(keys).filter(([, key]) => typeof key === "string"));
 }
 
 export class Anonymous {
@@ -165,14 +181,24 @@ export class Anonymous {
         ),
       ),
     );
-    return inputs.map((input, i) => [b64(input), b64(outputs[i])]);
+    return { tokens: inputs.map((input, i) => [b64(input), b64(outputs[i])]), key: record.oprfPublicKey };
+  }
+
+  /** A fresh batch, remembering the key it was taken under (audit verify checks it is the
+   * one key the log holds for the epoch). */
+  async #restock(circle) {
+    const { tokens, key } = await this.#fetch(circle);
+    const keys = await keysUsed(this.tokens, circle.circleId);
+    keys[String(circle.epoch)] = b64(key);
+    const recent = Object.entries(keys).sort(([a], [b]) => Number(a) - Number(b)).slice(-KEYS_KEPT);
+    return { epoch: circle.epoch, tokens, keys: Object.fromEntries(recent) };
   }
 
   /** One unspent token of the circle's current epoch, removed from the stock first. */
   async take(circle) {
     let stock = await this.tokens.load(circle.circleId);
     if (stock === null || stock.epoch !== circle.epoch || !Array.isArray(stock.tokens) || stock.tokens.length === 0) {
-      stock = { epoch: circle.epoch, tokens: await this.#fetch(circle) };
+      stock = await this.#restock(circle);
     }
     const [input, output] = stock.tokens.shift();
     await this.tokens.save(circle.circleId, stock);
