@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.client.circles import Circles, VerifiedCircle, _protocol
-from app.client.errors import ProtocolError
+from app.client.errors import ApiError, ProtocolError
 from app.client.profile import home, write_private
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.anon import (
@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 TOKENS_FILE = "tokens.json"
+# Why a stock-up found nothing to take: not worth an error when a circle is merely opened.
+NOTHING_TO_TAKE = {"anon_not_set_up", "token_limit", "rotation_due", "stale_epoch"}
 KEYS_KEPT = 16  # epochs whose token key a stock remembers, for ``audit verify``
 
 
@@ -237,6 +239,25 @@ class Anonymous:
         token_in, token_out = stock["tokens"].pop(0)
         self.tokens.save(circle.circle_id, stock)
         return {"input": token_in, "output": token_out}
+
+    def stock_up(self, circle: VerifiedCircle) -> int:
+        """Take a batch now if this device holds no token of the circle's current epoch;
+        clients call it when a circle is opened. A later anonymous post then spends a token
+        taken earlier, not one taken just before it: the issuance and the post are not next
+        to each other in time or in the database's write order (on PostgreSQL, ``xmin``).
+        Every member who opens the circle takes tokens, not only those who post, so the
+        issuance counts say less. Returns how many tokens are held (0: none to take)."""
+        stock = self.tokens.load(circle.circle_id)
+        if stock is not None and stock.get("epoch") == circle.epoch and stock.get("tokens"):
+            return len(stock["tokens"])
+        try:
+            stock = self._restock(circle)
+        except (ApiError, ProtocolError) as exc:
+            if exc.code in NOTHING_TO_TAKE:
+                return 0
+            raise
+        self.tokens.save(circle.circle_id, stock)
+        return len(stock["tokens"])
 
     def _restock(self, circle: VerifiedCircle) -> dict[str, Any]:
         """A fresh batch, remembering the key it was taken under (``audit verify`` checks

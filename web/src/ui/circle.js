@@ -58,6 +58,9 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
       notice = `${notice} ${t("circle.moderation_not_set_up", { text })}`.trim();
     }
   }
+  // Anonymous posting tokens now, not at the post: the issuance and a later post are then not
+  // next to each other (§38.2). In the background; a post waits for it.
+  app.entries.anonymous.stockUp(circle).catch(() => undefined);
   status("");
   const panel = h("div", { class: "panel", id: "panel", "data-circle": circleId });
   const tabs = TABS.filter(([, options]) => !options?.admin || circle.isAdmin);

@@ -50,3 +50,36 @@ describe("one token key per epoch", () => {
     await world.alice().audit.verify(world.circleId); // the log itself is honest about one key
   });
 });
+
+describe("tokens taken when a circle is opened", () => {
+  test("stockUp takes one batch, a second stockUp and a post spend from it, and take() waits for one in flight", async () => {
+    const world = makeWorld({ issuance: [{ key: OprfKey.generate() }] });
+    let batches = 0;
+    world.server.on("POST", `/v1/circles/${world.circleId}/anon/tokens`, () => {
+      batches += 1;
+    });
+    const bob = world.bob();
+    const anonymous = new Anonymous(bob.circles);
+    const circle = await bob.circles.sync(world.circleId);
+    const opening = anonymous.stockUp(circle); // the page does not wait for it
+    const token = await anonymous.take(circle); // a post at once waits for the opening's batch
+    assert.equal(await opening, 4);
+    assert.equal(batches, 1);
+    assert.equal(typeof token.input, "string");
+    assert.equal(await anonymous.stockUp(circle), 3);
+    assert.equal(batches, 1);
+  });
+
+  test("stockUp takes nothing, and says so, when no admin signed the epoch's key", async () => {
+    const world = makeWorld();
+    world.server.route("GET", `/v1/circles/${world.circleId}/anon/issuance`, () => ({
+      epoch: 0,
+      oprf_public_key: "",
+      record: null,
+      tokens_used: 0,
+      tokens_allowed: 0,
+    }));
+    const bob = world.bob();
+    assert.equal(await new Anonymous(bob.circles).stockUp(await bob.circles.sync(world.circleId)), 0);
+  });
+});
