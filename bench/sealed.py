@@ -306,7 +306,7 @@ def _time_match(session: Session, circle_id: uuid.UUID, probe: SealedFiling, rep
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        service._match(session, circle_id=circle_id, k=3, tags=[tag], filing=probe)
+        service._match(session, circle_id=circle_id, k=3, tags=[tag], filing_id=probe.id)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
