@@ -89,7 +89,6 @@ _DROP_EVALUATIONS = delete(_EVALUATIONS).where(
 
 _FILINGS: Table = SealedFiling.__table__  # type: ignore[assignment]
 _FILING_COLUMNS = tuple(column.key for column in _FILINGS.columns)
-_FILING_EXISTS = select(_FILINGS.c.id).where(_FILINGS.c.id == bindparam("filing_id"))
 _ADD_FILING = insert(_FILINGS)
 _ADD_TAG = insert(SealedTag)
 _ADD_MATCH = insert(SealedMatch)
@@ -162,11 +161,6 @@ def record_evaluation(
         _ADD_EVALUATION,
         {"circle_id": circle_id, "user_id": user_id, "elements": elements, "created_at": now},
     )
-
-
-def filing_exists(session: Session, filing_id: uuid.UUID) -> bool:
-    found = session.connection().execute(_FILING_EXISTS, {"filing_id": filing_id}).first()
-    return found is not None
 
 
 def insert_filing(session: Session, filing: SealedFiling, tags: Iterable[bytes]) -> None:

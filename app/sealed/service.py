@@ -271,8 +271,6 @@ def file(
         raise ModerationKeyMissing()
     if record.generation != found.generation:
         raise ModerationKeyStale()
-    if queries.filing_exists(session, record.filing_id):
-        raise FilingExists()
     filing = SealedFiling(
         id=record.filing_id,
         circle_id=circle.id,
@@ -287,7 +285,7 @@ def file(
     )
     try:
         queries.insert_filing(session, filing, record.tags)
-    except IntegrityError as exc:  # a concurrent filing with this id
+    except IntegrityError as exc:  # the id is taken (its primary key): nothing is written
         raise FilingExists() from exc
     filing.status = _match(
         session, circle_id=circle.id, k=record.k, tags=list(record.tags), filing_id=filing.id
