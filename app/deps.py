@@ -103,6 +103,11 @@ ReadSession = Annotated[OrmSession, Depends(get_read_session, scope="function")]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
+async def admit_anonymous(request: Request, circle_id: uuid.UUID, address: ClientAddress) -> None:
+    """The limit on requests without a session, per circle and address (app/anon/throttle.py)."""
+    request.app.state.anon_throttle.admit(circle_id, address)
+
+
 async def bearer_token(request: Request) -> str | None:
     """The bearer token the request presents, if any (checked by ``current_caller``)."""
     return _bearer(request)

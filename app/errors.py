@@ -12,7 +12,7 @@ Every error response has the shape ``{"error": {"code": "...", "message": "..."}
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found) ─ UserNotFound (404 user_not_found)
     ├── Conflict (409 conflict) ─ UsernameTaken (409 username_taken)
-    ├── RateLimited (429 rate_limited)
+    ├── RateLimited (429 rate_limited) ─ AnonRateLimited (429 anon_rate_limited)
     ├── TooManyStreams (429 too_many_streams)
     └── ServerBusy (503 server_busy) ─ DatabaseUnavailable (503 database_unavailable)
                                      ─ StreamsFull (503 streams_full)
@@ -141,6 +141,13 @@ class RateLimited(BackchannelError):
 
     def __init__(self, retry_after: int, message: str | None = None):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class AnonRateLimited(RateLimited):
+    """Too many requests without a session for one circle from one address (anon/throttle.py)."""
+
+    code = "anon_rate_limited"
+    message = "Too many anonymous requests to this circle from here; try again later."
 
 
 class ServerBusy(BackchannelError):

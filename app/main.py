@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import router as accounts_router
 from app.anon import router as anon_router
+from app.anon.throttle import AnonThrottle
 from app.audit import router as audit_router
 from app.audit.signing import ensure_key as ensure_signing_key
 from app.circles import router as circles_router
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_turn = asyncio.Lock()
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
+    app.state.anon_throttle = AnonThrottle(
+        limit=settings.anon_address_limit, window_seconds=settings.anon_address_window_seconds
+    )
     app.state.event_streams = StreamSlots(
         per_session=settings.events_per_session,
         per_account=settings.events_per_account,

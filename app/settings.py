@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     login_address_limit: int = Field(default=300, ge=1)
     login_address_window_seconds: int = Field(default=3600, ge=1)
 
+    # Requests without a session (anonymous posts, corroborations, retractions, cases;
+    # docs/protocol.md §38), per circle and client address: counted in each worker's memory
+    # only (app/anon/throttle.py), never in the database, and forgotten after the window.
+    anon_address_limit: int = Field(default=30, ge=1)
+    anon_address_window_seconds: int = Field(default=600, ge=1)
+
     # Public takedown requests cost a proof of work (docs/protocol.md §31.7), no fixed window:
     # ``takedown_work`` expected Argon2id evaluations per solution (eight solutions) when the
     # server is quiet, one more ``takedown_work`` for every ``takedown_circle_load_step``

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.client.circles import Circles, VerifiedCircle, _protocol
-from app.client.errors import ProtocolError
+from app.client.errors import ApiError, ProtocolError
 from app.client.profile import home, write_private
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.anon import (
@@ -29,13 +29,26 @@ from app.crypto.anon import (
 from app.crypto.anon import token_input as new_token_input
 from app.crypto.voprf import OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient
 
-__all__ = ["Anonymous", "FileTokenStore", "MemoryTokenStore", "TokenStore", "Unmasked"]
+__all__ = [
+    "Anonymous",
+    "FileTokenStore",
+    "MemoryTokenStore",
+    "TokenStore",
+    "Unmasked",
+    "keys_used",
+    "shared_stock",
+]
 
 TOKENS_FILE = "tokens.json"
+# Why a stock-up found nothing to take: not worth an error when a circle is merely opened.
+NOTHING_TO_TAKE = {"anon_not_set_up", "token_limit", "rotation_due", "stale_epoch"}
+KEYS_KEPT = 16  # epochs whose token key a stock remembers, for ``audit verify``
 
 
 class TokenStore(Protocol):
-    """Unspent tokens by circle: ``{"epoch": int, "tokens": [[input, output], ...]}``."""
+    """Unspent tokens by circle: ``{"epoch": int, "tokens": [[input, output], ...],
+    "keys": {epoch: b64 key}}``; ``keys`` are the issuance keys this device took tokens
+    under, which ``audit verify`` compares with the log's (``audit_issuance``)."""
 
     def load(self, circle_id: uuid.UUID) -> dict[str, Any] | None: ...
 
@@ -77,7 +90,7 @@ class FileTokenStore:
         write_private(self.path, json.dumps(data).encode())
 
 
-def _shared_stock(circles: Circles) -> TokenStore:
+def shared_stock(circles: Circles) -> TokenStore:
     """The default stock: in memory, one per ``Circles`` (every ``Entries`` made for the same
     account shares it, so a fetched batch is not dropped with the object that fetched it)."""
     stock: TokenStore | None = getattr(circles, "_anonymous_tokens", None)
@@ -85,6 +98,15 @@ def _shared_stock(circles: Circles) -> TokenStore:
         stock = MemoryTokenStore()
         circles._anonymous_tokens = stock  # type: ignore[attr-defined]
     return stock
+
+
+def keys_used(store: TokenStore, circle_id: uuid.UUID) -> dict[str, str]:
+    """Epoch → base64 issuance key, for each epoch this device took tokens of."""
+    stock = store.load(circle_id) or {}
+    keys = stock.get("keys")
+    if not isinstance(keys, dict):
+        return {}
+    return {str(e): k for e, k in keys.items() if isinstance(k, str)}
 
 
 @dataclass(frozen=True)
@@ -102,7 +124,7 @@ class Anonymous:
     ) -> None:
         self.circles = circles
         self.client = circles.client
-        self.tokens: TokenStore = tokens if tokens is not None else _shared_stock(circles)
+        self.tokens: TokenStore = tokens if tokens is not None else shared_stock(circles)
         self.batch = max(1, min(batch, MAX_TOKEN_BATCH))
 
     def _moderation(self) -> Any:
@@ -166,7 +188,7 @@ class Anonymous:
 
     # -- tokens --------------------------------------------------------------------------
 
-    def _fetch(self, circle: VerifiedCircle) -> list[list[str]]:
+    def _fetch(self, circle: VerifiedCircle) -> tuple[list[list[str]], bytes]:
         record, data = self.issuance(circle)
         if record is None:
             if circle.role in ("owner", "admin"):
@@ -206,16 +228,45 @@ class Anonymous:
             outputs = voprf.finalize(blinded, evaluation)
         except CryptoError as exc:
             raise _protocol(exc) from exc
-        return [[b64encode(i), b64encode(o)] for i, o in zip(inputs, outputs, strict=True)]
+        tokens = [[b64encode(i), b64encode(o)] for i, o in zip(inputs, outputs, strict=True)]
+        return tokens, record.oprf_public_key
 
     def take(self, circle: VerifiedCircle) -> dict[str, str]:
         """One unspent token of the circle's current epoch, removed from the stock first."""
         stock = self.tokens.load(circle.circle_id)
         if stock is None or stock.get("epoch") != circle.epoch or not stock.get("tokens"):
-            stock = {"epoch": circle.epoch, "tokens": self._fetch(circle)}
+            stock = self._restock(circle)
         token_in, token_out = stock["tokens"].pop(0)
         self.tokens.save(circle.circle_id, stock)
         return {"input": token_in, "output": token_out}
+
+    def stock_up(self, circle: VerifiedCircle) -> int:
+        """Take a batch now if this device holds no token of the circle's current epoch;
+        clients call it when a circle is opened. A later anonymous post then spends a token
+        taken earlier, not one taken just before it: the issuance and the post are not next
+        to each other in time or in the database's write order (on PostgreSQL, ``xmin``).
+        Every member who opens the circle takes tokens, not only those who post, so the
+        issuance counts say less. Returns how many tokens are held (0: none to take)."""
+        stock = self.tokens.load(circle.circle_id)
+        if stock is not None and stock.get("epoch") == circle.epoch and stock.get("tokens"):
+            return len(stock["tokens"])
+        try:
+            stock = self._restock(circle)
+        except (ApiError, ProtocolError) as exc:
+            if exc.code in NOTHING_TO_TAKE:
+                return 0
+            raise
+        self.tokens.save(circle.circle_id, stock)
+        return len(stock["tokens"])
+
+    def _restock(self, circle: VerifiedCircle) -> dict[str, Any]:
+        """A fresh batch, remembering the key it was taken under (``audit verify`` checks
+        it is the one key the log holds for the epoch)."""
+        tokens, key = self._fetch(circle)
+        keys = keys_used(self.tokens, circle.circle_id)
+        keys[str(circle.epoch)] = b64encode(key)
+        recent = sorted(keys.items(), key=lambda item: int(item[0]))[-KEYS_KEPT:]
+        return {"epoch": circle.epoch, "tokens": tokens, "keys": dict(recent)}
 
     def sealed_author(
         self, circle: VerifiedCircle, *, object_id: uuid.UUID, author_key: bytes

@@ -8,16 +8,18 @@
    only if the pinned key signed its succession);
 4. a consistency proof from the tree head this device pinned last time;
 5. every admin signature inside the records: key records (through their hashes),
-   moderation key records, decisions; and every author signature: retractions and the
-   signed terms an expiry relies on (``audit_entries``).
+   moderation key records, decisions, token issuance keys; and every author signature:
+   retractions and the signed terms an expiry relies on (``audit_entries``);
+6. one token issuance key per epoch, and it is the key this device took its tokens under
+   (``audit_issuance``: else ``key_partition``).
 
 Then it pins the new head: its size and root, the tree's frontier (one hash per set bit of
 the size), the last record's hash and what step 5 carries (each case's decision chain, the
-filed cases). The next verify is **incremental**: only the records since the pin are fetched,
-chained to the last pinned one, and their leaves extend the frontier to the new signed root,
-after the consistency proof from the pinned head (docs/protocol.md §33.6). ``full=True`` (the
-CLI's ``--full``) fetches and checks every record again, against the pinned root too. State
-lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
+filed cases, each epoch's issuance key). The next verify is **incremental**: only the
+records since the pin are fetched, chained to the last pinned one, and their leaves extend
+the frontier to the new signed root, after the consistency proof from the pinned head
+(docs/protocol.md §33.6). ``full=True`` (the CLI's ``--full``) fetches and checks every
+record again, against the pinned root too. State lives in ``BACKCHANNEL_HOME/audit.json`` (0600).
 """
 
 import hmac
@@ -28,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from app.client import audit_view
+from app.client.anon import TokenStore, keys_used, shared_stock
 from app.client.audit_entries import check_entry_record
+from app.client.audit_issuance import check_issuance_record, check_keys_used
 from app.client.circles import Circles, VerifiedCircle
 from app.client.errors import AuditFailure
 from app.client.moderation import Moderation
@@ -90,6 +94,7 @@ class _SignatureState:
 
     cases: dict[str, tuple[int, bytes | None]] = field(default_factory=dict)  # seen, last hash
     filed: dict[str, str] = field(default_factory=dict)  # case -> b64 case_hash when filed
+    issuance: dict[str, str] = field(default_factory=dict)  # epoch -> b64 token key
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,14 @@ class _Grown:
 
 
 class Audit:
-    def __init__(self, circles: Circles, pins: AuditPins) -> None:
+    def __init__(
+        self, circles: Circles, pins: AuditPins, *, tokens: TokenStore | None = None
+    ) -> None:
         self.circles = circles
         self.client = circles.client
         self.pins = pins
         self.moderation = Moderation(circles)
+        self.tokens = tokens if tokens is not None else shared_stock(circles)  # keys used
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -199,6 +207,7 @@ class Audit:
         are fetched (their leaves extend the pinned tree's frontier to the new root); with
         ``full``, or a pin from before frontiers, every record is fetched and checked again."""
         circle = self.circles.sync(circle_id)
+        used = keys_used(self.tokens, circle_id)  # before the head: its record is under it
         head_row = self.client.request("GET", f"/v1/circles/{circle_id}/audit/head")
         try:
             head = TreeHead.parse(head_row["tree_head"].encode())
@@ -215,7 +224,8 @@ class Audit:
             ) from exc
 
         pin = self.pins.circles.get(str(circle_id))
-        incremental = pin is not None and "frontier" in pin and not full
+        # A pin from before frontiers or issuance keys: fetch everything once more.
+        incremental = pin is not None and "frontier" in pin and "issuance" in pin and not full
         if incremental:
             assert pin is not None
             frontier, state = self._incremental(circle_id, head, pin)
@@ -242,6 +252,7 @@ class Audit:
             frontier = _Grown(merkle.frontier(tree), records)
             state = _SignatureState()
         signatures = self._check_signatures(circle, records, state)
+        check_keys_used(state.issuance, used)
         self.pins.server_keys[self.client.base_url] = b64encode(key)
         last = event_hash(records[-1].raw) if records else None
         self.pins.circles[str(circle_id)] = {
@@ -253,6 +264,7 @@ class Audit:
                 k: [n, None if h is None else b64encode(h)] for k, (n, h) in state.cases.items()
             },
             "filed": state.filed,
+            "issuance": state.issuance,
         }
         self.pins.save()
         return {
@@ -320,6 +332,7 @@ class Audit:
                 for k, (n, h) in pin["cases"].items()
             },
             dict(pin["filed"]),
+            dict(pin["issuance"]),
         )
         return _Grown(grown.hashes, records), state
 
@@ -499,6 +512,10 @@ class Audit:
                     )
                 cases[decision.case_id.hex] = (seen + 1, decision.hash())
                 checked += 1
+            elif kind == "anon_issuance_key":
+                checked += check_issuance_record(
+                    circle.circle_id, record.seq, record.body, admin_identity, state.issuance
+                )
             else:
                 checked += check_entry_record(
                     circle.circle_id,

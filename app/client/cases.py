@@ -240,6 +240,8 @@ def _open_report(
             "text": body.get("text"),
             "verified": row_entry.get("ciphertext") is not None,
             "check": check,
+            # The server's word, enough to offer an unmask (which verifies the author itself).
+            "anonymous": bool(row_entry.get("anonymous")),
         },
         "entry_status": detail["entry"]["status"],
     }

@@ -3,10 +3,10 @@
 import itertools
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from app.client import rotation
 from app.client.deletion import delete_circle, read_tombstone
 from app.client.errors import ProtocolError, protocol_error
 from app.client.sdk import Client, _parse_identity
@@ -25,15 +25,11 @@ from app.crypto.circles import (
     Invite,
     KeyRecord,
     RecordMember,
-    leave_statement,
     open_circle_meta,
     open_previous_key,
     open_wrap,
     seal_circle_meta,
-    seal_previous_key,
     seal_wrap,
-    sign_leave,
-    verify_leave,
     verify_record,
 )
 from app.crypto.errors import RecordChainBroken
@@ -504,100 +500,15 @@ class Circles:
         return result
 
     def _rotation(self, circle: VerifiedCircle, *, without: str | None) -> dict[str, Any]:
-        """Epoch n+1 for the active members the signed record vouches for (minus ``without``)."""
-        latest = circle.record
-        everyone = {m.username: m for m in self.members(circle.circle_id, trusted=latest)}
-        active = {name: m for name, m in everyone.items() if m.status == "active"}
-        keep = []
-        for listed in latest.members:
-            if listed.user == without:
-                continue
-            if listed.user not in active:
-                self._check_departure(circle, listed, everyone.get(listed.user))
-                continue
-            if active[listed.user].fingerprint != listed.fp:
-                raise ProtocolError(
-                    "member_key_changed",
-                    f"{listed.user}'s key changed since it was confirmed "
-                    f"({listed.fp} → {active[listed.user].fingerprint}); not wrapping to it",
-                )
-            keep.append(listed)
-        new_key = CircleKey.generate()
-        epoch = latest.epoch + 1
-        record = KeyRecord(
-            circle.circle_id,
-            latest.seq + 1,
-            epoch,
-            new_key.key_id,
-            tuple(keep),
-            latest.hash(),
-            self.username,
-        )
-
-        def wrap_for(member: RecordMember) -> dict[str, str]:
-            sealed = seal_wrap(
-                new_key,
-                circle_id=circle.circle_id,
-                epoch=epoch,
-                recipient=active[member.user].identity.x25519_public,
-            )
-            return {"username": member.user, "wrap": b64encode(sealed)}
-
-        # libsodium releases the GIL: seal on two threads (10,000 seals are most of the work).
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            wraps = list(pool.map(wrap_for, keep, chunksize=256))
-        return {
-            **self._signed(record),
-            "wraps": wraps,
-            "prev_key_box": b64encode(
-                seal_previous_key(new_key, circle.key, circle_id=circle.circle_id, epoch=epoch)
-            ),
-        }
-
-    def _check_departure(
-        self, circle: VerifiedCircle, listed: RecordMember, member: Member | None
-    ) -> None:
-        """Drop a listed member only on their own signed word, never on the server's."""
-        departure = member.departure if member is not None else None
-        if member is None or departure is None or member.fingerprint != listed.fp:
-            raise ProtocolError(
-                "unsigned_departure",
-                f"the server says {listed.user} is gone, but they did not sign a departure",
-            )
-        try:
-            seq = verify_leave(
-                departure["statement"].encode("utf-8"),
-                b64decode(departure["signature"]),
-                circle_id=circle.circle_id,
-                user=listed.user,
-                signer=member.identity,
-            )
-        except (CryptoError, KeyError, TypeError) as exc:
-            raise ProtocolError("unsigned_departure", f"{listed.user}'s departure: {exc}") from exc
-        if seq < circle.joined.get(listed.user, 0):  # a departure from an earlier membership
-            raise ProtocolError("unsigned_departure", f"{listed.user}'s departure is stale")
+        """Epoch n+1 for the members the signed record vouches for (client/rotation.py)."""
+        return rotation.rotation_body(self, circle, without=without)
 
     def remove(self, circle_id: uuid.UUID, username: str) -> dict[str, Any]:
         """Remove someone; if the signed record lists them, the key rotates in the same request."""
-        circle = self.sync(circle_id)
-        body: dict[str, Any] = {"rotation": None}
-        if circle.record.member(username) is not None:  # trust the record, not the server
-            body["rotation"] = self._rotation(circle, without=username)
-        result: dict[str, Any] = self.client.request(
-            "POST", f"/v1/circles/{circle_id}/members/{username}/remove", json=body
-        )
-        if self.sync(circle_id).record.member(username) is not None:
-            raise ProtocolError(
-                "removal_not_applied", f"the server did not rotate {username} out of the circle"
-            )
-        return result
+        return rotation.remove(self, circle_id, username)
 
     def rotate(self, circle_id: uuid.UUID) -> dict[str, Any]:
-        circle = self.sync(circle_id)
-        result: dict[str, Any] = self.client.request(
-            "POST", f"/v1/circles/{circle_id}/rotate", json=self._rotation(circle, without=None)
-        )
-        return result
+        return rotation.rotate(self, circle_id)
 
     def delete(self, circle_id: uuid.UUID) -> dict[str, Any]:
         """As an owner: delete the circle for everyone (a signed statement, §16.9)."""
@@ -605,21 +516,7 @@ class Circles:
 
     def leave(self, circle_id: uuid.UUID) -> dict[str, Any]:
         """Leave with a signed departure (or withdraw a pending request, which needs none)."""
-        info = self.client.request("GET", "/v1/circles")
-        mine = next((c for c in info if c["circle_id"] == str(circle_id)), None)
-        body = None
-        if mine is not None and mine["status"] == "active":
-            statement = leave_statement(
-                circle_id=circle_id, user=self.username, record_seq=int(mine["record_seq"])
-            )
-            body = {
-                "statement": statement.decode("utf-8"),
-                "signature": b64encode(sign_leave(self.identity, statement)),
-            }
-        result: dict[str, Any] = self.client.request(
-            "POST", f"/v1/circles/{circle_id}/leave", json=body
-        )
-        return result
+        return rotation.leave(self, circle_id)
 
     def invites(self, circle_id: uuid.UUID) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.client.request(

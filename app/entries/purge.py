@@ -58,6 +58,7 @@ def purge_all(settings: Settings, *, now: datetime | None = None) -> int:
 async def purge_periodically(app: FastAPI, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
+        app.state.anon_throttle.sweep()  # memory, not the database: the pass below misses it
         try:
             count = await run_in_threadpool(purge_once, app.state.write_factory, app.state.settings)
         except Exception:  # a failed pass is logged and retried next interval

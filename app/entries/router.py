@@ -6,11 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.anon.schemas import AnonymousCorroborationCreate, AnonymousEntryCreate
 from app.circles import access
-from app.deps import CurrentCaller, CurrentUser, Session, SettingsDep, on_database
+from app.deps import (
+    CurrentCaller,
+    CurrentUser,
+    Session,
+    SettingsDep,
+    admit_anonymous,
+    on_database,
+)
 from app.entries import anonymous, service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
@@ -26,6 +33,7 @@ from app.entries.schemas import (
 from app.entries.service import EntryView, FeedPage
 from app.errors import (
     AlreadyCorroborated,
+    AnonRateLimited,
     AnonymousNeedsToken,
     AuthorMismatch,
     BadCiphertext,
@@ -78,7 +86,9 @@ router = APIRouter(
 public_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",
     tags=["entries"],
+    dependencies=[Depends(admit_anonymous)],
     responses=error_responses(
+        AnonRateLimited,
         CircleNotFound,
         EntryNotFound,
         EntryGone,

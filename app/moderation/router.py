@@ -3,13 +3,21 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.circles import access
 from app.crypto.proofs import SOLUTIONS
-from app.deps import CurrentUser, PublicWorkSlot, ReadSession, Session, SettingsDep
+from app.deps import (
+    CurrentUser,
+    PublicWorkSlot,
+    ReadSession,
+    Session,
+    SettingsDep,
+    admit_anonymous,
+)
 from app.errors import (
     AlreadyReported,
+    AnonRateLimited,
     CaseExists,
     CaseNotFound,
     ChallengeExpired,
@@ -31,7 +39,7 @@ from app.errors import (
     ServerBusy,
     TakedownLinkInvalid,
 )
-from app.moderation import intake, service
+from app.moderation import intake, keys, service
 from app.moderation.schemas import (
     AuthorCasesRequest,
     CaseCreated,
@@ -89,7 +97,7 @@ public_router = APIRouter(
 )
 
 
-def _key_out(view: service.KeyView) -> ModerationKeyOut:
+def _key_out(view: keys.KeyView) -> ModerationKeyOut:
     row = view.row
     return ModerationKeyOut(
         generation=row.generation,
@@ -135,16 +143,16 @@ def _case_out(view: service.CaseView) -> CaseOut:
 
 @router.get("/moderation/keys", response_model=list[ModerationKeyOut])
 def list_keys(circle_id: uuid.UUID, session: Session, user: CurrentUser) -> list[ModerationKeyOut]:
-    return [_key_out(v) for v in service.list_keys(session, circle_id=circle_id, user=user)]
+    return [_key_out(v) for v in keys.list_keys(session, circle_id=circle_id, user=user)]
 
 
 @router.post("/moderation/keys", response_model=ModerationKeyOut, status_code=201)
 def create_key(
     circle_id: uuid.UUID, body: ModerationKeyCreate, session: Session, user: CurrentUser
 ) -> ModerationKeyOut:
-    row = service.create_key(session, circle_id=circle_id, actor=user, request=body)
+    row = keys.create_key(session, circle_id=circle_id, actor=user, request=body)
     mine = next((w.wrap for w in body.wraps if w.username == user.username), None)
-    return _key_out(service.KeyView(row, user.username, mine))
+    return _key_out(keys.KeyView(row, user.username, mine))
 
 
 @router.post("/reports", response_model=CaseCreated, status_code=201)
@@ -265,7 +273,8 @@ def receipt_status(body: ReceiptQuery, session: Session) -> ReceiptStatus:
 anonymous_router = APIRouter(
     prefix="/v1/anon/circles/{circle_id}",
     tags=["anonymous"],
-    responses=error_responses(EntryNotFound, InvalidRequest),
+    dependencies=[Depends(admit_anonymous)],
+    responses=error_responses(EntryNotFound, InvalidRequest, AnonRateLimited),
 )
 
 

@@ -84,6 +84,7 @@ def test_moderation_story_through_the_cli(live_server: str, tmp_path: Path) -> N
         "text": "Grabbed my arm after the shoot",
         "verified": True,
         "check": "opened and signed (alice)",
+        "anonymous": False,
     }
 
     # Escalation: the reveal convinces someone with no account and no circle key.

@@ -19,6 +19,17 @@ export async function launch(output = OUTPUT) {
   return chromium.launch({ executablePath: CHROMIUM });
 }
 
+/**
+ * A pattern for a sentence with user strings in it: the page isolates each (FSI … PDI,
+ * ui/text.js `isolated`), which Chromium may or may not keep in an accessible name.
+ * said`Confirm ${"bob"}` matches "Confirm bob" with or without the isolates.
+ */
+export function said(parts, ...names) {
+  const quote = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const source = parts.map((part, i) => quote(part) + (i < names.length ? `\u2068?${quote(names[i])}\u2069?` : "")).join("");
+  return new RegExp(source, "u");
+}
+
 /** Viewports: a laptop, and a phone (390 × 844, touch) for the "usable at phone width" check. */
 export const DESKTOP = { viewport: { width: 1100, height: 800 } };
 export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };

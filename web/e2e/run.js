@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, openCircle, OUTPUT, person, PHONE, register, tab, tabTo } from "./browser.js";
+import { acknowledgeRecoveryCode, alertText, DESKTOP, fingerprintOn, launch, openCircle, OUTPUT, person, PHONE, register, said, tab, tabTo } from "./browser.js";
 import { cliUser } from "./cli.js";
 import { REPO, startServer } from "./server.js";
 import { moderationStory } from "./moderation.js";
@@ -162,20 +162,20 @@ try {
 
   await step("alice sees bob pending with his fingerprint and confirms only after comparing", async () => {
     await tab(alice.page, "Members");
-    const card = alice.page.getByRole("form", { name: "Pending: bob" });
+    const card = alice.page.getByRole("form", { name: said`Pending: ${"bob"}` });
     await card.waitFor();
     assert.equal((await card.locator(".fp-group").allTextContents()).join(" "), bobFp);
     await alice.shot("05-confirm-member");
-    await card.getByRole("button", { name: "Confirm bob" }).click();
+    await card.getByRole("button", { name: said`Confirm ${"bob"}` }).click();
     assert.match(await alertText(alice.page), /Compare the fingerprint with the person first/);
     await card.getByLabel(/What they read to you/).fill("12345 67890 12345 67890 12345 67890");
-    await card.getByRole("button", { name: "Confirm bob" }).click();
+    await card.getByRole("button", { name: said`Confirm ${"bob"}` }).click();
     assert.match(await alertText(alice.page), /The fingerprint you typed is not this person's/);
     await alice.shot("06-wrong-fingerprint-error");
     await card.getByLabel(/What they read to you/).fill(bobFp.replaceAll(" ", "-"));
-    await card.getByLabel("I compared it with bob and it matches").check();
-    await card.getByRole("button", { name: "Confirm bob" }).click();
-    await alice.page.getByText("bob is now a member.").waitFor();
+    await card.getByLabel(said`I compared it with ${"bob"} and it matches`).check();
+    await card.getByRole("button", { name: said`Confirm ${"bob"}` }).click();
+    await alice.page.getByText(said`${"bob"} is now a member.`).waitFor();
     await alice.page.locator(".member-name", { hasText: "bob" }).waitFor();
   });
 
@@ -330,12 +330,12 @@ try {
     secrets.add(link.split("#")[1]);
     await carol.json("join", link.split("#")[1]);
     await tab(alice.page, "Members");
-    const card = alice.page.getByRole("form", { name: "Pending: carol" });
+    const card = alice.page.getByRole("form", { name: said`Pending: ${"carol"}` });
     await card.waitFor();
     assert.equal((await card.locator(".fp-group").allTextContents()).join(" "), account.fingerprint);
     await card.getByLabel(/What they read to you/).fill(account.fingerprint);
-    await card.getByRole("button", { name: "Confirm carol" }).click();
-    await alice.page.getByText("carol is now a member.").waitFor();
+    await card.getByRole("button", { name: said`Confirm ${"carol"}` }).click();
+    await alice.page.getByText(said`${"carol"} is now a member.`).waitFor();
   });
 
   let circleId;

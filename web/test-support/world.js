@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 
+import { IssuanceRecord } from "../src/protocol/anon.js";
 import { TreeHead, leafHash, rootOfLeafHashes, successionMessage } from "../src/protocol/audit.js";
 import { b64, fromB64, fromUtf8, hex, utf8, uuidHex } from "../src/protocol/encoding.js";
 import { signingKeyPair, sign } from "../src/protocol/hash.js";
@@ -13,6 +14,7 @@ import { IdentityKeys } from "../src/protocol/identity.js";
 import { eventBody, eventHash } from "../src/protocol/membership.js";
 import { ModerationKey, ModerationKeyRecord, sealModerationWrap } from "../src/protocol/moderation.js";
 import { randomBytes, randomUuid } from "../src/protocol/random.js";
+import { OprfElement, VoprfServer } from "../src/protocol/voprf.js";
 import { KeyRecord } from "../src/protocol/records.js";
 import { sealEvaluationNote } from "../src/protocol/sealed.js";
 import { ready } from "../src/protocol/sodium.js";
@@ -34,7 +36,7 @@ export class FakeServer {
     this.fetch = this.fetch.bind(this);
   }
 
-  /** Serve `answer(query)` (a JSON value) for `method path`. */
+  /** Serve `answer(query, json body)` (a JSON value) for `method path`. */
   route(method, path, answer) {
     this.#routes.set(`${method} ${path}`, answer);
   }
@@ -56,7 +58,7 @@ export class FakeServer {
     if (answer === undefined) {
       return Response.json({ error: { code: "not_found", message: key } }, { status: 404 });
     }
-    let body = structuredClone(answer(searchParams));
+    let body = structuredClone(answer(searchParams, init.body === undefined ? null : JSON.parse(init.body)));
     for (const rule of this.#rules.filter((r) => r.key === key)) {
       body = rule.edit(body, searchParams) ?? body;
     }
@@ -73,8 +75,12 @@ export function auditRow(seq, body) {
  * The world, as bob's browser sees it: `world.bob()` is bob's Moderation and Audit over the
  * stand-in server; `world.rotateServerKey()` makes the server sign heads with a
  * new key, announced under the old one's signature (§33.4).
+ *
+ * `issuance`: token issuance records of epoch 0 that alice signed ({key: OprfKey, logged}),
+ * in the log unless `logged` is false (the only admin here stands in for two). The server
+ * shows bob (`GET …/anon/issuance`) the record of `shown` and evaluates his tokens under its key.
  */
-export function makeWorld({ evaluations = [] } = {}) {
+export function makeWorld({ evaluations = [], aliceModerates = evaluations.length > 0, issuance = [], shown = 0 } = {}) {
   const server = new FakeServer();
   const people = Object.fromEntries(["alice", "bob", "carol"].map((name) => [name, IdentityKeys.generate()]));
   for (const [name, keys] of Object.entries(people)) {
@@ -120,8 +126,8 @@ export function makeWorld({ evaluations = [] } = {}) {
       record: moderationRecord.text,
       public_key: b64(moderationRecord.publicKey),
       signature: moderationSignature,
-      // alice's wrap, when the world has sealed-warning evaluations for her to read
-      wrap: evaluations.length
+      // alice's wrap, when she is to open something sealed to the admins (evaluations, authors)
+      wrap: aliceModerates
         ? b64(sealModerationWrap(moderationKey, { circleId, generation: 0, recipient: alice.publicIdentity().x25519Public }))
         : null,
       prev_key_box: null,
@@ -129,6 +135,26 @@ export function makeWorld({ evaluations = [] } = {}) {
   ]);
 
   const circle32 = uuidHex(circleId);
+  const issued = issuance.map(({ key, logged = true }) => {
+    const signer = "alice";
+    const signed = new IssuanceRecord({ circleId, epoch: 0, oprfPublicKey: key.publicKey.toBytes(), tokensPerWeek: 16, signer });
+    const text = new TextDecoder().decode(signed.toBytes());
+    return { signer, key, logged, text, signature: b64(signed.sign(people[signer])) };
+  });
+  if (issued.length > 0) {
+    const { key, text, signature, signer } = issued[shown];
+    server.route("GET", `/v1/circles/${circleId}/anon/issuance`, () => ({
+      epoch: 0,
+      oprf_public_key: b64(key.publicKey.toBytes()),
+      record: { epoch: 0, record: text, signature, signer, created_at: AT },
+      tokens_used: 0,
+      tokens_allowed: 16,
+    }));
+    server.route("POST", `/v1/circles/${circleId}/anon/tokens`, (query, body) => {
+      const answer = new VoprfServer(key).blindEvaluate(body.blinded.map((e) => new OprfElement(fromB64(e, 32))));
+      return { evaluated: answer.elements.map((e) => b64(e.toBytes())), proof: b64(answer.proof.toBytes()) };
+    });
+  }
   const invites = [hex(randomBytes(16)), hex(randomBytes(16))];
   const events = [
     ["circle_created", "alice", null, { record_seq: 0, epoch: 0, record_hash: b64(record.hash()) }],
@@ -144,6 +170,9 @@ export function makeWorld({ evaluations = [] } = {}) {
     ],
     // `evaluations`: [{user, elements}] (or {note} for a note as given), as app/sealed/service.py
     // appends them: no actor, the who and how many sealed to the moderation key (§36.4).
+    ...issued
+      .filter(({ logged }) => logged)
+      .map(({ signer, text, signature }) => ["anon_issuance_key", signer, null, { epoch: 0, record: text, signature }]),
     ...evaluations.map(({ user, elements, note }) => [
       "sealed_evaluation",
       "",
@@ -203,20 +232,26 @@ export function makeWorld({ evaluations = [] } = {}) {
     client() {
       return new Client({ fetch: server.fetch, token: "bob's token" });
     },
-    /** alice's (the owner's) Moderation and Audit, as bob's below. */
+    /** The moderation key's public half (what the circle's members seal to). */
+    moderationPublic: moderationKey.publicKey,
+    /** alice's (the owner's) Circles, Moderation and Audit, as bob's below. */
     alice() {
       const owned = new VerifiedCircle({ circleId, record, keys: new Map(), meta: null, role: "owner", adminsSince: 0 });
       const circles = { client: world.client(), sync: async () => owned, identity: alice, username: "alice" };
       const moderation = new Moderation(circles, null);
-      return { moderation, audit: new Audit(circles, moderation, AuditPins.load(memoryStorage(), "alice")) };
+      return { circles, moderation, audit: new Audit(circles, moderation, AuditPins.load(memoryStorage(), "alice")) };
     },
-    /** bob's Moderation and Audit over one client; the audit pins saved to `storage`, as the page saves them. */
+    /**
+     * bob's Moderation and Audit over one client; the audit pins saved to `storage`, as the
+     * page saves them; `circles` (a stand-in Circles, as his Anonymous takes it) shares his
+     * token stock with the audit.
+     */
     bob() {
       const storage = memoryStorage();
       const circles = { client: world.client(), sync: async () => circle };
       const moderation = new Moderation(circles, null);
       const audit = new Audit(circles, moderation, AuditPins.load(storage, "bob"));
-      return { moderation, audit, storage };
+      return { moderation, audit, storage, circles };
     },
   };
   server.route("GET", `/v1/circles/${circleId}/audit/head`, () => ({

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.padding import Padding
 
+from app.client.anon import FileTokenStore
 from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.cli.context import CircleId, circles_session
 from app.client.cli.ids import circle_arg
@@ -22,7 +23,9 @@ app.add_typer(audit_app, name="audit")
 def audit_show(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     """The circle's audit records (reasons decrypted if you are an admin)."""
     with circles_session(as_json) as circles:
-        records = Audit(circles, AuditPins.load()).show(circle_arg(circles, circle_id))
+        records = Audit(circles, AuditPins.load(), tokens=FileTokenStore()).show(
+            circle_arg(circles, circle_id)
+        )
         if as_json:
             emit(True, records, "")
             return
@@ -57,7 +60,7 @@ def audit_verify(
     (only the records since the last verify, unless --full)."""
     with circles_session(as_json) as circles:
         try:
-            result = Audit(circles, AuditPins.load()).verify(
+            result = Audit(circles, AuditPins.load(), tokens=FileTokenStore()).verify(
                 circle_arg(circles, circle_id), full=full
             )
         except AuditFailure as exc:

@@ -126,3 +126,14 @@ def set_up_moderation(circles: Circles, circle: VerifiedCircle) -> None:
     except ClientError as exc:
         message = getattr(exc, "message", None) or str(exc)
         output.err.print(output.say(f"moderation key not set up: {message}"), style="dim")
+
+
+def stock_tokens(circles: Circles, circle: VerifiedCircle) -> None:
+    """Opening a circle takes anonymous posting tokens if this device holds none of its
+    epoch, so a later anonymous post does not follow its tokens' issuance at once
+    (docs/protocol.md §38.2); a failure is said, not fatal."""
+    try:
+        Anonymous(circles, tokens=FileTokenStore()).stock_up(circle)
+    except ClientError as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        output.err.print(output.say(f"anonymous posting tokens not taken: {message}"), style="dim")

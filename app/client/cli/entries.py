@@ -17,6 +17,7 @@ from app.client.cli.context import (
     circles_session,
     device_entries,
     set_up_moderation,
+    stock_tokens,
 )
 from app.client.cli.ids import circle_arg, entry_arg
 from app.client.cli.output import (
@@ -201,7 +202,9 @@ def read(
         after = 0 if all_entries else _cursors().get(str(cid), 0)
         with working(as_json, "syncing and verifying"):
             copy = device_entries(circles).sync(cid)
-            set_up_moderation(circles, circles.sync(cid))
+            circle = circles.sync(cid)
+            set_up_moderation(circles, circle)
+            stock_tokens(circles, circle)
         entries = [
             ReadEntry.from_held(held.data)
             for held in copy.warnings.values()

@@ -11,7 +11,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from app.client.anon import Anonymous
+from app.client.anon import Anonymous, FileTokenStore
 from app.client.audit import Audit, AuditPins
 from app.client.cases import (
     PAGE_SIZE,
@@ -204,7 +204,9 @@ def moderation_probes(circle_id: CircleId, as_json: JsonFlag = False) -> None:
     server's word, sealed to the moderation key). Many evaluations by one member can mean
     they are probing names."""
     with circles_session(as_json) as circles:
-        rows = Audit(circles, AuditPins.load()).evaluations(circle_arg(circles, circle_id))
+        rows = Audit(circles, AuditPins.load(), tokens=FileTokenStore()).evaluations(
+            circle_arg(circles, circle_id)
+        )
         if as_json:
             emit(True, rows, "")
             return

@@ -19,10 +19,20 @@ import {
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import { ADMIN_ROLES } from "../protocol/records.js";
 import { OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient } from "../protocol/voprf.js";
-import { mapped, ProtocolError } from "./errors.js";
+import { ApiError, mapped, ProtocolError } from "./errors.js";
 import { Moderation } from "./moderation.js";
 
-/** Unspent tokens by circle, in memory: `{epoch, tokens: [[input, output], ...]}`. */
+/** Why a stock-up found nothing to take: not worth an error when a circle is merely opened. */
+const NOTHING_TO_TAKE = new Set(["anon_not_set_up", "token_limit", "rotation_due", "stale_epoch"]);
+
+/** Epochs whose token key a stock remembers, for audit verify (auditissuance.js). */
+const KEYS_KEPT = 16;
+
+/**
+ * Unspent tokens by circle, in memory: `{epoch, tokens: [[input, output], ...], keys}`;
+ * `keys` (epoch → base64 key) are the issuance keys this device took tokens under, which
+ * audit verify compares with the log's.
+ */
 export class MemoryTokenStore {
   constructor() {
     this.stock = new Map();
@@ -79,6 +89,15 @@ export class StorageTokenStore {
   }
 }
 
+/** Epoch → base64 issuance key, for each epoch this device took tokens of. */
+export async function keysUsed(store, circleId) {
+  const keys = (await store.load(circleId))?.keys;
+  if (keys === null || typeof keys !== "object" || Array.isArray(keys)) {
+    return {};
+  }
+  return Object.fromEntries(Object.entries(keys).filter(([, key]) => typeof key === "string"));
+}
+
 export class Anonymous {
   constructor(circles, { tokens = null, batch = 4 } = {}) {
     this.circles = circles;
@@ -88,6 +107,7 @@ export class Anonymous {
     this.tokens = tokens ?? circles.anonymousTokens;
     this.batch = Math.max(1, Math.min(batch, MAX_TOKEN_BATCH));
     this.moderation = new Moderation(circles, null);
+    this.pending = new Map(); // circle id -> a stock-up in flight, which take() waits for
   }
 
   /** This epoch's verified issuance record (null if no admin signed it yet) and the answer. */
@@ -165,14 +185,62 @@ export class Anonymous {
         ),
       ),
     );
-    return inputs.map((input, i) => [b64(input), b64(outputs[i])]);
+    return { tokens: inputs.map((input, i) => [b64(input), b64(outputs[i])]), key: record.oprfPublicKey };
+  }
+
+  /** A fresh batch, remembering the key it was taken under (audit verify checks it is the
+   * one key the log holds for the epoch). */
+  async #restock(circle) {
+    const { tokens, key } = await this.#fetch(circle);
+    const keys = await keysUsed(this.tokens, circle.circleId);
+    keys[String(circle.epoch)] = b64(key);
+    const recent = Object.entries(keys).sort(([a], [b]) => Number(a) - Number(b)).slice(-KEYS_KEPT);
+    return { epoch: circle.epoch, tokens, keys: Object.fromEntries(recent) };
+  }
+
+  /**
+   * Take a batch now if this device holds no token of the circle's current epoch; the page
+   * calls it when a circle is opened. A later anonymous post then spends a token taken
+   * earlier, not one taken just before it: the issuance and the post are not next to each
+   * other in time or in the database's write order (on PostgreSQL, xmin). Every member who
+   * opens the circle takes tokens, not only those who post. Resolves to the tokens held.
+   */
+  async stockUp(circle) {
+    const running = this.pending.get(circle.circleId) ?? this.#stockUp(circle);
+    this.pending.set(circle.circleId, running);
+    try {
+      return await running;
+    } finally {
+      if (this.pending.get(circle.circleId) === running) {
+        this.pending.delete(circle.circleId);
+      }
+    }
+  }
+
+  async #stockUp(circle) {
+    const stock = await this.tokens.load(circle.circleId);
+    if (stock !== null && stock.epoch === circle.epoch && Array.isArray(stock.tokens) && stock.tokens.length > 0) {
+      return stock.tokens.length;
+    }
+    let fresh;
+    try {
+      fresh = await this.#restock(circle);
+    } catch (error) {
+      if ((error instanceof ApiError || error instanceof ProtocolError) && NOTHING_TO_TAKE.has(error.code)) {
+        return 0;
+      }
+      throw error;
+    }
+    await this.tokens.save(circle.circleId, fresh);
+    return fresh.tokens.length;
   }
 
   /** One unspent token of the circle's current epoch, removed from the stock first. */
   async take(circle) {
+    await this.pending.get(circle.circleId)?.catch(() => undefined); // a stock-up on opening
     let stock = await this.tokens.load(circle.circleId);
     if (stock === null || stock.epoch !== circle.epoch || !Array.isArray(stock.tokens) || stock.tokens.length === 0) {
-      stock = { epoch: circle.epoch, tokens: await this.#fetch(circle) };
+      stock = await this.#restock(circle);
     }
     const [input, output] = stock.tokens.shift();
     await this.tokens.save(circle.circleId, stock);

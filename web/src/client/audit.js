@@ -2,7 +2,8 @@
  * Verifying a circle's audit log (docs/protocol.md §33.6), as app/client/audit.py:
  * records, RFC 6962 tree, signed tree head, pinned history, every admin signature
  * inside the records, and every author signature (retractions, the signed terms an expiry
- * relies on: auditentries.js). Nothing the server says is trusted until it is checked.
+ * relies on: auditentries.js); one token issuance key per epoch, the one this device took its
+ * tokens under (auditissuance.js). Nothing the server says is trusted until it is checked.
  *
  * Pins (the server's tree-head key, and per circle the last verified head and its leaf
  * hashes) are kept like the trust store: sessionStorage, per account, for the tab's life.
@@ -15,7 +16,9 @@ import { parseJson } from "../protocol/json.js";
 import { eventHash } from "../protocol/membership.js";
 import { ADMIN_ROLES, KeyRecord, verifyRecord } from "../protocol/records.js";
 import { Decision } from "../protocol/decisions.js";
+import { keysUsed, MemoryTokenStore } from "./anon.js";
 import { checkEntryRecord } from "./auditentries.js";
+import { checkIssuanceRecord, checkKeysUsed } from "./auditissuance.js";
 import { evaluations } from "./auditview.js";
 import { AuditFailure, ClientError } from "./errors.js";
 import { parseIdentity } from "./sdk.js";
@@ -81,11 +84,14 @@ function checkExtends(verified, chain) {
 }
 
 export class Audit {
-  constructor(circles, moderation, pins) {
+  /** `tokens`: the token stock anonymous posting uses (the keys it took tokens under). */
+  constructor(circles, moderation, pins, { tokens = null } = {}) {
     this.circles = circles;
     this.moderation = moderation;
     this.client = circles.client;
     this.pins = pins;
+    circles.anonymousTokens ??= new MemoryTokenStore();
+    this.tokens = tokens ?? circles.anonymousTokens;
   }
 
   /** Records `start` .. `size - 1`, each checked against its stored hashes (§33.6 step 3). */
@@ -178,6 +184,7 @@ export class Audit {
     this.pins.refresh(); // another tab may have verified (or been refused) since
     const circle = await this.circles.sync(circleId);
     const cid = circle.circleId;
+    const used = await keysUsed(this.tokens, cid); // before the head: its record is under it
     const headRow = await this.client.request("GET", `/v1/circles/${cid}/audit/head`);
     let head;
     try {
@@ -197,8 +204,9 @@ export class Audit {
     const pin = this.pins.circles[cid] ?? null;
     let records;
     let frontier;
-    let state = { cases: new Map(), filed: new Map() };
-    if (pin !== null && pin.frontier !== undefined && !full) {
+    let state = { cases: new Map(), filed: new Map(), issuance: new Map() };
+    // A pin from before frontiers or issuance keys: fetch everything once more.
+    if (pin !== null && pin.frontier !== undefined && pin.issuance !== undefined && !full) {
       ({ records, frontier, state } = await this.#incremental(cid, head, pin));
     } else {
       records = await this.#records(cid, head.size);
@@ -219,6 +227,7 @@ export class Audit {
       frontier = frontierOf(leaves);
     }
     const signatures = await this.#checkSignatures(circle, records, state);
+    checkKeysUsed(state.issuance, used);
     this.pins.refresh();
     if ((this.pins.circles[cid]?.size ?? -1) <= head.size) { // a pin never moves back
       this.pins.serverKey = b64(key);
@@ -229,6 +238,7 @@ export class Audit {
         last: records.length ? b64(eventHash(records.at(-1).raw)) : (pin?.last ?? null),
         cases: Object.fromEntries([...state.cases].map(([k, [n, h]]) => [k, [n, h === null ? null : b64(h)]])),
         filed: Object.fromEntries(state.filed),
+        issuance: Object.fromEntries(state.issuance),
       };
       this.pins.save();
     }
@@ -281,6 +291,7 @@ export class Audit {
     const state = {
       cases: new Map(Object.entries(pin.cases).map(([k, [n, h]]) => [k, [n, h === null ? null : fromB64(h, 32)]])),
       filed: new Map(Object.entries(pin.filed)),
+      issuance: new Map(Object.entries(pin.issuance)),
     };
     return { records, frontier: grown.hashes, state };
   }
@@ -387,6 +398,8 @@ export class Audit {
         checked += 1;
       } else if (kind === "case_decided") {
         checked += await this.#checkDecision(circle, record, details, { adminIdentity, cases, filed });
+      } else if (kind === "anon_issuance_key") {
+        checked += await checkIssuanceRecord(circle.circleId, record.seq, record.body, adminIdentity, state.issuance);
       } else {
         checked += await checkEntryRecord(circle.circleId, record.seq, record.body, async (user) =>
           (await this.client.userKeys(user)).identity.ed25519Public);

@@ -140,7 +140,15 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
     reporterVerified: reporter !== null,
     reason: report.reason,
     note: report.note,
-    reported: { subject: body.subject ?? null, text: body.text ?? null, verified: entry.ciphertext !== null, check, author },
+    // `anonymous` is the server's word, enough to offer an unmask (which verifies the author itself).
+    reported: {
+      subject: body.subject ?? null,
+      text: body.text ?? null,
+      verified: entry.ciphertext !== null,
+      check,
+      author,
+      anonymous: entry.anonymous === true,
+    },
     entryStatus: entry.status,
   };
 }

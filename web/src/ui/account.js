@@ -10,7 +10,7 @@ import { exitHelpBox } from "./safety.js";
 import { signOut, signOutDevice } from "./session.js";
 import { act, app, current, show, status } from "./shell.js";
 import { t, tx } from "./i18n/index.js";
-import { userText, visible } from "./text.js";
+import { isolated, userText } from "./text.js";
 
 export async function showAccount(notice = "") {
   current(() => showAccount());
@@ -51,7 +51,7 @@ async function listSessions(container) {
           h("span", { class: "session-name" }, label === null ? t("account.unnamed_device") : userText(label), row.current ? t("account.this_browser") : ""),
           h("span", { class: "meta" }, t("account.session_times", { created: formatTime(row.created_at), used: formatTime(row.last_used_at) })));
         if (!row.current) {
-          const device = label === null ? t("account.unnamed_device") : visible(label);
+          const device = label === null ? t("account.unnamed_device") : isolated(label);
           const button = h("button", { type: "button", class: "secondary danger", "aria-label": t("account.end_label", { device, date: formatTime(row.created_at) }) }, t("account.end"));
           button.addEventListener("click", () => end(button, [row.session_id]));
           item.append(button);

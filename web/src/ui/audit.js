@@ -7,7 +7,7 @@ import { act, app, status } from "./shell.js";
 import { shareAlarm } from "./safety.js";
 import { formatTime, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
-import { userText, visible } from "./text.js";
+import { isolated, userText } from "./text.js";
 
 /** The kinds of record this page can put in words (`audit.kind_<kind>`). */
 const KINDS = new Set([
@@ -28,13 +28,14 @@ const KINDS = new Set([
   "case_decided",
   "sealed_settings_changed",
   "sealed_evaluation",
+  "author_unmasked",
 ]);
 
 function describeRecord(body) {
   const who = body.actor ? [userText(body.actor), " "] : "";
   const whom = body.subject && body.subject !== body.actor ? [" ", userText(body.subject)] : "";
-  const what = KINDS.has(body.kind) ? t(`audit.kind_${body.kind}`) : visible(body.kind);
-  const action = body.kind === "case_decided" && body.details?.action ? ` (${visible(body.details.action)})` : "";
+  const what = KINDS.has(body.kind) ? t(`audit.kind_${body.kind}`) : isolated(body.kind);
+  const action = body.kind === "case_decided" && body.details?.action ? ` (${isolated(body.details.action)})` : "";
   return [who, what, whom, action];
 }
 
@@ -64,7 +65,7 @@ export async function auditPanel(panel, circle) {
       replace(list);
       replace(verdict, h("div", { class: "verdict bad", role: "alert" },
         h("p", {}, t("audit.fails")),
-        h("p", {}, t("common.title_text", { title: visible(error.code), text: visible(error.message) })),
+        h("p", {}, t("common.title_text", { title: isolated(error.code), text: isolated(error.message) })),
         h("p", {}, t("audit.fails_explain"))));
     }
   };

@@ -13,7 +13,7 @@ import { moderationPanel, reportButton } from "./moderation.js";
 import { auditPanel } from "./audit.js";
 import { describe } from "./messages.js";
 import { t, tx } from "./i18n/index.js";
-import { userList, userText, visible } from "./text.js";
+import { isolated, userList, userText } from "./text.js";
 
 /** The circle's sections; each is named by `tab.<id>` in the catalogues. */
 const TABS = [
@@ -58,6 +58,9 @@ export async function showCircle(circleId, tab = "feed", notice = "") {
       notice = `${notice} ${t("circle.moderation_not_set_up", { text })}`.trim();
     }
   }
+  // Anonymous posting tokens now, not at the post: the issuance and a later post are then not
+  // next to each other (§38.2). In the background; a post waits for it.
+  app.entries.anonymous.stockUp(circle).catch(() => undefined);
   status("");
   const panel = h("div", { class: "panel", id: "panel", "data-circle": circleId });
   const tabs = TABS.filter(([, options]) => !options?.admin || circle.isAdmin);
@@ -168,7 +171,7 @@ export function warningCard(entry, circle, { actions = true, isNew = false } = {
 
 /** The "me too"s of a warning, fetched and verified in the background, shown in the card. */
 function corroborationList(entry, circle) {
-  const box = h("section", { class: "corroborations", "aria-label": t("warning.corroborations_of", { subject: visible(entry.subject) }) },
+  const box = h("section", { class: "corroborations", "aria-label": t("warning.corroborations_of", { subject: isolated(entry.subject) }) },
     h("p", { class: "meta" }, t("warning.loading_corroborations")));
   app.entries.show(circle.circleId, entry.entryId).then(({ corroborations: items }) => {
     replace(box, items.length ? h("ul", {}, items.map((c) => h("li", {}, h("p", {}, userText(c.text, { multiline: true })),
@@ -381,7 +384,7 @@ function sealedCard(f, circle) {
       question: t("sealed.withdraw_question"),
       yes: t("sealed.withdraw_yes"),
       no: t("common.keep_it"),
-      label: t("sealed.withdraw_label", { subject: visible(f.subject) }),
+      label: t("sealed.withdraw_label", { subject: isolated(f.subject) }),
     }, (yes) => act(yes, async () => {
       await app.sealed.withdraw(circle.circleId, f.filingId);
       showCircleTab(circle, "sealed", t("sealed.withdrawn"));

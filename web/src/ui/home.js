@@ -8,7 +8,7 @@ import { field, fingerprintBlock, formatTime, h, replace } from "./dom.js";
 import { onLive, unseenIn } from "./live.js";
 import { describe } from "./messages.js";
 import { act, app, current, fail, nav, show, status } from "./shell.js";
-import { isolated, userText, visible } from "./text.js";
+import { isolated, userText } from "./text.js";
 import { t } from "./i18n/index.js";
 
 /** A fragment as text; a malformed %-escape is kept as typed (the parser then refuses it). */
@@ -100,7 +100,7 @@ function circleItem(c) {
       h("span", { class: "meta" }, t("home.pending_meta")));
   }
   if (c.status === "deleted") {
-    const params = { who: visible(c.deletedBy), when: c.deletedAt ? formatTime(c.deletedAt) : "" };
+    const params = { who: isolated(c.deletedBy), when: c.deletedAt ? formatTime(c.deletedAt) : "" };
     const key = `home.deleted_${c.verified ? "verified" : "unverified"}${c.deletedAt ? "_when" : ""}`;
     return h("li", { class: "circle deleted" },
       h("span", { class: "circle-name" }, c.name ? userText(c.name) : t("home.deleted_name")),
@@ -136,7 +136,7 @@ export function showJoin(inviteText) {
     status("");
     show(
       h("h1", {}, t("join.sent")),
-      h("p", {}, t("join.sent_explain", { inviter: visible(result.inviter) })),
+      h("p", {}, t("join.sent_explain", { inviter: isolated(result.inviter) })),
       fingerprintBlock(app.account.fingerprint, t("fingerprint.yours")),
       h("p", {}, t("join.once_confirmed")),
       h("button", { type: "button", onclick: () => showHome() }, t("join.go_home")),

@@ -10,7 +10,7 @@
 import { parseSignedRelease, releaseKeyFingerprint } from "../protocol/release.js";
 import { h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
-import { visible } from "./text.js";
+import { isolated } from "./text.js";
 
 const RELEASE_PATH = "/web-release.json";
 const INSTALL_WAIT_MS = 15_000;
@@ -65,7 +65,7 @@ export async function showRelease(state, footer = document.getElementById("relea
       {},
       tx("release.checked", {
         release: String(signed.manifest.release),
-        version: visible(signed.manifest.version),
+        version: isolated(signed.manifest.version),
         key: h("span", { class: "release-key", dir: "ltr" }, fingerprint),
       }),
     ),

@@ -6,12 +6,12 @@
 import { act, app, nav, status } from "./shell.js";
 import { checkRow, confirmButton, field, fingerprintBlock, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
-import { userText, visible } from "./text.js";
+import { isolated, userText } from "./text.js";
 
 function roleText(role) {
   const key = `role.${role}`;
   const text = t(key);
-  return text === key ? visible(role) : text;
+  return text === key ? isolated(role) : text;
 }
 
 export async function membersPanel(panel, circle) {
@@ -36,9 +36,9 @@ function memberRow(member, circle) {
   const row = h("li", { class: "member" },
     h("span", { class: "member-name" }, userText(member.user), me ? t("members.you") : ""),
     h("span", { class: "meta" }, roleText(member.role)),
-    h("span", { class: "fp-small", dir: "ltr", "aria-label": t("members.fingerprint_of_value", { name: visible(member.user), fingerprint: member.fp }) }, member.fp));
+    h("span", { class: "fp-small", dir: "ltr", "aria-label": t("members.fingerprint_of_value", { name: isolated(member.user), fingerprint: member.fp }) }, member.fp));
   if (circle.isAdmin && !me && (member.role !== "owner" || circle.role === "owner")) {
-    const name = visible(member.user);
+    const name = isolated(member.user);
     const remove = confirmButton(t("members.remove"), {
       question: t("members.remove_question", { name }),
       yes: t("members.remove_yes", { name }),
@@ -58,7 +58,7 @@ function memberRow(member, circle) {
 
 /** Change a role (signed in this browser), then renew the moderation key for the new admins. */
 async function changeRole(circle, username, role) {
-  status(t("members.signing_role", { name: visible(username) }), { busy: true });
+  status(t("members.signing_role", { name: isolated(username) }), { busy: true });
   await app.circles.setRole(circle.circleId, username, role);
   await app.moderation.ensureKey(circle.circleId).catch(() => undefined); // the tab says so if not
 }
@@ -76,7 +76,7 @@ function roleButtons(member, circle, me) {
     return b;
   };
   const done = (text) => nav.circle(circle.circleId, "members", text);
-  const name = visible(member.user);
+  const name = isolated(member.user);
   if (me) {
     if (member.role === "owner" && owners > 1) {
       buttons.push(button(t("members.step_down_admin"), async () => {
@@ -131,7 +131,7 @@ function roleButtons(member, circle, me) {
 function pendingCard(member, circle) {
   const typed = h("input", { inputmode: "numeric", dir: "ltr", autocomplete: "off", spellcheck: "false" });
   const compared = h("input", { type: "checkbox" });
-  const name = visible(member.username);
+  const name = isolated(member.username);
   const confirm = h("button", { type: "submit" }, t("members.confirm", { name }));
   return h("form", {
     class: "card pending",

@@ -7,7 +7,7 @@
 import { ApiError, AuditFailure, ClientError, ProtocolError } from "../client/errors.js";
 import { MIN_PASSPHRASE_LENGTH } from "../client/passphrase.js";
 import { t } from "./i18n/index.js";
-import { visible } from "./text.js";
+import { isolated } from "./text.js";
 
 /** Codes with their own words in the catalogues (`error.<code>`). */
 const PLAIN = new Set([
@@ -100,7 +100,7 @@ export function describe(error) {
       return {
         security: true,
         title: t("error.security_title"),
-        text: t("error.security_text", { code: visible(error.code), message: visible(error.message) }),
+        text: t("error.security_text", { code: isolated(error.code), message: isolated(error.message) }),
       };
     }
     let text = PLAIN.has(error.code) ? t(`error.${error.code}`, { min: MIN_PASSPHRASE_LENGTH }) : error.message;
@@ -108,7 +108,7 @@ export function describe(error) {
       const wait = error.retryAfter ?? 60;
       text = t("error.rate_limited", { count: wait });
     } else if ((error instanceof ApiError || error instanceof ProtocolError) && !PLAIN.has(error.code)) {
-      text = t("error.other", { message: visible(error.message), code: visible(error.code) });
+      text = t("error.other", { message: isolated(error.message), code: isolated(error.code) });
     }
     return { security: false, title: t("error.title"), text };
   }

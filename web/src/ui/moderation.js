@@ -5,15 +5,15 @@
  */
 import { ACTIONS, REASONS } from "../client/moderation.js";
 import { act, app, copyBox, nav, status } from "./shell.js";
-import { checkRow, field, formatDate, formatTime, h, replace } from "./dom.js";
+import { checkRow, confirmButton, field, formatDate, formatTime, h, replace } from "./dom.js";
 import { t, tx } from "./i18n/index.js";
-import { userList, userText, visible } from "./text.js";
+import { isolated, userList, userText } from "./text.js";
 
 /** A report's reason, a case's status, a decision's action, in words (`report.reason_<r>`, …). */
 function said(prefix, value) {
   const key = `${prefix}${value}`;
   const text = t(key);
-  return text === key ? visible(value) : text;
+  return text === key ? isolated(value) : text;
 }
 
 /** The actions a case in this status still allows (docs/api.md, Moderation statuses). */
@@ -36,7 +36,7 @@ export function reportButton(entry, circle) {
     const send = h("button", { type: "submit" }, t("report.send"));
     const form = h("form", {
       class: "card report",
-      "aria-label": t("report.form_label", { subject: visible(entry.subject) }),
+      "aria-label": t("report.form_label", { subject: isolated(entry.subject) }),
       onsubmit: (event) => {
         event.preventDefault();
         act(send, async () => {
@@ -243,7 +243,7 @@ function caseCard(c, circle, box = null) {
     h("p", { class: "meta" }, t("case.filed", { date: formatDate(c.createdAt) })),
     box ? checkRow(box, t("bulk.tick")) : null);
   if (c.unreadable) {
-    card.append(h("p", { class: "alert security" }, t("case.unreadable", { why: visible(c.unreadable) })));
+    card.append(h("p", { class: "alert security" }, t("case.unreadable", { why: isolated(c.unreadable) })));
     return card;
   }
   if (c.kind === "report") {
@@ -256,6 +256,9 @@ function caseCard(c, circle, box = null) {
         h("span", { class: "meta" }, " ", c.reported.verified
           ? tx("case.check_opened", { name: c.reported.author ? userText(c.reported.author) : t("case.anonymous") })
           : t("case.check_wiped")))));
+    if (c.reported.anonymous) {
+      card.append(unmaskAction(c, circle));
+    }
   } else {
     card.append(h("dl", {},
       h("dt", {}, t("case.about")), h("dd", {}, userText(c.name)),
@@ -277,6 +280,30 @@ function caseCard(c, circle, box = null) {
     card.append(decideForm(c, circle, actions));
   }
   return card;
+}
+
+/**
+ * Who wrote a reported anonymous warning: opened in this browser from the author sealed to
+ * the moderation key (§38.3). The server writes `author_unmasked` into the circle's log
+ * before it answers, so the button asks first and says that every member will see it.
+ */
+function unmaskAction(c, circle) {
+  const result = h("div", { "aria-live": "polite" });
+  const button = confirmButton(t("unmask.button"), {
+    question: t("unmask.question"),
+    yes: t("unmask.yes"),
+    no: t("common.cancel"),
+    label: t("unmask.label"),
+  }, (yes) => act(yes, async () => {
+    status(t("unmask.opening"), { busy: true });
+    const found = await app.entries.anonymous.unmask(circle.circleId, c.entryId);
+    status("");
+    yes.closest(".confirm")?.remove();
+    button.remove();
+    replace(result, h("p", { class: found.verified ? "notice unmasked" : "alert security unmasked" },
+      tx(found.verified ? "unmask.written_by" : "unmask.written_by_unverified", { name: userText(found.user) })));
+  }));
+  return h("div", { class: "unmask" }, button, result);
 }
 
 function decideForm(c, circle, actions) {

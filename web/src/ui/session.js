@@ -64,10 +64,12 @@ export function signedIn(client, account) {
     identity: account.identity,
     trust: TrustStore.load(window.localStorage, account.username),
   });
-  app.entries = new Entries(app.circles, { tokens: new StorageTokenStore(window.localStorage, account.username) });
+  const tokens = new StorageTokenStore(window.localStorage, account.username);
+  app.entries = new Entries(app.circles, { tokens });
   app.moderation = new Moderation(app.circles, app.entries);
   app.sealed = new Sealed(app.moderation);
-  app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username));
+  // The audit reads the keys anonymous tokens were taken under (one per epoch, the log's).
+  app.audit = new Audit(app.circles, app.moderation, AuditPins.load(window.localStorage, account.username), { tokens });
   renderAccountBar();
   tabProfile.save(account).catch(() => undefined); // without IndexedDB a reload asks again
   startLive(client, account.username, {

@@ -16,7 +16,7 @@ import { Client } from "../client/sdk.js";
 import { act, copyBox, current, show, status } from "./shell.js";
 import { field, formatDate, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
-import { userText, visible } from "./text.js";
+import { isolated, userText } from "./text.js";
 
 /** A request's states, each said by `receipt.status_<state>`. */
 const STATUSES = new Set(["open", "hidden", "removed", "dismissed", "restored"]);
@@ -130,7 +130,7 @@ export function showReceipt(fragment) {
     const receipt = parseReceipt(`${origin}/receipt#${fragment}`, origin);
     const result = await takedownStatus(new Client(), receipt);
     replace(answer,
-      h("p", { class: "verdict good" }, STATUSES.has(result.status) ? t(`receipt.status_${result.status}`) : visible(result.status)),
+      h("p", { class: "verdict good" }, STATUSES.has(result.status) ? t(`receipt.status_${result.status}`) : isolated(result.status)),
       h("p", { class: "meta" }, t("receipt.last_change", { date: formatDate(result.updatedAt) })),
       result.response ? [h("h2", {}, t("receipt.answer")), h("p", { class: "card" }, userText(result.response, { multiline: true }))] : null,
     );

@@ -1,10 +1,10 @@
 // The web's user-text renderer over the shared hostile corpus (tests/hostile-text.json):
 // the same visible form as the terminal's, each string in <bdi dir=auto> as text.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { userList, userText, visible } from "../../src/ui/text.js";
+import { isolated, userList, userText, visible } from "../../src/ui/text.js";
 
 const corpus = JSON.parse(readFileSync(new URL("../../../tests/hostile-text.json", import.meta.url), "utf8")).strings;
 const FORBIDDEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
@@ -70,4 +70,31 @@ test("a list isolates each string and keeps our separator outside", () => {
   assert.equal(parts.length, 3);
   assert.equal(parts[1], ", ");
   assert.equal(parts[2].textContent, "<U+202E>evil");
+});
+
+test("screens put a user string into a sentence or a label only isolated (FSI…PDI), never bare", () => {
+  // visible() alone lets a right-to-left name reorder the words around it in an aria-label
+  // or a notice; screens use isolated() for strings and userText() for elements.
+  const dir = new URL("../../src/ui/", import.meta.url);
+  const offenders = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith(".js") || name === "text.js") {
+      continue;
+    }
+    readFileSync(new URL(name, dir), "utf8").split("\n").forEach((line, i) => {
+      if (/\bvisible\(/.test(line)) {
+        offenders.push(`${name}:${i + 1}`);
+      }
+    });
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test("isolated() is the visible form between FSI and PDI, and a hostile string cannot end the isolate early", () => {
+  for (const item of corpus) {
+    const text = isolated(item.text);
+    assert.ok(text.startsWith("\u2068") && text.endsWith("\u2069"));
+    assert.equal(text.slice(1, -1), item.shown, JSON.stringify(item.text));
+    assert.ok(!FORBIDDEN.test(text.slice(1, -1)));
+  }
 });

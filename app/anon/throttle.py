@@ -1,0 +1,91 @@
+"""The limit on requests without a session (docs/protocol.md §38.4, docs/api.md): anonymous
+posts, corroborations, retractions and cases, per circle and client address.
+
+Kept in each worker's memory, never in the database: a row written beside an anonymous post
+(its time, its place in the table, its transaction id on PostgreSQL) would tie the post to an
+address for as long as the row lived. Each counter is named by a keyed hash of the circle and
+the address under a key drawn when the worker starts and never written anywhere, so not even
+the operator can test a guessed address against it; a counter is dropped once its window has
+passed (at the next request without a session, or at the worker's retention pass). IPv6
+clients are counted per /64, as registrations are. With N workers a client can get up to N
+times the limit through. At most ``max_counters`` counters are held: past that, a request
+from a circle and address not already counted is refused (memory stays bounded under a flood
+from many addresses; such a flood is refused until its window passes).
+"""
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from app.accounts.registration import address_bucket
+from app.errors import AnonRateLimited
+
+__all__ = ["AnonThrottle"]
+
+
+class AnonThrottle:
+    """At most ``limit`` requests per circle and address in any ``window_seconds``."""
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window_seconds: float,
+        max_counters: int = 65536,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.max_counters = max_counters
+        self._clock = clock
+        self._swept = clock()
+        self._key = secrets.token_bytes(32)  # this worker's, for its life, in memory only
+        self._hits: dict[bytes, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _name(self, circle_id: uuid.UUID, address: str) -> bytes:
+        data = circle_id.bytes + address_bucket(address).encode("utf-8", "replace")
+        return hashlib.blake2b(data, key=self._key, digest_size=16).digest()
+
+    def admit(self, circle_id: uuid.UUID, address: str) -> None:
+        """Count this request, or raise ``AnonRateLimited`` (with Retry-After) if the
+        window is full; a refused request is not counted."""
+        name = self._name(circle_id, address)
+        with self._lock:
+            now = self._clock()
+            if now - self._swept >= min(1.0, self.window):  # not per request: O(counters)
+                self._sweep(now)
+            hits = self._hits.get(name)
+            if hits is None:
+                if len(self._hits) >= self.max_counters:
+                    raise AnonRateLimited(retry_after=int(self.window) + 1)
+                hits = self._hits[name] = deque()
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                raise AnonRateLimited(retry_after=int(hits[0] + self.window - now) + 1)
+            hits.append(now)
+
+    def sweep(self) -> None:
+        """Drop every count older than the window (the retention pass calls it)."""
+        with self._lock:
+            self._sweep(self._clock())
+
+    def held(self) -> int:
+        """How many counters are in memory (each a circle and address seen in the window)."""
+        with self._lock:
+            return len(self._hits)
+
+    def _sweep(self, now: float) -> None:
+        self._swept = now
+        since = now - self.window
+        for name in list(self._hits):
+            hits = self._hits[name]
+            while hits and hits[0] <= since:
+                hits.popleft()
+            if not hits:
+                del self._hits[name]
