@@ -24,6 +24,10 @@ Run from the repository root::
   thread, alternately, timed from outside (wall clock). The setup runs through the CLI too.
   Goal: at most 2x.
 
+* ``--phases``: the ``file`` run also times each request inside the server (a middleware
+  around routing, the session check, the use case and the commit) and prints the medians by
+  route, so a filing's two writes can be set beside a post's one.
+
 Machine load (``uptime``) is printed beside the figures. Exit status 1 if a goal is missed.
 """
 
