@@ -305,8 +305,8 @@ def test_no_row_naming_an_anonymous_item_names_its_author(
 
 
 def check_times(scenario: Scenario, engine: Engine) -> None:
-    """No time finer than the stated period on an anonymous item, nor on any session's last
-    use: nothing to join an anonymous post with its author's requests by."""
+    """No time finer than the stated period on an anonymous item, on any session's last use,
+    nor on any audit record: nothing to join an anonymous post with its author's requests by."""
     tables = dump(engine)
     for table, item, _author in scenario.anonymous:
         [row] = [r for r in tables[table] if r["id"] in (item, str(item), item.hex)]
@@ -316,6 +316,13 @@ def check_times(scenario: Scenario, engine: Engine) -> None:
             assert whole_hour(_utc(row["expires_at"]))
     for row in tables["auth_sessions"]:
         assert whole_hour(_utc(row["last_used_at"])), row["last_used_at"]
+    # The audit log: every record's time is its hour too (an expiry's alone is exact, and
+    # this scenario has none), in the signed body and in the row.
+    for row in tables["membership_events"]:
+        body = json.loads(row["body"])
+        assert body["kind"] != "entry_expired"
+        assert whole_hour(datetime.fromisoformat(body["at"].replace("Z", "+00:00"))), body
+        assert whole_hour(_utc(row["created_at"])), row
 
 
 def _utc(moment: datetime) -> datetime:

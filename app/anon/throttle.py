@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from app.accounts.registration import address_bucket
@@ -42,9 +42,9 @@ class AnonThrottle:
         self.window = window_seconds
         self.max_counters = max_counters
         self._clock = clock
-        self._swept = clock()
         self._key = secrets.token_bytes(32)  # this worker's, for its life, in memory only
-        self._hits: dict[bytes, deque[float]] = {}
+        # Least recently hit first, so a sweep stops at the first counter still in its window.
+        self._hits: OrderedDict[bytes, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _name(self, circle_id: uuid.UUID, address: str) -> bytes:
@@ -57,8 +57,7 @@ class AnonThrottle:
         name = self._name(circle_id, address)
         with self._lock:
             now = self._clock()
-            if now - self._swept >= min(1.0, self.window):  # not per request: O(counters)
-                self._sweep(now)
+            self._sweep(now)
             hits = self._hits.get(name)
             if hits is None:
                 if len(self._hits) >= self.max_counters:
@@ -69,6 +68,7 @@ class AnonThrottle:
             if len(hits) >= self.limit:
                 raise AnonRateLimited(retry_after=int(hits[0] + self.window - now) + 1)
             hits.append(now)
+            self._hits.move_to_end(name)
 
     def sweep(self) -> None:
         """Drop every count older than the window (the retention pass calls it)."""
@@ -81,11 +81,13 @@ class AnonThrottle:
             return len(self._hits)
 
     def _sweep(self, now: float) -> None:
-        self._swept = now
+        """Drop the counters whose newest hit left the window: the oldest first, stopping at
+        the first still in it, so a sweep costs what it drops."""
         since = now - self.window
-        for name in list(self._hits):
-            hits = self._hits[name]
-            while hits and hits[0] <= since:
-                hits.popleft()
-            if not hits:
-                del self._hits[name]
+        expired = []
+        for name, hits in self._hits.items():
+            if hits and hits[-1] > since:
+                break
+            expired.append(name)
+        for name in expired:
+            del self._hits[name]

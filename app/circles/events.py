@@ -2,6 +2,13 @@
 
 Each event's body is canonical JSON holding the previous event's hash; the event
 hash is BLAKE2b-256 with personalisation ``bc.v1.event`` over the body bytes.
+
+An event's time (``at``, and the row's ``created_at``) is a whole hour (``app.db.PRECISION``),
+as coarse as every other stored time an anonymous act could be joined by: the log's
+integrity rests on ``seq``, the hash chain and the signed tree heads, never on ``at``. The
+one exception is ``entry_expired``: members check that it is not earlier than the expiry
+its author signed (docs/protocol.md §24.2), which a floored hour could be; it names no
+person, and its time says only when the retention pass ran.
 """
 
 import uuid
@@ -15,7 +22,10 @@ from app.circles.models import MembershipEvent
 from app.crypto import merkle
 from app.crypto.circles import canonical_json, event_hash
 from app.crypto.encoding import b64encode
-from app.db import utcnow
+from app.db import coarse, utcnow
+
+# Kinds whose exact time the log's checks need (see the module docstring).
+EXACT_TIME_KINDS = frozenset({"entry_expired"})
 
 
 def append(
@@ -35,7 +45,7 @@ def append(
     session.flush()
     seq = queries.next_event_seq(session, circle_id)
     prev = queries.event_hash(session, circle_id, seq - 1) if seq > 0 else None
-    now = utcnow()
+    now = utcnow() if kind in EXACT_TIME_KINDS else coarse(utcnow())
     body = canonical_json(
         {
             "v": 1,

@@ -1,4 +1,4 @@
-"""Core statements for the hot write paths (issue 19): the rows ``access`` decides on, read
+"""Core statements for the hot paths (issue 19): the rows ``access`` decides on, read
 without ORM objects, and the audit log's append (``events``). The rules stay in ``access`` and
 ``events``; tests hold these to the ORM path and the audit tree."""
 
@@ -41,6 +41,24 @@ _LOCK_CIRCLE = (
 _MEMBERSHIP = select(Membership.status, Membership.role).where(
     Membership.circle_id == bindparam("circle_id"), Membership.user_id == bindparam("user_id")
 )
+# Reads only: one round trip for both rows. A mutation locks the circle first and reads the
+# membership after (``lock_circle``; access.py says why).
+_CIRCLE_AND_MEMBERSHIP = (
+    select(
+        Circle.id,
+        Circle.epoch,
+        Circle.entry_seq,
+        Circle.change_seq,
+        Circle.entry_ttl_days,
+        Circle.deleted_at,
+        Membership.status,
+    )
+    .outerjoin(
+        Membership,
+        (Membership.circle_id == Circle.id) & (Membership.user_id == bindparam("user_id")),
+    )
+    .where(Circle.id == bindparam("circle_id"))
+)
 _CIRCLES: Table = Circle.__table__  # type: ignore[assignment]
 _STORE_COUNTERS = (
     update(_CIRCLES)
@@ -60,6 +78,20 @@ def lock_circle(
         return None, None
     found = conn.execute(_MEMBERSHIP, {"circle_id": circle_id, "user_id": user_id})
     return CircleCounters(*row), found.one_or_none()
+
+
+def circle_and_membership(
+    session: Session, *, circle_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[CircleCounters | None, str | None]:
+    """The circle's counters and the caller's membership status (None if not a member), in
+    one statement, for reads (``access.membership`` without ``lock``)."""
+    found = session.connection().execute(
+        _CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user_id}
+    )
+    row = found.one_or_none()
+    if row is None:
+        return None, None
+    return CircleCounters(*row[:-1]), row[-1]
 
 
 def lock_circle_alone(session: Session, *, circle_id: uuid.UUID) -> CircleCounters | None:

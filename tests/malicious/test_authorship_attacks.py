@@ -12,8 +12,9 @@ moves the signed terms, or writes retractions nobody signed into a consistent lo
 """
 
 import hashlib
+import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from app.client.audit import Audit, AuditFailure, AuditPins
 from app.client.entries import Entries
 from app.crypto import b64decode, b64encode, labels
 from app.crypto.entries import ENTRY, EnvelopeContext, sign_retraction, signing_key_for
-from app.db import utcnow
+from app.db import coarse, utcnow
 from app.entries.service import purge_expired
 from tests.conftest import World
 from tests.malicious.conftest import MaliciousServer, on
@@ -135,6 +136,31 @@ def test_a_warning_expired_before_its_signed_time(world: World, engine: Engine) 
     with pytest.raises(AuditFailure) as caught:
         _verify(world)
     assert caught.value.code == "early_expiry"
+
+
+def test_an_expiry_just_after_its_signed_time_keeps_its_exact_time_and_verifies(
+    world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one record not floored to the hour (app/circles/events.py): a named warning's
+    signed expiry is any second, and the hour it falls in starts before it."""
+    entry_id = _post(world, expires_in_days=1)
+    row = world.bob.client.request("GET", f"{_feed(world)}/{entry_id}")["entry"]
+    expires_at = datetime.fromisoformat(row["expires_at"].replace("Z", "+00:00"))
+    if expires_at == coarse(expires_at):
+        expires_at += timedelta(seconds=1)  # the post landed on the hour: expire a second later
+    just_after = expires_at + timedelta(seconds=1)
+    assert coarse(just_after) < expires_at  # a floored time would read as an early expiry
+    monkeypatch.setattr(events, "utcnow", lambda: just_after)
+    with Session(engine) as session:
+        assert purge_expired(session, now=just_after) == 1
+        session.commit()
+    monkeypatch.undo()
+    _verify(world)
+    records = world.bob.client.request("GET", f"/v1/circles/{world.circle_id}/audit/records")
+    [expired] = [json.loads(r["body"]) for r in records if '"entry_expired"' in r["body"]]
+    assert expired["at"] == just_after.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    others = [json.loads(r["body"])["at"] for r in records if '"entry_expired"' not in r["body"]]
+    assert others and all(at.endswith(":00:00.000000Z") for at in others), others
 
 
 def _append(engine: Engine, world: World, actor: str, details: dict[str, Any]) -> None:
