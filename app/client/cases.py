@@ -10,13 +10,16 @@ and the case's chain.
 import hmac
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from app.client.cache import CircleCopy
 from app.client.circles import VerifiedCircle, _protocol
 from app.client.entries import _envelope
 from app.client.errors import ProtocolError
 from app.client.moderation import Moderation, ModerationState
+from app.client.namecheck import check_copy
 from app.crypto import CryptoError, b64decode, b64encode
 from app.crypto.circles import load_json
 from app.crypto.decisions import (
@@ -45,6 +48,7 @@ __all__ = [
 
 
 PAGE_SIZE = 50  # cases a page holds unless asked (the server's default; at most 200)
+FETCHES = 4  # reported entries a page fetches at once
 
 
 @dataclass(frozen=True)
@@ -71,22 +75,73 @@ def cases_page(
     keys = moderation.secret_keys(circle, state)
     page = _fetch_page(moderation, circle_id, status=status, kind=kind, limit=limit, cursor=cursor)
     out = []
-    for row in page["cases"]:
-        try:
-            out.append(_open_case(moderation, circle, keys, row))
-        except ProtocolError as exc:  # one bad case must not hide the others
-            out.append(
-                {
-                    "case_id": row.get("case_id"),
-                    "kind": row.get("kind"),
-                    "entry_id": row.get("entry_id"),
-                    "status": row.get("status"),
-                    "created_at": row.get("created_at"),
-                    "unreadable": f"{exc.code}: {exc.message}",
-                    "decisions": [],
-                }
-            )
+    with ThreadPoolExecutor(max_workers=FETCHES) as pool:
+        reads = _PageReads(moderation, circle_id, page["cases"], pool)
+        for row in page["cases"]:
+            out.append(_opened_or_unreadable(moderation, circle, keys, row, reads))
     return CasePage(out, page["next_cursor"])
+
+
+class _PageReads:
+    """What the cases of one page read, read once for them all: each reported entry (fetched
+    ``FETCHES`` at a time while the cases are opened) and the device's copy of the circle's
+    warnings, synced once, for every takedown request's candidates."""
+
+    def __init__(
+        self,
+        moderation: Moderation,
+        circle_id: uuid.UUID,
+        rows: list[dict[str, Any]],
+        pool: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self._moderation = moderation
+        self._circle_id = circle_id
+        self._copy: CircleCopy | None = None
+        self._entries: dict[str, Future[dict[str, Any]]] = {}
+        if pool is not None:
+            for row in rows:
+                try:
+                    entry_id = str(uuid.UUID(str(row.get("entry_id"))))
+                except ValueError:
+                    continue  # the case is unreadable when opened
+                if row.get("kind") == "report" and entry_id not in self._entries:
+                    self._entries[entry_id] = pool.submit(self._fetch, entry_id)
+
+    def _fetch(self, entry_id: str) -> dict[str, Any]:
+        detail: dict[str, Any] = self._moderation.client.request(
+            "GET", f"/v1/circles/{self._circle_id}/entries/{entry_id}"
+        )
+        return detail
+
+    def entry(self, entry_id: uuid.UUID) -> dict[str, Any]:
+        fetched = self._entries.get(str(entry_id))
+        return self._fetch(str(entry_id)) if fetched is None else fetched.result()
+
+    def copy(self) -> CircleCopy:
+        if self._copy is None:
+            self._copy = self._moderation.entries.sync(self._circle_id)
+        return self._copy
+
+
+def _opened_or_unreadable(
+    moderation: Moderation,
+    circle: VerifiedCircle,
+    keys: dict[int, ModerationKey],
+    row: dict[str, Any],
+    reads: _PageReads,
+) -> dict[str, Any]:
+    try:
+        return _open_case(moderation, circle, keys, row, reads)
+    except ProtocolError as exc:  # one bad case must not hide the others
+        return {
+            "case_id": row.get("case_id"),
+            "kind": row.get("kind"),
+            "entry_id": row.get("entry_id"),
+            "status": row.get("status"),
+            "created_at": row.get("created_at"),
+            "unreadable": f"{exc.code}: {exc.message}",
+            "decisions": [],
+        }
 
 
 def _fetch_page(
@@ -143,6 +198,7 @@ def _open_case(
     circle: VerifiedCircle,
     keys: dict[int, ModerationKey],
     row: dict[str, Any],
+    reads: _PageReads,
 ) -> dict[str, Any]:
     case_id = uuid.UUID(row["case_id"])
     generation = int(row["generation"])
@@ -164,7 +220,9 @@ def _open_case(
         return out
     try:
         if row["kind"] == "report":
-            out.update(_open_report(moderation, circle, key, case_id, generation, ciphertext, row))
+            out.update(
+                _open_report(moderation, circle, key, case_id, generation, ciphertext, row, reads)
+            )
         else:
             request = open_takedown(
                 ciphertext,
@@ -179,7 +237,7 @@ def _open_case(
                     "name": request.name,
                     "contact": request.contact,
                     "text": request.text,
-                    "candidates": _candidates(moderation, circle, request.name),
+                    "candidates": _candidates(reads, request.name),
                 }
             )
     except CryptoError as exc:
@@ -214,6 +272,7 @@ def _open_report(
     generation: int,
     ciphertext: bytes,
     row: dict[str, Any],
+    reads: _PageReads,
 ) -> dict[str, Any]:
     entry_id = uuid.UUID(row["entry_id"])
     report, signature = open_report(
@@ -230,7 +289,7 @@ def _open_report(
     # The reveal. While the entry has its envelope, open it with the circle key (the
     # server cannot make one) and require the reporter's copy to be exactly its content;
     # once wiped, only the stored commitment is left to compare with.
-    detail = moderation.client.request("GET", f"/v1/circles/{circle.circle_id}/entries/{entry_id}")
+    detail = reads.entry(entry_id)
     row_entry = detail["entry"]
     commitment = b64decode(row_entry["commitment"])
     if not verify_commitment(report.body, report.opening, commitment):
@@ -268,12 +327,12 @@ def _open_report(
     }
 
 
-def _candidates(moderation: Moderation, circle: VerifiedCircle, name: str) -> list[dict[str, Any]]:
+def _candidates(reads: _PageReads, name: str) -> list[dict[str, Any]]:
     """Live warnings this device holds whose names match the requested name, matched here at
     any level (exact first; each says its level)."""
     if not normalise_name(name):
         return []
-    found = moderation.entries.check(circle.circle_id, name)
+    found = check_copy(reads.copy(), name)
     return [
         {
             "entry_id": m.warning["entry_id"],
@@ -530,7 +589,8 @@ def export_reveal(moderation: Moderation, circle_id: uuid.UUID, case_id: str) ->
     row = moderation.client.request("GET", f"/v1/circles/{circle_id}/moderation/cases/{case_id}")
     if row["kind"] != "report":
         raise ProtocolError("not_a_report", "only reports carry a reveal")
-    opened = _open_case(moderation, circle, keys, row)  # verifies reporter, reveal, chain
+    reads = _PageReads(moderation, circle_id, [row])
+    opened = _open_case(moderation, circle, keys, row, reads)  # verifies reporter, reveal, chain
     report, _ = open_report(
         b64decode(row["ciphertext"]),
         key=keys[int(row["generation"])],

@@ -7,8 +7,11 @@ result says what was compared, so no client words an empty answer as more than i
 """
 
 import uuid
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from app.client.cache import CachedWarning, CircleCopy
@@ -20,7 +23,7 @@ from app.crypto.matching import LEVELS, NameForms, match_level, name_forms
 if TYPE_CHECKING:
     from app.client.entries import Entries
 
-__all__ = ["Match", "NameCheck", "check_name"]
+__all__ = ["Match", "NameCheck", "check_copy", "check_name"]
 
 
 @dataclass(frozen=True)
@@ -67,66 +70,155 @@ class NameCheck:
 
 
 class NameIndex:
-    """Where each word, exact form and sound key occurs among a copy's names, so a check
-    compares the query only with names that can match it at some level (§25.3: an exact
-    match shares an exact form, a partial one a word, a possible one a sound key or a
-    sound form). The candidates then go through ``match_level`` itself, so the answers are
-    those of comparing every name."""
+    """Where each word, exact form and sound key occurs among a copy's live names, kept up
+    to date as a sync applies changes (``update``), so a check compares the query only
+    with names that can match it (§25.3) and costs what those names cost, not the history.
 
-    def __init__(self, warnings: dict[str, CachedWarning]) -> None:
-        self._at: dict[str, list[tuple[CachedWarning, int]]] = {}
-        at = self._at
-        for cached in warnings.values():
-            for i, forms in enumerate(cached.forms):
-                place = (cached, i)
-                for key in self._keys(forms):
-                    places = at.get(key)
-                    if places is None:
-                        at[key] = [place]
-                    elif places[-1] is not place:  # a word twice in one name
-                        places.append(place)
+    Exact matches share an exact form. A partial match pairs every word of the shorter
+    name with a word of the longer (the same word, or an initial and a word it begins),
+    sharing a whole word: so a name at least as long as the query holds the query's rarest
+    whole word or its initial, and a shorter name's whole words are all query words (one
+    lookup per subset of the query's words; with initials in the query, any shared word).
+    Possible matches are the same tests on sound keys. The candidates then go through
+    ``match_level`` itself, so the answers are those of comparing every name."""
 
-    @staticmethod
-    def _keys(forms: NameForms) -> list[str]:
-        keys = ["w:" + forms.sorted_words, "c:" + forms.joined]
-        keys += ["l:" + w for w in forms.words if len(w) > 1]
-        if forms.sounds:
-            keys += ["sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound]
-            keys += ["ls:" + s for s in forms.sounds if len(s) > 1]
-        return keys
+    def __init__(self, warnings: Iterable[CachedWarning] = ()) -> None:
+        self._at: dict[str, dict[tuple[str, int], CachedWarning]] = {}
+        self._expiries: list[str] = []  # expires_at of every live warning, sorted
+        for cached in warnings:
+            self.update(None, cached)
 
-    def candidates(self, query: NameForms) -> dict[int, tuple[CachedWarning, list[int]]]:
-        found: dict[int, tuple[CachedWarning, list[int]]] = {}
-        for key in self._keys(query):
-            for cached, i in self._at.get(key, ()):
-                names = found.setdefault(id(cached), (cached, []))[1]
+    def update(self, old: CachedWarning | None, new: CachedWarning | None) -> None:
+        """A sync replaced ``old`` (None: new) with ``new`` (None: gone)."""
+        if old is not None:
+            for i, forms in enumerate(old.forms if old.live else ()):
+                for key in _keys(forms):
+                    places = self._at[key]
+                    places.pop((old.entry_id, i), None)
+                    if not places:
+                        del self._at[key]
+            if old.live:
+                del self._expiries[bisect_left(self._expiries, old.expires_at)]
+        if new is not None and new.live:
+            for i, forms in enumerate(new.forms):
+                for key in _keys(forms):
+                    self._at.setdefault(key, {})[(new.entry_id, i)] = new
+            insort(self._expiries, new.expires_at)
+
+    def live_count(self, now: str) -> int:
+        """Live warnings not expired at ``now`` (ISO 8601 UTC, compared as text)."""
+        return len(self._expiries) - bisect_right(self._expiries, now)
+
+    def candidates(self, query: NameForms) -> dict[str, tuple[CachedWarning, list[int]]]:
+        found: dict[str, tuple[CachedWarning, list[int]]] = {}
+
+        def add(places: Iterable[tuple[tuple[str, int], CachedWarning]]) -> None:
+            for (entry_id, i), cached in places:
+                names = found.setdefault(entry_id, (cached, []))[1]
                 if i not in names:
                     names.append(i)
+
+        exact = ["w:" + query.sorted_words, "c:" + query.joined]
+        if query.sounds:
+            exact += ["sw:" + query.sorted_sounds, "sc:" + query.joined_sound]
+        for key in exact:
+            add(self._at.get(key, {}).items())
+        for prefix, sequence in (("", _words), ("s", _sounds)):
+            add(self._part_candidates(prefix, sequence, sequence(query)))
         return found
+
+    def _part_candidates(
+        self, prefix: str, sequence: Callable[[NameForms], tuple[str, ...]], asked: tuple[str, ...]
+    ) -> Iterator[tuple[tuple[str, int], CachedWarning]]:
+        whole = sorted({w for w in asked if len(w) > 1})
+        if not whole:
+            return  # a partial match shares a whole word
+        at, size = self._at, len(asked)
+        empty: dict[tuple[str, int], CachedWarning] = {}
+
+        def holding(word: str) -> list[dict[tuple[str, int], CachedWarning]]:
+            return [at.get(prefix + "l:" + word, empty), at.get(prefix + "i:" + word[0], empty)]
+
+        rarest = min(whole, key=lambda w: sum(map(len, holding(w))))
+        for places in holding(rarest):
+            for place, cached in places.items():
+                if len(sequence(cached.forms[place[1]])) >= size:
+                    yield place, cached
+        if size == 1:
+            return  # no whole-word name is shorter
+        if any(len(w) == 1 for w in asked) or len(whole) > SUBSET_WORDS:
+            groups = [at.get(prefix + "l:" + w, empty) for w in whole]
+        else:
+            groups = [
+                at.get(prefix + "g:" + " ".join(subset), empty)
+                for n in range(1, min(len(whole), size - 1) + 1)
+                for subset in combinations(whole, n)
+            ]
+        for places in groups:
+            for place, cached in places.items():
+                if len(sequence(cached.forms[place[1]])) < size:
+                    yield place, cached
+
+
+SUBSET_WORDS = 8  # query words up to which shorter names are found by their word set
+
+
+def _words(forms: NameForms) -> tuple[str, ...]:
+    return forms.words
+
+
+def _sounds(forms: NameForms) -> tuple[str, ...]:
+    return forms.sounds
+
+
+def _keys(forms: NameForms) -> set[str]:
+    keys = {"w:" + forms.sorted_words, "c:" + forms.joined}
+    if forms.sounds:
+        keys |= {"sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound}
+    for prefix, sequence in (("", forms.words), ("s", forms.sounds)):
+        whole = sorted({w for w in sequence if len(w) > 1})
+        keys.update(prefix + "l:" + w for w in whole)
+        keys.update(prefix + "i:" + w for w in sequence if len(w) == 1)
+        if whole:
+            keys.add(prefix + "g:" + " ".join(whole))
+    return keys
 
 
 def index_of(copy: CircleCopy) -> NameIndex:
-    """The copy's index, built by the first check after the copy changed."""
+    """The copy's index: built by the first check of a copy loaded or made from scratch,
+    then carried from copy to copy by each sync (app/client/sync.py)."""
     if copy.index is None:
-        copy.index = NameIndex(copy.warnings)
+        copy.index = NameIndex(copy.warnings.values())
     index: NameIndex = copy.index
     return index
 
 
 def check_name(entries: "Entries", circle_id: uuid.UUID, name: str) -> NameCheck:
-    rules = load_name_rules()
+    """Sync the circle's changes, then match ``name`` against the copy."""
+    query = _query(name)
+    return check_copy(entries.sync(circle_id), name, query)
+
+
+def _query(name: str) -> NameForms:
     try:
-        query = name_forms(name, rules)
+        return name_forms(name, load_name_rules())
     except CryptoError:
         raise ProtocolError("bad_name", "a name needs letters or digits") from None
-    copy = entries.sync(circle_id)
+
+
+def check_copy(copy: CircleCopy, name: str, query: NameForms | None = None) -> NameCheck:
+    """Match ``name`` against a copy already synced (a page of takedown requests checks
+    each request's name against one sync)."""
+    rules = load_name_rules()
+    query = _query(name) if query is None else query
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    index = index_of(copy)
     # The server wipes expired warnings in periodic passes; until then, hide them here.
     # (Times are ISO 8601 UTC as the server writes them, so they compare as text.)
-    searched = sum(1 for w in copy.warnings.values() if w.live and w.expires_at > now)
+    searched = index.live_count(now)
     found: list[tuple[int, int, Match]] = []
-    for cached, positions in index_of(copy).candidates(query).values():
-        if not cached.live or cached.expires_at <= now:
+    for cached, positions in index.candidates(query).values():
+        if cached.expires_at <= now:
             continue
         best: tuple[int, int] | None = None
         for i in sorted(positions):
@@ -142,7 +234,7 @@ def check_name(entries: "Entries", circle_id: uuid.UUID, name: str) -> NameCheck
         query=name,
         words=query.words,
         sounds=query.sounds,
-        circle_id=circle_id,
+        circle_id=copy.circle_id,
         searched=searched,
         change_seq=copy.change_seq,
         matches=[m for _, _, m in found],

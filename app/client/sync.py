@@ -48,6 +48,7 @@ def sync_copy(entries: "Entries", circle_id: uuid.UUID) -> CircleCopy:
     # Work on a new copy: a sync that fails half-way leaves the held one as it was.
     copy = CircleCopy(circle_id, held.change_seq, held.last_seq, dict(held.warnings))
     cursor = copy.change_seq
+    changes: list[tuple[CachedWarning | None, CachedWarning]] = []
     while True:
         page: dict[str, Any] = entries.client.request(
             "GET",
@@ -65,12 +66,20 @@ def sync_copy(entries: "Entries", circle_id: uuid.UUID) -> CircleCopy:
                 raise ProtocolError("bad_page", "the server returned changes out of order")
             cursor = change
             circle, entry = entries.open_current(circle, row)
-            copy.warnings[entry.entry_id] = cached_warning(entry, change)
+            new = cached_warning(entry, change)
+            changes.append((copy.warnings.get(entry.entry_id), new))
+            copy.warnings[entry.entry_id] = new
         copy.last_seq = int(page["last_seq"])
         if len(rows) < PAGE_SIZE:
             break
     if cursor == held.change_seq and copy.last_seq == held.last_seq:
         return held  # nothing changed: nothing to write
     copy.change_seq = cursor
+    if held.index is not None:
+        # The name index moves to the new copy and takes in the changes (a check then costs
+        # what its candidates cost, not a rebuild over the history); the held copy is done.
+        copy.index, held.index = held.index, None
+        for old, new in changes:
+            copy.index.update(old, new)
     entries.cache.save(copy)
     return copy

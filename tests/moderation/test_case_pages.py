@@ -174,3 +174,39 @@ def test_only_the_circles_admins_list_its_cases(desk: Desk, gina: Person) -> Non
     for admin in (world.alice, world.carol):
         page = desk.ok(admin, "GET", path, params={"cursor": cursor} if cursor else None)
         assert [c["case_id"] for c in page["cases"]] == [str(case_id)]
+
+
+def test_a_page_reads_its_shared_things_once(desk: Desk, gina: Person) -> None:
+    """A page of takedowns and reports syncs the warnings once for every takedown's
+    candidates and fetches each reported entry once, whatever the number of cases; what
+    each case says is what opening it alone says."""
+    entry = desk.post_entry(subject="Jan Novák")
+    reports = [desk.report(p, entry) for p in (gina, desk.world.alice)]
+    other = desk.report(gina, desk.post_entry(subject="Anna Lee"))
+    for name in ("Jan Novák", "JAN NOVAK", "Novák", "Nobody Here"):
+        desk.takedown(name=name)
+    moderation = Moderation(desk.world.carol.circles)
+    seen: list[str] = []
+    original = moderation.client.request
+
+    def request(method: str, path: str, **kw: object) -> object:
+        seen.append(f"{method} {path} {sorted(kw.get('params') or {})}")  # type: ignore[call-overload]
+        return original(method, path, **kw)
+
+    moderation.client.request = request  # type: ignore[method-assign]
+    page = cases_page(moderation, desk.cid)
+    assert len(page.cases) == 7 and not any("unreadable" in c for c in page.cases)
+    assert sum("changed_after" in s for s in seen) == 1  # one sync for four takedowns
+    assert sum(s.startswith(f"GET /v1/circles/{desk.cid}/entries/{entry}") for s in seen) == 1
+    assert sum(f"/v1/circles/{desk.cid}/entries/" in s for s in seen) == 2  # two entries
+    takedowns = {c["name"]: c["candidates"] for c in page.cases if c["kind"] == "takedown"}
+    assert [x["entry_id"] for x in takedowns["JAN NOVAK"]] == [str(entry)]
+    assert [x["level"] for x in takedowns["Novák"]] == ["partial"]
+    assert takedowns["Nobody Here"] == []
+    for case_id in [*reports, other]:
+        case = next(c for c in page.cases if c["case_id"] == str(case_id))
+        assert case["reporter_verified"] and case["reported_content"]["verified"]
+    assert {c["reported_content"]["subject"] for c in page.cases if c["kind"] == "report"} == {
+        "Jan Novák",
+        "Anna Lee",
+    }

@@ -11,6 +11,7 @@ export class CircleCopy {
     this.changeSeq = changeSeq; // every change up to this one is applied
     this.lastSeq = lastSeq;
     this.warnings = warnings; // entry id -> { data, forms }
+    this.index = null; // the name index (namecheck.js), built by a check; never stored
   }
 }
 

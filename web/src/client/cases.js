@@ -12,6 +12,7 @@ import { ACTIONS, blobHash, Decision, openDecisionNote, sealDecisionNote } from 
 import { caseHash, openReport, verifyReport } from "../protocol/reports.js";
 import { openTakedown, sealResponse } from "../protocol/takedowns.js";
 import { mapped, ProtocolError } from "./errors.js";
+import { checkCopy } from "./namecheck.js";
 import { openOwnResponse } from "./takedown.js";
 
 function unreadable(row, error) {
@@ -60,10 +61,11 @@ export async function listCases(moderation, circleId, { status = null, kind = nu
   const { circle, state } = await moderation.ensureKey(circleId);
   const keys = await moderation.secretKeys(circle, state);
   const page = await fetchPage(moderation, circle.circleId, { status, kind, limit, cursor });
+  const reads = new PageReads(moderation, circle.circleId, page.cases);
   const out = [];
   for (const row of page.cases) {
     try {
-      out.push(await openCase(moderation, circle, keys, row));
+      out.push(await openCase(moderation, circle, keys, row, reads));
     } catch (error) {
       if (!(error instanceof ProtocolError)) {
         throw error;
@@ -74,7 +76,50 @@ export async function listCases(moderation, circleId, { status = null, kind = nu
   return { circle, cases: out, nextCursor: page.next_cursor };
 }
 
-async function openCase(moderation, circle, keys, row) {
+/**
+ * What the cases of one page read, read once for them all (as cases.py's _PageReads): each
+ * reported entry, fetched while the cases are opened, and the page's copy of the circle's
+ * warnings, synced once, for every takedown request's candidates.
+ */
+class PageReads {
+  #moderation;
+  #circleId;
+  #entries = new Map();
+  #copy = null;
+
+  constructor(moderation, circleId, rows) {
+    this.#moderation = moderation;
+    this.#circleId = circleId;
+    for (const row of rows) {
+      let entryId;
+      try {
+        entryId = uuid(row.entry_id);
+      } catch {
+        continue; // the case is unreadable when opened
+      }
+      if (row.kind === "report" && !this.#entries.has(entryId)) {
+        const fetched = this.#fetch(entryId);
+        fetched.catch(() => {}); // met, and thrown, when its case is opened
+        this.#entries.set(entryId, fetched);
+      }
+    }
+  }
+
+  #fetch(entryId) {
+    return this.#moderation.client.request("GET", `/v1/circles/${this.#circleId}/entries/${entryId}`);
+  }
+
+  entry(entryId) {
+    return this.#entries.get(entryId) ?? this.#fetch(entryId);
+  }
+
+  copy() {
+    this.#copy ??= this.#moderation.entries.sync(this.#circleId);
+    return this.#copy;
+  }
+}
+
+async function openCase(moderation, circle, keys, row, reads) {
   const caseId = uuid(row.case_id);
   const generation = row.generation;
   const ciphertext = fromB64(row.ciphertext);
@@ -84,11 +129,16 @@ async function openCase(moderation, circle, keys, row) {
     throw new ProtocolError("missing_key", `no moderation key ${generation} for ${caseId}`);
   }
   const out = { caseId, kind: row.kind, entryId: row.entry_id, status: row.status, createdAt: row.created_at };
+<<<<<<< HEAD
   if (ciphertext.length === 0) {
     // A decided takedown request, wiped by the retention pass.
     Object.assign(out, { name: null, contact: null, text: null, wiped: true, candidates: [] });
   } else if (row.kind === "report") {
     Object.assign(out, await openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row }));
+=======
+  if (row.kind === "report") {
+    Object.assign(out, await openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row, reads }));
+>>>>>>> main
   } else {
     const request = await mapped(() => openTakedown(ciphertext, {
       key,
@@ -101,13 +151,14 @@ async function openCase(moderation, circle, keys, row) {
       name: request.name,
       contact: request.contact,
       text: request.text,
-      candidates: await candidates(moderation, circle, request.name),
+      candidates: await candidates(reads, request.name),
     });
   }
   out.decisions = await openDecisions(moderation, circle, keys, row, hashed);
   return out;
 }
 
+<<<<<<< HEAD
 const DECIDED_STATUSES = ["dismissed", "removed", "restored"]; // no decision can follow (docs/api.md)
 
 /**
@@ -130,6 +181,9 @@ export function checkedHash(row, ciphertext) {
 }
 
 async function openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row }) {
+=======
+async function openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row, reads }) {
+>>>>>>> main
   const entryId = uuid(row.entry_id);
   const { report, signature } = await mapped(() =>
     openReport(ciphertext, { key, circleId: circle.circleId, caseId, entryId, generation }));
@@ -139,7 +193,7 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
   }
   // The reveal: while the warning has its envelope, open it with the circle key and require
   // the reporter's copy to be exactly its content; once wiped, only the commitment is left.
-  const detail = await moderation.client.request("GET", `/v1/circles/${circle.circleId}/entries/${entryId}`);
+  const detail = await reads.entry(entryId);
   const entry = detail.entry;
   if (!verifyCommitment(report.body, report.opening, fromB64(entry.commitment, 32))) {
     throw new ProtocolError("reveal_mismatch", "the reported content does not match the warning's commitment");
@@ -176,11 +230,11 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
 }
 
 /** Warnings this page holds whose names match the name in a takedown request (any level, §25.3). */
-async function candidates(moderation, circle, name) {
+async function candidates(reads, name) {
   if (normaliseName(name) === "") {
     return [];
   }
-  const found = await moderation.entries.check(circle.circleId, name);
+  const found = checkCopy(await reads.copy(), name);
   return found.matches.map((m) => ({
     entryId: m.warning.entryId,
     subject: m.warning.subject,

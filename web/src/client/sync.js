@@ -32,6 +32,7 @@ export async function syncCopy(entries, circleId) {
   // Work on a new copy: a sync that fails half-way leaves the held one as it was.
   const copy = new CircleCopy(id, { changeSeq: held.changeSeq, lastSeq: held.lastSeq, warnings: new Map(held.warnings) });
   let cursor = copy.changeSeq;
+  const changes = [];
   for (;;) {
     const page = await entries.client.request("GET", `/v1/circles/${id}/entries`, {
       params: { changed_after: cursor, limit: PAGE_SIZE },
@@ -46,7 +47,9 @@ export async function syncCopy(entries, circleId) {
       cursor = row.change_seq;
       let entry;
       [circle, entry] = await entries.openCurrent(circle, row);
-      copy.warnings.set(entry.entryId, heldWarning(entry, row.change_seq));
+      const fresh = heldWarning(entry, row.change_seq);
+      changes.push([copy.warnings.get(entry.entryId) ?? null, fresh]);
+      copy.warnings.set(entry.entryId, fresh);
     }
     copy.lastSeq = page.last_seq;
     if (page.entries.length < PAGE_SIZE) {
@@ -54,6 +57,14 @@ export async function syncCopy(entries, circleId) {
     }
   }
   copy.changeSeq = cursor;
+  if (held.index !== null) {
+    // The name index moves to the new copy and takes in the changes (a check then costs what
+    // its candidates cost, not a rebuild over the history); the held copy is done with.
+    [copy.index, held.index] = [held.index, null];
+    for (const [old, fresh] of changes) {
+      copy.index.update(old, fresh);
+    }
+  }
   entries.cache.save(copy);
   return copy;
 }

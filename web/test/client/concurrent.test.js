@@ -13,6 +13,7 @@ import { Audit, AuditPins } from "../../src/client/audit.js";
 import { Circles } from "../../src/client/circles.js";
 import { Entries } from "../../src/client/entries.js";
 import { Moderation } from "../../src/client/moderation.js";
+import { fileTakedown, parseTakedownLink } from "../../src/client/takedown.js";
 import { Client } from "../../src/client/sdk.js";
 import { TrustStore } from "../../src/client/trust.js";
 import { b64 } from "../../src/protocol/encoding.js";
@@ -301,5 +302,28 @@ describe("the circle changes while the client works (real server)", { skip: !hav
     assert.equal(again.nextCursor, null);
     await assert.rejects(alice.moderation.listCases(circleId, { cursor: "not a cursor" }), (error) => error.code === "invalid_cursor");
     await assert.rejects(bob.moderation.listCases(circleId), (error) => error.code === "not_a_moderator");
+  });
+  test("a page of cases syncs the warnings once for all its takedowns and fetches each reported warning once", async () => {
+    const { alice, bob, circleId } = await circle({ moderation: true });
+    const entry = await alice.entries.post(circleId, { subject: "Jan Novák", text: "t", categories: ["other"] });
+    await bob.moderation.report(circleId, entry.entry_id, { reason: "false", note: "n" });
+    const carolFiles = device(server, accounts.carol);
+    await carolFiles.moderation.report(circleId, entry.entry_id, { reason: "false", note: "m" });
+    const link = parseTakedownLink(await alice.moderation.takedownLink(circleId, server.url), server.url);
+    for (const name of ["Jan Novák", "JAN NOVAK", "Novák", "Nobody Here"]) {
+      await fileTakedown(new Client({ baseUrl: server.url }), link, { name, contact: "x@example.org", text: "false" });
+    }
+    const carol = watched(server, accounts.carol);
+    const { cases } = await carol.moderation.listCases(circleId);
+    assert.equal(cases.length, 6);
+    assert.ok(cases.every((c) => c.unreadable === undefined));
+    const gets = carol.sent.filter((s) => s.method === "GET");
+    assert.equal(gets.filter((s) => s.query.has("changed_after")).length, 1);
+    assert.equal(gets.filter((s) => s.path.endsWith(`/entries/${entry.entry_id}`)).length, 1);
+    const candidates = Object.fromEntries(cases.filter((c) => c.kind === "takedown").map((c) => [c.name, c.candidates]));
+    assert.deepEqual(candidates["JAN NOVAK"].map((x) => [x.entryId, x.level]), [[entry.entry_id, "exact"]]);
+    assert.deepEqual(candidates["Novák"].map((x) => x.level), ["partial"]);
+    assert.deepEqual(candidates["Nobody Here"], []);
+    assert.ok(cases.filter((c) => c.kind === "report").every((c) => c.reported.verified && c.reporterVerified));
   });
 });
