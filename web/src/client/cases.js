@@ -129,16 +129,11 @@ async function openCase(moderation, circle, keys, row, reads) {
     throw new ProtocolError("missing_key", `no moderation key ${generation} for ${caseId}`);
   }
   const out = { caseId, kind: row.kind, entryId: row.entry_id, status: row.status, createdAt: row.created_at };
-<<<<<<< HEAD
   if (ciphertext.length === 0) {
     // A decided takedown request, wiped by the retention pass.
     Object.assign(out, { name: null, contact: null, text: null, wiped: true, candidates: [] });
   } else if (row.kind === "report") {
-    Object.assign(out, await openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row }));
-=======
-  if (row.kind === "report") {
     Object.assign(out, await openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row, reads }));
->>>>>>> main
   } else {
     const request = await mapped(() => openTakedown(ciphertext, {
       key,
@@ -158,7 +153,6 @@ async function openCase(moderation, circle, keys, row, reads) {
   return out;
 }
 
-<<<<<<< HEAD
 const DECIDED_STATUSES = ["dismissed", "removed", "restored"]; // no decision can follow (docs/api.md)
 
 /**
@@ -180,10 +174,7 @@ export function checkedHash(row, ciphertext) {
   return stored;
 }
 
-async function openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row }) {
-=======
 async function openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row, reads }) {
->>>>>>> main
   const entryId = uuid(row.entry_id);
   const { report, signature } = await mapped(() =>
     openReport(ciphertext, { key, circleId: circle.circleId, caseId, entryId, generation }));
