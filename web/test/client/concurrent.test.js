@@ -326,4 +326,16 @@ describe("the circle changes while the client works (real server)", { skip: !hav
     assert.deepEqual(candidates["Nobody Here"], []);
     assert.ok(cases.filter((c) => c.kind === "report").every((c) => c.reported.verified && c.reporterVerified));
   });
+  test("audit verify checks each key record's signature once: later verifies fetch the chain from the last one verified", async () => {
+    const { alice, bob, circleId } = await circle();
+    await bob.audit.verify(circleId);
+    await alice.circles.confirm(circleId, "dave", { compared: true });
+    bob.sent.length = 0;
+    await bob.audit.verify(circleId);
+    const keyRecords = bob.sent.filter((s) => s.method === "GET" && s.path.endsWith(`${circleId}/records`));
+    assert.ok(keyRecords.length > 0);
+    assert.ok(keyRecords.every((s) => Number(s.query.get("after")) >= 0));
+    const { chain } = bob.audit.keyRecordsVerified.get(circleId);
+    assert.equal(chain.length, chain.at(-1).seq + 1); // the whole chain, every record once
+  });
 });
