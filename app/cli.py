@@ -340,6 +340,7 @@ def uvicorn_options(
         # no address in any line unless BACKCHANNEL_LOG_ADDRESSES, none in the access log.
         "log_config": log_config(addresses=settings.log_addresses),
         "access_log": settings.access_log,
+        "limit_concurrency": settings.max_concurrency,
     }
 
 

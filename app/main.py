@@ -2,12 +2,13 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +42,45 @@ logger = logging.getLogger("backchannel")
 
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
+
+
+def _add_flat(app: FastAPI, router: APIRouter, *, dependencies: Sequence[Any] = ()) -> None:
+    """Each of ``router``'s routes as a route of the app itself, as ``include_router`` would
+    add it (its path, options and the router's own dependencies are already in the route),
+    with ``dependencies`` run first."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"not an API route: {route!r}")
+        app.router.add_api_route(
+            route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=list(route.tags),
+            dependencies=[*dependencies, *route.dependencies],
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+            strict_content_type=route.strict_content_type,
+            max_body_size=route.max_body_size,
+            form_limits=route.form_limits,
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -125,27 +165,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return Health(status="ok")
 
-    # Routes are matched in order, one included router after another, so the hot ones (the
-    # feed, posting, GET /v1/me) come first; no two routes share a path and method, so the
-    # order changes nothing else.
-    # Everything in ``authenticated`` requires a session; public routes are the explicit
-    # exceptions below it.
-    authenticated = APIRouter(dependencies=[Depends(current_caller)])
-    authenticated.include_router(entries_router.router)
-    authenticated.include_router(accounts_router.router)
-    authenticated.include_router(circles_router.router)
-    authenticated.include_router(invites_router.router)
-    authenticated.include_router(moderation_router.router)
-    authenticated.include_router(sealed_router.router)
-    authenticated.include_router(anon_router.router)
-    authenticated.include_router(audit_router.router)
-    authenticated.include_router(events_router.router)
-    app.include_router(authenticated)
-    app.include_router(accounts_router.public_router)
-    app.include_router(entries_router.public_router)
-    app.include_router(moderation_router.anonymous_router)
-    app.include_router(moderation_router.public_router)
-    app.include_router(audit_router.public_router)
+    # Every API route is one of the app's own (``_add_flat``): FastAPI matches an included
+    # router twice (once to pick it, once to handle it), and once per level of nesting. Routes
+    # are matched in order, so the hot ones (the feed, posting, GET /v1/me) come first; no two
+    # routes share a path and method, so the order changes nothing else.
+    # Everything in the first group requires a session; the public routes are the explicit
+    # exceptions after it.
+    signed_in = [Depends(current_caller)]
+    for router in (
+        entries_router.router,
+        accounts_router.router,
+        circles_router.router,
+        invites_router.router,
+        moderation_router.router,
+        sealed_router.router,
+        anon_router.router,
+        audit_router.router,
+        events_router.router,
+    ):
+        _add_flat(app, router, dependencies=signed_in)
+    for router in (
+        accounts_router.public_router,
+        entries_router.public_router,
+        moderation_router.anonymous_router,
+        moderation_router.public_router,
+        audit_router.public_router,
+    ):
+        _add_flat(app, router)
     install_web_client(app, load_release(settings.web_release))
     install_openapi(app)
     return app

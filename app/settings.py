@@ -7,7 +7,7 @@ from typing import Literal
 
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import labels
@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # set, and uvicorn's access log (no address, no query string either way) can be turned off.
     log_addresses: bool = False
     access_log: bool = True
+    # Connections and requests in flight per worker before uvicorn answers 503 (its
+    # ``limit_concurrency``). Bounds the file-SQLite pool, which grows with the requests in
+    # flight (app/db.py), and the file handles: up to about 4 per request (its socket, and a
+    # SQLite connection's database and -wal files and -shm mapping). Room for
+    # ``events_max_streams`` and as many other requests again several times over.
+    max_concurrency: int = Field(default=1000, ge=1)
     # Rotations carry one wrap per member (about 250 bytes each in JSON).
     max_rotation_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
@@ -131,6 +137,12 @@ class Settings(BaseSettings):
         for item in _proxy_items(value):
             ipaddress.ip_network(item, strict=False)  # ValueError: refused at startup
         return value
+
+    @model_validator(mode="after")
+    def _streams_leave_room(self) -> "Settings":
+        if self.events_max_streams >= self.max_concurrency:
+            raise ValueError("max_concurrency must be above events_max_streams")
+        return self
 
     @property
     def trusted_proxy_networks(self) -> list[str]:

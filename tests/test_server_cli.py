@@ -1,4 +1,12 @@
-"""`backchannel-server`: refuses public addresses with the development secret."""
+"""`backchannel-server`: refuses public addresses with the development secret; bounds the
+connections in flight."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -40,3 +48,72 @@ def test_migrate_command_upgrades_the_configured_database(
     engine = make_engine(url)
     assert "users" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _get(conn: socket.socket) -> bytes:
+    """One keep-alive GET /healthz on ``conn``; the status line."""
+    conn.sendall(b"GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n")
+    return conn.recv(65536).split(b"\r\n", 1)[0]
+
+
+def _get_once(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        return _get(conn)
+
+
+def test_serve_bounds_the_connections_in_flight(tmp_path: Path) -> None:
+    """`serve` passes BACKCHANNEL_MAX_CONCURRENCY to uvicorn: past it, a worker answers 503
+    instead of opening one more connection (and one more pooled SQLite connection)."""
+    url = f"sqlite:///{tmp_path}/bound.db"
+    env = {**os.environ, "BACKCHANNEL_DATABASE_URL": url, "BACKCHANNEL_MAX_CONCURRENCY": "3"}
+    env["BACKCHANNEL_EVENTS_MAX_STREAMS"] = "1"
+    assert CliRunner().invoke(cli, ["migrate"], env=env).exit_code == 0
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "backchannel-server"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    held: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert _get_once(port).endswith(b"200 OK")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        time.sleep(0.5)  # the probes' connections closed
+        # uvicorn counts the connection asking: with a bound of 3, two are held open...
+        for _ in range(2):
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            assert _get(held[-1]).endswith(b"200 OK")
+        # ...and a third is refused until one of them closes.
+        assert _get_once(port).endswith(b"503 Service Unavailable")
+        held.pop().close()
+        time.sleep(0.5)
+        assert _get_once(port).endswith(b"200 OK")
+    finally:
+        for conn in held:
+            conn.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_concurrency_bound_leaves_room_beside_event_streams(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BACKCHANNEL_MAX_CONCURRENCY", "200")
+    with pytest.raises(ValueError, match="max_concurrency"):
+        Settings()
+    monkeypatch.setenv("BACKCHANNEL_EVENTS_MAX_STREAMS", "199")
+    assert Settings().max_concurrency == 200

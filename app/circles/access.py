@@ -83,6 +83,18 @@ def active_member_locked(
     return circle
 
 
+def active_member_read(
+    session: Session, *, circle_id: uuid.UUID, user: User | Account
+) -> CircleCounters:
+    """``active_member`` for the hot reads (the feed): the same rule over the same two rows,
+    read with Core in one statement (``queries.circle_and_membership``)."""
+    circle, status = queries.circle_and_membership(session, circle_id=circle_id, user_id=user.id)
+    _require_visible(circle, status)
+    assert circle is not None and status is not None
+    _require_active(status)
+    return circle
+
+
 def _require_active(status: str) -> None:
     if status == "pending":
         raise MembershipPending()

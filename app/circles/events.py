@@ -14,11 +14,11 @@ person, and its time says only when the retention pass ran.
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditNode, node_key
-from app.circles.models import Circle, MembershipEvent
+from app.audit.models import node_key
+from app.circles import queries
+from app.circles.models import MembershipEvent
 from app.crypto import merkle
 from app.crypto.circles import canonical_json, event_hash
 from app.crypto.encoding import b64encode
@@ -37,20 +37,14 @@ def append(
     subject: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> MembershipEvent:
-    """Take the next sequence number under the circle row's lock and chain the event."""
-    seq = session.execute(
-        update(Circle)
-        .where(Circle.id == circle_id)
-        .values(event_seq=Circle.event_seq + 1)
-        .returning(Circle.event_seq)
-    ).scalar_one()
-    prev = None
-    if seq > 0:
-        prev = session.scalar(
-            select(MembershipEvent.record_hash).where(
-                MembershipEvent.circle_id == circle_id, MembershipEvent.seq == seq - 1
-            )
-        )
+    """Take the next sequence number under the circle row's lock and chain the event. The
+    rows are written with Core (``queries``) and the event returned is not in the session."""
+    # What the use case added to the session so far (a new circle, a membership) is written
+    # first, as the ORM's autoflush did: the Core statements below go straight to the
+    # database and must see it.
+    session.flush()
+    seq = queries.next_event_seq(session, circle_id)
+    prev = queries.event_hash(session, circle_id, seq - 1) if seq > 0 else None
     now = utcnow() if kind in EXACT_TIME_KINDS else coarse(utcnow())
     body = canonical_json(
         {
@@ -73,7 +67,7 @@ def append(
         leaf_hash=merkle.leaf_hash(body),
         created_at=now,
     )
-    session.add(event)
+    queries.insert_event(session, event)
     _add_nodes(session, circle_id, seq, event.leaf_hash)
     return event
 
@@ -81,13 +75,16 @@ def append(
 def _add_nodes(session: Session, circle_id: uuid.UUID, seq: int, leaf: bytes) -> None:
     """Store the audit tree's complete subtrees that leaf ``seq`` closes (the leaf, and one
     more per trailing 1 bit of ``seq``: two rows per leaf on average), each from its left
-    sibling, which is stored already (docs/protocol.md §33.5)."""
-    closed = merkle.complete_subtrees_ending_at(seq)
+    sibling, which is stored already (docs/protocol.md §33.5); the siblings are read in one
+    statement."""
+    closed = merkle.complete_subtrees_ending_at(seq)[1:]
+    lefts = [node_key(level - 1, position * 2) for level, position in closed]
+    stored = queries.audit_nodes(session, circle_id, lefts)
     current = leaf
-    session.add(AuditNode(circle_id=circle_id, node=node_key(0, seq), hash=leaf))
-    for level, position in closed[1:]:
-        left = session.get(AuditNode, (circle_id, node_key(level - 1, position * 2)))
-        if left is None:  # every earlier leaf stored its nodes (migration 0014 backfilled)
+    nodes = {node_key(0, seq): leaf}
+    for (level, position), left in zip(closed, lefts, strict=True):
+        if left not in stored:  # every earlier leaf stored its nodes (migration 0014 backfilled)
             raise RuntimeError(f"audit node {level - 1}/{position * 2} of {circle_id} is missing")
-        current = merkle.node_hash(left.hash, current)
-        session.add(AuditNode(circle_id=circle_id, node=node_key(level, position), hash=current))
+        current = merkle.node_hash(stored[left], current)
+        nodes[node_key(level, position)] = current
+    queries.insert_audit_nodes(session, circle_id, nodes)

@@ -1,15 +1,17 @@
-"""Core statements for the hot write paths (issue 19): the rows ``access`` decides on, read
-without ORM objects. The rule itself stays in ``access``; a test holds these to the ORM path."""
+"""Core statements for the hot paths (issue 19): the rows ``access`` decides on, read
+without ORM objects, and the audit log's append (``events``). The rules stay in ``access`` and
+``events``; tests hold these to the ORM path and the audit tree."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import BindParameter, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.circles.models import Circle, Membership
+from app.audit.models import AuditNode
+from app.circles.models import Circle, Membership, MembershipEvent
 
 
 @dataclass(slots=True)
@@ -39,6 +41,24 @@ _LOCK_CIRCLE = (
 _MEMBERSHIP = select(Membership.status, Membership.role).where(
     Membership.circle_id == bindparam("circle_id"), Membership.user_id == bindparam("user_id")
 )
+# Reads only: one round trip for both rows. A mutation locks the circle first and reads the
+# membership after (``lock_circle``; access.py says why).
+_CIRCLE_AND_MEMBERSHIP = (
+    select(
+        Circle.id,
+        Circle.epoch,
+        Circle.entry_seq,
+        Circle.change_seq,
+        Circle.entry_ttl_days,
+        Circle.deleted_at,
+        Membership.status,
+    )
+    .outerjoin(
+        Membership,
+        (Membership.circle_id == Circle.id) & (Membership.user_id == bindparam("user_id")),
+    )
+    .where(Circle.id == bindparam("circle_id"))
+)
 _CIRCLES: Table = Circle.__table__  # type: ignore[assignment]
 _STORE_COUNTERS = (
     update(_CIRCLES)
@@ -60,6 +80,20 @@ def lock_circle(
     return CircleCounters(*row), found.one_or_none()
 
 
+def circle_and_membership(
+    session: Session, *, circle_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[CircleCounters | None, str | None]:
+    """The circle's counters and the caller's membership status (None if not a member), in
+    one statement, for reads (``access.membership`` without ``lock``)."""
+    found = session.connection().execute(
+        _CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user_id}
+    )
+    row = found.one_or_none()
+    if row is None:
+        return None, None
+    return CircleCounters(*row[:-1]), row[-1]
+
+
 def lock_circle_alone(session: Session, *, circle_id: uuid.UUID) -> CircleCounters | None:
     """The circle's counters with its row locked, for a request with no session (an
     anonymous post, §38): no membership is read, the token stands for it."""
@@ -76,4 +110,65 @@ def store_counters(session: Session, circle: CircleCounters) -> None:
             "new_entry_seq": circle.entry_seq,
             "new_change_seq": circle.change_seq,
         },
+    )
+
+
+# --- the audit log's append (``events.append``) ------------------------------------------
+
+_CIRCLE_ID: BindParameter[Any] = bindparam("circle_id")
+_NEXT_EVENT_SEQ = (
+    update(_CIRCLES)
+    .where(_CIRCLES.c.id == _CIRCLE_ID)
+    .values(event_seq=_CIRCLES.c.event_seq + 1)
+    .returning(_CIRCLES.c.event_seq)
+)
+_EVENT_HASH = select(MembershipEvent.record_hash).where(
+    MembershipEvent.circle_id == _CIRCLE_ID, MembershipEvent.seq == bindparam("seq")
+)
+_ADD_EVENT = insert(MembershipEvent)
+_AUDIT_NODES = select(AuditNode.node, AuditNode.hash).where(
+    AuditNode.circle_id == _CIRCLE_ID, AuditNode.node.in_(bindparam("nodes", expanding=True))
+)
+_ADD_AUDIT_NODES = insert(AuditNode)
+
+
+def next_event_seq(session: Session, circle_id: uuid.UUID) -> int:
+    """Take the circle's next event number (the row's lock is held until commit)."""
+    found = session.connection().execute(_NEXT_EVENT_SEQ, {"circle_id": circle_id})
+    return int(found.scalar_one())
+
+
+def event_hash(session: Session, circle_id: uuid.UUID, seq: int) -> bytes | None:
+    found = session.connection().execute(_EVENT_HASH, {"circle_id": circle_id, "seq": seq})
+    value: bytes | None = found.scalar_one_or_none()
+    return value
+
+
+def insert_event(session: Session, event: MembershipEvent) -> None:
+    """Insert a transient ``MembershipEvent`` (never added to the session)."""
+    session.connection().execute(
+        _ADD_EVENT,
+        {
+            "circle_id": event.circle_id,
+            "seq": event.seq,
+            "body": event.body,
+            "record_hash": event.record_hash,
+            "leaf_hash": event.leaf_hash,
+            "created_at": event.created_at,
+        },
+    )
+
+
+def audit_nodes(session: Session, circle_id: uuid.UUID, nodes: list[int]) -> dict[int, bytes]:
+    """Stored audit-tree nodes by key (``app.audit.models.node_key``)."""
+    if not nodes:
+        return {}
+    found = session.connection().execute(_AUDIT_NODES, {"circle_id": circle_id, "nodes": nodes})
+    return {node: hash_ for node, hash_ in found}
+
+
+def insert_audit_nodes(session: Session, circle_id: uuid.UUID, nodes: dict[int, bytes]) -> None:
+    session.connection().execute(
+        _ADD_AUDIT_NODES,
+        [{"circle_id": circle_id, "node": node, "hash": hash_} for node, hash_ in nodes.items()],
     )

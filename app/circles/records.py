@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.accounts.queries import Account
 from app.circles.models import Circle, KeyRecordRow, Membership
 from app.circles.schemas import SignedRecord
 from app.crypto import CryptoError, PublicIdentity, fingerprint
@@ -15,7 +16,7 @@ from app.db import utcnow
 from app.errors import CircleChanged, InvalidRecord, MemberSetMismatch
 
 
-def identity_of(user: User) -> PublicIdentity:
+def identity_of(user: User | Account) -> PublicIdentity:
     return PublicIdentity(
         x25519_public=user.x25519_public,
         ed25519_public=user.ed25519_public,

@@ -1,12 +1,33 @@
-"""Core statements for posting, the hottest write (issue 19): no ORM objects on the way in or
-out. The rules stay in ``service``; ``tests/entries/test_queries.py`` holds these to the ORM."""
+"""Core statements for the hottest paths (issue 19): posting, and the feed page. No ORM
+objects on the way in or out. The rules stay in ``service``; ``tests/entries/test_queries.py``
+holds these to the ORM path they replaced.
+
+The feed's rows come out in the form the page's JSON writes them, converted by the database
+from the stored form (``feed_page``): the entry id as its canonical text and both times as
+RFC 3339 UTC text (``…Z``, no fraction when it is zero: what pydantic writes), so no UUID or
+datetime object is made per value. Only the binary columns are left to the caller (base64:
+SQLite has no such function)."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
 from app.entries.models import Entry
 
 _EXISTING = select(
@@ -32,3 +53,101 @@ def existing_entry(session: Session, entry_id: uuid.UUID) -> Any:
 def insert_entry(session: Session, entry: Entry) -> None:
     """Insert a transient ``Entry`` (never added to the session) as one Core statement."""
     session.connection().execute(_INSERT, {key: getattr(entry, key) for key in _COLUMNS})
+
+
+# -- the feed page ---------------------------------------------------------------------------
+
+
+def _sqlite_id(column: Any) -> ColumnElement[str]:
+    """SQLite stores a UUID as 32 lower-case hex digits; the JSON has the dashed form."""
+    raw = type_coerce(column, String)
+    parts = [func.substr(raw, start, length) for start, length in _UUID_GROUPS]
+    joined: ColumnElement[str] = parts[0]
+    for part in parts[1:]:
+        joined = joined + literal("-") + part
+    return joined
+
+
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+def _sqlite_time(column: Any) -> ColumnElement[str]:
+    """SQLite stores a UTC time as ``YYYY-MM-DD HH:MM:SS.ffffff``; the JSON has
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, without the fraction when it is zero."""
+    raw = type_coerce(column, String)
+    whole = case((func.substr(raw, 20) == ".000000", func.substr(raw, 1, 19)), else_=raw)
+    return func.replace(whole, " ", "T") + literal("Z")
+
+
+def _postgresql_time(column: Any) -> ColumnElement[str]:
+    utc = column.op("AT TIME ZONE")(literal("UTC"))
+    seconds = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+    fraction = case(
+        (func.extract("microseconds", utc) % 1_000_000 == 0, literal("")),
+        else_=func.to_char(utc, ".US"),
+    )
+    return seconds + fraction + literal("Z")
+
+
+def _feed(entry_id: Any, time: Any) -> Any:
+    return (
+        select(
+            entry_id(Entry.id),
+            Entry.seq,
+            Entry.epoch,
+            Entry.status,
+            Entry.anonymous,
+            case((Entry.anonymous, None), else_=User.username),
+            Entry.author_key,
+            Entry.commitment,
+            Entry.nonce,
+            Entry.ciphertext,
+            Entry.signature,
+            Entry.author_tag,
+            Entry.terms_signature,
+            Entry.corroboration_count,
+            time(Entry.created_at),
+            time(Entry.expires_at),
+            Entry.change_seq,
+        )
+        .outerjoin(User, User.id == Entry.author_id)
+        .where(Entry.circle_id == bindparam("circle_id"))
+    )
+
+
+def _pages(base: Any) -> dict[str, Any]:
+    """The four orders a page is read in, built once (a page is the hottest read there is)."""
+    return {
+        "newest": base.order_by(Entry.seq.desc()).limit(bindparam("limit")),
+        "before": base.where(Entry.seq < bindparam("seq"))
+        .order_by(Entry.seq.desc())
+        .limit(bindparam("limit")),
+        "after": base.where(Entry.seq > bindparam("seq"))
+        .order_by(Entry.seq.asc())
+        .limit(bindparam("limit")),
+        "changed": base.where(Entry.change_seq > bindparam("seq"))
+        .order_by(Entry.change_seq.asc())
+        .limit(bindparam("limit")),
+    }
+
+
+_FEED = {
+    "sqlite": _pages(_feed(_sqlite_id, _sqlite_time)),
+    "postgresql": _pages(_feed(lambda c: cast(c, String), _postgresql_time)),
+}
+
+
+def feed_page(
+    session: Session, *, circle_id: uuid.UUID, order: str, seq: int | None, limit: int
+) -> Sequence[Any]:
+    """Up to ``limit`` entries of the circle in ``order`` (``newest``, or ``before``,
+    ``after`` or ``changed`` relative to ``seq``), each row: entry id (text), seq, epoch,
+    status, anonymous, author name (None when anonymous), author key, commitment, nonce,
+    ciphertext, signature, author tag, terms signature, corroborations, created and expiry
+    times (RFC 3339 text), change number."""
+    conn = session.connection()
+    query = _FEED[conn.dialect.name][order]
+    params: dict[str, Any] = {"circle_id": circle_id, "limit": limit}
+    if seq is not None:
+        params["seq"] = seq
+    return conn.execute(query, params).all()

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.accounts.queries import Account
 from app.circles import events
 from app.circles import queries as circle_queries
-from app.circles.access import active_member, active_member_locked
+from app.circles.access import active_member, active_member_locked, active_member_read
 from app.circles.models import Circle
 from app.circles.queries import CircleCounters
 from app.crypto import CryptoError
@@ -229,72 +229,17 @@ def _views(session: Session, entries: list[Entry]) -> list[EntryView]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    """One feed row, read as columns (a page is up to 1,000 rows; no ORM objects)."""
-
-    id: uuid.UUID
-    seq: int
-    epoch: int
-    status: str
-    anonymous: bool
-    author: str | None  # None for anonymous entries: never revealed to members
-    author_key: bytes
-    commitment: bytes
-    nonce: bytes | None
-    ciphertext: bytes | None
-    signature: bytes | None
-    author_tag: bytes | None
-    terms_signature: bytes | None
-    corroboration_count: int
-    created_at: datetime
-    expires_at: datetime
-    change_seq: int
-
-
-# The feed's four queries, built once (a page is the hottest read there is).
-_FEED = (
-    select(
-        Entry.id,
-        Entry.seq,
-        Entry.epoch,
-        Entry.status,
-        Entry.anonymous,
-        case((Entry.anonymous, None), else_=User.username),
-        Entry.author_key,
-        Entry.commitment,
-        Entry.nonce,
-        Entry.ciphertext,
-        Entry.signature,
-        Entry.author_tag,
-        Entry.terms_signature,
-        Entry.corroboration_count,
-        Entry.created_at,
-        Entry.expires_at,
-        Entry.change_seq,
-    )
-    .outerjoin(User, User.id == Entry.author_id)
-    .where(Entry.circle_id == bindparam("circle_id"))
-)
-_FEED_NEWEST = _FEED.order_by(Entry.seq.desc()).limit(bindparam("limit"))
-_FEED_BEFORE = (
-    _FEED.where(Entry.seq < bindparam("seq")).order_by(Entry.seq.desc()).limit(bindparam("limit"))
-)
-_FEED_AFTER = (
-    _FEED.where(Entry.seq > bindparam("seq")).order_by(Entry.seq.asc()).limit(bindparam("limit"))
-)
-_FEED_CHANGED = (
-    _FEED.where(Entry.change_seq > bindparam("change_seq"))
-    .order_by(Entry.change_seq.asc())
-    .limit(bindparam("limit"))
-)
-
-
 @dataclass(frozen=True)
 class FeedPage:
-    entries: list[FeedEntry]
+    """A page of ``queries.feed_page`` rows (ids and times already as the JSON's text), hidden
+    entries without their envelope, and the circle's counters when the page was read."""
+
+    entries: list[Any]
     last_seq: int  # the circle's newest seq when the page was read
     last_change_seq: int  # the circle's newest change number when the page was read
+
+
+_ENVELOPE = slice(8, 11)  # nonce, ciphertext, signature in a feed row
 
 
 def list_entries(
@@ -310,29 +255,25 @@ def list_entries(
     """Newest first below ``before``; with ``after``, oldest first above it; with
     ``changed_after``, every entry whose last change is newer, in change order (how a
     client keeps a local copy current: new entries, and changes to ones it holds)."""
-    circle, _ = active_member(session, circle_id=circle_id, user=actor)
+    circle = active_member_read(session, circle_id=circle_id, user=actor)
     if changed_after is not None:
-        query = _FEED_CHANGED
-        params: dict[str, Any] = {
-            "circle_id": circle.id,
-            "change_seq": changed_after,
-            "limit": limit,
-        }
+        order, seq = "changed", changed_after
     elif after is not None:
-        query, params = _FEED_AFTER, {"circle_id": circle.id, "seq": after, "limit": limit}
+        order, seq = "after", after
     elif before is not None:
-        query, params = _FEED_BEFORE, {"circle_id": circle.id, "seq": before, "limit": limit}
+        order, seq = "before", before
     else:
-        query, params = _FEED_NEWEST, {"circle_id": circle.id, "limit": limit}
-    rows = [_feed_entry(row) for row in session.execute(query, params)]
-    return FeedPage(rows, circle.entry_seq, circle.change_seq)
+        order, seq = "newest", None
+    rows = queries.feed_page(session, circle_id=circle.id, order=order, seq=seq, limit=limit)
+    return FeedPage([_shown(row) for row in rows], circle.entry_seq, circle.change_seq)
 
 
-def _feed_entry(row: Any) -> FeedEntry:
-    item = FeedEntry(*row)
-    if item.status == "hidden":  # out of feeds pending review: no envelope for anyone
-        return dataclasses.replace(item, nonce=None, ciphertext=None, signature=None)
-    return item
+def _shown(row: Any) -> Any:
+    if row.status == "hidden":  # out of feeds pending review: no envelope for anyone
+        shown = list(row)
+        shown[_ENVELOPE] = (None, None, None)
+        return shown
+    return row
 
 
 def get_entry(

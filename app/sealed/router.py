@@ -2,10 +2,10 @@
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.circles import access
-from app.deps import CurrentUser, Session, SettingsDep
+from app.deps import CurrentCaller, CurrentUser, Session, SettingsDep, on_database
 from app.errors import (
     EvaluationLimit,
     FilingClosed,
@@ -110,25 +110,42 @@ def set_settings(
     )
 
 
+# The two writes of a filing read their session and rows with Core and run on the loop for
+# SQLite (``on_database``), as a post does: each thread hop and ORM load was a share of the
+# filing's cost (docs/benchmarks.md, "Sealed warnings").
 @router.post("/evaluate", response_model=EvaluationOut)
-def evaluate(
+async def evaluate(
+    request: Request,
     circle_id: uuid.UUID,
     body: EvaluationCreate,
     session: Session,
     settings: SettingsDep,
-    user: CurrentUser,
+    caller: CurrentCaller,
 ) -> EvaluationOut:
-    elements, proof = service.evaluate(
-        session, settings, circle_id=circle_id, actor=user, request=body
+    elements, proof = await on_database(
+        request,
+        service.evaluate,
+        session,
+        settings,
+        circle_id=circle_id,
+        actor=caller.user,
+        request=body,
     )
     return EvaluationOut(evaluated=elements, proof=proof)
 
 
 @router.post("/filings", response_model=FilingOut, status_code=201)
-def file(
-    circle_id: uuid.UUID, body: FilingCreate, session: Session, user: CurrentUser
+async def file(
+    request: Request,
+    circle_id: uuid.UUID,
+    body: FilingCreate,
+    session: Session,
+    caller: CurrentCaller,
 ) -> FilingOut:
-    return _filing_out(service.file(session, circle_id=circle_id, actor=user, request=body))
+    filing = await on_database(
+        request, service.file, session, circle_id=circle_id, actor=caller.user, request=body
+    )
+    return _filing_out(filing)
 
 
 @router.get("/filings", response_model=list[FilingOut])

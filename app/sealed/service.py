@@ -13,15 +13,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.accounts.queries import Account
 from app.accounts.tokens import keyed_hash
 from app.circles import events
-from app.circles.access import active_member, circle_admin
-from app.circles.models import Membership
+from app.circles.access import active_member, active_member_locked, circle_admin
 from app.circles.records import identity_of
 from app.crypto import CryptoError, labels
 from app.crypto.encoding import b64encode
@@ -49,7 +49,7 @@ from app.errors import (
     SealedSettingsConflict,
     SealedThresholdChanged,
 )
-from app.moderation.models import ModerationKeyRow
+from app.sealed import queries
 from app.sealed.models import (
     SealedEvaluation,
     SealedFiling,
@@ -88,27 +88,8 @@ def _latest_settings(session: Session, circle_id: uuid.UUID) -> SealedSettingsRo
     )
 
 
-def _latest_generation(session: Session, circle_id: uuid.UUID) -> ModerationKeyRow | None:
-    return session.scalar(
-        select(ModerationKeyRow)
-        .where(ModerationKeyRow.circle_id == circle_id)
-        .order_by(ModerationKeyRow.generation.desc())
-        .limit(1)
-    )
-
-
-def _used(session: Session, circle_id: uuid.UUID, user: User) -> int:
-    since = utcnow() - WINDOW
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(SealedEvaluation.elements), 0)).where(
-                SealedEvaluation.circle_id == circle_id,
-                SealedEvaluation.user_id == user.id,
-                SealedEvaluation.created_at > since,
-            )
-        )
-        or 0
-    )
+def _used(session: Session, circle_id: uuid.UUID, user: User | Account) -> int:
+    return queries.used(session, circle_id=circle_id, user_id=user.id, since=utcnow() - WINDOW)
 
 
 # --- Settings ---------------------------------------------------------------------------------
@@ -208,59 +189,51 @@ def evaluate(
     settings: Settings,
     *,
     circle_id: uuid.UUID,
-    actor: User,
+    actor: User | Account,
     request: EvaluationCreate,
 ) -> tuple[list[bytes], bytes]:
     """BlindEvaluate a member's batch, within their daily allowance; one audit leaf whose
     who and when only the admins can read."""
-    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
-    latest = _latest_settings(session, circle.id)
-    if latest is None:
+    circle = active_member_locked(session, circle_id=circle_id, user=actor)
+    now = utcnow()
+    found = queries.state(session, circle_id=circle.id, user_id=actor.id, since=now - WINDOW)
+    if found.record is None or found.evaluations_per_day is None:
         raise SealedNotSetUp()
-    generation = _latest_generation(session, circle.id)
-    if generation is None:
+    if found.generation is None or found.moderation_public is None:
         raise ModerationKeyMissing()
     key, public = oprf_key(settings, circle.id)
-    pinned = SealedSettings.parse(latest.record).oprf_public_key
+    pinned = SealedSettings.parse(found.record).oprf_public_key
     if not hmac.compare_digest(public, pinned):
         raise SealedKeyUnavailable()
     try:
         blinded = [OprfElement(raw) for raw in request.blinded]
     except CryptoError as exc:
         raise InvalidBlinded() from exc
-    if (
-        _used(session, circle.id, actor) + len(blinded)
-        > FORMS_PER_NAME * latest.evaluations_per_day
-    ):
+    if found.used + len(blinded) > FORMS_PER_NAME * found.evaluations_per_day:
         raise EvaluationLimit()
     evaluation = VoprfServer(key).blind_evaluate(blinded)
-    now = utcnow()
     # This member's rows past the retention no longer count: gone now, not at the next
     # purge pass (the index on circle, user, time finds them).
-    session.execute(
-        delete(SealedEvaluation).where(
-            SealedEvaluation.circle_id == circle.id,
-            SealedEvaluation.user_id == actor.id,
-            SealedEvaluation.created_at <= now - evaluation_retention(settings),
-        )
-    )
-    session.add(
-        SealedEvaluation(
-            circle_id=circle.id, user_id=actor.id, elements=len(blinded), created_at=now
-        )
+    queries.record_evaluation(
+        session,
+        circle_id=circle.id,
+        user_id=actor.id,
+        elements=len(blinded),
+        now=now,
+        retained_after=now - evaluation_retention(settings),
     )
     note = seal_evaluation_note(
         {"user": actor.username, "at": now.isoformat(), "elements": len(blinded)},
         circle_id=circle.id,
-        generation=generation.generation,
-        moderation_public=generation.public_key,
+        generation=found.generation,
+        moderation_public=found.moderation_public,
     )
     events.append(
         session,
         circle_id=circle.id,
         kind="sealed_evaluation",
         actor="",
-        details={"generation": generation.generation, "note": b64encode(note)},
+        details={"generation": found.generation, "note": b64encode(note)},
     )
     return [bytes(e) for e in evaluation.elements], bytes(evaluation.proof)
 
@@ -276,12 +249,14 @@ def evaluation_retention(settings: Settings) -> timedelta:
 
 
 def file(
-    session: Session, *, circle_id: uuid.UUID, actor: User, request: FilingCreate
+    session: Session, *, circle_id: uuid.UUID, actor: User | Account, request: FilingCreate
 ) -> SealedFiling:
-    """Store a member's signed filing, then open every group it completes."""
-    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
-    latest = _latest_settings(session, circle.id)
-    if latest is None:
+    """Store a member's signed filing, then open every group it completes. The filing
+    returned is not in the session: its rows are written with Core (``queries``)."""
+    circle = active_member_locked(session, circle_id=circle_id, user=actor)
+    now = utcnow()
+    found = queries.state(session, circle_id=circle.id, user_id=actor.id, since=now - WINDOW)
+    if found.k is None:
         raise SealedNotSetUp()
     try:
         record = FilingRecord.parse(request.record.encode("utf-8"))
@@ -290,16 +265,12 @@ def file(
         raise InvalidSealedFiling(str(exc)) from exc
     if record.circle_id != circle.id or record.filer != actor.username:
         raise InvalidSealedFiling("the filing names another circle or filer")
-    if record.k != latest.k:
+    if record.k != found.k:
         raise SealedThresholdChanged()
-    generation = _latest_generation(session, circle.id)
-    if generation is None:
+    if found.generation is None:
         raise ModerationKeyMissing()
-    if record.generation != generation.generation:
+    if record.generation != found.generation:
         raise ModerationKeyStale()
-    if session.get(SealedFiling, record.filing_id) is not None:
-        raise FilingExists()
-    now = utcnow()
     filing = SealedFiling(
         id=record.filing_id,
         circle_id=circle.id,
@@ -312,80 +283,55 @@ def file(
         created_at=now,
         updated_at=now,
     )
-    session.add(filing)
     try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent filing with this id
+        queries.insert_filing(session, filing, record.tags)
+    except IntegrityError as exc:  # the id is taken (its primary key): nothing is written
         raise FilingExists() from exc
-    session.add_all(
-        SealedTag(filing_id=filing.id, tag=tag, circle_id=circle.id, k=record.k)
-        for tag in record.tags
+    filing.status = _match(
+        session, circle_id=circle.id, k=record.k, tags=list(record.tags), filing_id=filing.id
     )
-    session.flush()
-    _match(session, circle_id=circle.id, k=record.k, tags=list(record.tags), filing=filing)
     return filing
 
 
 def _match(
-    session: Session, *, circle_id: uuid.UUID, k: int, tags: list[bytes], filing: SealedFiling
-) -> None:
+    session: Session, *, circle_id: uuid.UUID, k: int, tags: list[bytes], filing_id: uuid.UUID
+) -> str:
     """For each of the filing's tags: join the tag's match, or open one when k distinct active
-    members share the tag. Two indexed queries for all the tags together."""
-    matches = {
-        m.tag: m
-        for m in session.scalars(
-            select(SealedMatch).where(
-                SealedMatch.circle_id == circle_id, SealedMatch.k == k, SealedMatch.tag.in_(tags)
-            )
-        )
-    }
+    members share the tag. Returns the filing's status: matched if it joined or opened one."""
+    status = "open"
+    matches = queries.matches_of(session, circle_id=circle_id, k=k, tags=tags)
     for tag in tags:
         if tag in matches:
             # The admins already hold this name's f(0): a later filing is readable at once.
-            session.add(SealedMatchFiling(match_id=matches[tag].id, filing_id=filing.id))
-            filing.status = "matched"
+            queries.add_match_filings(session, matches[tag], [filing_id])
+            status = "matched"
+    if status == "matched":
+        queries.set_status(session, [filing_id], status)
     rest = [t for t in tags if t not in matches]
     if not rest:
-        return
+        return status
     # Two steps, each on an index: the tag rows first (circle, k, tag), then their filings by
     # primary key. One join lets a planner start from the filer's other filings instead (a
     # member with many filings made it grow with them).
-    tagged = session.execute(
-        select(SealedTag.tag, SealedTag.filing_id).where(
-            SealedTag.circle_id == circle_id, SealedTag.k == k, SealedTag.tag.in_(rest)
-        )
-    ).all()
-    counting = {
-        filing_id: filer_id
-        for filing_id, filer_id in session.execute(
-            select(SealedFiling.id, SealedFiling.filer_id)
-            .join(
-                Membership,
-                (Membership.circle_id == SealedFiling.circle_id)
-                & (Membership.user_id == SealedFiling.filer_id),
-            )
-            .where(
-                SealedFiling.id.in_({filing_id for _, filing_id in tagged}),
-                SealedFiling.status.in_(COUNTING),
-                Membership.status == "active",
-            )
-        )
-    }
-    rows = [(tag, fid, counting[fid]) for tag, fid in tagged if fid in counting]
+    tagged = queries.tagged(session, circle_id=circle_id, k=k, tags=rest)
+    counting = queries.counting_filers(session, {fid for _, fid in tagged}, COUNTING)
     groups: dict[bytes, list[tuple[uuid.UUID, uuid.UUID]]] = {}
-    for tag, filing_id, filer_id in rows:
-        groups.setdefault(tag, []).append((filing_id, filer_id))
+    for tag, fid in tagged:
+        if fid in counting:
+            groups.setdefault(tag, []).append((fid, counting[fid]))
     now = utcnow()
     for tag, group in groups.items():
         if len({filer for _, filer in group}) < k:
             continue
-        match = SealedMatch(id=uuid.uuid4(), circle_id=circle_id, k=k, tag=tag, created_at=now)
-        session.add(match)
-        session.flush()
-        session.add_all(SealedMatchFiling(match_id=match.id, filing_id=fid) for fid, _ in group)
+        match_id = uuid.uuid4()
+        queries.add_match(
+            session, match_id=match_id, circle_id=circle_id, k=k, tag=tag, created_at=now
+        )
         ids = [fid for fid, _ in group]
-        for matched in session.scalars(select(SealedFiling).where(SealedFiling.id.in_(ids))):
-            matched.status, matched.updated_at = "matched", now
+        queries.add_match_filings(session, match_id, ids)
+        queries.set_status(session, ids, "matched", at=now)
+        status = "matched"
+    return status
 
 
 def list_own(session: Session, *, circle_id: uuid.UUID, user: User) -> list[SealedFiling]:

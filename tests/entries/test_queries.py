@@ -1,12 +1,13 @@
-"""The Core statements of the post path answer what the ORM path they replaced answered
+"""The Core statements of the post path and the feed answer what the ORM path they replaced answered
 (issue 19): the same access decision and counters, the same stored entry."""
 
 import dataclasses
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -132,3 +133,92 @@ def test_a_core_insert_stores_what_the_orm_stores(
         counters_now, _ = lock_circle(session, circle_id=world.circle_id, user_id=first.author_id)
         assert counters_now is not None
         assert (counters_now.entry_seq, counters_now.change_seq) == (second.seq, second.change_seq)
+
+
+def _orm_read(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
+    circle = access.active_member(session, circle_id=circle_id, user=user)[0]
+    return (circle.id, circle.entry_seq, circle.change_seq, circle.deleted_at)
+
+
+def _core_read(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
+    circle = access.active_member_read(session, circle_id=circle_id, user=user)
+    return (circle.id, circle.entry_seq, circle.change_seq, circle.deleted_at)
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_the_feed_access_check_decides_as_the_orm_one(
+    world: World, engine: Engine, deleted: bool
+) -> None:
+    Entries(world.bob.circles).post(world.circle_id, subject="S", text="t", categories=["other"])
+    if deleted:
+        with Session(engine) as session, session.begin():
+            circle = session.get(Circle, world.circle_id)
+            assert circle is not None
+            circle.deleted_at = utcnow()
+    for role, person in world.everyone().items():
+        for circle_id in (world.circle_id, uuid.uuid4()):
+            with Session(engine) as session:
+                user = session.scalars(select(User).where(User.username == person.name)).one()
+                orm = _decision(_orm_read, session=session, circle_id=circle_id, user=user)
+                core = _decision(_core_read, session=session, circle_id=circle_id, user=user)
+            assert core == orm, role
+
+
+_TIME = TypeAdapter(datetime)
+
+
+def test_feed_rows_are_the_stored_entries_as_the_json_writes_them(
+    world: World, engine: Engine
+) -> None:
+    """Every order of ``feed_page`` against the ORM's entries: the id as canonical text, the
+    times as pydantic writes them (with a fraction and, for whole seconds, without)."""
+    world.open_anonymous()
+    bob = Entries(world.bob.circles)
+    for i in range(4):
+        bob.post(world.circle_id, subject=f"S{i}", text="t", categories=["other"])
+    bob.post(world.circle_id, subject="A", text="t", categories=["other"], anonymous=True)
+    with Session(engine) as session:
+        stored = session.scalars(select(Entry).where(Entry.circle_id == world.circle_id)).all()
+        by_id = {str(e.id): e for e in stored}
+        names = {u.id: u.username for u in session.scalars(select(User))}
+        whole = [e for e in stored if e.expires_at.microsecond == 0]
+        assert whole and any(e.created_at.microsecond for e in stored)
+        for order, seq, expected in (
+            ("newest", None, sorted(stored, key=lambda e: -e.seq)),
+            ("before", 4, sorted((e for e in stored if e.seq < 4), key=lambda e: -e.seq)),
+            ("after", 1, sorted((e for e in stored if e.seq > 1), key=lambda e: e.seq)),
+            ("changed", 2, sorted((e for e in stored if e.change_seq > 2), key=lambda e: e.seq)),
+        ):
+            rows = queries.feed_page(
+                session, circle_id=world.circle_id, order=order, seq=seq, limit=50
+            )
+            assert [row[0] for row in rows] == [str(e.id) for e in expected], order
+            for row in rows:
+                e = by_id[row[0]]
+                assert list(row) == [
+                    str(e.id),
+                    e.seq,
+                    e.epoch,
+                    e.status,
+                    e.anonymous,
+                    None if e.anonymous else names[e.author_id],  # type: ignore[index]
+                    e.author_key,
+                    e.commitment,
+                    e.nonce,
+                    e.ciphertext,
+                    e.signature,
+                    e.author_tag,
+                    e.terms_signature,
+                    e.corroboration_count,
+                    _TIME.dump_json(e.created_at).decode().strip('"'),
+                    _TIME.dump_json(e.expires_at).decode().strip('"'),
+                    e.change_seq,
+                ]
+        assert (
+            len(
+                queries.feed_page(
+                    session, circle_id=world.circle_id, order="newest", seq=None, limit=2
+                )
+            )
+            == 2
+        )
