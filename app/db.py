@@ -67,13 +67,16 @@ def normalise_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+BUSY_TIMEOUT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling is lazy).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -81,8 +84,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # Writers take the write lock up front, so two writers queue instead of one failing
     # to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT) halfway through a use case.
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    options = conn.get_execution_options()
+    mode = options.get("sqlite_begin", "DEFERRED")
+    if not options.get("sqlite_no_wait", False):
+        conn.exec_driver_sql(f"BEGIN {mode}")
+        return
+    # Take the lock only if it is free this instant (app.deps.take_write_turn): SQLITE_BUSY
+    # at once rather than a wait in the busy handler.
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str) -> Engine:
@@ -105,6 +118,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
     )
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """SQLite's write lock is held by another connection (SQLITE_BUSY and its variants)."""
+    name: str | None = getattr(exc.orig, "sqlite_errorname", None)
+    return name is not None and name.startswith("SQLITE_BUSY")
 
 
 def is_unavailable(exc: DBAPIError) -> bool:

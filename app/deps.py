@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import joinedload, sessionmaker
 
@@ -18,7 +18,7 @@ from app.accounts import service as accounts
 from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
 from app.accounts.queries import SignedIn
-from app.db import finish, is_unavailable, session_scope
+from app.db import finish, is_busy, is_unavailable, session_scope
 from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
 
@@ -50,13 +50,29 @@ async def on_database(request: Request, call: Callable[..., T], /, *args: Any, *
 
 async def take_write_turn(request: Request, session: OrmSession) -> None:
     """SQLite allows one writer at a time. Writers of this process queue for it here, on the
-    loop, so a waiting writer holds no worker thread and sleeps in no busy handler; the
-    transaction then begins (``BEGIN IMMEDIATE``) on a worker thread, so waiting for another
-    process's write lock (a second worker, the CLI) never blocks the loop. ``get_session``
+    loop, so a waiting writer holds no worker thread and sleeps in no busy handler. The
+    transaction then begins (``BEGIN IMMEDIATE``) on the loop when the lock is free, and
+    otherwise on a worker thread, so waiting for another process's write lock (a second
+    worker, the CLI) never blocks the loop. ``get_session``
     gives the turn back once the use case has committed or rolled back."""
     await request.app.state.write_turn.acquire()
     request.state.holds_write_turn = True
-    await run_in_threadpool(session.connection)
+    if not _begin_at_once(session):
+        await run_in_threadpool(session.connection)
+
+
+def _begin_at_once(session: OrmSession) -> bool:
+    """Begin the write transaction on the loop if the lock is free this instant (no other
+    process holds it: the common case, and no thread hop); False if it is not, and nothing
+    began, so the caller waits for it off the loop."""
+    try:
+        session.connection(execution_options={"sqlite_no_wait": True})
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        session.rollback()
+        return False
+    return True
 
 
 async def get_session(request: Request) -> AsyncIterator[OrmSession]:

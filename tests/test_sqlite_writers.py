@@ -8,8 +8,11 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.db import BUSY_TIMEOUT_MS, make_engine, make_session_factory
+from app.deps import _begin_at_once
 from app.settings import Settings
 from tests.conftest import World
 from tests.test_ceiling import _post_body
@@ -69,3 +72,38 @@ def test_reads_answer_while_another_process_holds_the_write_lock(
     slow = [r for r in reads if r > 0.05]
     assert len(slow) <= len(reads) // 20, f"{len(slow)} of {len(reads)} reads took > 50 ms"
     assert max(reads) < 1.0  # a blocked loop: about 1.5 s or more
+
+
+def test_a_writer_begins_at_once_when_the_lock_is_free_and_never_waits_for_it_on_the_loop(
+    settings: Settings,
+) -> None:
+    """``take_write_turn``'s first step: with the lock free, the transaction begins (on the
+    loop, no thread hop); with another process holding it, the attempt gives up at once with
+    nothing begun and the session still usable, so the wait happens on a worker thread."""
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite's one write lock")
+    path = make_url(settings.database_url).database
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine, write=True)
+    try:
+        with factory() as session:
+            assert _begin_at_once(session) and session.in_transaction()
+            session.rollback()
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(path), str(HOLD_SECONDS)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with factory() as session:
+            started = time.monotonic()
+            assert not _begin_at_once(session)
+            assert time.monotonic() - started < 0.5  # no busy-handler wait
+            assert not session.in_transaction()
+            session.connection()  # the ordinary begin waits for the holder (its busy timeout)
+            assert time.monotonic() - started >= HOLD_SECONDS - 0.5
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+            session.rollback()
+        holder.wait(timeout=10)
+    finally:
+        engine.dispose()
