@@ -114,6 +114,8 @@ class Audit:
         self.pins = pins
         self.moderation = Moderation(circles)
         self.tokens = tokens if tokens is not None else shared_stock(circles)  # keys used
+        # Key records this object verified, per circle, and the last one's text as served.
+        self._key_records: dict[uuid.UUID, tuple[list[KeyRecord], str]] = {}
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -376,8 +378,27 @@ class Audit:
                 )
 
     def _all_key_records(self, circle_id: uuid.UUID) -> list[KeyRecord]:
-        rows = self.client.request("GET", f"/v1/circles/{circle_id}/records", params={"after": -1})
-        chain: list[KeyRecord] = []
+        """Every key record of the circle, each signature checked once per ``Audit``: after
+        the first verify only the records from the last one verified are fetched, and that
+        one must come back byte for byte (else ``forked``), so a verify costs the records
+        appended since, not the chain's history."""
+        chain, last = self._key_records.get(circle_id, ([], ""))
+        chain = list(chain)
+        after = chain[-1].seq - 1 if chain else -1
+        rows = self.client.request(
+            "GET", f"/v1/circles/{circle_id}/records", params={"after": after}
+        )
+        if chain:
+            if not rows or rows[0].get("seq") != chain[-1].seq:
+                raise AuditFailure(
+                    "rolled_back",
+                    f"the server no longer shows key record {chain[-1].seq}, verified before",
+                )
+            if not hmac.compare_digest(str(rows[0].get("record")).encode(), last.encode()):
+                raise AuditFailure(
+                    "forked", f"key record {chain[-1].seq} differs from the one verified before"
+                )
+            rows = rows[1:]
         try:
             for row in rows:
                 record = KeyRecord.parse(row["record"].encode())
@@ -386,8 +407,10 @@ class Audit:
                     chain[-1] if chain else None, record, b64decode(row["signature"]), signer
                 )
                 chain.append(record)
+                last = row["record"]
         except CryptoError as exc:
             raise AuditFailure("bad_signature", f"key record: {exc}") from exc
+        self._key_records[circle_id] = (chain, last)
         return chain
 
     @staticmethod

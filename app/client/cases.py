@@ -83,9 +83,9 @@ def cases_page(
 
 
 class _PageReads:
-    """What the cases of one page read, read once for them all: each reported entry (fetched
-    ``FETCHES`` at a time while the cases are opened) and the device's copy of the circle's
-    warnings, synced once, for every takedown request's candidates."""
+    """What the cases of one page read, read once for them all: each reported entry (as the
+    page brings it, else fetched ``FETCHES`` at a time while the cases are opened) and the
+    device's copy of the circle's warnings, synced once, for every takedown's candidates."""
 
     def __init__(
         self,
@@ -104,7 +104,13 @@ class _PageReads:
                     entry_id = str(uuid.UUID(str(row.get("entry_id"))))
                 except ValueError:
                     continue  # the case is unreadable when opened
-                if row.get("kind") == "report" and entry_id not in self._entries:
+                if row.get("kind") != "report" or entry_id in self._entries:
+                    continue
+                given: Future[dict[str, Any]] = Future()
+                if isinstance(row.get("entry"), dict):  # verified as a fetched one is
+                    given.set_result({"entry": row["entry"]})
+                    self._entries[entry_id] = given
+                else:
                     self._entries[entry_id] = pool.submit(self._fetch, entry_id)
 
     def _fetch(self, entry_id: str) -> dict[str, Any]:
@@ -291,6 +297,8 @@ def _open_report(
     # once wiped, only the stored commitment is left to compare with.
     detail = reads.entry(entry_id)
     row_entry = detail["entry"]
+    if row_entry.get("entry_id") != str(entry_id):
+        raise ProtocolError("reveal_mismatch", "the server showed another entry for the report")
     commitment = b64decode(row_entry["commitment"])
     if not verify_commitment(report.body, report.opening, commitment):
         raise ProtocolError(

@@ -84,19 +84,33 @@ class NameIndex:
 
     def __init__(self, warnings: Iterable[CachedWarning] = ()) -> None:
         self._at: dict[str, dict[tuple[str, int], CachedWarning]] = {}
-        self._expiries: list[str] = []  # expires_at of every live warning, sorted
+        at = self._at
+        expiries = []
         for cached in warnings:
-            self.update(None, cached)
+            if not cached.live:
+                continue
+            for i, forms in enumerate(cached.forms):
+                place = (cached.entry_id, i)
+                for key in _keys(forms):
+                    places = at.get(key)
+                    if places is None:
+                        at[key] = {place: cached}
+                    else:
+                        places[place] = cached
+            expiries.append(cached.expires_at)
+        expiries.sort()
+        self._expiries = expiries  # expires_at of every live warning, sorted
 
     def update(self, old: CachedWarning | None, new: CachedWarning | None) -> None:
         """A sync replaced ``old`` (None: new) with ``new`` (None: gone)."""
         if old is not None:
             for i, forms in enumerate(old.forms if old.live else ()):
                 for key in _keys(forms):
-                    places = self._at[key]
-                    places.pop((old.entry_id, i), None)
-                    if not places:
-                        del self._at[key]
+                    places = self._at.get(key)
+                    if places is not None:
+                        places.pop((old.entry_id, i), None)
+                        if not places:
+                            del self._at[key]
             if old.live:
                 del self._expiries[bisect_left(self._expiries, old.expires_at)]
         if new is not None and new.live:
@@ -171,16 +185,24 @@ def _sounds(forms: NameForms) -> tuple[str, ...]:
     return forms.sounds
 
 
-def _keys(forms: NameForms) -> set[str]:
-    keys = {"w:" + forms.sorted_words, "c:" + forms.joined}
+def _keys(forms: NameForms) -> list[str]:
+    """Where a name is filed (a key may come twice: filing is idempotent)."""
+    keys = ["w:" + forms.sorted_words, "c:" + forms.joined]
     if forms.sounds:
-        keys |= {"sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound}
-    for prefix, sequence in (("", forms.words), ("s", forms.sounds)):
-        whole = sorted({w for w in sequence if len(w) > 1})
-        keys.update(prefix + "l:" + w for w in whole)
-        keys.update(prefix + "i:" + w for w in sequence if len(w) == 1)
+        keys += ["sw:" + forms.sorted_sounds, "sc:" + forms.joined_sound]
+    for prefix, ordered in (("", forms.sorted_words), ("s", forms.sorted_sounds)):
+        if not ordered:
+            continue
+        whole: list[str] = []
+        for w in ordered.split(" "):
+            if len(w) > 1:
+                if not whole or whole[-1] != w:
+                    whole.append(w)
+                    keys.append(prefix + "l:" + w)
+            else:
+                keys.append(prefix + "i:" + w)
         if whole:
-            keys.add(prefix + "g:" + " ".join(whole))
+            keys.append(prefix + "g:" + " ".join(whole))
     return keys
 
 

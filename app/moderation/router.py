@@ -15,6 +15,7 @@ from app.deps import (
     SettingsDep,
     admit_anonymous,
 )
+from app.entries.router import entry_out
 from app.errors import (
     AlreadyReported,
     AnonRateLimited,
@@ -124,6 +125,7 @@ def _case_out(view: service.CaseView) -> CaseOut:
         receipt_key=case.receipt_key,
         created_at=case.created_at,
         updated_at=case.updated_at,
+        entry=None if view.entry is None else entry_out(view.entry),
         decisions=[
             DecisionOut(
                 seq=d.row.seq,

@@ -5,6 +5,7 @@ from pydantic import BaseModel, Field
 
 from app.crypto.proofs import MAX_NONCE, SOLUTIONS
 from app.crypto.takedowns import MAX_SEALED
+from app.entries.schemas import EntryOut
 from app.types import INTEGER_MAX, REQUEST_CONFIG, B64Bytes, Key32, Signature64, Username, UUIDField
 
 Hash32 = Annotated[bytes, B64Bytes(32)]
@@ -167,6 +168,7 @@ class CaseOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     decisions: list[DecisionOut]
+    entry: EntryOut | None = None  # a report's entry as an admin sees it (pages of cases only)
 
 
 class AuthorCasesRequest(BaseModel):

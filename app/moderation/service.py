@@ -35,7 +35,7 @@ from app.crypto.moderation import (
 from app.crypto.reports import case_hash
 from app.db import utcnow
 from app.entries.models import Entry
-from app.entries.service import stamp_change, wipe_entry
+from app.entries.service import EntryView, entry_views, stamp_change, wipe_entry
 from app.errors import (
     AlreadyReported,
     BackchannelError,
@@ -160,6 +160,7 @@ class DecisionView:
 class CaseView:
     case: Case
     decisions: list[DecisionView]
+    entry: EntryView | None = None  # a report's entry, on a page of cases
 
 
 def _decisions(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DecisionView]]:
@@ -256,8 +257,20 @@ def list_cases(
     more = len(cases) > limit
     cases = cases[:limit]
     decisions = _decisions(session, [c.id for c in cases])
+    # Each report's entry comes with its case (one query for the page), so an admin's
+    # client checks the reveal without a request per case (docs/api.md, Case pages).
+    reported = {c.entry_id for c in cases if c.kind == "report" and c.entry_id is not None}
+    entries: dict[uuid.UUID, EntryView] = {}
+    if reported:
+        rows = session.scalars(
+            select(Entry).where(Entry.circle_id == circle_id, Entry.id.in_(reported))
+        )
+        entries = {v.entry.id: v for v in entry_views(session, list(rows))}
     return CasePage(
-        [CaseView(c, decisions[c.id]) for c in cases],
+        [
+            CaseView(c, decisions[c.id], None if c.entry_id is None else entries.get(c.entry_id))
+            for c in cases
+        ],
         page_cursor(cases[-1]) if more else None,
     )
 

@@ -172,3 +172,35 @@ def test_a_pin_from_before_frontiers_is_verified_in_full_and_upgraded(
     assert again["new_records"] == again["tree_size"]  # read in full once
     assert "frontier" in bob.audit.pins.circles[str(world.circle_id)]
     assert bob.audit.verify(world.circle_id)["new_records"] == 0
+
+
+def test_key_records_are_verified_once_and_a_changed_one_is_forked(
+    http: TestClient, world: World
+) -> None:
+    """After the first verify, only the key records from the last one verified are fetched
+    (the chain's history is not re-read); that record coming back changed is a fork."""
+    bob = _bob(http, world)
+    bob.audit.verify(world.circle_id)
+    world.alice.circles.confirm(world.circle_id, "dave", fingerprint=world.dave.fingerprint)
+    bob.urls.clear()
+    assert bob.audit.verify(world.circle_id)["ok"]
+    key_records = [u for u in bob.urls if u.path.endswith(f"{world.circle_id}/records")]
+    assert key_records and all(int(u.params["after"]) >= 0 for u in key_records)
+
+    original = bob.audit.client.request
+    head_seen = False
+
+    def changed_after_the_head(method: str, path: str, **kw: object) -> object:
+        nonlocal head_seen
+        answer = original(method, path, **kw)  # type: ignore[arg-type]
+        head_seen = head_seen or path.endswith("/audit/head")
+        if head_seen and path.endswith("/records"):
+            record = json.loads(answer[0]["record"])
+            record["epoch"] += 1
+            answer[0] = {**answer[0], "record": canonical_json(record).decode()}
+        return answer
+
+    bob.audit.client.request = changed_after_the_head  # type: ignore[method-assign]
+    with pytest.raises(AuditFailure) as caught:
+        bob.audit.verify(world.circle_id)
+    assert caught.value.code == "forked"

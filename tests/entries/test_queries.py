@@ -46,9 +46,28 @@ def _core_locked(session: Session, *, circle_id: uuid.UUID, user: User) -> objec
     return dataclasses.astuple(access.active_member_locked(session, circle_id=circle_id, user=user))
 
 
+def _orm_read(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
+    circle = access.active_member(session, circle_id=circle_id, user=user)[0]
+    return (circle.id, circle.entry_seq, circle.change_seq, circle.deleted_at)
+
+
+def _core_read(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
+    circle = access.active_member_read(session, circle_id=circle_id, user=user)
+    return (circle.id, circle.entry_seq, circle.change_seq, circle.deleted_at)
+
+
 @pytest.mark.parametrize("deleted", [False, True])
-def test_the_locked_access_check_decides_as_the_orm_one(
-    world: World, engine: Engine, deleted: bool
+@pytest.mark.parametrize(
+    ("orm_check", "core_check"),
+    [(_orm_locked, _core_locked), (_orm_read, _core_read)],
+    ids=["posting", "feed"],
+)
+def test_the_core_access_checks_decide_as_the_orm_ones(
+    world: World,
+    engine: Engine,
+    deleted: bool,
+    orm_check: Callable[..., object],
+    core_check: Callable[..., object],
 ) -> None:
     Entries(world.bob.circles).post(world.circle_id, subject="S", text="t", categories=["other"])
     if deleted:
@@ -60,9 +79,9 @@ def test_the_locked_access_check_decides_as_the_orm_one(
         for circle_id in (world.circle_id, uuid.uuid4()):
             with Session(engine) as session:
                 user = session.scalars(select(User).where(User.username == person.name)).one()
-                orm = _decision(_orm_locked, session=session, circle_id=circle_id, user=user)
+                orm = _decision(orm_check, session=session, circle_id=circle_id, user=user)
                 session.rollback()
-                core = _decision(_core_locked, session=session, circle_id=circle_id, user=user)
+                core = _decision(core_check, session=session, circle_id=circle_id, user=user)
             assert core == orm, role
             if role == "member" and circle_id == world.circle_id:
                 assert (orm is CircleDeleted) if deleted else not isinstance(orm, type)
@@ -133,35 +152,6 @@ def test_a_core_insert_stores_what_the_orm_stores(
         counters_now, _ = lock_circle(session, circle_id=world.circle_id, user_id=first.author_id)
         assert counters_now is not None
         assert (counters_now.entry_seq, counters_now.change_seq) == (second.seq, second.change_seq)
-
-
-def _orm_read(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
-    circle = access.active_member(session, circle_id=circle_id, user=user)[0]
-    return (circle.id, circle.entry_seq, circle.change_seq, circle.deleted_at)
-
-
-def _core_read(session: Session, *, circle_id: uuid.UUID, user: User) -> object:
-    circle = access.active_member_read(session, circle_id=circle_id, user=user)
-    return (circle.id, circle.entry_seq, circle.change_seq, circle.deleted_at)
-
-
-@pytest.mark.parametrize("deleted", [False, True])
-def test_the_feed_access_check_decides_as_the_orm_one(
-    world: World, engine: Engine, deleted: bool
-) -> None:
-    Entries(world.bob.circles).post(world.circle_id, subject="S", text="t", categories=["other"])
-    if deleted:
-        with Session(engine) as session, session.begin():
-            circle = session.get(Circle, world.circle_id)
-            assert circle is not None
-            circle.deleted_at = utcnow()
-    for role, person in world.everyone().items():
-        for circle_id in (world.circle_id, uuid.uuid4()):
-            with Session(engine) as session:
-                user = session.scalars(select(User).where(User.username == person.name)).one()
-                orm = _decision(_orm_read, session=session, circle_id=circle_id, user=user)
-                core = _decision(_core_read, session=session, circle_id=circle_id, user=user)
-            assert core == orm, role
 
 
 _TIME = TypeAdapter(datetime)

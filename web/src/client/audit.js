@@ -92,6 +92,7 @@ export class Audit {
     this.pins = pins;
     circles.anonymousTokens ??= new MemoryTokenStore();
     this.tokens = tokens ?? circles.anonymousTokens;
+    this.keyRecordsVerified = new Map(); // circle id -> { chain, last: the last record's text }
   }
 
   /** Records `start` .. `size - 1`, each checked against its stored hashes (§33.6 step 3). */
@@ -327,15 +328,33 @@ export class Audit {
     }
   }
 
+  /**
+   * Every key record of the circle, each signature checked once per Audit (as audit.py):
+   * after the first verify only the records from the last one verified are fetched, and that
+   * one must come back unchanged (else forked), so a verify costs what was appended since.
+   */
   async #keyRecords(circleId) {
-    const rows = await this.client.request("GET", `/v1/circles/${circleId}/records`, { params: { after: -1 } });
-    const chain = [];
+    const held = this.keyRecordsVerified.get(circleId) ?? { chain: [], last: "" };
+    const chain = [...held.chain];
+    let last = held.last;
+    const after = chain.length > 0 ? chain.at(-1).seq - 1 : -1;
+    let rows = await this.client.request("GET", `/v1/circles/${circleId}/records`, { params: { after } });
+    if (chain.length > 0) {
+      if (rows.length === 0 || rows[0].seq !== chain.at(-1).seq) {
+        throw failure("rolled_back", `the server no longer shows key record ${chain.at(-1).seq}, verified before`);
+      }
+      if (rows[0].record !== last) {
+        throw failure("forked", `key record ${chain.at(-1).seq} differs from the one verified before`);
+      }
+      rows = rows.slice(1);
+    }
     try {
       for (const row of rows) {
         const record = KeyRecord.parse(row.record);
         const signer = parseIdentity(row.signer_identity);
         verifyRecord(chain.at(-1) ?? null, record, fromB64(row.signature, 64), signer);
         chain.push(record);
+        last = row.record;
       }
     } catch (error) {
       if (error instanceof CryptoError || error instanceof ClientError) {
@@ -343,6 +362,7 @@ export class Audit {
       }
       throw error;
     }
+    this.keyRecordsVerified.set(circleId, { chain, last });
     return chain;
   }
 

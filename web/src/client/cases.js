@@ -78,8 +78,8 @@ export async function listCases(moderation, circleId, { status = null, kind = nu
 
 /**
  * What the cases of one page read, read once for them all (as cases.py's _PageReads): each
- * reported entry, fetched while the cases are opened, and the page's copy of the circle's
- * warnings, synced once, for every takedown request's candidates.
+ * reported entry (as the page brings it, else fetched while the cases are opened), and the
+ * page's copy of the circle's warnings, synced once, for every takedown's candidates.
  */
 class PageReads {
   #moderation;
@@ -97,7 +97,12 @@ class PageReads {
       } catch {
         continue; // the case is unreadable when opened
       }
-      if (row.kind === "report" && !this.#entries.has(entryId)) {
+      if (row.kind !== "report" || this.#entries.has(entryId)) {
+        continue;
+      }
+      if (row.entry !== null && typeof row.entry === "object") {
+        this.#entries.set(entryId, Promise.resolve({ entry: row.entry })); // verified as a fetched one is
+      } else {
         const fetched = this.#fetch(entryId);
         fetched.catch(() => {}); // met, and thrown, when its case is opened
         this.#entries.set(entryId, fetched);
@@ -186,6 +191,9 @@ async function openCaseReport(moderation, circle, key, { caseId, generation, cip
   // the reporter's copy to be exactly its content; once wiped, only the commitment is left.
   const detail = await reads.entry(entryId);
   const entry = detail.entry;
+  if (entry.entry_id !== entryId) {
+    throw new ProtocolError("reveal_mismatch", "the server showed another warning for the report");
+  }
   if (!verifyCommitment(report.body, report.opening, fromB64(entry.commitment, 32))) {
     throw new ProtocolError("reveal_mismatch", "the reported content does not match the warning's commitment");
   }
