@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     # only (app/anon/throttle.py), never in the database, and forgotten after the window.
     anon_address_limit: int = Field(default=30, ge=1)
     anon_address_window_seconds: int = Field(default=600, ge=1)
+    anon_address_circles: int = Field(default=16, ge=1)
 
     # Public takedown requests cost a proof of work (docs/protocol.md §31.7), no fixed window:
     # ``takedown_work`` expected Argon2id evaluations per solution (eight solutions) when the
