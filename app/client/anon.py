@@ -330,12 +330,16 @@ class Anonymous:
                 object_id=object_id,
                 generation=generation,
             )
-            identity = moderation._identity(circle, claim.user)
-            verified = True
+            # Verified only with keys the circle's signed record vouches for: for anyone else
+            # the server alone says whose keys they are, and it holds the moderation public
+            # key, so it could seal a claim naming a former member under a key it made.
+            identity = moderation.listed_identity(circle, claim.user)
+            verified = identity is not None
             try:
-                claim.verify(
-                    identity, circle_id=circle_id, object_id=object_id, author_key=author_key
-                )
+                if identity is not None:
+                    claim.verify(
+                        identity, circle_id=circle_id, object_id=object_id, author_key=author_key
+                    )
             except CryptoError:
                 verified = False
         except CryptoError as exc:

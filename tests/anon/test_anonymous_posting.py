@@ -15,7 +15,7 @@ from app.client.anon import Anonymous
 from app.client.entries import Entries
 from app.client.errors import ApiError, ProtocolError
 from app.client.moderation import Moderation
-from app.crypto import b64encode
+from app.crypto import b64decode, b64encode
 from app.crypto.anon import author_claim, seal_author
 from app.crypto.entries import (
     CORROBORATION,
@@ -299,3 +299,35 @@ def test_the_author_of_an_anonymous_warning_sees_its_cases(opened: World, http: 
     refused(
         http.post(path, json={"at": 1, "signature": b64encode(bytes(64))}), 422, "invalid_request"
     )
+
+
+def test_a_sealed_author_the_signed_record_does_not_list_is_unverified(
+    opened: World, http: TestClient
+) -> None:
+    """A claim naming erin (removed) and signed with her real keys, which the server serves:
+    the server holds the moderation public key and could seal such a claim with keys it made
+    for a former member, so only a member the signed record lists can be shown verified."""
+    world = opened
+    path, body = anonymous_entry(world, world.bob, token(world, world.bob))
+    state = Moderation(world.bob.circles).state(world.bob.circles.sync(world.circle_id))
+    entry_id = uuid.UUID(body["entry_id"])
+    claim = author_claim(
+        world.erin.circles.identity,
+        "erin",
+        circle_id=world.circle_id,
+        object_id=entry_id,
+        author_key=b64decode(body["author_key"]),
+    )
+    assert state.current is not None
+    body["sealed_author"] = b64encode(
+        seal_author(
+            claim,
+            circle_id=world.circle_id,
+            object_id=entry_id,
+            generation=state.current.generation,
+            moderation_public=state.current.public_key,
+        )
+    )
+    assert http.post(path, json=body).status_code == 201
+    unmasked = Anonymous(world.alice.circles).unmask(world.circle_id, body["entry_id"])
+    assert (unmasked.user, unmasked.verified) == ("erin", False)

@@ -79,8 +79,10 @@ export function auditRow(seq, body) {
  * `issuance`: token issuance records of epoch 0 that alice signed ({key: OprfKey, logged}),
  * in the log unless `logged` is false (the only admin here stands in for two). The server
  * shows bob (`GET …/anon/issuance`) the record of `shown` and evaluates his tokens under its key.
+ *
+ * `members`: others the signed record lists besides alice (as plain members), e.g. ["bob", "carol"].
  */
-export function makeWorld({ evaluations = [], aliceModerates = evaluations.length > 0, issuance = [], shown = 0 } = {}) {
+export function makeWorld({ evaluations = [], aliceModerates = evaluations.length > 0, issuance = [], shown = 0, members = [] } = {}) {
   const server = new FakeServer();
   const people = Object.fromEntries(["alice", "bob", "carol"].map((name) => [name, IdentityKeys.generate()]));
   for (const [name, keys] of Object.entries(people)) {
@@ -98,7 +100,10 @@ export function makeWorld({ evaluations = [], aliceModerates = evaluations.lengt
     seq: 0,
     epoch: 0,
     keyId: randomBytes(16),
-    members: [{ user: "alice", fp: alice.publicIdentity().fingerprint, role: "owner" }],
+    members: [
+      { user: "alice", fp: alice.publicIdentity().fingerprint, role: "owner" },
+      ...members.map((user) => ({ user, fp: people[user].publicIdentity().fingerprint, role: "member" })),
+    ],
     prev: null,
     signer: "alice",
   });

@@ -291,10 +291,15 @@ export class Anonymous {
     const claim = await mapped(() =>
       openAuthor(fromB64(answer.sealed_author), { key, circleId: circle.circleId, objectId, generation: answer.author_generation }),
     );
-    const identity = await this.moderation.identity(circle, claim.user);
-    let verified = true;
+    // Verified only with keys the circle's signed record vouches for: for anyone else the
+    // server alone says whose keys they are, and it holds the moderation public key, so it
+    // could seal a claim naming a former member under a key it made.
+    const identity = await this.moderation.listedIdentity(circle, claim.user);
+    let verified = identity !== null;
     try {
-      verifyAuthorClaim(claim, identity, { circleId: circle.circleId, objectId, authorKey });
+      if (identity !== null) {
+        verifyAuthorClaim(claim, identity, { circleId: circle.circleId, objectId, authorKey });
+      }
     } catch {
       verified = false;
     }

@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import { authorClaim, sealAuthor } from "../../src/protocol/anon.js";
 import { b64 } from "../../src/protocol/encoding.js";
+import { IdentityKeys } from "../../src/protocol/identity.js";
 import { randomBytes, randomUuid } from "../../src/protocol/random.js";
 import { Anonymous } from "../../src/client/anon.js";
 import { makeWorld, refused } from "../../test-support/world.js";
@@ -39,7 +40,7 @@ function unmasking(world, warning) {
 }
 
 test("an admin learns who wrote an anonymous warning, verified by the author's own key, by asking the server once", async () => {
-  const world = makeWorld({ aliceModerates: true });
+  const world = makeWorld({ aliceModerates: true, members: ["bob", "carol"] });
   const warning = anonymousWarning(world);
   const { anonymous, asked } = unmasking(world, warning);
   const found = await anonymous.unmask(world.circleId, warning.entryId);
@@ -48,7 +49,7 @@ test("an admin learns who wrote an anonymous warning, verified by the author's o
 });
 
 test("a claim naming carol but signed by bob is shown as unverified, never as carol's", async () => {
-  const world = makeWorld({ aliceModerates: true });
+  const world = makeWorld({ aliceModerates: true, members: ["bob", "carol"] });
   const warning = anonymousWarning(world, { author: "carol", signer: "bob" });
   const { anonymous } = unmasking(world, warning);
   const found = await anonymous.unmask(world.circleId, warning.entryId);
@@ -56,8 +57,26 @@ test("a claim naming carol but signed by bob is shown as unverified, never as ca
   assert.equal(found.verified, false);
 });
 
+test("a claim naming someone the signed record does not list (a former member) is unverified, even with keys the server vouches for", async () => {
+  // The server holds the moderation public key: it can seal a claim naming "dave" under a
+  // key it made, and serve that key as dave's (a self-signed identity is all it takes).
+  const world = makeWorld({ aliceModerates: true, members: ["bob", "carol"] });
+  const forged = IdentityKeys.generate();
+  const id = forged.publicIdentity();
+  world.server.route("GET", "/v1/users/dave", () => ({ username: "dave", fingerprint: id.fingerprint, identity: id.toJson() }));
+  const entryId = randomUuid();
+  const authorKey = randomBytes(32);
+  const claim = authorClaim(forged, "dave", { circleId: world.circleId, objectId: entryId, authorKey });
+  const sealed = sealAuthor(claim, { circleId: world.circleId, objectId: entryId, generation: 0, moderationPublic: world.moderationPublic });
+  const { anonymous } = unmasking(world, {
+    entryId,
+    answer: { object_id: entryId, author_key: b64(authorKey), sealed_author: b64(sealed), author_generation: 0 },
+  });
+  assert.deepEqual(await anonymous.unmask(world.circleId, entryId), { objectId: entryId, user: "dave", verified: false });
+});
+
 test("the server swapping in the author of another warning is refused", async () => {
-  const world = makeWorld({ aliceModerates: true });
+  const world = makeWorld({ aliceModerates: true, members: ["bob", "carol"] });
   const asked = anonymousWarning(world);
   const other = anonymousWarning(world, { author: "bob" });
   // The other warning's sealed author, labelled as the one asked about: its AD names the other id.
@@ -69,7 +88,7 @@ test("the server swapping in the author of another warning is refused", async ()
 });
 
 test("a garbled sealed author, or one of a generation this browser lacks, is refused", async () => {
-  const world = makeWorld({ aliceModerates: true });
+  const world = makeWorld({ aliceModerates: true, members: ["bob", "carol"] });
   const warning = anonymousWarning(world);
   const sealed = Buffer.from(warning.answer.sealed_author, "base64");
   sealed[sealed.length - 1] ^= 1;
