@@ -130,7 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
     app.state.anon_throttle = AnonThrottle(
-        limit=settings.anon_address_limit, window_seconds=settings.anon_address_window_seconds
+        limit=settings.anon_address_limit,
+        window_seconds=settings.anon_address_window_seconds,
+        circles_per_address=settings.anon_address_circles,
     )
     app.state.event_streams = StreamSlots(
         per_session=settings.events_per_session,

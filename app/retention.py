@@ -13,14 +13,16 @@ Two rules, so that what an operator can be made to hand over is as little as we 
   ``BACKCHANNEL_ENDED_SESSION_RETENTION_SECONDS``, sealed-warning evaluation counts after
   ``BACKCHANNEL_SEALED_EVALUATION_RETENTION_SECONDS`` (default and least: their day),
   anonymous-token issuance counts after their week, spent tokens of past epochs (refused
-  anyway: their key is gone). ``purge_held`` does it, run by `backchannel-server purge` and
+  anyway: their key is gone), and a decided takedown request's sealed words (the
+  requester's name, contact and text) ``BACKCHANNEL_TAKEDOWN_REQUEST_RETENTION_SECONDS``
+  after its last decision. ``purge_held`` does it, run by `backchannel-server purge` and
   by each worker's periodic task (``BACKCHANNEL_PURGE_INTERVAL_SECONDS``).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthFailure, AuthSession, RegistrationHit
@@ -28,6 +30,8 @@ from app.anon.models import Issuance, SpentToken
 from app.circles.models import Circle
 from app.crypto.anon import token_period
 from app.db import PRECISION, coarse
+from app.moderation.models import Case
+from app.moderation.service import DECIDED_STATUSES
 from app.sealed.models import SealedEvaluation
 from app.sealed.service import evaluation_retention
 from app.settings import Settings
@@ -45,6 +49,7 @@ class Purged:
     evaluations: int
     issuances: int
     spent_tokens: int
+    takedown_requests: int
 
     @property
     def total(self) -> int:
@@ -55,6 +60,7 @@ class Purged:
             + self.evaluations
             + self.issuances
             + self.spent_tokens
+            + self.takedown_requests
         )
 
 
@@ -110,6 +116,18 @@ def purge_held(session: Session, settings: Settings, *, now: datetime) -> Purged
     )
     current_epoch = select(Circle.epoch).where(Circle.id == SpentToken.circle_id).scalar_subquery()
     spent = session.execute(delete(SpentToken).where(SpentToken.epoch < current_epoch))
+    # A decided takedown's request is wiped, not deleted: decisions chain to its case_hash,
+    # which stays, as does the receipt key the requester reads the response with.
+    requests = session.execute(
+        update(Case)
+        .where(
+            Case.kind == "takedown",
+            Case.status.in_(DECIDED_STATUSES),  # no decision can follow
+            Case.updated_at <= now - timedelta(seconds=settings.takedown_request_retention_seconds),
+            Case.ciphertext != b"",
+        )
+        .values(ciphertext=b"")
+    )
     return Purged(
         sessions=_count(sessions),
         auth_failures=_count(failures),
@@ -117,6 +135,7 @@ def purge_held(session: Session, settings: Settings, *, now: datetime) -> Purged
         evaluations=_count(evaluations),
         issuances=_count(issuances),
         spent_tokens=_count(spent),
+        takedown_requests=_count(requests),
     )
 
 

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # count the daily limit; they are deleted once this old (never less than the 24-hour
     # window they count in), by each evaluation for its own member and by the purge pass.
     sealed_evaluation_retention_seconds: int = Field(default=24 * 3600, ge=24 * 3600)
+    # A decided takedown request's sealed words (the requester's name, contact and text) are
+    # wiped this long after its last decision (docs/operations.md, What we hold); the case's
+    # hash, status and signed decisions stay, and the requester still reads the response.
+    takedown_request_retention_seconds: int = Field(default=14 * 24 * 3600, ge=0)
 
     # Logs (docs/operations.md, Logs): security events name no client address unless this is
     # set, and uvicorn's access log (no address, no query string either way) can be turned off.
@@ -94,6 +98,7 @@ class Settings(BaseSettings):
     # only (app/anon/throttle.py), never in the database, and forgotten after the window.
     anon_address_limit: int = Field(default=30, ge=1)
     anon_address_window_seconds: int = Field(default=600, ge=1)
+    anon_address_circles: int = Field(default=16, ge=1)
 
     # Public takedown requests cost a proof of work (docs/protocol.md §31.7), no fixed window:
     # ``takedown_work`` expected Argon2id evaluations per solution (eight solutions) when the

@@ -209,8 +209,7 @@ def _open_case(
     case_id = uuid.UUID(row["case_id"])
     generation = int(row["generation"])
     ciphertext = b64decode(row["ciphertext"])
-    if not hmac.compare_digest(case_hash(ciphertext), b64decode(row["case_hash"])):
-        raise ProtocolError("case_changed", f"case {case_id} does not match its hash")
+    hashed = _checked_hash(row, ciphertext)
     key = keys.get(generation)
     if key is None:
         raise ProtocolError("missing_key", f"no moderation key {generation} for {case_id}")
@@ -221,6 +220,10 @@ def _open_case(
         "status": row["status"],
         "created_at": row["created_at"],
     }
+    if not ciphertext:  # a decided takedown request, wiped by the retention pass
+        out.update({"name": None, "contact": None, "text": None, "wiped": True, "candidates": []})
+        out["decisions"] = _open_decisions(moderation, circle, keys, row, hashed)
+        return out
     try:
         if row["kind"] == "report":
             out.update(
@@ -245,8 +248,26 @@ def _open_case(
             )
     except CryptoError as exc:
         raise _protocol(exc) from exc
-    out["decisions"] = _open_decisions(moderation, circle, keys, row, ciphertext)
+    out["decisions"] = _open_decisions(moderation, circle, keys, row, hashed)
     return out
+
+
+# A case in these statuses takes no more decisions (docs/api.md, Moderation statuses).
+DECIDED_STATUSES = ("dismissed", "removed", "restored")
+
+
+def _checked_hash(row: dict[str, Any], ciphertext: bytes) -> bytes:
+    """The case hash decisions chain to: the ciphertext's, or for a decided takedown request
+    the retention pass wiped (docs/protocol.md §31.6), the stored one it was checked against
+    when it was whole. A server that empties an undecided case is caught here."""
+    stored = b64decode(row["case_hash"])
+    if not ciphertext and row["kind"] == "takedown":
+        if row["status"] not in DECIDED_STATUSES or not row["decisions"]:
+            raise ProtocolError("case_changed", f"case {row['case_id']} was wiped undecided")
+        return stored
+    if not hmac.compare_digest(case_hash(ciphertext), stored):
+        raise ProtocolError("case_changed", f"case {row['case_id']} does not match its hash")
+    return stored
 
 
 def _open_report(
@@ -336,7 +357,7 @@ def _open_decisions(
     circle: VerifiedCircle,
     keys: dict[int, ModerationKey],
     row: dict[str, Any],
-    ciphertext: bytes,
+    hashed: bytes,
 ) -> list[dict[str, Any]]:
     out = []
     prev: bytes | None = None
@@ -353,7 +374,7 @@ def _open_decisions(
             or decision.circle_id != circle.circle_id
             or str(decision.case_id) != row["case_id"]
             or (decision.prev or b"") != (prev or b"")
-            or not hmac.compare_digest(decision.case_hash, case_hash(ciphertext))
+            or not hmac.compare_digest(decision.case_hash, hashed)
             or decision.signer != item["signer"]
         ):
             raise ProtocolError("broken_chain", "a decision does not follow the case's chain")
@@ -471,7 +492,7 @@ def _signed_decision(
     ciphertext = b64decode(row["ciphertext"])
     if not hmac.compare_digest(case_hash(ciphertext), b64decode(row["case_hash"])):
         raise ProtocolError("case_changed", f"case {row['case_id']} does not match its hash")
-    _open_decisions(moderation, circle, keys, row, ciphertext)  # verify the chain we extend
+    _open_decisions(moderation, circle, keys, row, case_hash(ciphertext))  # the chain we extend
     decisions = row["decisions"]
     prev = Decision.parse(decisions[-1]["decision"].encode()).hash() if decisions else None
     cid = uuid.UUID(row["case_id"])

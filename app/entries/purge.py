@@ -43,7 +43,8 @@ def _summary(held: Purged) -> str:
     return (
         f"{held.sessions} ended sessions, {held.auth_failures} failed-login rows, "
         f"{held.registration_hits} registration rows, {held.evaluations} evaluation rows, "
-        f"{held.issuances} token issuance rows, {held.spent_tokens} spent tokens deleted"
+        f"{held.issuances} token issuance rows, {held.spent_tokens} spent tokens deleted; "
+        f"{held.takedown_requests} decided takedown requests wiped"
     )
 
 

@@ -90,7 +90,38 @@ def test_memory_is_bounded_under_a_flood_of_addresses() -> None:
     circle = uuid.uuid4()
     for n in range(3):
         throttle.admit(circle, f"192.0.2.{n}")
+    throttle.admit(circle, "192.0.2.0")  # 192.0.2.1 is now the least recently used
+    throttle.admit(circle, "192.0.2.200")  # full: a new address is still let in ...
+    assert throttle.held() == 3  # ... and memory stays bounded
+    for _ in range(5):  # 192.0.2.1's count was the one dropped: it starts afresh
+        throttle.admit(circle, "192.0.2.1")
     with pytest.raises(AnonRateLimited):
-        throttle.admit(circle, "192.0.2.200")
-    throttle.admit(circle, "192.0.2.0")  # an address already counted still gets through
-    assert throttle.held() == 3
+        throttle.admit(circle, "192.0.2.1")
+
+
+def test_one_address_cannot_fill_the_table_and_lock_everyone_out() -> None:
+    """The review's flood: empty bodies to made-up circle ids from one address. Before, the
+    table filled and every other sender got 429 for the whole window."""
+    throttle = AnonThrottle(limit=5, window_seconds=600, max_counters=50, circles_per_address=16)
+    for _ in range(16):
+        throttle.admit(uuid.uuid4(), "198.51.100.7")
+    with pytest.raises(AnonRateLimited) as caught:
+        throttle.admit(uuid.uuid4(), "198.51.100.7")
+    assert caught.value.headers["Retry-After"] == "601"
+    victim = uuid.uuid4()
+    for _ in range(5):
+        throttle.admit(victim, "203.0.113.9")
+    assert throttle.held() == 17
+
+
+def test_a_flood_over_http_from_one_address_is_refused_alone(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    application = make_app(anon_address_circles=3)
+    with TestClient(application) as client:
+        codes = [
+            client.post(f"/v1/anon/circles/{uuid.uuid4()}/entries", json={}).status_code
+            for _ in range(4)
+        ]
+        assert codes == [422, 422, 422, 429]
+        assert application.state.anon_throttle.held() == 3

@@ -129,6 +129,8 @@ def _case_table(cases: list[dict[str, Any]]) -> Table:
         elif case["kind"] == "report":
             content = case.get("reported_content") or {}
             about = say(f"{case['reason']}: ", shown(content.get("subject")))
+        elif case.get("wiped"):
+            about = say("request wiped after its decision (server retention)")
         else:
             about = say("name: ", shown(case["name"]))
         grid.add_row(
@@ -159,6 +161,10 @@ def _print_case(case: dict[str, Any]) -> None:
         lines.append(say("  ", shown(case["note"], multiline=True)))
         lines.append(say("reported warning: ", shown(content.get("subject"))))
         lines.append(say("  ", shown(content.get("text"), multiline=True)))
+    elif case.get("wiped"):
+        lines.append(
+            say("request (name, contact, text) wiped after its decision (server retention)")
+        )
     else:
         lines.append(say("name: ", shown(case["name"])))
         lines.append(say("  ", shown(case["text"], multiline=True)))

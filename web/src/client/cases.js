@@ -128,15 +128,16 @@ async function openCase(moderation, circle, keys, row, reads) {
   const caseId = uuid(row.case_id);
   const generation = row.generation;
   const ciphertext = fromB64(row.ciphertext);
-  if (!equalBytes(caseHash(ciphertext), fromB64(row.case_hash, 32))) {
-    throw new ProtocolError("case_changed", `case ${caseId} does not match its hash`);
-  }
+  const hashed = checkedHash(row, ciphertext);
   const key = keys.get(generation);
   if (key === undefined) {
     throw new ProtocolError("missing_key", `no moderation key ${generation} for ${caseId}`);
   }
   const out = { caseId, kind: row.kind, entryId: row.entry_id, status: row.status, createdAt: row.created_at };
-  if (row.kind === "report") {
+  if (ciphertext.length === 0) {
+    // A decided takedown request, wiped by the retention pass.
+    Object.assign(out, { name: null, contact: null, text: null, wiped: true, candidates: [] });
+  } else if (row.kind === "report") {
     Object.assign(out, await openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row, reads }));
   } else {
     const request = await mapped(() => openTakedown(ciphertext, {
@@ -153,8 +154,29 @@ async function openCase(moderation, circle, keys, row, reads) {
       candidates: await candidates(reads, request.name),
     });
   }
-  out.decisions = await openDecisions(moderation, circle, keys, row, ciphertext);
+  out.decisions = await openDecisions(moderation, circle, keys, row, hashed);
   return out;
+}
+
+const DECIDED_STATUSES = ["dismissed", "removed", "restored"]; // no decision can follow (docs/api.md)
+
+/**
+ * The case hash decisions chain to: the ciphertext's, or for a decided takedown request the
+ * retention pass wiped (docs/protocol.md §31.6), the stored one it was checked against when
+ * it was whole. A server that empties an undecided case is caught here.
+ */
+export function checkedHash(row, ciphertext) {
+  const stored = fromB64(row.case_hash, 32);
+  if (ciphertext.length === 0 && row.kind === "takedown") {
+    if (!DECIDED_STATUSES.includes(row.status) || row.decisions.length === 0) {
+      throw new ProtocolError("case_changed", `case ${row.case_id} was wiped undecided`);
+    }
+    return stored;
+  }
+  if (!equalBytes(caseHash(ciphertext), stored)) {
+    throw new ProtocolError("case_changed", `case ${row.case_id} does not match its hash`);
+  }
+  return stored;
 }
 
 async function openCaseReport(moderation, circle, key, { caseId, generation, ciphertext, row, reads }) {
@@ -220,7 +242,7 @@ async function candidates(reads, name) {
   }));
 }
 
-async function openDecisions(moderation, circle, keys, row, ciphertext) {
+async function openDecisions(moderation, circle, keys, row, hashed) {
   const out = [];
   let prev = null;
   for (const [position, item] of row.decisions.entries()) {
@@ -235,7 +257,7 @@ async function openDecisions(moderation, circle, keys, row, ciphertext) {
       decision.circleId !== circle.circleId ||
       decision.caseId !== uuid(row.case_id) ||
       !prevOk ||
-      !equalBytes(decision.caseHash, caseHash(ciphertext)) ||
+      !equalBytes(decision.caseHash, hashed) ||
       decision.signer !== item.signer
     ) {
       throw new ProtocolError("broken_chain", "a decision does not follow the case's chain");
@@ -321,7 +343,7 @@ async function signedDecision(moderation, circle, state, keys, row, { action, re
   if (!equalBytes(caseHash(ciphertext), fromB64(row.case_hash, 32))) {
     throw new ProtocolError("case_changed", `case ${cid} does not match its hash`);
   }
-  await openDecisions(moderation, circle, keys, row, ciphertext); // verify the chain we extend
+  await openDecisions(moderation, circle, keys, row, caseHash(ciphertext)); // verify the chain we extend
   const decisions = row.decisions;
   const prev = decisions.length ? (await mapped(() => Decision.parse(decisions.at(-1).decision))).hash() : null;
   let note;

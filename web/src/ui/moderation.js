@@ -259,6 +259,8 @@ function caseCard(c, circle, box = null) {
     if (c.reported.anonymous) {
       card.append(unmaskAction(c, circle));
     }
+  } else if (c.wiped) {
+    card.append(h("p", { class: "hint" }, t("case.request_wiped")));
   } else {
     card.append(h("dl", {},
       h("dt", {}, t("case.about")), h("dd", {}, userText(c.name)),

@@ -650,6 +650,7 @@ export default {
   "case.about": "بشأن",
   "case.contact": "التواصل",
   "case.no_contact": "(لم يُذكر)",
+  "case.request_wiped": "حُذف الطلب (الاسم وطريقة التواصل والنص) من الخادم بعد مدة من قراره، كما يحدد إعداد الاحتفاظ في الخادم. ما زالت القرارات أدناه قابلة للتحقق.",
   "case.request": "الطلب",
   "case.decisions": "القرارات",
   "case.decision": "{action} من {name}، {date}",

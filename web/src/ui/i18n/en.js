@@ -576,6 +576,7 @@ export default {
   "case.about": "About",
   "case.contact": "Contact",
   "case.no_contact": "(none given)",
+  "case.request_wiped": "The request (the name, contact and text) was deleted from the server some time after its decision, as the server's retention setting says. The decisions below still verify.",
   "case.request": "Request",
   "case.decisions": "Decisions",
   "case.decision": "{action} by {name}, {date}",

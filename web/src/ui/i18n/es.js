@@ -607,6 +607,7 @@ export default {
   "case.about": "Sobre",
   "case.contact": "Contacto",
   "case.no_contact": "(no indicado)",
+  "case.request_wiped": "La solicitud (el nombre, el contacto y el texto) se borró del servidor un tiempo después de su decisión, según el ajuste de conservación del servidor. Las decisiones de abajo se siguen verificando.",
   "case.request": "Solicitud",
   "case.decisions": "Decisiones",
   "case.decision": "{action} por {name}, {date}",
