@@ -43,7 +43,15 @@ export class MemoryTokenStore {
   }
 
   async save(circleId, stock) {
-    this.stock.set(circleId, stock);
+    if (!this.closed) {
+      this.stock.set(circleId, stock);
+    }
+  }
+
+  /** Forget every token, and keep nothing a stock-up still in flight saves later. */
+  close() {
+    this.closed = true;
+    this.stock.clear();
   }
 }
 
@@ -69,6 +77,15 @@ export class StorageTokenStore {
     return found !== null && typeof found === "object" ? found : null;
   }
 
+  /**
+   * Signing out: forget every token (clear()), and save nothing after this, so a stock-up
+   * started when a circle was opened cannot write its batch back once its answer arrives.
+   */
+  close() {
+    this.closed = true;
+    this.clear();
+  }
+
   /** Forget every unspent token of this account (logout, quick exit). */
   clear() {
     try {
@@ -79,6 +96,9 @@ export class StorageTokenStore {
   }
 
   async save(circleId, stock) {
+    if (this.closed) {
+      return;
+    }
     const data = this.#all();
     data[circleId] = stock;
     try {

@@ -9,32 +9,13 @@ import { formatTime, h, replace } from "./dom.js";
 import { t } from "./i18n/index.js";
 import { isolated, userText } from "./text.js";
 
-/** The kinds of record this page can put in words (`audit.kind_<kind>`). */
-const KINDS = new Set([
-  "circle_created",
-  "invite_created",
-  "invite_revoked",
-  "invite_redeemed",
-  "member_confirmed",
-  "role_changed",
-  "member_removed",
-  "member_left",
-  "key_rotated",
-  "entry_retracted",
-  "entry_expired",
-  "moderation_key_rotated",
-  "report_filed",
-  "takedown_filed",
-  "case_decided",
-  "sealed_settings_changed",
-  "sealed_evaluation",
-  "author_unmasked",
-]);
-
 function describeRecord(body) {
   const who = body.actor ? [userText(body.actor), " "] : "";
   const whom = body.subject && body.subject !== body.actor ? [" ", userText(body.subject)] : "";
-  const what = KINDS.has(body.kind) ? t(`audit.kind_${body.kind}`) : isolated(body.kind);
+  // In words when the catalogue has the kind (`audit.kind_<kind>`), else as the log says it.
+  const key = `audit.kind_${body.kind}`;
+  const worded = t(key);
+  const what = worded === key ? isolated(body.kind) : worded;
   const action = body.kind === "case_decided" && body.details?.action ? ` (${isolated(body.details.action)})` : "";
   return [who, what, whom, action];
 }

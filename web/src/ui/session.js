@@ -86,7 +86,9 @@ export function drop() {
   const client = app.client;
   stopLive();
   if (app.account) {
-    // Unspent anonymous tokens would let whoever holds the device post as a member.
+    // Unspent anonymous tokens would let whoever holds the device post as a member. Closing
+    // the page's store also keeps a stock-up still in flight from saving its batch after this.
+    app.entries?.anonymous.tokens.close();
     new StorageTokenStore(window.localStorage, app.account.username).clear();
   }
   Object.assign(app, { client: null, account: null, circles: null, entries: null, moderation: null, sealed: null, audit: null });

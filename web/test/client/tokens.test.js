@@ -31,3 +31,13 @@ test("the stock is per account, and clear() (logout, quick exit) leaves no token
   assert.equal(storage.getItem("backchannel.tokens.alice"), null);
   assert.deepEqual(await bob.load("c1"), { epoch: 1, tokens: [["b-in", "b-out"]] });
 });
+
+test("a stock-up still in flight at sign-out saves nothing once it answers (close())", async () => {
+  const storage = new Storage();
+  const store = new StorageTokenStore(storage, "alice");
+  await store.save("c1", { epoch: 1, tokens: [["in", "out"]] });
+  store.close(); // drop(): signing out while a batch is on its way
+  await store.save("c2", { epoch: 1, tokens: [["late-in", "late-out"]] }); // the batch arrives
+  assert.equal(storage.getItem("backchannel.tokens.alice"), null);
+  assert.equal(await store.load("c2"), null);
+});
