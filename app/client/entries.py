@@ -65,6 +65,10 @@ class ReadEntry:
     corroborations: int
     created_at: str
     expires_at: str
+    # The key the warning is signed with (base64): the author's identity key, or for an
+    # anonymous one the per-entry key only its author derives. Kept in the device's copy so
+    # acting on one's own warning needs no request about that warning (§38.6); not output.
+    author_key: str | None = None
 
     @classmethod
     def from_held(cls, data: dict[str, Any]) -> "ReadEntry":
@@ -85,6 +89,7 @@ class ReadEntry:
             int(data["corroborations"]),
             data["created_at"],
             data["expires_at"],
+            data.get("author_key"),  # copies saved before it was kept lack it
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -333,6 +338,7 @@ class Entries:
                 int(row["corroborations"]),
                 row["created_at"],
                 row["expires_at"],
+                row.get("author_key"),
             )
         if row["anonymous"] == (row["author"] is not None):
             raise ProtocolError("author_leak", "the server mislabelled an entry's attribution")
@@ -372,6 +378,7 @@ class Entries:
             int(row["corroborations"]),
             row["created_at"],
             row["expires_at"],
+            row["author_key"],
         )
 
     def pages(
@@ -479,6 +486,18 @@ class Entries:
 
     # -- acting on entries -----------------------------------------------------------
 
+    def _held_author_key(self, circle_id: uuid.UUID, entry_id: str) -> bytes:
+        """The key a warning is signed with, from this device's copy after a sync (which
+        asks about every change, not about this warning), so that acting on one's own
+        anonymous warning sends no request naming it with the session first (§38.6). A
+        warning the copy lacks, or holds without its key (a copy saved before the key was
+        kept), is asked for, with the session."""
+        held = self.sync(circle_id).warnings.get(entry_id)
+        if held is not None and held.data.get("author_key"):
+            return b64decode(held.data["author_key"])
+        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
+        return b64decode(detail["entry"]["author_key"])
+
     def is_mine(self, circle_id: uuid.UUID, entry_id: str, author_key: bytes) -> bool:
         """Whether this member wrote the entry: signed by their identity key, or by the
         per-entry key only their identity derives (an anonymous post)."""
@@ -496,8 +515,7 @@ class Entries:
         is sent again as it was, a rotation in between is followed by one new seal). Never on
         your own warning (§24.1): this client refuses before sending, and the server refuses
         the tag."""
-        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
-        if self.is_mine(circle_id, entry_id, b64decode(detail["entry"]["author_key"])):
+        if self.is_mine(circle_id, entry_id, self._held_author_key(circle_id, entry_id)):
             raise ProtocolError(
                 "self_corroboration",
                 "this is your own warning: only other members can corroborate it",
@@ -537,9 +555,8 @@ class Entries:
     def retract(self, circle_id: uuid.UUID, entry_id: str) -> dict[str, Any]:
         """Sign with the key the entry was signed with: the identity key, or the re-derived
         per-entry key of an anonymous post."""
-        detail = self.client.request("GET", f"/v1/circles/{circle_id}/entries/{entry_id}")
-        author_key = b64decode(detail["entry"]["author_key"])
         context = EnvelopeContext(ENTRY, circle_id, 0, uuid.UUID(entry_id))
+        author_key = self._held_author_key(circle_id, entry_id)
         for anonymous in (False, True):  # the same derivation as is_mine
             key = signing_key_for(self.circles.identity, context, anonymous=anonymous)
             if bytes(key.verify_key) == author_key:

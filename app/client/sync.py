@@ -29,7 +29,12 @@ _GONE = frozenset({"not_a_member", "circle_not_found"})
 def cached_warning(entry: "ReadEntry", change_seq: int) -> CachedWarning:
     """What the copy keeps of one opened row: its fields, and for a live warning the
     analysed forms of its subject and aliases (analysed once, here)."""
-    data = {**entry.as_json(), "seq": entry.seq, "change_seq": change_seq}
+    data = {
+        **entry.as_json(),
+        "seq": entry.seq,
+        "change_seq": change_seq,
+        "author_key": entry.author_key,
+    }
     if entry.subject is None:
         return CachedWarning(data, [])
     rules = load_name_rules()

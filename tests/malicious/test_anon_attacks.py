@@ -24,7 +24,7 @@ from app.circles import events
 from app.client.anon import Anonymous, keys_used
 from app.client.audit import Audit, AuditPins
 from app.client.entries import Entries
-from app.client.errors import AuditFailure
+from app.client.errors import AuditFailure, ProtocolError
 from app.crypto import b64decode, b64encode
 from app.crypto.anon import IssuanceRecord
 from app.crypto.identity import IdentityKeys
@@ -205,3 +205,35 @@ def test_tokens_under_the_logged_key_verify(world: World) -> None:
     pinned = audit.pins.circles[str(world.circle_id)]["issuance"]
     assert pinned == keys_used(Anonymous(bob).tokens, world.circle_id)
     assert len(pinned) == 1
+
+
+def test_acting_on_an_anonymous_warning_sends_no_request_about_it_with_the_session(
+    world: World, server: MaliciousServer
+) -> None:
+    """A review finding: retracting one's own anonymous warning, or corroborating one, first
+    fetched that very warning with the session, just before the sessionless request about
+    it. The clients now take its key from the copy a sync (about every change) brought."""
+    world.open_anonymous()
+    bob = Entries(world.bob.circles)
+    posted = bob.post(
+        world.circle_id, subject="Jan Novák", text="x", categories=["harassment"], anonymous=True
+    )
+    entry_id = str(posted["entry_id"])
+    about_it = ("GET", f"/v1/circles/{world.circle_id}/entries/{entry_id}")
+    server.sent.clear()
+    Entries(world.carol.circles).corroborate(
+        world.circle_id, entry_id, text="me too", anonymous=True
+    )
+    assert about_it not in server.sent
+    assert ("POST", f"/v1/anon/circles/{world.circle_id}/entries/{entry_id}/corroborations") in (
+        server.sent
+    )
+    server.sent.clear()
+    with pytest.raises(ProtocolError) as caught:  # still refused here, from the copy
+        bob.corroborate(world.circle_id, entry_id, text="me too", anonymous=True)
+    assert caught.value.code == "self_corroboration"
+    assert bob.retract(world.circle_id, entry_id)["status"] == "retracted"
+    assert about_it not in server.sent
+    assert ("POST", f"/v1/anon/circles/{world.circle_id}/entries/{entry_id}/retract") in (
+        server.sent
+    )

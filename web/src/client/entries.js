@@ -343,8 +343,8 @@ export class Entries {
    * Never on your own warning (§24.1): refused here before sending, and by the server.
    */
   async corroborate(circleId, entryId, { text, anonymous = false }) {
-    const detail = await this.client.request("GET", `/v1/circles/${uuid(circleId)}/entries/${uuid(entryId)}`);
-    if (this.isMine(uuid(circleId), { entryId: uuid(entryId), authorKey: detail.entry.author_key })) {
+    const authorKey = await this.#heldAuthorKey(uuid(circleId), uuid(entryId));
+    if (this.isMine(uuid(circleId), { entryId: uuid(entryId), authorKey })) {
       throw new ProtocolError("self_corroboration", "This is your own warning: only other members can corroborate it.");
     }
     const corroborationId = randomUuid();
@@ -374,8 +374,7 @@ export class Entries {
   async retract(circleId, entryId) {
     const cid = uuid(circleId);
     const eid = uuid(entryId);
-    const detail = await this.client.request("GET", `/v1/circles/${cid}/entries/${eid}`);
-    const authorKey = fromB64(detail.entry.author_key, 32);
+    const authorKey = fromB64(await this.#heldAuthorKey(cid, eid), 32);
     const context = new EnvelopeContext({ kind: ENTRY, circleId: cid, epoch: 0, entryId: eid });
     for (const anonymous of [false, true]) {
       const key = signingKeyFor(this.circles.identity, context, { anonymous });
@@ -387,6 +386,21 @@ export class Entries {
       }
     }
     throw new ProtocolError("not_author", "this warning was not signed by any of your keys");
+  }
+
+  /**
+   * The key a warning is signed with (base64), from the page's copy after a sync (which asks
+   * about every change, not about this warning), so that acting on one's own anonymous warning
+   * sends no request naming it with the session first (§38.6). A warning the copy holds
+   * without its key (hidden: a tombstone) is asked for, with the session.
+   */
+  async #heldAuthorKey(circleId, entryId) {
+    const held = (await this.sync(circleId)).warnings.get(entryId);
+    if (held?.data.authorKey) {
+      return held.data.authorKey;
+    }
+    const detail = await this.client.request("GET", `/v1/circles/${circleId}/entries/${entryId}`);
+    return detail.entry.author_key;
   }
 
   /** Whether this member wrote the warning (named, or anonymous with a key only they derive). */

@@ -244,6 +244,24 @@ describe("the circle changes while the client works (real server)", { skip: !hav
     assert.equal((await alice.entries.feed(circleId)).entries.length, 0);
   });
 
+  test("corroborating or retracting an anonymous warning asks nothing about it with the session first", async () => {
+    // A review finding: both fetched that very warning with the session just before the
+    // sessionless request about it. The key now comes from the copy a sync brings.
+    const { alice, bob, circleId } = await circle({ moderation: true });
+    await alice.entries.anonymous.certify(circleId);
+    const carol = device(server, accounts.carol);
+    const theirs = await carol.entries.post(circleId, { subject: "Jan Novák", text: "t", categories: ["other"], anonymous: true });
+    const mine = await bob.entries.post(circleId, { subject: "Petr Dvořák", text: "t", categories: ["other"], anonymous: true });
+    bob.sent.length = 0;
+    await bob.entries.corroborate(circleId, theirs.entry_id, { text: "me too", anonymous: true });
+    await assert.rejects(bob.entries.corroborate(circleId, mine.entry_id, { text: "me too", anonymous: true }), { code: "self_corroboration" });
+    await bob.entries.retract(circleId, mine.entry_id);
+    const asked = bob.sent.filter((s) => s.method === "GET" && /\/entries\/[0-9a-f-]{36}$/.test(s.path));
+    assert.deepEqual(asked, []);
+    assert.equal(bob.posts(`/anon/circles/${circleId}/entries/${mine.entry_id}/retract`).length, 1);
+    assert.equal(bob.posts(`/entries/${theirs.entry_id}/corroborations`).length, 1);
+  });
+
   test("a corroboration meeting a rotation reseals once and lands once", async () => {
     const { alice, bob, circleId } = await circle();
     const entry = await alice.entries.post(circleId, { subject: "Jan Novák", text: "t", categories: ["other"] });
