@@ -9,7 +9,9 @@ server that used a key of its own for one member (to recognise their tokens) is 
 """
 
 import json
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +27,7 @@ from app.crypto.anon import (
     author_claim,
     open_author,
     seal_author,
+    token_period,
 )
 from app.crypto.anon import token_input as new_token_input
 from app.crypto.voprf import OprfElement, OprfEvaluation, OprfProof, OprfPublicKey, VoprfClient
@@ -43,6 +46,7 @@ TOKENS_FILE = "tokens.json"
 # Why a stock-up found nothing to take: not worth an error when a circle is merely opened.
 NOTHING_TO_TAKE = {"anon_not_set_up", "token_limit", "rotation_due", "stale_epoch"}
 KEYS_KEPT = 16  # epochs whose token key a stock remembers, for ``audit verify``
+HELD_BATCHES = 2  # a stock keeps at most this many batches (the newest tokens)
 
 
 class TokenStore(Protocol):
@@ -116,16 +120,32 @@ class Unmasked:
     verified: bool  # the named member's identity key signed this object's key
 
 
+def _current(stock: dict[str, Any] | None, circle: VerifiedCircle) -> bool:
+    """Whether ``stock`` holds unspent tokens of the circle's current epoch."""
+    return (
+        stock is not None
+        and stock.get("epoch") == circle.epoch
+        and isinstance(stock.get("tokens"), list)
+        and len(stock["tokens"]) > 0
+    )
+
+
 class Anonymous:
     """``tokens`` keeps unspent tokens (in memory unless given a store)."""
 
     def __init__(
-        self, circles: Circles, *, tokens: TokenStore | None = None, batch: int = 4
+        self,
+        circles: Circles,
+        *,
+        tokens: TokenStore | None = None,
+        batch: int = 4,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.circles = circles
         self.client = circles.client
         self.tokens: TokenStore = tokens if tokens is not None else shared_stock(circles)
         self.batch = max(1, min(batch, MAX_TOKEN_BATCH))
+        self._clock = clock
 
     def _moderation(self) -> Any:
         from app.client.moderation import Moderation
@@ -241,20 +261,29 @@ class Anonymous:
         return {"input": token_in, "output": token_out}
 
     def stock_up(self, circle: VerifiedCircle) -> int:
-        """Take a batch now if this device holds no token of the circle's current epoch;
-        clients call it when a circle is opened. A later anonymous post then spends a token
-        taken earlier, not one taken just before it: the issuance and the post are not next
-        to each other in time or in the database's write order (on PostgreSQL, ``xmin``).
-        Every member who opens the circle takes tokens, not only those who post, so the
-        issuance counts say less. Returns how many tokens are held (0: none to take)."""
+        """Take this week's batch now, if this device has not yet taken one of the circle's
+        current epoch this week (whatever it still holds); clients call it when a circle is
+        opened. A later anonymous post then spends a token taken earlier, not one taken just
+        before it: the issuance and the post are not next to each other in time or in the
+        database's write order (on PostgreSQL, ``xmin``). And every member who opens the
+        circle in a week takes the same batch that week, posters or not, so a week's
+        issuance counts say who opened the circle, not who spent tokens (only a member who
+        spends more than they hold takes more). Returns how many tokens are held (0: none
+        to take)."""
         stock = self.tokens.load(circle.circle_id)
-        if stock is not None and stock.get("epoch") == circle.epoch and stock.get("tokens"):
+        week = token_period(int(self._clock()))
+        if (
+            stock is not None
+            and stock.get("epoch") == circle.epoch
+            and stock.get("week") == week
+            and stock.get("tokens")
+        ):
             return len(stock["tokens"])
         try:
             stock = self._restock(circle)
         except (ApiError, ProtocolError) as exc:
             if exc.code in NOTHING_TO_TAKE:
-                return 0
+                return len(stock["tokens"]) if stock is not None and _current(stock, circle) else 0
             raise
         self.tokens.save(circle.circle_id, stock)
         return len(stock["tokens"])
@@ -263,10 +292,14 @@ class Anonymous:
         """A fresh batch, remembering the key it was taken under (``audit verify`` checks
         it is the one key the log holds for the epoch)."""
         tokens, key = self._fetch(circle)
+        held = self.tokens.load(circle.circle_id)
+        if held is not None and _current(held, circle):  # the epoch's unspent tokens stay
+            tokens = (list(held["tokens"]) + tokens)[-HELD_BATCHES * self.batch :]
         keys = keys_used(self.tokens, circle.circle_id)
         keys[str(circle.epoch)] = b64encode(key)
         recent = sorted(keys.items(), key=lambda item: int(item[0]))[-KEYS_KEPT:]
-        return {"epoch": circle.epoch, "tokens": tokens, "keys": dict(recent)}
+        week = token_period(int(self._clock()))
+        return {"epoch": circle.epoch, "week": week, "tokens": tokens, "keys": dict(recent)}
 
     def sealed_author(
         self, circle: VerifiedCircle, *, object_id: uuid.UUID, author_key: bytes

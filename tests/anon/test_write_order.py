@@ -10,6 +10,7 @@ their issuance count nor their session); and, so that the check is seen to work,
 whose tokens were fetched at the post (the fallback of a client with no stock) is caught.
 """
 
+import time
 from typing import Any
 
 import pytest
@@ -104,3 +105,29 @@ def test_opening_a_circle_takes_one_batch_and_posting_spends_from_it(world: Worl
     assert stock is not None and len(stock["tokens"]) == 3
     again = world.bob.client.request("GET", f"/v1/circles/{world.circle_id}/anon/issuance")
     assert again["tokens_used"] == 4
+
+
+def test_every_opener_takes_the_same_batch_each_week_whatever_they_hold(world: World) -> None:
+    """A review finding: a stock lasted the whole epoch, so after its first week a member
+    taking tokens again was one who had spent theirs. Now each week's first opening takes a
+    batch whatever is held (the stock keeps the newest two batches): a week's issuance
+    counts say who opened the circle, not who posted."""
+    world.open_anonymous()
+    now = [time.time()]
+    anonymous = Anonymous(world.bob.circles, clock=lambda: now[0])
+    circle = world.bob.circles.sync(world.circle_id)
+
+    def used() -> int:
+        path = f"/v1/circles/{world.circle_id}/anon/issuance"
+        return int(world.bob.client.request("GET", path)["tokens_used"])
+
+    assert anonymous.stock_up(circle) == 4
+    assert anonymous.stock_up(circle) == 4  # the same week: nothing more
+    assert used() == 4
+    now[0] += 7 * 86_400  # the next week, by this device's clock
+    assert anonymous.stock_up(circle) == 8  # this week's batch, though 4 are held
+    assert anonymous.stock_up(circle) == 8
+    assert used() == 8  # (the server's clock is still in the first week: it counts 8)
+    now[0] += 7 * 86_400
+    assert anonymous.stock_up(circle) == 8  # two batches at most are kept
+    assert used() == 12

@@ -14,6 +14,7 @@ import {
   openAuthor,
   sealAuthor,
   tokenInput,
+  tokenPeriod,
   verifyAuthorClaim,
 } from "../protocol/anon.js";
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
@@ -27,6 +28,13 @@ const NOTHING_TO_TAKE = new Set(["anon_not_set_up", "token_limit", "rotation_due
 
 /** Epochs whose token key a stock remembers, for audit verify (auditissuance.js). */
 const KEYS_KEPT = 16;
+/** A stock keeps at most this many batches (the newest tokens). */
+const HELD_BATCHES = 2;
+
+/** Whether `stock` holds unspent tokens of the circle's current epoch. */
+function current(stock, circle) {
+  return stock !== null && stock.epoch === circle.epoch && Array.isArray(stock.tokens) && stock.tokens.length > 0;
+}
 
 /**
  * Unspent tokens by circle, in memory: `{epoch, tokens: [[input, output], ...], keys}`;
@@ -119,13 +127,14 @@ export async function keysUsed(store, circleId) {
 }
 
 export class Anonymous {
-  constructor(circles, { tokens = null, batch = 4 } = {}) {
+  constructor(circles, { tokens = null, batch = 4, clock = () => Date.now() / 1000 } = {}) {
     this.circles = circles;
     this.client = circles.client;
     // By default one stock per Circles, shared by every Entries made for the same account.
     circles.anonymousTokens ??= new MemoryTokenStore();
     this.tokens = tokens ?? circles.anonymousTokens;
     this.batch = Math.max(1, Math.min(batch, MAX_TOKEN_BATCH));
+    this.clock = clock;
     this.moderation = new Moderation(circles, null);
     this.pending = new Map(); // circle id -> a stock-up in flight, which take() waits for
   }
@@ -211,19 +220,25 @@ export class Anonymous {
   /** A fresh batch, remembering the key it was taken under (audit verify checks it is the
    * one key the log holds for the epoch). */
   async #restock(circle) {
-    const { tokens, key } = await this.#fetch(circle);
+    let { tokens, key } = await this.#fetch(circle);
+    const held = await this.tokens.load(circle.circleId);
+    if (current(held, circle)) {
+      tokens = [...held.tokens, ...tokens].slice(-HELD_BATCHES * this.batch); // the epoch's unspent stay
+    }
     const keys = await keysUsed(this.tokens, circle.circleId);
     keys[String(circle.epoch)] = b64(key);
     const recent = Object.entries(keys).sort(([a], [b]) => Number(a) - Number(b)).slice(-KEYS_KEPT);
-    return { epoch: circle.epoch, tokens, keys: Object.fromEntries(recent) };
+    return { epoch: circle.epoch, week: tokenPeriod(Math.floor(this.clock())), tokens, keys: Object.fromEntries(recent) };
   }
 
   /**
-   * Take a batch now if this device holds no token of the circle's current epoch; the page
-   * calls it when a circle is opened. A later anonymous post then spends a token taken
-   * earlier, not one taken just before it: the issuance and the post are not next to each
-   * other in time or in the database's write order (on PostgreSQL, xmin). Every member who
-   * opens the circle takes tokens, not only those who post. Resolves to the tokens held.
+   * Take this week's batch now, if this device has not yet taken one of the circle's current
+   * epoch this week (whatever it still holds); the page calls it when a circle is opened. A
+   * later anonymous post then spends a token taken earlier, not one taken just before it: the
+   * issuance and the post are not next to each other in time or in the database's write order
+   * (on PostgreSQL, xmin). And every member who opens the circle in a week takes the same
+   * batch, posters or not, so a week's issuance counts say who opened the circle, not who
+   * spent tokens. Resolves to the tokens held.
    */
   async stockUp(circle) {
     const running = this.pending.get(circle.circleId) ?? this.#stockUp(circle);
@@ -239,7 +254,7 @@ export class Anonymous {
 
   async #stockUp(circle) {
     const stock = await this.tokens.load(circle.circleId);
-    if (stock !== null && stock.epoch === circle.epoch && Array.isArray(stock.tokens) && stock.tokens.length > 0) {
+    if (current(stock, circle) && stock.week === tokenPeriod(Math.floor(this.clock()))) {
       return stock.tokens.length;
     }
     let fresh;
@@ -247,7 +262,7 @@ export class Anonymous {
       fresh = await this.#restock(circle);
     } catch (error) {
       if ((error instanceof ApiError || error instanceof ProtocolError) && NOTHING_TO_TAKE.has(error.code)) {
-        return 0;
+        return current(stock, circle) ? stock.tokens.length : 0;
       }
       throw error;
     }

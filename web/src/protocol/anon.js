@@ -17,9 +17,15 @@ export const TOKEN_INPUT_BYTES = labels.ANON_TOKEN_PREFIX.length + 16 + 8 + TOKE
 export const MAX_TOKENS_PER_WEEK = 64;
 export const DEFAULT_TOKENS_PER_WEEK = 16;
 export const MAX_TOKEN_BATCH = 8;
+export const WEEK_SECONDS = 7 * 86_400;
 export const MAX_TOKEN_EPOCH = 2 ** 53; // exclusive, as in app/crypto/anon.py
 export const SEALED_AUTHOR_MIN = 32 + 24 + 16;
 export const SEALED_AUTHOR_MAX = 2048;
+
+/** The issuance period: whole weeks since the Unix epoch (weeks start on Thursdays). */
+export function tokenPeriod(unixSeconds) {
+  return Math.floor(unixSeconds / WEEK_SECONDS);
+}
 
 const RECORD_FIELDS = ["circle", "epoch", "oprf_public_key", "signer", "tokens_per_week", "type", "v"];
 

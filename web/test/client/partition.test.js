@@ -70,6 +70,28 @@ describe("tokens taken when a circle is opened", () => {
     assert.equal(batches, 1);
   });
 
+  test("each week's first opening takes a batch whatever is held, and the stock keeps two batches at most", async () => {
+    // So a week's issuance counts say who opened the circle, not who spent tokens.
+    const world = makeWorld({ issuance: [{ key: OprfKey.generate() }] });
+    let batches = 0;
+    world.server.on("POST", `/v1/circles/${world.circleId}/anon/tokens`, () => {
+      batches += 1;
+    });
+    let now = Date.now() / 1000;
+    const bob = world.bob();
+    const anonymous = new Anonymous(bob.circles, { clock: () => now });
+    const circle = await bob.circles.sync(world.circleId);
+    assert.equal(await anonymous.stockUp(circle), 4);
+    assert.equal(await anonymous.stockUp(circle), 4);
+    assert.equal(batches, 1);
+    now += 7 * 86_400;
+    assert.equal(await anonymous.stockUp(circle), 8);
+    assert.equal(batches, 2);
+    now += 7 * 86_400;
+    assert.equal(await anonymous.stockUp(circle), 8);
+    assert.equal(batches, 3);
+  });
+
   test("stockUp takes nothing, and says so, when no admin signed the epoch's key", async () => {
     const world = makeWorld();
     world.server.route("GET", `/v1/circles/${world.circleId}/anon/issuance`, () => ({
