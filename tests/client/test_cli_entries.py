@@ -30,7 +30,7 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
         "730",
     )
     entry_id = posted["entry_id"]
-    anon = c.json(
+    first_anon = c.json(
         "bob",
         "post",
         cid,
@@ -41,7 +41,10 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
         "--text",
         "Followed me home",
         "--anonymous",
-    )["entry_id"]
+    )
+    anon = first_anon["entry_id"]
+    # bob never opened the circle: his tokens were taken at the post, and the CLI says so.
+    assert first_anon["tokens_taken_at_post"] is True
 
     first = c.json("bob", "read", cid)
     assert [e["entry_id"] for e in first] == [anon, entry_id]  # newest first
@@ -118,3 +121,20 @@ def test_warning_story_through_the_cli(live_server: str, tmp_path: Path) -> None
     none = " ".join(shown.replace("\u2068", "").replace("\u2069", "").split())
     assert 'No match for "Petr Svoboda" among the 1 warning(s) this device holds' in none
     assert '("petr svoboda")' in none and "Not checked: nicknames" in none
+
+    # Once bob has read the circle, his device holds tokens taken then: a post spends one.
+    c.json("bob", "read", cid)
+    later = c.json(
+        "bob", "post", cid, "--subject", "Zdeněk Quill", "--category", "other", "--text", "y",
+        "--anonymous",
+    )  # fmt: skip
+    assert later["tokens_taken_at_post"] is False
+    # With none left on the device (logged out and in again), a person is told before posting.
+    c.json("bob", "logout")
+    c.json("bob", "login", "bob")
+    told = c.run(
+        "bob", "post", cid, "--subject", "Vít Quill", "--category", "other", "--text", "z",
+        "--anonymous",
+    )  # fmt: skip
+    assert told.exit_code == 0
+    assert "just before the post" in " ".join(told.stderr.split())

@@ -24,6 +24,7 @@ from app.client.cli.output import (
     JsonFlag,
     author,
     emit,
+    err,
     out,
     say,
     short_id,
@@ -130,8 +131,14 @@ def post(
     server does not learn who posted it (only the circle's admins can unmask it, and every
     member sees that they did)."""
     with circles_session(as_json) as circles:
-        result = anonymous_entries(circles).post(
-            circle_arg(circles, circle_id),
+        cid = circle_arg(circles, circle_id)
+        entries = anonymous_entries(circles)
+        # Tokens taken now would sit right before the post in the server's records (§38.2).
+        at_post = anonymous and not _holds_tokens(entries, circles, cid)
+        if at_post and not as_json:
+            err.print(Text(TOKENS_AT_POST, style="yellow"))
+        result = entries.post(
+            cid,
             subject=subject,
             text=text,
             categories=category,
@@ -143,14 +150,31 @@ def post(
             anonymous=anonymous,
             expires_in_days=expires_in,
         )
+        answer = {"entry_id": result["entry_id"]}
+        if anonymous:
+            answer["tokens_taken_at_post"] = at_post
         emit(
             as_json,
-            {"entry_id": result["entry_id"]},
+            answer,
             say(f"Posted ({'anonymously' if anonymous else 'under your name'}): ")
             + say((short_id(result["entry_id"]), "bold")),
         )
         if not as_json and not anonymous:
             out.print(Text(NAMED_PROOF, style="dim"))
+
+
+TOKENS_AT_POST = (
+    "This device holds no anonymous posting tokens for this circle, so it takes them now, "
+    "just before the post: the server's records would then put the two side by side. To keep "
+    "them apart, run `backchannel read CIRCLE` first and post later."
+)
+
+
+def _holds_tokens(entries: Entries, circles: Circles, circle_id: uuid.UUID) -> bool:
+    """Whether this device holds an unspent token of the circle's current epoch."""
+    stock = entries.anonymous.tokens.load(circle_id)
+    epoch = circles.sync(circle_id).epoch
+    return bool(stock and stock.get("epoch") == epoch and stock.get("tokens"))
 
 
 def _new_counts(circles: Circles, as_json: bool) -> None:
