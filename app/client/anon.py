@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from app.client.circles import Circles, VerifiedCircle, _protocol
 from app.client.errors import ApiError, ProtocolError
@@ -106,8 +106,11 @@ def shared_stock(circles: Circles) -> TokenStore:
 
 def keys_used(store: TokenStore, circle_id: uuid.UUID) -> dict[str, str]:
     """Epoch → base64 issuance key, for each epoch this device took tokens of."""
-    stock = store.load(circle_id) or {}
-    keys = stock.get("keys")
+    return _keys_of(store.load(circle_id))
+
+
+def _keys_of(stock: dict[str, Any] | None) -> dict[str, str]:
+    keys = (stock or {}).get("keys")
     if not isinstance(keys, dict):
         return {}
     return {str(e): k for e, k in keys.items() if isinstance(k, str)}
@@ -120,7 +123,7 @@ class Unmasked:
     verified: bool  # the named member's identity key signed this object's key
 
 
-def _current(stock: dict[str, Any] | None, circle: VerifiedCircle) -> bool:
+def _current(stock: dict[str, Any] | None, circle: VerifiedCircle) -> TypeGuard[dict[str, Any]]:
     """Whether ``stock`` holds unspent tokens of the circle's current epoch."""
     return (
         stock is not None
@@ -254,8 +257,8 @@ class Anonymous:
     def take(self, circle: VerifiedCircle) -> dict[str, str]:
         """One unspent token of the circle's current epoch, removed from the stock first."""
         stock = self.tokens.load(circle.circle_id)
-        if stock is None or stock.get("epoch") != circle.epoch or not stock.get("tokens"):
-            stock = self._restock(circle)
+        if not _current(stock, circle):
+            stock = self._restock(circle, stock)
         token_in, token_out = stock["tokens"].pop(0)
         self.tokens.save(circle.circle_id, stock)
         return {"input": token_in, "output": token_out}
@@ -270,32 +273,30 @@ class Anonymous:
         issuance counts say who opened the circle, not who spent tokens (only a member who
         spends more than they hold takes more). Returns how many tokens are held (0: none
         to take)."""
-        stock = self.tokens.load(circle.circle_id)
-        week = token_period(int(self._clock()))
-        if (
-            stock is not None
-            and stock.get("epoch") == circle.epoch
-            and stock.get("week") == week
-            and stock.get("tokens")
-        ):
-            return len(stock["tokens"])
+        held = self.tokens.load(circle.circle_id)
+        if _current(held, circle) and held.get("week") == token_period(int(self._clock())):
+            return len(held["tokens"])
         try:
-            stock = self._restock(circle)
+            stock = self._restock(circle, held)
         except (ApiError, ProtocolError) as exc:
             if exc.code in NOTHING_TO_TAKE:
-                return len(stock["tokens"]) if stock is not None and _current(stock, circle) else 0
+                return self.held(circle)
             raise
         self.tokens.save(circle.circle_id, stock)
         return len(stock["tokens"])
 
-    def _restock(self, circle: VerifiedCircle) -> dict[str, Any]:
-        """A fresh batch, remembering the key it was taken under (``audit verify`` checks
-        it is the one key the log holds for the epoch)."""
+    def held(self, circle: VerifiedCircle) -> int:
+        """How many unspent tokens of the circle's current epoch this device holds."""
+        stock = self.tokens.load(circle.circle_id)
+        return len(stock["tokens"]) if _current(stock, circle) else 0
+
+    def _restock(self, circle: VerifiedCircle, held: dict[str, Any] | None) -> dict[str, Any]:
+        """A fresh batch added to ``held`` (the stock as loaded), remembering the key it was
+        taken under (``audit verify`` checks it is the one key the log holds for the epoch)."""
         tokens, key = self._fetch(circle)
-        held = self.tokens.load(circle.circle_id)
-        if held is not None and _current(held, circle):  # the epoch's unspent tokens stay
+        if _current(held, circle):  # the epoch's unspent tokens stay
             tokens = (list(held["tokens"]) + tokens)[-HELD_BATCHES * self.batch :]
-        keys = keys_used(self.tokens, circle.circle_id)
+        keys = _keys_of(held)
         keys[str(circle.epoch)] = b64encode(key)
         recent = sorted(keys.items(), key=lambda item: int(item[0]))[-KEYS_KEPT:]
         week = token_period(int(self._clock()))

@@ -134,7 +134,7 @@ def post(
         cid = circle_arg(circles, circle_id)
         entries = anonymous_entries(circles)
         # Tokens taken now would sit right before the post in the server's records (§38.2).
-        at_post = anonymous and not _holds_tokens(entries, circles, cid)
+        at_post = anonymous and not entries.anonymous.held(circles.sync(cid))
         if at_post and not as_json:
             err.print(Text(TOKENS_AT_POST, style="yellow"))
         result = entries.post(
@@ -168,13 +168,6 @@ TOKENS_AT_POST = (
     "just before the post: the server's records would then put the two side by side. To keep "
     "them apart, run `backchannel read CIRCLE` first and post later."
 )
-
-
-def _holds_tokens(entries: Entries, circles: Circles, circle_id: uuid.UUID) -> bool:
-    """Whether this device holds an unspent token of the circle's current epoch."""
-    stock = entries.anonymous.tokens.load(circle_id)
-    epoch = circles.sync(circle_id).epoch
-    return bool(stock and stock.get("epoch") == epoch and stock.get("tokens"))
 
 
 def _new_counts(circles: Circles, as_json: bool) -> None:

@@ -119,7 +119,11 @@ export class StorageTokenStore {
 
 /** Epoch → base64 issuance key, for each epoch this device took tokens of. */
 export async function keysUsed(store, circleId) {
-  const keys = (await store.load(circleId))?.keys;
+  return keysOf(await store.load(circleId));
+}
+
+function keysOf(stock) {
+  const keys = stock?.keys;
   if (keys === null || typeof keys !== "object" || Array.isArray(keys)) {
     return {};
   }
@@ -217,15 +221,14 @@ export class Anonymous {
     return { tokens: inputs.map((input, i) => [b64(input), b64(outputs[i])]), key: record.oprfPublicKey };
   }
 
-  /** A fresh batch, remembering the key it was taken under (audit verify checks it is the
-   * one key the log holds for the epoch). */
-  async #restock(circle) {
+  /** A fresh batch added to `held` (the stock as loaded), remembering the key it was taken
+   * under (audit verify checks it is the one key the log holds for the epoch). */
+  async #restock(circle, held) {
     let { tokens, key } = await this.#fetch(circle);
-    const held = await this.tokens.load(circle.circleId);
     if (current(held, circle)) {
       tokens = [...held.tokens, ...tokens].slice(-HELD_BATCHES * this.batch); // the epoch's unspent stay
     }
-    const keys = await keysUsed(this.tokens, circle.circleId);
+    const keys = keysOf(held);
     keys[String(circle.epoch)] = b64(key);
     const recent = Object.entries(keys).sort(([a], [b]) => Number(a) - Number(b)).slice(-KEYS_KEPT);
     return { epoch: circle.epoch, week: tokenPeriod(Math.floor(this.clock())), tokens, keys: Object.fromEntries(recent) };
@@ -259,7 +262,7 @@ export class Anonymous {
     }
     let fresh;
     try {
-      fresh = await this.#restock(circle);
+      fresh = await this.#restock(circle, stock);
     } catch (error) {
       if ((error instanceof ApiError || error instanceof ProtocolError) && NOTHING_TO_TAKE.has(error.code)) {
         return current(stock, circle) ? stock.tokens.length : 0;
@@ -274,8 +277,8 @@ export class Anonymous {
   async take(circle) {
     await this.pending.get(circle.circleId)?.catch(() => undefined); // a stock-up on opening
     let stock = await this.tokens.load(circle.circleId);
-    if (stock === null || stock.epoch !== circle.epoch || !Array.isArray(stock.tokens) || stock.tokens.length === 0) {
-      stock = await this.#restock(circle);
+    if (!current(stock, circle)) {
+      stock = await this.#restock(circle, stock);
     }
     const [input, output] = stock.tokens.shift();
     await this.tokens.save(circle.circleId, stock);
