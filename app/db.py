@@ -1,5 +1,6 @@
 """Engine, session and the declarative base shared by every domain's models."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -84,18 +85,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # Writers take the write lock up front, so two writers queue instead of one failing
     # to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT) halfway through a use case.
+    # Straight to the driver: every request begins a transaction, and these statements
+    # return nothing a caller reads, so SQLAlchemy's result machinery is pure cost (issue
+    # 19: a ``PRAGMA`` through ``exec_driver_sql`` built a result's metadata each time).
     options = conn.get_execution_options()
-    mode = options.get("sqlite_begin", "DEFERRED")
-    if not options.get("sqlite_no_wait", False):
-        conn.exec_driver_sql(f"BEGIN {mode}")
-        return
-    # Take the lock only if it is free this instant (app.deps.take_write_turn): SQLITE_BUSY
-    # at once rather than a wait in the busy handler.
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    mode = "IMMEDIATE" if options.get("sqlite_begin") == "IMMEDIATE" else "DEFERRED"
+    driver = conn.connection.driver_connection
+    statement = f"BEGIN {mode}"
     try:
-        conn.exec_driver_sql(f"BEGIN {mode}")
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not options.get("sqlite_no_wait", False):
+            driver.execute(statement)
+            return
+        # Take the lock only if it is free this instant (app.deps.take_write_turn):
+        # SQLITE_BUSY at once rather than a wait in the busy handler.
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute(statement)
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except sqlite3.Error as exc:  # as SQLAlchemy raises a failed statement (is_busy reads it)
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def make_engine(url: str) -> Engine:

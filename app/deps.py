@@ -86,13 +86,38 @@ async def get_session(request: Request) -> AsyncIterator[OrmSession]:
         try:
             yield session
         except BaseException as exc:
-            await on_database(request, finish, session, commit=getattr(exc, "keep_writes", False))
+            await _finish(request, session, commit=getattr(exc, "keep_writes", False))
             raise
-        await on_database(request, finish, session, commit=True)
+        await _finish(request, session, commit=True)
     finally:
         if getattr(request.state, "holds_write_turn", False):
             request.state.holds_write_turn = False
             state.write_turn.release()
+
+
+async def _finish(request: Request, session: OrmSession, *, commit: bool) -> None:
+    """Commit or roll back, then close; a database step only if a transaction is open (a
+    route whose last step committed already, ``last_step``, needs no second step)."""
+    if session.in_transaction():
+        await on_database(request, finish, session, commit=commit)
+    else:
+        session.close()  # no transaction, no connection: no I/O
+
+
+async def last_step(
+    request: Request, session: OrmSession, call: Callable[..., T], /, *args: Any, **kw: Any
+) -> T:
+    """The use case's last database step, committed within it: for a route that does nothing
+    with the database after ``call``. On PostgreSQL each step is a thread hop, so this saves
+    one per request; on SQLite it changes nothing. A failure (of ``call`` or of the commit)
+    rolls back as any other (``get_session``)."""
+    return await on_database(request, _then_commit, session, call, *args, **kw)
+
+
+def _then_commit(session: OrmSession, call: Callable[..., T], /, *args: Any, **kw: Any) -> T:
+    result = call(session, *args, **kw)
+    session.commit()
+    return result
 
 
 async def get_read_session(request: Request) -> AsyncIterator[OrmSession]:
@@ -154,14 +179,15 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
         if write and request.app.state.queries_on_loop:
             await take_write_turn(request, session)
         record, due = await on_database(
-            request, _authenticate, session, settings, token=token, write=write
+            request,
+            _authenticate,
+            session,
+            settings,
+            token=token,
+            write=write,
+            release=not request.app.state.queries_on_loop,
         )
         if due:
-            # Give the read's connection back before waiting for the write turn: reads that
-            # held theirs while they waited could take every connection of the pool, and
-            # the writer holding the turn then waited for one (30 s, then failed). The read
-            # has read nothing else yet; its next step takes a connection afresh.
-            await on_database(request, session.rollback)
             await _record_use_apart(request, record)
     except NotAuthenticated as exc:
         reason = (
@@ -188,15 +214,24 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
 
 
 def _authenticate(
-    session: OrmSession, settings: Settings, *, token: str, write: bool
+    session: OrmSession, settings: Settings, *, token: str, write: bool, release: bool
 ) -> tuple[SignedIn, bool]:
     """The session, and whether a read must still record its use apart. A write records it
     in its own transaction. (A read's transaction must not write: on SQLite, turning a read
-    snapshot into a write fails outright when another request wrote since.)"""
+    snapshot into a write fails outright when another request wrote since.)
+
+    A read ends its transaction here, in the same step, when its use is due, and always
+    when ``release`` (PostgreSQL, where each step is a thread hop: ``GET /v1/me`` then needs
+    no second step, and a route's next step takes a connection afresh). When the use is
+    due the connection goes back before the wait for the write turn: reads that held
+    theirs while they waited could take every connection of the pool, and the writer
+    holding the turn then waited for one (30 s, then failed)."""
     record = accounts.authenticate(session, settings, token=token)
     due = accounts.use_due(record)
     if due and write:
         accounts.record_use(session, record)
+    if not write and (due or release):
+        session.rollback()
     return record, due and not write
 
 

@@ -23,7 +23,7 @@ from app.circles import router as circles_router
 from app.circles import stream as events_router
 from app.circles.stream import StreamSlots
 from app.db import make_engine, make_session_factory
-from app.deps import current_caller
+from app.deps import current_caller, get_session
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
@@ -51,13 +51,14 @@ def _add_flat(app: FastAPI, router: APIRouter, *, dependencies: Sequence[Any] = 
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"not an API route: {route!r}")
+        first = [] if _checks_first(route, dependencies) else list(dependencies)
         app.router.add_api_route(
             route.path,
             route.endpoint,
             response_model=route.response_model,
             status_code=route.status_code,
             tags=list(route.tags),
-            dependencies=[*dependencies, *route.dependencies],
+            dependencies=[*first, *route.dependencies],
             summary=route.summary,
             description=route.description,
             response_description=route.response_description,
@@ -81,6 +82,20 @@ def _add_flat(app: FastAPI, router: APIRouter, *, dependencies: Sequence[Any] = 
             max_body_size=route.max_body_size,
             form_limits=route.form_limits,
         )
+
+
+def _checks_first(route: APIRoute, dependencies: Sequence[Any]) -> bool:
+    """Whether ``route`` already runs ``dependencies`` (the session check) before anything
+    else: it has no dependencies of its own and its first parameters are the request's
+    session and the caller (the hot routes: ``session: Session, caller: CurrentCaller``).
+    FastAPI solves a dependency's whole tree each time it is named, cached or not, so naming
+    it twice costs every request of the hottest routes."""
+    if route.dependencies or [d.dependency for d in dependencies] != [current_caller]:
+        return False
+    calls = [sub.call for sub in route.dependant.dependencies]
+    while calls and calls[0] is get_session:
+        calls.pop(0)
+    return bool(calls) and calls[0] is current_caller
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
