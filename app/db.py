@@ -90,7 +90,7 @@ def _sqlite_begin(conn: Connection) -> None:
     # 19: a ``PRAGMA`` through ``exec_driver_sql`` built a result's metadata each time).
     options = conn.get_execution_options()
     mode = "IMMEDIATE" if options.get("sqlite_begin") == "IMMEDIATE" else "DEFERRED"
-    driver = conn.connection.driver_connection
+    driver: Any = conn.connection.driver_connection
     statement = f"BEGIN {mode}"
     try:
         if not options.get("sqlite_no_wait", False):

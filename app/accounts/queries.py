@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthSession, User
+from app.direct import Direct
 
 
 @dataclass(slots=True, frozen=True)
@@ -69,13 +70,13 @@ _SESSION_COLUMNS = (
 _SPLIT = len(_SESSION_COLUMNS)
 
 # Built once: every authenticated request runs it, and building it costs more than running it.
-_SESSION_BY_TOKEN = (
+_SESSION_BY_TOKEN = Direct(
     select(*_SESSION_COLUMNS, *_ACCOUNT_COLUMNS)
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.token_hash == bindparam("digest"))
 )
 _SESSIONS: Table = AuthSession.__table__  # type: ignore[assignment]
-_RECORD_USE = (
+_RECORD_USE = Direct(
     update(_SESSIONS)
     .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.last_used_at < bindparam("hour"))
     .values(last_used_at=bindparam("hour"))
@@ -83,9 +84,9 @@ _RECORD_USE = (
 
 
 def session_by_digest(session: Session, digest: bytes) -> SignedIn | None:
-    """The session whose token hashes to ``digest``, with its account, or None. Core on the
-    request's transaction (``session.connection()``): no ORM object in or out."""
-    row: Any = session.connection().execute(_SESSION_BY_TOKEN, {"digest": digest}).one_or_none()
+    """The session whose token hashes to ``digest``, with its account, or None: on the
+    request's own transaction, straight on the driver (``app.direct``), no ORM object."""
+    row: Any = _SESSION_BY_TOKEN.one_or_none(session, {"digest": digest})
     if row is None:
         return None
     sid, user_id, digest_, last_used_at, expires_at, revoked_at = row[:_SPLIT]
@@ -96,4 +97,4 @@ def session_by_digest(session: Session, digest: bytes) -> SignedIn | None:
 
 def record_use(session: Session, *, session_id: uuid.UUID, hour: datetime) -> None:
     """Set the session's last use to ``hour`` unless it is already that late."""
-    session.connection().execute(_RECORD_USE, {"session_id": session_id, "hour": hour})
+    _RECORD_USE.execute(session, {"session_id": session_id, "hour": hour})

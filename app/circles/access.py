@@ -78,7 +78,7 @@ def active_member_locked(
     rows, read with Core (``queries.lock_circle``), giving the circle's counters."""
     circle, found = queries.lock_circle(session, circle_id=circle_id, user_id=user.id)
     _require_visible(circle, found)
-    assert circle is not None
+    assert circle is not None and found is not None
     _require_active(found.status)
     return circle
 

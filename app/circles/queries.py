@@ -5,13 +5,14 @@ without ORM objects, and the audit log's append (``events``). The rules stay in 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditNode
 from app.circles.models import Circle, Membership, MembershipEvent
+from app.direct import Direct
 
 
 @dataclass(slots=True)
@@ -26,7 +27,7 @@ class CircleCounters:
     deleted_at: datetime | None
 
 
-_LOCK_CIRCLE = (
+_LOCK_CIRCLE = Direct(
     select(
         Circle.id,
         Circle.epoch,
@@ -38,12 +39,23 @@ _LOCK_CIRCLE = (
     .where(Circle.id == bindparam("circle_id"))
     .with_for_update()
 )
-_MEMBERSHIP = select(Membership.status, Membership.role).where(
-    Membership.circle_id == bindparam("circle_id"), Membership.user_id == bindparam("user_id")
+_MEMBERSHIP = Direct(
+    select(Membership.status, Membership.role).where(
+        Membership.circle_id == bindparam("circle_id"), Membership.user_id == bindparam("user_id")
+    )
 )
+
+
+class MembershipRow(NamedTuple):
+    """The caller's membership as ``access`` decides on it."""
+
+    status: str
+    role: str
+
+
 # Reads only: one round trip for both rows. A mutation locks the circle first and reads the
 # membership after (``lock_circle``; access.py says why).
-_CIRCLE_AND_MEMBERSHIP = (
+_CIRCLE_AND_MEMBERSHIP = Direct(
     select(
         Circle.id,
         Circle.epoch,
@@ -60,7 +72,7 @@ _CIRCLE_AND_MEMBERSHIP = (
     .where(Circle.id == bindparam("circle_id"))
 )
 _CIRCLES: Table = Circle.__table__  # type: ignore[assignment]
-_STORE_COUNTERS = (
+_STORE_COUNTERS = Direct(
     update(_CIRCLES)
     .where(_CIRCLES.c.id == bindparam("circle_id"))
     .values(entry_seq=bindparam("new_entry_seq"), change_seq=bindparam("new_change_seq"))
@@ -69,15 +81,15 @@ _STORE_COUNTERS = (
 
 def lock_circle(
     session: Session, *, circle_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[CircleCounters | None, Any]:
+) -> tuple[CircleCounters | None, MembershipRow | None]:
     """The circle's counters with its row locked, then the caller's membership (status,
-    role) read after the lock is held, as ``access.membership(lock=True)`` reads them."""
-    conn = session.connection()  # Core on the session's transaction: no ORM layer
-    row = conn.execute(_LOCK_CIRCLE, {"circle_id": circle_id}).one_or_none()
+    role) read after the lock is held, as ``access.membership(lock=True)`` reads them.
+    Straight on the driver, in the request's transaction (``app.direct``)."""
+    row = _LOCK_CIRCLE.one_or_none(session, {"circle_id": circle_id})
     if row is None:
         return None, None
-    found = conn.execute(_MEMBERSHIP, {"circle_id": circle_id, "user_id": user_id})
-    return CircleCounters(*row), found.one_or_none()
+    found = _MEMBERSHIP.one_or_none(session, {"circle_id": circle_id, "user_id": user_id})
+    return CircleCounters(*row), None if found is None else MembershipRow(*found)
 
 
 def circle_and_membership(
@@ -85,10 +97,7 @@ def circle_and_membership(
 ) -> tuple[CircleCounters | None, str | None]:
     """The circle's counters and the caller's membership status (None if not a member), in
     one statement, for reads (``access.membership`` without ``lock``)."""
-    found = session.connection().execute(
-        _CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user_id}
-    )
-    row = found.one_or_none()
+    row = _CIRCLE_AND_MEMBERSHIP.one_or_none(session, {"circle_id": circle_id, "user_id": user_id})
     if row is None:
         return None, None
     return CircleCounters(*row[:-1]), row[-1]
@@ -97,14 +106,14 @@ def circle_and_membership(
 def lock_circle_alone(session: Session, *, circle_id: uuid.UUID) -> CircleCounters | None:
     """The circle's counters with its row locked, for a request with no session (an
     anonymous post, §38): no membership is read, the token stands for it."""
-    row = session.connection().execute(_LOCK_CIRCLE, {"circle_id": circle_id}).one_or_none()
+    row = _LOCK_CIRCLE.one_or_none(session, {"circle_id": circle_id})
     return None if row is None else CircleCounters(*row)
 
 
 def store_counters(session: Session, circle: CircleCounters) -> None:
     """Write the counters back (the post path loads no ``Circle`` object: none goes stale)."""
-    session.connection().execute(
-        _STORE_COUNTERS,
+    _STORE_COUNTERS.execute(
+        session,
         {
             "circle_id": circle.id,
             "new_entry_seq": circle.entry_seq,

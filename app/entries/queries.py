@@ -10,7 +10,8 @@ SQLite has no such function)."""
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,31 +29,50 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.direct import Direct
 from app.entries.models import Entry
 
-_EXISTING = select(
-    Entry.id,
-    Entry.circle_id,
-    Entry.author_id,
-    Entry.signature,
-    Entry.ciphertext,
-    Entry.seq,
-    Entry.created_at,
-    Entry.expires_at,
-).where(Entry.id == bindparam("entry_id"))
+
+class StoredEntry(NamedTuple):
+    """The columns of a stored entry that a repeated post is compared on."""
+
+    id: uuid.UUID
+    circle_id: uuid.UUID
+    author_id: uuid.UUID | None
+    signature: bytes
+    ciphertext: bytes
+    seq: int
+    created_at: datetime
+    expires_at: datetime
+
+
+_EXISTING = Direct(
+    select(
+        Entry.id,
+        Entry.circle_id,
+        Entry.author_id,
+        Entry.signature,
+        Entry.ciphertext,
+        Entry.seq,
+        Entry.created_at,
+        Entry.expires_at,
+    ).where(Entry.id == bindparam("entry_id"))
+)
 _ENTRIES: Table = Entry.__table__  # type: ignore[assignment]
-_INSERT = insert(_ENTRIES)
 _COLUMNS = tuple(column.key for column in _ENTRIES.columns)
+_INSERT = Direct(insert(_ENTRIES).values({key: bindparam(key) for key in _COLUMNS}))
 
 
-def existing_entry(session: Session, entry_id: uuid.UUID) -> Any:
+def existing_entry(session: Session, entry_id: uuid.UUID) -> StoredEntry | None:
     """The stored entry with this id (the columns idempotency compares), or None."""
-    return session.connection().execute(_EXISTING, {"entry_id": entry_id}).one_or_none()
+    row = _EXISTING.one_or_none(session, {"entry_id": entry_id})
+    return None if row is None else StoredEntry(*row)
 
 
 def insert_entry(session: Session, entry: Entry) -> None:
-    """Insert a transient ``Entry`` (never added to the session) as one Core statement."""
-    session.connection().execute(_INSERT, {key: getattr(entry, key) for key in _COLUMNS})
+    """Insert a transient ``Entry`` (never added to the session) as one statement, straight
+    on the driver (``app.direct``)."""
+    _INSERT.execute(session, {key: getattr(entry, key) for key in _COLUMNS})
 
 
 # -- the feed page ---------------------------------------------------------------------------
@@ -132,8 +152,13 @@ def _pages(base: Any) -> dict[str, Any]:
 
 
 _FEED = {
-    "sqlite": _pages(_feed(_sqlite_id, _sqlite_time)),
-    "postgresql": _pages(_feed(lambda c: cast(c, String), _postgresql_time)),
+    "sqlite": {
+        order: Direct(query) for order, query in _pages(_feed(_sqlite_id, _sqlite_time)).items()
+    },
+    "postgresql": {
+        order: Direct(query)
+        for order, query in _pages(_feed(lambda c: cast(c, String), _postgresql_time)).items()
+    },
 }
 
 
@@ -145,9 +170,8 @@ def feed_page(
     status, anonymous, author name (None when anonymous), author key, commitment, nonce,
     ciphertext, signature, author tag, terms signature, corroborations, created and expiry
     times (RFC 3339 text), change number."""
-    conn = session.connection()
-    query = _FEED[conn.dialect.name][order]
+    query = _FEED[session.connection().dialect.name][order]
     params: dict[str, Any] = {"circle_id": circle_id, "limit": limit}
     if seq is not None:
         params["seq"] = seq
-    return conn.execute(query, params).all()
+    return query.all(session, params)

@@ -268,8 +268,11 @@ def list_entries(
     return FeedPage([_shown(row) for row in rows], circle.entry_seq, circle.change_seq)
 
 
+_STATUS = 3  # a feed row's status (``queries.feed_page``)
+
+
 def _shown(row: Any) -> Any:
-    if row.status == "hidden":  # out of feeds pending review: no envelope for anyone
+    if row[_STATUS] == "hidden":  # out of feeds pending review: no envelope for anyone
         shown = list(row)
         shown[_ENVELOPE] = (None, None, None)
         return shown
