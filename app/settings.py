@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,15 @@ from app.crypto import labels
 
 DEV_SECRET_KEY = "backchannel-development-secret-do-not-deploy"  # noqa: S105 - refused off loopback
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'backchannel.db'}"
+
+
+@lru_cache(maxsize=4)
+def _server_key(secret: str) -> bytes:
+    """Derived once per secret: every authenticated request hashes its token with it."""
+    digest: bytes = blake2b(
+        secret.encode("utf-8"), digest_size=32, person=labels.PERSON_SERVER_KEY, encoder=RawEncoder
+    )
+    return digest
 
 
 class Settings(BaseSettings):
@@ -160,13 +170,7 @@ class Settings(BaseSettings):
     @property
     def server_key(self) -> bytes:
         """32 bytes derived from ``secret_key`` for the server's keyed hashes."""
-        digest: bytes = blake2b(
-            self.secret_key.get_secret_value().encode("utf-8"),
-            digest_size=32,
-            person=labels.PERSON_SERVER_KEY,
-            encoder=RawEncoder,
-        )
-        return digest
+        return _server_key(self.secret_key.get_secret_value())
 
     @property
     def uses_development_secret(self) -> bool:

@@ -100,7 +100,9 @@ def user_out(user: User | Account) -> UserOut:
 
 def me_out(user: User | Account) -> MeOut:
     return MeOut(
-        **user_out(user).model_dump(),
+        username=user.username,
+        fingerprint=fingerprint(user.ed25519_public, user.x25519_public),
+        identity=_identity(user),
         kdf=KdfParamsOut(
             opslimit=user.kdf_opslimit, memlimit=user.kdf_memlimit, salt=user.kdf_salt
         ),

@@ -29,6 +29,7 @@ from app.entries.service import (
     check_terms,
     envelope_columns,
     live_entry_for_update,
+    new_entry_row,
     retract_signed,
     stamp_change,
     stored_corroboration,
@@ -110,29 +111,21 @@ def post_anonymous(
     )
     now = utcnow()
     expires_at = check_terms(request, circle=circle, now=now)
-    circle.entry_seq += 1
-    entry = Entry(
-        id=request.entry_id,
-        circle_id=circle.id,
-        seq=circle.entry_seq,
+    # Its hour only: no finer time to join it with its author's requests (app/retention.py).
+    created_at = coarse(now)
+    row = new_entry_row(
+        circle,
+        request,
         author_id=None,
-        **envelope_columns(request, anonymous=True),
-        author_tag=request.author_tag,
-        terms_signature=request.terms_signature,
+        anonymous=True,
+        created_at=created_at,
+        expires_at=expires_at,
         sealed_author=request.sealed_author,
         author_generation=request.author_generation,
-        status="live",
-        corroboration_count=0,
-        # Its hour only: no finer time to join it with its author's requests (app/retention.py).
-        created_at=coarse(now),
-        expires_at=expires_at,
-        wiped_at=None,
-        change_seq=0,
     )
-    stamp_change(circle, entry)
     circle_queries.store_counters(session, circle)
-    queries.insert_entry(session, entry)
-    return Posted(entry.id, entry.seq, entry.created_at, entry.expires_at)
+    queries.insert_entry(session, row)
+    return Posted(request.entry_id, circle.entry_seq, created_at, expires_at)
 
 
 def corroborate_anonymous(

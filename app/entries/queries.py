@@ -9,7 +9,7 @@ datetime object is made per value. Only the binary columns are left to the calle
 SQLite has no such function)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -60,6 +60,7 @@ _EXISTING = Direct(
 )
 _ENTRIES: Table = Entry.__table__  # type: ignore[assignment]
 _COLUMNS = tuple(column.key for column in _ENTRIES.columns)
+_COLUMN_SET = frozenset(_COLUMNS)
 _INSERT = Direct(insert(_ENTRIES).values({key: bindparam(key) for key in _COLUMNS}))
 
 
@@ -69,10 +70,12 @@ def existing_entry(session: Session, entry_id: uuid.UUID) -> StoredEntry | None:
     return None if row is None else StoredEntry(*row)
 
 
-def insert_entry(session: Session, entry: Entry) -> None:
-    """Insert a transient ``Entry`` (never added to the session) as one statement, straight
-    on the driver (``app.direct``)."""
-    _INSERT.execute(session, {key: getattr(entry, key) for key in _COLUMNS})
+def insert_entry(session: Session, row: Mapping[str, Any]) -> None:
+    """Insert a new entry's row (``service.new_entry_row``: every column, no ORM object) as
+    one statement, straight on the driver (``app.direct``)."""
+    if row.keys() != _COLUMN_SET:
+        raise ValueError("an entry row names every column and nothing else")
+    _INSERT.execute(session, row)
 
 
 # -- the feed page ---------------------------------------------------------------------------

@@ -171,36 +171,64 @@ def post_entry(
     check_envelope(request, named_key=actor.ed25519_public, circle=circle, context=context)
     now = utcnow()
     expires_at = check_terms(request, circle=circle, now=now)
-    circle.entry_seq += 1
-    entry = Entry(
-        id=request.entry_id,
-        circle_id=circle.id,
-        seq=circle.entry_seq,
+    row = new_entry_row(
+        circle,
+        request,
         author_id=actor.id,
-        **envelope_columns(request, anonymous=False),
-        author_tag=request.author_tag,
-        terms_signature=request.terms_signature,
-        sealed_author=None,
-        author_generation=None,
-        status="live",
-        corroboration_count=0,
+        anonymous=False,
         created_at=now,
         expires_at=expires_at,
-        wiped_at=None,
-        change_seq=0,
     )
-    stamp_change(circle, entry)
     circle_queries.store_counters(session, circle)
-    queries.insert_entry(session, entry)
-    return Posted(entry.id, entry.seq, entry.created_at, entry.expires_at)
+    queries.insert_entry(session, row)
+    return Posted(request.entry_id, circle.entry_seq, now, expires_at)
+
+
+def new_entry_row(
+    circle: CircleCounters,
+    request: EntryFields,
+    *,
+    author_id: uuid.UUID | None,
+    anonymous: bool,
+    created_at: datetime,
+    expires_at: datetime,
+    sealed_author: bytes | None = None,
+    author_generation: int | None = None,
+) -> dict[str, Any]:
+    """A new entry's row for ``queries.insert_entry`` (no ORM object: a post is the hottest
+    write): the circle's next seq and change number, the envelope as its author signed it,
+    live and not yet corroborated. The caller holds the circle row's lock."""
+    circle.entry_seq += 1
+    return {
+        "id": request.entry_id,
+        "circle_id": circle.id,
+        "seq": circle.entry_seq,
+        "author_id": author_id,
+        **envelope_columns(request, anonymous=anonymous),
+        "author_tag": request.author_tag,
+        "terms_signature": request.terms_signature,
+        "sealed_author": sealed_author,
+        "author_generation": author_generation,
+        "status": "live",
+        "corroboration_count": 0,
+        "created_at": created_at,
+        "expires_at": expires_at,
+        "wiped_at": None,
+        "change_seq": next_change(circle),
+    }
 
 
 def stamp_change(circle: Circle | CircleCounters, entry: Entry) -> None:
-    """Give ``entry`` the circle's next change number. The caller holds the circle row's
-    lock until it commits, so change numbers become visible in increasing order and a
-    reader's cursor (``changed_after``) never skips a change that commits later."""
+    """Give ``entry`` the circle's next change number (``next_change``)."""
+    entry.change_seq = next_change(circle)
+
+
+def next_change(circle: Circle | CircleCounters) -> int:
+    """The circle's next change number. The caller holds the circle row's lock until it
+    commits, so change numbers become visible in increasing order and a reader's cursor
+    (``changed_after``) never skips a change that commits later."""
     circle.change_seq += 1
-    entry.change_seq = circle.change_seq
+    return circle.change_seq
 
 
 @dataclass(frozen=True)

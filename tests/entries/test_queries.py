@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -104,7 +104,8 @@ def test_existing_entry_reads_what_the_orm_reads(world: World, engine: Engine) -
 def test_a_core_insert_stores_what_the_orm_stores(
     world: World, engine: Engine, anonymous: bool
 ) -> None:
-    """The same transient entry, once through ``insert_entry`` and once through the ORM."""
+    """The same entry's columns, once through ``insert_entry`` and once through the ORM; a
+    row missing a column, or with one too many, is refused before anything is written."""
     if anonymous:
         world.open_anonymous()
     template = Entries(world.bob.circles).post(
@@ -113,6 +114,7 @@ def test_a_core_insert_stores_what_the_orm_stores(
     with Session(engine) as session, session.begin():
         stored = session.get(Entry, uuid.UUID(template["entry_id"]))
         assert stored is not None
+        stored_count = session.scalar(select(func.count()).select_from(Entry))
         user = session.scalars(select(User).where(User.username == "bob")).one()
         counters, _ = lock_circle(session, circle_id=world.circle_id, user_id=user.id)
         assert counters is not None
@@ -134,13 +136,23 @@ def test_a_core_insert_stores_what_the_orm_stores(
                 expires_at=now + timedelta(days=3),
             )
             if core:
-                queries.insert_entry(session, entry)
+                queries.insert_entry(
+                    session, {c.key: getattr(entry, c.key) for c in Entry.__table__.columns}
+                )
             else:
                 session.add(entry)
                 session.flush()
             made.append(entry.id)
         store_counters(session, counters)
+        whole = {c.key: getattr(entry, c.key) for c in Entry.__table__.columns}
+        for wrong in (
+            {k: v for k, v in whole.items() if k != "wiped_at"},
+            {**whole, "id": uuid.uuid4(), "author": "bob"},
+        ):
+            with pytest.raises(ValueError, match="every column"):
+                queries.insert_entry(session, wrong)
     with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Entry)) == stored_count + 2
         rows = [session.get(Entry, entry_id) for entry_id in made]
         columns = [
             c.key for c in Entry.__table__.columns if c.key not in ("id", "seq", "change_seq")
