@@ -18,7 +18,7 @@ from app.accounts import service as accounts
 from app.accounts.credentials import log_authentication
 from app.accounts.models import AuthSession, User
 from app.accounts.queries import SignedIn
-from app.db import finish, is_busy, is_unavailable, session_scope
+from app.db import UnitSession, finish, is_busy, is_unavailable, session_scope
 from app.errors import NotAuthenticated, ServerBusy, SessionEnded
 from app.settings import Settings
 
@@ -57,20 +57,20 @@ async def take_write_turn(request: Request, session: OrmSession) -> None:
     gives the turn back once the use case has committed or rolled back."""
     await request.app.state.write_turn.acquire()
     request.state.holds_write_turn = True
+    assert isinstance(session, UnitSession)
     if not _begin_at_once(session):
-        await run_in_threadpool(session.connection)
+        await run_in_threadpool(session.unit_connection)
 
 
-def _begin_at_once(session: OrmSession) -> bool:
+def _begin_at_once(session: UnitSession) -> bool:
     """Begin the write transaction on the loop if the lock is free this instant (no other
     process holds it: the common case, and no thread hop); False if it is not, and nothing
     began, so the caller waits for it off the loop."""
     try:
-        session.connection(execution_options={"sqlite_no_wait": True})
+        session.begin_now(sqlite_no_wait=True)
     except OperationalError as exc:
         if not is_busy(exc):
             raise
-        session.rollback()
         return False
     return True
 

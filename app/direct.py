@@ -7,7 +7,8 @@ cursor. A ``Direct`` statement is still written once, as a Core statement in its
 ``queries`` module; it is compiled once per dialect, and each run converts the values
 with the very bind and result processors SQLAlchemy would apply (so a UUID, a time or a
 flag reads and writes exactly as through the ORM, which each module's tests compare), on
-the cursor of the request's own connection and transaction (``session.connection()``).
+the cursor of the request's own connection and transaction (``UnitSession``: with no ORM
+transaction built for it).
 A driver error is raised as SQLAlchemy raises it (``DBAPIError``, with a lost connection
 invalidated), so the error handlers and ``app.db.is_unavailable`` see no difference.
 """
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+
+from app.db import UnitSession
 
 Processor = Callable[[Any], Any] | None
 
@@ -70,7 +73,9 @@ class Direct:
         return _Compiled(compiled.string, positional, binds, defaults, results, any(results))
 
     def _run(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
-        conn: Connection = session.connection()
+        conn: Connection = (
+            session.unit_connection() if isinstance(session, UnitSession) else session.connection()
+        )
         compiled = self._for(conn.dialect)
         values = {**compiled.defaults, **params} if compiled.defaults else params
         binds = compiled.binds
