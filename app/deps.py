@@ -49,12 +49,14 @@ async def on_database(request: Request, call: Callable[..., T], /, *args: Any, *
 
 
 async def take_write_turn(request: Request, session: OrmSession) -> None:
-    """SQLite allows one writer at a time. Writers of this process queue for it here, on the
-    loop, so a waiting writer holds no worker thread and sleeps in no busy handler. The
-    transaction then begins (``BEGIN IMMEDIATE``) on the loop when the lock is free, and
-    otherwise on a worker thread, so waiting for another process's write lock (a second
-    worker, the CLI) never blocks the loop. ``get_session``
-    gives the turn back once the use case has committed or rolled back."""
+    """SQLite allows one writer at a time. Writers queue for it here (``app.write_turn``):
+    this process's on the loop, so a waiting writer holds no worker thread and sleeps in no
+    busy handler, and the server's other processes' on a lock file, waited for on a worker
+    thread and woken when it is given back. The transaction then begins (``BEGIN
+    IMMEDIATE``) on the loop when SQLite's lock is free, and otherwise (a writer that is not
+    the server, such as the CLI, holds it) on a worker thread, so the loop never waits for
+    another process. ``get_session`` gives the turn back once the use case has committed or
+    rolled back."""
     await request.app.state.write_turn.acquire()
     request.state.holds_write_turn = True
     assert isinstance(session, UnitSession)

@@ -4,13 +4,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -36,6 +37,7 @@ from app.sealed import router as sealed_router
 from app.settings import Settings
 from app.version import API_VERSION
 from app.web import install_web_client, load_release
+from app.write_turn import WriteTurn
 
 logger = logging.getLogger("backchannel")
 
@@ -98,6 +100,14 @@ def _checks_first(route: APIRoute, dependencies: Sequence[Any]) -> bool:
     return bool(calls) and calls[0] is current_caller
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite database's file, if it is one (the write turn's lock file goes beside it)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -139,9 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.write_factory = make_session_factory(engine, write=True)
     # SQLite: the request's queries run on the event loop, and writers queue for the one write
-    # lock in-process (app.deps.on_database, take_write_turn).
+    # lock, in-process and between the server's processes (app.deps.on_database,
+    # take_write_turn; app.write_turn).
     app.state.queries_on_loop = engine.dialect.name == "sqlite"
-    app.state.write_turn = asyncio.Lock()
+    app.state.write_turn = WriteTurn(_sqlite_file(engine))
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
     app.state.anon_throttle = AnonThrottle(

@@ -107,3 +107,57 @@ def test_a_writer_begins_at_once_when_the_lock_is_free_and_never_waits_for_it_on
         holder.wait(timeout=10)
     finally:
         engine.dispose()
+
+
+FLOCK_HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_the_servers_processes_queue_on_the_lock_file_and_are_woken_when_it_is_free(
+    world: World, live_server: str, settings: Settings
+) -> None:
+    """Another server process's turn (``app.write_turn``: the lock file beside the database)
+    holds this process's writers, though SQLite's own lock is free, while reads go on; when
+    that process gives its turn back (here: it exits), the writers go at once."""
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite's one write lock")
+    lock_file = f"{make_url(settings.database_url).database}-writers"
+    bob = {"authorization": f"Bearer {world.bob.client.token}"}
+    bodies = [_post_body(world.bob, world.circle_id) for _ in range(4)]
+    feed = f"/v1/circles/{world.circle_id}/entries"
+
+    async def scenario() -> tuple[list[int], list[float], float, float]:
+        async with httpx.AsyncClient(base_url=live_server, headers=bob, timeout=30) as client:
+            await client.get(feed)
+            holder = subprocess.Popen(
+                [sys.executable, "-c", FLOCK_HOLDER, lock_file, str(HOLD_SECONDS)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            locked_at = time.monotonic()
+            posts = [
+                asyncio.create_task(client.post(f"/v1/circles/{world.circle_id}/entries", json=b))
+                for b in bodies
+            ]
+            reads: list[float] = []
+            while time.monotonic() - locked_at < HOLD_SECONDS - 0.3:
+                started = time.monotonic()
+                assert (await client.get(feed)).status_code == 200
+                reads.append(time.monotonic() - started)
+                assert not any(post.done() for post in posts)  # the turn is the other's
+            await asyncio.to_thread(holder.wait, 10)
+            freed_at = time.monotonic()
+            statuses = [r.status_code for r in await asyncio.gather(*posts)]
+            return statuses, reads, freed_at - locked_at, time.monotonic() - freed_at
+
+    statuses, reads, held, after = asyncio.run(scenario())
+    assert statuses == [201] * 4
+    assert held >= HOLD_SECONDS
+    assert len(reads) >= 5 and max(reads) < 1.0  # the loop never waited for the turn
+    assert after < 1.0  # woken when the turn came back, not after a poll
