@@ -112,56 +112,90 @@ def _postgresql_time(column: Any) -> ColumnElement[str]:
     return seconds + fraction + literal("Z")
 
 
-def _feed(entry_id: Any, time: Any) -> Any:
-    return (
-        select(
-            entry_id(Entry.id),
-            Entry.seq,
-            Entry.epoch,
-            Entry.status,
-            Entry.anonymous,
-            case((Entry.anonymous, None), else_=User.username),
-            Entry.author_key,
-            Entry.commitment,
-            Entry.nonce,
-            Entry.ciphertext,
-            Entry.signature,
-            Entry.author_tag,
-            Entry.terms_signature,
-            Entry.corroboration_count,
-            time(Entry.created_at),
-            time(Entry.expires_at),
-            Entry.change_seq,
-        )
-        .outerjoin(User, User.id == Entry.author_id)
-        .where(Entry.circle_id == bindparam("circle_id"))
-    )
+_RAW = (
+    Entry.id,
+    Entry.seq,
+    Entry.epoch,
+    Entry.status,
+    Entry.anonymous,
+    Entry.author_id,
+    Entry.author_key,
+    Entry.commitment,
+    Entry.nonce,
+    Entry.ciphertext,
+    Entry.signature,
+    Entry.author_tag,
+    Entry.terms_signature,
+    Entry.corroboration_count,
+    Entry.created_at,
+    Entry.expires_at,
+    Entry.change_seq,
+)
 
 
-def _pages(base: Any) -> dict[str, Any]:
-    """The four orders a page is read in, built once (a page is the hottest read there is)."""
+def _pages() -> dict[str, tuple[Any, Any]]:
+    """The four orders a page is read in: the page's rows (stored form) and the column they
+    are in order of."""
+    base = select(*_RAW).where(Entry.circle_id == bindparam("circle_id"))
+    limit: Any = bindparam("limit")
     return {
-        "newest": base.order_by(Entry.seq.desc()).limit(bindparam("limit")),
-        "before": base.where(Entry.seq < bindparam("seq"))
-        .order_by(Entry.seq.desc())
-        .limit(bindparam("limit")),
-        "after": base.where(Entry.seq > bindparam("seq"))
-        .order_by(Entry.seq.asc())
-        .limit(bindparam("limit")),
-        "changed": base.where(Entry.change_seq > bindparam("seq"))
-        .order_by(Entry.change_seq.asc())
-        .limit(bindparam("limit")),
+        "newest": (base.order_by(Entry.seq.desc()).limit(limit), "seq"),
+        "before": (
+            base.where(Entry.seq < bindparam("seq")).order_by(Entry.seq.desc()).limit(limit),
+            "seq",
+        ),
+        "after": (
+            base.where(Entry.seq > bindparam("seq")).order_by(Entry.seq.asc()).limit(limit),
+            "seq",
+        ),
+        "changed": (
+            base.where(Entry.change_seq > bindparam("seq"))
+            .order_by(Entry.change_seq.asc())
+            .limit(limit),
+            "change_seq",
+        ),
     }
 
 
+def _feed(entry_id: Any, time: Any) -> dict[str, Direct]:
+    """Each order's statement: the page chosen from the stored rows first, then only its rows
+    converted to the JSON's text and joined with their authors' names. Converting first made
+    PostgreSQL compute the text of every entry of the circle whenever it chose to sort rather
+    than walk the index (as it does while its statistics still see a small table), so a page
+    cost grew with the circle (issue 19: 6 ms against 2.5 ms at 1,000 entries)."""
+    built = {}
+    for order, (rows, key) in _pages().items():
+        page = rows.subquery("page")
+        ordering = page.c[key].desc() if order in ("newest", "before") else page.c[key].asc()
+        built[order] = Direct(
+            select(
+                entry_id(page.c.id),
+                page.c.seq,
+                page.c.epoch,
+                page.c.status,
+                page.c.anonymous,
+                case((page.c.anonymous, None), else_=User.username),
+                page.c.author_key,
+                page.c.commitment,
+                page.c.nonce,
+                page.c.ciphertext,
+                page.c.signature,
+                page.c.author_tag,
+                page.c.terms_signature,
+                page.c.corroboration_count,
+                time(page.c.created_at),
+                time(page.c.expires_at),
+                page.c.change_seq,
+            )
+            .select_from(page.outerjoin(User, User.id == page.c.author_id))
+            .order_by(ordering)
+        )
+    return built
+
+
 _FEED = {
-    "sqlite": {
-        order: Direct(query) for order, query in _pages(_feed(_sqlite_id, _sqlite_time)).items()
-    },
-    "postgresql": {
-        order: Direct(query)
-        for order, query in _pages(_feed(lambda c: cast(c, String), _postgresql_time)).items()
-    },
+    "sqlite": _feed(_sqlite_id, _sqlite_time),
+    "postgresql": _feed(lambda c: cast(c, String), _postgresql_time),
 }
 
 
