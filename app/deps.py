@@ -187,7 +187,7 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
             settings,
             token=token,
             write=write,
-            release=not request.app.state.queries_on_loop,
+            release=not request.app.state.queries_on_loop and _checks_only(request),
         )
         if due:
             await _record_use_apart(request, record)
@@ -215,6 +215,19 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
     return record
 
 
+def session_check_only(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """Mark a read route whose only database work is the session check (``GET /v1/me``): on
+    PostgreSQL the check then ends its transaction in its own step, and the request makes no
+    second one. Other reads keep the transaction for their next step (a new one would cost
+    another connection, ping and ``BEGIN``)."""
+    endpoint.session_check_only = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _checks_only(request: Request) -> bool:
+    return getattr(request.scope.get("endpoint"), "session_check_only", False) is True
+
+
 def _authenticate(
     session: OrmSession, settings: Settings, *, token: str, write: bool, release: bool
 ) -> tuple[SignedIn, bool]:
@@ -223,8 +236,8 @@ def _authenticate(
     snapshot into a write fails outright when another request wrote since.)
 
     A read ends its transaction here, in the same step, when its use is due, and always
-    when ``release`` (PostgreSQL, where each step is a thread hop: ``GET /v1/me`` then needs
-    no second step, and a route's next step takes a connection afresh). When the use is
+    when ``release`` (PostgreSQL, where each step is a thread hop, for a route with no other
+    database work: ``session_check_only``, then the request needs no second step). When the use is
     due the connection goes back before the wait for the write turn: reads that held
     theirs while they waited could take every connection of the pool, and the writer
     holding the turn then waited for one (30 s, then failed)."""

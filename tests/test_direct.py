@@ -7,7 +7,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, literal, select, update
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, bindparam, event, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from app.db import UnitSession, coarse, make_session_factory, utcnow
 from app.direct import Direct
 from app.entries.models import Entry
 from tests.conftest import World
+from tests.test_ceiling import _post_body
 
 _SESSIONS = AuthSession.__table__
 _TOUCH = Direct(
@@ -133,3 +136,26 @@ def test_driver_errors_are_raised_as_sqlalchemy_raises_them(world: World, engine
     assert _checked_out(engine) == 0
     assert _WHEN.one_or_none(session, {"sid": uuid.uuid4()}) is None  # usable again
     session.close()
+
+
+def test_each_hot_request_takes_one_connection(world: World, app: FastAPI, engine: Engine) -> None:
+    """``GET /v1/me``, a feed page and a post each take one connection from the pool (on
+    PostgreSQL each checkout is a ping, and a second transaction a ``BEGIN`` more): the
+    session check shares the request's transaction, which ``GET /v1/me`` alone ends at once
+    (``session_check_only``)."""
+    taken: list[object] = []
+    event.listen(engine, "checkout", lambda *_: taken.append(1))
+    bob = world.bob.client
+    with TestClient(app) as http:
+        headers = {"authorization": f"Bearer {bob.token}"}
+        http.get("/v1/me", headers=headers)  # a due use recorded apart: not counted below
+        feed = f"/v1/circles/{world.circle_id}/entries"
+        for method, path, body in (
+            ("GET", "/v1/me", None),
+            ("GET", feed, None),
+            ("POST", feed, _post_body(world.bob, world.circle_id)),
+        ):
+            taken.clear()
+            response = http.request(method, path, headers=headers, json=body)
+            assert response.status_code in (200, 201), response.text
+            assert len(taken) == 1, (method, path, len(taken))

@@ -37,6 +37,7 @@ from app.deps import (
     ReadSession,
     Session,
     SettingsDep,
+    session_check_only,
 )
 from app.errors import (
     CircleChanged,
@@ -202,6 +203,7 @@ def logout(session: Session, current: CurrentSession, address: ClientAddress) ->
 
 
 @router.get("/me", response_model=MeOut, response_class=Response)
+@session_check_only
 async def me(caller: CurrentCaller) -> Response:
     """The account, loaded with the session (no I/O here); written once by its model, not
     validated and encoded again by FastAPI (a hot path: every client start asks)."""
