@@ -28,6 +28,15 @@ conn.execute("ROLLBACK")
 """
 
 
+def _holding(script: str, target: str) -> "subprocess.Popen[str]":
+    """Another process holding ``target``'s lock for ``HOLD_SECONDS`` (it says when)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, target, str(HOLD_SECONDS)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
 def test_reads_answer_while_another_process_holds_the_write_lock(
     world: World, live_server: str, settings: Settings
 ) -> None:
@@ -41,12 +50,7 @@ def test_reads_answer_while_another_process_holds_the_write_lock(
     async def scenario() -> tuple[list[int], list[float], float]:
         async with httpx.AsyncClient(base_url=live_server, headers=bob, timeout=30) as client:
             await client.get(feed)  # connections and the session's use: warm
-            holder = subprocess.Popen(
-                [sys.executable, "-c", HOLDER, str(path), str(HOLD_SECONDS)],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            holder = _holding(HOLDER, str(path))
             locked_at = time.monotonic()
             posts = [
                 asyncio.create_task(client.post(f"/v1/circles/{world.circle_id}/entries", json=b))
@@ -89,12 +93,7 @@ def test_a_writer_begins_at_once_when_the_lock_is_free_and_never_waits_for_it_on
         with factory() as session:
             assert _begin_at_once(session) and session.in_transaction()
             session.rollback()
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(path), str(HOLD_SECONDS)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        holder = _holding(HOLDER, str(path))
         with factory() as session:
             started = time.monotonic()
             assert not _begin_at_once(session)
@@ -134,12 +133,7 @@ def test_the_servers_processes_queue_on_the_lock_file_and_are_woken_when_it_is_f
     async def scenario() -> tuple[list[int], list[float], float, float]:
         async with httpx.AsyncClient(base_url=live_server, headers=bob, timeout=30) as client:
             await client.get(feed)
-            holder = subprocess.Popen(
-                [sys.executable, "-c", FLOCK_HOLDER, lock_file, str(HOLD_SECONDS)],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            holder = _holding(FLOCK_HOLDER, lock_file)
             locked_at = time.monotonic()
             posts = [
                 asyncio.create_task(client.post(f"/v1/circles/{world.circle_id}/entries", json=b))
