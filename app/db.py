@@ -163,7 +163,11 @@ class UnitSession(Session):
         self._unit: Connection | None = None
 
     def unit_connection(self) -> Connection:
-        """The session's connection, in a transaction (begun here if none is open)."""
+        """The session's connection, in a transaction (begun here if none is open). Within
+        an ORM transaction (``session.begin()``, or ORM use first) the ORM's, so that its end
+        ends the statements run here too."""
+        if super().in_transaction():
+            return self.connection()
         conn = self._unit
         if conn is None:
             conn = self._unit = self._engine.connect()

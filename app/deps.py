@@ -57,7 +57,10 @@ async def take_write_turn(request: Request, session: OrmSession) -> None:
     the server, such as the CLI, holds it) on a worker thread, so the loop never waits for
     another process. ``get_session`` gives the turn back once the use case has committed or
     rolled back."""
-    await request.app.state.write_turn.acquire()
+    try:
+        await request.app.state.write_turn.acquire()
+    except TimeoutError as exc:  # another worker held it as long as SQLite's busy timeout
+        raise ServerBusy() from exc
     request.state.holds_write_turn = True
     assert isinstance(session, UnitSession)
     if not _begin_at_once(session):
@@ -257,8 +260,15 @@ async def _record_use_apart(request: Request, record: SignedIn) -> None:
     if not state.queries_on_loop:
         await run_in_threadpool(_record_use, state.write_factory, record)
         return
-    async with state.write_turn:
+    try:
+        await state.write_turn.acquire()
+    except TimeoutError:
+        logger.warning("session use not recorded: no write turn in time")
+        return
+    try:
         await run_in_threadpool(_record_use, state.write_factory, record)
+    finally:
+        state.write_turn.release()
 
 
 def _record_use(write_factory: sessionmaker[OrmSession], record: SignedIn) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -43,12 +43,13 @@ class Direct:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[type[Dialect], str], _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        found = self._compiled.get(dialect.name)
+        key = (type(dialect), dialect.paramstyle)  # the driver, not only the database
+        found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[dialect.name] = self._compile(dialect)
+            found = self._compiled[key] = self._compile(dialect)
         return found
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -60,16 +61,21 @@ class Direct:
         binds = {
             name: bind.type._cached_bind_processor(dialect) for name, bind in compiled.binds.items()
         }
+        positional = tuple(compiled.positiontup) if compiled.positional else None
+        used = set(positional) if positional is not None else None
         defaults = {
             name: bind.effective_value
             for name, bind in compiled.binds.items()
-            if not bind.required and bind.callable is None and bind.value is not None
+            if not bind.required
+            and bind.callable is None
+            and (name in used if used is not None else f"%({name})s" in compiled.string)
         }
         columns = getattr(self.statement, "selected_columns", None)  # None: no rows back
+        if any(isinstance(column.type, Numeric) for column in columns or ()):
+            raise TypeError("Direct reads no Numeric column (its driver type decides it)")
         results = tuple(
             column.type._cached_result_processor(dialect, None) for column in columns or ()
         )
-        positional = tuple(compiled.positiontup) if compiled.positional else None
         return _Compiled(compiled.string, positional, binds, defaults, results, any(results))
 
     def _run(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
@@ -82,7 +88,7 @@ class Direct:
         converted: dict[str, Any] = {}
         for name, value in values.items():
             process = binds.get(name)
-            converted[name] = value if process is None or value is None else process(value)
+            converted[name] = value if process is None else process(value)
         arguments: Sequence[Any] | Mapping[str, Any] = (
             converted
             if compiled.positional is None
@@ -142,6 +148,6 @@ class Direct:
         if not compiled.convert:
             return tuple(row)
         return tuple(
-            value if process is None or value is None else process(value)
+            value if process is None else process(value)
             for process, value in zip(compiled.results, row, strict=True)
         )

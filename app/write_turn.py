@@ -10,7 +10,8 @@ queued behind it. A writer that is not the server (the CLI, a maintenance comman
 the server at SQLite's lock, and waits in the busy handler off the loop
 (``app.deps.take_write_turn``).
 
-The turn is held from before ``BEGIN IMMEDIATE`` until the commit or rollback.
+The turn is held from before ``BEGIN IMMEDIATE`` until the commit or rollback. A writer
+waits for it at most as long as SQLite's busy timeout, then the request is answered busy.
 """
 
 import asyncio
@@ -21,6 +22,11 @@ from pathlib import Path
 from types import TracebackType
 
 from starlette.concurrency import run_in_threadpool
+
+from app.db import BUSY_TIMEOUT_MS
+
+# How long a writer waits for its turn, as long as SQLite's own busy timeout.
+WAIT_SECONDS = BUSY_TIMEOUT_MS / 1000
 
 
 class WriteTurn:
@@ -41,22 +47,35 @@ class WriteTurn:
             weakref.finalize(self, os.close, fd)
         return self._fd
 
-    async def acquire(self) -> None:
-        await self._local.acquire()
+    async def acquire(self, timeout: float = WAIT_SECONDS) -> None:
+        """Take the turn, or raise ``TimeoutError`` after ``timeout`` seconds (as SQLite's
+        own busy timeout would: a stopped or hung worker must not hold the others forever)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        await asyncio.wait_for(self._local.acquire(), timeout)
         try:
             fd = self._file()
-            if fd is not None and not _try_lock(fd):
-                await run_in_threadpool(fcntl.flock, fd, fcntl.LOCK_EX)
+            if fd is None or _try_lock(fd):
+                return
         except BaseException:
-            # Cancelled while a thread waited: the thread finished first (the wait cannot be
-            # abandoned), so the lock may be held; giving back an unheld one does nothing.
-            self._unlock()
             self._local.release()
+            raise
+        waiting = asyncio.ensure_future(run_in_threadpool(fcntl.flock, fd, fcntl.LOCK_EX))
+        left = max(0.0, deadline - asyncio.get_running_loop().time())
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), left)
+        except BaseException:
+            # Cancelled or timed out while a thread waits in flock, which nothing can
+            # interrupt: the thread may still take the file's lock. Keep this process's turn
+            # until it returns, then give both back, so the file is never left locked with
+            # nobody holding the turn.
+            waiting.add_done_callback(lambda _: self.release())
             raise
 
     def release(self) -> None:
-        self._unlock()
-        self._local.release()
+        try:
+            self._unlock()
+        finally:
+            self._local.release()
 
     def _unlock(self) -> None:
         if self._fd is not None:

@@ -159,3 +159,20 @@ def test_each_hot_request_takes_one_connection(world: World, app: FastAPI, engin
             response = http.request(method, path, headers=headers, json=body)
             assert response.status_code in (200, 201), response.text
             assert len(taken) == 1, (method, path, len(taken))
+
+
+def test_direct_statements_inside_an_orm_block_end_with_it(world: World, engine: Engine) -> None:
+    """Within ``session.begin()`` the direct statements run in the ORM's transaction, so
+    the block's end commits them (or rolls them back) with it."""
+    writes = make_session_factory(engine, write=True)
+    with Session(engine) as session:
+        sid = session.scalars(select(AuthSession.id).limit(1)).one()
+    kept, dropped = coarse(utcnow()) + timedelta(hours=11), coarse(utcnow()) + timedelta(hours=13)
+    with writes() as session, session.begin():
+        _TOUCH.execute(session, {"sid": sid, "when": kept})
+    assert _checked_out(engine) == 0
+    with pytest.raises(LookupError), writes() as session, session.begin():
+        _TOUCH.execute(session, {"sid": sid, "when": dropped})
+        raise LookupError("the block fails")
+    with make_session_factory(engine)() as check:
+        assert _WHEN.one_or_none(check, {"sid": sid}) == (kept,)

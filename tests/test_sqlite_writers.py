@@ -5,6 +5,7 @@ import asyncio
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 from app.db import BUSY_TIMEOUT_MS, make_engine, make_session_factory
 from app.deps import _begin_at_once
 from app.settings import Settings
+from app.write_turn import WriteTurn
 from tests.conftest import World
 from tests.test_ceiling import _post_body
 
@@ -155,3 +157,55 @@ def test_the_servers_processes_queue_on_the_lock_file_and_are_woken_when_it_is_f
     assert held >= HOLD_SECONDS
     assert len(reads) >= 5 and max(reads) < 1.0  # the loop never waited for the turn
     assert after < 1.0  # woken when the turn came back, not after a poll
+
+
+def test_a_writer_cancelled_or_timed_out_while_waiting_never_leaves_the_file_locked(
+    tmp_path: Path,
+) -> None:
+    """A wait in ``flock`` cannot be interrupted: a writer cancelled (or out of time) while
+    its thread waits keeps its process's turn until that thread returns, then gives back
+    both, so the lock file is free again for every other process."""
+    database = tmp_path / "x.db"
+    lock_file = f"{database}-writers"
+
+    def free_elsewhere() -> bool:
+        probe = subprocess.run(
+            [sys.executable, "-c", PROBE, lock_file], capture_output=True, text=True, timeout=30
+        )
+        return probe.stdout.strip() == "free"
+
+    async def scenario() -> None:
+        turn = WriteTurn(database)
+        for how in ("cancel", "timeout"):
+            holder = _holding(FLOCK_HOLDER, lock_file)
+            if how == "cancel":
+                waiter = asyncio.ensure_future(turn.acquire())
+                await asyncio.sleep(0.3)
+                waiter.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await waiter
+            else:
+                with pytest.raises(TimeoutError):
+                    await turn.acquire(timeout=0.3)
+            await asyncio.to_thread(holder.wait, 10)  # the holder gives its turn back
+            for _ in range(50):  # the waiting thread takes the lock, then gives it back
+                await asyncio.sleep(0.05)
+                if not turn._local.locked():
+                    break
+            assert not turn._local.locked()
+            assert await asyncio.to_thread(free_elsewhere), how
+            await asyncio.wait_for(turn.acquire(), 5)  # and this process can write again
+            turn.release()
+
+    asyncio.run(scenario())
+
+
+PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("free")
+except BlockingIOError:
+    print("held")
+"""

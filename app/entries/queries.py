@@ -207,7 +207,7 @@ def feed_page(
     status, anonymous, author name (None when anonymous), author key, commitment, nonce,
     ciphertext, signature, author tag, terms signature, corroborations, created and expiry
     times (RFC 3339 text), change number."""
-    query = _FEED[session.connection().dialect.name][order]
+    query = _FEED[session.get_bind().dialect.name][order]  # no transaction begun for it
     params: dict[str, Any] = {"circle_id": circle_id, "limit": limit}
     if seq is not None:
         params["seq"] = seq
