@@ -168,9 +168,8 @@ class UnitSession(Session):
         ends the statements run here too."""
         if super().in_transaction():
             return self.connection()
-        conn = self._unit
-        if conn is None:
-            conn = self._unit = self._engine.connect()
+        conn = self.get_bind()
+        assert isinstance(conn, Connection)
         if not conn.in_transaction():
             conn.begin()
         return conn

@@ -139,8 +139,6 @@ class Direct:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        if not compiled.convert:
-            return [tuple(row) for row in rows]
         return [self._convert(row, compiled) for row in rows]
 
     @staticmethod

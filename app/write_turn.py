@@ -19,7 +19,6 @@ import fcntl
 import os
 import weakref
 from pathlib import Path
-from types import TracebackType
 
 from starlette.concurrency import run_in_threadpool
 
@@ -80,17 +79,6 @@ class WriteTurn:
     def _unlock(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.release()
 
 
 def _try_lock(fd: int) -> bool:
