@@ -227,9 +227,21 @@ class UnitSession(Session):
             conn.close()
 
 
-def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
-    """Sessions for reads, or for writes (on SQLite these begin IMMEDIATE)."""
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+def make_session_factory(
+    engine: Engine, *, write: bool = False, one_statement: bool = False
+) -> sessionmaker[Session]:
+    """Sessions for reads, or for writes (on SQLite these begin IMMEDIATE).
+
+    ``one_statement``: for a read that is a single statement (``GET /v1/me``'s session
+    check). On PostgreSQL it runs outside a transaction (autocommit: a statement is its own
+    snapshot), which saves the ``BEGIN`` and ``ROLLBACK`` round trips; the pool puts the
+    connection back as it was when it returns. On SQLite a read's ``BEGIN`` is a call on
+    the loop, not a round trip, so nothing changes there."""
+    bind = engine
+    if write:
+        bind = engine.execution_options(sqlite_begin="IMMEDIATE")
+    elif one_statement and engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(bind, class_=UnitSession, expire_on_commit=False)
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -80,12 +80,18 @@ def _begin_at_once(session: UnitSession) -> bool:
     return True
 
 
-async def get_session(request: Request) -> AsyncIterator[OrmSession]:
-    """One use case per request, all or nothing, as ``app.db.transaction``. Making the session
-    does no I/O, so it happens here; finishing it (commit or roll back, then close) is a
-    database step (``on_database``)."""
+@asynccontextmanager
+async def request_session(
+    request: Request, factory: sessionmaker[OrmSession] | None = None
+) -> AsyncIterator[OrmSession]:
+    """One use case per request, all or nothing, as ``app.db.transaction``: a session of
+    ``factory``, by default the one for the request's method. Making the session does no
+    I/O, so it happens here; finishing it (commit or roll back, then close) is a database
+    step (``on_database``)."""
     state = request.app.state
-    factory = state.session_factory if request.method in _READ_METHODS else state.write_factory
+    if factory is None:
+        reads = request.method in _READ_METHODS
+        factory = state.session_factory if reads else state.write_factory
     session = factory()
     try:
         try:
@@ -98,6 +104,12 @@ async def get_session(request: Request) -> AsyncIterator[OrmSession]:
         if getattr(request.state, "holds_write_turn", False):
             request.state.holds_write_turn = False
             state.write_turn.release()
+
+
+async def get_session(request: Request) -> AsyncIterator[OrmSession]:
+    """The request's session (``request_session``) as a dependency."""
+    async with request_session(request) as session:
+        yield session
 
 
 async def _finish(request: Request, session: OrmSession, *, commit: bool) -> None:
@@ -175,6 +187,12 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
     a logout or an ended session holds on the next request in every worker); a refused token
     is logged (ASVS 16.3.1). Every authenticated route depends on it, so it reads the
     settings and the header itself rather than through two more dependencies."""
+    return await _check_caller(request, session, release=False)
+
+
+async def _check_caller(request: Request, session: OrmSession, *, release: bool) -> SignedIn:
+    """``current_caller``; with ``release``, a read's transaction ends with the check
+    (``_authenticate``)."""
     settings: Settings = request.app.state.settings
     token = _bearer(request)
     write = request.method not in _READ_METHODS
@@ -190,7 +208,7 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
             settings,
             token=token,
             write=write,
-            release=not request.app.state.queries_on_loop and _checks_only(request),
+            release=release,
         )
         if due:
             await _record_use_apart(request, record)
@@ -218,17 +236,38 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
     return record
 
 
-def session_check_only(endpoint: Callable[..., T]) -> Callable[..., T]:
-    """Mark a read route whose only database work is the session check (``GET /v1/me``): on
-    PostgreSQL the check then ends its transaction in its own step, and the request makes no
-    second one. Other reads keep the transaction for their next step (a new one would cost
-    another connection, ping and ``BEGIN``)."""
-    endpoint.session_check_only = True  # type: ignore[attr-defined]
-    return endpoint
+def signed_in_alone(endpoint: Callable[[SignedIn], Response]) -> Callable[..., Any]:
+    """A read route whose only database work is the session check (``GET /v1/me``), as a route
+    that makes the check itself, in a session of its own, before ``endpoint`` answers from the
+    caller it found (no I/O in ``endpoint``).
+
+    Why not the dependencies every other route takes (``Session``, ``CurrentCaller``):
+    FastAPI's solving of them, the generator's exit stack and the second step's bookkeeping
+    cost about a fifth of this route's time, and every client asks it at every start. The
+    check itself is the same code (``_check_caller``, the rule in ``accounts.service``), so
+    a logout or an ended session holds on the next request as everywhere. On PostgreSQL the
+    check is one statement outside a transaction (``make_session_factory(one_statement=…)``)
+    and the request makes one step (each step is a thread hop).
+
+    ``app.main`` adds no second session check to the route it makes (``runs_itself``), and
+    ``app.openapi`` documents it as it documents the dependencies (a bearer token; the
+    refusals of a session check and of the database)."""
+
+    async def route(request: Request) -> Response:
+        async with request_session(request, request.app.state.check_factory) as session:
+            release = not request.app.state.queries_on_loop
+            caller = await _check_caller(request, session, release=release)
+        return endpoint(caller)
+
+    route.__name__ = route.__qualname__ = endpoint.__name__  # the route's name and operation id
+    route.__doc__ = endpoint.__doc__
+    route.runs_itself = (get_session, current_caller)  # type: ignore[attr-defined]
+    return route
 
 
-def _checks_only(request: Request) -> bool:
-    return getattr(request.scope.get("endpoint"), "session_check_only", False) is True
+def runs_itself(endpoint: Any) -> tuple[Callable[..., Any], ...]:
+    """The dependencies a route made by ``signed_in_alone`` runs in its own body."""
+    return tuple(getattr(endpoint, "runs_itself", ()))
 
 
 def _authenticate(
@@ -240,7 +279,7 @@ def _authenticate(
 
     A read ends its transaction here, in the same step, when its use is due, and always
     when ``release`` (PostgreSQL, where each step is a thread hop, for a route with no other
-    database work: ``session_check_only``, then the request needs no second step). When the use is
+    database work: ``signed_in_alone``, then the request needs no second step). When the use is
     due the connection goes back before the wait for the write turn: reads that held
     theirs while they waited could take every connection of the pool, and the writer
     holding the turn then waited for one (30 s, then failed)."""

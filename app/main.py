@@ -24,7 +24,7 @@ from app.circles import router as circles_router
 from app.circles import stream as events_router
 from app.circles.stream import StreamSlots
 from app.db import make_engine, make_session_factory
-from app.deps import current_caller, get_session
+from app.deps import current_caller, get_session, runs_itself
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
@@ -89,11 +89,14 @@ def _add_flat(app: FastAPI, router: APIRouter, *, dependencies: Sequence[Any] = 
 def _checks_first(route: APIRoute, dependencies: Sequence[Any]) -> bool:
     """Whether ``route`` already runs ``dependencies`` (the session check) before anything
     else: it has no dependencies of its own and its first parameters are the request's
-    session and the caller (the hot routes: ``session: Session, caller: CurrentCaller``).
-    FastAPI solves a dependency's whole tree each time it is named, cached or not, so naming
-    it twice costs every request of the hottest routes."""
+    session and the caller (the hot routes: ``session: Session, caller: CurrentCaller``), or
+    it makes the check itself (``signed_in_alone``). FastAPI solves a dependency's whole
+    tree each time it is named, cached or not, so naming it twice costs every request of the
+    hottest routes."""
     if route.dependencies or [d.dependency for d in dependencies] != [current_caller]:
         return False
+    if current_caller in runs_itself(route.endpoint):  # a route made by signed_in_alone
+        return True
     calls = [sub.call for sub in route.dependant.dependencies]
     while calls and calls[0] is get_session:
         calls.pop(0)
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.write_factory = make_session_factory(engine, write=True)
+    app.state.check_factory = make_session_factory(engine, one_statement=True)
     # SQLite: the request's queries run on the event loop, and writers queue for the one write
     # lock, in-process and between the server's processes (app.deps.on_database,
     # take_write_turn; app.write_turn).

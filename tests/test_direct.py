@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, bindparam, event, literal, select, update
+from sqlalchemy import Engine, bindparam, event, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,8 +141,8 @@ def test_driver_errors_are_raised_as_sqlalchemy_raises_them(world: World, engine
 def test_each_hot_request_takes_one_connection(world: World, app: FastAPI, engine: Engine) -> None:
     """``GET /v1/me``, a feed page and a post each take one connection from the pool (on
     PostgreSQL each checkout is a ping, and a second transaction a ``BEGIN`` more): the
-    session check shares the request's transaction, which ``GET /v1/me`` alone ends at once
-    (``session_check_only``)."""
+    session check shares the request's transaction; ``GET /v1/me`` makes it alone, in a
+    session of its own (``signed_in_alone``)."""
     taken: list[object] = []
     event.listen(engine, "checkout", lambda *_: taken.append(1))
     bob = world.bob.client
@@ -176,3 +176,30 @@ def test_direct_statements_inside_an_orm_block_end_with_it(world: World, engine:
         raise LookupError("the block fails")
     with make_session_factory(engine)() as check:
         assert _WHEN.one_or_none(check, {"sid": sid}) == (kept,)
+
+
+def test_one_statement_reads_leave_no_autocommit_behind(world: World, app: FastAPI) -> None:
+    """``GET /v1/me``'s session check is one statement, run outside a transaction on
+    PostgreSQL (no ``BEGIN`` or ``ROLLBACK`` round trip); the connection goes back to the
+    pool as it was, so the next request's transaction is a transaction."""
+    engine: Engine = app.state.engine
+    postgres = engine.dialect.name == "postgresql"
+    with app.state.check_factory() as session:
+        conn = session.get_bind()
+        if postgres:
+            assert conn.connection.dbapi_connection.autocommit is True
+    with TestClient(app) as http:
+        headers = {"authorization": f"Bearer {world.bob.client.token}"}
+        for _ in range(3):
+            assert http.get("/v1/me", headers=headers).status_code == 200
+    held = [engine.connect() for _ in range(3)]  # whatever the pool holds, and more
+    try:
+        for conn in held:
+            conn.execute(text("SELECT 1"))
+            if postgres:  # the server holds a transaction open: BEGIN was sent
+                dbapi = conn.connection.dbapi_connection
+                assert dbapi.autocommit is False
+                assert dbapi.info.transaction_status.name == "INTRANS"
+    finally:
+        for conn in held:
+            conn.close()

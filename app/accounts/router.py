@@ -1,12 +1,14 @@
 """HTTP for accounts. Public routes are listed explicitly; the rest require a session."""
 
+import json
+from binascii import b2a_base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app.accounts import deletion, service, sessions
 from app.accounts.models import User
-from app.accounts.queries import Account
+from app.accounts.queries import Account, SignedIn
 from app.accounts.schemas import (
     AccountDeletedOut,
     AccountDeleteRequest,
@@ -29,7 +31,6 @@ from app.crypto import fingerprint
 from app.deps import (
     Argon2Slot,
     ClientAddress,
-    CurrentCaller,
     CurrentSession,
     CurrentUser,
     PresentedToken,
@@ -37,7 +38,7 @@ from app.deps import (
     ReadSession,
     Session,
     SettingsDep,
-    session_check_only,
+    signed_in_alone,
 )
 from app.errors import (
     CircleChanged,
@@ -202,12 +203,40 @@ def logout(session: Session, current: CurrentSession, address: ClientAddress) ->
     return Response(status_code=204)
 
 
+def me_json(user: Account) -> bytes:
+    """``me_out(user).model_dump_json()``, byte for byte (a test holds it to that), written
+    with the C JSON encoder: ``GET /v1/me`` is a hot path (every client start asks), and the
+    model's validation of what the server itself stored was a tenth of its time."""
+    body = {
+        "username": user.username,
+        "fingerprint": fingerprint(user.ed25519_public, user.x25519_public),
+        "identity": {
+            "x25519_public": _b64(user.x25519_public),
+            "ed25519_public": _b64(user.ed25519_public),
+            "x25519_signature": _b64(user.x25519_signature),
+        },
+        "kdf": {
+            "algorithm": "argon2id13",
+            "opslimit": user.kdf_opslimit,
+            "memlimit": user.kdf_memlimit,
+            "salt": _b64(user.kdf_salt),
+        },
+        "key_bundle": _b64(user.key_bundle),
+        "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _b64(raw: bytes) -> str:
+    return b2a_base64(raw, newline=False).decode("ascii")
+
+
 @router.get("/me", response_model=MeOut, response_class=Response)
-@session_check_only
-async def me(caller: CurrentCaller) -> Response:
-    """The account, loaded with the session (no I/O here); written once by its model, not
-    validated and encoded again by FastAPI (a hot path: every client start asks)."""
-    return Response(me_out(caller.user).model_dump_json(), media_type="application/json")
+@signed_in_alone
+def me(caller: SignedIn) -> Response:
+    """Your account as the server holds it: public identity, KDF parameters and sealed key
+    bundle. (Read with the session; written once, by ``me_json``.)"""
+    return Response(me_json(caller.user), media_type="application/json")
 
 
 @router.post("/me/passphrase", response_model=MeOut, dependencies=[Argon2Slot])
