@@ -102,7 +102,10 @@ class Direct:
         except conn.dialect.loaded_dbapi.Error as exc:
             cursor.close()
             lost = conn.dialect.is_disconnect(exc, dbapi, cursor)
-            if lost:
+            if lost:  # as SQLAlchemy's own statements do: the server is gone for every
+                # connection the pool holds, so they are all replaced (pool_pre_ping does
+                # not check each one: app.db._ping_when_idle)
+                conn.engine.pool._invalidate(conn.connection, exc)
                 conn.invalidate(exc)
             raise DBAPIError.instance(
                 compiled.sql,

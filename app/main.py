@@ -96,6 +96,8 @@ def _checks_first(route: APIRoute, dependencies: Sequence[Any]) -> bool:
     if route.dependencies or [d.dependency for d in dependencies] != [current_caller]:
         return False
     if current_caller in runs_itself(route.endpoint):  # a route made by signed_in_alone
+        if (route.methods or set()) - {"GET", "HEAD"}:  # its session may be autocommit: reads only
+            raise TypeError(f"signed_in_alone is for reads: {route.path} {route.methods}")
         return True
     calls = [sub.call for sub in route.dependant.dependencies]
     while calls and calls[0] is get_session:

@@ -4,8 +4,9 @@ Three members post and read warnings through the SDK, without pause, while the d
 goes down (an immediate shutdown: backends killed mid-transaction, like a crash) and comes
 back. Every request ends promptly, either in success or in a clean ``503
 database_unavailable``; the same server process serves again as soon as the database is
-back (the pool pre-pings); every acknowledged warning is there exactly once, readable and
-verified; and no warning is half-stored.
+back (the pool pings a connection the server closed, ``app.db._ping_when_idle``); every
+acknowledged warning is there exactly once, readable and verified; and no warning is
+half-stored.
 
 The database is a throwaway cluster on its own port, so no other test's server restarts.
 """
@@ -272,8 +273,8 @@ def test_postgres_restart_under_load_loses_nothing_acknowledged(
 def test_a_postgres_restart_while_idle_goes_unnoticed(
     private_postgres: PrivatePostgres, tmp_path: Path
 ) -> None:
-    """The pooled connections die with the database; the pool's pre-ping replaces them, so
-    the first request after the restart already succeeds."""
+    """The pooled connections die with the database; the pool sees their sockets closed,
+    pings them and replaces them, so the first request after the restart already succeeds."""
     url = private_postgres.create_database("backchannel")
     upgrade(url)
     server = ServerProcess(url, tmp_path)
