@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.client.cases import decide, list_cases
+from app.client.cases import list_cases
+from app.client.decisions import decide
 from app.client.errors import ApiError, AuditFailure, ClientError, ProtocolError, TransportError
 from app.client.takedown import file_takedown
 from bench.soak_world import CircleState, Person, Post, Removal, World, lost_answer

@@ -6,17 +6,9 @@ here. Everything else in ``app.client`` and ``app.crypto`` is internal and may c
 
 from app.client.anon import Anonymous, FileTokenStore, MemoryTokenStore
 from app.client.audit import Audit, AuditFailure, AuditPins
-from app.client.cases import (
-    CasePage,
-    cases_page,
-    check_reveal,
-    decide,
-    dismiss_cases,
-    export_reveal,
-    list_cases,
-    open_takedown_ids,
-)
+from app.client.cases import CasePage, cases_page, list_cases
 from app.client.circles import Circles, Member, VerifiedCircle
+from app.client.decisions import decide, dismiss_cases, open_takedown_ids
 from app.client.entries import Entries, ReadEntry
 from app.client.errors import (
     ApiError,
@@ -30,6 +22,7 @@ from app.client.errors import (
 )
 from app.client.moderation import Moderation
 from app.client.passphrase import check_passphrase
+from app.client.reveal import check_reveal, export_reveal
 from app.client.sdk import Account, Client, UserKeys
 from app.client.sealed import Sealed
 from app.client.takedown import file_takedown, takedown_status

@@ -1,6 +1,7 @@
 """The admins' side of moderation for the SDK (docs/protocol.md §30.3, §31.3, §32): opening
-cases and checking their decision chains, signing decisions, and the reveal an operator
-checks. As web/src/client/cases.js; the key and reports are in ``moderation``.
+cases and checking their decision chains. As web/src/client/cases.js; signing decisions is
+in ``decisions``, the reveal an operator checks in ``reveal``, the key and reports in
+``moderation``.
 
 Everything the server returns is verified before it is shown: reports against the
 reporter's key and the warning's commitment, decisions against the deciding admin's key
@@ -18,37 +19,27 @@ from app.client.cache import CircleCopy
 from app.client.circles import VerifiedCircle, _protocol
 from app.client.entries import _envelope
 from app.client.errors import ProtocolError
-from app.client.moderation import Moderation, ModerationState
+from app.client.moderation import Moderation
 from app.client.namecheck import check_copy
-from app.crypto import CryptoError, b64decode, b64encode
+from app.crypto import CryptoError, b64decode
 from app.crypto.circles import load_json
 from app.crypto.decisions import (
-    ACTIONS,
     Decision,
     blob_hash,
     open_decision_note,
-    seal_decision_note,
 )
 from app.crypto.entries import ENTRY, EnvelopeContext, open_envelope, verify_commitment
 from app.crypto.moderation import ModerationKey
 from app.crypto.names import normalise_name
 from app.crypto.reports import case_hash, open_report, verify_report
-from app.crypto.takedowns import open_own_response, open_takedown, seal_response
+from app.crypto.takedowns import open_own_response, open_takedown
 
-__all__ = [
-    "CasePage",
-    "cases_page",
-    "check_reveal",
-    "decide",
-    "dismiss_cases",
-    "export_reveal",
-    "list_cases",
-    "open_takedown_ids",
-]
+__all__ = ["CasePage", "case_rows", "cases_page", "list_cases", "open_case", "open_decisions"]
 
 
 PAGE_SIZE = 50  # cases a page holds unless asked (the server's default; at most 200)
 FETCHES = 4  # reported entries a page fetches at once
+PAGE_MAX = 200  # cases per page at most (the server's limit)
 
 
 @dataclass(frozen=True)
@@ -172,7 +163,7 @@ def _fetch_page(
     return page
 
 
-def _rows(
+def case_rows(
     moderation: Moderation, circle_id: uuid.UUID, *, status: str | None, kind: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every matching case's row, page after page (a bulk decision needs them all)."""
@@ -222,7 +213,7 @@ def _open_case(
     }
     if not ciphertext:  # a decided takedown request, wiped by the retention pass
         out.update({"name": None, "contact": None, "text": None, "wiped": True, "candidates": []})
-        out["decisions"] = _open_decisions(moderation, circle, keys, row, hashed)
+        out["decisions"] = open_decisions(moderation, circle, keys, row, hashed)
         return out
     try:
         if row["kind"] == "report":
@@ -248,7 +239,7 @@ def _open_case(
             )
     except CryptoError as exc:
         raise _protocol(exc) from exc
-    out["decisions"] = _open_decisions(moderation, circle, keys, row, hashed)
+    out["decisions"] = open_decisions(moderation, circle, keys, row, hashed)
     return out
 
 
@@ -352,7 +343,7 @@ def _candidates(reads: _PageReads, name: str) -> list[dict[str, Any]]:
     ]
 
 
-def _open_decisions(
+def open_decisions(
     moderation: Moderation,
     circle: VerifiedCircle,
     keys: dict[int, ModerationKey],
@@ -427,227 +418,14 @@ def _open_decisions(
     return out
 
 
-def decide(
-    moderation: Moderation,
-    circle_id: uuid.UUID,
-    case_id: str,
-    *,
-    action: str,
-    reason: str,
-    entry_id: str | None = None,
-    response: str | None = None,
-) -> dict[str, Any]:
-    if action not in ACTIONS:
-        raise ProtocolError("bad_decision", f"action must be one of {', '.join(ACTIONS)}")
-    circle, state = moderation.ensure_key(circle_id)
-    keys = moderation.secret_keys(circle, state)
-    row = moderation.client.request("GET", f"/v1/circles/{circle_id}/moderation/cases/{case_id}")
-    if row["kind"] == "report":
-        if entry_id is not None and entry_id != row["entry_id"]:
-            raise ProtocolError("bad_decision", "a report's decision acts on the reported entry")
-        target = None if action == "dismiss" else row["entry_id"]
-    else:
-        if action != "dismiss" and entry_id is None:
-            raise ProtocolError(
-                "bad_decision", "say which entry this acts on (--entry; see the candidates)"
-            )
-        target = entry_id
-    body = _signed_decision(
-        moderation,
-        circle,
-        state,
-        keys,
-        row,
-        action=action,
-        reason=reason,
-        target=target,
-        response=response,
-    )
-    result = moderation.client.request(
-        "POST", f"/v1/circles/{circle_id}/moderation/cases/{case_id}/decisions", json=body
-    )
-    return {
-        "case_id": case_id,
-        "action": action,
-        "entry_id": target,
-        "status": result["status"],
-    }
-
-
-def _signed_decision(
+def open_case(
     moderation: Moderation,
     circle: VerifiedCircle,
-    state: ModerationState,
     keys: dict[int, ModerationKey],
     row: dict[str, Any],
-    *,
-    action: str,
-    reason: str,
-    target: str | None,
-    response: str | None = None,
 ) -> dict[str, Any]:
-    """The next decision on the case ``row`` (its chain verified first), signed by this
-    admin, with the reason sealed to the newest moderation key (§32)."""
-    assert state.current is not None
-    ciphertext = b64decode(row["ciphertext"])
-    if not hmac.compare_digest(case_hash(ciphertext), b64decode(row["case_hash"])):
-        raise ProtocolError("case_changed", f"case {row['case_id']} does not match its hash")
-    _open_decisions(moderation, circle, keys, row, case_hash(ciphertext))  # the chain we extend
-    decisions = row["decisions"]
-    prev = Decision.parse(decisions[-1]["decision"].encode()).hash() if decisions else None
-    cid = uuid.UUID(row["case_id"])
-    try:
-        note = seal_decision_note(
-            reason,
-            public_key=state.current.public_key,
-            circle_id=circle.circle_id,
-            case_id=cid,
-            generation=state.current.generation,
-        )
-        sealed_response = None
-        if response is not None:
-            if row["kind"] != "takedown":
-                raise ProtocolError("bad_decision", "only takedown requests get a response")
-            generation = int(row["generation"])
-            sealed_response = seal_response(
-                response,
-                key=keys[generation],
-                receipt_public=b64decode(row["receipt_key"]),
-                circle_id=circle.circle_id,
-                case_id=cid,
-                generation=generation,
-            )
-    except CryptoError as exc:
-        raise ProtocolError("bad_decision", str(exc)) from exc
-    decision = Decision(
-        circle_id=circle.circle_id,
-        case_id=cid,
-        seq=len(decisions),
-        action=action,
-        entry_id=None if target is None else uuid.UUID(target),
-        case_hash=case_hash(ciphertext),
-        generation=state.current.generation,
-        note_hash=blob_hash(note),
-        response_hash=None if sealed_response is None else blob_hash(sealed_response),
-        prev=prev,
-        signer=moderation.circles.username,
+    """One case's row opened and verified as a page opens it (the reporter, the reveal, the
+    decision chain); raises if it does not verify."""
+    return _open_case(
+        moderation, circle, keys, row, _PageReads(moderation, circle.circle_id, [row])
     )
-    return {
-        "decision": decision.to_bytes().decode(),
-        "signature": b64encode(decision.sign(moderation.circles.identity)),
-        "note": b64encode(note),
-        "response": None if sealed_response is None else b64encode(sealed_response),
-    }
-
-
-BATCH = 100  # decisions per request (the server's limit)
-PAGE_MAX = 200  # cases per page at most (the server's limit)
-
-
-def open_takedown_ids(moderation: Moderation, circle_id: uuid.UUID) -> list[str]:
-    """Every open takedown request's case id, newest first, as a bulk dismissal picks
-    them (page after page)."""
-    moderation.ensure_key(circle_id)
-    return [
-        str(row["case_id"]) for row in _rows(moderation, circle_id, status="open", kind="takedown")
-    ]
-
-
-def dismiss_cases(
-    moderation: Moderation, circle_id: uuid.UUID, case_ids: list[str], *, reason: str
-) -> list[dict[str, Any]]:
-    """Dismiss many cases at once (a flood of junk requests), each by its own signed
-    decision and audit record, as ``decide`` would make it; sent ``BATCH`` at a time, each
-    batch all or nothing."""
-    if len(set(case_ids)) != len(case_ids):
-        raise ProtocolError("bad_decision", "a case is named twice")
-    circle, state = moderation.ensure_key(circle_id)
-    keys = moderation.secret_keys(circle, state)
-    base = f"/v1/circles/{circle_id}/moderation"
-    wanted = set(case_ids)
-    open_rows: dict[str, dict[str, Any]] = {}
-    if len(wanted) > 1:  # the open cases page by page, until every one asked for is found
-        for row in _rows(moderation, circle_id, status="open"):
-            if str(row["case_id"]) in wanted:
-                open_rows[str(row["case_id"])] = row
-                if len(open_rows) == len(wanted):
-                    break
-    decided: list[dict[str, Any]] = []
-    for start in range(0, len(case_ids), BATCH):
-        batch = []
-        for case_id in case_ids[start : start + BATCH]:
-            row = open_rows.get(case_id) or moderation.client.request(
-                "GET", f"{base}/cases/{case_id}"
-            )
-            body = _signed_decision(
-                moderation, circle, state, keys, row, action="dismiss", reason=reason, target=None
-            )
-            batch.append({"case_id": case_id, **body})
-        decided += moderation.client.request("POST", f"{base}/decisions", json={"decisions": batch})
-    return decided
-
-
-# -- escalation: a reveal an operator can check without any circle key ---------------------
-
-
-def export_reveal(moderation: Moderation, circle_id: uuid.UUID, case_id: str) -> dict[str, Any]:
-    """A report's reveal with the entry's envelope, for someone outside the circle to check."""
-    circle, state = moderation.ensure_key(circle_id)
-    keys = moderation.secret_keys(circle, state)
-    row = moderation.client.request("GET", f"/v1/circles/{circle_id}/moderation/cases/{case_id}")
-    if row["kind"] != "report":
-        raise ProtocolError("not_a_report", "only reports carry a reveal")
-    reads = _PageReads(moderation, circle_id, [row])
-    opened = _open_case(moderation, circle, keys, row, reads)  # verifies reporter, reveal, chain
-    report, _ = open_report(
-        b64decode(row["ciphertext"]),
-        key=keys[int(row["generation"])],
-        circle_id=circle_id,
-        case_id=uuid.UUID(case_id),
-        entry_id=uuid.UUID(row["entry_id"]),
-        generation=int(row["generation"]),
-    )
-    entry = moderation.client.request("GET", f"/v1/circles/{circle_id}/entries/{row['entry_id']}")[
-        "entry"
-    ]
-    return {
-        "v": 1,
-        "type": "backchannel.reveal",
-        "circle_id": str(circle_id),
-        "entry_id": row["entry_id"],
-        "epoch": entry["epoch"],
-        "author_key": entry["author_key"],
-        "commitment": entry["commitment"],
-        "nonce": entry["nonce"],
-        "ciphertext": entry["ciphertext"],
-        "signature": entry["signature"],
-        "body": b64encode(report.body),
-        "opening": b64encode(report.opening),
-        "reported_by": opened["reporter"],
-    }
-
-
-def check_reveal(reveal: dict[str, Any]) -> dict[str, Any]:
-    """What an operator runs on an escalated reveal: no account, no circle key."""
-    try:
-        circle_id = uuid.UUID(str(reveal["circle_id"]))
-        entry_id = uuid.UUID(str(reveal["entry_id"]))
-        body, opening = b64decode(reveal["body"]), b64decode(reveal["opening"])
-        commitment = b64decode(reveal["commitment"])
-        signed = reveal.get("signature") is not None
-        if signed:
-            envelope = _envelope(reveal)
-            if envelope.commitment != commitment:
-                raise ProtocolError("reveal_mismatch", "two different commitments")
-            envelope.verify(EnvelopeContext(ENTRY, circle_id, int(reveal["epoch"]), entry_id))
-        if not verify_commitment(body, opening, commitment):
-            raise ProtocolError("reveal_mismatch", "the body does not open the commitment")
-        content = load_json(body)
-    except (KeyError, TypeError, ValueError, CryptoError) as exc:
-        raise ProtocolError("reveal_mismatch", f"the reveal does not verify: {exc}") from exc
-    return {
-        "ok": True,
-        "signed_by_author_key": signed,
-        "author_key": reveal["author_key"],
-        "content": content,
-    }

@@ -50,7 +50,7 @@ def test_a_verify_after_a_pin_fetches_only_the_new_records(http: TestClient, wor
 
 def test_the_decision_chain_is_checked_across_verifies(http: TestClient, world: World) -> None:
     """A case filed before the pin and decided after it: the filing is carried in the pin."""
-    from app.client.cases import decide
+    from app.client.decisions import decide
     from app.client.entries import Entries
 
     moderation = Moderation(world.alice.circles)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.circles.models import MembershipEvent
-from app.client import cases
+from app.client import cases, decisions
 from app.client.audit import Audit, AuditPins
 from app.client.entries import Entries
 from app.client.errors import ApiError, TransportError
@@ -112,7 +112,7 @@ def test_a_decision_killed_mid_transaction_lands_whole_or_not_at_all(
     eid, kid = uuid.UUID(entry_id), uuid.UUID(case_id)
 
     def decide(action: str) -> str:
-        result = cases.decide(
+        result = decisions.decide(
             moderation, cid, case_id, action=action, reason=f"admins chose {action}"
         )
         return str(result["status"])

@@ -13,15 +13,7 @@ from rich.text import Text
 
 from app.client.anon import Anonymous, FileTokenStore
 from app.client.audit import Audit, AuditPins
-from app.client.cases import (
-    PAGE_SIZE,
-    cases_page,
-    check_reveal,
-    decide,
-    dismiss_cases,
-    export_reveal,
-    open_takedown_ids,
-)
+from app.client.cases import PAGE_SIZE, cases_page
 from app.client.cli.context import CircleId, circles_session, device_entries
 from app.client.cli.ids import case_arg, circle_arg, entry_arg
 from app.client.cli.output import (
@@ -35,8 +27,10 @@ from app.client.cli.output import (
     shown_list,
     token,
 )
+from app.client.decisions import decide, dismiss_cases, open_takedown_ids
 from app.client.errors import ProtocolError
 from app.client.moderation import Moderation
+from app.client.reveal import check_reveal, export_reveal
 from app.client.sealed import Sealed
 from app.crypto.decisions import ACTIONS
 from app.crypto.reports import REASONS

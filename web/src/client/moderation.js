@@ -1,9 +1,10 @@
 /**
  * Moderation for the browser SDK (docs/protocol.md §28-§32), as app/client/moderation.py:
- * the moderation key, reports, and (in cases.js) the admins' cases and decisions. Everything the server
- * returns is verified before it is shown or used: moderation key records against the
- * newest verified key record, reports against the reporter's key and the warning's
- * commitment, decisions against the deciding admin's key and the case's chain.
+ * the moderation key, reports, and (in cases.js and decisions.js) the admins' cases and
+ * decisions. Everything the server returns is verified before it is shown or used:
+ * moderation key records against the newest verified key record, reports against the
+ * reporter's key and the warning's commitment, decisions against the deciding admin's key
+ * and the case's chain.
  */
 import { b64, fromB64, uuid } from "../protocol/encoding.js";
 import { authorCasesMessage } from "../protocol/anon.js";
@@ -23,7 +24,8 @@ import { ADMIN_ROLES } from "../protocol/records.js";
 import { ACTIONS } from "../protocol/decisions.js";
 import { checkReportFields, Report, sealReport } from "../protocol/reports.js";
 import { TakedownLink } from "../protocol/takedowns.js";
-import { decide, dismissCases, listCases } from "./cases.js";
+import { listCases } from "./cases.js";
+import { decide, dismissCases } from "./decisions.js";
 import { deliver } from "./delivery.js";
 import { ApiError, mapped, ProtocolError } from "./errors.js";
 
@@ -282,7 +284,7 @@ export class Moderation {
     return deliver(this.client, build, { stale: "moderation_key_stale" });
   }
 
-  // -- cases (admins): cases.js ------------------------------------------------------
+  // -- cases (admins): cases.js, decisions.js ------------------------------------------
 
   /**
    * A page of cases, newest first, opened and verified (one that does not verify is listed
