@@ -131,6 +131,25 @@ async def last_step(
     return await on_database(request, _then_commit, session, call, *args, **kw)
 
 
+@asynccontextmanager
+async def circle_turn(request: Request, circle_id: uuid.UUID) -> AsyncIterator[None]:
+    """Hold this process's turn to write to the circle (PostgreSQL: ``CircleTurns``) until
+    the block ends; on SQLite the process's write turn, taken with the session check,
+    already orders every write. Waited for too long: ``503 server_busy``."""
+    turns = request.app.state.circle_turns
+    if turns is None:
+        yield
+        return
+    try:
+        await turns.acquire(circle_id)
+    except TimeoutError as exc:
+        raise ServerBusy() from exc
+    try:
+        yield
+    finally:
+        turns.release(circle_id)
+
+
 def _then_commit(session: OrmSession, call: Callable[..., T], /, *args: Any, **kw: Any) -> T:
     result = call(session, *args, **kw)
     session.commit()

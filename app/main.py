@@ -37,7 +37,7 @@ from app.sealed import router as sealed_router
 from app.settings import Settings
 from app.version import API_VERSION
 from app.web import install_web_client, load_release
-from app.write_turn import WriteTurn
+from app.write_turn import CircleTurns, WriteTurn
 
 logger = logging.getLogger("backchannel")
 
@@ -159,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # take_write_turn; app.write_turn).
     app.state.queries_on_loop = engine.dialect.name == "sqlite"
     app.state.write_turn = WriteTurn(_sqlite_file(engine))
+    # PostgreSQL: posts to one circle queue in-process before its row lock (CircleTurns).
+    app.state.circle_turns = None if app.state.queries_on_loop else CircleTurns()
     app.state.argon2_slots = asyncio.Semaphore(settings.argon2_concurrency)
     app.state.public_slots = asyncio.Semaphore(settings.public_work_concurrency)
     app.state.anon_throttle = AnonThrottle(

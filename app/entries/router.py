@@ -15,6 +15,7 @@ from app.deps import (
     Session,
     SettingsDep,
     admit_anonymous,
+    circle_turn,
     last_step,
 )
 from app.entries import anonymous, service
@@ -160,10 +161,16 @@ async def post_entry(
     caller: CurrentCaller,
 ) -> Response:
     """Written once by its model, not validated and encoded again by FastAPI (the hottest
-    write)."""
-    entry = await last_step(
-        request, session, service.post_entry, circle_id=circle_id, actor=caller.user, request=body
-    )
+    write). On PostgreSQL, this process's posts to the circle queue first (``CircleTurns``)."""
+    async with circle_turn(request, circle_id):
+        entry = await last_step(
+            request,
+            session,
+            service.post_entry,
+            circle_id=circle_id,
+            actor=caller.user,
+            request=body,
+        )
     posted = PostedOut(
         entry_id=entry.id, seq=entry.seq, created_at=entry.created_at, expires_at=entry.expires_at
     )
