@@ -99,7 +99,7 @@ class CircleTurns:
     of 17-30 ms (``bench.http_ceiling``, issue 19: the same with ``synchronous_commit=off``,
     so not the commit flushes). Queued here, a post reaches the lock when the one before it
     has committed, and waits on no worker thread and holds no connection meanwhile: the p99
-    fell to 90-220 ms, within 2x its median, at the same throughput. The
+    fell to 90-220 ms, 1.4-2.1x its median, at the same throughput. The
     row lock stays the rule: it is what orders the posts of several processes, and posts
     that are not queued here (anonymous ones, and other changes to the circle) meet them
     there. A post waits here at most ``WAIT_SECONDS``, then is answered busy."""
