@@ -194,3 +194,30 @@ def test_an_ambiguous_prefix_lists_the_candidates() -> None:
     with pytest.raises(ProtocolError) as short:
         pick("entry", "3f9c2", circles, listed_by="backchannel read")
     assert short.value.code == "bad_entry_id"
+
+
+def test_command_lists_flow_their_sentences_at_80_columns(tmp_path: Path) -> None:
+    """A group's list of commands shows each one's first paragraph as flowing text, not
+    with the docstring's line breaks (which broke its lines mid-sentence at 80 columns)."""
+    env = {"BACKCHANNEL_HOME": str(tmp_path), "COLUMNS": "80", "TERM": "xterm"}
+    listed = CliRunner().invoke(cli, ["moderation", "--help"], env=env)
+    assert listed.exit_code == 0
+    rows = [line.strip("│ ") for line in listed.output.splitlines()]
+    start = next(i for i, row in enumerate(rows) if row.startswith("list "))
+    # "Reports and takedown requests, newest first, a page at a time; decrypted and
+    # verified on this device." fills its first line before going on to the next.
+    assert rows[start].endswith("a page at a time;")
+    assert rows[start + 1] == "decrypted and verified on this device."
+    assert all(len(line) <= 80 for line in listed.output.splitlines())
+
+    broken = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+        for paragraph in (command.help or "").split("\n\n"):
+            if "\n" in paragraph and not paragraph.startswith("\b"):
+                broken.append(" ".join(path))
+
+    walk(typer.main.get_command(cli), [])
+    assert broken == []

@@ -1,5 +1,6 @@
 """The `backchannel` entry point: the root command and its groups, one module each."""
 
+import inspect
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -29,6 +30,10 @@ class Root(TyperGroup):
     ``error [usage] …`` with where to find help, or with ``--json`` a JSON document on
     stderr; never a box."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -55,6 +60,20 @@ class Root(TyperGroup):
         if not standalone_mode:
             return code
         sys.exit(code or 0)
+
+
+def _plain_help(command: click.Command) -> None:
+    """Each command's help paragraphs as flowing text: in a group's list of commands Typer
+    keeps a docstring's line breaks, so at 80 columns its lines broke mid-sentence. Typer
+    has no setting for this; the groups are built before the root, so the root mends them
+    all. A paragraph is what a blank line ends, as in the command's own help."""
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(
+            p if p.startswith("\b") else " ".join(p.split()) for p in paragraphs
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
 
 
 def _placeholder(self: click.Parameter, ctx: click.Context) -> str | None:
