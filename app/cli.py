@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from app import migrate as migrations
+from app.cli_help import FlowingHelp
 from app.security_log import log_config
 from app.settings import Settings, is_loopback
 from app.version import describe
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Run a Backchannel server.")
+cli = typer.Typer(
+    cls=FlowingHelp, add_completion=False, no_args_is_help=True, help="Run a Backchannel server."
+)
 
 
 def _print_version(show: bool) -> None:

@@ -117,3 +117,15 @@ def test_the_concurrency_bound_leaves_room_beside_event_streams(
         Settings()
     monkeypatch.setenv("BACKCHANNEL_EVENTS_MAX_STREAMS", "199")
     assert Settings().max_concurrency == 200
+
+
+def test_help_at_80_columns_flows_and_names_no_python_types() -> None:
+    """``backchannel-server --help`` as the client's: placeholders, not ``<bool>``, and each
+    command's sentence flowing across its lines, not broken where the docstring was."""
+    shown = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "80", "TERM": "xterm"})
+    assert shown.exit_code == 0
+    assert "<bool>" not in shown.output and "<str>" not in shown.output
+    rows = [line.strip("│ ") for line in shown.output.splitlines()]
+    start = next(i for i, row in enumerate(rows) if row.startswith("web-hashes "))
+    assert rows[start + 1].startswith("(docs/web-assets.sha256); with --release-key, the")
+    assert all(len(line) <= 80 for line in shown.output.splitlines())
