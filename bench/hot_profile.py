@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100, help="requests per batch")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--profile", choices=["me", "feed", "post"])
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (tottime…)")
     args = parser.parse_args(argv)
     routes = args.routes.split(",")
     posts = 2 * args.batch * (args.rounds + 2) + 10 if "post" in routes or args.profile else 1
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 await batch("real", args.profile)
                 profile.disable()
                 stats = pstats.Stats(profile, stream=sys.stdout)
-                stats.sort_stats("cumulative").print_stats(40)
+                stats.sort_stats(args.sort).print_stats(40)
 
         uvloop.run(run())
     return 0
