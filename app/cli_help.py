@@ -3,6 +3,7 @@ Typer has no setting for it: placeholders instead of Python types, and each comm
 paragraphs as flowing text."""
 
 import inspect
+import re
 from typing import Any
 
 from typer import _click as click  # Typer carries its own Click
@@ -28,15 +29,26 @@ TyperArgument.display_type_rich = _placeholder  # type: ignore[method-assign]
 def flow_help(command: click.Command) -> None:
     """Each command's help paragraphs as flowing text: in a group's list of commands Typer
     keeps a docstring's line breaks, so at 80 columns its lines broke mid-sentence. A
-    paragraph is what a blank line ends, as in the command's own help; one that starts with
-    ``\\b`` is kept as written."""
+    paragraph is what a blank line ends, as in the command's own help. Kept as written: a
+    paragraph marked ``\\b`` (Click's "do not rewrap"), one that is a list (a line starting
+    with ``-``, ``*`` or a number and a full stop), and whatever follows ``\\f`` (hidden
+    from help)."""
     if command.help:
-        paragraphs = inspect.cleandoc(command.help).split("\n\n")
-        command.help = "\n\n".join(
-            p if p.startswith("\b") else " ".join(p.split()) for p in paragraphs
-        )
+        shown, cut, hidden = inspect.cleandoc(command.help).partition("\f")
+        paragraphs = shown.split("\n\n")
+        command.help = "\n\n".join(_flowed(p) for p in paragraphs) + cut + hidden
     for sub in getattr(command, "commands", {}).values():
         flow_help(sub)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s", re.MULTILINE)
+
+
+def _flowed(paragraph: str) -> str:
+    stripped = paragraph.lstrip()
+    if stripped.startswith(("\b", "\\b")) or _LIST_ITEM.search(paragraph):
+        return paragraph
+    return " ".join(paragraph.split())
 
 
 class FlowingHelp(TyperGroup):

@@ -221,3 +221,17 @@ def test_command_lists_flow_their_sentences_at_80_columns(tmp_path: Path) -> Non
 
     walk(typer.main.get_command(cli), [])
     assert broken == []
+
+
+def test_help_flowing_keeps_lists_no_rewrap_blocks_and_hidden_text() -> None:
+    from types import SimpleNamespace
+
+    from app.cli_help import flow_help
+
+    command = SimpleNamespace(
+        help="Sync the\n    circle now.\n\n- one\n- two\n\n\b\nkept\n  as is\n\f\nnot\nshown",
+        commands={},
+    )
+    flow_help(command)  # type: ignore[arg-type]
+    kept = "- one\n- two\n\n\b\nkept\n  as is\n\f\nnot\nshown"
+    assert command.help == "Sync the circle now.\n\n" + kept
