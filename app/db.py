@@ -109,7 +109,12 @@ def _sqlite_begin(conn: Connection) -> None:
         raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
-def make_engine(url: str, *, ping_idle_seconds: float | None = None) -> Engine:
+# A pooled PostgreSQL connection back in the pool for longer than this is pinged before it is
+# handed out again (``_ping_when_idle``).
+PING_IDLE_SECONDS = 1.0
+
+
+def make_engine(url: str, *, ping_idle_seconds: float = PING_IDLE_SECONDS) -> Engine:
     """The engine for ``url``; ``ping_idle_seconds`` (PostgreSQL): see ``_ping_when_idle``."""
     url = normalise_database_url(url)
     parsed = make_url(url)
@@ -132,13 +137,8 @@ def make_engine(url: str, *, ping_idle_seconds: float | None = None) -> Engine:
     engine = create_engine(
         url, pool_size=10, max_overflow=20, pool_use_lifo=True, hide_parameters=True
     )
-    _ping_when_idle(engine, PING_IDLE_SECONDS if ping_idle_seconds is None else ping_idle_seconds)
+    _ping_when_idle(engine, ping_idle_seconds)
     return engine
-
-
-# A pooled PostgreSQL connection back in the pool for longer than this is pinged before it is
-# handed out again (``_ping_when_idle``).
-PING_IDLE_SECONDS = 1.0
 
 
 def _has_news(dbapi_connection: Any) -> bool:

@@ -101,11 +101,11 @@ class CircleTurns:
     has committed, and waits on no worker thread meanwhile (it keeps the pooled connection
     its session check used, as it did while it waited at the lock): the p99 fell to
     90-220 ms, 1.4-2.1x its median, at the same throughput. The queue is entered after the
-    session check, so only signed-in callers can stand in it. The
-    row lock stays the rule: it is what orders the posts of several processes, and posts
-    that are not queued here (anonymous ones, and other changes to the circle) meet them
-    there. A post waits here at most ``WAIT_SECONDS`` (as long as a SQLite writer waits for
-    its turn), then is answered busy."""
+    session check, so only signed-in callers can stand in it. The row lock stays the rule:
+    it is what orders the posts of several processes, and posts that are not queued here
+    (anonymous ones, and other changes to the circle) meet them there. A post waits here at
+    most ``WAIT_SECONDS`` (as long as a SQLite writer waits for its turn), then is answered
+    busy."""
 
     def __init__(self) -> None:
         self._queues: dict[object, _Queue] = {}

@@ -1,7 +1,6 @@
 """HTTP for accounts. Public routes are listed explicitly; the rest require a session."""
 
 import json
-from binascii import b2a_base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -27,7 +26,7 @@ from app.accounts.schemas import (
     SessionsEndRequest,
     UserOut,
 )
-from app.crypto import fingerprint
+from app.crypto import b64encode, fingerprint
 from app.deps import (
     Argon2Slot,
     ClientAddress,
@@ -211,24 +210,20 @@ def me_json(user: Account) -> bytes:
         "username": user.username,
         "fingerprint": fingerprint(user.ed25519_public, user.x25519_public),
         "identity": {
-            "x25519_public": _b64(user.x25519_public),
-            "ed25519_public": _b64(user.ed25519_public),
-            "x25519_signature": _b64(user.x25519_signature),
+            "x25519_public": b64encode(user.x25519_public),
+            "ed25519_public": b64encode(user.ed25519_public),
+            "x25519_signature": b64encode(user.x25519_signature),
         },
         "kdf": {
             "algorithm": "argon2id13",
             "opslimit": user.kdf_opslimit,
             "memlimit": user.kdf_memlimit,
-            "salt": _b64(user.kdf_salt),
+            "salt": b64encode(user.kdf_salt),
         },
-        "key_bundle": _b64(user.key_bundle),
+        "key_bundle": b64encode(user.key_bundle),
         "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _b64(raw: bytes) -> str:
-    return b2a_base64(raw, newline=False).decode("ascii")
 
 
 @router.get("/me", response_model=MeOut, response_class=Response)
