@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -206,10 +206,10 @@ async def current_caller(request: Request, session: Session) -> SignedIn:
     a logout or an ended session holds on the next request in every worker); a refused token
     is logged (ASVS 16.3.1). Every authenticated route depends on it, so it reads the
     settings and the header itself rather than through two more dependencies."""
-    return await _check_caller(request, session, release=False)
+    return await check_caller(request, session, release=False)
 
 
-async def _check_caller(request: Request, session: OrmSession, *, release: bool) -> SignedIn:
+async def check_caller(request: Request, session: OrmSession, *, release: bool) -> SignedIn:
     """``current_caller``; with ``release``, a read's transaction ends with the check
     (``_authenticate``)."""
     settings: Settings = request.app.state.settings
@@ -255,40 +255,6 @@ async def _check_caller(request: Request, session: OrmSession, *, release: bool)
     return record
 
 
-def signed_in_alone(endpoint: Callable[[SignedIn], Response]) -> Callable[..., Any]:
-    """A read route whose only database work is the session check (``GET /v1/me``), as a route
-    that makes the check itself, in a session of its own, before ``endpoint`` answers from the
-    caller it found (no I/O in ``endpoint``).
-
-    Why not the dependencies every other route takes (``Session``, ``CurrentCaller``):
-    FastAPI's solving of them, the generator's exit stack and the second step's bookkeeping
-    cost about a fifth of this route's time, and every client asks it at every start. The
-    check itself is the same code (``_check_caller``, the rule in ``accounts.service``), so
-    a logout or an ended session holds on the next request as everywhere. On PostgreSQL the
-    check is one statement outside a transaction (``make_session_factory(one_statement=…)``)
-    and the request makes one step (each step is a thread hop).
-
-    ``app.main`` adds no second session check to the route it makes (``runs_itself``), and
-    ``app.openapi`` documents it as it documents the dependencies (a bearer token; the
-    refusals of a session check and of the database)."""
-
-    async def route(request: Request) -> Response:
-        async with request_session(request, request.app.state.check_factory) as session:
-            release = not request.app.state.queries_on_loop
-            caller = await _check_caller(request, session, release=release)
-        return endpoint(caller)
-
-    route.__name__ = route.__qualname__ = endpoint.__name__  # the route's name and operation id
-    route.__doc__ = endpoint.__doc__
-    route.runs_itself = (get_session, current_caller)  # type: ignore[attr-defined]
-    return route
-
-
-def runs_itself(endpoint: Any) -> tuple[Callable[..., Any], ...]:
-    """The dependencies a route made by ``signed_in_alone`` runs in its own body."""
-    return tuple(getattr(endpoint, "runs_itself", ()))
-
-
 def _authenticate(
     session: OrmSession, settings: Settings, *, token: str, write: bool, release: bool
 ) -> tuple[SignedIn, bool]:
@@ -298,10 +264,10 @@ def _authenticate(
 
     A read ends its transaction here, in the same step, when its use is due, and always
     when ``release`` (PostgreSQL, where each step is a thread hop, for a route with no other
-    database work: ``signed_in_alone``, then the request needs no second step). When the use is
-    due the connection goes back before the wait for the write turn: reads that held
-    theirs while they waited could take every connection of the pool, and the writer
-    holding the turn then waited for one (30 s, then failed)."""
+    database work: ``GET /v1/me``, ``app.hand_solved``, then the request needs no second
+    step). When the use is due the connection goes back before the wait for the write
+    turn: reads that held theirs while they waited could take every connection of the
+    pool, and the writer holding the turn then waited for one (30 s, then failed)."""
     record = accounts.authenticate(session, settings, token=token)
     due = accounts.use_due(record)
     if due and write:

@@ -24,11 +24,12 @@ from app.circles import router as circles_router
 from app.circles import stream as events_router
 from app.circles.stream import StreamSlots
 from app.db import make_engine, make_session_factory
-from app.deps import current_caller, get_session, runs_itself
+from app.deps import current_caller, get_session
 from app.entries import router as entries_router
 from app.entries.purge import purge_periodically
 from app.errors import install_error_handlers
 from app.guard import NoSniff, RequestGuard
+from app.hand_solved import HandSolved, is_hand_solved
 from app.invites import router as invites_router
 from app.migrate import SchemaOutOfRange, check_schema
 from app.moderation import router as moderation_router
@@ -83,6 +84,7 @@ def _add_flat(app: FastAPI, router: APIRouter, *, dependencies: Sequence[Any] = 
             strict_content_type=route.strict_content_type,
             max_body_size=route.max_body_size,
             form_limits=route.form_limits,
+            route_class_override=HandSolved if is_hand_solved(route.endpoint) else None,
         )
 
 
@@ -90,15 +92,11 @@ def _checks_first(route: APIRoute, dependencies: Sequence[Any]) -> bool:
     """Whether ``route`` already runs ``dependencies`` (the session check) before anything
     else: it has no dependencies of its own and its first parameters are the request's
     session and the caller (the hot routes: ``session: Session, caller: CurrentCaller``), or
-    it makes the check itself (``signed_in_alone``). FastAPI solves a dependency's whole
-    tree each time it is named, cached or not, so naming it twice costs every request of the
-    hottest routes."""
+    the caller alone. FastAPI solves a dependency's whole tree each time it is named, cached
+    or not, so naming it twice costs every request of the hottest routes (and a
+    ``HandSolved`` route takes no other dependency)."""
     if route.dependencies or [d.dependency for d in dependencies] != [current_caller]:
         return False
-    if current_caller in runs_itself(route.endpoint):  # a route made by signed_in_alone
-        if (route.methods or set()) - {"GET", "HEAD"}:  # its session may be autocommit: reads only
-            raise TypeError(f"signed_in_alone is for reads: {route.path} {route.methods}")
-        return True
     calls = [sub.call for sub in route.dependant.dependencies]
     while calls and calls[0] is get_session:
         calls.pop(0)

@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import argon2_slot, current_caller, get_session, runs_itself
+from app.deps import argon2_slot, current_caller, get_session
 from app.errors import (
     BackchannelError,
     DatabaseUnavailable,
@@ -73,10 +73,8 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def _calls(route: RouteContext) -> set[Callable[..., Any]]:
-    """The dependencies the route runs: FastAPI's, and those a route made by
-    ``signed_in_alone`` runs in its own body."""
-    found = {d.call for d in _dependants(route.dependant) if d.call is not None}
-    return found | set(runs_itself(route.dependant.call))
+    """The dependencies the route runs (a ``HandSolved`` route runs the same, by hand)."""
+    return {d.call for d in _dependants(route.dependant) if d.call is not None}
 
 
 def _has_parameters(route: RouteContext) -> bool:

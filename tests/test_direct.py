@@ -142,7 +142,7 @@ def test_each_hot_request_takes_one_connection(world: World, app: FastAPI, engin
     """``GET /v1/me``, a feed page and a post each take one connection from the pool (on
     PostgreSQL each checkout is a ping, and a second transaction a ``BEGIN`` more): the
     session check shares the request's transaction; ``GET /v1/me`` makes it alone, in a
-    session of its own (``signed_in_alone``)."""
+    session of its own (``app.hand_solved``)."""
     taken: list[object] = []
     event.listen(engine, "checkout", lambda *_: taken.append(1))
     bob = world.bob.client

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.accounts import deletion, service, sessions
 from app.accounts.models import User
-from app.accounts.queries import Account, SignedIn
+from app.accounts.queries import Account
 from app.accounts.schemas import (
     AccountDeletedOut,
     AccountDeleteRequest,
@@ -30,6 +30,7 @@ from app.crypto import b64encode, fingerprint
 from app.deps import (
     Argon2Slot,
     ClientAddress,
+    CurrentCaller,
     CurrentSession,
     CurrentUser,
     PresentedToken,
@@ -37,7 +38,6 @@ from app.deps import (
     ReadSession,
     Session,
     SettingsDep,
-    signed_in_alone,
 )
 from app.errors import (
     CircleChanged,
@@ -56,6 +56,7 @@ from app.errors import (
     UsernameTaken,
     UserNotFound,
 )
+from app.hand_solved import hand_solved
 from app.openapi import error_responses
 from app.settings import Settings
 from app.types import Username
@@ -227,10 +228,12 @@ def me_json(user: Account) -> bytes:
 
 
 @router.get("/me", response_model=MeOut, response_class=Response)
-@signed_in_alone
-def me(caller: SignedIn) -> Response:
+@hand_solved
+async def me(caller: CurrentCaller) -> Response:
     """Your account as the server holds it: public identity, KDF parameters and sealed key
-    bundle. (Read with the session; written once, by ``me_json``.)"""
+    bundle.
+    \f
+    Read with the session check alone (``HandSolved``); written once, by ``me_json``."""
     return Response(me_json(caller.user), media_type="application/json")
 
 

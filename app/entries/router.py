@@ -56,6 +56,7 @@ from app.errors import (
     StaleToken,
     TokenSpent,
 )
+from app.hand_solved import hand_solved
 from app.openapi import error_responses
 from app.types import INTEGER_MAX
 
@@ -153,6 +154,7 @@ def corroboration_out(item: Corroboration, author: str | None) -> CorroborationO
 
 
 @router.post("/entries", response_model=PostedOut, status_code=201, response_class=Response)
+@hand_solved
 async def post_entry(
     request: Request,
     circle_id: uuid.UUID,
@@ -160,8 +162,11 @@ async def post_entry(
     session: Session,
     caller: CurrentCaller,
 ) -> Response:
-    """Written once by its model, not validated and encoded again by FastAPI (the hottest
-    write). On PostgreSQL, this process's posts to the circle queue first (``CircleTurns``)."""
+    """Store a warning; the same entry id posted again answers the stored one.
+    \f
+    Written once by its model, not validated and encoded again by FastAPI (the hottest
+    write; ``HandSolved`` solves its parameters). On PostgreSQL, this process's posts to the
+    circle queue first (``CircleTurns``)."""
     async with circle_turn(request, circle_id):
         entry = await last_step(
             request,
@@ -178,6 +183,7 @@ async def post_entry(
 
 
 @router.get("/entries", response_model=EntryPage, response_class=Response)
+@hand_solved
 async def list_entries(
     request: Request,
     circle_id: uuid.UUID,

@@ -1,6 +1,6 @@
 """``GET /v1/me`` is written without pydantic (``me_json``, a hot path); it must be exactly
 what the declared ``MeOut`` model writes, and the route still checks the session itself
-(``signed_in_alone``) as every other route does through its dependencies."""
+(``app.hand_solved``) as every other route does through its dependencies."""
 
 import os
 import uuid
