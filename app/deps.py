@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
+from anyio import CancelScope
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -35,7 +36,7 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 async def on_database(request: Request, call: Callable[..., T], /, *args: Any, **kw: Any) -> T:
@@ -90,16 +91,18 @@ async def request_session(
     step (``on_database``)."""
     state = request.app.state
     if factory is None:
-        reads = request.method in _READ_METHODS
+        reads = request.method in READ_METHODS
         factory = state.session_factory if reads else state.write_factory
     session = factory()
     try:
         try:
             yield session
         except BaseException as exc:
-            await _finish(request, session, commit=getattr(exc, "keep_writes", False))
+            with CancelScope(shield=True):  # as FastAPI ends a dependency: not cut short
+                await _finish(request, session, commit=getattr(exc, "keep_writes", False))
             raise
-        await _finish(request, session, commit=True)
+        with CancelScope(shield=True):
+            await _finish(request, session, commit=True)
     finally:
         if getattr(request.state, "holds_write_turn", False):
             request.state.holds_write_turn = False
@@ -214,7 +217,7 @@ async def check_caller(request: Request, session: OrmSession, *, release: bool) 
     (``_authenticate``)."""
     settings: Settings = request.app.state.settings
     token = _bearer(request)
-    write = request.method not in _READ_METHODS
+    write = request.method not in READ_METHODS
     try:
         if token is None:
             raise NotAuthenticated()

@@ -42,7 +42,9 @@ class RequestGuard:
                 await _reject(scope, send, PayloadTooLarge)
                 return
         if has_body:
-            media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            # One media type: the app reads the first of several, and this dict the last.
+            types = [value for name, value in scope["headers"] if name == b"content-type"]
+            media = types[0].split(b";")[0].strip().lower() if len(types) == 1 else b""
             if media != b"application/json":
                 await _reject(scope, send, UnsupportedMediaType)
                 return

@@ -30,24 +30,30 @@ test sends the same requests, refusals included, to both handlers and compares t
 byte for byte (tests/test_hand_solved.py).
 """
 
+import email.message
 import inspect
 import json
 from collections.abc import Callable, Coroutine
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Request, Response, params
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic_core import PydanticUndefined
 
-from app.deps import check_caller, current_caller, get_session, request_session
+from app.deps import READ_METHODS, check_caller, current_caller, get_session, request_session
+
+try:  # FastAPI 0.16x builds an included route's handler in a context of its own
+    from fastapi.routing import _effective_route_context_var as _included_context
+except ImportError:  # pragma: no cover - older FastAPI copies included routes instead
+    _included_context = None  # type: ignore[assignment]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-_READS = {"GET", "HEAD"}
 
 
 def hand_solved(endpoint: F) -> F:
@@ -66,14 +72,18 @@ class HandSolved(APIRoute):
 
     def get_route_handler(self) -> Handler:
         generic = super().get_route_handler()
-        return _handler(self.dependant, self.methods or set(), generic, self._embed_body_fields)
+        # Added through ``include_router``, FastAPI builds the handler for the including
+        # router's context (its dependencies and options): check and solve that one.
+        route: Any = self
+        context = _included_context.get() if _included_context is not None else None
+        if context is not None and context.original_route is self:
+            route = context
+        return _handler(route, generic)
 
 
-def _handler(
-    dependant: Dependant, methods: set[str], generic: Handler, embed_body_fields: bool
-) -> Handler:
-    names = _check_shape(dependant, methods, embed_body_fields)
-    session_name, caller_name = names
+def _handler(route: Any, generic: Handler) -> Handler:
+    dependant: Dependant = route.dependant
+    session_name, caller_name = _check_shape(route)
     call = dependant.call
     assert call is not None
     request_name = dependant.request_param_name
@@ -83,12 +93,13 @@ def _handler(
     async def handle(request: Request) -> Response:
         if request.app.dependency_overrides:
             return await generic(request)
-        body = await _json_body(request) if body_params else PydanticUndefined
-        state = request.app.state
-        factory = None if session_name is not None else state.check_factory
-        release = session_name is None and not state.queries_on_loop
-        async with request_session(request, factory) as session:
-            caller = await check_caller(request, session, release=release)
+        body = await _json_body(request) if body_params else None
+        async with request_session(request, _factory(request, session_name)) as session:
+            if session_name is None:  # the check alone: a read, ended with the check
+                release = not request.app.state.queries_on_loop
+                caller = await check_caller(request, session, release=release)
+            else:
+                caller = await current_caller(request, session)
             values, errors = request_params_to_args(path_params, request.path_params)
             if query_params:
                 found, more = request_params_to_args(query_params, request.query_params)
@@ -96,7 +107,9 @@ def _handler(
                 errors += more
             if body_params:
                 found, more = await request_body_to_args(
-                    body_fields=body_params, received_body=body, embed_body_fields=False
+                    body_fields=body_params,
+                    received_body=PydanticUndefined if body is None else body,
+                    embed_body_fields=False,
                 )
                 values.update(found)
                 errors += more
@@ -108,32 +121,40 @@ def _handler(
             if request_name is not None:
                 values[request_name] = request
             response = await call(**values)
-        if not isinstance(response, Response):
-            raise TypeError(f"{call.__name__} must answer a Response")
+            if not isinstance(response, Response):  # before the commit: nothing lands
+                raise TypeError(f"{call.__name__} must answer a Response")
         return response
 
     return handle
 
 
-def _check_shape(
-    dependant: Dependant, methods: set[str], embed_body_fields: bool
-) -> tuple[str | None, str]:
+def _factory(request: Request, session_name: str | None) -> Any:
+    """The check-only session for a route that names only the caller; otherwise the
+    request's own (``request_session``'s default for the method)."""
+    return request.app.state.check_factory if session_name is None else None
+
+
+def _check_shape(route: Any) -> tuple[str | None, str]:
     """The session's and the caller's parameter names (the session's None when the route
     names only the caller); a ``TypeError`` for a route this handler cannot solve as
     FastAPI would."""
+    dependant: Dependant = route.dependant
     call = dependant.call
     where = getattr(call, "__name__", repr(call))
-    subs = [(sub.call, sub.name) for sub in dependant.dependencies]
-    if subs and subs[0][0] is get_session and len(subs) == 2 and subs[1][0] is current_caller:
-        session_name, caller_name = subs[0][1], subs[1][1]
-    elif len(subs) == 1 and subs[0][0] is current_caller:
-        session_name, caller_name = None, subs[0][1]
-        if methods - _READS:
+    subs = dependant.dependencies
+    if len(subs) == 2 and subs[0].call is get_session and subs[1].call is current_caller:
+        session, caller = subs
+        if session.scope != "function" or not session.use_cache:
+            # FastAPI would then open a second session, or end it after the answer.
+            raise TypeError(f"{where}: the session must be the request's (``Session``)")
+        session_name: str | None = session.name
+    elif len(subs) == 1 and subs[0].call is current_caller:
+        session_name, caller = None, subs[0]
+        if set(route.methods or ()) - READ_METHODS:
             raise TypeError(f"{where}: a route without its own session is a read")
     else:
         raise TypeError(f"{where}: hand-solved routes take the session and the caller only")
-    if caller_name is None:
-        raise TypeError(f"{where}: the caller must be a parameter")
+    assert caller.name is not None  # a dependency the endpoint names is a parameter
     unsupported = (
         dependant.header_params,
         dependant.cookie_params,
@@ -142,31 +163,48 @@ def _check_shape(
         dependant.response_param_name,
         dependant.background_tasks_param_name,
         dependant.security_scopes_param_name,
-        embed_body_fields or len(dependant.body_params) > 1,
+        route._embed_body_fields or len(dependant.body_params) > 1,
+        any(isinstance(f.field_info, params.Form) for f in dependant.body_params),
+        route.strict_content_type is not True
+        and not isinstance(route.strict_content_type, DefaultPlaceholder),
     )
     if any(unsupported):
         raise TypeError(f"{where}: a parameter kind hand-solved routes do not take")
     if not inspect.iscoroutinefunction(call):
         raise TypeError(f"{where}: hand-solved endpoints are async")
-    return session_name, caller_name
+    answer = inspect.signature(call, eval_str=True).return_annotation
+    if not (isinstance(answer, type) and issubclass(answer, Response)):
+        raise TypeError(f"{where}: hand-solved endpoints answer a Response they wrote")
+    return session_name, caller.name
+
+
+@lru_cache(maxsize=64)
+def _is_json_media(content_type: str) -> bool:
+    """FastAPI's test of a JSON body's media type, word for word (``email.message``'s
+    parsing, which turns a malformed type into ``text/plain``); cached, as the same few
+    values come again and again."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 async def _json_body(request: Request) -> Any:
-    """The body as FastAPI reads one for a JSON body parameter: nothing (missing) when
-    empty, the parsed document for a JSON media type (the request guard has refused any
-    other on a body), the raw bytes otherwise; a syntax error refused as FastAPI refuses it
-    (``422``), and a body that is not UTF-8 as FastAPI's ``400`` (``app.errors`` answers it
-    as a 422 too)."""
-    raw = await request.body()
-    if not raw:
-        return PydanticUndefined
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    json_media = media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-    if not json_media:
-        return raw
+    """The body as FastAPI reads one for a JSON body parameter: None (missing) when empty,
+    the parsed document for a JSON media type, the raw bytes otherwise (strict content
+    types; the request guard refuses those before any route, but the answer would be
+    FastAPI's all the same); a syntax error refused as FastAPI refuses it (``422``), and a
+    body that is not UTF-8, or not readable, as FastAPI's ``400`` (``app.errors`` answers
+    it as a 422)."""
     try:
+        raw = await request.body()
+        if not raw:
+            return None
+        content_type = request.headers.get("content-type")
+        if not content_type or not _is_json_media(content_type):
+            return raw
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise RequestValidationError(
@@ -181,5 +219,7 @@ async def _json_body(request: Request) -> Any:
             ],
             body=exc.doc,
         ) from exc
+    except HTTPException:
+        raise
     except Exception as exc:
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc

@@ -40,6 +40,18 @@ def test_non_json_body_is_415(http: TestClient) -> None:
     assert _error(response)["code"] == "unsupported_media_type"
 
 
+def test_two_media_types_are_415(http: TestClient) -> None:
+    """The guard and the app must read the same media type: the app (Starlette) reads the
+    first header of several, so the guard takes none of them."""
+    for types in (
+        [("content-type", "application/x/y+json"), ("content-type", "application/json")],
+        [("content-type", "application/json"), ("content-type", "application/json")],
+    ):
+        response = http.post("/v1/auth/login", content=b"{}", headers=types)
+        assert response.status_code == 415, types
+        assert _error(response)["code"] == "unsupported_media_type"
+
+
 def test_malformed_json_is_422(http: TestClient) -> None:
     response = http.post(
         "/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
