@@ -5,6 +5,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Set by ``UnitSession.begin_now(no_wait=True)`` for the ``BEGIN`` it makes (on the thread and
+# in the task that makes it): a context variable, not the connection's execution options,
+# which cost two option updates and their events per write.
+_BEGIN_NO_WAIT: ContextVar[bool] = ContextVar("sqlite_begin_no_wait", default=False)
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # Writers take the write lock up front, so two writers queue instead of one failing
     # to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT) halfway through a use case.
@@ -95,7 +102,7 @@ def _sqlite_begin(conn: Connection) -> None:
     driver: Any = conn.connection.driver_connection
     statement = f"BEGIN {mode}"
     try:
-        if not options.get("sqlite_no_wait", False):
+        if not _BEGIN_NO_WAIT.get():
             driver.execute(statement)
             return
         # Take the lock only if it is free this instant (app.deps.take_write_turn):
@@ -229,17 +236,16 @@ class UnitSession(Session):
             conn.begin()
         return conn
 
-    def begin_now(self, **execution_options: Any) -> None:
-        """Begin the session's transaction now, with these options for its ``BEGIN`` only
-        (``sqlite_no_wait``: see ``_sqlite_begin``). On failure nothing has begun."""
+    def begin_now(self, *, no_wait: bool = False) -> None:
+        """Begin the session's transaction now; on SQLite with ``no_wait``, only if the write
+        lock is free this instant (see ``_sqlite_begin``). On failure nothing has begun."""
         conn = self.get_bind()
         assert isinstance(conn, Connection) and not conn.in_transaction()
-        before = conn.get_execution_options()
-        conn.execution_options(**execution_options)
+        token = _BEGIN_NO_WAIT.set(no_wait)
         try:
             conn.begin()
         finally:
-            conn.execution_options(**{key: before.get(key) for key in execution_options})
+            _BEGIN_NO_WAIT.reset(token)
 
     def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
         """The ORM's bind: the session's own connection."""

@@ -73,7 +73,7 @@ def _begin_at_once(session: UnitSession) -> bool:
     process holds it: the common case, and no thread hop); False if it is not, and nothing
     began, so the caller waits for it off the loop."""
     try:
-        session.begin_now(sqlite_no_wait=True)
+        session.begin_now(no_wait=True)
     except OperationalError as exc:
         if not is_busy(exc):
             raise
