@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", nargs=4, metavar=("KIND", "PORT", "WORKERS", "LOOP"))
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--max-requests", type=int, default=6000)
     parser.add_argument("--connections", type=int, default=16)
