@@ -21,6 +21,7 @@ from app.circles.queries import CircleCounters
 from app.crypto.entries import CORROBORATION, ENTRY, EnvelopeContext
 from app.db import coarse, utcnow
 from app.entries import queries
+from app.entries.corroborations import live_entry_for_update, stored_corroboration
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import EnvelopeFields
 from app.entries.service import (
@@ -28,11 +29,9 @@ from app.entries.service import (
     check_envelope,
     check_terms,
     envelope_columns,
-    live_entry_for_update,
     new_entry_row,
     retract_signed,
     stamp_change,
-    stored_corroboration,
 )
 from app.errors import (
     AuthorMismatch,

@@ -18,7 +18,7 @@ from app.deps import (
     circle_turn,
     last_step,
 )
-from app.entries import anonymous, service
+from app.entries import anonymous, corroborations, service
 from app.entries.models import Corroboration
 from app.entries.schemas import (
     CorroborationCreate,
@@ -289,7 +289,7 @@ def corroborate(
     session: Session,
     user: CurrentUser,
 ) -> CorroborationOut:
-    item = service.corroborate(
+    item = corroborations.corroborate(
         session, circle_id=circle_id, entry_id=entry_id, actor=user, request=body
     )
     return corroboration_out(item, None if item.anonymous else user.username)

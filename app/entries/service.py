@@ -1,4 +1,4 @@
-"""Posting, reading, corroborating, retracting and expiring warnings.
+"""Posting, reading, retracting and expiring warnings (corroborations: ``corroborations``).
 
 The server keeps no name index: matching names happens in the clients, over the warnings
 they synced (docs/protocol.md §25). A client learns every change since its cursor from
@@ -27,7 +27,6 @@ from app.crypto.circles import ADMIN_ROLES
 from app.crypto.encoding import b64encode
 from app.crypto.entries import (
     BUCKETS,
-    CORROBORATION,
     ENTRY,
     Envelope,
     EnvelopeContext,
@@ -38,27 +37,22 @@ from app.db import coarse, utcnow
 from app.entries import queries
 from app.entries.models import Corroboration, Entry
 from app.entries.schemas import (
-    CorroborationCreate,
-    CorroborationFields,
     EntryCreate,
     EntryFields,
     EnvelopeFields,
     EnvelopeIn,
 )
 from app.errors import (
-    AlreadyCorroborated,
     AnonymousNeedsToken,
     AuthorMismatch,
     BadCiphertext,
     BadEnvelope,
     BadExpiry,
     BadTerms,
-    CorroborationExists,
     EntryExists,
     EntryGone,
     EntryNotFound,
     NotAuthor,
-    SelfCorroboration,
     StaleEpoch,
 )
 
@@ -93,7 +87,7 @@ def check_envelope(
         raise BadEnvelope() from exc
 
 
-def _named_only(body: EnvelopeIn) -> None:
+def named_only(body: EnvelopeIn) -> None:
     """With a session only named envelopes: an anonymous one sent with a session would tell
     the server its author (§38)."""
     if body.anonymous:
@@ -161,7 +155,7 @@ def post_entry(
     """Store a warning; posting the same entry id again returns the stored one (idempotent).
     The hottest write: its reads and writes are Core statements (``queries``), not ORM."""
     circle = active_member_locked(session, circle_id=circle_id, user=actor)
-    _named_only(request)
+    named_only(request)
     existing = queries.existing_entry(session, request.entry_id)
     if existing is not None:
         if existing.circle_id == circle.id and _same_entry(existing, request, actor):
@@ -329,97 +323,6 @@ def get_entry(
     corroborations = [(c, None if c.anonymous else name) for c, name in rows]
     view = dataclasses.replace(_views(session, [entry])[0], redacted=redacted)
     return view, ([] if redacted else corroborations)
-
-
-def corroborate(
-    session: Session,
-    *,
-    circle_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    actor: User,
-    request: CorroborationCreate,
-) -> Corroboration:
-    circle, _ = active_member(session, circle_id=circle_id, user=actor, lock=True)
-    entry = live_entry_for_update(session, circle, entry_id)
-    _named_only(request)
-    existing = stored_corroboration(session, entry, request, actor=actor)
-    if existing is not None:
-        return existing  # idempotent retry
-    context = EnvelopeContext(
-        CORROBORATION, circle.id, request.epoch, entry.id, request.corroboration_id
-    )
-    check_envelope(request, named_key=actor.ed25519_public, circle=circle, context=context)
-    item = Corroboration(
-        id=request.corroboration_id,
-        entry_id=entry.id,
-        circle_id=circle.id,
-        author_id=actor.id,
-        **envelope_columns(request, anonymous=False),
-        author_tag=request.author_tag,
-        sealed_author=None,
-        author_generation=None,
-        created_at=utcnow(),
-    )
-    session.add(item)
-    entry.corroboration_count += 1
-    stamp_change(circle, entry)
-    session.flush()
-    return item
-
-
-def live_entry_for_update(session: Session, circle: Circle, entry_id: uuid.UUID) -> Entry:
-    """The circle's live entry, locked for a corroboration: 404 if it is not the circle's,
-    410 if it is no longer live. Named and anonymous corroborations both start here."""
-    entry = session.get(Entry, entry_id, with_for_update=True)
-    if entry is None or entry.circle_id != circle.id:
-        raise EntryNotFound()
-    if entry.status != "live":
-        raise EntryGone()
-    return entry
-
-
-def stored_corroboration(
-    session: Session, entry: Entry, request: CorroborationFields, *, actor: User | None
-) -> Corroboration | None:
-    """The corroboration rules a named and an anonymous corroboration share: no
-    self-corroboration, one per identity (409 ``already_corroborated``), and an id used once
-    (409 ``corroboration_exists``). Returns the stored corroboration when this is a retry of
-    it, byte for byte; None for a new one."""
-    refuse_own(entry, actor=actor, tag=request.author_tag)
-    existing = existing_corroboration(session, entry, tag=request.author_tag, actor=actor)
-    if existing is not None:
-        if existing.id == request.corroboration_id and existing.signature == request.signature:
-            return existing
-        raise AlreadyCorroborated()
-    if session.get(Corroboration, request.corroboration_id) is not None:
-        raise CorroborationExists()
-    return None
-
-
-def existing_corroboration(
-    session: Session, entry: Entry, *, tag: bytes, actor: User | None
-) -> Corroboration | None:
-    """The corroboration this identity (its tag) or, with a session, this account already
-    made of ``entry``: one each, named or anonymous (§24.1, §38.5)."""
-    same = Corroboration.author_tag == tag
-    if actor is not None:
-        same = same | (Corroboration.author_id == actor.id)
-    found: Corroboration | None = session.scalar(
-        select(Corroboration).where(Corroboration.entry_id == entry.id, same).limit(1)
-    )
-    return found
-
-
-def refuse_own(entry: Entry, *, actor: User | None, tag: bytes) -> None:
-    """No self-corroboration (§24.1). The tag comparison needs no knowledge of who wrote
-    the entry: the corroborator's tag for this entry equals the entry's tag only when the
-    same identity key made both. For a named entry and a corroboration with a session the
-    accounts are compared too; an anonymous entry has no account (§38.5 says what that
-    leaves to a modified client)."""
-    own_tag = entry.author_tag is not None and hmac.compare_digest(entry.author_tag, tag)
-    own_account = actor is not None and entry.author_id == actor.id
-    if own_tag or own_account:
-        raise SelfCorroboration()
 
 
 def wipe_entry(
