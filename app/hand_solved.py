@@ -89,15 +89,16 @@ def _handler(route: Any, generic: Handler) -> Handler:
     request_name = dependant.request_param_name
     path_params, query_params = dependant.path_params, dependant.query_params
     body_params = dependant.body_params
+    check_only = session_name is None  # the check alone: a read, ended with the check
 
     async def handle(request: Request) -> Response:
         if request.app.dependency_overrides:
             return await generic(request)
         body = await _json_body(request) if body_params else None
-        async with request_session(request, _factory(request, session_name)) as session:
-            if session_name is None:  # the check alone: a read, ended with the check
-                release = not request.app.state.queries_on_loop
-                caller = await check_caller(request, session, release=release)
+        state = request.app.state
+        async with request_session(request, state.check_factory if check_only else None) as session:
+            if check_only:
+                caller = await check_caller(request, session, release=not state.queries_on_loop)
             else:
                 caller = await current_caller(request, session)
             values, errors = request_params_to_args(path_params, request.path_params)
@@ -128,12 +129,6 @@ def _handler(route: Any, generic: Handler) -> Handler:
     return handle
 
 
-def _factory(request: Request, session_name: str | None) -> Any:
-    """The check-only session for a route that names only the caller; otherwise the
-    request's own (``request_session``'s default for the method)."""
-    return request.app.state.check_factory if session_name is None else None
-
-
 def _check_shape(route: Any) -> tuple[str | None, str]:
     """The session's and the caller's parameter names (the session's None when the route
     names only the caller); a ``TypeError`` for a route this handler cannot solve as
@@ -155,6 +150,9 @@ def _check_shape(route: Any) -> tuple[str | None, str]:
     else:
         raise TypeError(f"{where}: hand-solved routes take the session and the caller only")
     assert caller.name is not None  # a dependency the endpoint names is a parameter
+    strict = route.strict_content_type  # as FastAPI resolves it: a default holds its value
+    if isinstance(strict, DefaultPlaceholder):
+        strict = strict.value
     unsupported = (
         dependant.header_params,
         dependant.cookie_params,
@@ -165,8 +163,7 @@ def _check_shape(route: Any) -> tuple[str | None, str]:
         dependant.security_scopes_param_name,
         route._embed_body_fields or len(dependant.body_params) > 1,
         any(isinstance(f.field_info, params.Form) for f in dependant.body_params),
-        route.strict_content_type is not True
-        and not isinstance(route.strict_content_type, DefaultPlaceholder),
+        strict is not True,
     )
     if any(unsupported):
         raise TypeError(f"{where}: a parameter kind hand-solved routes do not take")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import fastapi.routing
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.datastructures import Default
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
@@ -292,6 +293,7 @@ def test_shapes_it_cannot_solve_are_refused_when_built(database_url: str) -> Non
         (_session_uncached, "POST", {}, "the request's"),
         (_answers_a_dict, "GET", {}, "Response"),
         (_post, "POST", {"strict_content_type": False}, "parameter kind"),
+        (_post, "POST", {"strict_content_type": Default(False)}, "parameter kind"),  # app's
         (_post, "POST", {"dependencies": [Depends(get_session)]}, "session and the caller"),
     )
     for endpoint, method, options, message in refused:
